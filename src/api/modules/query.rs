@@ -1,0 +1,639 @@
+//! `action=query`: meta (tokens, userinfo, siteinfo), prop (info, imageinfo, revisions,
+//! stashimageinfo) and list (allimages), with titles, normalization and continuation.
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::imageinfo;
+use crate::api::{Call, Output};
+use crate::auth::token;
+use crate::store::meta::FileVersion;
+use crate::upload::title;
+use serde_json::{json, Map, Value};
+
+pub const META: &[&str] = &["tokens", "userinfo", "siteinfo"];
+pub const PROP: &[&str] = &["info", "imageinfo", "revisions", "stashimageinfo"];
+pub const LIST: &[&str] = &["allimages"];
+
+/// Namespaces as MediaWiki 1.39 defines them (id, canonical name).
+pub const NAMESPACES: &[(i64, &str)] = &[
+    (-2, "Media"),
+    (-1, "Special"),
+    (0, ""),
+    (1, "Talk"),
+    (2, "User"),
+    (3, "User talk"),
+    (4, "Project"),
+    (5, "Project talk"),
+    (6, "File"),
+    (7, "File talk"),
+    (8, "MediaWiki"),
+    (9, "MediaWiki talk"),
+    (10, "Template"),
+    (11, "Template talk"),
+    (12, "Help"),
+    (13, "Help talk"),
+    (14, "Category"),
+    (15, "Category talk"),
+];
+
+/// A parsed page title.
+#[derive(Debug, Clone)]
+pub struct PageTitle {
+    pub ns: i64,
+    pub db_key: String,
+}
+
+impl PageTitle {
+    pub fn display(&self) -> String {
+        let name = self.db_key.replace('_', " ");
+        match NAMESPACES.iter().find(|(id, _)| *id == self.ns) {
+            Some((0, _)) | None => name,
+            Some((_, ns)) => format!("{ns}:{name}"),
+        }
+    }
+}
+
+/// Parses `File:foo bar.png`, `Image:…`, `Talk:…` or a main-namespace title.
+pub fn parse_title(input: &str) -> Option<PageTitle> {
+    let t = input.trim();
+    if let Some((prefix, rest)) = t.split_once(':') {
+        let p = prefix.trim().replace('_', " ").to_lowercase();
+        let ns = if p == "image" { Some(6) } else if p == "image talk" { Some(7) } else {
+            NAMESPACES.iter().find(|(id, name)| *id != 0 && name.to_lowercase() == p).map(|(id, _)| *id)
+        };
+        if let Some(ns) = ns {
+            let key = if ns == 6 { title::file_db_key(rest)? } else { title::file_db_key(rest)? };
+            return Some(PageTitle { ns, db_key: key });
+        }
+    }
+    Some(PageTitle { ns: 0, db_key: title::file_db_key(t)? })
+}
+
+fn limit_max(call: &Call<'_>) -> i64 {
+    if call.caller.has("apihighlimits") { 5000 } else { 500 }
+}
+
+/// Parses a `*limit` parameter: a number (clamped) or `max`.
+fn limit_param(call: &Call<'_>, name: &str, default: i64, module: &str) -> ApiResult<i64> {
+    let max = limit_max(call);
+    match call.params.get(name) {
+        None => Ok(default),
+        Some("max") => Ok(max),
+        Some(_) => Ok(call.params.int(name, Some(1), Some(max), module)?.unwrap_or(default)),
+    }
+}
+
+pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
+    let p = call.params;
+    for ignored in ["continue", "rawcontinue", "indexpageids", "redirects", "converttitles", "iwurl", "export", "exportnowrap"] {
+        let _ = p.get(ignored);
+    }
+    let metas = dedup(p.multi("meta"));
+    let props = dedup(p.multi("prop"));
+    let lists = dedup(p.multi("list"));
+    for (param, values, known) in [("meta", &metas, META), ("prop", &props, PROP), ("list", &lists, LIST)] {
+        for v in values.iter() {
+            if !known.contains(&v.as_str()) {
+                call.ctx.warn("query", "unrecognizedvalues", format!("Unrecognized value for parameter \"{param}\": {v}."));
+            }
+        }
+    }
+    let mut query = Map::new();
+    let mut cont = Map::new();
+    let mut limits = Map::new();
+    for (param, module) in [("iilimit", "imageinfo"), ("ailimit", "allimages")] {
+        if p.get(param) == Some("max") {
+            limits.insert(module.into(), json!(limit_max(call)));
+        }
+    }
+    // Pages first (MediaWiki emits normalized/pages before list/meta output).
+    let titles = p.multi("titles");
+    if !titles.is_empty() || props.iter().any(|x| x != "stashimageinfo") {
+        pages(call, &titles, &props, &mut query, &mut cont).await?;
+    }
+    if props.iter().any(|x| x == "stashimageinfo") {
+        stash_image_info(call, &mut query).await?;
+    }
+    for l in &lists {
+        if l == "allimages" {
+            all_images(call, &mut query, &mut cont).await?;
+        }
+    }
+    for m in &metas {
+        match m.as_str() {
+            "tokens" => tokens(call, &mut query).await?,
+            "userinfo" => userinfo(call, &mut query),
+            "siteinfo" => siteinfo(call, &mut query),
+            _ => {}
+        }
+    }
+    let mut out = Map::new();
+    if cont.is_empty() {
+        out.insert("batchcomplete".into(), call.ctx.true_value());
+    } else {
+        cont.insert("continue".into(), json!("||"));
+        out.insert("continue".into(), Value::Object(cont));
+    }
+    if !query.is_empty() {
+        out.insert("query".into(), Value::Object(query));
+    }
+    if !limits.is_empty() {
+        out.insert("limits".into(), Value::Object(limits));
+    }
+    Ok(Output::Json(out))
+}
+
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for x in v {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+async fn tokens(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
+    let mut types = dedup(call.params.multi("type"));
+    if types.is_empty() {
+        types.push("csrf".into());
+    }
+    let mut out = Map::new();
+    if call.ctx.origin_star {
+        call.ctx.warn("tokens", "tokens-origin", "Tokens may not be obtained when the same-origin policy is not applied.");
+        query.insert("tokens".into(), Value::Object(out));
+        return Ok(());
+    }
+    for t in types {
+        let Some(salt) = token::salt_for_type(&t) else {
+            call.ctx.warn("tokens", "unrecognizedvalues", format!("Unrecognized value for parameter \"type\": {t}."));
+            continue;
+        };
+        let session_bound = matches!(t.as_str(), "login" | "createaccount");
+        let value = if !call.caller.is_logged_in() && !session_bound {
+            token::ANON_TOKEN.to_string()
+        } else {
+            super::login::ensure_session(call).await?;
+            let secret = call.caller.secret().map(<[u8]>::to_vec).unwrap_or_default();
+            token::make_token(&secret, salt, crate::time::now_unix())
+        };
+        out.insert(format!("{t}token"), Value::String(value));
+    }
+    query.insert("tokens".into(), Value::Object(out));
+    Ok(())
+}
+
+fn client_ip(call: &Call<'_>) -> String {
+    call.headers
+        .get("x-mwupload-peer")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+        .unwrap_or_else(|| "127.0.0.1".into())
+}
+
+fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
+    let props = dedup(call.params.multi("uiprop"));
+    let c = &call.caller;
+    let mut u = Map::new();
+    u.insert("id".into(), json!(c.user_id()));
+    match &c.user {
+        Some(user) => {
+            u.insert("name".into(), json!(user.name));
+        }
+        None => {
+            u.insert("name".into(), json!(client_ip(call)));
+            u.insert("anon".into(), call.ctx.true_value());
+        }
+    }
+    for prop in &props {
+        match prop.as_str() {
+            "groups" => {
+                u.insert("groups".into(), json!(c.groups));
+            }
+            "implicitgroups" => {
+                let implicit: Vec<&String> = c.groups.iter().filter(|g| ["*", "user", "autoconfirmed"].contains(&g.as_str())).collect();
+                u.insert("implicitgroups".into(), json!(implicit));
+            }
+            "groupmemberships" => {
+                let explicit: Vec<Value> = c.user.iter().flat_map(|x| x.groups.iter()).map(|g| json!({"group": g, "expiry": "infinity"})).collect();
+                u.insert("groupmemberships".into(), Value::Array(explicit));
+            }
+            "rights" => {
+                u.insert("rights".into(), json!(c.rights));
+            }
+            "editcount" => {
+                if c.is_logged_in() {
+                    u.insert("editcount".into(), json!(0));
+                }
+            }
+            "ratelimits" => {
+                u.insert("ratelimits".into(), Value::Object(Map::new()));
+            }
+            "registrationdate" => {
+                if let Some(user) = &c.user {
+                    u.insert("registrationdate".into(), json!(crate::time::ts_to_iso(&user.registered)));
+                }
+            }
+            "realname" => {
+                u.insert("realname".into(), json!(""));
+            }
+            "email" => {
+                u.insert("email".into(), json!(""));
+            }
+            "options" => {
+                u.insert("options".into(), json!({}));
+            }
+            "cancreateaccount" => {
+                call.ctx.put_bool(&mut u, "cancreateaccount", false);
+            }
+            "blockinfo" | "hasmsg" | "changeablegroups" | "acceptlang" | "unreadcount" | "centralids" | "latestcontrib" | "theoreticalratelimits" => {}
+            other => call.ctx.warn("userinfo", "unrecognizedvalues", format!("Unrecognized value for parameter \"uiprop\": {other}.")),
+        }
+    }
+    query.insert("userinfo".into(), Value::Object(u));
+}
+
+fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
+    let mut props = dedup(call.params.multi("siprop"));
+    if props.is_empty() {
+        props.push("general".into());
+    }
+    let fv2 = call.ctx.fv2;
+    let cfg = &call.state.config;
+    let base = call.ctx.base_url.clone();
+    let host = base.split("://").nth(1).unwrap_or("localhost").split(':').next().unwrap_or("localhost").to_string();
+    for prop in props {
+        match prop.as_str() {
+            "general" => {
+                let mut g = Map::new();
+                let sp = &cfg.script_path;
+                g.insert("mainpage".into(), json!("Main Page"));
+                g.insert("base".into(), json!(format!("{base}{sp}/index.php?title=Main_Page")));
+                g.insert("sitename".into(), json!(cfg.sitename));
+                call.ctx.put_bool(&mut g, "mainpageisdomainroot", false);
+                g.insert("logo".into(), json!(format!("{base}{sp}/resources/assets/change-your-logo.svg")));
+                g.insert("generator".into(), json!("MediaWiki 1.39.17"));
+                g.insert("phpversion".into(), json!("8.2.0"));
+                g.insert("phpsapi".into(), json!("mwupload"));
+                g.insert("dbtype".into(), json!("sqlite"));
+                g.insert("dbversion".into(), json!("3"));
+                call.ctx.put_bool(&mut g, "imagewhitelistenabled", false);
+                call.ctx.put_bool(&mut g, "langconversion", true);
+                call.ctx.put_bool(&mut g, "linkconversion", true);
+                call.ctx.put_bool(&mut g, "titleconversion", true);
+                g.insert("linkprefixcharset".into(), json!(""));
+                g.insert("linkprefix".into(), json!(""));
+                g.insert("linktrail".into(), json!("/^([a-z]+)(.*)$/sD"));
+                g.insert("legaltitlechars".into(), json!(" %!\"$&'()*,\\-.\\/0-9:;=?@A-Z\\\\^_`a-z~\\x80-\\xFF+"));
+                g.insert("invalidusernamechars".into(), json!("@:>"));
+                call.ctx.put_bool(&mut g, "allunicodefixes", false);
+                call.ctx.put_bool(&mut g, "fixarabicunicode", true);
+                call.ctx.put_bool(&mut g, "fixmalayalamunicode", true);
+                g.insert("case".into(), json!("first-letter"));
+                g.insert("lang".into(), json!("en"));
+                g.insert("fallback".into(), json!([]));
+                call.ctx.put_bool(&mut g, "rtl", false);
+                g.insert("fallback8bitEncoding".into(), json!("windows-1252"));
+                call.ctx.put_bool(&mut g, "readonly", false);
+                call.ctx.put_bool(&mut g, "writeapi", true);
+                g.insert("maxarticlesize".into(), json!(2097152));
+                g.insert("timezone".into(), json!("UTC"));
+                g.insert("timeoffset".into(), json!(0));
+                g.insert("articlepath".into(), json!(format!("{sp}/index.php?title=$1")));
+                g.insert("scriptpath".into(), json!(sp));
+                g.insert("script".into(), json!(format!("{sp}/index.php")));
+                call.ctx.put_bool(&mut g, "variantarticlepath", false);
+                g.insert("server".into(), json!(base));
+                g.insert("servername".into(), json!(host));
+                g.insert("wikiid".into(), json!("mwupload"));
+                g.insert("time".into(), json!(crate::time::ts_to_iso(&crate::time::now_ts())));
+                call.ctx.put_bool(&mut g, "misermode", false);
+                call.ctx.put_bool(&mut g, "uploadsenabled", cfg.uploads.enabled);
+                g.insert("maxuploadsize".into(), json!(cfg.uploads.max_upload_size));
+                g.insert("minuploadchunksize".into(), json!(cfg.uploads.min_chunk_size));
+                g.insert(
+                    "galleryoptions".into(),
+                    json!({"imagesPerRow":0,"imageWidth":120,"imageHeight":120,"captionLength":call.ctx.true_value(),"showBytes":call.ctx.true_value(),"showDimensions":call.ctx.true_value(),"mode":"traditional"}),
+                );
+                // fv2 must give objects here (pywikibot calls .values()/.items()).
+                let thumbs = [120, 150, 180, 200, 250, 300];
+                let images = [(320, 240), (640, 480), (800, 600), (1024, 768), (1280, 1024), (2560, 2048)];
+                if fv2 {
+                    let t: Map<String, Value> = thumbs.iter().enumerate().map(|(i, v)| (i.to_string(), json!(v))).collect();
+                    let im: Map<String, Value> =
+                        images.iter().enumerate().map(|(i, (w, h))| (i.to_string(), json!({"width": w, "height": h}))).collect();
+                    g.insert("thumblimits".into(), Value::Object(t));
+                    g.insert("imagelimits".into(), Value::Object(im));
+                    g.insert("magiclinks".into(), json!({"ISBN": false, "PMID": false, "RFC": false}));
+                } else {
+                    g.insert("thumblimits".into(), json!(thumbs));
+                    g.insert("imagelimits".into(), Value::Array(images.iter().map(|(w, h)| json!({"width": w, "height": h})).collect()));
+                    g.insert("magiclinks".into(), json!([]));
+                }
+                g.insert("favicon".into(), json!(format!("{base}/favicon.ico")));
+                g.insert("centralidlookupprovider".into(), json!("local"));
+                g.insert("allcentralidlookupproviders".into(), json!(["local"]));
+                call.ctx.put_bool(&mut g, "interwikimagic", true);
+                g.insert("categorycollation".into(), json!("uppercase"));
+                call.ctx.put_bool(&mut g, "nofollowlinks", true);
+                g.insert("nofollownsexceptions".into(), json!([]));
+                g.insert("nofollowdomainexceptions".into(), json!(["mediawiki.org"]));
+                call.ctx.put_bool(&mut g, "externallinktarget", false);
+                query.insert("general".into(), Value::Object(g));
+            }
+            "namespaces" => {
+                let mut ns = Map::new();
+                for (id, name) in NAMESPACES {
+                    let mut e = Map::new();
+                    e.insert("id".into(), json!(id));
+                    e.insert("case".into(), json!("first-letter"));
+                    let display = if *id == 4 { call.state.config.sitename.clone() } else if *id == 5 { format!("{} talk", call.state.config.sitename) } else { name.to_string() };
+                    e.insert(call.ctx.content_key("name").into(), json!(display));
+                    call.ctx.put_bool(&mut e, "subpages", matches!(id, 1 | 2 | 3 | 4 | 5 | 7 | 9 | 10 | 11 | 12 | 13 | 15));
+                    if *id != 0 {
+                        e.insert("canonical".into(), json!(name));
+                    }
+                    call.ctx.put_bool(&mut e, "content", *id == 0);
+                    call.ctx.put_bool(&mut e, "nonincludable", false);
+                    ns.insert(id.to_string(), Value::Object(e));
+                }
+                query.insert("namespaces".into(), Value::Object(ns));
+            }
+            "namespacealiases" => {
+                let key = call.ctx.content_key("alias");
+                query.insert("namespacealiases".into(), json!([{ "id": 6, key: "Image" }, { "id": 7, key: "Image talk" }]));
+            }
+            "fileextensions" => {
+                let mut seen: Vec<String> = Vec::new();
+                for e in &cfg.uploads.file_extensions {
+                    let e = e.to_lowercase();
+                    if !seen.contains(&e) {
+                        seen.push(e);
+                    }
+                }
+                query.insert("fileextensions".into(), Value::Array(seen.into_iter().map(|e| json!({"ext": e})).collect()));
+            }
+            "extensions" | "skins" | "libraries" | "showhooks" | "protocols" | "functionhooks" | "extensiontags" | "variables" | "languages" | "languagevariants" | "specialpagealiases" | "magicwords" | "defaultoptions" | "uploaddialog" | "interwikimap" | "dbrepllag" | "rightsinfo" => {
+                let v = match prop.as_str() {
+                    "dbrepllag" => json!([{"host": crate::api::envelope::hostname(), "lag": 0}]),
+                    "rightsinfo" => json!({"url": "", "text": ""}),
+                    "defaultoptions" | "uploaddialog" => json!({}),
+                    _ => json!([]),
+                };
+                query.insert(prop.clone(), v);
+            }
+            "statistics" => {
+                query.insert("statistics".into(), json!({"pages":0,"articles":0,"edits":0,"images":0,"users":1,"activeusers":0,"admins":1,"jobs":0}));
+            }
+            "usergroups" => {
+                let groups: Vec<Value> = call.state.permissions.iter().map(|(g, r)| json!({"name": g, "rights": r})).collect();
+                query.insert("usergroups".into(), Value::Array(groups));
+            }
+            "restrictions" => {
+                query.insert(
+                    "restrictions".into(),
+                    json!({"types":["create","edit","move","upload"],"levels":["","autoconfirmed","sysop"],"cascadinglevels":["sysop"],"semiprotectedlevels":["autoconfirmed"]}),
+                );
+            }
+            other => call.ctx.warn("siteinfo", "unrecognizedvalues", format!("Unrecognized value for parameter \"siprop\": {other}.")),
+        }
+    }
+}
+
+/// Builds `query.pages` (and `normalized`) for `titles=` with the requested prop modules.
+async fn pages(call: &mut Call<'_>, titles: &[String], props: &[String], query: &mut Map<String, Value>, cont: &mut Map<String, Value>) -> ApiResult<()> {
+    let mut normalized = Vec::new();
+    let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
+    let mut missing_id = 0i64;
+    let want = |n: &str| props.iter().any(|p| p == n);
+    let ii_props = {
+        let v = dedup(call.params.multi("iiprop"));
+        if v.is_empty() && call.params.get("iiprop").is_none() { vec!["timestamp".to_string(), "user".to_string()] } else { v }
+    };
+    let ii_limit = limit_param(call, "iilimit", 1, "imageinfo")?;
+    let ii_start = call.params.get("iistart").and_then(crate::time::parse_any_ts);
+    let ii_end = call.params.get("iiend").and_then(crate::time::parse_any_ts);
+    let in_props = dedup(call.params.multi("inprop"));
+    let rv_props = {
+        let v = dedup(call.params.multi("rvprop"));
+        if v.is_empty() { vec!["ids".to_string(), "timestamp".into(), "flags".into(), "comment".into(), "user".into()] } else { v }
+    };
+    let rv_slots = call.params.get("rvslots").map(String::from);
+    for name in ["iiurlwidth", "iiurlheight", "iiurlparam", "iimetadataversion", "iiextmetadatalanguage", "iiextmetadatamultilang", "iiextmetadatafilter", "iibadfilecontexttitle", "iicontinue", "iilocalonly", "rvlimit", "rvdir", "rvcontentformat", "rvsection", "rvstart", "rvend", "inlinkcontext", "intestactions"] {
+        let _ = call.params.get(name);
+    }
+    for raw in titles {
+        let Some(t) = parse_title(raw) else {
+            let mut m = Map::new();
+            m.insert("title".into(), json!(raw));
+            m.insert("invalidreason".into(), json!(format!("The requested page title contains invalid characters: \"{raw}\".")));
+            m.insert("invalid".into(), call.ctx.true_value());
+            missing_id -= 1;
+            out.push((missing_id.to_string(), m));
+            continue;
+        };
+        let display = t.display();
+        if display != *raw {
+            normalized.push(json!({"from": raw, "to": display}));
+        }
+        let page = call.state.meta.page(t.ns, &t.db_key).await?;
+        let mut m = Map::new();
+        let key;
+        match &page {
+            Some(pg) => {
+                key = pg.id.to_string();
+                m.insert("pageid".into(), json!(pg.id));
+                m.insert("ns".into(), json!(t.ns));
+                m.insert("title".into(), json!(display));
+            }
+            None => {
+                missing_id -= 1;
+                key = missing_id.to_string();
+                m.insert("ns".into(), json!(t.ns));
+                m.insert("title".into(), json!(display));
+                m.insert("missing".into(), call.ctx.true_value());
+            }
+        }
+        let latest = match &page {
+            Some(pg) => call.state.meta.revision(pg.latest_rev).await?,
+            None => None,
+        };
+        if want("info") {
+            m.insert("contentmodel".into(), json!("wikitext"));
+            m.insert("pagelanguage".into(), json!("en"));
+            m.insert("pagelanguagehtmlcode".into(), json!("en"));
+            m.insert("pagelanguagedir".into(), json!("ltr"));
+            if let (Some(pg), Some(rev)) = (&page, &latest) {
+                m.insert("touched".into(), json!(crate::time::ts_to_iso(&pg.touched)));
+                m.insert("lastrevid".into(), json!(rev.id));
+                m.insert("length".into(), json!(rev.text.len()));
+            }
+            if in_props.iter().any(|x| x == "protection") {
+                m.insert("protection".into(), json!([]));
+                let types = if page.is_some() {
+                    if t.ns == 6 { json!(["edit", "move", "upload"]) } else { json!(["edit", "move"]) }
+                } else if t.ns == 6 {
+                    json!(["create", "upload"])
+                } else {
+                    json!(["create"])
+                };
+                m.insert("restrictiontypes".into(), types);
+            }
+            if in_props.iter().any(|x| x == "url") {
+                let url = format!("{}/w/index.php?title={}", call.ctx.base_url, crate::api::imageinfo::title_url_encode(&display.replace(' ', "_")));
+                m.insert("fullurl".into(), json!(url));
+                m.insert("editurl".into(), json!(format!("{url}&action=edit")));
+                m.insert("canonicalurl".into(), json!(url));
+            }
+        }
+        if want("revisions") {
+            if let Some(rev) = &latest {
+                let mut r = Map::new();
+                let has = |n: &str| rv_props.iter().any(|x| x == n);
+                if has("ids") {
+                    r.insert("revid".into(), json!(rev.id));
+                    r.insert("parentid".into(), json!(0));
+                }
+                if has("user") {
+                    r.insert("user".into(), json!(rev.user_name));
+                }
+                if has("userid") {
+                    r.insert("userid".into(), json!(rev.user_id));
+                }
+                if has("timestamp") {
+                    r.insert("timestamp".into(), json!(crate::time::ts_to_iso(&rev.timestamp)));
+                }
+                if has("size") {
+                    r.insert("size".into(), json!(rev.text.len()));
+                }
+                if has("sha1") {
+                    r.insert("sha1".into(), json!(rev.sha1));
+                }
+                if has("contentmodel") && rv_slots.is_none() {
+                    r.insert("contentmodel".into(), json!("wikitext"));
+                }
+                if has("comment") {
+                    r.insert("comment".into(), json!(rev.comment));
+                }
+                if has("content") {
+                    if rv_slots.is_some() {
+                        let mut main = Map::new();
+                        main.insert("contentmodel".into(), json!("wikitext"));
+                        main.insert("contentformat".into(), json!("text/x-wiki"));
+                        main.insert(call.ctx.content_key("content").into(), json!(rev.text));
+                        r.insert("slots".into(), json!({"main": main}));
+                    } else {
+                        r.insert("contentformat".into(), json!("text/x-wiki"));
+                        r.insert("contentmodel".into(), json!("wikitext"));
+                        r.insert(call.ctx.content_key("content").into(), json!(rev.text));
+                    }
+                }
+                m.insert("revisions".into(), json!([r]));
+            }
+        }
+        if want("imageinfo") && t.ns == 6 {
+            let current = call.state.meta.current_file(&t.db_key).await?;
+            match current {
+                Some(cur) => {
+                    m.insert("imagerepository".into(), json!("local"));
+                    let mut versions: Vec<FileVersion> = vec![cur];
+                    versions.extend(call.state.meta.old_versions(&t.db_key).await?);
+                    let selected: Vec<&FileVersion> = versions
+                        .iter()
+                        .filter(|v| ii_start.as_ref().map(|s| v.timestamp <= *s).unwrap_or(true))
+                        .filter(|v| ii_end.as_ref().map(|e| v.timestamp >= *e).unwrap_or(true))
+                        .collect();
+                    let mut list = Vec::new();
+                    for (i, v) in selected.iter().enumerate() {
+                        if i as i64 >= ii_limit {
+                            cont.insert("iistart".into(), json!(crate::time::ts_to_iso(&v.timestamp)));
+                            break;
+                        }
+                        let pid = page.as_ref().map(|p| p.id);
+                        list.push(Value::Object(imageinfo::for_version(&call.ctx, v, &ii_props, pid)));
+                    }
+                    m.insert("imageinfo".into(), Value::Array(list));
+                }
+                None => {
+                    m.insert("imagerepository".into(), json!(""));
+                }
+            }
+        }
+        out.push((key, m));
+    }
+    if !normalized.is_empty() {
+        query.insert("normalized".into(), Value::Array(normalized));
+    }
+    if !out.is_empty() {
+        if call.ctx.fv2 {
+            query.insert("pages".into(), Value::Array(out.into_iter().map(|(_, m)| Value::Object(m)).collect()));
+        } else {
+            let mut pages = Map::new();
+            for (k, m) in out {
+                pages.insert(k, Value::Object(m));
+            }
+            query.insert("pages".into(), Value::Object(pages));
+        }
+    }
+    Ok(())
+}
+
+async fn stash_image_info(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
+    if !call.caller.is_logged_in() {
+        return Err(ApiError::new("notloggedin", "You must be logged in to access the upload stash.").module("query+stashimageinfo"));
+    }
+    let mut keys = call.params.multi("siifilekey");
+    keys.extend(call.params.multi("siisessionkey"));
+    let props = {
+        let v = dedup(call.params.multi("siiprop"));
+        if v.is_empty() { vec!["timestamp".to_string(), "url".to_string()] } else { v }
+    };
+    for n in ["siiurlwidth", "siiurlheight", "siiurlparam"] {
+        let _ = call.params.get(n);
+    }
+    let mut list = Vec::new();
+    for key in keys {
+        let row = crate::upload::stash::load_owned(call.state, &call.caller, &key).await?;
+        list.push(Value::Object(imageinfo::for_stash(&call.ctx, &row, &props)));
+    }
+    query.insert("stashimageinfo".into(), Value::Array(list));
+    Ok(())
+}
+
+async fn all_images(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &mut Map<String, Value>) -> ApiResult<()> {
+    let p = call.params;
+    let limit = limit_param(call, "ailimit", 10, "allimages")?;
+    let props = {
+        let v = dedup(p.multi("aiprop"));
+        if v.is_empty() { vec!["timestamp".to_string(), "url".to_string()] } else { v }
+    };
+    let descending = matches!(p.get("aidir"), Some("descending") | Some("older"));
+    let from = p.get("aicontinue").or(p.get("aifrom")).map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
+    let prefix = p.get("aiprefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
+    let sha1 = match (p.get("aisha1"), p.get("aisha1base36")) {
+        (Some(h), _) => Some(h.to_lowercase()),
+        (None, Some(b)) => crate::store::paths::sha1_from_base36(b).map(hex::encode),
+        _ => None,
+    };
+    let _ = p.get("aisort");
+    let rows = match &sha1 {
+        Some(s) => call.state.meta.list_files_by_sha1(s, limit + 1).await?,
+        None => call.state.meta.list_files_by_name(from.as_deref(), prefix.as_deref(), descending, limit + 1).await?,
+    };
+    let mut list = Vec::new();
+    for (i, v) in rows.iter().enumerate() {
+        if i as i64 >= limit {
+            cont.insert("aicontinue".into(), json!(v.name));
+            break;
+        }
+        let mut m = Map::new();
+        m.insert("name".into(), json!(v.name));
+        for (k, val) in imageinfo::for_version(&call.ctx, v, &props, None) {
+            m.insert(k, val);
+        }
+        m.insert("ns".into(), json!(6));
+        m.insert("title".into(), json!(format!("File:{}", v.name.replace('_', " "))));
+        list.push(Value::Object(m));
+    }
+    query.insert("allimages".into(), Value::Array(list));
+    Ok(())
+}

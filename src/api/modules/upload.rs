@@ -1,0 +1,515 @@
+//! `action=upload`: MediaWiki's ApiUpload — parameter logic, source selection, permissions,
+//! then the domain (`crate::upload`) for verification, warnings, stash, chunks and publish.
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::imageinfo;
+use crate::api::multipart::FilePart;
+use crate::api::{Call, Output};
+use crate::auth::rights;
+use crate::upload::publish::{self, Props, Source};
+use crate::upload::verify::{self, Rejection};
+use crate::upload::{chunks, stash, warnings};
+use serde_json::{json, Map, Value};
+
+const MODULE: &str = "upload";
+
+/// Parsed `action=upload` parameters, in MediaWiki's declared order.
+pub struct UploadParams {
+    pub filename: Option<String>,
+    pub comment: String,
+    pub tags: Vec<String>,
+    pub text: Option<String>,
+    pub ignorewarnings: bool,
+    pub file: Option<FilePart>,
+    pub url: Option<String>,
+    pub filekey: Option<String>,
+    pub stash: bool,
+    pub filesize: Option<i64>,
+    pub offset: Option<i64>,
+    pub chunk: Option<FilePart>,
+    pub async_: bool,
+    pub checkstatus: bool,
+}
+
+fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
+    let p = call.params;
+    let max = call.state.config.uploads.max_upload_size as i64;
+    let filename = p.get("filename").map(String::from);
+    let comment = p.get("comment").unwrap_or("").to_string();
+    let tags = p.multi("tags");
+    if !tags.is_empty() {
+        // No change tags are defined on this server, so none may be applied (as on a fresh wiki).
+        let list = tags.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
+        return Err(ApiError::new("badtags", format!("The tag {list} is not allowed to be manually applied.")).with("disallowedtags", tags).module(MODULE));
+    }
+    let text = p.get("text").map(String::from);
+    let watch = p.flag("watch");
+    if watch {
+        call.ctx.warn(MODULE, "deprecation", "The parameter \"watch\" has been deprecated.");
+    }
+    match p.get("watchlist") {
+        None | Some("watch") | Some("preferences") | Some("nochange") => {}
+        Some(other) => return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"watchlist\": {other}.")).module(MODULE)),
+    }
+    let ignorewarnings = p.flag("ignorewarnings");
+    let file = p.take_file("file", MODULE)?;
+    let url = p.get("url").map(String::from);
+    let mut filekey = p.get("filekey").map(String::from);
+    if let Some(sk) = p.get("sessionkey") {
+        call.ctx.warn(MODULE, "deprecation", "The parameter \"sessionkey\" has been deprecated.");
+        if filekey.as_deref().map(str::is_empty).unwrap_or(true) {
+            filekey = Some(sk.to_string());
+        }
+    }
+    let stash = p.flag("stash");
+    let filesize = p.int("filesize", Some(0), Some(max), MODULE)?;
+    let offset = p.int("offset", Some(0), None, MODULE)?;
+    let chunk = p.take_file("chunk", MODULE)?;
+    let async_ = p.flag("async") && call.state.config.uploads.async_uploads;
+    let checkstatus = p.flag("checkstatus");
+    Ok(UploadParams { filename, comment, tags, text, ignorewarnings, file, url, filekey, stash, filesize, offset, chunk, async_, checkstatus })
+}
+
+fn upload_obj(pairs: Vec<(&str, Value)>) -> Output {
+    let mut u = Map::new();
+    for (k, v) in pairs {
+        u.insert(k.to_string(), v);
+    }
+    let mut out = Map::new();
+    out.insert("upload".into(), Value::Object(u));
+    Output::Json(out)
+}
+
+/// Upload rights (`upload` and `edit`, plus `upload_by_url` for URLs): `mustbeloggedin` for anonymous callers.
+fn check_rights(call: &Call<'_>, by_url: bool) -> ApiResult<()> {
+    let mut needed = vec!["upload", "edit"];
+    if by_url {
+        needed.insert(0, "upload_by_url");
+    }
+    for right in needed {
+        if !call.caller.has(right) {
+            if !call.caller.is_logged_in() {
+                return Err(ApiError::new("mustbeloggedin", "You must be logged in to upload this file.").module(MODULE));
+            }
+            let groups = rights::groups_with_right(&call.state.permissions, right);
+            let site = &call.state.config.sitename;
+            let names: Vec<String> = groups.iter().map(|g| format!("[[{site}:{}|{}]]", group_page(g), group_page(g))).collect();
+            let info = if names.len() == 1 {
+                format!("The action you have requested is limited to users in the group: {}.", names[0])
+            } else {
+                format!("The action you have requested is limited to users in one of the groups: {}.", names.join(", "))
+            };
+            return Err(ApiError::new("permissiondenied", info).module(MODULE));
+        }
+    }
+    Ok(())
+}
+
+fn group_page(g: &str) -> String {
+    match g {
+        "user" => "Users".into(),
+        "sysop" => "Administrators".into(),
+        "bot" => "Bots".into(),
+        "bureaucrat" => "Bureaucrats".into(),
+        "autoconfirmed" => "Autoconfirmed users".into(),
+        other => other.to_string(),
+    }
+}
+
+pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
+    let mut up = parse(call)?;
+    if !call.state.config.uploads.enabled {
+        return Err(ApiError::new("uploaddisabled", "Uploads are not enabled.").module(MODULE));
+    }
+    if up.chunk.is_none() {
+        let given: Vec<&str> = [("filekey", up.filekey.is_some()), ("file", up.file.is_some()), ("url", up.url.is_some())]
+            .iter()
+            .filter(|(_, g)| *g)
+            .map(|(n, _)| *n)
+            .collect();
+        if given.len() > 1 {
+            let quoted: Vec<String> = given.iter().map(|g| format!("\"{g}\"")).collect();
+            let list = match quoted.len() {
+                2 => format!("{} and {}", quoted[0], quoted[1]),
+                _ => format!("{}, {} and {}", quoted[0], quoted[1], quoted[2]),
+            };
+            return Err(ApiError::new("invalidparammix", format!("The parameters {list} can not be used together.")).module(MODULE));
+        }
+        if given.is_empty() {
+            return Err(ApiError::new("missingparam", "One of the parameters \"filekey\", \"file\" and \"url\" is required.").module(MODULE));
+        }
+        if up.checkstatus && (up.filekey.is_some() || up.url.is_some()) {
+            check_rights(call, false)?;
+            return checkstatus(call, &up).await;
+        }
+    }
+    let Some(filename) = up.filename.clone() else {
+        return Err(ApiError::new("nofilename", "The \"filename\" parameter must be set.").module(MODULE));
+    };
+    if let Some(chunk) = up.chunk.take() {
+        if up.filekey.is_some() && up.offset == Some(0) {
+            return Err(ApiError::new("filekeynotallowed", "Cannot supply a \"filekey\" when \"offset\" is 0.").module(MODULE));
+        }
+        if up.filekey.is_none() && up.offset != Some(0) {
+            return Err(ApiError::new("filekeyneeded", "Must supply a \"filekey\" when \"offset\" is non-zero.").module(MODULE));
+        }
+        let session = match &up.filekey {
+            Some(k) => Some(stash::load_owned(call.state, &call.caller, k).await?),
+            None => None,
+        };
+        check_rights(call, false)?;
+        return chunk_request(call, &up, &filename, chunk, session).await;
+    }
+    if let Some(key) = up.filekey.clone() {
+        if !stash::key_is_valid(&key) {
+            return Err(ApiError::new("invalid-file-key", "Not a valid file key.").module(MODULE));
+        }
+        let row = stash::load_owned(call.state, &call.caller, &key).await?;
+        check_rights(call, false)?;
+        return from_stash(call, &up, &filename, row).await;
+    }
+    if let Some(file) = up.file.take() {
+        if up.async_ {
+            return Err(ApiError::new(
+                "cannot-async-upload-file",
+                "The parameters \"async\" and \"file\" cannot be combined. If you want asynchronous processing of your uploaded file, first upload it to stash (using the \"stash\" parameter) and then publish the stashed file asynchronously (using \"filekey\" and \"async\").",
+            )
+            .module(MODULE));
+        }
+        check_rights(call, false)?;
+        return direct(call, &up, &filename, file).await;
+    }
+    // url=
+    if !call.state.config.url_uploads.enabled {
+        return Err(ApiError::new("copyuploaddisabled", "Upload by URL disabled.").module(MODULE));
+    }
+    check_rights(call, true)?;
+    Err(ApiError::new("copyuploaddisabled", "Upload by URL is not available on this server yet.").module(MODULE))
+}
+
+/// Adds `filekey`/`sessionkey` (and `invalidparameter` for name errors) to a recoverable error.
+fn recoverable(mut e: ApiError, key: &str, name_error: bool) -> ApiError {
+    e.data.insert("filekey".into(), json!(key));
+    e.data.insert("sessionkey".into(), json!(key));
+    if name_error {
+        e.data.insert("invalidparameter".into(), json!("filename"));
+    }
+    e.module(MODULE)
+}
+
+async fn direct(call: &mut Call<'_>, up: &UploadParams, filename: &str, file: FilePart) -> ApiResult<Output> {
+    let state = call.state;
+    let info = verify::analyze(file.path.to_path_buf()).await?;
+    let sha1 = hex::encode(file.sha1);
+    let size = file.size;
+    let title = match verify::check_file(state, &file.path, &info, size, filename).await {
+        Ok(t) => t,
+        Err(Rejection::Fatal(e)) => return Err(e.module(MODULE)),
+        Err(Rejection::Recoverable(e)) => {
+            let row = stash::stash_temp(state, &call.caller, file.path, &info, size, &sha1, "file").await?;
+            return Err(recoverable(e, &row.key, true));
+        }
+    };
+    // The type MediaWiki records depends on the final extension too (random bytes named .txt are text/plain).
+    let info = info.for_extension(&title.final_ext);
+    let props = Props::from_info(&info, size, &sha1);
+    finish(call, up, filename, &title, props, Source::Temp(file.path)).await
+}
+
+async fn from_stash(call: &mut Call<'_>, up: &UploadParams, filename: &str, row: crate::store::meta::StashRow) -> ApiResult<Output> {
+    let state = call.state;
+    if row.status != "finished" {
+        return Err(ApiError::new("stashfailed", "The chunked upload is not complete yet.").module(MODULE));
+    }
+    // The full verification runs again, against the (possibly new) name.
+    let path = state.blobs.path(&row.blob_key)?;
+    let info = verify::analyze(path.clone()).await?;
+    let title = match verify::check_file(state, &path, &info, row.size as u64, filename).await {
+        Ok(t) => t,
+        Err(Rejection::Fatal(e)) => return Err(e.module(MODULE)),
+        Err(Rejection::Recoverable(e)) => return Err(recoverable(e, &row.key, true)),
+    };
+    let props = Props::from_stash(&row);
+    finish(call, up, filename, &title, props, Source::Stash(row)).await
+}
+
+/// Authorization, warnings, then stash or publish (sync or async): the part every source shares.
+async fn finish(call: &mut Call<'_>, up: &UploadParams, filename: &str, title: &crate::upload::title::FileTitle, props: Props, source: Source) -> ApiResult<Output> {
+    let state = call.state;
+    if !up.stash {
+        if let Err(e) = publish::authorize_overwrite(state, &call.caller, &title.db_key).await {
+            let key = ensure_stashed(call, source, &props).await?;
+            return Err(recoverable(e, &key, true));
+        }
+    }
+    let subject = warnings::Subject { desired: filename, title, sha1: &props.sha1, size: props.size };
+    let warns = warnings::compute(state, &subject, call.ctx.fv2).await?;
+    if !warns.is_empty() && !up.ignorewarnings {
+        let key = ensure_stashed(call, source, &props).await?;
+        return Ok(upload_obj(vec![
+            ("result", json!("Warning")),
+            ("warnings", Value::Object(warnings::to_object(&warns))),
+            ("filekey", json!(key)),
+            ("sessionkey", json!(key)),
+        ]));
+    }
+    let warnings_value = (!warns.is_empty()).then(|| Value::Object(warnings::to_object(&warns)));
+    let mut pairs: Vec<(&str, Value)> = Vec::new();
+    if up.stash {
+        let key = ensure_stashed(call, source, &props).await?;
+        let row = state.meta.stash(&key).await?.ok_or_else(|| ApiError::new("stashfailed", "Invalid stashed file."))?;
+        pairs.push(("result", json!("Success")));
+        if let Some(w) = warnings_value {
+            pairs.push(("warnings", w));
+        }
+        pairs.push(("filekey", json!(key)));
+        pairs.push(("sessionkey", json!(key)));
+        pairs.push(("imageinfo", Value::Object(imageinfo::for_stash(&call.ctx, &row, &imageinfo::props(imageinfo::STASH_PROPS)))));
+        return Ok(upload_obj(pairs));
+    }
+    if up.async_ {
+        if let Source::Stash(row) = &source {
+            let claimed = state
+                .meta
+                .claim_status(call.caller.user_id(), &row.key, &json!({"result": "Poll", "stage": "queued"}), status_expiry())
+                .await?;
+            if !claimed {
+                return Err(ApiError::new("publishfailed", "Upload from stash already in progress.").module(MODULE));
+            }
+            let payload = json!({
+                "user_id": call.caller.user_id(), "bot_app": call.caller.bot_app, "key": row.key, "filename": filename,
+                "comment": up.comment, "text": up.text, "ignorewarnings": up.ignorewarnings,
+            });
+            state.meta.enqueue_job("publish", &payload).await?;
+            state.jobs_notify.notify_one();
+            return Ok(upload_obj(vec![("result", json!("Poll")), ("stage", json!("queued")), ("filename", json!(title.db_key))]));
+        }
+    }
+    // MediaWiki's result links the description page by id only if it existed before this upload.
+    let page_before = state.meta.page(6, &title.db_key).await?.map(|p| p.id);
+    let req = publish::Request {
+        caller: &call.caller,
+        name: title.db_key.clone(),
+        props,
+        comment: up.comment.clone(),
+        text: up.text.clone(),
+        tags: up.tags.clone(),
+        must_be_new: !up.ignorewarnings,
+    };
+    match publish::publish(state, req, source).await? {
+        publish::Outcome::Published { name } => {
+            let v = state.meta.current_file(&name).await?.ok_or_else(|| ApiError::new("publishfailed", "The file vanished after publishing."))?;
+            pairs.push(("result", json!("Success")));
+            pairs.push(("filename", json!(name)));
+            if let Some(w) = warnings_value {
+                pairs.push(("warnings", w));
+            }
+            pairs.push(("imageinfo", Value::Object(imageinfo::for_version(&call.ctx, &v, &imageinfo::props(imageinfo::UPLOAD_PROPS), page_before))));
+            Ok(upload_obj(pairs))
+        }
+        publish::Outcome::NoChange { key } => Err(recoverable(
+            ApiError::new("fileexists-no-change", format!("The upload is an exact duplicate of the current version of [[:File:{}]].", title.db_key.replace('_', " "))),
+            &key,
+            false,
+        )),
+        publish::Outcome::LostRace { key } => Ok(upload_obj(vec![
+            ("result", json!("Warning")),
+            ("warnings", json!({"exists": title.db_key})),
+            ("filekey", json!(key)),
+            ("sessionkey", json!(key)),
+        ])),
+    }
+}
+
+/// Puts the bytes in the stash (if not there already) and returns the key.
+async fn ensure_stashed(call: &Call<'_>, source: Source, props: &Props) -> ApiResult<String> {
+    match source {
+        Source::Stash(row) => Ok(row.key),
+        Source::Temp(temp) => {
+            let info = crate::media::MediaInfo {
+                mime: props.mime.clone(),
+                media_type: media_type_static(&props.media_type),
+                width: props.width as u32,
+                height: props.height as u32,
+                bitdepth: props.bits as u32,
+                page_count: props.page_count.map(|p| p as u32),
+                metadata: serde_json::from_str::<Vec<Value>>(&props.metadata)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|v| Some((v.get("name")?.as_str()?.to_string(), v.get("value")?.clone())))
+                    .collect(),
+            };
+            Ok(stash::stash_temp(call.state, &call.caller, temp, &info, props.size, &props.sha1, "file").await?.key)
+        }
+    }
+}
+
+fn media_type_static(s: &str) -> &'static str {
+    const ALL: &[&str] = &["UNKNOWN", "BITMAP", "DRAWING", "AUDIO", "VIDEO", "MULTIMEDIA", "OFFICE", "TEXT", "EXECUTABLE", "ARCHIVE", "3D"];
+    ALL.iter().find(|x| **x == s).copied().unwrap_or("UNKNOWN")
+}
+
+fn status_expiry() -> i64 {
+    crate::time::now_unix() + 86_400
+}
+
+async fn chunk_request(call: &mut Call<'_>, up: &UploadParams, filename: &str, chunk: FilePart, session: Option<crate::store::meta::StashRow>) -> ApiResult<Output> {
+    let state = call.state;
+    // Name-only verification (there is no complete file yet).
+    let title = match verify::check_name(state, filename) {
+        Ok(t) => t,
+        Err(Rejection::Fatal(e)) => return Err(e.module(MODULE)),
+        Err(Rejection::Recoverable(e)) => {
+            let info = verify::analyze(chunk.path.to_path_buf()).await?;
+            let row = stash::stash_temp(state, &call.caller, chunk.path, &info, chunk.size, &hex::encode(chunk.sha1), "file").await?;
+            return Err(recoverable(e, &row.key, true));
+        }
+    };
+    let filesize = up.filesize.unwrap_or(-1);
+    let chunk_len = chunk.size;
+    let server_offset = session.as_ref().map(|s| s.size as u64).unwrap_or(0);
+    // A chunk without `offset` but with `filekey` (the docs' demo) is appended at the server's offset.
+    let offset = match (up.offset, &session) {
+        (Some(o), _) => o as u64,
+        (None, Some(_)) => server_offset,
+        (None, None) => 0,
+    };
+    let total = offset + chunk_len;
+    if filesize < 0 || total > filesize as u64 {
+        return Err(ApiError::new("invalid-chunk", "Offset plus current chunk is greater than claimed file size.").module(MODULE));
+    }
+    let min = state.config.uploads.min_chunk_size.min(state.config.uploads.max_upload_size);
+    if total != filesize as u64 && chunk_len < min {
+        return Err(ApiError::new("chunk-too-small", format!("Minimum chunk size is {} bytes for non-final chunks.", crate::api::params::group_digits(min as i64))).module(MODULE));
+    }
+    // Warnings are evaluated on every chunk request, on the chunk's own bytes.
+    let sha1 = hex::encode(chunk.sha1);
+    let subject = warnings::Subject { desired: filename, title: &title, sha1: &sha1, size: chunk_len };
+    let warns = warnings::compute(state, &subject, call.ctx.fv2).await?;
+    if !warns.is_empty() && !up.ignorewarnings {
+        let info = verify::analyze(chunk.path.to_path_buf()).await?;
+        let row = stash::stash_temp(state, &call.caller, chunk.path, &info, chunk_len, &sha1, "file").await?;
+        return Ok(upload_obj(vec![
+            ("result", json!("Warning")),
+            ("warnings", Value::Object(warnings::to_object(&warns))),
+            ("filekey", json!(row.key)),
+            ("sessionkey", json!(row.key)),
+        ]));
+    }
+    let mut pairs: Vec<(&str, Value)> = Vec::new();
+    if !warns.is_empty() {
+        pairs.push(("warnings", Value::Object(warnings::to_object(&warns))));
+    }
+    let user = call.caller.user_id();
+    let session = match session {
+        None => chunks::start(state, &call.caller, chunk.path, chunk_len).await?,
+        Some(row) => {
+            if row.status != "chunks" {
+                return Err(ApiError::new("stashfailed", "No chunked upload session with this key.").module(MODULE));
+            }
+            if let Some(st) = state.meta.status(user, &row.key).await? {
+                if st.get("result").and_then(Value::as_str) != Some("Continue") {
+                    return Err(ApiError::new("stashfailed", "Chunked upload is already completed, check status for details.").module(MODULE));
+                }
+            }
+            let lock = state.chunk_locks.lock_for(&row.key);
+            let _guard = lock.lock().await;
+            // Re-read under the lock: another request may have advanced the session.
+            let row = state.meta.stash(&row.key).await?.ok_or_else(|| ApiError::new("uploadstash-file-not-found", format!("Key \"{}\" not found in stash.", row.key)))?;
+            match chunks::append(state, &row, up.offset.map(|o| o as u64), &chunk.path, chunk_len).await {
+                Ok(chunks::Appended::At(_)) => state.meta.stash(&row.key).await?.unwrap_or(row),
+                Ok(chunks::Appended::Replayed(at)) => {
+                    pairs.push(("result", json!("Continue")));
+                    pairs.push(("offset", json!(at)));
+                    pairs.push(("filekey", json!(row.key)));
+                    return Ok(upload_obj(pairs));
+                }
+                Err(e) => return Err(e.module(MODULE)),
+            }
+        }
+    };
+    let now_at = session.size as u64;
+    if now_at != filesize as u64 {
+        state.meta.set_status(user, &session.key, &json!({"result": "Continue", "stage": "uploading", "offset": now_at}), status_expiry()).await?;
+        pairs.push(("result", json!("Continue")));
+        pairs.push(("offset", json!(now_at)));
+        pairs.push(("filekey", json!(session.key)));
+        return Ok(upload_obj(pairs));
+    }
+    // Last chunk.
+    if up.async_ {
+        state.meta.set_status(user, &session.key, &json!({"result": "Poll", "stage": "queued"}), status_expiry()).await?;
+        let payload = json!({"user_id": user, "bot_app": call.caller.bot_app, "key": session.key, "filename": filename});
+        state.meta.enqueue_job("assemble", &payload).await?;
+        state.jobs_notify.notify_one();
+        pairs.push(("result", json!("Poll")));
+        pairs.push(("stage", json!("queued")));
+        pairs.push(("filekey", json!(session.key)));
+        return Ok(upload_obj(pairs));
+    }
+    state.meta.delete_status(user, &session.key).await?;
+    let (row, warns) = chunks::assemble(state, &call.caller, &session, filename).await.map_err(|e| e.module(MODULE))?;
+    let mut pairs: Vec<(&str, Value)> = Vec::new();
+    if !warns.is_empty() {
+        pairs.push(("warnings", Value::Object(warnings::to_object(&warns))));
+    }
+    pairs.push(("result", json!("Success")));
+    pairs.push(("filekey", json!(row.key)));
+    pairs.push(("imageinfo", Value::Object(imageinfo::for_stash(&call.ctx, &row, &imageinfo::props(imageinfo::STASH_PROPS)))));
+    Ok(upload_obj(pairs))
+}
+
+async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output> {
+    let state = call.state;
+    let user = call.caller.user_id();
+    let key = match (&up.filekey, &up.url) {
+        (Some(k), _) => k.clone(),
+        (None, Some(url)) => {
+            use sha1::Digest;
+            hex::encode(sha1::Sha1::digest(format!("{}|||{url}", up.filename.clone().unwrap_or_default()).as_bytes()))
+        }
+        _ => return Err(ApiError::new("missingresult", "No result in status data.").module(MODULE)),
+    };
+    let Some(status) = state.meta.status(user, &key).await? else {
+        return Err(ApiError::new("missingresult", "No result in status data.").module(MODULE));
+    };
+    if status.get("result").and_then(Value::as_str) == Some("Failure") {
+        let code = status.pointer("/error/code").and_then(Value::as_str).unwrap_or("stashfailed").to_string();
+        let info = status.pointer("/error/info").and_then(Value::as_str).unwrap_or("Invalid stashed file.").to_string();
+        let mut e = ApiError::new(code, info).module(MODULE);
+        if let Some(Value::Object(data)) = status.pointer("/error/data") {
+            e.data = data.clone();
+        }
+        return Err(e);
+    }
+    let mut pairs: Vec<(&str, Value)> = Vec::new();
+    let mut imageinfo_value = None;
+    if let Value::Object(m) = &status {
+        for (k, v) in m {
+            match k.as_str() {
+                "result" => pairs.push(("result", v.clone())),
+                "stage" => pairs.push(("stage", v.clone())),
+                "offset" => pairs.push(("offset", v.clone())),
+                "filekey" => pairs.push(("filekey", v.clone())),
+                "filename" => pairs.push(("filename", v.clone())),
+                "warnings" => pairs.push(("warnings", v.clone())),
+                _ => {}
+            }
+        }
+        if m.get("result").and_then(Value::as_str) == Some("Success") {
+            if let Some(k2) = m.get("filekey").and_then(Value::as_str) {
+                if let Some(row) = state.meta.stash(k2).await? {
+                    imageinfo_value = Some(Value::Object(imageinfo::for_stash(&call.ctx, &row, &imageinfo::props(imageinfo::STASH_PROPS))));
+                }
+            } else if let Some(name) = m.get("filename").and_then(Value::as_str) {
+                if let Some(v) = state.meta.current_file(name).await? {
+                    imageinfo_value = Some(Value::Object(imageinfo::for_version(&call.ctx, &v, &imageinfo::props(imageinfo::UPLOAD_PROPS), None)));
+                }
+            }
+        }
+    }
+    if let Some(ii) = imageinfo_value {
+        pairs.push(("imageinfo", ii));
+    }
+    Ok(upload_obj(pairs))
+}

@@ -1,0 +1,229 @@
+//! Request parameters as MediaWiki decodes them: merged query string and body (the body wins),
+//! NFC-normalized strings, presence-based booleans, `|`/`\x1f` multi-values, clamped integers,
+//! and tracking of which parameters a module used (the rest get "Unrecognized parameter").
+
+use super::error::{ApiError, ApiResult};
+use super::multipart::FilePart;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
+use unicode_normalization::UnicodeNormalization;
+
+#[derive(Default)]
+pub struct Params {
+    values: HashMap<String, String>,
+    /// Names that arrived in the query string (for `mustpostparams`).
+    in_query: HashSet<String>,
+    /// Names that arrived in the body as ordinary fields (an upload param sent that way is `badupload`).
+    text_in_body: HashSet<String>,
+    files: Mutex<HashMap<String, FilePart>>,
+    /// Arrival order of names, for stable warnings.
+    order: Vec<String>,
+    used: Mutex<BTreeSet<String>>,
+    /// Integer clamping warnings produced while reading ("The value …").
+    pub warnings: Mutex<Vec<(String, String)>>,
+}
+
+fn nfc(s: &str) -> String {
+    s.nfc().collect()
+}
+
+impl Params {
+    pub fn new(query: Vec<(String, String)>, body: Vec<(String, String)>, files: Vec<FilePart>) -> Params {
+        let mut p = Params::default();
+        for (k, v) in query {
+            p.in_query.insert(k.clone());
+            p.insert(k, v);
+        }
+        for (k, v) in body {
+            // PHP's $_POST + $_GET: the body value wins.
+            p.in_query.remove(&k);
+            p.text_in_body.insert(k.clone());
+            p.insert(k, v);
+        }
+        let mut map = HashMap::new();
+        for f in files {
+            p.in_query.remove(&f.name);
+            if !p.order.contains(&f.name) {
+                p.order.push(f.name.clone());
+            }
+            map.insert(f.name.clone(), f);
+        }
+        p.files = Mutex::new(map);
+        p
+    }
+
+    fn insert(&mut self, k: String, v: String) {
+        let k = nfc(&k);
+        if !self.order.contains(&k) {
+            self.order.push(k.clone());
+        }
+        self.values.insert(k, nfc(&v));
+    }
+
+    fn mark(&self, name: &str) {
+        if let Ok(mut u) = self.used.lock() {
+            u.insert(name.to_string());
+        }
+    }
+
+    /// The raw value, marking the parameter as used.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.mark(name);
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Presence-based boolean: any value, even "0" or "", is true.
+    pub fn flag(&self, name: &str) -> bool {
+        self.mark(name);
+        self.values.contains_key(name)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name) || self.files.lock().map(|f| f.contains_key(name)).unwrap_or(false)
+    }
+
+    pub fn in_query_string(&self, name: &str) -> bool {
+        self.in_query.contains(name)
+    }
+
+    /// A multi-value parameter: split on `|`, or on U+001F if the value starts with it.
+    pub fn multi(&self, name: &str) -> Vec<String> {
+        match self.get(name) {
+            None => Vec::new(),
+            Some(v) => split_multi(v),
+        }
+    }
+
+    /// An integer, clamped to [min, max] with MediaWiki's warning; non-integers are `badinteger`.
+    pub fn int(&self, name: &str, min: Option<i64>, max: Option<i64>, module: &str) -> ApiResult<Option<i64>> {
+        let Some(raw) = self.get(name) else { return Ok(None) };
+        let t = raw.trim();
+        let parsed: Option<i64> = if t.is_empty() { None } else { t.parse::<i64>().ok() };
+        let Some(mut n) = parsed else {
+            // A huge but well-formed number clamps like PHP (which would make it a float).
+            if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit()) {
+                let neg = t.starts_with('-');
+                let n = if neg { i64::MIN } else { i64::MAX };
+                return self.clamp(name, raw, n, min, max, module).map(Some);
+            }
+            return Err(ApiError::new("badinteger", format!("Invalid value \"{raw}\" for integer parameter \"{name}\".")).module(module));
+        };
+        n = self.clamp(name, raw, n, min, max, module)?;
+        Ok(Some(n))
+    }
+
+    fn clamp(&self, name: &str, raw: &str, n: i64, min: Option<i64>, max: Option<i64>, module: &str) -> ApiResult<i64> {
+        let mut out = n;
+        let range_text = |min: Option<i64>, max: Option<i64>| match (min, max) {
+            (Some(a), Some(b)) => format!("must be between {} and {}", group_digits(a), group_digits(b)),
+            (None, Some(b)) => format!("must be no greater than {}", group_digits(b)),
+            (Some(a), None) => format!("must be no less than {}", group_digits(a)),
+            (None, None) => String::new(),
+        };
+        if let Some(mx) = max {
+            if n > mx {
+                out = mx;
+            }
+        }
+        if let Some(mn) = min {
+            if n < mn {
+                out = mn;
+            }
+        }
+        if out != n {
+            if let Ok(mut w) = self.warnings.lock() {
+                w.push((module.to_string(), format!("The value \"{raw}\" for parameter \"{name}\" {}.", range_text(min, max))));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes an upload-type parameter. A same-named text field is `badupload`; `filename=""` parts
+    /// were already dropped by the parser, so they count as absent.
+    pub fn take_file(&self, name: &str, module: &str) -> ApiResult<Option<FilePart>> {
+        self.mark(name);
+        if let Some(f) = self.files.lock().ok().and_then(|mut f| f.remove(name)) {
+            return Ok(Some(f));
+        }
+        if self.values.contains_key(name) {
+            return Err(ApiError::new(
+                "badupload",
+                format!("File upload param \"{name}\" is not a file upload; be sure to use \"multipart/form-data\" for your POST and include a filename in the \"Content-Disposition\" header."),
+            )
+            .module(module));
+        }
+        Ok(None)
+    }
+
+    /// Names sent by the client that nothing used, in arrival order.
+    pub fn unused(&self) -> Vec<String> {
+        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        self.order.iter().filter(|n| !used.contains(*n)).cloned().collect()
+    }
+
+    pub fn was_text_field(&self, name: &str) -> bool {
+        self.text_in_body.contains(name)
+    }
+}
+
+pub fn split_multi(v: &str) -> Vec<String> {
+    if let Some(rest) = v.strip_prefix('\u{1f}') {
+        rest.split('\u{1f}').map(String::from).collect()
+    } else if v.is_empty() {
+        Vec::new()
+    } else {
+        v.split('|').map(String::from).collect()
+    }
+}
+
+/// 1234567 → "1,234,567" (MediaWiki's English number formatting in messages).
+pub fn group_digits(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn p(q: &[(&str, &str)], b: &[(&str, &str)]) -> Params {
+        let v = |x: &[(&str, &str)]| x.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        Params::new(v(q), v(b), Vec::new())
+    }
+    #[test]
+    fn body_wins_and_booleans_are_presence() {
+        let ps = p(&[("a", "q"), ("ignorewarnings", "0")], &[("a", "b")]);
+        assert_eq!(ps.get("a"), Some("b"));
+        assert!(!ps.in_query_string("a"));
+        assert!(ps.flag("ignorewarnings"));
+        assert!(!ps.flag("stash"));
+    }
+    #[test]
+    fn integers_clamp_with_warning() {
+        let ps = p(&[("filesize", "6000000000"), ("x", "1.5")], &[]);
+        assert_eq!(ps.int("filesize", Some(0), Some(5_368_709_120), "upload").unwrap(), Some(5_368_709_120));
+        let w = ps.warnings.lock().unwrap().clone();
+        assert_eq!(w[0].1, "The value \"6000000000\" for parameter \"filesize\" must be between 0 and 5,368,709,120.");
+        assert_eq!(ps.int("x", None, None, "upload").unwrap_err().code, "badinteger");
+    }
+    #[test]
+    fn multi_values_and_unused() {
+        let ps = p(&[("t", "a|b"), ("u", "\u{1f}x|y\u{1f}z"), ("foo", "1")], &[]);
+        assert_eq!(ps.multi("t"), vec!["a", "b"]);
+        assert_eq!(ps.multi("u"), vec!["x|y", "z"]);
+        assert_eq!(ps.unused(), vec!["foo"]);
+        assert_eq!(group_digits(1024), "1,024");
+        assert_eq!(group_digits(4294967296), "4,294,967,296");
+    }
+    #[test]
+    fn nfc_normalizes() {
+        let ps = p(&[("filename", "e\u{301}.png")], &[]);
+        assert_eq!(ps.get("filename"), Some("\u{e9}.png"));
+    }
+}

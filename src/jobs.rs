@@ -1,0 +1,142 @@
+//! The durable job queue's workers. Every background action is a `jobs` row: a job whose worker
+//! dies (crash, SIGKILL) is reclaimed when its lease runs out and retried; one that keeps failing
+//! ends as `failed` with its status set to `Failure`, so nothing stays `queued` forever.
+
+use crate::api::error::ApiError;
+use crate::app::{AppState, SharedState};
+use crate::auth::Caller;
+use crate::upload::publish::{self, Props, Source};
+use crate::upload::{chunks, stash, verify, warnings};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const LEASE_SECS: i64 = 120;
+const MAX_ATTEMPTS: i64 = 3;
+
+/// Runs forever: claims jobs and runs them; wakes on `jobs_notify` or every second.
+pub async fn worker(state: SharedState) {
+    loop {
+        match state.meta.claim_job(LEASE_SECS, MAX_ATTEMPTS).await {
+            Ok(Some((id, kind, payload, attempt))) => {
+                let renew = {
+                    let st = state.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            tokio::time::sleep(Duration::from_secs((LEASE_SECS / 3) as u64)).await;
+                            let _ = st.meta.renew_job(id, LEASE_SECS).await;
+                        }
+                    })
+                };
+                let result = run(&state, &kind, &payload).await;
+                renew.abort();
+                let err = result.err();
+                if let Some(e) = &err {
+                    tracing::warn!(job = id, kind = %kind, attempt, "job failed: {e}");
+                }
+                let _ = state.meta.finish_job(id, err.as_deref()).await;
+            }
+            Ok(None) => {
+                let _ = tokio::time::timeout(Duration::from_secs(1), state.jobs_notify.notified()).await;
+            }
+            Err(e) => {
+                tracing::error!("job queue: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// Periodically removes expired stash entries.
+pub async fn stash_sweeper(state: SharedState) {
+    loop {
+        match stash::sweep_expired(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("swept {n} expired stash entries"),
+            Err(e) => tracing::error!("stash sweep: {e}"),
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}
+
+/// Rebuilds the caller a job runs as (same rights as the session that queued it).
+async fn caller_for(state: &AppState, payload: &Value) -> Result<Caller, String> {
+    let uid = payload.get("user_id").and_then(Value::as_i64).ok_or("job without user")?;
+    let bot = payload.get("bot_app").and_then(Value::as_str).map(String::from);
+    let session = crate::store::meta::SessionRow { id: String::new(), secret: String::new(), user_id: Some(uid), bot_app_id: bot };
+    crate::api::session::resolve(state, Some(session)).await.map_err(|e| e.to_string())
+}
+
+fn failure(stage: &str, e: &ApiError) -> Value {
+    json!({"result": "Failure", "stage": stage, "error": {"code": e.code, "info": e.info, "data": e.data}})
+}
+
+async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String> {
+    let caller = caller_for(state, payload).await?;
+    let uid = caller.user_id();
+    let key = payload.get("key").and_then(Value::as_str).ok_or("job without key")?.to_string();
+    let filename = payload.get("filename").and_then(Value::as_str).unwrap_or("").to_string();
+    let expiry = crate::time::now_unix() + 86_400;
+    let set = |v: Value| {
+        let key = key.clone();
+        async move { state.meta.set_status(uid, &key, &v, expiry).await.map_err(|e| e.to_string()) }
+    };
+    match kind {
+        "assemble" => {
+            let Some(session) = state.meta.stash(&key).await.map_err(|e| e.to_string())? else {
+                // Already assembled by an earlier attempt (its status says so) or swept.
+                return Ok(());
+            };
+            if session.status != "chunks" {
+                return Ok(());
+            }
+            set(json!({"result": "Poll", "stage": "assembling"})).await?;
+            match chunks::assemble(state, &caller, &session, &filename).await {
+                Ok((row, warns)) => {
+                    let mut v = json!({"result": "Success", "stage": "assembling", "filekey": row.key});
+                    if !warns.is_empty() {
+                        v["warnings"] = Value::Object(warnings::to_object(&warns));
+                    }
+                    set(v).await
+                }
+                Err(e) => set(failure("assembling", &e)).await,
+            }
+        }
+        "publish" => {
+            let Some(row) = state.meta.stash(&key).await.map_err(|e| e.to_string())? else {
+                return Ok(());
+            };
+            set(json!({"result": "Poll", "stage": "publish"})).await?;
+            let path = state.blobs.path(&row.blob_key).map_err(|e| e.to_string())?;
+            let info = verify::analyze(path.clone()).await.map_err(|e| e.to_string())?;
+            let title = match verify::check_file(state, &path, &info, row.size as u64, &filename).await {
+                Ok(t) => t,
+                Err(verify::Rejection::Fatal(e)) | Err(verify::Rejection::Recoverable(e)) => return set(failure("publish", &e)).await,
+            };
+            let ignore = payload.get("ignorewarnings").and_then(Value::as_bool).unwrap_or(false);
+            if let Err(e) = publish::authorize_overwrite(state, &caller, &title.db_key).await {
+                return set(failure("publish", &e)).await;
+            }
+            let req = publish::Request {
+                caller: &caller,
+                name: title.db_key.clone(),
+                props: Props::from_stash(&row),
+                comment: payload.get("comment").and_then(Value::as_str).unwrap_or("").to_string(),
+                text: payload.get("text").and_then(Value::as_str).map(String::from),
+                tags: Vec::new(),
+                must_be_new: !ignore,
+            };
+            match publish::publish(state, req, Source::Stash(row)).await {
+                Ok(publish::Outcome::Published { name }) => set(json!({"result": "Success", "stage": "publish", "filename": name})).await,
+                Ok(publish::Outcome::NoChange { .. }) => {
+                    let e = ApiError::new("fileexists-no-change", format!("The upload is an exact duplicate of the current version of [[:File:{}]].", title.db_key.replace('_', " ")));
+                    set(failure("publish", &e)).await
+                }
+                Ok(publish::Outcome::LostRace { .. }) => {
+                    set(json!({"result": "Warning", "stage": "publish", "warnings": {"exists": title.db_key}})).await
+                }
+                Err(e) => set(failure("publish", &e)).await,
+            }
+        }
+        other => Err(format!("unknown job kind {other}")),
+    }
+}

@@ -1,0 +1,166 @@
+//! `mwupload`: the server and its admin commands.
+
+use clap::{Parser, Subcommand};
+use mwupload::app::AppState;
+use mwupload::auth::{password, rights};
+use mwupload::config::Config;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "mwupload", version, about = "A MediaWiki-compatible file upload server")]
+struct Cli {
+    /// Configuration file (TOML). Without one, embedded defaults are used.
+    #[arg(long, global = true, env = "MWUPLOAD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database and files).
+    #[arg(long, global = true, env = "MWUPLOAD_DATA")]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, env = "MWUPLOAD_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage bot passwords (`User@botname` logins with limited grants).
+    Botpassword {
+        #[command(subcommand)]
+        command: BotCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints a generated password unless --password is given.
+    Create {
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+        /// Comma-separated explicit groups (bot, sysop, bureaucrat, interface-admin).
+        #[arg(long, default_value = "")]
+        groups: String,
+    },
+    /// Replace a user's explicit groups.
+    SetGroups { name: String, groups: String },
+}
+
+#[derive(Subcommand)]
+enum BotCommand {
+    /// Create (or replace) a bot password; prints it.
+    Create {
+        user: String,
+        botname: String,
+        /// Comma-separated grants, e.g. basic,editpage,uploadfile,uploadeditmovefile.
+        #[arg(long)]
+        grants: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(d) = cli.data {
+        config.data_dir = d;
+    }
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            serve(config).await
+        }
+        Command::User { command } => {
+            let state = AppState::open(config).await?;
+            match command {
+                UserCommand::Create { name, password: pw, groups } => {
+                    let groups = split(&groups);
+                    check_groups(&groups)?;
+                    let pw = pw.unwrap_or_else(|| password::random_password(24));
+                    let name = mwupload::upload::title::display_name(name.trim()).replace('_', " ");
+                    match state.meta.create_user(&name, &password::hash_password(&pw), &groups).await? {
+                        Some(id) => println!("created user {name} (id {id}) with password {pw}"),
+                        None => anyhow::bail!("user {name} already exists"),
+                    }
+                }
+                UserCommand::SetGroups { name, groups } => {
+                    let groups = split(&groups);
+                    check_groups(&groups)?;
+                    let user = state.meta.user_by_name(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
+                    state.meta.set_user_groups(user.id, &groups).await?;
+                    println!("{name}: groups {}", groups.join(","));
+                }
+            }
+            Ok(())
+        }
+        Command::Botpassword { command: BotCommand::Create { user, botname, grants, password: pw } } => {
+            let state = AppState::open(config).await?;
+            let grants = split(&grants);
+            for g in &grants {
+                if !rights::known_grants().contains(&g.as_str()) {
+                    anyhow::bail!("unknown grant {g}; known: {}", rights::known_grants().join(", "));
+                }
+            }
+            if botname.is_empty() || botname.contains('@') || botname.len() > 32 {
+                anyhow::bail!("bot name must be 1-32 characters without '@'");
+            }
+            let u = state.meta.user_by_name(&user).await?.ok_or_else(|| anyhow::anyhow!("no user {user}"))?;
+            let pw = pw.unwrap_or_else(|| password::random_password(32));
+            state.meta.put_bot_password(u.id, &botname, &password::hash_password(&pw), &grants).await?;
+            println!("bot password {}@{botname} = {pw}", u.name);
+            Ok(())
+        }
+    }
+}
+
+fn check_groups(groups: &[String]) -> anyhow::Result<()> {
+    for g in groups {
+        if !rights::known_groups().contains(&g.as_str()) {
+            anyhow::bail!("unknown group {g}; known: {}", rights::known_groups().join(", "));
+        }
+    }
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let state = AppState::open(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("binding {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    let api_url = format!("http://{addr}{}", state.config.api_path());
+    state.bootstrap(&api_url).await?;
+    for _ in 0..2 {
+        tokio::spawn(mwupload::jobs::worker(state.clone()));
+    }
+    tokio::spawn(mwupload::jobs::stash_sweeper(state.clone()));
+    let app = mwupload::http::router(state.clone());
+    println!("listening on http://{addr}");
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,904 @@
+//! Metadata store. Operations that need atomicity are single methods (no generic transactions
+//! leak out), so each engine can implement them with its own locking: SQLite uses
+//! `BEGIN IMMEDIATE`; a PostgreSQL implementation would use row locks. Races are decided by
+//! constraints (the primary key on `files.name` gives a same-name race exactly one winner).
+
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type DbResult<T> = Result<T, sqlx::Error>;
+
+#[derive(Clone, Debug)]
+pub struct MetaStore {
+    pool: SqlitePool,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub password_hash: String,
+    pub groups: Vec<String>,
+    pub registered: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BotPasswordRow {
+    pub user_id: i64,
+    pub app_id: String,
+    pub password_hash: String,
+    pub grants: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub secret: String,
+    pub user_id: Option<i64>,
+    pub bot_app_id: Option<String>,
+}
+
+/// One version of a file: current (`files`), archived (`old_files`) or deleted (`file_archive`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileVersion {
+    pub name: String,
+    pub archive_name: Option<String>,
+    pub size: i64,
+    pub width: i64,
+    pub height: i64,
+    pub bits: i64,
+    pub page_count: Option<i64>,
+    /// JSON array of [name, value] pairs (imageinfo `metadata`).
+    pub metadata: String,
+    pub media_type: String,
+    pub mime: String,
+    pub description: String,
+    pub user_id: i64,
+    pub user_name: String,
+    pub timestamp: String,
+    pub sha1: String,
+    pub blob_key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StashRow {
+    pub key: String,
+    pub user_id: i64,
+    pub status: String,
+    pub blob_key: String,
+    pub size: i64,
+    pub sha1: String,
+    pub hash_state: Option<Vec<u8>>,
+    pub mime: String,
+    pub media_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub bits: i64,
+    pub page_count: Option<i64>,
+    pub metadata: String,
+    pub source: String,
+    pub temp_name: String,
+    pub timestamp: String,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageRow {
+    pub id: i64,
+    pub namespace: i64,
+    pub title: String,
+    pub latest_rev: i64,
+    pub touched: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RevisionRow {
+    pub id: i64,
+    pub page_id: i64,
+    pub text: String,
+    pub comment: String,
+    pub user_id: i64,
+    pub user_name: String,
+    pub timestamp: String,
+    pub sha1: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    pub id: i64,
+    pub log_type: String,
+    pub action: String,
+    pub namespace: i64,
+    pub title: String,
+    pub user_id: i64,
+    pub user_name: String,
+    pub timestamp: String,
+    pub comment: String,
+    pub params: String,
+}
+
+/// What a publish asks for.
+#[derive(Debug, Clone)]
+pub struct PublishRequest {
+    pub version: FileVersion,
+    /// The caller saw no existing file and did not ignore warnings: if one appeared meanwhile,
+    /// fail with `PublishOutcome::Exists` instead of overwriting.
+    pub must_be_new: bool,
+    /// Description page text for a new page.
+    pub page_text: String,
+    pub comment: String,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PublishOutcome {
+    /// Stored; `overwrote` tells `upload` from `overwrite`. `timestamp` is the (possibly bumped) version timestamp.
+    Published { overwrote: bool, timestamp: String },
+    /// Another upload created the file first (must_be_new).
+    Exists,
+    /// Identical to the current version (`fileexists-no-change`).
+    NoChange,
+}
+
+const FILE_COLS: &str = "name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key";
+
+fn file_from_row(r: &sqlx::sqlite::SqliteRow, archived: bool) -> DbResult<FileVersion> {
+    Ok(FileVersion {
+        name: r.try_get("name")?,
+        archive_name: if archived { r.try_get("archive_name")? } else { None },
+        size: r.try_get("size")?,
+        width: r.try_get("width")?,
+        height: r.try_get("height")?,
+        bits: r.try_get("bits")?,
+        page_count: r.try_get("page_count")?,
+        metadata: r.try_get("metadata")?,
+        media_type: r.try_get("media_type")?,
+        mime: r.try_get("mime")?,
+        description: r.try_get("description")?,
+        user_id: r.try_get("user_id")?,
+        user_name: r.try_get("user_name")?,
+        timestamp: r.try_get("timestamp")?,
+        sha1: r.try_get("sha1")?,
+        blob_key: r.try_get("blob_key")?,
+    })
+}
+
+fn stash_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<StashRow> {
+    Ok(StashRow {
+        key: r.try_get("key")?,
+        user_id: r.try_get("user_id")?,
+        status: r.try_get("status")?,
+        blob_key: r.try_get("blob_key")?,
+        size: r.try_get("size")?,
+        sha1: r.try_get("sha1")?,
+        hash_state: r.try_get("hash_state")?,
+        mime: r.try_get("mime")?,
+        media_type: r.try_get("media_type")?,
+        width: r.try_get("width")?,
+        height: r.try_get("height")?,
+        bits: r.try_get("bits")?,
+        page_count: r.try_get("page_count")?,
+        metadata: r.try_get("metadata")?,
+        source: r.try_get("source")?,
+        temp_name: r.try_get("temp_name")?,
+        timestamp: r.try_get("timestamp")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl MetaStore {
+    /// Opens (creating) the SQLite database: WAL, synchronous=FULL (a committed upload survives
+    /// power loss), foreign keys, and migrations applied.
+    pub async fn open_sqlite(path: &Path) -> anyhow::Result<MetaStore> {
+        let url = format!("sqlite://{}", path.display());
+        let opts = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(MetaStore { pool })
+    }
+
+    async fn begin_write(&self) -> DbResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        // IMMEDIATE takes the write lock up front, so read-then-write logic cannot interleave.
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    // ----------------------------------------------------------------- settings
+    pub async fn get_setting(&self, name: &str) -> DbResult<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?").bind(name).fetch_optional(&self.pool).await
+    }
+
+    /// Sets a setting only if absent; returns the value now stored (first writer wins).
+    pub async fn init_setting(&self, name: &str, value: &str) -> DbResult<String> {
+        sqlx::query("INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(self.get_setting(name).await?.unwrap_or_else(|| value.to_string()))
+    }
+
+    // ----------------------------------------------------------------- users
+    pub async fn create_user(&self, name: &str, password_hash: &str, groups: &[String]) -> DbResult<Option<i64>> {
+        let r = sqlx::query("INSERT INTO users (name, password_hash, groups_list, registered) VALUES (?, ?, ?, ?)")
+            .bind(name)
+            .bind(password_hash)
+            .bind(groups.join(","))
+            .bind(crate::time::now_ts())
+            .execute(&self.pool)
+            .await;
+        match r {
+            Ok(done) => Ok(Some(done.last_insert_rowid())),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn count_users(&self) -> DbResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await
+    }
+
+    fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<UserRow> {
+        Ok(UserRow {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            password_hash: r.try_get("password_hash")?,
+            groups: split_list(&r.try_get::<String, _>("groups_list")?),
+            registered: r.try_get("registered")?,
+        })
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> DbResult<Option<UserRow>> {
+        let row = sqlx::query("SELECT * FROM users WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
+        row.as_ref().map(Self::user_from_row).transpose()
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> DbResult<Option<UserRow>> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(Self::user_from_row).transpose()
+    }
+
+    pub async fn set_user_groups(&self, id: i64, groups: &[String]) -> DbResult<bool> {
+        let r = sqlx::query("UPDATE users SET groups_list = ? WHERE id = ?")
+            .bind(groups.join(","))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn set_user_password(&self, id: i64, hash: &str) -> DbResult<bool> {
+        let r = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?").bind(hash).bind(id).execute(&self.pool).await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Creates or replaces a bot password.
+    pub async fn put_bot_password(&self, user_id: i64, app_id: &str, hash: &str, grants: &[String]) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO bot_passwords (user_id, app_id, password_hash, grants, created) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (user_id, app_id) DO UPDATE SET password_hash = excluded.password_hash, grants = excluded.grants",
+        )
+        .bind(user_id)
+        .bind(app_id)
+        .bind(hash)
+        .bind(grants.join(","))
+        .bind(crate::time::now_ts())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn bot_password(&self, user_id: i64, app_id: &str) -> DbResult<Option<BotPasswordRow>> {
+        let row = sqlx::query("SELECT * FROM bot_passwords WHERE user_id = ? AND app_id = ?")
+            .bind(user_id)
+            .bind(app_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(BotPasswordRow {
+                user_id: r.try_get("user_id")?,
+                app_id: r.try_get("app_id")?,
+                password_hash: r.try_get("password_hash")?,
+                grants: split_list(&r.try_get::<String, _>("grants")?),
+            })
+        })
+        .transpose()
+    }
+
+    // ----------------------------------------------------------------- sessions
+    pub async fn create_session(&self, id: &str, secret: &str) -> DbResult<()> {
+        let now = crate::time::now_ts();
+        sqlx::query("INSERT INTO sessions (id, secret, created, last_seen) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(secret)
+            .bind(&now)
+            .bind(&now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id: &str) -> DbResult<Option<SessionRow>> {
+        let row = sqlx::query("SELECT id, secret, user_id, bot_app_id FROM sessions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(SessionRow {
+                id: r.try_get("id")?,
+                secret: r.try_get("secret")?,
+                user_id: r.try_get("user_id")?,
+                bot_app_id: r.try_get("bot_app_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Logs a session in (or out with `None`), rotating its token secret like MediaWiki does.
+    pub async fn set_session_user(&self, id: &str, user_id: Option<i64>, bot_app_id: Option<&str>, new_secret: &str) -> DbResult<()> {
+        sqlx::query("UPDATE sessions SET user_id = ?, bot_app_id = ?, secret = ?, last_seen = ? WHERE id = ?")
+            .bind(user_id)
+            .bind(bot_app_id)
+            .bind(new_secret)
+            .bind(crate::time::now_ts())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------- files
+    pub async fn current_file(&self, name: &str) -> DbResult<Option<FileVersion>> {
+        let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&self.pool).await?;
+        row.as_ref().map(|r| file_from_row(r, false)).transpose()
+    }
+
+    /// Archived versions of `name`, newest first.
+    pub async fn old_versions(&self, name: &str) -> DbResult<Vec<FileVersion>> {
+        let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = ? ORDER BY timestamp DESC, id DESC");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| file_from_row(r, true)).collect()
+    }
+
+    pub async fn old_version_by_archive_name(&self, archive_name: &str) -> DbResult<Option<FileVersion>> {
+        let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE archive_name = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(archive_name).fetch_optional(&self.pool).await?;
+        row.as_ref().map(|r| file_from_row(r, true)).transpose()
+    }
+
+    /// Names of current files with this SHA-1.
+    pub async fn names_with_sha1(&self, sha1: &str) -> DbResult<Vec<String>> {
+        sqlx::query_scalar("SELECT name FROM files WHERE sha1 = ? ORDER BY name").bind(sha1).fetch_all(&self.pool).await
+    }
+
+    /// Names of deleted files with this SHA-1.
+    pub async fn archived_names_with_sha1(&self, sha1: &str) -> DbResult<Vec<String>> {
+        sqlx::query_scalar("SELECT DISTINCT name FROM file_archive WHERE sha1 = ? ORDER BY name")
+            .bind(sha1)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Current files named `<prefix>…` (for `exists-normalized`: same base, other extension).
+    pub async fn names_with_prefix(&self, prefix: &str, limit: i64) -> DbResult<Vec<String>> {
+        // Range scan instead of LIKE, so `%`/`_` in names need no escaping.
+        let mut upper = prefix.to_string();
+        upper.push(char::MAX);
+        sqlx::query_scalar("SELECT name FROM files WHERE name >= ? AND name < ? ORDER BY name LIMIT ?")
+            .bind(prefix)
+            .bind(upper)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// `list=allimages` by name.
+    pub async fn list_files_by_name(&self, from: Option<&str>, prefix: Option<&str>, descending: bool, limit: i64) -> DbResult<Vec<FileVersion>> {
+        let mut sql = format!("SELECT {FILE_COLS} FROM files WHERE 1=1");
+        if from.is_some() {
+            sql.push_str(if descending { " AND name <= ?" } else { " AND name >= ?" });
+        }
+        if prefix.is_some() {
+            sql.push_str(" AND name >= ? AND name < ?");
+        }
+        sql.push_str(if descending { " ORDER BY name DESC LIMIT ?" } else { " ORDER BY name ASC LIMIT ?" });
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(f) = from {
+            q = q.bind(f.to_string());
+        }
+        if let Some(p) = prefix {
+            let mut upper = p.to_string();
+            upper.push(char::MAX);
+            q = q.bind(p.to_string()).bind(upper);
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| file_from_row(r, false)).collect()
+    }
+
+    pub async fn list_files_by_sha1(&self, sha1: &str, limit: i64) -> DbResult<Vec<FileVersion>> {
+        let sql = format!("SELECT {FILE_COLS} FROM files WHERE sha1 = ? ORDER BY name LIMIT ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(sha1).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| file_from_row(r, false)).collect()
+    }
+
+    /// Publishes a new version atomically: archive the current one (if any), write the new row,
+    /// create the description page or add a null revision, and log it.
+    pub async fn publish(&self, req: &PublishRequest) -> DbResult<PublishOutcome> {
+        let mut tx = self.begin_write().await?;
+        let v = &req.version;
+        let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
+        let current = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&v.name).fetch_optional(&mut *tx).await?;
+        let current = current.as_ref().map(|r| file_from_row(r, false)).transpose()?;
+        let mut timestamp = v.timestamp.clone();
+        let overwrote = match &current {
+            Some(_) if req.must_be_new => return Ok(PublishOutcome::Exists),
+            Some(cur) if cur.sha1 == v.sha1 => return Ok(PublishOutcome::NoChange),
+            Some(cur) => {
+                // Versions keep a strict order: a new timestamp not after the previous one is bumped.
+                if timestamp <= cur.timestamp {
+                    timestamp = crate::time::ts_add_secs(&cur.timestamp, 1);
+                }
+                // Archive name from the time of archiving; unique even within one second.
+                let mut archive_ts = crate::time::now_ts();
+                loop {
+                    let archive_name = super::paths::archive_name(&archive_ts, &cur.name);
+                    let r = sqlx::query(
+                        "INSERT INTO old_files (name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&cur.name)
+                    .bind(&archive_name)
+                    .bind(cur.size)
+                    .bind(cur.width)
+                    .bind(cur.height)
+                    .bind(cur.bits)
+                    .bind(cur.page_count)
+                    .bind(&cur.metadata)
+                    .bind(&cur.media_type)
+                    .bind(&cur.mime)
+                    .bind(&cur.description)
+                    .bind(cur.user_id)
+                    .bind(&cur.user_name)
+                    .bind(&cur.timestamp)
+                    .bind(&cur.sha1)
+                    .bind(&cur.blob_key)
+                    .execute(&mut *tx)
+                    .await;
+                    match r {
+                        Ok(_) => break,
+                        Err(e) if is_unique_violation(&e) => archive_ts = crate::time::ts_add_secs(&archive_ts, 1),
+                        Err(e) => return Err(e),
+                    }
+                }
+                sqlx::query(
+                    "UPDATE files SET size = ?, width = ?, height = ?, bits = ?, page_count = ?, metadata = ?, media_type = ?, mime = ?,
+                     description = ?, user_id = ?, user_name = ?, timestamp = ?, sha1 = ?, blob_key = ? WHERE name = ?",
+                )
+                .bind(v.size)
+                .bind(v.width)
+                .bind(v.height)
+                .bind(v.bits)
+                .bind(v.page_count)
+                .bind(&v.metadata)
+                .bind(&v.media_type)
+                .bind(&v.mime)
+                .bind(&v.description)
+                .bind(v.user_id)
+                .bind(&v.user_name)
+                .bind(&timestamp)
+                .bind(&v.sha1)
+                .bind(&v.blob_key)
+                .bind(&v.name)
+                .execute(&mut *tx)
+                .await?;
+                true
+            }
+            None => {
+                let r = sqlx::query(
+                    "INSERT INTO files (name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&v.name)
+                .bind(v.size)
+                .bind(v.width)
+                .bind(v.height)
+                .bind(v.bits)
+                .bind(v.page_count)
+                .bind(&v.metadata)
+                .bind(&v.media_type)
+                .bind(&v.mime)
+                .bind(&v.description)
+                .bind(v.user_id)
+                .bind(&v.user_name)
+                .bind(&timestamp)
+                .bind(&v.sha1)
+                .bind(&v.blob_key)
+                .execute(&mut *tx)
+                .await;
+                match r {
+                    Ok(_) => false,
+                    Err(e) if is_unique_violation(&e) => return Ok(PublishOutcome::Exists),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        // Description page: new page gets the text; an existing one a null revision.
+        let page = sqlx::query("SELECT id, latest_rev FROM pages WHERE namespace = 6 AND title = ?")
+            .bind(&v.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let display = v.name.replace('_', " ");
+        match page {
+            None => {
+                let page_id = sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (6, ?, ?)")
+                    .bind(&v.name)
+                    .bind(&timestamp)
+                    .execute(&mut *tx)
+                    .await?
+                    .last_insert_rowid();
+                insert_revision(&mut tx, page_id, &req.page_text, &req.comment, v.user_id, &v.user_name, &timestamp).await?;
+            }
+            Some(p) => {
+                let page_id: i64 = p.try_get("id")?;
+                let latest: i64 = p.try_get("latest_rev")?;
+                let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = ?")
+                    .bind(latest)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .unwrap_or_default();
+                let summary = if overwrote {
+                    format!("uploaded a new version of \"[[File:{display}]]\"")
+                } else {
+                    format!("uploaded \"[[File:{display}]]\"")
+                };
+                insert_revision(&mut tx, page_id, &text, &summary, v.user_id, &v.user_name, &timestamp).await?;
+            }
+        }
+        let params = serde_json::json!({ "img_sha1": v.sha1, "img_timestamp": timestamp });
+        sqlx::query(
+            "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params, tags)
+             VALUES ('upload', ?, 6, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(if overwrote { "overwrite" } else { "upload" })
+        .bind(&v.name)
+        .bind(v.user_id)
+        .bind(&v.user_name)
+        .bind(&timestamp)
+        .bind(&req.comment)
+        .bind(params.to_string())
+        .bind(req.tags.join(","))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(PublishOutcome::Published { overwrote, timestamp })
+    }
+
+    // ----------------------------------------------------------------- pages
+    pub async fn page(&self, namespace: i64, title: &str) -> DbResult<Option<PageRow>> {
+        let row = sqlx::query("SELECT id, namespace, title, latest_rev, touched FROM pages WHERE namespace = ? AND title = ?")
+            .bind(namespace)
+            .bind(title)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(PageRow {
+                id: r.try_get("id")?,
+                namespace: r.try_get("namespace")?,
+                title: r.try_get("title")?,
+                latest_rev: r.try_get("latest_rev")?,
+                touched: r.try_get("touched")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn revision(&self, id: i64) -> DbResult<Option<RevisionRow>> {
+        let row = sqlx::query("SELECT * FROM revisions WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| {
+            Ok(RevisionRow {
+                id: r.try_get("id")?,
+                page_id: r.try_get("page_id")?,
+                text: r.try_get("text")?,
+                comment: r.try_get("comment")?,
+                user_id: r.try_get("user_id")?,
+                user_name: r.try_get("user_name")?,
+                timestamp: r.try_get("timestamp")?,
+                sha1: r.try_get("sha1")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Creates or replaces a page's text (a new revision). Returns (page id, revision id, was new).
+    pub async fn edit_page(&self, namespace: i64, title: &str, text: &str, comment: &str, user_id: i64, user_name: &str) -> DbResult<(i64, i64, bool)> {
+        let mut tx = self.begin_write().await?;
+        let now = crate::time::now_ts();
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = ? AND title = ?")
+            .bind(namespace)
+            .bind(title)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (page_id, new) = match existing {
+            Some(id) => (id, false),
+            None => {
+                let id = sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (?, ?, ?)")
+                    .bind(namespace)
+                    .bind(title)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?
+                    .last_insert_rowid();
+                (id, true)
+            }
+        };
+        let rev = insert_revision(&mut tx, page_id, text, comment, user_id, user_name, &now).await?;
+        tx.commit().await?;
+        Ok((page_id, rev, new))
+    }
+
+    // ----------------------------------------------------------------- log
+    pub async fn has_log_entry(&self, log_type: &str, namespace: i64, title: &str) -> DbResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_events WHERE log_type = ? AND namespace = ? AND title = ?")
+            .bind(log_type)
+            .bind(namespace)
+            .bind(title)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    // ----------------------------------------------------------------- stash
+    pub async fn insert_stash(&self, s: &StashRow) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO stash (key, user_id, status, blob_key, size, sha1, hash_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.key)
+        .bind(s.user_id)
+        .bind(&s.status)
+        .bind(&s.blob_key)
+        .bind(s.size)
+        .bind(&s.sha1)
+        .bind(&s.hash_state)
+        .bind(&s.mime)
+        .bind(&s.media_type)
+        .bind(s.width)
+        .bind(s.height)
+        .bind(s.bits)
+        .bind(s.page_count)
+        .bind(&s.metadata)
+        .bind(&s.source)
+        .bind(&s.temp_name)
+        .bind(&s.timestamp)
+        .bind(s.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn stash(&self, key: &str) -> DbResult<Option<StashRow>> {
+        let row = sqlx::query("SELECT * FROM stash WHERE key = ?").bind(key).fetch_optional(&self.pool).await?;
+        row.as_ref().map(stash_from_row).transpose()
+    }
+
+    /// Removes a stash row; returns it so the caller can decide about its blob.
+    pub async fn take_stash(&self, key: &str) -> DbResult<Option<StashRow>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT * FROM stash WHERE key = ?").bind(key).fetch_optional(&mut *tx).await?;
+        let row = row.as_ref().map(stash_from_row).transpose()?;
+        if row.is_some() {
+            sqlx::query("DELETE FROM stash WHERE key = ?").bind(key).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Advances a chunk session from `expected_offset` to `new_size` (compare-and-set: a
+    /// concurrent or stale writer changes nothing). Returns false if the offset did not match.
+    pub async fn advance_chunks(&self, key: &str, expected_offset: i64, new_size: i64, hash_state: &[u8], expires_at: i64) -> DbResult<bool> {
+        let r = sqlx::query("UPDATE stash SET size = ?, hash_state = ?, expires_at = ? WHERE key = ? AND status = 'chunks' AND size = ?")
+            .bind(new_size)
+            .bind(hash_state)
+            .bind(expires_at)
+            .bind(key)
+            .bind(expected_offset)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Stash rows past their expiry (for the sweeper).
+    pub async fn expired_stash(&self, now: i64, limit: i64) -> DbResult<Vec<StashRow>> {
+        let rows = sqlx::query("SELECT * FROM stash WHERE expires_at < ? LIMIT ?").bind(now).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(stash_from_row).collect()
+    }
+
+    /// True if any row still refers to this blob (so it must not be deleted).
+    pub async fn blob_in_use(&self, blob_key: &str) -> DbResult<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM files WHERE blob_key = ?1) + (SELECT COUNT(*) FROM old_files WHERE blob_key = ?1)
+                  + (SELECT COUNT(*) FROM file_archive WHERE blob_key = ?1) + (SELECT COUNT(*) FROM stash WHERE blob_key = ?1)",
+        )
+        .bind(blob_key)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    // ----------------------------------------------------------------- upload status (checkstatus)
+    pub async fn set_status(&self, user_id: i64, key: &str, value: &Value, expires_at: i64) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO upload_status (user_id, key, value, expires_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+        )
+        .bind(user_id)
+        .bind(key)
+        .bind(value.to_string())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets the status only if none is present or the present one is not `Poll` (one async job at a time).
+    pub async fn claim_status(&self, user_id: i64, key: &str, value: &Value, expires_at: i64) -> DbResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let cur: Option<String> = sqlx::query_scalar("SELECT value FROM upload_status WHERE user_id = ? AND key = ? AND expires_at >= ?")
+            .bind(user_id)
+            .bind(key)
+            .bind(crate::time::now_unix())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(c) = cur {
+            let v: Value = serde_json::from_str(&c).unwrap_or(Value::Null);
+            if v.get("result").and_then(Value::as_str) == Some("Poll") {
+                return Ok(false);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO upload_status (user_id, key, value, expires_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+        )
+        .bind(user_id)
+        .bind(key)
+        .bind(value.to_string())
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn status(&self, user_id: i64, key: &str) -> DbResult<Option<Value>> {
+        let v: Option<String> = sqlx::query_scalar("SELECT value FROM upload_status WHERE user_id = ? AND key = ? AND expires_at >= ?")
+            .bind(user_id)
+            .bind(key)
+            .bind(crate::time::now_unix())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    pub async fn delete_status(&self, user_id: i64, key: &str) -> DbResult<()> {
+        sqlx::query("DELETE FROM upload_status WHERE user_id = ? AND key = ?").bind(user_id).bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------- jobs
+    pub async fn enqueue_job(&self, kind: &str, payload: &Value) -> DbResult<i64> {
+        let r = sqlx::query("INSERT INTO jobs (kind, payload, created) VALUES (?, ?, ?)")
+            .bind(kind)
+            .bind(payload.to_string())
+            .bind(crate::time::now_unix())
+            .execute(&self.pool)
+            .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    /// Claims the oldest runnable job: queued, or running with an expired lease (its worker died).
+    pub async fn claim_job(&self, lease_secs: i64, max_attempts: i64) -> DbResult<Option<(i64, String, Value, i64)>> {
+        let mut tx = self.begin_write().await?;
+        let now = crate::time::now_unix();
+        // Jobs that exhausted their attempts are failed, so nothing stays queued forever.
+        sqlx::query("UPDATE jobs SET state = 'failed' WHERE state IN ('queued','running') AND attempts >= ? AND lease_until < ?")
+            .bind(max_attempts)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(
+            "SELECT id, kind, payload, attempts FROM jobs WHERE (state = 'queued' OR (state = 'running' AND lease_until < ?)) ORDER BY id LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        let attempts: i64 = row.try_get::<i64, _>("attempts")? + 1;
+        sqlx::query("UPDATE jobs SET state = 'running', attempts = ?, lease_until = ? WHERE id = ?")
+            .bind(attempts)
+            .bind(now + lease_secs)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let payload: String = row.try_get("payload")?;
+        Ok(Some((id, row.try_get("kind")?, serde_json::from_str(&payload).unwrap_or(Value::Null), attempts)))
+    }
+
+    /// Lists failed jobs (for ops tooling and tests).
+    pub async fn failed_jobs(&self) -> DbResult<Vec<(i64, String, Option<String>)>> {
+        let rows = sqlx::query("SELECT id, kind, last_error FROM jobs WHERE state = 'failed'").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("kind")?, r.try_get("last_error")?))).collect()
+    }
+
+    pub async fn finish_job(&self, id: i64, error: Option<&str>) -> DbResult<()> {
+        sqlx::query("UPDATE jobs SET state = ?, last_error = ? WHERE id = ?")
+            .bind(if error.is_some() { "failed" } else { "done" })
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Extends a job's lease while it works, so it is not reclaimed mid-run.
+    pub async fn renew_job(&self, id: i64, lease_secs: i64) -> DbResult<()> {
+        sqlx::query("UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running'")
+            .bind(crate::time::now_unix() + lease_secs)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn insert_revision(
+    tx: &mut SqliteConnection,
+    page_id: i64,
+    text: &str,
+    comment: &str,
+    user_id: i64,
+    user_name: &str,
+    timestamp: &str,
+) -> DbResult<i64> {
+    use sha1::Digest;
+    let sha1 = hex::encode(sha1::Sha1::digest(text.as_bytes()));
+    let rev = sqlx::query("INSERT INTO revisions (page_id, text, comment, user_id, user_name, timestamp, sha1) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(page_id)
+        .bind(text)
+        .bind(comment)
+        .bind(user_id)
+        .bind(user_name)
+        .bind(timestamp)
+        .bind(sha1)
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+    sqlx::query("UPDATE pages SET latest_rev = ?, touched = ? WHERE id = ?")
+        .bind(rev)
+        .bind(timestamp)
+        .bind(page_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(rev)
+}

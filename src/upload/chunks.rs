@@ -1,0 +1,156 @@
+//! Chunked upload sessions. Chunks are appended to one blob (the first chunk's spool file is
+//! adopted as that blob, so it is never copied); the stash row's `size` is the server offset,
+//! advanced by compare-and-set so a stale or concurrent writer changes nothing.
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::store::meta::StashRow;
+use crate::store::BlobStore;
+use sha1::{Digest, Sha1};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// Serializes chunk writes per session within this process.
+#[derive(Default)]
+pub struct SessionLocks {
+    map: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl SessionLocks {
+    pub fn lock_for(&self, key: &str) -> Arc<Mutex<()>> {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() > 10_000 {
+            m.retain(|_, v| Arc::strong_count(v) > 1);
+        }
+        m.entry(key.to_string()).or_default().clone()
+    }
+}
+
+/// Starts a session from the first chunk, adopting its spool file as the session blob.
+pub async fn start(state: &AppState, caller: &Caller, chunk: tempfile::TempPath, chunk_len: u64) -> ApiResult<StashRow> {
+    if !caller.is_logged_in() {
+        return Err(ApiError::new("stashnotloggedin", "You must be logged in to upload this file."));
+    }
+    // The key's extension comes from sniffing the first chunk, as in MediaWiki.
+    let info = super::verify::analyze(chunk.to_path_buf()).await?;
+    let blob = BlobStore::new_key();
+    state.blobs.adopt(chunk, &blob).await?;
+    let mut row = super::stash::finished_row(state, caller.user_id(), &blob, &info, chunk_len, "", "chunks");
+    row.status = "chunks".into();
+    if let Err(e) = state.meta.insert_stash(&row).await {
+        let _ = state.blobs.delete(&blob).await;
+        return Err(e.into());
+    }
+    Ok(row)
+}
+
+/// What happened to a chunk appended at the server's offset.
+pub enum Appended {
+    /// Stored; the session is now at `offset`.
+    At(u64),
+    /// The client re-sent the chunk that ends at the current offset with identical bytes (a retry
+    /// after a lost response): nothing changed.
+    Replayed(u64),
+}
+
+/// Appends `chunk` at `offset` (None: at the server's offset, for clients that omit it).
+pub async fn append(state: &AppState, row: &StashRow, offset: Option<u64>, chunk: &Path, chunk_len: u64) -> ApiResult<Appended> {
+    let server = row.size as u64;
+    let offset_mismatch = || ApiError::new("stashfailed", "Invalid chunk offset").with("offset", server.to_string());
+    let at = offset.unwrap_or(server);
+    if at != server {
+        if at + chunk_len == server && same_bytes(state, &row.blob_key, at, chunk).await? {
+            return Ok(Appended::Replayed(server));
+        }
+        return Err(offset_mismatch());
+    }
+    if server + chunk_len > state.config.uploads.max_upload_size {
+        return Err(ApiError::new("stashfailed", "The file you submitted was too large.").with("offset", server.to_string()));
+    }
+    state.blobs.write_at(&row.blob_key, server, chunk).await?;
+    let expires = crate::time::now_unix() + state.config.uploads.stash_max_age_secs as i64;
+    if !state.meta.advance_chunks(&row.key, server as i64, (server + chunk_len) as i64, &[], expires).await? {
+        // Someone else advanced the session meanwhile; report where it really is.
+        let now = state.meta.stash(&row.key).await?.map(|r| r.size).unwrap_or(server as i64);
+        return Err(ApiError::new("stashfailed", "Invalid chunk offset").with("offset", now.to_string()));
+    }
+    Ok(Appended::At(server + chunk_len))
+}
+
+async fn same_bytes(state: &AppState, blob_key: &str, at: u64, chunk: &Path) -> ApiResult<bool> {
+    let blob = state.blobs.path(blob_key)?;
+    let chunk = chunk.to_path_buf();
+    let r = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut a = std::fs::File::open(blob)?;
+        let mut b = std::fs::File::open(chunk)?;
+        a.seek(SeekFrom::Start(at))?;
+        let (mut x, mut y) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
+        loop {
+            let n = b.read(&mut y)?;
+            if n == 0 {
+                return Ok(true);
+            }
+            a.read_exact(&mut x[..n])?;
+            if x[..n] != y[..n] {
+                return Ok(false);
+            }
+        }
+    })
+    .await
+    .map_err(|e| ApiError::internal("compare task", e))?;
+    Ok(r.unwrap_or(false))
+}
+
+/// SHA-1 of a stored blob (read once, off the runtime).
+pub async fn sha1_of(state: &AppState, blob_key: &str) -> ApiResult<String> {
+    let path = state.blobs.path(blob_key)?;
+    tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path)?;
+        let mut h = Sha1::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        Ok(hex::encode(h.finalize()))
+    })
+    .await
+    .map_err(|e| ApiError::internal("hash task", e))?
+    .map_err(ApiError::from)
+}
+
+/// Assembles a complete session: verifies the whole file against `filename` and turns the
+/// session into a finished stash entry under a new key (same blob, no copy).
+pub async fn assemble(state: &AppState, caller: &Caller, session: &StashRow, filename: &str) -> ApiResult<(StashRow, super::warnings::Warnings)> {
+    let path = state.blobs.path(&session.blob_key)?;
+    let size = state.blobs.len(&session.blob_key).await?;
+    let sha1 = sha1_of(state, &session.blob_key).await?;
+    let info = super::verify::analyze(path.clone()).await?;
+    let title = match super::verify::check_file(state, &path, &info, size, filename).await {
+        Ok(t) => t,
+        Err(super::verify::Rejection::Fatal(e)) | Err(super::verify::Rejection::Recoverable(e)) => {
+            // MediaWiki reports the opaque category; we add the precise code and details.
+            let mut err = ApiError::new("stashfailed", "This file did not pass file verification.").with("verification", e.code.clone());
+            if let Some(d) = e.data.get("details") {
+                err = err.with("details", d.clone());
+            }
+            super::stash::remove(state, &session.key).await?;
+            return Err(err);
+        }
+    };
+    let info = info.for_extension(&title.final_ext);
+    let row = super::stash::finished_row(state, caller.user_id(), &session.blob_key, &info, size, &sha1, "chunks");
+    state.meta.insert_stash(&row).await?;
+    state.meta.take_stash(&session.key).await?;
+    let subject = super::warnings::Subject { desired: filename, title: &title, sha1: &sha1, size };
+    let warnings = super::warnings::compute(state, &subject, false).await?;
+    Ok((row, warnings))
+}

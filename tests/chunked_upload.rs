@@ -1,0 +1,217 @@
+//! Chunked uploads, the stash and async assembly/publish, compared with MediaWiki 1.39's
+//! transcripts (section "(c) stash=1 and chunked upload" and "(e) async=1 and checkstatus=1").
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Sends one chunk.
+async fn chunk(c: &Client, filename: &str, filesize: usize, offset: Option<usize>, key: Option<&str>, bytes: &[u8], extra: Params<'_>) -> Value {
+    let fs = filesize.to_string();
+    let off = offset.map(|o| o.to_string());
+    let mut p: Vec<(&str, &str)> = vec![("action", "upload"), ("format", "json"), ("stash", "1"), ("filename", filename), ("filesize", &fs), ("token", &c.csrf)];
+    if let Some(o) = &off {
+        p.push(("offset", o));
+    }
+    if let Some(k) = key {
+        p.push(("filekey", k));
+    }
+    p.extend_from_slice(extra);
+    c.post_file(&p, "chunk", bytes).await
+}
+
+async fn checkstatus(c: &Client, key: &str, fv2: bool) -> Value {
+    let mut p = vec![("action", "upload"), ("format", "json"), ("checkstatus", "1"), ("filekey", key), ("token", c.csrf.as_str())];
+    if fv2 {
+        p.push(("formatversion", "2"));
+    }
+    c.post(&p).await
+}
+
+/// Polls checkstatus until it leaves Poll.
+async fn poll(c: &Client, key: &str) -> Value {
+    for _ in 0..300 {
+        let r = checkstatus(c, key, false).await;
+        if r["upload"]["result"] != "Poll" {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("still Poll");
+}
+
+const IW: &[(&str, &str)] = &[("ignorewarnings", "1")];
+
+#[tokio::test]
+async fn sync_chunked_upload_matches_mediawiki() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let f = png(200, 20, 7);
+    assert_eq!(f.len(), 12088, "same size as the transcript's file");
+    let r = chunk(&c, "Ref2-chunked.png", f.len(), Some(0), None, &f[..5000], IW).await;
+    assert_matches_transcript(&r, 72);
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    // During the session, checkstatus reports Continue/uploading/offset.
+    let st = checkstatus(&c, &k, false).await;
+    assert_eq!(st["upload"]["result"], "Continue", "{st}");
+    assert_eq!(st["upload"]["offset"], 5000);
+    let r = chunk(&c, "Ref2-chunked.png", f.len(), Some(5000), Some(&k), &f[5000..10000], &[("ignorewarnings", "1"), ("formatversion", "2")]).await;
+    assert_matches_transcript(&r, 73);
+    let r = chunk(&c, "Ref2-chunked.png", f.len(), Some(10000), Some(&k), &f[10000..], IW).await;
+    assert_matches_transcript(&r, 74);
+    let k2 = r["upload"]["filekey"].as_str().unwrap().to_string();
+    assert_ne!(k, k2, "the assembled file gets a new key");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
+    assert_matches_transcript(&checkstatus(&c, &k2, false).await, 75);
+    let r = c.post(&[("action", "upload"), ("format", "json"), ("filename", "Ref2-chunked.png"), ("filekey", &k2), ("comment", "chunked"), ("text", "Recorded by record_transcripts.py"), ("token", &c.csrf)]).await;
+    assert_matches_transcript(&r, 76);
+    assert_eq!(c.fetch(r["upload"]["imageinfo"]["url"].as_str().unwrap()).await, (200, f.clone()));
+    // 77: the old session key is gone.
+    let r = chunk(&c, "Ref2-chunked.png", f.len(), Some(10000), Some(&k), &f[10000..], IW).await;
+    assert_matches_transcript(&r, 77);
+    assert!(srv.spool_files().is_empty(), "{:?}", srv.spool_files());
+}
+
+#[tokio::test]
+async fn chunk_errors_match_mediawiki_and_change_nothing() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let f = png(200, 20, 8);
+    let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(0), None, &f[..5000], IW).await;
+    assert_matches_transcript(&r, 78);
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(0), Some(&k), &f[..5000], IW).await, 79);
+    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(10000), Some(&k), &f[10000..], IW).await, 80);
+    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(10000), Some(&k), &f[10000..], &[("ignorewarnings", "1"), ("formatversion", "2")]).await, 81);
+    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), Some(&k), &f[5000..5500], IW).await, 82);
+    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", 5010, Some(5000), Some(&k), &f[5000..10000], IW).await, 83);
+    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), None, &f[5000..10000], IW).await, 84);
+    // The stashfailed offset is a string, the Continue offset a number.
+    let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(7), Some(&k), &f[5000..10000], IW).await;
+    assert_eq!(r["error"]["offset"], "5000");
+    // None of the errors moved the session: the right chunks still complete it.
+    let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), Some(&k), &f[5000..10000], IW).await;
+    assert_eq!(r["upload"]["offset"], 10000, "{r}");
+    // Better than MediaWiki: re-sending the chunk that was just stored (a lost response) is a no-op success.
+    let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), Some(&k), &f[5000..10000], IW).await;
+    assert_eq!((r["upload"]["result"].as_str(), r["upload"]["offset"].as_u64()), (Some("Continue"), Some(10000)), "{r}");
+    // ...but different bytes at that offset are refused.
+    let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), Some(&k), &random_bytes(5000, 3), IW).await;
+    assert_eq!(r["error"]["code"], "stashfailed", "{r}");
+    let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(10000), Some(&k), &f[10000..], IW).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
+    // 85/86: unknown and malformed keys.
+    let pp = |k: &'static str| vec![("action", "upload"), ("format", "json"), ("filename", "Ref2-nokey.png"), ("filekey", k), ("comment", "transcript upload"), ("text", "x")];
+    let mut p85 = pp("1abcde2fgh3i.abcdef.1.png");
+    p85.push(("token", &c.csrf));
+    assert_matches_transcript(&c.post(&p85).await, 85);
+    let mut p86 = pp("../../etc/passwd");
+    p86.push(("token", &c.csrf));
+    assert_matches_transcript(&c.post(&p86).await, 86);
+    // 89/90: random bytes named .png assemble into a verification failure.
+    let junk = random_bytes(7000, 9);
+    let r = chunk(&c, "Ref2-junk.png", 7000, Some(0), None, &junk[..5000], IW).await;
+    assert_matches_transcript(&r, 89);
+    let jk = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let r = chunk(&c, "Ref2-junk.png", 7000, Some(5000), Some(&jk), &junk[5000..], IW).await;
+    assert_eq!(r["error"]["code"], "stashfailed");
+    assert_eq!(r["error"]["info"], "This file did not pass file verification.");
+    assert_eq!(r["error"]["verification"], "verification-error", "we add the precise reason: {r}");
+}
+
+#[tokio::test]
+async fn chunked_warnings_and_clamping_match_mediawiki() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let f = png(200, 20, 9);
+    c.upload("Ref2-a.png", &png(16, 16, 1), &[]).await;
+    // 88: without ignorewarnings onto an existing name -> Warning at the first chunk.
+    assert_matches_transcript(&chunk(&c, "Ref2-a.png", f.len(), Some(0), None, &f[..5000], &[]).await, 88);
+    // 87: filesize above the maximum is clamped with a warning (our maximum differs, so compare the shape).
+    let r = chunk(&c, "Ref2-huge.png", 99_000_000_000, Some(0), None, &f[..5000], IW).await;
+    assert_eq!(r["warnings"]["upload"]["*"], "The value \"99000000000\" for parameter \"filesize\" must be between 0 and 5,368,709,120.");
+    assert_eq!(r["upload"]["result"], "Continue");
+}
+
+#[tokio::test]
+async fn docs_demo_chunks_without_offset_are_appended() {
+    // MediaWiki's own chunked_uploading.py omits `offset` after the first chunk.
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let f = png(120, 120, 11);
+    let mut r = chunk(&c, "Demo.png", f.len(), Some(0), None, &f[..5000], IW).await;
+    let mut sent = 5000;
+    while sent < f.len() {
+        let end = (sent + 5000).min(f.len());
+        let key = r["upload"]["filekey"].as_str().unwrap().to_string();
+        r = chunk(&c, "Demo.png", f.len(), None, Some(&key), &f[sent..end], &[]).await;
+        sent = end;
+    }
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
+}
+
+#[tokio::test]
+async fn async_assembly_and_publish_match_mediawiki() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let f = png(200, 20, 12);
+    let aw: &[(&str, &str)] = &[("ignorewarnings", "1"), ("async", "1")];
+    let r = chunk(&c, "Ref2-async.png", f.len(), Some(0), None, &f[..5000], aw).await;
+    assert_matches_transcript(&r, 99);
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    assert_matches_transcript(&chunk(&c, "Ref2-async.png", f.len(), Some(5000), Some(&k), &f[5000..10000], aw).await, 100);
+    assert_matches_transcript(&chunk(&c, "Ref2-async.png", f.len(), Some(10000), Some(&k), &f[10000..], aw).await, 101);
+    let r = poll(&c, &k).await;
+    assert_matches_transcript(&r, 103);
+    assert_matches_transcript(&checkstatus(&c, &k, true).await, 104);
+    let k2 = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let pubp = [("action", "upload"), ("format", "json"), ("filename", "Ref2-async.png"), ("filekey", k2.as_str()), ("comment", "transcript upload"), ("text", "Recorded by record_transcripts.py"), ("async", "1"), ("ignorewarnings", "1"), ("token", c.csrf.as_str())];
+    let r = c.post(&pubp).await;
+    assert_matches_transcript(&r, 105);
+    let again = c.post(&pubp).await;
+    // Either still queued (publishfailed, as MediaWiki) or already done and the key consumed.
+    assert!(again["error"]["code"] == "publishfailed" || again["error"]["code"] == "uploadstash-file-not-found", "{again}");
+    let r = poll(&c, &k2).await;
+    assert_matches_transcript(&r, 108);
+    assert_eq!(c.fetch(r["upload"]["imageinfo"]["url"].as_str().unwrap()).await, (200, f.clone()));
+    // 98: async with a direct file.
+    let r = c.upload("Ref2-asyncfile.png", &png(16, 16, 3), &[("async", "1"), ("comment", "transcript upload"), ("text", "x")]).await;
+    assert_matches_transcript(&r, 98);
+    // 110-112: async assembly of junk fails verification, reported through checkstatus.
+    let junk = random_bytes(7000, 10);
+    let r = chunk(&c, "Ref2-asyncjunk.png", 7000, Some(0), None, &junk[..5000], aw).await;
+    assert_matches_transcript(&r, 110);
+    let jk = r["upload"]["filekey"].as_str().unwrap().to_string();
+    assert_matches_transcript(&chunk(&c, "Ref2-asyncjunk.png", 7000, Some(5000), Some(&jk), &junk[5000..], aw).await, 111);
+    let r = poll(&c, &jk).await;
+    assert_eq!(r["error"]["code"], "stashfailed", "{r}");
+    assert_eq!(r["error"]["info"], "This file did not pass file verification.");
+    // 113: unknown key.
+    assert_matches_transcript(&checkstatus(&c, "1abcde2fgh3i.abcdef.1.png", false).await, 113);
+}
+
+#[tokio::test]
+async fn chunked_upload_survives_a_server_crash() {
+    let mut srv = Server::start();
+    let mut c = srv.bot().await;
+    let f = png(300, 300, 13);
+    let n = f.len();
+    let r = chunk(&c, "Crash.png", n, Some(0), None, &f[..100_000], IW).await;
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let r = chunk(&c, "Crash.png", n, Some(100_000), Some(&k), &f[100_000..200_000], IW).await;
+    assert_eq!(r["upload"]["offset"], 200_000);
+    srv.restart(); // SIGKILL, then start again on the same data
+    // The session cookie survives the restart (sessions live in the database).
+    c.refresh_csrf().await;
+    assert_ne!(c.csrf, "+\\", "session lost across restart");
+    let st = checkstatus(&c, &k, false).await;
+    let at = st["upload"]["offset"].as_u64().unwrap() as usize;
+    assert_eq!(at, 200_000, "{st}");
+    let r = chunk(&c, "Crash.png", n, Some(at), Some(&k), &f[at..], IW).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
+    let _ = &mut c;
+}
