@@ -124,6 +124,7 @@ async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String
                 text: payload.get("text").and_then(Value::as_str).map(String::from),
                 tags: Vec::new(),
                 must_be_new: !ignore,
+                log_action: None,
             };
             match publish::publish(state, req, Source::Stash(row)).await {
                 Ok(publish::Outcome::Published { name }) => set(json!({"result": "Success", "stage": "publish", "filename": name})).await,

@@ -33,6 +33,7 @@ CREATE TABLE sessions (
 );
 
 -- Blob keys are immutable: a version's bytes never move. Publishing and archiving only change rows.
+-- A blob may be referenced by several rows (a revert points a new version at an old blob).
 CREATE TABLE files (                        -- MediaWiki's `image`: the current version of each file
     name        TEXT PRIMARY KEY,             -- DB key, "Foo_bar.png"
     size        INTEGER NOT NULL,
@@ -48,7 +49,7 @@ CREATE TABLE files (                        -- MediaWiki's `image`: the current 
     user_name   TEXT NOT NULL,
     timestamp   TEXT NOT NULL,
     sha1        TEXT NOT NULL,
-    blob_key    TEXT NOT NULL UNIQUE
+    blob_key    TEXT NOT NULL
 );
 CREATE INDEX files_sha1 ON files(sha1);
 CREATE INDEX files_timestamp ON files(timestamp);
@@ -70,7 +71,7 @@ CREATE TABLE old_files (                    -- MediaWiki's `oldimage`: archived 
     user_name    TEXT NOT NULL,
     timestamp    TEXT NOT NULL,
     sha1         TEXT NOT NULL,
-    blob_key     TEXT NOT NULL UNIQUE
+    blob_key     TEXT NOT NULL
 );
 CREATE INDEX old_files_name ON old_files(name, timestamp);
 CREATE INDEX old_files_sha1 ON old_files(sha1);
@@ -92,7 +93,7 @@ CREATE TABLE file_archive (                 -- MediaWiki's `filearchive`: delete
     user_name    TEXT NOT NULL,
     timestamp    TEXT NOT NULL,
     sha1         TEXT NOT NULL,
-    blob_key     TEXT NOT NULL UNIQUE,
+    blob_key     TEXT NOT NULL,
     deleted_by   INTEGER NOT NULL,
     deleted_at   TEXT NOT NULL
 );
@@ -185,3 +186,28 @@ CREATE TABLE pending_blobs (
     blob_key TEXT PRIMARY KEY,
     created  INTEGER NOT NULL
 );
+
+-- Revisions of deleted pages, kept for undelete (MediaWiki's `archive`).
+CREATE TABLE archived_revisions (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    namespace  INTEGER NOT NULL,
+    title      TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    comment    TEXT NOT NULL,
+    user_id    INTEGER NOT NULL,
+    user_name  TEXT NOT NULL,
+    timestamp  TEXT NOT NULL,
+    sha1       TEXT NOT NULL
+);
+CREATE INDEX archived_revisions_title ON archived_revisions(namespace, title);
+
+CREATE TABLE watchlist (
+    user_id   INTEGER NOT NULL,
+    namespace INTEGER NOT NULL,
+    title     TEXT NOT NULL,
+    expiry    TEXT,                           -- TS_MW or NULL for infinite
+    PRIMARY KEY (user_id, namespace, title)
+);
+CREATE INDEX log_events_type ON log_events(log_type, id);
+CREATE INDEX log_events_user ON log_events(user_name, id);
+CREATE INDEX files_user ON files(user_name, timestamp);

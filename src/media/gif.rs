@@ -98,7 +98,12 @@ fn extract(f: &mut File, size: u64) -> Result<GifInfo, Broken> {
     let mut looped = false;
     let mut comments: Vec<String> = Vec::new();
 
+    let mut steps = 0u64;
     while !s.feof() {
+        steps += 1;
+        if steps > 50_000_000 {
+            return Err(Broken);
+        }
         let buf = s.fread(1);
         match buf.first() {
             Some(b',') => {
@@ -142,6 +147,10 @@ fn extract(f: &mut File, size: u64) -> Result<GifInfo, Broken> {
                     0xFF => {
                         let bl = *s.fread(1).first().ok_or(Broken)?;
                         let data = s.fread(usize::from(bl));
+                        if data.len() < usize::from(bl) {
+                            // MediaWiki would seek back and loop forever here; stop instead
+                            return Err(Broken);
+                        }
                         if bl != 11 {
                             s.fseek_cur(-(i64::from(bl) + 1));
                             skip_block(&mut s)?;

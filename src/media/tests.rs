@@ -803,7 +803,11 @@ fn fuzzed_inputs_never_panic() {
             }
             variants.push(v);
         }
-        for v in variants {
+        for (vi, v) in variants.into_iter().enumerate() {
+            if std::env::var_os("MEDIA_FUZZ_TRACE").is_some() {
+                eprintln!("fuzz {ext} variant {vi} len {}", v.len());
+                let _ = std::fs::write("/tmp/media-fuzz-last", &v);
+            }
             let p = t.file(&v);
             let info = analyze(&p).expect("analyze must not fail on hostile bytes");
             let _ = verify_content(&p, &info, ext, &cfg);

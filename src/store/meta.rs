@@ -132,6 +132,8 @@ pub struct PublishRequest {
     pub page_text: String,
     pub comment: String,
     pub tags: Vec<String>,
+    /// Upload-log action instead of `upload`/`overwrite` (`revert` for action=filerevert).
+    pub log_action: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -576,7 +578,7 @@ impl MetaStore {
             "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params, tags)
              VALUES ('upload', ?, 6, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(if overwrote { "overwrite" } else { "upload" })
+        .bind(req.log_action.as_deref().unwrap_or(if overwrote { "overwrite" } else { "upload" }))
         .bind(&v.name)
         .bind(v.user_id)
         .bind(&v.user_name)
@@ -869,6 +871,383 @@ impl MetaStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// A deleted file version (`filearchive` row).
+#[derive(Debug, Clone)]
+pub struct ArchivedFile {
+    pub id: i64,
+    pub version: FileVersion,
+    pub deleted_by: i64,
+    pub deleted_at: String,
+}
+
+const FA_COLS: &str = "id, name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key, deleted_by, deleted_at";
+
+async fn insert_log(
+    tx: &mut SqliteConnection,
+    log_type: &str,
+    action: &str,
+    title: &str,
+    user_id: i64,
+    user_name: &str,
+    comment: &str,
+    params: &Value,
+) -> DbResult<i64> {
+    Ok(sqlx::query(
+        "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params) VALUES (?, ?, 6, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(log_type)
+    .bind(action)
+    .bind(title)
+    .bind(user_id)
+    .bind(user_name)
+    .bind(crate::time::now_ts())
+    .bind(comment)
+    .bind(params.to_string())
+    .execute(&mut *tx)
+    .await?
+    .last_insert_rowid())
+}
+
+async fn archive_version(tx: &mut SqliteConnection, v: &FileVersion, deleted_by: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO file_archive (name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key, deleted_by, deleted_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&v.name)
+    .bind(&v.archive_name)
+    .bind(v.size)
+    .bind(v.width)
+    .bind(v.height)
+    .bind(v.bits)
+    .bind(v.page_count)
+    .bind(&v.metadata)
+    .bind(&v.media_type)
+    .bind(&v.mime)
+    .bind(&v.description)
+    .bind(v.user_id)
+    .bind(&v.user_name)
+    .bind(&v.timestamp)
+    .bind(&v.sha1)
+    .bind(&v.blob_key)
+    .bind(deleted_by)
+    .bind(crate::time::now_ts())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_old(tx: &mut SqliteConnection, v: &FileVersion, archive_name: &str) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO old_files (name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&v.name)
+    .bind(archive_name)
+    .bind(v.size)
+    .bind(v.width)
+    .bind(v.height)
+    .bind(v.bits)
+    .bind(v.page_count)
+    .bind(&v.metadata)
+    .bind(&v.media_type)
+    .bind(&v.mime)
+    .bind(&v.description)
+    .bind(v.user_id)
+    .bind(&v.user_name)
+    .bind(&v.timestamp)
+    .bind(&v.sha1)
+    .bind(&v.blob_key)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+impl MetaStore {
+    /// Deletes a File page and every version of its file: versions move to the file archive
+    /// (bytes untouched), page revisions to `archived_revisions`. Returns the log id, or None if
+    /// there was neither a file nor a page.
+    pub async fn delete_file_page(&self, name: &str, user_id: i64, user_name: &str, reason: &str) -> DbResult<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
+        let cur = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut *tx).await?;
+        let cur = cur.as_ref().map(|r| file_from_row(r, false)).transpose()?;
+        let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = ?");
+        let olds = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
+        let olds: Vec<FileVersion> = olds.iter().map(|r| file_from_row(r, true)).collect::<DbResult<_>>()?;
+        let page: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = 6 AND title = ?").bind(name).fetch_optional(&mut *tx).await?;
+        if cur.is_none() && page.is_none() {
+            return Ok(None);
+        }
+        for v in cur.iter().chain(olds.iter()) {
+            archive_version(&mut tx, v, user_id).await?;
+        }
+        sqlx::query("DELETE FROM files WHERE name = ?").bind(name).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM old_files WHERE name = ?").bind(name).execute(&mut *tx).await?;
+        if let Some(pid) = page {
+            sqlx::query(
+                "INSERT INTO archived_revisions (namespace, title, text, comment, user_id, user_name, timestamp, sha1)
+                 SELECT 6, ?, text, comment, user_id, user_name, timestamp, sha1 FROM revisions WHERE page_id = ? ORDER BY id",
+            )
+            .bind(name)
+            .bind(pid)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM revisions WHERE page_id = ?").bind(pid).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM pages WHERE id = ?").bind(pid).execute(&mut *tx).await?;
+        }
+        let logid = insert_log(&mut tx, "delete", "delete", name, user_id, user_name, reason, &Value::Object(Default::default())).await?;
+        tx.commit().await?;
+        Ok(Some(logid))
+    }
+
+    /// Deletes one archived version (`action=delete&oldimage=…`). Returns the log id, or None.
+    pub async fn delete_old_version(&self, name: &str, archive_name: &str, user_id: i64, user_name: &str, reason: &str) -> DbResult<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = ? AND archive_name = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).bind(archive_name).fetch_optional(&mut *tx).await?;
+        let Some(v) = row.as_ref().map(|r| file_from_row(r, true)).transpose()? else { return Ok(None) };
+        archive_version(&mut tx, &v, user_id).await?;
+        sqlx::query("DELETE FROM old_files WHERE archive_name = ?").bind(archive_name).execute(&mut *tx).await?;
+        let logid = insert_log(&mut tx, "delete", "delete", name, user_id, user_name, reason, &serde_json::json!({"oldimage": archive_name})).await?;
+        tx.commit().await?;
+        Ok(Some(logid))
+    }
+
+    /// Restores deleted versions (all, or the given file-archive ids) and the page's revisions.
+    /// Returns (revisions restored, file versions restored).
+    pub async fn undelete(&self, name: &str, fileids: &[i64], user_id: i64, user_name: &str, reason: &str) -> DbResult<(i64, i64)> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!("SELECT {FA_COLS} FROM file_archive WHERE name = ? ORDER BY timestamp DESC, id DESC");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
+        let mut archived = Vec::new();
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            if fileids.is_empty() || fileids.contains(&id) {
+                archived.push((id, file_from_row(r, true)?));
+            }
+        }
+        let has_current: bool = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM files WHERE name = ?").bind(name).fetch_one(&mut *tx).await? > 0;
+        let mut restored = 0i64;
+        for (i, (id, v)) in archived.iter().enumerate() {
+            if i == 0 && !has_current {
+                sqlx::query(
+                    "INSERT INTO files (name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&v.name)
+                .bind(v.size)
+                .bind(v.width)
+                .bind(v.height)
+                .bind(v.bits)
+                .bind(v.page_count)
+                .bind(&v.metadata)
+                .bind(&v.media_type)
+                .bind(&v.mime)
+                .bind(&v.description)
+                .bind(v.user_id)
+                .bind(&v.user_name)
+                .bind(&v.timestamp)
+                .bind(&v.sha1)
+                .bind(&v.blob_key)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                let mut ts = v.timestamp.clone();
+                let archive_name = loop {
+                    let a = v.archive_name.clone().unwrap_or_else(|| super::paths::archive_name(&ts, name));
+                    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM old_files WHERE archive_name = ?").bind(&a).fetch_one(&mut *tx).await?;
+                    if taken == 0 {
+                        break a;
+                    }
+                    ts = crate::time::ts_add_secs(&ts, 1);
+                    if v.archive_name.is_some() {
+                        break super::paths::archive_name(&crate::time::now_ts(), name) + "-" + &id.to_string();
+                    }
+                };
+                insert_old(&mut tx, v, &archive_name).await?;
+            }
+            sqlx::query("DELETE FROM file_archive WHERE id = ?").bind(id).execute(&mut *tx).await?;
+            restored += 1;
+        }
+        // Page revisions.
+        let revs = sqlx::query("SELECT id, text, comment, user_id, user_name, timestamp FROM archived_revisions WHERE namespace = 6 AND title = ? ORDER BY id")
+            .bind(name)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut rev_count = 0i64;
+        if !revs.is_empty() {
+            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = 6 AND title = ?").bind(name).fetch_optional(&mut *tx).await?;
+            let page_id = match existing {
+                Some(id) => id,
+                None => sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (6, ?, ?)")
+                    .bind(name)
+                    .bind(crate::time::now_ts())
+                    .execute(&mut *tx)
+                    .await?
+                    .last_insert_rowid(),
+            };
+            for r in &revs {
+                insert_revision(
+                    &mut tx,
+                    page_id,
+                    &r.try_get::<String, _>("text")?,
+                    &r.try_get::<String, _>("comment")?,
+                    r.try_get("user_id")?,
+                    &r.try_get::<String, _>("user_name")?,
+                    &r.try_get::<String, _>("timestamp")?,
+                )
+                .await?;
+                rev_count += 1;
+            }
+            sqlx::query("DELETE FROM archived_revisions WHERE namespace = 6 AND title = ?").bind(name).execute(&mut *tx).await?;
+        }
+        if restored > 0 || rev_count > 0 {
+            insert_log(&mut tx, "delete", "restore", name, user_id, user_name, reason, &serde_json::json!({"count": {"revisions": rev_count, "files": restored}})).await?;
+        }
+        tx.commit().await?;
+        Ok((rev_count, restored))
+    }
+
+    /// `list=filearchive`: deleted versions by name (from/prefix) or sha1, after id `cont`.
+    pub async fn list_file_archive(&self, from: Option<&str>, prefix: Option<&str>, sha1: Option<&str>, descending: bool, limit: i64) -> DbResult<Vec<ArchivedFile>> {
+        let mut sql = format!("SELECT {FA_COLS} FROM file_archive WHERE 1=1");
+        if from.is_some() {
+            sql.push_str(if descending { " AND name <= ?" } else { " AND name >= ?" });
+        }
+        if prefix.is_some() {
+            sql.push_str(" AND name >= ? AND name < ?");
+        }
+        if sha1.is_some() {
+            sql.push_str(" AND sha1 = ?");
+        }
+        sql.push_str(if descending { " ORDER BY name DESC, timestamp DESC, id DESC LIMIT ?" } else { " ORDER BY name ASC, timestamp DESC, id ASC LIMIT ?" });
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(f) = from {
+            q = q.bind(f.to_string());
+        }
+        if let Some(p) = prefix {
+            let mut upper = p.to_string();
+            upper.push(char::MAX);
+            q = q.bind(p.to_string()).bind(upper);
+        }
+        if let Some(h) = sha1 {
+            q = q.bind(h.to_string());
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok(ArchivedFile { id: r.try_get("id")?, version: file_from_row(r, true)?, deleted_by: r.try_get("deleted_by")?, deleted_at: r.try_get("deleted_at")? }))
+            .collect()
+    }
+
+    /// `list=logevents`.
+    pub async fn log_events(&self, log_type: Option<&str>, action: Option<&str>, title: Option<&str>, user: Option<&str>, newer_first: bool, from_id: Option<i64>, limit: i64) -> DbResult<Vec<LogRow>> {
+        let mut sql = String::from("SELECT * FROM log_events WHERE 1=1");
+        if log_type.is_some() {
+            sql.push_str(" AND log_type = ?");
+        }
+        if action.is_some() {
+            sql.push_str(" AND action = ?");
+        }
+        if title.is_some() {
+            sql.push_str(" AND namespace = 6 AND title = ?");
+        }
+        if user.is_some() {
+            sql.push_str(" AND user_name = ?");
+        }
+        if from_id.is_some() {
+            sql.push_str(if newer_first { " AND id <= ?" } else { " AND id >= ?" });
+        }
+        sql.push_str(if newer_first { " ORDER BY id DESC LIMIT ?" } else { " ORDER BY id ASC LIMIT ?" });
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in [log_type, action, title, user].into_iter().flatten() {
+            q = q.bind(v.to_string());
+        }
+        if let Some(id) = from_id {
+            q = q.bind(id);
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LogRow {
+                    id: r.try_get("id")?,
+                    log_type: r.try_get("log_type")?,
+                    action: r.try_get("action")?,
+                    namespace: r.try_get("namespace")?,
+                    title: r.try_get("title")?,
+                    user_id: r.try_get("user_id")?,
+                    user_name: r.try_get("user_name")?,
+                    timestamp: r.try_get("timestamp")?,
+                    comment: r.try_get("comment")?,
+                    params: r.try_get("params")?,
+                })
+            })
+            .collect()
+    }
+
+    /// `list=allimages&aisort=timestamp` (optionally one uploader's files).
+    pub async fn list_files_by_timestamp(&self, start: Option<&str>, user: Option<&str>, newer_first: bool, limit: i64) -> DbResult<Vec<FileVersion>> {
+        let mut sql = format!("SELECT {FILE_COLS} FROM files WHERE 1=1");
+        if start.is_some() {
+            sql.push_str(if newer_first { " AND timestamp <= ?" } else { " AND timestamp >= ?" });
+        }
+        if user.is_some() {
+            sql.push_str(" AND user_name = ?");
+        }
+        sql.push_str(if newer_first { " ORDER BY timestamp DESC, name DESC LIMIT ?" } else { " ORDER BY timestamp ASC, name ASC LIMIT ?" });
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(s) = start {
+            q = q.bind(s.to_string());
+        }
+        if let Some(u) = user {
+            q = q.bind(u.to_string());
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| file_from_row(r, false)).collect()
+    }
+
+    // ----------------------------------------------------------------- watchlist
+    pub async fn watch(&self, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> DbResult<()> {
+        sqlx::query("INSERT INTO watchlist (user_id, namespace, title, expiry) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, namespace, title) DO UPDATE SET expiry = excluded.expiry")
+            .bind(user_id)
+            .bind(namespace)
+            .bind(title)
+            .bind(expiry)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn is_watched(&self, user_id: i64, namespace: i64, title: &str) -> DbResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM watchlist WHERE user_id = ? AND namespace = ? AND title = ? AND (expiry IS NULL OR expiry > ?)")
+            .bind(user_id)
+            .bind(namespace)
+            .bind(title)
+            .bind(crate::time::now_ts())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    pub async fn watchlist(&self, user_id: i64, limit: i64) -> DbResult<Vec<(i64, String, Option<String>)>> {
+        let rows = sqlx::query("SELECT namespace, title, expiry FROM watchlist WHERE user_id = ? AND (expiry IS NULL OR expiry > ?) ORDER BY namespace, title LIMIT ?")
+            .bind(user_id)
+            .bind(crate::time::now_ts())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("namespace")?, r.try_get("title")?, r.try_get("expiry")?))).collect()
+    }
+
+    /// Pages of the File namespace that have a given page id (for `pageids=`).
+    pub async fn page_by_id(&self, id: i64) -> DbResult<Option<PageRow>> {
+        let row = sqlx::query("SELECT id, namespace, title, latest_rev, touched FROM pages WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| {
+            Ok(PageRow { id: r.try_get("id")?, namespace: r.try_get("namespace")?, title: r.try_get("title")?, latest_rev: r.try_get("latest_rev")?, touched: r.try_get("touched")? })
+        })
+        .transpose()
     }
 }
 

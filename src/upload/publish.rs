@@ -66,6 +66,8 @@ pub struct Request<'a> {
     pub tags: Vec<String>,
     /// No `exists` warning was shown (warnings not ignored): refuse to overwrite a file that appeared meanwhile.
     pub must_be_new: bool,
+    /// Upload-log action override (`revert`).
+    pub log_action: Option<String>,
 }
 
 pub enum Outcome {
@@ -85,7 +87,8 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> ApiR
             state.blobs.adopt(temp, &key).await?;
             (key, None, true)
         }
-        Source::Stash(row) => (row.blob_key.clone(), Some(row.key.clone()), false),
+        // An empty key is a blob already owned by a version (filerevert), not a stash row.
+        Source::Stash(row) => (row.blob_key.clone(), Some(row.key.clone()).filter(|k| !k.is_empty()), false),
     };
     let comment = req.comment.trim().to_string();
     let version = FileVersion {
@@ -109,7 +112,7 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> ApiR
     let page_text = req.text.clone().unwrap_or_else(|| comment.clone());
     let outcome = state
         .meta
-        .publish(&PublishRequest { version, must_be_new: req.must_be_new, page_text, comment, tags: req.tags.clone() })
+        .publish(&PublishRequest { version, must_be_new: req.must_be_new, page_text, comment, tags: req.tags.clone(), log_action: req.log_action.clone() })
         .await;
     let outcome = match outcome {
         Ok(o) => o,

@@ -317,7 +317,7 @@ fn normalize_in(v: &Value, key: &str) -> Value {
         Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), normalize_in(x, k))).collect()),
         Value::Array(a) => Value::Array(a.iter().map(|x| normalize_in(x, key)).collect()),
         Value::String(s) => Value::String(normalize_str(s, key)),
-        Value::Number(_) if matches!(key, "size" | "offset" | "lguserid" | "userid" | "id" | "pageid" | "logid") => Value::String("N".into()),
+        Value::Number(_) if matches!(key, "size" | "offset" | "lguserid" | "userid" | "id" | "pageid" | "logid" | "newrevid" | "oldrevid" | "revid" | "parentid") => Value::String("N".into()),
         other => other.clone(),
     }
 }

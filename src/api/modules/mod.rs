@@ -3,6 +3,7 @@
 
 pub mod help;
 pub mod login;
+pub mod pages;
 pub mod paraminfo;
 pub mod query;
 pub mod upload;
@@ -21,11 +22,15 @@ pub struct ModuleInfo {
 /// The action modules this server implements.
 pub const ACTIONS: &[ModuleInfo] = &[
     ModuleInfo { name: "clientlogin", token: Some("login"), token_param: "logintoken", must_post: true },
+    ModuleInfo { name: "delete", token: Some("csrf"), token_param: "token", must_post: true },
+    ModuleInfo { name: "edit", token: Some("csrf"), token_param: "token", must_post: true },
+    ModuleInfo { name: "filerevert", token: Some("csrf"), token_param: "token", must_post: true },
     ModuleInfo { name: "help", token: None, token_param: "token", must_post: false },
     ModuleInfo { name: "login", token: None, token_param: "lgtoken", must_post: true },
     ModuleInfo { name: "logout", token: Some("csrf"), token_param: "token", must_post: true },
     ModuleInfo { name: "paraminfo", token: None, token_param: "token", must_post: false },
     ModuleInfo { name: "query", token: None, token_param: "token", must_post: false },
+    ModuleInfo { name: "undelete", token: Some("csrf"), token_param: "token", must_post: true },
     ModuleInfo { name: "upload", token: Some("csrf"), token_param: "token", must_post: true },
 ];
 
@@ -36,6 +41,10 @@ pub fn lookup(action: &str) -> Option<&'static ModuleInfo> {
 pub async fn execute(name: &str, call: &mut Call<'_>) -> ApiResult<Output> {
     match name {
         "clientlogin" => login::clientlogin(call).await,
+        "delete" => pages::delete(call).await,
+        "edit" => pages::edit(call).await,
+        "filerevert" => pages::filerevert(call).await,
+        "undelete" => pages::undelete(call).await,
         "help" => Ok(Output::Raw(help::page(call))),
         "login" => login::login(call).await,
         "logout" => login::logout(call).await,

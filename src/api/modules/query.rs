@@ -10,8 +10,8 @@ use crate::upload::title;
 use serde_json::{json, Map, Value};
 
 pub const META: &[&str] = &["tokens", "userinfo", "siteinfo"];
-pub const PROP: &[&str] = &["info", "imageinfo", "revisions", "stashimageinfo"];
-pub const LIST: &[&str] = &["allimages"];
+pub const PROP: &[&str] = &["info", "imageinfo", "revisions", "stashimageinfo", "duplicatefiles"];
+pub const LIST: &[&str] = &["allimages", "filearchive", "logevents", "watchlistraw"];
 
 /// Namespaces as MediaWiki 1.39 defines them (id, canonical name).
 pub const NAMESPACES: &[(i64, &str)] = &[
@@ -114,8 +114,12 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
         stash_image_info(call, &mut query).await?;
     }
     for l in &lists {
-        if l == "allimages" {
-            all_images(call, &mut query, &mut cont).await?;
+        match l.as_str() {
+            "allimages" => all_images(call, &mut query, &mut cont).await?,
+            "filearchive" => file_archive(call, &mut query, &mut cont).await?,
+            "logevents" => log_events(call, &mut query, &mut cont).await?,
+            "watchlistraw" => watchlist_raw(call, &mut query).await?,
+            _ => {}
         }
     }
     for m in &metas {
@@ -478,6 +482,10 @@ async fn pages(call: &mut Call<'_>, titles: &[String], props: &[String], query: 
                 };
                 m.insert("restrictiontypes".into(), types);
             }
+            if in_props.iter().any(|x| x == "watched") && call.caller.is_logged_in() {
+                let w = call.state.meta.is_watched(call.caller.user_id(), t.ns, &t.db_key).await?;
+                call.ctx.put_bool(&mut m, "watched", w);
+            }
             if in_props.iter().any(|x| x == "url") {
                 let url = format!("{}/w/index.php?title={}", call.ctx.base_url, crate::api::imageinfo::title_url_encode(&display.replace(' ', "_")));
                 m.insert("fullurl".into(), json!(url));
@@ -528,6 +536,24 @@ async fn pages(call: &mut Call<'_>, titles: &[String], props: &[String], query: 
                     }
                 }
                 m.insert("revisions".into(), json!([r]));
+            }
+        }
+        if want("duplicatefiles") && t.ns == 6 {
+            if let Some(cur) = call.state.meta.current_file(&t.db_key).await? {
+                let mut dupes = Vec::new();
+                for other in call.state.meta.list_files_by_sha1(&cur.sha1, 500).await? {
+                    if other.name != cur.name {
+                        let mut d = Map::new();
+                        d.insert("name".into(), json!(other.name));
+                        d.insert("user".into(), json!(other.user_name));
+                        d.insert("timestamp".into(), json!(crate::time::ts_to_iso(&other.timestamp)));
+                        call.ctx.put_bool(&mut d, "shared", false);
+                        dupes.push(Value::Object(d));
+                    }
+                }
+                if !dupes.is_empty() {
+                    m.insert("duplicatefiles".into(), Value::Array(dupes));
+                }
             }
         }
         if want("imageinfo") && t.ns == 6 {
@@ -614,20 +640,31 @@ async fn all_images(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
         (None, Some(b)) => crate::store::paths::sha1_from_base36(b).map(hex::encode),
         _ => None,
     };
-    let _ = p.get("aisort");
+    let by_time = p.get("aisort") == Some("timestamp");
+    let user = p.get("aiuser").map(|u| u.replace('_', " "));
+    if user.is_some() && !by_time {
+        return Err(ApiError::new("invalidparammix", "The \"aiuser\" parameter may only be used with \"aisort=timestamp\".").module("allimages"));
+    }
     let rows = match &sha1 {
         Some(s) => call.state.meta.list_files_by_sha1(s, limit + 1).await?,
+        None if by_time => {
+            // aidir: ascending/newer = oldest first; descending/older = newest first.
+            let start = p.get("aicontinue").or(p.get("aistart")).and_then(crate::time::parse_any_ts);
+            call.state.meta.list_files_by_timestamp(start.as_deref(), user.as_deref(), descending, limit + 1).await?
+        }
         None => call.state.meta.list_files_by_name(from.as_deref(), prefix.as_deref(), descending, limit + 1).await?,
     };
     let mut list = Vec::new();
     for (i, v) in rows.iter().enumerate() {
         if i as i64 >= limit {
-            cont.insert("aicontinue".into(), json!(v.name));
+            let next = if by_time { crate::time::ts_to_iso(&v.timestamp) } else { v.name.clone() };
+            cont.insert("aicontinue".into(), json!(next));
             break;
         }
         let mut m = Map::new();
         m.insert("name".into(), json!(v.name));
-        for (k, val) in imageinfo::for_version(&call.ctx, v, &props, None) {
+        let page_id = call.state.meta.page(6, &v.name).await?.map(|pg| pg.id);
+        for (k, val) in imageinfo::for_version(&call.ctx, v, &props, page_id) {
             m.insert(k, val);
         }
         m.insert("ns".into(), json!(6));
@@ -635,5 +672,168 @@ async fn all_images(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
         list.push(Value::Object(m));
     }
     query.insert("allimages".into(), Value::Array(list));
+    Ok(())
+}
+
+async fn file_archive(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &mut Map<String, Value>) -> ApiResult<()> {
+    if !call.caller.has("deletedhistory") {
+        return Err(ApiError::new("permissiondenied", "You don't have permission to view deleted file descriptions.").module("filearchive"));
+    }
+    let p = call.params;
+    let limit = limit_param(call, "falimit", 10, "filearchive")?;
+    let props = {
+        let v = dedup(p.multi("faprop"));
+        if v.is_empty() { vec!["timestamp".to_string()] } else { v }
+    };
+    let descending = p.get("fadir") == Some("descending");
+    let from = p.get("facontinue").map(|c| c.split('|').next().unwrap_or("").to_string()).or(p.get("fafrom").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string())));
+    let prefix = p.get("faprefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
+    let sha1 = match (p.get("fasha1"), p.get("fasha1base36")) {
+        (Some(h), _) => Some(h.to_lowercase()),
+        (None, Some(b)) => crate::store::paths::sha1_from_base36(b).map(hex::encode),
+        _ => None,
+    };
+    let _ = p.get("fato");
+    let rows = call.state.meta.list_file_archive(from.as_deref(), prefix.as_deref(), sha1.as_deref(), descending, limit + 1).await?;
+    let has = |n: &str| props.iter().any(|x| x == n);
+    let mut list = Vec::new();
+    for (i, a) in rows.iter().enumerate() {
+        let v = &a.version;
+        if i as i64 >= limit {
+            cont.insert("facontinue".into(), json!(format!("{}|{}", v.name, a.id)));
+            break;
+        }
+        let mut m = Map::new();
+        m.insert("id".into(), json!(a.id));
+        m.insert("name".into(), json!(v.name));
+        m.insert("ns".into(), json!(6));
+        m.insert("title".into(), json!(format!("File:{}", v.name.replace('_', " "))));
+        if has("user") {
+            m.insert("userid".into(), json!(v.user_id));
+            m.insert("user".into(), json!(v.user_name));
+        }
+        if has("sha1") {
+            m.insert("sha1".into(), json!(v.sha1));
+        }
+        if has("timestamp") {
+            m.insert("timestamp".into(), json!(crate::time::ts_to_iso(&v.timestamp)));
+        }
+        if has("size") || has("dimensions") {
+            // MediaWiki 1.39 returns these as strings here.
+            m.insert("size".into(), json!(v.size.to_string()));
+            m.insert("height".into(), json!(v.height.to_string()));
+            m.insert("width".into(), json!(v.width.to_string()));
+        }
+        if has("description") {
+            m.insert("description".into(), json!(v.description));
+        }
+        if has("mime") {
+            m.insert("mime".into(), json!(v.mime));
+        }
+        if has("mediatype") {
+            m.insert("mediatype".into(), json!(v.media_type));
+        }
+        if has("bitdepth") {
+            m.insert("bitdepth".into(), json!(v.bits));
+        }
+        if has("archivename") {
+            if let Some(an) = &v.archive_name {
+                m.insert("archivename".into(), json!(an));
+            }
+        }
+        list.push(Value::Object(m));
+    }
+    query.insert("filearchive".into(), Value::Array(list));
+    Ok(())
+}
+
+async fn log_events(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &mut Map<String, Value>) -> ApiResult<()> {
+    let p = call.params;
+    let limit = limit_param(call, "lelimit", 10, "logevents")?;
+    let props = {
+        let v = dedup(p.multi("leprop"));
+        if v.is_empty() { ["ids", "title", "type", "user", "timestamp", "comment", "details"].iter().map(|s| s.to_string()).collect() } else { v }
+    };
+    let (log_type, action) = match (p.get("letype"), p.get("leaction")) {
+        (_, Some(a)) => match a.split_once('/') {
+            Some((t, act)) => (Some(t.to_string()), Some(act.to_string())),
+            None => (None, Some(a.to_string())),
+        },
+        (Some(t), None) => (Some(t.to_string()), None),
+        (None, None) => (None, None),
+    };
+    let title = match p.get("letitle") {
+        Some(t) => match parse_title(t) {
+            Some(pt) if pt.ns == 6 => Some(pt.db_key),
+            _ => return Err(ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).module("logevents")),
+        },
+        None => None,
+    };
+    let user = p.get("leuser").map(|u| u.replace('_', " "));
+    let newer_first = p.get("ledir") != Some("newer");
+    let from_id = p.get("lecontinue").and_then(|c| c.split('|').nth(1)).and_then(|x| x.parse::<i64>().ok());
+    let rows = call.state.meta.log_events(log_type.as_deref(), action.as_deref(), title.as_deref(), user.as_deref(), newer_first, from_id, limit + 1).await?;
+    let has = |n: &str| props.iter().any(|x| x == n);
+    let mut list = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if i as i64 >= limit {
+            cont.insert("lecontinue".into(), json!(format!("{}|{}", r.timestamp, r.id)));
+            break;
+        }
+        let mut m = Map::new();
+        if has("ids") {
+            m.insert("logid".into(), json!(r.id));
+        }
+        if has("title") {
+            m.insert("ns".into(), json!(r.namespace));
+            m.insert("title".into(), json!(format!("File:{}", r.title.replace('_', " "))));
+        }
+        if has("ids") {
+            m.insert("pageid".into(), json!(0));
+        }
+        if has("type") {
+            m.insert("type".into(), json!(r.log_type));
+            m.insert("action".into(), json!(r.action));
+        }
+        if has("details") {
+            let params: Value = serde_json::from_str(&r.params).unwrap_or(json!({}));
+            m.insert("params".into(), params);
+        }
+        if has("user") {
+            m.insert("user".into(), json!(r.user_name));
+        }
+        if has("userid") {
+            m.insert("userid".into(), json!(r.user_id));
+        }
+        if has("timestamp") {
+            m.insert("timestamp".into(), json!(crate::time::ts_to_iso(&r.timestamp)));
+        }
+        if has("comment") {
+            m.insert("comment".into(), json!(r.comment));
+        }
+        if has("parsedcomment") {
+            m.insert("parsedcomment".into(), json!(crate::api::envelope::html_escape(&r.comment)));
+        }
+        if has("tags") {
+            m.insert("tags".into(), json!([]));
+        }
+        list.push(Value::Object(m));
+    }
+    query.insert("logevents".into(), Value::Array(list));
+    Ok(())
+}
+
+async fn watchlist_raw(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
+    if !call.caller.is_logged_in() {
+        return Err(ApiError::new("notloggedin", "Please log in to view your watchlist.").module("watchlistraw"));
+    }
+    let limit = limit_param(call, "wrlimit", 10, "watchlistraw")?;
+    let _ = (call.params.get("wrprop"), call.params.get("wrnamespace"));
+    let rows = call.state.meta.watchlist(call.caller.user_id(), limit).await?;
+    let list: Vec<Value> = rows
+        .into_iter()
+        .map(|(ns, title, _)| json!({"ns": ns, "title": PageTitle { ns, db_key: title }.display()}))
+        .collect();
+    query.insert("watchlistraw".into(), Value::Array(list));
     Ok(())
 }

@@ -29,6 +29,8 @@ pub struct UploadParams {
     pub chunk: Option<FilePart>,
     pub async_: bool,
     pub checkstatus: bool,
+    /// Resolved watch intent (MediaWiki 12.4): `watch`, `watchlist=watch`, or `preferences` for non-bots.
+    pub watch: bool,
 }
 
 fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
@@ -47,10 +49,12 @@ fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
     if watch {
         call.ctx.warn(MODULE, "deprecation", "The parameter \"watch\" has been deprecated.");
     }
-    match p.get("watchlist") {
-        None | Some("watch") | Some("preferences") | Some("nochange") => {}
+    let watch = match p.get("watchlist") {
+        Some("watch") => true,
+        Some("nochange") => false,
+        None | Some("preferences") => watch || !call.caller.has("bot"),
         Some(other) => return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"watchlist\": {other}.")).module(MODULE)),
-    }
+    } || watch;
     let ignorewarnings = p.flag("ignorewarnings");
     let file = p.take_file("file", MODULE)?;
     let url = p.get("url").map(String::from);
@@ -67,7 +71,7 @@ fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
     let chunk = p.take_file("chunk", MODULE)?;
     let async_ = p.flag("async") && call.state.config.uploads.async_uploads;
     let checkstatus = p.flag("checkstatus");
-    Ok(UploadParams { filename, comment, tags, text, ignorewarnings, file, url, filekey, stash, filesize, offset, chunk, async_, checkstatus })
+    Ok(UploadParams { filename, comment, tags, text, ignorewarnings, file, url, filekey, stash, filesize, offset, chunk, async_, checkstatus, watch })
 }
 
 fn upload_obj(pairs: Vec<(&str, Value)>) -> Output {
@@ -295,9 +299,13 @@ async fn finish(call: &mut Call<'_>, up: &UploadParams, filename: &str, title: &
         text: up.text.clone(),
         tags: up.tags.clone(),
         must_be_new: !up.ignorewarnings,
+        log_action: None,
     };
     match publish::publish(state, req, source).await? {
         publish::Outcome::Published { name } => {
+            if up.watch {
+                state.meta.watch(call.caller.user_id(), 6, &name, None).await?;
+            }
             let v = state.meta.current_file(&name).await?.ok_or_else(|| ApiError::new("publishfailed", "The file vanished after publishing."))?;
             pairs.push(("result", json!("Success")));
             pairs.push(("filename", json!(name)));
