@@ -35,7 +35,7 @@ for _ in $(seq 1 100); do
 done
 grep -q '^listening on ' "$LOG" || { cat "$LOG"; echo "server did not start"; exit 1; }
 set -a; . "$DATA/initial-credentials.env"; set +a
-export SKIP_URL=${SKIP_URL:-1}   # upload by URL lands with its issue
+export SKIP_URL=${SKIP_URL:-0}
 export POLL_TIMEOUT=${POLL_TIMEOUT:-120}
 acc_rc=0
 PYTHON=$VENV/bin/python bash tests/acceptance/run.sh || acc_rc=$?

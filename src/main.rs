@@ -150,6 +150,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let api_url = format!("http://{addr}{}", state.config.api_path());
     state.bootstrap(&api_url).await?;
+    let requeued = state.meta.requeue_orphaned_jobs().await?;
+    if requeued > 0 {
+        tracing::info!("requeued {requeued} job(s) interrupted by the last shutdown");
+    }
     for _ in 0..2 {
         tokio::spawn(mwupload::jobs::worker(state.clone()));
     }

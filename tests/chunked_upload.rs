@@ -215,3 +215,26 @@ async fn chunked_upload_survives_a_server_crash() {
     assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
     let _ = &mut c;
 }
+
+#[tokio::test]
+async fn async_assembly_survives_a_server_crash() {
+    let mut srv = Server::start();
+    let c = srv.bot().await;
+    // Big enough that assembly (hashing, analysis) is still running when the server dies.
+    let f = png(1500, 1500, 21);
+    let n = f.len();
+    let half = n / 2;
+    let aw: &[(&str, &str)] = &[("ignorewarnings", "1"), ("async", "1")];
+    let r = chunk(&c, "CrashAsync.png", n, Some(0), None, &f[..half], aw).await;
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let r = chunk(&c, "CrashAsync.png", n, Some(half), Some(&k), &f[half..], aw).await;
+    assert_eq!(r["upload"]["result"], "Poll", "{r}");
+    srv.restart(); // SIGKILL right after queueing
+    let r = poll(&c, &k).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
+    let k2 = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let r = c.post(&[("action", "upload"), ("format", "json"), ("filename", "CrashAsync.png"), ("filekey", &k2), ("token", &c.csrf)]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(c.fetch(r["upload"]["imageinfo"]["url"].as_str().unwrap()).await, (200, f));
+}

@@ -189,3 +189,33 @@ async fn legacy_and_client_logins() {
     c4.refresh_csrf().await;
     assert_eq!(c4.csrf, "+\\");
 }
+
+#[tokio::test]
+async fn file_urls_serve_ranges_etags_and_safe_headers() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let f = png(40, 40, 9);
+    let r = c.upload("Served file.png", &f, &[]).await;
+    let url = r["upload"]["imageinfo"]["url"].as_str().unwrap().to_string();
+    assert!(url.contains("/images/") && url.ends_with("/Served_file.png"), "{url}");
+    let resp = c.http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/png");
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    let etag = resp.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(etag, format!("\"{}\"", sha1_hex(&f)));
+    let resp = c.http.get(&url).header("Range", "bytes=10-19").send().await.unwrap();
+    assert_eq!(resp.status(), 206);
+    assert_eq!(resp.headers()["content-range"], format!("bytes 10-19/{}", f.len()).as_str());
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), f[10..20].to_vec());
+    let resp = c.http.get(&url).header("Range", format!("bytes={}-", f.len() + 5)).send().await.unwrap();
+    assert_eq!(resp.status(), 416);
+    let resp = c.http.get(&url).header("If-None-Match", etag.as_str()).send().await.unwrap();
+    assert_eq!(resp.status(), 304);
+    // A URL whose hash directory does not match the name is not served.
+    let bad = format!("{}/images/0/00/Served_file.png", srv.base);
+    if !url.contains("/0/00/") {
+        assert_eq!(c.fetch(&bad).await.0, 404);
+    }
+    assert_eq!(c.fetch(&format!("{}/images/../../etc/passwd", srv.base)).await.0, 404);
+}

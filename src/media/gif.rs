@@ -189,8 +189,11 @@ fn extract(f: &mut File, size: u64) -> Result<GifInfo, Broken> {
 
     let mut inner: Vec<(String, Value)> = Vec::new();
     if !comments.is_empty() {
-        let list: Vec<(String, Value)> =
-            comments.into_iter().enumerate().map(|(i, c)| (i.to_string(), Value::from(c))).collect();
+        let list: Vec<(String, Value)> = comments
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (i.to_string(), Value::from(c)))
+            .collect();
         inner.push(("GIFFileComment".to_string(), numeric_names(nv_list(&list))));
     }
     inner.push(("_MW_GIF_VERSION".to_string(), Value::from(1)));
@@ -200,7 +203,12 @@ fn extract(f: &mut File, size: u64) -> Result<GifInfo, Broken> {
         ("duration".to_string(), duration_value(duration)),
         ("metadata".to_string(), nv_list(&inner)),
     ];
-    Ok(GifInfo { width, height, bits: bpp, metadata })
+    Ok(GifInfo {
+        width,
+        height,
+        bits: bpp,
+        metadata,
+    })
 }
 
 /// PHP list keys are integers: emit `"name": 0` rather than `"name": "0"`.
@@ -211,7 +219,10 @@ pub fn numeric_names(v: Value) -> Value {
                 .into_iter()
                 .map(|mut it| {
                     if let Some(obj) = it.as_object_mut() {
-                        let num = obj.get("name").and_then(|n| n.as_str()).and_then(|n| n.parse::<u64>().ok());
+                        let num = obj
+                            .get("name")
+                            .and_then(|n| n.as_str())
+                            .and_then(|n| n.parse::<u64>().ok());
                         if let Some(n) = num {
                             obj.insert("name".to_string(), Value::from(n));
                         }

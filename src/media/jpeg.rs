@@ -36,8 +36,14 @@ fn extract_marker(s: &mut PhpStream<'_>) -> Option<Vec<u8>> {
 }
 
 fn split(f: &mut File, size: u64) -> (Segments, bool) {
-    let mut seg = Segments { comments: Vec::new(), sof: None, orientation: None };
-    let Ok(mut s) = PhpStream::new(f, size) else { return (seg, false) };
+    let mut seg = Segments {
+        comments: Vec::new(),
+        sof: None,
+        orientation: None,
+    };
+    let Ok(mut s) = PhpStream::new(f, size) else {
+        return (seg, false);
+    };
     if s.fread(2) != b"\xFF\xD8" {
         return (seg, false);
     }
@@ -57,14 +63,18 @@ fn split(f: &mut File, size: u64) -> (Segments, bool) {
         }
         match b {
             Some(0xFE) => {
-                let Some(body) = extract_marker(&mut s) else { return (seg, false) };
+                let Some(body) = extract_marker(&mut s) else {
+                    return (seg, false);
+                };
                 let body = php_trim(&body);
                 let text = match std::str::from_utf8(body) {
                     Ok(t) => Some(t.to_string()),
                     Err(_) => {
                         let t = cp1252_to_string(body);
                         // binary junk (control characters) is not extracted
-                        (!t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))).then_some(t)
+                        (!t.chars()
+                            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
+                        .then_some(t)
                     }
                 };
                 if let Some(t) = text {
@@ -72,7 +82,9 @@ fn split(f: &mut File, size: u64) -> (Segments, bool) {
                 }
             }
             Some(0xE1) => {
-                let Some(body) = extract_marker(&mut s) else { return (seg, false) };
+                let Some(body) = extract_marker(&mut s) else {
+                    return (seg, false);
+                };
                 if body.starts_with(b"Exif\0\0") && seg.orientation.is_none() {
                     seg.orientation = body.get(6..).and_then(tiff::exif_orientation);
                 }
@@ -80,7 +92,9 @@ fn split(f: &mut File, size: u64) -> (Segments, bool) {
             Some(0xD9) | Some(0xDA) => return (seg, true),
             Some(m @ (0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF)) => {
                 let _ = m;
-                let Some(body) = extract_marker(&mut s) else { return (seg, false) };
+                let Some(body) = extract_marker(&mut s) else {
+                    return (seg, false);
+                };
                 if seg.sof.is_none() && body.len() >= 5 {
                     let bits = u32::from(body[0]);
                     let h = u32::from(be_u16(&body, 1).unwrap_or(0));
@@ -89,7 +103,9 @@ fn split(f: &mut File, size: u64) -> (Segments, bool) {
                 }
             }
             _ => {
-                let Some(len) = be_u16(&s.fread(2), 0) else { return (seg, false) };
+                let Some(len) = be_u16(&s.fread(2), 0) else {
+                    return (seg, false);
+                };
                 if len < 2 {
                     return (seg, false);
                 }
@@ -109,8 +125,12 @@ pub fn parse(f: &mut File, size: u64) -> JpegInfo {
     let metadata = if ok {
         let mut m = Vec::new();
         if !seg.comments.is_empty() {
-            let list: Vec<(String, Value)> =
-                seg.comments.into_iter().enumerate().map(|(i, c)| (i.to_string(), Value::from(c))).collect();
+            let list: Vec<(String, Value)> = seg
+                .comments
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (i.to_string(), Value::from(c)))
+                .collect();
             m.push(("JPEGFileComment".to_string(), numeric_names(nv_list(&list))));
         }
         m.push(("MEDIAWIKI_EXIF_VERSION".to_string(), Value::from(2)));
@@ -118,5 +138,10 @@ pub fn parse(f: &mut File, size: u64) -> JpegInfo {
     } else {
         vec![("_error".to_string(), Value::from("-1"))]
     };
-    JpegInfo { width, height, bits, metadata }
+    JpegInfo {
+        width,
+        height,
+        bits,
+        metadata,
+    }
 }

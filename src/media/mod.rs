@@ -31,7 +31,9 @@ mod util;
 mod webp;
 mod xml;
 
-pub use mime::{canonical_extension, extensions_for_mime, mimes_for_extension, serving_mime_for_extension};
+pub use mime::{
+    canonical_extension, extensions_for_mime, mimes_for_extension, serving_mime_for_extension,
+};
 
 /// What the bytes are, as MediaWiki's imageinfo reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,16 +62,25 @@ impl MediaInfo {
     /// (`MimeAnalyzer::improveTypeFromExtension`): e.g. unrecognised bytes named `.txt`
     /// become `text/plain`/`TEXT`, an OOXML zip named `.docx` gets the Word type.
     pub fn for_extension(&self, ext: &str) -> MediaInfo {
-        let refined = mime::improve_type_from_extension(&self.mime, ext).unwrap_or_else(|| "unknown/unknown".into());
+        let refined = mime::improve_type_from_extension(&self.mime, ext)
+            .unwrap_or_else(|| "unknown/unknown".into());
         if refined == self.mime {
             return self.clone();
         }
-        MediaInfo { media_type: mime::media_type_for(&refined, &[]), mime: refined, ..self.clone() }
+        MediaInfo {
+            media_type: mime::media_type_for(&refined, &[]),
+            mime: refined,
+            ..self.clone()
+        }
     }
 
     /// imageinfo `metadata` as JSON: a list of `{"name", "value"}` objects, or `null`.
     pub fn metadata_json(&self) -> Value {
-        if self.metadata.is_empty() { Value::Null } else { util::nv_list(&self.metadata) }
+        if self.metadata.is_empty() {
+            Value::Null
+        } else {
+            util::nv_list(&self.metadata)
+        }
     }
 }
 
@@ -91,22 +102,27 @@ pub fn analyze(path: &Path) -> io::Result<MediaInfo> {
     match info.mime.as_str() {
         "image/png" => {
             let p = png::parse(&mut f, size);
-            (info.width, info.height, info.bitdepth, info.metadata) = (p.width, p.height, p.bits, p.metadata);
+            (info.width, info.height, info.bitdepth, info.metadata) =
+                (p.width, p.height, p.bits, p.metadata);
         }
         "image/gif" => {
             let g = gif::parse(&mut f, size);
-            (info.width, info.height, info.bitdepth, info.metadata) = (g.width, g.height, g.bits, g.metadata);
+            (info.width, info.height, info.bitdepth, info.metadata) =
+                (g.width, g.height, g.bits, g.metadata);
         }
         "image/jpeg" => {
             let j = jpeg::parse(&mut f, size);
-            (info.width, info.height, info.bitdepth, info.metadata) = (j.width, j.height, j.bits, j.metadata);
+            (info.width, info.height, info.bitdepth, info.metadata) =
+                (j.width, j.height, j.bits, j.metadata);
         }
         "image/webp" => {
             let w = webp::parse(&mut f, size);
             (info.width, info.height, info.metadata) = (w.width, w.height, w.metadata);
         }
         "image/tiff" => {
-            match tiff::parse(&sniffed.head, |off, len| util::read_at(&mut f, off, len).ok()) {
+            match tiff::parse(&sniffed.head, |off, len| {
+                util::read_at(&mut f, off, len).ok()
+            }) {
                 Some(t) => {
                     (info.width, info.height) = (t.width, t.height);
                     info.metadata = vec![("MEDIAWIKI_EXIF_VERSION".into(), Value::from(2))];
@@ -161,7 +177,10 @@ impl Default for VerifyConfig {
     fn default() -> Self {
         VerifyConfig {
             verify_mime_type: true,
-            mime_type_exclusions: mime::DEFAULT_MIME_TYPE_EXCLUSIONS.iter().map(|s| s.to_string()).collect(),
+            mime_type_exclusions: mime::DEFAULT_MIME_TYPE_EXCLUSIONS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             disable_script_checks: false,
         }
     }
@@ -169,13 +188,25 @@ impl Default for VerifyConfig {
 
 /// Raster types whose handler must be able to read a size (MediaWiki would otherwise store a
 /// 0×0 broken image).
-const SIZED_TYPES: &[&str] = &["image/png", "image/gif", "image/jpeg", "image/webp", "image/tiff", "image/x-bmp"];
+const SIZED_TYPES: &[&str] = &[
+    "image/png",
+    "image/gif",
+    "image/jpeg",
+    "image/webp",
+    "image/tiff",
+    "image/x-bmp",
+];
 
 /// MediaWiki's `verifyFile` content checks in MediaWiki's order: `filetype-badmime`,
 /// `uploadscripted`, SVG scans, `filetype-mime-mismatch` and a handler check.
 /// `info` must be what [`analyze`] returned (content-based `mime`); `final_ext` is the final
 /// extension as typed (case preserved).
-pub fn verify_content(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &VerifyConfig) -> Result<(), Rejection> {
+pub fn verify_content(
+    path: &Path,
+    info: &MediaInfo,
+    final_ext: &str,
+    cfg: &VerifyConfig,
+) -> Result<(), Rejection> {
     let io_fail = |_e: io::Error| Rejection::new(vec!["uploadcorrupt".into()]);
     let file_mime = info.mime.as_str();
     let ext_lower = final_ext.to_ascii_lowercase();
@@ -183,8 +214,11 @@ pub fn verify_content(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &Veri
     // verifyPartialFile: MIME type exclusions on the content type
     if cfg.verify_mime_type {
         let lower = file_mime.to_ascii_lowercase();
-        if cfg.mime_type_exclusions.iter().any(|m| *m == lower) {
-            return Err(Rejection::new(vec!["filetype-badmime".into(), file_mime.into()]));
+        if cfg.mime_type_exclusions.contains(&lower) {
+            return Err(Rejection::new(vec![
+                "filetype-badmime".into(),
+                file_mime.into(),
+            ]));
         }
     }
     let mut svg_scan: Option<xml::ScanResult> = None;
@@ -195,10 +229,10 @@ pub fn verify_content(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &Veri
         if ext_lower == "svg" || file_mime == "image/svg+xml" {
             let scan = xml::scan_file(path, true).map_err(io_fail)?;
             // a partial scan only reports problems of well-formed files
-            if scan.well_formed {
-                if let Some(details) = svg_verdict(&scan) {
-                    return Err(Rejection::new(details));
-                }
+            if scan.well_formed
+                && let Some(details) = svg_verdict(&scan)
+            {
+                return Err(Rejection::new(details));
             }
             svg_scan = Some(scan);
         }
@@ -206,9 +240,16 @@ pub fn verify_content(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &Veri
 
     // verifyFile: extension vs. refined MIME type
     let refined = mime::improve_type_from_extension(file_mime, final_ext);
-    if cfg.verify_mime_type && !final_ext.is_empty() && !mime::verify_extension(refined.as_deref(), final_ext) {
+    if cfg.verify_mime_type
+        && !final_ext.is_empty()
+        && !mime::verify_extension(refined.as_deref(), final_ext)
+    {
         let shown = refined.clone().unwrap_or_else(|| "unknown/unknown".into());
-        return Err(Rejection::new(vec!["filetype-mime-mismatch".into(), final_ext.into(), shown]));
+        return Err(Rejection::new(vec![
+            "filetype-mime-mismatch".into(),
+            final_ext.into(),
+            shown,
+        ]));
     }
     let refined = refined.unwrap_or_else(|| "unknown/unknown".into());
 

@@ -27,7 +27,22 @@ struct Found {
 }
 
 fn is_delim(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0c | 0 | b'/' | b'<' | b'>' | b'[' | b']' | b'(' | b')' | b'%')
+    matches!(
+        b,
+        b' ' | b'\t'
+            | b'\r'
+            | b'\n'
+            | 0x0c
+            | 0
+            | b'/'
+            | b'<'
+            | b'>'
+            | b'['
+            | b']'
+            | b'('
+            | b')'
+            | b'%'
+    )
 }
 
 fn skip_ws(s: &[u8], mut i: usize) -> usize {
@@ -69,16 +84,20 @@ fn scan_block(buf: &[u8], from: usize, to: usize, found: &mut Found) {
             // a Pages node: look for /Count inside the same object
             let lo = p.saturating_sub(2048);
             let hi = (p + 2048).min(buf.len());
-            let obj_start = buf[lo..p].windows(3).rposition(|w| w == b"obj").map_or(lo, |q| lo + q);
+            let obj_start = buf[lo..p]
+                .windows(3)
+                .rposition(|w| w == b"obj")
+                .map_or(lo, |q| lo + q);
             let obj_end = find_from(&buf[..hi], b"endobj", p).unwrap_or(hi);
             let region = &buf[obj_start..obj_end];
             if let Some(c) = find_from(region, b"/Count", 0) {
                 let k = skip_ws(region, c + 6);
-                if let Some((v, _)) = number(region, k) {
-                    if v >= 0.0 && v < f64::from(u32::MAX) {
-                        let v = v as u32;
-                        found.max_count = Some(found.max_count.map_or(v, |m| m.max(v)));
-                    }
+                if let Some((v, _)) = number(region, k)
+                    && v >= 0.0
+                    && v < f64::from(u32::MAX)
+                {
+                    let v = v as u32;
+                    found.max_count = Some(found.max_count.map_or(v, |m| m.max(v)));
                 }
             }
         } else if buf.get(after).is_none_or(|&b| is_delim(b)) {
@@ -133,7 +152,11 @@ fn scan_range(f: &mut File, start: u64, end: u64, found: &mut Found) -> io::Resu
         pos += got as u64;
         let last = got == 0 || pos >= end;
         let from = if first { 0 } else { CONTEXT };
-        let to = if last { buf.len() } else { buf.len().saturating_sub(CONTEXT) };
+        let to = if last {
+            buf.len()
+        } else {
+            buf.len().saturating_sub(CONTEXT)
+        };
         if to > from {
             scan_block(&buf, from, to, found);
         }
@@ -151,12 +174,22 @@ pub fn parse(f: &mut File, size: u64) -> PdfInfo {
     let res = if size <= 2 * SCAN_LIMIT {
         scan_range(f, 0, size, &mut found)
     } else {
-        scan_range(f, 0, SCAN_LIMIT, &mut found).and_then(|_| scan_range(f, size - SCAN_LIMIT, size, &mut found))
+        scan_range(f, 0, SCAN_LIMIT, &mut found)
+            .and_then(|_| scan_range(f, size - SCAN_LIMIT, size, &mut found))
     };
     if res.is_err() {
         return PdfInfo::default();
     }
-    let pages = found.max_count.filter(|&c| c > 0).or((found.page_objects > 0).then_some(found.page_objects));
-    let (width, height) = found.media_box.map_or((0, 0), |(w, h)| (round_u32(w), round_u32(h)));
-    PdfInfo { pages, width, height }
+    let pages = found
+        .max_count
+        .filter(|&c| c > 0)
+        .or((found.page_objects > 0).then_some(found.page_objects));
+    let (width, height) = found
+        .media_box
+        .map_or((0, 0), |(w, h)| (round_u32(w), round_u32(h)));
+    PdfInfo {
+        pages,
+        width,
+        height,
+    }
 }

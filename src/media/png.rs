@@ -69,7 +69,12 @@ pub fn parse(f: &mut File, size: u64) -> PngInfo {
                 ("colorType".to_string(), Value::from(e.color_type)),
                 ("metadata".to_string(), nv_list(&meta_inner)),
             ];
-            PngInfo { width: e.width, height: e.height, bits: e.bit_depth, metadata }
+            PngInfo {
+                width: e.width,
+                height: e.height,
+                bits: e.bit_depth,
+                metadata,
+            }
         }
         Err(Broken) => PngInfo {
             width: 0,
@@ -182,7 +187,12 @@ fn extract(f: &mut File, size: u64) -> Result<Extracted, Broken> {
                 }
                 let keyword = String::from_utf8_lossy(keyword).to_ascii_lowercase();
                 if let Some(final_kw) = text_keyword(&keyword) {
-                    lang_entry(&mut e.text, final_kw, "x-default", latin1_to_string(content));
+                    lang_entry(
+                        &mut e.text,
+                        final_kw,
+                        "x-default",
+                        latin1_to_string(content),
+                    );
                 }
             }
             b"zTXt" => {
@@ -234,7 +244,11 @@ fn exact(c: &mut PhpStream<'_>, n: usize) -> Result<Vec<u8>, Broken> {
 }
 
 fn skip(c: &mut PhpStream<'_>, n: u64) -> Result<(), Broken> {
-    if c.fseek_cur(i64::try_from(n).map_err(|_| Broken)?) { Ok(()) } else { Err(Broken) }
+    if c.fseek_cur(i64::try_from(n).map_err(|_| Broken)?) {
+        Ok(())
+    } else {
+        Err(Broken)
+    }
 }
 
 fn limited(c: &mut PhpStream<'_>, len: u64) -> Result<Vec<u8>, Broken> {

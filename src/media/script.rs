@@ -44,7 +44,11 @@ fn fold(chunk: &[u8], wide: Wide) -> Vec<u8> {
         Wide::Utf16 { be } => chunk
             .chunks_exact(2)
             .filter_map(|c| {
-                let u = if be { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) };
+                let u = if be {
+                    u16::from_be_bytes([c[0], c[1]])
+                } else {
+                    u16::from_le_bytes([c[0], c[1]])
+                };
                 (u < 0x80).then_some(u as u8)
             })
             .collect(),
@@ -74,7 +78,11 @@ pub fn detect_script(path: &Path, mime: &str, extension: &str) -> io::Result<boo
     if first.is_empty() {
         return Ok(false);
     }
-    let lower_start: Vec<u8> = first.iter().take(4).map(|b| b.to_ascii_lowercase()).collect();
+    let lower_start: Vec<u8> = first
+        .iter()
+        .take(4)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
     // MediaWiki decodes UTF-16 with a BOM; UTF-32 BOMs are folded too (a UTF-32 file would
     // otherwise slip past as "UTF-16" full of NULs).
     let wide = if lower_start.starts_with(b"\x00\x00\xfe\xff") {
@@ -98,7 +106,11 @@ pub fn detect_script(path: &Path, mime: &str, extension: &str) -> io::Result<boo
     loop {
         let lowered: Vec<u8> = window.iter().map(|b| b.to_ascii_lowercase()).collect();
         let folded = fold(&lowered, wide);
-        let text = if offset_is_start { php_trim(&folded) } else { &folded[..] };
+        let text = if offset_is_start {
+            php_trim(&folded)
+        } else {
+            &folded[..]
+        };
         if scan_chunk(text) {
             return Ok(true);
         }
@@ -108,7 +120,9 @@ pub fn detect_script(path: &Path, mime: &str, extension: &str) -> io::Result<boo
         // next window keeps an overlap (aligned to 4 so wide encodings stay aligned)
         let keep = OVERLAP.min(window.len());
         let mut next = window.split_off(window.len() - keep);
-        (&mut f).take((WINDOW - keep) as u64).read_to_end(&mut next)?;
+        (&mut f)
+            .take((WINDOW - keep) as u64)
+            .read_to_end(&mut next)?;
         if next.len() <= keep {
             return Ok(false);
         }
@@ -129,7 +143,10 @@ fn scan_chunk(chunk: &[u8]) -> bool {
         if chunk.get(i).is_some_and(|c| c.eq_ignore_ascii_case(&b'x')) {
             i += 1;
         }
-        if chunk.get(i..i + 4).is_some_and(|s| s.eq_ignore_ascii_case(b"html")) {
+        if chunk
+            .get(i..i + 4)
+            .is_some_and(|s| s.eq_ignore_ascii_case(b"html"))
+        {
             return true;
         }
         from = p + 1;
@@ -152,11 +169,16 @@ fn skip_ws(s: &[u8], mut i: usize) -> usize {
 }
 
 fn skip_quote(s: &[u8], i: usize) -> usize {
-    if matches!(s.get(i), Some(b'\'') | Some(b'"')) { i + 1 } else { i }
+    if matches!(s.get(i), Some(b'\'') | Some(b'"')) {
+        i + 1
+    } else {
+        i
+    }
 }
 
 fn at_ci(s: &[u8], i: usize, w: &[u8]) -> bool {
-    s.get(i..i + w.len()).is_some_and(|x| x.eq_ignore_ascii_case(w))
+    s.get(i..i + w.len())
+        .is_some_and(|x| x.eq_ignore_ascii_case(w))
 }
 
 /// `type\s*=\s*['"]?\s*(?:\w*/)?(?:ecma|java)`
@@ -253,7 +275,12 @@ fn xml_decl_verdict(s: &[u8]) -> Option<bool> {
             continue;
         }
         let val_start = i + 1;
-        let Some(len) = decl[val_start..].iter().position(|&c| c == b'\'' || c == b'"') else { continue };
+        let Some(len) = decl[val_start..]
+            .iter()
+            .position(|&c| c == b'\'' || c == b'"')
+        else {
+            continue;
+        };
         let enc = String::from_utf8_lossy(&decl[val_start..val_start + len]).to_uppercase();
         return Some(!SAFE_XML_ENCODINGS.contains(&enc.as_str()));
     }
@@ -262,7 +289,7 @@ fn xml_decl_verdict(s: &[u8]) -> Option<bool> {
 
 /// Strict decoders standing in for `iconv($enc, 'UTF-8', ...)` (which fails on bad input).
 fn iconv_utf16(b: &[u8], default_be: bool, honour_bom: bool) -> Option<Vec<u8>> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     let (be, body) = if honour_bom && b.starts_with(b"\xFE\xFF") {
@@ -276,7 +303,7 @@ fn iconv_utf16(b: &[u8], default_be: bool, honour_bom: bool) -> Option<Vec<u8>> 
 }
 
 fn iconv_utf32(b: &[u8], default_be: bool, honour_bom: bool) -> Option<Vec<u8>> {
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return None;
     }
     let (be, body) = if honour_bom && b.starts_with(b"\x00\x00\xFE\xFF") {
@@ -288,7 +315,11 @@ fn iconv_utf32(b: &[u8], default_be: bool, honour_bom: bool) -> Option<Vec<u8>> 
     };
     let mut out = String::new();
     for c in body.chunks_exact(4) {
-        let u = if be { u32::from_be_bytes([c[0], c[1], c[2], c[3]]) } else { u32::from_le_bytes([c[0], c[1], c[2], c[3]]) };
+        let u = if be {
+            u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+        } else {
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+        };
         out.push(char::from_u32(u)?);
     }
     Some(out.into_bytes())
@@ -298,7 +329,9 @@ fn iconv_utf32(b: &[u8], default_be: bool, honour_bom: bool) -> Option<Vec<u8>> 
 /// (or one that cannot be parsed), also when the file is re-read as UTF-16/UTF-32.
 pub fn check_xml_encoding_mismatch(path: &Path) -> io::Result<bool> {
     let mut contents = Vec::new();
-    File::open(path)?.take(SVG_METADATA_CUTOFF).read_to_end(&mut contents)?;
+    File::open(path)?
+        .take(SVG_METADATA_CUTOFF)
+        .read_to_end(&mut contents)?;
     match xml_decl_verdict(&contents) {
         Some(verdict) => return Ok(verdict),
         None => {
@@ -337,13 +370,21 @@ mod tests {
         assert!(scan_chunk(b"<a href = \" javascript:alert(1)\">"));
         assert!(scan_chunk(b"<img src=&#106;avascript:x>"));
         assert!(scan_chunk(b"background: url( 'javascript:x')"));
-        assert!(!scan_chunk(b"just some harmless text with javascript in it"));
+        assert!(!scan_chunk(
+            b"just some harmless text with javascript in it"
+        ));
     }
 
     #[test]
     fn xml_declarations() {
-        assert_eq!(xml_decl_verdict(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), Some(false));
-        assert_eq!(xml_decl_verdict(b"<?xml version=\"1.0\" encoding=\"utf-7\"?>"), Some(true));
+        assert_eq!(
+            xml_decl_verdict(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+            Some(false)
+        );
+        assert_eq!(
+            xml_decl_verdict(b"<?xml version=\"1.0\" encoding=\"utf-7\"?>"),
+            Some(true)
+        );
         assert_eq!(xml_decl_verdict(b"<?xml version=\"1.0\"?>"), Some(false));
         assert_eq!(xml_decl_verdict(b"<?xml version=\"1.0\" "), Some(true));
         assert_eq!(xml_decl_verdict(b"<svg/>"), None);

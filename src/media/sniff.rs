@@ -38,11 +38,20 @@ pub fn guess(path: &Path, f: &mut File, size: u64) -> io::Result<Sniffed> {
             libmagic(&prefix, size).to_string()
         }
     };
-    Ok(Sniffed { mime: resolve_alias(&mime).to_string(), head })
+    Ok(Sniffed {
+        mime: resolve_alias(&mime).to_string(),
+        head,
+    })
 }
 
 /// `MimeAnalyzer::doGuessMimeType` (+ the DjVu guess callback). `None` = fall back to fileinfo.
-fn guess_internal(path: &Path, f: &mut File, size: u64, head: &[u8], tail: &[u8]) -> io::Result<Option<String>> {
+fn guess_internal(
+    path: &Path,
+    f: &mut File,
+    size: u64,
+    head: &[u8],
+    tail: &[u8],
+) -> io::Result<Option<String>> {
     const HEADERS: &[(&[u8], &str)] = &[
         (b"MThd", "audio/midi"),
         (b"OggS", "application/ogg"),
@@ -86,7 +95,14 @@ fn guess_internal(path: &Path, f: &mut File, size: u64, head: &[u8], tail: &[u8]
         return Ok(Some("unknown/unknown".into()));
     }
     // PHP
-    for needle in [&b"<?php"[..], b"<\x00?\x00p\x00h\x00p", b"<\x00?\x00 ", b"<\x00?\x00\n", b"<\x00?\x00\t", b"<\x00?\x00="] {
+    for needle in [
+        &b"<?php"[..],
+        b"<\x00?\x00p\x00h\x00p",
+        b"<\x00?\x00 ",
+        b"<\x00?\x00\n",
+        b"<\x00?\x00\t",
+        b"<\x00?\x00=",
+    ] {
         if find(head, needle).is_some() {
             return Ok(Some("application/x-php".into()));
         }
@@ -101,23 +117,23 @@ fn guess_internal(path: &Path, f: &mut File, size: u64, head: &[u8], tail: &[u8]
         return Ok(Some(m));
     }
     // ZIP
-    if let Some(p) = find(tail, b"PK\x05\x06") {
-        if tail.len() >= 22 && p <= tail.len() - 22 {
-            let comment_len = usize::from(be_u16(tail, p + 20).unwrap_or(0));
-            if p + 22 + comment_len == tail.len() {
-                return Ok(Some(detect_zip_type(head)));
-            }
+    if let Some(p) = find(tail, b"PK\x05\x06")
+        && tail.len() >= 22
+        && p <= tail.len() - 22
+    {
+        let comment_len = usize::from(be_u16(tail, p + 20).unwrap_or(0));
+        if p + 22 + comment_len == tail.len() {
+            return Ok(Some(detect_zip_type(head)));
         }
     }
     // STL
     if size >= 15 && starts_with_ci(head, b"solid ") && ascii_stl_tail(tail) {
         return Ok(Some("application/sla".into()));
-    } else if size > 84 {
-        if let Some(triangles) = le_u32(head, 80) {
-            if size == 84 + u64::from(triangles) * 50 {
-                return Ok(Some("application/sla".into()));
-            }
-        }
+    } else if size > 84
+        && let Some(triangles) = le_u32(head, 80)
+        && size == 84 + u64::from(triangles) * 50
+    {
+        return Ok(Some("application/sla".into()));
     }
     if let Some(m) = getimagesize_type(f, size, head)? {
         return Ok(Some(m.to_string()));
@@ -137,7 +153,11 @@ fn shebang(head: &[u8]) -> Option<String> {
         head[2..]
             .chunks_exact(2)
             .map(|c| {
-                let u = if be { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) };
+                let u = if be {
+                    u16::from_be_bytes([c[0], c[1]])
+                } else {
+                    u16::from_le_bytes([c[0], c[1]])
+                };
                 if u < 128 { u as u8 } else { b'?' }
             })
             .collect()
@@ -154,7 +174,11 @@ fn shebang(head: &[u8]) -> Option<String> {
         }
         // a leading '/' alone also works when followed by another '/...'
         if let Some(i) = best {
-            let word: Vec<u8> = token[i + 1..].iter().copied().take_while(|c| super::util::is_word(*c)).collect();
+            let word: Vec<u8> = token[i + 1..]
+                .iter()
+                .copied()
+                .take_while(|c| super::util::is_word(*c))
+                .collect();
             return Some(format!("application/x-{}", String::from_utf8_lossy(&word)));
         }
     }
@@ -167,7 +191,9 @@ fn ascii_stl_tail(tail: &[u8]) -> bool {
     if t.ends_with(b"\n") {
         t = &t[..t.len() - 1];
     }
-    let Some(nl) = t.iter().rposition(|&b| b == b'\n' || b == b'\r') else { return false };
+    let Some(nl) = t.iter().rposition(|&b| b == b'\n' || b == b'\r') else {
+        return false;
+    };
     starts_with_ci(&t[nl + 1..], b"endsolid ")
 }
 
@@ -253,7 +279,9 @@ fn getimagesize_type(f: &mut File, size: u64, head: &[u8]) -> io::Result<Option<
     }
     if head.starts_with(b"\x00\x00\x01\x00") {
         let n = u64::from(le_u16(head, 4).unwrap_or(0));
-        return Ok(((1..=255).contains(&n) && size >= 6 + 16 * n).then_some("image/vnd.microsoft.icon"));
+        return Ok(
+            ((1..=255).contains(&n) && size >= 6 + 16 * n).then_some("image/vnd.microsoft.icon")
+        );
     }
     if head.starts_with(b"\x00\x00\x00\x0cjP  \r\n\x87\n") {
         return Ok(Some("image/jp2"));
@@ -274,7 +302,11 @@ fn getimagesize_type(f: &mut File, size: u64, head: &[u8]) -> io::Result<Option<
 pub fn bmp_dims(head: &[u8]) -> Option<(u32, u32, u32)> {
     let size = le_u32(head, 14)?;
     if size == 12 {
-        Some((u32::from(le_u16(head, 18)?), u32::from(le_u16(head, 20)?), u32::from(le_u16(head, 24)?)))
+        Some((
+            u32::from(le_u16(head, 18)?),
+            u32::from(le_u16(head, 20)?),
+            u32::from(le_u16(head, 24)?),
+        ))
     } else if size > 12 && (size <= 64 || size == 108 || size == 124) {
         let w = le_u32(head, 18)?;
         let h = le_u32(head, 22)? as i32;
@@ -285,7 +317,9 @@ pub fn bmp_dims(head: &[u8]) -> Option<(u32, u32, u32)> {
 }
 
 fn is_avif(head: &[u8]) -> bool {
-    let Some(box_size) = super::util::be_u32(head, 0) else { return false };
+    let Some(box_size) = super::util::be_u32(head, 0) else {
+        return false;
+    };
     if head.get(4..8) != Some(b"ftyp") || box_size < 16 {
         return false;
     }
@@ -341,11 +375,19 @@ fn is_xbm(f: &mut File) -> io::Result<bool> {
     let mut width = 0u64;
     let mut height = 0u64;
     for line in data.split(|&b| b == b'\n') {
-        let Some(rest) = line.strip_prefix(b"#define") else { continue };
-        let mut parts = rest.split(|b| super::util::is_pcre_space(*b)).filter(|p| !p.is_empty());
-        let (Some(name), Some(num)) = (parts.next(), parts.next()) else { continue };
+        let Some(rest) = line.strip_prefix(b"#define") else {
+            continue;
+        };
+        let mut parts = rest
+            .split(|b| super::util::is_pcre_space(*b))
+            .filter(|p| !p.is_empty());
+        let (Some(name), Some(num)) = (parts.next(), parts.next()) else {
+            continue;
+        };
         let digits: Vec<u8> = num.iter().copied().take_while(u8::is_ascii_digit).collect();
-        let Ok(v) = String::from_utf8_lossy(&digits).parse::<u64>() else { continue };
+        let Ok(v) = String::from_utf8_lossy(&digits).parse::<u64>() else {
+            continue;
+        };
         if name.ends_with(b"_width") {
             width = v;
         } else if name.ends_with(b"_height") {
@@ -417,13 +459,21 @@ fn libmagic(prefix: &[u8], size: u64) -> &'static str {
         return "audio/x-aiff";
     }
     // UTF-16 text with a BOM
-    if (p.starts_with(b"\xff\xfe") || p.starts_with(b"\xfe\xff")) && p.len() % 2 == 0 {
+    if (p.starts_with(b"\xff\xfe") || p.starts_with(b"\xfe\xff")) && p.len().is_multiple_of(2) {
         let be = p[0] == 0xfe;
         let text = p[2..].chunks_exact(2).all(|c| {
-            let u = if be { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) };
+            let u = if be {
+                u16::from_be_bytes([c[0], c[1]])
+            } else {
+                u16::from_le_bytes([c[0], c[1]])
+            };
             u >= 128 || is_text_byte(u as u8)
         });
-        return if text { "text/plain" } else { "application/octet-stream" };
+        return if text {
+            "text/plain"
+        } else {
+            "application/octet-stream"
+        };
     }
     if !p.iter().all(|&b| is_text_byte(b)) {
         return "application/octet-stream";
@@ -432,7 +482,9 @@ fn libmagic(prefix: &[u8], size: u64) -> &'static str {
     let complete = (p.len() as u64) >= size;
     if complete {
         let t = super::util::php_trim(p);
-        if (t.starts_with(b"{") || t.starts_with(b"[")) && serde_json::from_slice::<serde_json::Value>(t).is_ok() {
+        if (t.starts_with(b"{") || t.starts_with(b"["))
+            && serde_json::from_slice::<serde_json::Value>(t).is_ok()
+        {
             return "application/json";
         }
     }
@@ -442,7 +494,10 @@ fn libmagic(prefix: &[u8], size: u64) -> &'static str {
     let start = &p[..p.len().min(4096)];
     let trimmed = {
         let s = start.strip_prefix(b"\xef\xbb\xbf").unwrap_or(start);
-        let i = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
+        let i = s
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(s.len());
         &s[i..]
     };
     if starts_with_ci(trimmed, b"<?xml") {
@@ -533,19 +588,31 @@ mod tests {
     #[test]
     fn magic_fallback() {
         assert_eq!(libmagic(b"hello world\n", 12), "text/plain");
-        assert_eq!(libmagic(b"\x00\x01\x02binary", 9), "application/octet-stream");
+        assert_eq!(
+            libmagic(b"\x00\x01\x02binary", 9),
+            "application/octet-stream"
+        );
         assert_eq!(libmagic(b"", 0), "application/x-empty");
         assert_eq!(libmagic(b"<html><body>x</body></html>", 27), "text/html");
         assert_eq!(libmagic(b"{\"a\": [1, 2]}", 13), "application/json");
         assert_eq!(libmagic(b"a,b\nc,d\ne,f\ng,h\n", 16), "text/csv");
-        assert_eq!(libmagic(b"<?xml version=\"1.0\"?><svg><broken", 34), "image/svg+xml");
+        assert_eq!(
+            libmagic(b"<?xml version=\"1.0\"?><svg><broken", 34),
+            "image/svg+xml"
+        );
         assert_eq!(libmagic(b"\x1f\x8b\x08\x00", 4), "application/gzip");
     }
 
     #[test]
     fn shebangs() {
-        assert_eq!(shebang(b"#!/bin/sh\necho hi").as_deref(), Some("application/x-sh"));
-        assert_eq!(shebang(b"#!/usr/bin/env python\n").as_deref(), Some("application/x-env"));
+        assert_eq!(
+            shebang(b"#!/bin/sh\necho hi").as_deref(),
+            Some("application/x-sh")
+        );
+        assert_eq!(
+            shebang(b"#!/usr/bin/env python\n").as_deref(),
+            Some("application/x-env")
+        );
         assert_eq!(shebang(b"no shebang"), None);
     }
 
@@ -571,7 +638,10 @@ mod tests {
     fn zip_types() {
         let mut h = vec![0u8; 30];
         h.extend_from_slice(b"mimetypeapplication/vnd.oasis.opendocument.text-templateXX");
-        assert_eq!(detect_zip_type(&h), "application/vnd.oasis.opendocument.text-template");
+        assert_eq!(
+            detect_zip_type(&h),
+            "application/vnd.oasis.opendocument.text-template"
+        );
         let mut h = vec![0u8; 30];
         h.extend_from_slice(b"[Content_Types].xml");
         assert_eq!(detect_zip_type(&h), "application/x-opc+zip");

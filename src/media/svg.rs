@@ -66,8 +66,18 @@ const ALLOWED_DTDS: &[&str] = &[
     "http://www.w3.org/TR/2001/PR-SVG-20010719/DTD/svg10.dtd",
 ];
 
-const CSS_ATTRS: &[&str] =
-    &["font", "clip-path", "fill", "filter", "marker", "marker-end", "marker-mid", "marker-start", "mask", "stroke"];
+const CSS_ATTRS: &[&str] = &[
+    "font",
+    "clip-path",
+    "fill",
+    "filter",
+    "marker",
+    "marker-end",
+    "marker-mid",
+    "marker-start",
+    "mask",
+    "stroke",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElementCheck {
@@ -91,11 +101,15 @@ pub fn split_xml_namespace(name: &str) -> (String, String) {
 
 fn is_buggy_inkscape(ns: &str) -> bool {
     // ^&(#38;)*ns_[a-z_]+;$
-    let Some(mut rest) = ns.strip_prefix('&') else { return false };
+    let Some(mut rest) = ns.strip_prefix('&') else {
+        return false;
+    };
     while let Some(r) = rest.strip_prefix("#38;") {
         rest = r;
     }
-    let Some(body) = rest.strip_prefix("ns_").and_then(|r| r.strip_suffix(';')) else { return false };
+    let Some(body) = rest.strip_prefix("ns_").and_then(|r| r.strip_suffix(';')) else {
+        return false;
+    };
     !body.is_empty() && body.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
@@ -105,7 +119,10 @@ pub fn check_element_name(element: &str) -> ElementCheck {
     if !(is_buggy_inkscape(&ns) || VALID_NAMESPACES.contains(&ns.as_str())) {
         return ElementCheck::BadNamespace(ns);
     }
-    if matches!(local.as_str(), "script" | "handler" | "stylesheet" | "iframe") {
+    if matches!(
+        local.as_str(),
+        "script" | "handler" | "stylesheet" | "iframe"
+    ) {
         return ElementCheck::Hit(vec!["uploaded-script-svg".to_string(), local]);
     }
     ElementCheck::Pass
@@ -117,14 +134,22 @@ pub fn is_style_element(element: &str) -> bool {
 
 /// `<style>` contents check.
 pub fn check_style_data(element: &str, data: &str) -> Option<Vec<String>> {
-    (is_style_element(element) && check_css_fragment(&normalize_css(data))).then(|| d(&["uploaded-hostile-svg"]))
+    (is_style_element(element) && check_css_fragment(&normalize_css(data)))
+        .then(|| d(&["uploaded-hostile-svg"]))
 }
 
 pub fn check_pi(target: &str) -> Option<Vec<String>> {
-    target.to_ascii_lowercase().contains("xml-stylesheet").then(|| d(&["upload-scripted-pi-callback"]))
+    target
+        .to_ascii_lowercase()
+        .contains("xml-stylesheet")
+        .then(|| d(&["upload-scripted-pi-callback"]))
 }
 
-pub fn check_external_dtd(ty: &str, public_id: Option<&str>, system_id: Option<&str>) -> Option<Vec<String>> {
+pub fn check_external_dtd(
+    ty: &str,
+    public_id: Option<&str>,
+    system_id: Option<&str>,
+) -> Option<Vec<String>> {
     let ok = ty == "PUBLIC"
         && system_id.is_some_and(|s| ALLOWED_DTDS.contains(&s))
         && public_id.is_some_and(|p| p.starts_with("-//W3C//"));
@@ -133,7 +158,9 @@ pub fn check_external_dtd(ty: &str, public_id: Option<&str>, system_id: Option<&
 
 fn contains_remote_scheme(value: &str) -> bool {
     // !(http|https|data|script):!im
-    ["http:", "https:", "data:", "script:"].iter().any(|p| value.contains(p))
+    ["http:", "https:", "data:", "script:"]
+        .iter()
+        .any(|p| value.contains(p))
 }
 
 /// Attribute part of `checkSvgScriptCallback`.
@@ -145,7 +172,11 @@ pub fn check_attributes(element: &str, attrs: &[(String, String)]) -> Option<Vec
         let v = value.as_str();
 
         if !(namespace == NS_INKSCAPE && attr_ns.is_empty()) && stripped.starts_with("on") {
-            return Some(vec!["uploaded-event-handler-on-svg".into(), attrib.clone(), value]);
+            return Some(vec![
+                "uploaded-event-handler-on-svg".into(),
+                attrib.clone(),
+                value,
+            ]);
         }
         if stripped == "href"
             && !v.is_empty()
@@ -153,16 +184,36 @@ pub fn check_attributes(element: &str, attrs: &[(String, String)]) -> Option<Vec
             && !v.starts_with('#')
             && !(el == "a" && (v.starts_with("http://") || v.starts_with("https://")))
         {
-            return Some(vec!["uploaded-href-attribute-svg".into(), el, attrib.clone(), value]);
+            return Some(vec![
+                "uploaded-href-attribute-svg".into(),
+                el,
+                attrib.clone(),
+                value,
+            ]);
         }
         if stripped == "href" && v.starts_with("data:") && !is_safe_data_uri(v) {
-            return Some(vec!["uploaded-href-unsafe-target-svg".into(), el, attrib.clone(), value]);
+            return Some(vec![
+                "uploaded-href-unsafe-target-svg".into(),
+                el,
+                attrib.clone(),
+                value,
+            ]);
         }
         if stripped == "attributename" && el == "animate" && split_xml_namespace(v).1 == "href" {
-            return Some(vec!["uploaded-animate-svg".into(), el, attrib.clone(), value]);
+            return Some(vec![
+                "uploaded-animate-svg".into(),
+                el,
+                attrib.clone(),
+                value,
+            ]);
         }
         if (el == "set" || el == "animate") && stripped == "attributename" && v.starts_with("on") {
-            return Some(vec!["uploaded-setting-event-handler-svg".into(), el, stripped, value]);
+            return Some(vec![
+                "uploaded-setting-event-handler-svg".into(),
+                el,
+                stripped,
+                value,
+            ]);
         }
         if el == "set" && stripped == "attributename" && v.contains("href") {
             return Some(d(&["uploaded-setting-href-svg"]));
@@ -171,16 +222,33 @@ pub fn check_attributes(element: &str, attrs: &[(String, String)]) -> Option<Vec
             return Some(vec!["uploaded-wrong-setting-svg".into(), value]);
         }
         if stripped == "handler" && contains_remote_scheme(v) {
-            return Some(vec!["uploaded-setting-handler-svg".into(), attrib.clone(), value]);
+            return Some(vec![
+                "uploaded-setting-handler-svg".into(),
+                attrib.clone(),
+                value,
+            ]);
         }
         if stripped == "style" && check_css_fragment(&normalize_css(v)) {
-            return Some(vec!["uploaded-remote-url-svg".into(), attrib.clone(), value]);
+            return Some(vec![
+                "uploaded-remote-url-svg".into(),
+                attrib.clone(),
+                value,
+            ]);
         }
         if CSS_ATTRS.contains(&stripped.as_str()) && check_css_fragment(v) {
-            return Some(vec!["uploaded-remote-url-svg".into(), attrib.clone(), value]);
+            return Some(vec![
+                "uploaded-remote-url-svg".into(),
+                attrib.clone(),
+                value,
+            ]);
         }
         if el == "image" && stripped == "filter" && image_filter_has_url(v) {
-            return Some(vec!["uploaded-image-filter-svg".into(), el, stripped, value]);
+            return Some(vec![
+                "uploaded-image-filter-svg".into(),
+                el,
+                stripped,
+                value,
+            ]);
         }
     }
     None
@@ -206,7 +274,13 @@ fn image_filter_has_url(v: &str) -> bool {
 /// `^data:\s*image/(gif|jpeg|jpg|png)(;param=value)*(;base64)?,` (case-insensitive).
 fn is_safe_data_uri(v: &str) -> bool {
     let b = v.as_bytes();
-    let Some(mut i) = v.get(..5).filter(|p| p.eq_ignore_ascii_case("data:")).map(|_| 5) else { return false };
+    let Some(mut i) = v
+        .get(..5)
+        .filter(|p| p.eq_ignore_ascii_case("data:"))
+        .map(|_| 5)
+    else {
+        return false;
+    };
     while i < b.len() && is_pcre_space(b[i]) {
         i += 1;
     }
@@ -226,7 +300,9 @@ fn is_safe_data_uri(v: &str) -> bool {
             Some(b',') => return true,
             Some(b';') => {
                 // ;base64, ?
-                if v.get(i..i + 8).is_some_and(|s| s.eq_ignore_ascii_case(";base64,")) {
+                if v.get(i..i + 8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(";base64,"))
+                {
                     return true;
                 }
                 // ;attribute=value
@@ -283,11 +359,21 @@ pub fn decode_char_references(s: &str) -> String {
             };
             let len = digits_src
                 .bytes()
-                .take_while(|c| if hex { c.is_ascii_hexdigit() } else { c.is_ascii_digit() })
+                .take_while(|c| {
+                    if hex {
+                        c.is_ascii_hexdigit()
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                })
                 .count();
             if len > 0 && digits_src.as_bytes().get(len) == Some(&b';') {
                 let digits = &digits_src[..len];
-                let cp = if hex { u32::from_str_radix(digits, 16).ok() } else { digits.parse::<u32>().ok() };
+                let cp = if hex {
+                    u32::from_str_radix(digits, 16).ok()
+                } else {
+                    digits.parse::<u32>().ok()
+                };
                 let valid = cp.filter(|&c| {
                     c == 0x09
                         || c == 0x0a
@@ -300,7 +386,10 @@ pub fn decode_char_references(s: &str) -> String {
                 consumed = Some(1 + usize::from(hex) + len + 1);
             }
         } else {
-            let len = tail.bytes().take_while(|c| c.is_ascii_alphanumeric() || *c >= 0x80).count();
+            let len = tail
+                .bytes()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c >= 0x80)
+                .count();
             if len > 0 && tail.as_bytes().get(len) == Some(&b';') {
                 let name = &tail[..len];
                 let rep = match name {
@@ -312,12 +401,9 @@ pub fn decode_char_references(s: &str) -> String {
                     "nbsp" => Some('\u{a0}'),
                     _ => None,
                 };
-                match rep {
-                    Some(c) => {
-                        out.push(c);
-                        consumed = Some(len + 1);
-                    }
-                    None => {}
+                if let Some(c) = rep {
+                    out.push(c);
+                    consumed = Some(len + 1);
                 }
             }
         }
@@ -443,7 +529,8 @@ pub fn check_css_fragment(value: &str) -> bool {
     for kw in ["-o-link", "-o-link-source", "-o-replace"] {
         let mut from = 0;
         while let Some(p) = v[from..].find(kw).map(|p| p + from) {
-            let after = v[p + kw.len()..].trim_start_matches(|c: char| c.is_ascii() && is_pcre_space(c as u8));
+            let after = v[p + kw.len()..]
+                .trim_start_matches(|c: char| c.is_ascii() && is_pcre_space(c as u8));
             if after.starts_with(':') {
                 return true;
             }
@@ -453,7 +540,9 @@ pub fn check_css_fragment(value: &str) -> bool {
     if has_remote_css_url(&v) {
         return true;
     }
-    value.bytes().any(|b| matches!(b, 0..=8 | 0x0b | 0x0e..=0x1f | 0x7f))
+    value
+        .bytes()
+        .any(|b| matches!(b, 0..=8 | 0x0b | 0x0e..=0x1f | 0x7f))
 }
 
 /// The `(url|image|image-set)\s*\(` part of `checkCssFragment`: any such function whose
@@ -462,11 +551,12 @@ fn has_remote_css_url(v: &str) -> bool {
     let b = v.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        let kw_len = if v[i..].starts_with("url") {
+        let rest = &b[i..];
+        let kw_len = if rest.starts_with(b"url") {
             3
-        } else if v[i..].starts_with("image-set") {
+        } else if rest.starts_with(b"image-set") {
             9
-        } else if v[i..].starts_with("image") {
+        } else if rest.starts_with(b"image") {
             5
         } else {
             i += 1;
@@ -484,7 +574,7 @@ fn has_remote_css_url(v: &str) -> bool {
                 j += 1;
             }
             let first_after_paren = b.get(arg_start).copied();
-            let closed = v[open..].contains(')');
+            let closed = b[open..].contains(&b')');
             let safe = matches!(b.get(j), Some(b'#'))
                 || (matches!(b.get(j), Some(b'\'') | Some(b'"')) && b.get(j + 1) == Some(&b'#'));
             // the first regex needs at least one non-'#' character right after `(\s*`
@@ -586,25 +676,38 @@ fn read_prefix(f: &mut File) -> io::Result<Vec<u8>> {
 }
 
 struct NsStack {
-    scopes: Vec<Vec<(String, String)>>,
+    /// Flat list of in-scope bindings and, per open element, how many it added.
+    bindings: Vec<(String, String)>,
+    counts: Vec<usize>,
+    /// Internal-subset entities (Adobe Illustrator declares namespaces this way).
+    entities: std::collections::HashMap<String, String>,
 }
 
 impl NsStack {
     fn push(&mut self, e: &BytesStart<'_>) {
-        let mut scope = Vec::new();
+        let before = self.bindings.len();
         for a in e.attributes().with_checks(false).flatten() {
             let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-            let val = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
+            let val = a
+                .unescape_value()
+                .map(|v| v.into_owned())
+                .unwrap_or_default();
             if key == "xmlns" {
-                scope.push((String::new(), val));
+                self.bindings.push((String::new(), val));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
-                scope.push((p.to_string(), val));
+                self.bindings.push((p.to_string(), val));
             }
         }
-        self.scopes.push(scope);
+        self.counts.push(self.bindings.len() - before);
     }
     fn pop(&mut self) {
-        self.scopes.pop();
+        if let Some(n) = self.counts.pop() {
+            let keep = self.bindings.len().saturating_sub(n);
+            self.bindings.truncate(keep);
+        }
+    }
+    fn depth(&self) -> usize {
+        self.counts.len()
     }
     /// (namespace URI, local name) of an element.
     fn resolve(&self, qname: &[u8]) -> (String, String) {
@@ -614,10 +717,9 @@ impl NsStack {
             None => ("", q.as_ref()),
         };
         let uri = self
-            .scopes
+            .bindings
             .iter()
             .rev()
-            .flat_map(|s| s.iter().rev())
             .find(|(p, _)| p == prefix)
             .map(|(_, u)| u.clone())
             .unwrap_or_default();
@@ -625,18 +727,27 @@ impl NsStack {
     }
 }
 
-fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+fn unescape(
+    a: &quick_xml::events::attributes::Attribute<'_>,
+    entities: &std::collections::HashMap<String, String>,
+) -> Option<String> {
+    a.unescape_value_with(|name| entities.get(name).map(String::as_str)).ok().map(|v| v.into_owned())
+}
+
+fn attr(e: &BytesStart<'_>, name: &str, ns: &NsStack) -> Option<String> {
     e.attributes()
         .with_checks(false)
         .flatten()
         .find(|a| a.key.as_ref() == name.as_bytes())
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+        .and_then(|a| unescape(&a, &ns.entities))
 }
 
 /// `LanguageCode::isWellFormedLanguageTag`, simplified to the BCP 47 shape.
 fn is_well_formed_language_tag(tag: &str) -> bool {
     let mut parts = tag.split('-');
-    let Some(first) = parts.next() else { return false };
+    let Some(first) = parts.next() else {
+        return false;
+    };
     if !(2..=8).contains(&first.len()) || !first.bytes().all(|b| b.is_ascii_alphabetic()) {
         return (first == "x" || first == "i") && tag.len() > 2;
     }
@@ -653,12 +764,20 @@ pub fn parse(f: &mut File) -> SvgInfo {
     };
     let mut reader = Reader::from_reader(data.as_slice());
     reader.config_mut().check_end_names = false;
-    let mut ns = NsStack { scopes: Vec::new() };
+    let mut ns = NsStack { bindings: Vec::new(), counts: Vec::new(), entities: Default::default() };
     // skip to the first element
     let root = loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => break Some((e, false)),
             Ok(Event::Empty(e)) => break Some((e, true)),
+            Ok(Event::DocType(t)) => {
+                let content = String::from_utf8_lossy(&t.into_inner()).into_owned();
+                if let Some(internal) = super::xml::parse_dtd(&content).and_then(|d| d.internal) {
+                    for (k, v) in super::xml::safe_internal_subset(&internal).unwrap_or_default() {
+                        ns.entities.entry(k).or_insert(v);
+                    }
+                }
+            }
             Ok(Event::Eof) | Err(_) => break None,
             Ok(_) => {}
         }
@@ -669,7 +788,10 @@ pub fn parse(f: &mut File) -> SvgInfo {
     ns.push(&root);
     let (uri, local) = ns.resolve(root.name().as_ref());
     if local != "svg" || uri != NS_SVG {
-        return error_info(metadata, &format!("Expected <svg> tag, got {local} in NS {uri}"));
+        return error_info(
+            metadata,
+            &format!("Expected <svg> tag, got {local} in NS {uri}"),
+        );
     }
 
     let mut m: Vec<(String, Value)> = vec![
@@ -682,9 +804,12 @@ pub fn parse(f: &mut File) -> SvgInfo {
     let default_width = 512.0f64;
     let mut default_height = 512.0f64;
     let mut aspect = 1.0f64;
-    if let Some(vb) = attr(&root, "viewBox").filter(|v| !v.is_empty() && v != "0") {
-        let parts: Vec<&str> =
-            vb.trim().split(|c: char| c.is_whitespace() || c == ',').filter(|p| !p.is_empty()).collect();
+    if let Some(vb) = attr(&root, "viewBox", &ns).filter(|v| !v.is_empty() && v != "0") {
+        let parts: Vec<&str> = vb
+            .trim()
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|p| !p.is_empty())
+            .collect();
         if parts.len() == 4 {
             let vw = scale_svg_unit(parts[2], 512.0);
             let vh = scale_svg_unit(parts[3], 512.0);
@@ -696,11 +821,11 @@ pub fn parse(f: &mut File) -> SvgInfo {
     }
     let mut width = None;
     let mut height = None;
-    if let Some(w) = attr(&root, "width").filter(|v| !v.is_empty() && v != "0") {
+    if let Some(w) = attr(&root, "width", &ns).filter(|v| !v.is_empty() && v != "0") {
         width = Some(scale_svg_unit(&w, default_width));
         set_key(&mut m, "originalWidth", Value::from(w));
     }
-    if let Some(h) = attr(&root, "height").filter(|v| !v.is_empty() && v != "0") {
+    if let Some(h) = attr(&root, "height", &ns).filter(|v| !v.is_empty() && v != "0") {
         height = Some(scale_svg_unit(&h, default_height));
         set_key(&mut m, "originalHeight", Value::from(h));
     }
@@ -718,7 +843,14 @@ pub fn parse(f: &mut File) -> SvgInfo {
     let mut languages: Vec<(String, Value)> = Vec::new();
     let mut prefixes: Vec<(String, Value)> = Vec::new();
     if !root_empty {
-        walk_children(&mut reader, &data, &mut ns, &mut m, &mut languages, &mut prefixes);
+        walk_children(
+            &mut reader,
+            &data,
+            &mut ns,
+            &mut m,
+            &mut languages,
+            &mut prefixes,
+        );
     }
     for (k, v) in prefixes {
         if !languages.iter().any(|(l, _)| *l == k) {
@@ -726,22 +858,47 @@ pub fn parse(f: &mut File) -> SvgInfo {
         }
     }
     m.push(("translations".to_string(), nv_list(&languages)));
-    let width = m.iter().find(|(k, _)| k == "width").and_then(|(_, v)| v.as_u64()).unwrap_or(0);
-    let height = m.iter().find(|(k, _)| k == "height").and_then(|(_, v)| v.as_u64()).unwrap_or(0);
+    let width = m
+        .iter()
+        .find(|(k, _)| k == "width")
+        .and_then(|(_, v)| v.as_u64())
+        .unwrap_or(0);
+    let height = m
+        .iter()
+        .find(|(k, _)| k == "height")
+        .and_then(|(_, v)| v.as_u64())
+        .unwrap_or(0);
     metadata.extend(m);
-    SvgInfo { width: u32::try_from(width).unwrap_or(0), height: u32::try_from(height).unwrap_or(0), metadata }
+    SvgInfo {
+        width: u32::try_from(width).unwrap_or(0),
+        height: u32::try_from(height).unwrap_or(0),
+        metadata,
+    }
 }
 
 fn error_info(mut metadata: Vec<(String, Value)>, message: &str) -> SvgInfo {
-    let err = nv_list(&[("message".to_string(), Value::from(message)), ("code".to_string(), Value::from(0))]);
+    let err = nv_list(&[
+        ("message".to_string(), Value::from(message)),
+        ("code".to_string(), Value::from(0)),
+    ]);
     metadata.push(("error".to_string(), err));
-    SvgInfo { width: 0, height: 0, metadata }
+    SvgInfo {
+        width: 0,
+        height: 0,
+        metadata,
+    }
 }
 
 enum Mode {
     None,
-    Field { key: &'static str, last_text: Option<String>, run: String },
-    Metadata { start: usize },
+    Field {
+        key: &'static str,
+        last_text: Option<String>,
+        run: String,
+    },
+    Metadata {
+        start: usize,
+    },
     Subtree,
 }
 
@@ -758,13 +915,25 @@ fn flush_run(mode: &mut Mode) {
 fn finish_child(mode: &mut Mode, m: &mut Vec<(String, Value)>, data: &[u8], end_tag_start: usize) {
     flush_run(mode);
     match std::mem::replace(mode, Mode::None) {
-        Mode::Field { key, last_text: Some(t), .. } => {
-            set_key(m, key, Value::from(super::util::php_trim_str(&t).to_string()));
+        Mode::Field {
+            key,
+            last_text: Some(t),
+            ..
+        } => {
+            set_key(
+                m,
+                key,
+                Value::from(super::util::php_trim_str(&t).to_string()),
+            );
         }
         Mode::Metadata { start } => {
             let inner = data.get(start..end_tag_start.max(start)).unwrap_or(&[]);
             let inner = String::from_utf8_lossy(inner);
-            set_key(m, "metadata", Value::from(super::util::php_trim_str(&inner).to_string()));
+            set_key(
+                m,
+                "metadata",
+                Value::from(super::util::php_trim_str(&inner).to_string()),
+            );
         }
         _ => {}
     }
@@ -835,17 +1004,30 @@ fn walk_children(
             }
         };
         flush_run(&mut mode);
+        if ns.depth() >= 256 {
+            break; // libxml2's depth limit: the reader stops here
+        }
         ns.push(&e);
         let (uri, local) = ns.resolve(e.name().as_ref());
         let is_svg = uri == NS_SVG;
         depth += 1;
         if depth == 1 {
             mode = if is_svg && local == "title" {
-                Mode::Field { key: "title", last_text: None, run: String::new() }
+                Mode::Field {
+                    key: "title",
+                    last_text: None,
+                    run: String::new(),
+                }
             } else if is_svg && local == "desc" {
-                Mode::Field { key: "description", last_text: None, run: String::new() }
+                Mode::Field {
+                    key: "description",
+                    last_text: None,
+                    run: String::new(),
+                }
             } else if is_svg && local == "metadata" && !empty {
-                Mode::Metadata { start: usize::try_from(reader.buffer_position()).unwrap_or(0) }
+                Mode::Metadata {
+                    start: usize::try_from(reader.buffer_position()).unwrap_or(0),
+                }
             } else if is_svg && local == "script" {
                 set_key(m, "animated", Value::from(true));
                 Mode::None
@@ -853,7 +1035,7 @@ fn walk_children(
                 Mode::Subtree
             };
         } else if matches!(mode, Mode::Subtree) && is_svg {
-            if let Some(langs) = attr(&e, "systemLanguage").filter(|s| !s.is_empty()) {
+            if let Some(langs) = attr(&e, "systemLanguage", ns).filter(|s| !s.is_empty()) {
                 for item in langs.split(',') {
                     let item = item.trim();
                     if is_well_formed_language_tag(item) {
@@ -869,7 +1051,12 @@ fn walk_children(
             }
             if matches!(
                 local.as_str(),
-                "script" | "animate" | "set" | "animateMotion" | "animateColor" | "animateTransform"
+                "script"
+                    | "animate"
+                    | "set"
+                    | "animateMotion"
+                    | "animateColor"
+                    | "animateTransform"
             ) {
                 set_key(m, "animated", Value::from(true));
             }

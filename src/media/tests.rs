@@ -17,7 +17,10 @@ struct Tmp {
 
 impl Tmp {
     fn new() -> Self {
-        Tmp { dir: tempfile::tempdir().expect("tempdir"), n: std::cell::Cell::new(0) }
+        Tmp {
+            dir: tempfile::tempdir().expect("tempdir"),
+            n: std::cell::Cell::new(0),
+        }
     }
     fn file(&self, bytes: &[u8]) -> PathBuf {
         self.n.set(self.n.get() + 1);
@@ -55,7 +58,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -230,7 +237,10 @@ fn bmp(w: i32, h: i32) -> Vec<u8> {
     b.extend_from_slice(&1u16.to_le_bytes());
     b.extend_from_slice(&24u16.to_le_bytes());
     b.extend_from_slice(&[0u8; 24]);
-    b.extend_from_slice(&vec![0u8; (w.unsigned_abs() * 3 * h.unsigned_abs()) as usize]);
+    b.extend_from_slice(&vec![
+        0u8;
+        (w.unsigned_abs() * 3 * h.unsigned_abs()) as usize
+    ]);
     b
 }
 
@@ -320,7 +330,10 @@ fn s(v: &[&str]) -> Vec<String> {
 fn png_like_mediawiki() {
     let i = analyze_bytes(&png(16, 16, &[]));
     assert_eq!((i.mime.as_str(), i.media_type), ("image/png", "BITMAP"));
-    assert_eq!((i.width, i.height, i.bitdepth, i.page_count), (16, 16, 8, None));
+    assert_eq!(
+        (i.width, i.height, i.bitdepth, i.page_count),
+        (16, 16, 8, None)
+    );
     // byte-exact metadata of refwiki transcript 12
     assert_eq!(
         serde_json::to_string(&meta_json(&i)).unwrap_or_default(),
@@ -399,10 +412,17 @@ fn jpeg_like_mediawiki() {
     let i = analyze_bytes(&jpeg(40, 30, None, None));
     assert_eq!((i.mime.as_str(), i.media_type), ("image/jpeg", "BITMAP"));
     assert_eq!((i.width, i.height, i.bitdepth), (40, 30, 8));
-    assert_eq!(meta_json(&i), json!([{"name": "MEDIAWIKI_EXIF_VERSION", "value": 2}]));
+    assert_eq!(
+        meta_json(&i),
+        json!([{"name": "MEDIAWIKI_EXIF_VERSION", "value": 2}])
+    );
 
     let i = analyze_bytes(&jpeg(40, 30, Some(b"  a comment "), Some(6)));
-    assert_eq!((i.width, i.height), (30, 40), "EXIF orientation 6 swaps the size");
+    assert_eq!(
+        (i.width, i.height),
+        (30, 40),
+        "EXIF orientation 6 swaps the size"
+    );
     assert_eq!(
         meta_json(&i),
         json!([
@@ -415,7 +435,10 @@ fn jpeg_like_mediawiki() {
 #[test]
 fn webp_variants() {
     let i = analyze_bytes(&riff(&[(b"VP8 ", vp8(300, 200))]));
-    assert_eq!((i.mime.as_str(), i.media_type, i.width, i.height, i.bitdepth), ("image/webp", "BITMAP", 300, 200, 0));
+    assert_eq!(
+        (i.mime.as_str(), i.media_type, i.width, i.height, i.bitdepth),
+        ("image/webp", "BITMAP", 300, 200, 0)
+    );
     assert_eq!(
         meta_json(&i),
         json!([
@@ -427,7 +450,10 @@ fn webp_variants() {
     );
     let i = analyze_bytes(&riff(&[(b"VP8L", vp8l(17, 9))]));
     assert_eq!((i.mime.as_str(), i.width, i.height), ("image/webp", 17, 9));
-    let i = analyze_bytes(&riff(&[(b"VP8X", vp8x(640, 480, 0x12)), (b"VP8 ", vp8(640, 480))]));
+    let i = analyze_bytes(&riff(&[
+        (b"VP8X", vp8x(640, 480, 0x12)),
+        (b"VP8 ", vp8(640, 480)),
+    ]));
     assert_eq!((i.width, i.height), (640, 480));
     assert_eq!(i.metadata[0], ("compression".to_string(), json!("lossy")));
     assert_eq!(i.metadata[1], ("animated".to_string(), json!(true)));
@@ -437,11 +463,20 @@ fn webp_variants() {
 #[test]
 fn tiff_bmp_pdf() {
     let i = analyze_bytes(&tiff(33, 44));
-    assert_eq!((i.mime.as_str(), i.media_type, i.width, i.height), ("image/tiff", "BITMAP", 33, 44));
+    assert_eq!(
+        (i.mime.as_str(), i.media_type, i.width, i.height),
+        ("image/tiff", "BITMAP", 33, 44)
+    );
     let i = analyze_bytes(&bmp(7, -3));
-    assert_eq!((i.mime.as_str(), i.media_type, i.width, i.height, i.bitdepth), ("image/x-bmp", "BITMAP", 7, 3, 24));
+    assert_eq!(
+        (i.mime.as_str(), i.media_type, i.width, i.height, i.bitdepth),
+        ("image/x-bmp", "BITMAP", 7, 3, 24)
+    );
     let i = analyze_bytes(&pdf());
-    assert_eq!((i.mime.as_str(), i.media_type), ("application/pdf", "OFFICE"));
+    assert_eq!(
+        (i.mime.as_str(), i.media_type),
+        ("application/pdf", "OFFICE")
+    );
     assert_eq!((i.page_count, i.width, i.height), (Some(3), 612, 792));
     assert_eq!(i.metadata_json(), Value::Null);
 }
@@ -451,7 +486,10 @@ fn svg_sizes_and_metadata() {
     // refwiki transcript 53, byte for byte
     let ok = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\" fill=\"#a1b2c3\"/></svg>\n";
     let i = analyze_bytes(ok);
-    assert_eq!((i.mime.as_str(), i.media_type, i.width, i.height, i.bitdepth), ("image/svg+xml", "DRAWING", 10, 10, 0));
+    assert_eq!(
+        (i.mime.as_str(), i.media_type, i.width, i.height, i.bitdepth),
+        ("image/svg+xml", "DRAWING", 10, 10, 0)
+    );
     assert_eq!(
         serde_json::to_string(&meta_json(&i)).unwrap_or_default(),
         r#"[{"name":"version","value":2},{"name":"width","value":10},{"name":"height","value":10},{"name":"originalWidth","value":"10"},{"name":"originalHeight","value":"10"},{"name":"translations","value":[]}]"#
@@ -496,41 +534,81 @@ fn svg_sizes_and_metadata() {
 #[test]
 fn text_zip_random_and_empty() {
     let i = analyze_bytes(b"hello world, this is plain text\nsecond line\n");
-    assert_eq!((i.mime.as_str(), i.media_type, i.width, i.height), ("text/plain", "TEXT", 0, 0));
+    assert_eq!(
+        (i.mime.as_str(), i.media_type, i.width, i.height),
+        ("text/plain", "TEXT", 0, 0)
+    );
     assert_eq!(i.metadata_json(), Value::Null);
 
     let i = analyze_bytes(&zip());
-    assert_eq!((i.mime.as_str(), i.media_type), ("application/zip", "ARCHIVE"));
+    assert_eq!(
+        (i.mime.as_str(), i.media_type),
+        ("application/zip", "ARCHIVE")
+    );
 
     // transcripts 41/45/51: random bytes are "unknown/unknown" (application/octet-stream is
     // an alias of it in MediaWiki's MimeMap); named .txt they become text/plain (TEXT)
     let r = random_bytes(2048, 42);
     let i = analyze_bytes(&r);
-    assert_eq!((i.mime.as_str(), i.media_type), ("unknown/unknown", "UNKNOWN"));
+    assert_eq!(
+        (i.mime.as_str(), i.media_type),
+        ("unknown/unknown", "UNKNOWN")
+    );
     let t = i.for_extension("txt");
     assert_eq!((t.mime.as_str(), t.media_type), ("text/plain", "TEXT"));
-    assert_eq!(canonical_extension(&i.mime), None, "no extension can be guessed (filetype-missing)");
-    assert_eq!(canonical_extension(&analyze_bytes(&png(1, 1, &[])).mime), Some("png"));
+    assert_eq!(
+        canonical_extension(&i.mime),
+        None,
+        "no extension can be guessed (filetype-missing)"
+    );
+    assert_eq!(
+        canonical_extension(&analyze_bytes(&png(1, 1, &[])).mime),
+        Some("png")
+    );
 
     let i = analyze_bytes(b"");
-    assert_eq!((i.mime.as_str(), i.media_type), ("unknown/unknown", "UNKNOWN"));
+    assert_eq!(
+        (i.mime.as_str(), i.media_type),
+        ("unknown/unknown", "UNKNOWN")
+    );
 }
 
 #[test]
 fn other_magic_numbers() {
-    assert_eq!(analyze_bytes(b"OggS\0\x02....vorbis....").media_type, "AUDIO");
+    assert_eq!(
+        analyze_bytes(b"OggS\0\x02....vorbis....").media_type,
+        "AUDIO"
+    );
     // MediaWiki's alias table maps audio/mpeg -> audio/mp3 for the content type and back
     // to audio/mpeg when the extension is applied
     let mp3 = analyze_bytes(b"ID3\x03\0\0\0\0\0\0");
-    assert_eq!((mp3.mime.as_str(), mp3.for_extension("mp3").mime.as_str()), ("audio/mp3", "audio/mpeg"));
+    assert_eq!(
+        (mp3.mime.as_str(), mp3.for_extension("mp3").mime.as_str()),
+        ("audio/mp3", "audio/mpeg")
+    );
     assert_eq!(mp3.for_extension("mp3").media_type, "AUDIO");
     assert_eq!(analyze_bytes(b"MZ\x90\0\x03\0\0\0").mime, "unknown/unknown");
-    assert_eq!(analyze_bytes(b"#!/bin/sh\necho hi\n").mime, "application/x-sh");
-    assert_eq!(analyze_bytes(b"solid x\n facet\nendsolid x\n").mime, "application/sla");
-    assert_eq!(analyze_bytes(b"solid x\n facet\nendsolid x\n").media_type, "3D");
+    assert_eq!(
+        analyze_bytes(b"#!/bin/sh\necho hi\n").mime,
+        "application/x-sh"
+    );
+    assert_eq!(
+        analyze_bytes(b"solid x\n facet\nendsolid x\n").mime,
+        "application/sla"
+    );
+    assert_eq!(
+        analyze_bytes(b"solid x\n facet\nendsolid x\n").media_type,
+        "3D"
+    );
     assert_eq!(analyze_bytes(b"<root><a/></root>").mime, "application/xml");
-    assert_eq!(analyze_bytes(b"<html xmlns=\"http://www.w3.org/1999/xhtml\"/>").mime, "text/html");
-    assert_eq!(analyze_bytes(b"x <?php echo 1; ?>").mime, "application/x-php");
+    assert_eq!(
+        analyze_bytes(b"<html xmlns=\"http://www.w3.org/1999/xhtml\"/>").mime,
+        "text/html"
+    );
+    assert_eq!(
+        analyze_bytes(b"x <?php echo 1; ?>").mime,
+        "application/x-php"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -541,17 +619,39 @@ fn other_magic_numbers() {
 fn mime_mismatch_cases() {
     let p = png(16, 16, &[]);
     let r = verify_bytes(&p, "jpg").expect_err("png named .jpg");
-    assert_eq!(r.details, s(&["filetype-mime-mismatch", "jpg", "image/png"]));
-    assert_eq!(r.info, "File extension \".jpg\" does not match the detected MIME type of the file (image/png).");
-    assert_eq!(details(&p, "gif"), s(&["filetype-mime-mismatch", "gif", "image/png"]));
-    assert_eq!(details(&p, "exe"), s(&["filetype-mime-mismatch", "exe", "image/png"]));
-    assert_eq!(details(&p, "JPG"), s(&["filetype-mime-mismatch", "JPG", "image/png"]));
+    assert_eq!(
+        r.details,
+        s(&["filetype-mime-mismatch", "jpg", "image/png"])
+    );
+    assert_eq!(
+        r.info,
+        "File extension \".jpg\" does not match the detected MIME type of the file (image/png)."
+    );
+    assert_eq!(
+        details(&p, "gif"),
+        s(&["filetype-mime-mismatch", "gif", "image/png"])
+    );
+    assert_eq!(
+        details(&p, "exe"),
+        s(&["filetype-mime-mismatch", "exe", "image/png"])
+    );
+    assert_eq!(
+        details(&p, "JPG"),
+        s(&["filetype-mime-mismatch", "JPG", "image/png"])
+    );
     assert_eq!(verify_bytes(&p, "png"), Ok(()));
     assert_eq!(verify_bytes(&p, "PNG"), Ok(()));
-    assert_eq!(verify_bytes(&p, ""), Ok(()), "no extension: checked later by the name rules");
+    assert_eq!(
+        verify_bytes(&p, ""),
+        Ok(()),
+        "no extension: checked later by the name rules"
+    );
 
     let j = jpeg(8, 8, None, None);
-    assert_eq!(details(&j, "png"), s(&["filetype-mime-mismatch", "png", "image/jpeg"]));
+    assert_eq!(
+        details(&j, "png"),
+        s(&["filetype-mime-mismatch", "png", "image/jpeg"])
+    );
     for ext in ["jpg", "jpeg", "JPEG", "jpe"] {
         assert_eq!(verify_bytes(&j, ext), Ok(()), "{ext}");
     }
@@ -562,33 +662,61 @@ fn mime_mismatch_cases() {
     assert_eq!(verify_bytes(&zip(), "zip"), Ok(()));
 
     let r = random_bytes(4096, 7);
-    assert_eq!(details(&r, "jpg"), s(&["filetype-mime-mismatch", "jpg", "unknown/unknown"]));
-    assert_eq!(details(&r, "png"), s(&["filetype-mime-mismatch", "png", "unknown/unknown"]));
-    assert_eq!(verify_bytes(&r, "exe"), Ok(()), "transcript 41: reaches filetype-banned");
+    assert_eq!(
+        details(&r, "jpg"),
+        s(&["filetype-mime-mismatch", "jpg", "unknown/unknown"])
+    );
+    assert_eq!(
+        details(&r, "png"),
+        s(&["filetype-mime-mismatch", "png", "unknown/unknown"])
+    );
+    assert_eq!(
+        verify_bytes(&r, "exe"),
+        Ok(()),
+        "transcript 41: reaches filetype-banned"
+    );
     assert_eq!(verify_bytes(&r, "txt"), Ok(()), "transcript 51");
 
     let text = b"just some text\n";
-    assert_eq!(details(text, "png"), s(&["filetype-mime-mismatch", "png", "text/plain"]));
+    assert_eq!(
+        details(text, "png"),
+        s(&["filetype-mime-mismatch", "png", "text/plain"])
+    );
     assert_eq!(verify_bytes(text, "txt"), Ok(()));
-    assert_eq!(details(&zip(), "png"), s(&["filetype-mime-mismatch", "png", "application/zip"]));
+    assert_eq!(
+        details(&zip(), "png"),
+        s(&["filetype-mime-mismatch", "png", "application/zip"])
+    );
 }
 
 #[test]
 fn badmime_and_config() {
-    assert_eq!(details(b"<root/>", "xml"), s(&["filetype-badmime", "application/xml"]));
-    assert_eq!(details(b"<?php system($_GET['x']); ?>", "txt"), s(&["filetype-badmime", "application/x-php"]));
+    assert_eq!(
+        details(b"<root/>", "xml"),
+        s(&["filetype-badmime", "application/xml"])
+    );
+    assert_eq!(
+        details(b"<?php system($_GET['x']); ?>", "txt"),
+        s(&["filetype-badmime", "application/x-php"])
+    );
     assert_eq!(
         details(b"<!DOCTYPE html>\n<html><body>hi</body></html>", "txt"),
         s(&["filetype-badmime", "text/html"])
     );
     let r = verify_bytes(b"<root/>", "xml").expect_err("badmime");
-    assert_eq!(r.info, "Files of the MIME type \"application/xml\" are not allowed to be uploaded.");
+    assert_eq!(
+        r.info,
+        "Files of the MIME type \"application/xml\" are not allowed to be uploaded."
+    );
 
     // with $wgVerifyMimeType off, neither exclusions nor the extension check apply
     let t = Tmp::new();
     let p = t.file(&png(2, 2, &[]));
     let info = analyze(&p).expect("analyze");
-    let cfg = VerifyConfig { verify_mime_type: false, ..VerifyConfig::default() };
+    let cfg = VerifyConfig {
+        verify_mime_type: false,
+        ..VerifyConfig::default()
+    };
     assert_eq!(verify_content(&p, &info, "jpg", &cfg), Ok(()));
 }
 
@@ -599,29 +727,63 @@ fn badmime_and_config() {
 #[test]
 fn script_sniffing() {
     // spec §17 item 37: a PNG whose first KiB contains <script
-    let p = png(4, 4, &[(b"tEXt", b"Comment\0<script>alert(1)</script>".to_vec())]);
+    let p = png(
+        4,
+        4,
+        &[(b"tEXt", b"Comment\0<script>alert(1)</script>".to_vec())],
+    );
     let r = verify_bytes(&p, "png").expect_err("scripted png");
     assert_eq!(r.details, s(&["uploadscripted"]));
-    assert_eq!(r.info, "This file contains HTML or script code that may be erroneously interpreted by a web browser.");
+    assert_eq!(
+        r.info,
+        "This file contains HTML or script code that may be erroneously interpreted by a web browser."
+    );
     // ... but only the first KiB of a binary file is looked at
-    let late = png(4, 4, &[(b"tEXt", [b"Comment\0".to_vec(), vec![b'a'; 1200], b"<script>".to_vec()].concat())]);
+    let late = png(
+        4,
+        4,
+        &[(
+            b"tEXt",
+            [
+                b"Comment\0".to_vec(),
+                vec![b'a'; 1200],
+                b"<script>".to_vec(),
+            ]
+            .concat(),
+        )],
+    );
     assert_eq!(verify_bytes(&late, "png"), Ok(()));
     // disabled script checks
     let t = Tmp::new();
     let f = t.file(&p);
     let info = analyze(&f).expect("analyze");
-    let cfg = VerifyConfig { disable_script_checks: true, ..VerifyConfig::default() };
+    let cfg = VerifyConfig {
+        disable_script_checks: true,
+        ..VerifyConfig::default()
+    };
     assert_eq!(verify_content(&f, &info, "png", &cfg), Ok(()));
 
-    assert_eq!(details(&jpeg(4, 4, Some(b"<HTML>"), None), "jpg"), s(&["uploadscripted"]));
-    assert_eq!(details(&gif(2, 2, Some("x <body onload=y>"), None), "gif"), s(&["uploadscripted"]));
+    assert_eq!(
+        details(&jpeg(4, 4, Some(b"<HTML>"), None), "jpg"),
+        s(&["uploadscripted"])
+    );
+    assert_eq!(
+        details(&gif(2, 2, Some("x <body onload=y>"), None), "gif"),
+        s(&["uploadscripted"])
+    );
 
     // text files are inspected completely
     let mut long = vec![b'a'; 3 << 20];
     long.extend_from_slice(b" style=\"background:url( 'javascript:alert(1)')\"\n");
     assert_eq!(details(&long, "txt"), s(&["uploadscripted"]));
-    assert_eq!(details(b"<img src=&#106;avascript:alert(1)>", "txt"), s(&["uploadscripted"]));
-    assert_eq!(details(b"x type = 'text/ecmascript' y", "txt"), s(&["uploadscripted"]));
+    assert_eq!(
+        details(b"<img src=&#106;avascript:alert(1)>", "txt"),
+        s(&["uploadscripted"])
+    );
+    assert_eq!(
+        details(b"x type = 'text/ecmascript' y", "txt"),
+        s(&["uploadscripted"])
+    );
 
     // UTF-16 (both byte orders) is folded to ASCII first; UTF-32 too
     let text = "hello <script>alert(1)</script>";
@@ -660,7 +822,7 @@ fn svg_script_in_first_kib_is_uploadscripted() {
 fn svg_rejection_classes() {
     let xlink = "xmlns:xlink=\"http://www.w3.org/1999/xlink\"";
     let cases: Vec<(String, Vec<String>)> = vec![
-        (format!("<svg:script xmlns:svg=\"http://www.w3.org/2000/svg\">alert(1)</svg:script>"), s(&["uploaded-script-svg", "script"])),
+        ("<svg:script xmlns:svg=\"http://www.w3.org/2000/svg\">alert(1)</svg:script>".to_string(), s(&["uploaded-script-svg", "script"])),
         ("<handler xmlns:ev=\"http://www.w3.org/2001/xml-events\" ev:event=\"load\">alert(1)</handler>".into(), s(&["uploaded-script-svg", "handler"])),
         ("<g><iframe/></g>".into(), s(&["uploaded-script-svg", "iframe"])),
         ("<rect onload=\"alert(1)\"/>".into(), s(&["uploaded-event-handler-on-svg", "onload", "alert(1)"])),
@@ -689,9 +851,16 @@ fn svg_rejection_classes() {
 #[test]
 fn svg_prolog_checks_and_benign_files() {
     let pad = "x".repeat(1100);
-    let pi = format!("<?xml version=\"1.0\"?>\n<!--{pad}--><?xml-stylesheet href=\"x.css\"?><svg {SVG_NS}/>");
-    assert_eq!(details(pi.as_bytes(), "svg"), s(&["upload-scripted-pi-callback"]));
-    let dtd = format!("<?xml version=\"1.0\"?>\n<!DOCTYPE svg SYSTEM \"http://evil/x.dtd\"><svg {SVG_NS}/>");
+    let pi = format!(
+        "<?xml version=\"1.0\"?>\n<!--{pad}--><?xml-stylesheet href=\"x.css\"?><svg {SVG_NS}/>"
+    );
+    assert_eq!(
+        details(pi.as_bytes(), "svg"),
+        s(&["upload-scripted-pi-callback"])
+    );
+    let dtd = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE svg SYSTEM \"http://evil/x.dtd\"><svg {SVG_NS}/>"
+    );
     assert_eq!(details(dtd.as_bytes(), "svg"), s(&["upload-scripted-dtd"]));
     let good_dtd = format!(
         "<?xml version=\"1.0\"?>\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\"><svg {SVG_NS}/>"
@@ -701,17 +870,36 @@ fn svg_prolog_checks_and_benign_files() {
     let ent = format!(
         "<?xml version=\"1.0\"?>\n<!--{pad}--><!DOCTYPE svg [<!ENTITY e \"<script>alert(1)</script>\">]><svg {SVG_NS}>&e;</svg>"
     );
-    assert_eq!(details(ent.as_bytes(), "svg"), s(&["uploaded-script-svg", "script"]));
+    assert_eq!(
+        details(ent.as_bytes(), "svg"),
+        s(&["uploaded-script-svg", "script"])
+    );
     let ent_attr = format!(
         "<?xml version=\"1.0\"?>\n<!DOCTYPE svg [<!ENTITY h \"http://evil/x\">]><svg {SVG_NS}><image href=\"&h;\"/></svg>"
     );
-    assert_eq!(details(ent_attr.as_bytes(), "svg"), s(&["uploaded-href-attribute-svg", "image", "href", "http://evil/x"]));
-    let unsafe_dtd = format!("<!DOCTYPE svg [<!ENTITY % p SYSTEM \"http://evil/\">]><svg {SVG_NS}/>");
-    assert_eq!(details(unsafe_dtd.as_bytes(), "svg"), s(&["uploadinvalidxml"]));
+    assert_eq!(
+        details(ent_attr.as_bytes(), "svg"),
+        s(&[
+            "uploaded-href-attribute-svg",
+            "image",
+            "href",
+            "http://evil/x"
+        ])
+    );
+    let unsafe_dtd =
+        format!("<!DOCTYPE svg [<!ENTITY % p SYSTEM \"http://evil/\">]><svg {SVG_NS}/>");
+    assert_eq!(
+        details(unsafe_dtd.as_bytes(), "svg"),
+        s(&["uploadinvalidxml"])
+    );
 
     // not well-formed
-    assert_eq!(details(format!("<svg {SVG_NS}><g></svg>").as_bytes(), "svg"), s(&["uploadinvalidxml"]));
-    let r = verify_bytes(format!("<svg {SVG_NS}><g></svg>").as_bytes(), "svg").expect_err("bad xml");
+    assert_eq!(
+        details(format!("<svg {SVG_NS}><g></svg>").as_bytes(), "svg"),
+        s(&["uploadinvalidxml"])
+    );
+    let r =
+        verify_bytes(format!("<svg {SVG_NS}><g></svg>").as_bytes(), "svg").expect_err("bad xml");
     assert_eq!(r.info, "The XML in the uploaded file could not be parsed.");
 
     // suspicious XML encodings
@@ -719,7 +907,9 @@ fn svg_prolog_checks_and_benign_files() {
     assert_eq!(details(enc.as_bytes(), "svg"), s(&["uploadscripted"]));
 
     // UTF-16 SVG with a script element beyond the first KiB
-    let text = format!("<?xml version=\"1.0\" encoding=\"UTF-16\"?><svg {SVG_NS}><!--{pad}--><script>x</script></svg>");
+    let text = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-16\"?><svg {SVG_NS}><!--{pad}--><script>x</script></svg>"
+    );
     let mut le = vec![0xFF, 0xFE];
     for u in text.encode_utf16() {
         le.extend_from_slice(&u.to_le_bytes());
@@ -736,6 +926,7 @@ fn svg_prolog_checks_and_benign_files() {
         "<a href=\"https://example.org/\"><text>x</text></a>".into(),
         "<rect fill=\"url(#grad)\" style=\"stroke:url('#g2')\"/>".into(),
         "<style>rect { fill: url(#g) } @font-face { font-family: x; src:url(\"data:;base64,AAAA\") }</style>".into(),
+        "<style>/* é ü */ rect { font-family: 'Ünïcödé'; fill: url(#g) }</style><text style=\"font-family:'Ärial'\">ö</text>".into(),
         "<g inkscape:label=\"on\" xmlns:inkscape=\"http://www.inkscape.org/namespaces/inkscape\"/>".into(),
         "<metadata><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"/></metadata>".into(),
     ] {
@@ -756,9 +947,15 @@ fn corrupt_images_are_rejected_not_panicking() {
     assert_eq!(meta_json(&i), json!([{"name": "_error", "value": 0}]));
     assert_eq!(details(truncated, "png"), s(&["uploadcorrupt"]));
     assert_eq!(details(b"\x89PNG\r\n\x1a\n", "png"), s(&["uploadcorrupt"]));
-    assert_eq!(details(b"\xFF\xD8\xFF\xE0\x00\x10JFIF", "jpg"), s(&["uploadcorrupt"]));
+    assert_eq!(
+        details(b"\xFF\xD8\xFF\xE0\x00\x10JFIF", "jpg"),
+        s(&["uploadcorrupt"])
+    );
     assert_eq!(details(b"GIF89a\x01", "gif"), s(&["uploadcorrupt"]));
-    assert_eq!(details(b"RIFF\x10\0\0\0WEBPVP8 \x02\0\0\0xx", "webp"), s(&["uploadcorrupt"]));
+    assert_eq!(
+        details(b"RIFF\x10\0\0\0WEBPVP8 \x02\0\0\0xx", "webp"),
+        s(&["uploadcorrupt"])
+    );
     // a huge declared chunk must not allocate
     let mut huge = b"\x89PNG\r\n\x1a\n".to_vec();
     huge.extend_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
@@ -803,23 +1000,29 @@ fn fuzzed_inputs_never_panic() {
             }
             variants.push(v);
         }
-        for (vi, v) in variants.into_iter().enumerate() {
-            if std::env::var_os("MEDIA_FUZZ_TRACE").is_some() {
-                eprintln!("fuzz {ext} variant {vi} len {}", v.len());
-                let _ = std::fs::write("/tmp/media-fuzz-last", &v);
-            }
+        for v in variants {
             let p = t.file(&v);
             let info = analyze(&p).expect("analyze must not fail on hostile bytes");
             let _ = verify_content(&p, &info, ext, &cfg);
             let _ = info.for_extension(ext);
         }
     }
-    // pathological structures
-    let nested = format!("<svg {SVG_NS}>{}{}</svg>", "<g>".repeat(100_000), "</g>".repeat(100_000));
+    // pathological structures (must also finish quickly)
+    let started = std::time::Instant::now();
+    let nested = format!(
+        "<svg {SVG_NS}>{}{}</svg>",
+        "<g>".repeat(100_000),
+        "</g>".repeat(100_000)
+    );
     assert_eq!(details(nested.as_bytes(), "svg"), s(&["uploadinvalidxml"]));
     let billion = "<!DOCTYPE svg [<!ENTITY a \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>";
     let doc = format!("{billion}<svg {SVG_NS}>{}</svg>", "&b;".repeat(20_000));
     let _ = verify_bytes(doc.as_bytes(), "svg");
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "pathological inputs took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -861,4 +1064,112 @@ fn mime_map_api() {
     assert_eq!(mimes_for_extension("svg"), &["image/svg+xml", "image/svg"]);
     assert_eq!(serving_mime_for_extension("svg"), "image/svg+xml");
     assert_eq!(serving_mime_for_extension("js"), "application/octet-stream");
+}
+
+#[test]
+fn string_checks_never_panic_on_unicode() {
+    let alphabet: Vec<&str> = vec![
+        "url",
+        "(",
+        ")",
+        "'",
+        "\"",
+        "#",
+        "\\",
+        "\\72",
+        "/*",
+        "*/",
+        "@import",
+        "é",
+        "ü",
+        "€",
+        "😀",
+        " ",
+        "\n",
+        "&",
+        "&#106;",
+        "&amp;",
+        ";",
+        "javascript:",
+        "data:",
+        "image/png",
+        ",",
+        "=",
+        "<",
+        ">",
+        "on",
+        "href",
+        "expression",
+        "-o-link",
+        ":",
+        "image-set",
+        "\u{0}",
+        "\u{7f}",
+        "x",
+    ];
+    let mut seed = 99u64;
+    for _ in 0..3000 {
+        let mut s = String::new();
+        for _ in 0..12 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            s.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
+        }
+        let _ = super::svg::check_css_fragment(&super::svg::normalize_css(&s));
+        let _ = super::svg::decode_char_references(&s);
+        let attrs = vec![
+            ("style".to_string(), s.clone()),
+            ("href".to_string(), s.clone()),
+            ("fill".to_string(), s.clone()),
+        ];
+        let _ = super::svg::check_attributes("http://www.w3.org/2000/svg:image", &attrs);
+        let _ = super::svg::scale_svg_unit(&s, 512.0);
+        let _ = super::xml::parse_dtd(&s);
+        let _ = super::xml::safe_internal_subset(&s);
+    }
+}
+
+#[test]
+fn editor_svgs_pass() {
+    let inkscape = r##"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<!-- Created with Inkscape (http://www.inkscape.org/) -->
+<svg
+   xmlns:dc="http://purl.org/dc/elements/1.1/"
+   xmlns:cc="http://creativecommons.org/ns#"
+   xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+   xmlns:svg="http://www.w3.org/2000/svg"
+   xmlns="http://www.w3.org/2000/svg"
+   xmlns:xlink="http://www.w3.org/1999/xlink"
+   xmlns:sodipodi="http://sodipodi.sourceforge.net/dtd/sodipodi-0.dtd"
+   xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"
+   width="210mm" height="297mm" viewBox="0 0 210 297" version="1.1" id="svg8"
+   inkscape:version="0.92.4" sodipodi:docname="drawing.svg">
+  <defs id="defs2"><linearGradient id="g"><stop offset="0" style="stop-color:#000000;stop-opacity:1"/></linearGradient></defs>
+  <sodipodi:namedview id="base" pagecolor="#ffffff" inkscape:zoom="0.35"/>
+  <metadata id="metadata5"><rdf:RDF><cc:Work rdf:about=""><dc:format>image/svg+xml</dc:format>
+  <dc:type rdf:resource="http://purl.org/dc/dcmitype/StillImage"/><dc:title>T</dc:title></cc:Work></rdf:RDF></metadata>
+  <g inkscape:label="Layer 1" inkscape:groupmode="layer" id="layer1">
+    <rect style="fill:url(#g);stroke:#000000" width="50" height="40" x="10" y="10" xml:space="preserve"/>
+    <use xlink:href="#layer1" x="5"/>
+  </g>
+</svg>
+"##;
+    let i = analyze_bytes(inkscape.as_bytes());
+    assert_eq!((i.mime.as_str(), i.width, i.height), ("image/svg+xml", 744, 1052));
+    assert!(i.metadata.iter().any(|(k, v)| k == "metadata" && v.as_str().is_some_and(|m| m.starts_with("<rdf:RDF>"))));
+    assert_eq!(verify_bytes(inkscape.as_bytes(), "svg"), Ok(()));
+
+    let illustrator = r##"<?xml version="1.0" encoding="iso-8859-1"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [
+	<!ENTITY ns_svg "http://www.w3.org/2000/svg">
+	<!ENTITY ns_xlink "http://www.w3.org/1999/xlink">
+]>
+<svg version="1.1" xmlns="&ns_svg;" xmlns:xlink="&ns_xlink;" width="100" height="50" viewBox="0 0 100 50">
+<text x="1" y="20">Caf"##;
+    let mut bytes = illustrator.as_bytes().to_vec();
+    bytes.extend_from_slice(b"\xe9</text>\n</svg>\n");
+    let i = analyze_bytes(&bytes);
+    assert_eq!((i.mime.as_str(), i.width, i.height), ("image/svg+xml", 100, 50), "{:?}", i.metadata);
+    assert_eq!(verify_bytes(&bytes, "svg"), Ok(()));
 }

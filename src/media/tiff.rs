@@ -11,10 +11,18 @@ pub struct Endian {
 
 impl Endian {
     pub fn u16(&self, b: &[u8], at: usize) -> Option<u16> {
-        if self.little { le_u16(b, at) } else { be_u16(b, at) }
+        if self.little {
+            le_u16(b, at)
+        } else {
+            be_u16(b, at)
+        }
     }
     pub fn u32(&self, b: &[u8], at: usize) -> Option<u32> {
-        if self.little { le_u32(b, at) } else { be_u32(b, at) }
+        if self.little {
+            le_u32(b, at)
+        } else {
+            be_u32(b, at)
+        }
     }
 }
 
@@ -43,15 +51,21 @@ fn entry_value(e: Endian, entry: &[u8]) -> Option<u32> {
 pub fn ifd_tags(b: &[u8], e: Endian, offset: u32, wanted: &[u16]) -> Vec<Option<u32>> {
     let mut out = vec![None; wanted.len()];
     let off = offset as usize;
-    let Some(count) = e.u16(b, off) else { return out };
+    let Some(count) = e.u16(b, off) else {
+        return out;
+    };
     for i in 0..usize::from(count) {
-        let Some(start) = off.checked_add(2 + i * 12) else { break };
-        let Some(entry) = b.get(start..start + 12) else { break };
+        let Some(start) = off.checked_add(2 + i * 12) else {
+            break;
+        };
+        let Some(entry) = b.get(start..start + 12) else {
+            break;
+        };
         let Some(tag) = e.u16(entry, 0) else { break };
-        if let Some(pos) = wanted.iter().position(|&w| w == tag) {
-            if out[pos].is_none() {
-                out[pos] = entry_value(e, entry);
-            }
+        if let Some(pos) = wanted.iter().position(|&w| w == tag)
+            && out[pos].is_none()
+        {
+            out[pos] = entry_value(e, entry);
         }
     }
     out
@@ -87,7 +101,9 @@ where
     let mut seen = HashSet::new();
     let mut off = first;
     while off != 0 && pages < 10_000 && seen.insert(off) {
-        let Some(dir) = load(&mut read_at, off) else { break };
+        let Some(dir) = load(&mut read_at, off) else {
+            break;
+        };
         // the directory blob starts at offset 0 here
         if pages == 0 {
             let tags = ifd_tags(&dir, e, 0, &[256, 257]);

@@ -45,7 +45,11 @@ pub fn find_ci_from(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     let last_start = hay.len() - needle.len();
     let mut i = from;
     while i <= last_start {
-        if hay[i..i + needle.len()].iter().zip(needle).all(|(a, b)| a.to_ascii_lowercase() == *b) {
+        if hay[i..i + needle.len()]
+            .iter()
+            .zip(needle)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        {
             return Some(i);
         }
         i += 1;
@@ -59,7 +63,10 @@ pub fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 pub fn starts_with_ci(hay: &[u8], prefix: &[u8]) -> bool {
     hay.len() >= prefix.len()
-        && hay[..prefix.len()].iter().zip(prefix).all(|(a, b)| a.to_ascii_lowercase() == b.to_ascii_lowercase())
+        && hay[..prefix.len()]
+            .iter()
+            .zip(prefix)
+            .all(|(a, b)| a.eq_ignore_ascii_case(b))
 }
 
 pub fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
@@ -113,10 +120,12 @@ pub fn cp1252_to_string(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len());
     for &b in bytes {
         if (0x80..0xA0).contains(&b) {
-            if let Some(c) = HIGH.get(usize::from(b - 0x80)).and_then(|&cp| char::from_u32(cp)) {
-                if c != '\0' {
-                    s.push(c);
-                }
+            if let Some(c) = HIGH
+                .get(usize::from(b - 0x80))
+                .and_then(|&cp| char::from_u32(cp))
+                && c != '\0'
+            {
+                s.push(c);
             }
         } else {
             s.push(b as char);
@@ -163,7 +172,12 @@ pub fn nv(name: impl Into<serde_json::Value>, value: serde_json::Value) -> serde
 
 /// Convert ordered `(key, value)` pairs into MediaWiki's nested metadata list.
 pub fn nv_list(pairs: &[(String, serde_json::Value)]) -> serde_json::Value {
-    serde_json::Value::Array(pairs.iter().map(|(k, v)| nv(k.as_str(), v.clone())).collect())
+    serde_json::Value::Array(
+        pairs
+            .iter()
+            .map(|(k, v)| nv(k.as_str(), v.clone()))
+            .collect(),
+    )
 }
 
 /// Insert or replace `key` in an ordered list, keeping the first position (PHP array semantics).
@@ -181,7 +195,8 @@ pub fn duration_value(d: f64) -> serde_json::Value {
     if d.is_finite() && d.fract() == 0.0 && d.abs() < 9.0e15 {
         serde_json::Value::from(d as i64)
     } else {
-        serde_json::Number::from_f64(d).map_or(serde_json::Value::from(0), serde_json::Value::Number)
+        serde_json::Number::from_f64(d)
+            .map_or(serde_json::Value::from(0), serde_json::Value::Number)
     }
 }
 
@@ -197,7 +212,12 @@ pub struct PhpStream<'a> {
 impl<'a> PhpStream<'a> {
     pub fn new(f: &'a mut File, size: u64) -> io::Result<Self> {
         f.seek(SeekFrom::Start(0))?;
-        Ok(PhpStream { inner: std::io::BufReader::with_capacity(64 * 1024, f), pos: 0, size, eof: false })
+        Ok(PhpStream {
+            inner: std::io::BufReader::with_capacity(64 * 1024, f),
+            pos: 0,
+            size,
+            eof: false,
+        })
     }
 
     pub fn feof(&self) -> bool {
@@ -215,7 +235,7 @@ impl<'a> PhpStream<'a> {
             return Vec::new();
         }
         self.pos += take as u64;
-        if take < n || self.pos >= self.size && n > take {
+        if take < n {
             self.eof = true;
         }
         buf
@@ -253,7 +273,9 @@ impl<'a> PhpStream<'a> {
                     return None;
                 }
             };
-            let avail = buf.len().min(usize::try_from(remaining).unwrap_or(usize::MAX));
+            let avail = buf
+                .len()
+                .min(usize::try_from(remaining).unwrap_or(usize::MAX));
             match buf[..avail].iter().position(|&b| b == target) {
                 Some(i) => {
                     self.inner.consume(i + 1);
@@ -294,12 +316,16 @@ pub fn round_u32(v: f64) -> u32 {
         return 0;
     }
     let r = v.round();
-    if r >= u32::MAX as f64 { u32::MAX } else { r as u32 }
+    if r >= u32::MAX as f64 {
+        u32::MAX
+    } else {
+        r as u32
+    }
 }
 
 /// PHP `floatval()` of a string: the longest leading numeric prefix, 0 if none.
 pub fn php_floatval(s: &str) -> f64 {
-    let t = s.trim_start_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'));
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let b = t.as_bytes();
     let mut i = 0;
     if i < b.len() && (b[i] == b'+' || b[i] == b'-') {

@@ -56,7 +56,9 @@ enum Encoding {
 fn scan_reader<R: BufRead>(mut r: R, filter: bool) -> ScanResult {
     let not_xml = ScanResult::default();
     let (enc, skip) = {
-        let Ok(buf) = r.fill_buf() else { return not_xml };
+        let Ok(buf) = r.fill_buf() else {
+            return not_xml;
+        };
         let enc = if buf.starts_with(b"\xEF\xBB\xBF") {
             (Encoding::Utf8, 3)
         } else if buf.starts_with(b"\xFE\xFF") {
@@ -69,10 +71,12 @@ fn scan_reader<R: BufRead>(mut r: R, filter: bool) -> ScanResult {
         // Cheap rejection: the first non-blank character must be '<'.
         if let Encoding::Utf8 = enc.0 {
             let rest = buf.get(enc.1..).unwrap_or(&[]);
-            if let Some(&b) = rest.iter().find(|b| !matches!(**b, b' ' | b'\t' | b'\r' | b'\n')) {
-                if b != b'<' {
-                    return not_xml;
-                }
+            if let Some(&b) = rest
+                .iter()
+                .find(|b| !matches!(**b, b' ' | b'\t' | b'\r' | b'\n'))
+                && b != b'<'
+            {
+                return not_xml;
             }
         }
         enc
@@ -80,9 +84,13 @@ fn scan_reader<R: BufRead>(mut r: R, filter: bool) -> ScanResult {
     r.consume(skip);
     match enc {
         Encoding::Utf8 => run(Guard::new(r), filter),
-        Encoding::Utf16 { big_endian } => {
-            run(Guard::new(BufReader::with_capacity(64 * 1024, Utf16ToUtf8::new(r, big_endian))), filter)
-        }
+        Encoding::Utf16 { big_endian } => run(
+            Guard::new(BufReader::with_capacity(
+                64 * 1024,
+                Utf16ToUtf8::new(r, big_endian),
+            )),
+            filter,
+        ),
     }
 }
 
@@ -95,7 +103,10 @@ struct Guard<R> {
 
 impl<R> Guard<R> {
     fn new(inner: R) -> Self {
-        Guard { inner, since_reset: 0 }
+        Guard {
+            inner,
+            since_reset: 0,
+        }
     }
 }
 
@@ -138,7 +149,14 @@ struct Utf16ToUtf8<R> {
 
 impl<R: BufRead> Utf16ToUtf8<R> {
     fn new(inner: R, big_endian: bool) -> Self {
-        Utf16ToUtf8 { inner, big_endian, pending: Vec::new(), out: Vec::new(), out_pos: 0, high: None }
+        Utf16ToUtf8 {
+            inner,
+            big_endian,
+            pending: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            high: None,
+        }
     }
 
     fn refill(&mut self) -> io::Result<bool> {
@@ -158,7 +176,11 @@ impl<R: BufRead> Utf16ToUtf8<R> {
         let pairs = data.len() / 2;
         for i in 0..pairs {
             let (a, b) = (data[2 * i], data[2 * i + 1]);
-            let unit = if self.big_endian { u16::from_be_bytes([a, b]) } else { u16::from_le_bytes([a, b]) };
+            let unit = if self.big_endian {
+                u16::from_be_bytes([a, b])
+            } else {
+                u16::from_le_bytes([a, b])
+            };
             let ch = if let Some(hi) = self.high.take() {
                 if !(0xDC00..0xE000).contains(&unit) {
                     return Err(io::Error::other("bad surrogate"));
@@ -175,7 +197,8 @@ impl<R: BufRead> Utf16ToUtf8<R> {
             };
             let ch = ch.ok_or_else(|| io::Error::other("bad code point"))?;
             let mut tmp = [0u8; 4];
-            self.out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+            self.out
+                .extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
         }
         if data.len() % 2 == 1 {
             self.pending.push(data[data.len() - 1]);
@@ -201,7 +224,9 @@ impl<R: BufRead> Read for Utf16ToUtf8<R> {
 /// Decode UTF-16 (with BOM already stripped) into UTF-8 bytes; `None` on invalid input.
 pub fn utf16_to_utf8(bytes: &[u8], big_endian: bool) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    Utf16ToUtf8::new(bytes, big_endian).read_to_end(&mut out).ok()?;
+    Utf16ToUtf8::new(bytes, big_endian)
+        .read_to_end(&mut out)
+        .ok()?;
     Some(out)
 }
 
@@ -281,7 +306,12 @@ fn run<R: BufRead>(src: Guard<R>, filter: bool) -> ScanResult {
             }
         }
     }
-    ScanResult { well_formed: st.ok, root: st.root, hit: st.hit, ns_error: st.ns_error }
+    ScanResult {
+        well_formed: st.ok,
+        root: st.root,
+        hit: st.hit,
+        ns_error: st.ns_error,
+    }
 }
 
 fn configure<R>(reader: &mut Reader<R>) {
@@ -322,7 +352,8 @@ impl State {
                 if let Some(Ok(enc)) = d.encoding() {
                     let enc = String::from_utf8_lossy(&enc).to_ascii_lowercase();
                     match enc.as_str() {
-                        "utf-8" | "utf8" | "us-ascii" | "ascii" | "utf-16" | "utf-16le" | "utf-16be" => {}
+                        "utf-8" | "utf8" | "us-ascii" | "ascii" | "utf-16" | "utf-16le"
+                        | "utf-16be" => {}
                         e if e.starts_with("iso-8859-")
                             || e.starts_with("windows-125")
                             || e == "latin1"
@@ -339,10 +370,10 @@ impl State {
                 if target.eq_ignore_ascii_case("xml") {
                     return self.fail();
                 }
-                if self.filter {
-                    if let Some(h) = svg::check_pi(&target) {
-                        self.record_hit(h);
-                    }
+                if self.filter
+                    && let Some(h) = svg::check_pi(&target)
+                {
+                    self.record_hit(h);
                 }
             }
             Event::DocType(t) => {
@@ -350,15 +381,21 @@ impl State {
                     return self.fail();
                 }
                 self.doctype_seen = true;
-                let Some(content) = self.decode(&t.into_inner()) else { return self.fail() };
-                let Some(dtd) = parse_dtd(&content) else { return self.fail() };
-                if self.filter {
-                    if let Some(ty) = &dtd.ty {
-                        if let Some(h) = svg::check_external_dtd(ty, dtd.public_id.as_deref(), dtd.system_id.as_deref())
-                        {
-                            self.record_hit(h);
-                        }
-                    }
+                let Some(content) = self.decode(&t.into_inner()) else {
+                    return self.fail();
+                };
+                let Some(dtd) = parse_dtd(&content) else {
+                    return self.fail();
+                };
+                if self.filter
+                    && let Some(ty) = &dtd.ty
+                    && let Some(h) = svg::check_external_dtd(
+                        ty,
+                        dtd.public_id.as_deref(),
+                        dtd.system_id.as_deref(),
+                    )
+                {
+                    self.record_hit(h);
                 }
                 if let Some(internal) = &dtd.internal {
                     match safe_internal_subset(internal) {
@@ -375,18 +412,24 @@ impl State {
             Event::Empty(e) => self.open(&e, true, nesting),
             Event::End(_) => self.close(),
             Event::Text(t) => {
-                let Some(s) = self.decode(&t.into_inner()) else { return self.fail() };
+                let Some(s) = self.decode(&t.into_inner()) else {
+                    return self.fail();
+                };
                 self.text(&s);
             }
             Event::CData(c) => {
-                let Some(s) = self.decode(&c.into_inner()) else { return self.fail() };
+                let Some(s) = self.decode(&c.into_inner()) else {
+                    return self.fail();
+                };
                 if self.stack.is_empty() {
                     return self.fail();
                 }
                 self.append_data(s.trim_matches(php_ws));
             }
             Event::GeneralRef(r) => {
-                let Some(name) = self.decode(&r.into_inner()) else { return self.fail() };
+                let Some(name) = self.decode(&r.into_inner()) else {
+                    return self.fail();
+                };
                 if self.stack.is_empty() {
                     return self.fail();
                 }
@@ -531,8 +574,18 @@ impl State {
     fn resolve_prefix(&self, prefix: Option<&str>) -> Option<String> {
         match prefix {
             Some("xml") => Some(NS_XML.to_string()),
-            Some(p) => self.ns.iter().rev().find(|(k, _)| k == p).map(|(_, v)| v.clone()),
-            None => self.ns.iter().rev().find(|(k, _)| k.is_empty()).map(|(_, v)| v.clone()),
+            Some(p) => self
+                .ns
+                .iter()
+                .rev()
+                .find(|(k, _)| k == p)
+                .map(|(_, v)| v.clone()),
+            None => self
+                .ns
+                .iter()
+                .rev()
+                .find(|(k, _)| k.is_empty())
+                .map(|(_, v)| v.clone()),
         }
     }
 
@@ -555,13 +608,19 @@ impl State {
         if self.root_done || self.stack.len() >= MAX_DEPTH {
             return self.fail();
         }
-        let Some(qname) = self.decode(e.name().as_ref()) else { return self.fail() };
+        let Some(qname) = self.decode(e.name().as_ref()) else {
+            return self.fail();
+        };
         let mut raw_attrs: Vec<(String, String)> = Vec::new();
         let ns_len = self.ns.len();
         for a in e.attributes() {
             let Ok(a) = a else { return self.fail() };
-            let Some(key) = self.decode(a.key.as_ref()) else { return self.fail() };
-            let Some(value) = self.attr_value(&a.value, nesting) else { return self.fail() };
+            let Some(key) = self.decode(a.key.as_ref()) else {
+                return self.fail();
+            };
+            let Some(value) = self.attr_value(&a.value, nesting) else {
+                return self.fail();
+            };
             if key == "xmlns" {
                 self.ns.push((String::new(), value));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
@@ -571,7 +630,10 @@ impl State {
             }
         }
         let name = self.expand(&qname, false);
-        let attrs: Vec<(String, String)> = raw_attrs.into_iter().map(|(k, v)| (self.expand(&k, true), v)).collect();
+        let attrs: Vec<(String, String)> = raw_attrs
+            .into_iter()
+            .map(|(k, v)| (self.expand(&k, true), v))
+            .collect();
         if self.root.is_empty() {
             self.root = name.clone();
         }
@@ -583,14 +645,22 @@ impl State {
         } else {
             (svg::ElementCheck::Pass, None, false)
         };
-        self.stack.push(Frame { name, ns_len, data: collect.then(String::new), pre, attr_hit });
+        self.stack.push(Frame {
+            name,
+            ns_len,
+            data: collect.then(String::new),
+            pre,
+            attr_hit,
+        });
         if empty {
             self.close();
         }
     }
 
     fn close(&mut self) {
-        let Some(frame) = self.stack.pop() else { return self.fail() };
+        let Some(frame) = self.stack.pop() else {
+            return self.fail();
+        };
         self.ns.truncate(frame.ns_len);
         if self.stack.is_empty() {
             self.root_done = true;
@@ -605,7 +675,10 @@ impl State {
             }
             svg::ElementCheck::Hit(h) => self.record_hit(h),
             svg::ElementCheck::Pass => {
-                let style_hit = frame.data.as_deref().and_then(|d| svg::check_style_data(&frame.name, d));
+                let style_hit = frame
+                    .data
+                    .as_deref()
+                    .and_then(|d| svg::check_style_data(&frame.name, d));
                 if let Some(h) = style_hit.or(frame.attr_hit) {
                     self.record_hit(h);
                 }
@@ -647,7 +720,10 @@ fn char_ref(name: &str) -> Option<Option<char>> {
 }
 
 fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r') || ('\u{20}'..='\u{D7FF}').contains(&c) || ('\u{E000}'..='\u{FFFD}').contains(&c) || c >= '\u{10000}'
+    matches!(c, '\t' | '\n' | '\r')
+        || ('\u{20}'..='\u{D7FF}').contains(&c)
+        || ('\u{E000}'..='\u{FFFD}').contains(&c)
+        || c >= '\u{10000}'
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -675,7 +751,9 @@ fn quoted(s: &str, allow_single: bool) -> Option<(String, &str)> {
 pub fn parse_dtd(content: &str) -> Option<Dtd> {
     let mut dtd = Dtd::default();
     let s = content.trim_start_matches(is_ws);
-    let name_end = s.find(|c: char| is_ws(c) || c == '[' || c == '>').unwrap_or(s.len());
+    let name_end = s
+        .find(|c: char| is_ws(c) || c == '[' || c == '>')
+        .unwrap_or(s.len());
     if name_end == 0 {
         return None;
     }
@@ -751,9 +829,9 @@ pub fn safe_internal_subset(internal: &str) -> Option<Vec<(String, String)>> {
                 return None;
             }
             s = &r[end + 3..];
-        } else if let Some(r) =
-            s.strip_prefix("<!ATTLIST svg xmlns:xlink CDATA #FIXED \"http://www.w3.org/1999/xlink\">")
-        {
+        } else if let Some(r) = s.strip_prefix(
+            "<!ATTLIST svg xmlns:xlink CDATA #FIXED \"http://www.w3.org/1999/xlink\">",
+        ) {
             s = r;
         } else {
             return None;
@@ -763,20 +841,21 @@ pub fn safe_internal_subset(internal: &str) -> Option<Vec<(String, String)>> {
 
 fn safe_entity_value(v: &str, quote: char) -> bool {
     // alias form: &name;
-    if let Some(inner) = v.strip_prefix('&').and_then(|x| x.strip_suffix(';')) {
-        if (1..=64).contains(&inner.len()) && !inner.contains(['"', '%', '&', ';']) {
-            return true;
-        }
+    if let Some(inner) = v.strip_prefix('&').and_then(|x| x.strip_suffix(';'))
+        && (1..=64).contains(&inner.len())
+        && !inner.contains(['"', '%', '&', ';'])
+    {
+        return true;
     }
     let escape = if quote == '"' { "&quot;" } else { "&apos;" };
     let bytes = v.as_bytes();
     let mut units = 0usize;
     let mut i = 0;
     while i < bytes.len() {
-        let rest = &v[i..];
-        if rest.starts_with("&amp;") {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"&amp;") {
             i += 5;
-        } else if rest.starts_with(escape) {
+        } else if rest.starts_with(escape.as_bytes()) {
             i += 6;
         } else {
             let b = bytes[i];
@@ -817,7 +896,10 @@ mod tests {
 
     #[test]
     fn namespaces_and_root() {
-        let r = scan_bytes(br#"<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>"#, false);
+        let r = scan_bytes(
+            br#"<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>"#,
+            false,
+        );
         assert_eq!(r.root, "http://www.w3.org/2000/svg:svg");
         let r = scan_bytes(br#"<s:svg xmlns:s="http://www.w3.org/2000/svg"/>"#, false);
         assert_eq!(r.root, "http://www.w3.org/2000/svg:svg");
@@ -835,12 +917,17 @@ mod tests {
             be.extend_from_slice(&u.to_be_bytes());
         }
         assert!(scan_bytes(&le, false).well_formed);
-        assert_eq!(scan_bytes(&be, false).root, "http://www.w3.org/2000/svg:svg");
+        assert_eq!(
+            scan_bytes(&be, false).root,
+            "http://www.w3.org/2000/svg:svg"
+        );
     }
 
     #[test]
     fn dtd_parsing() {
-        let d = parse_dtd(r#"svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd""#);
+        let d = parse_dtd(
+            r#"svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd""#,
+        );
         assert_eq!(d.as_ref().and_then(|d| d.ty.as_deref()), Some("PUBLIC"));
         assert!(parse_dtd(r#"svg PUBLIC 'a' 'b'"#).is_none());
         let d = parse_dtd(r#"svg [ <!ENTITY a "b"> ]"#).unwrap_or_default();
@@ -852,6 +939,8 @@ mod tests {
         let long = format!("<!ENTITY a \"{}\">", "x".repeat(256));
         assert!(safe_internal_subset(&long).is_none());
         assert!(!scan_bytes(b"<!DOCTYPE a [<!ENTITY % p \"x\">]><a/>", false).well_formed);
-        assert!(scan_bytes(b"<!DOCTYPE a [<!ENTITY e \"x\">]><a b='&e;'>&e;</a>", false).well_formed);
+        assert!(
+            scan_bytes(b"<!DOCTYPE a [<!ENTITY e \"x\">]><a b='&e;'>&e;</a>", false).well_formed
+        );
     }
 }

@@ -461,28 +461,7 @@ impl MetaStore {
                 let mut archive_ts = crate::time::now_ts();
                 loop {
                     let archive_name = super::paths::archive_name(&archive_ts, &cur.name);
-                    let r = sqlx::query(
-                        "INSERT INTO old_files (name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&cur.name)
-                    .bind(&archive_name)
-                    .bind(cur.size)
-                    .bind(cur.width)
-                    .bind(cur.height)
-                    .bind(cur.bits)
-                    .bind(cur.page_count)
-                    .bind(&cur.metadata)
-                    .bind(&cur.media_type)
-                    .bind(&cur.mime)
-                    .bind(&cur.description)
-                    .bind(cur.user_id)
-                    .bind(&cur.user_name)
-                    .bind(&cur.timestamp)
-                    .bind(&cur.sha1)
-                    .bind(&cur.blob_key)
-                    .execute(&mut *tx)
-                    .await;
+                    let r = insert_old(&mut tx, cur, &archive_name).await;
                     match r {
                         Ok(_) => break,
                         Err(e) if is_unique_violation(&e) => archive_ts = crate::time::ts_add_secs(&archive_ts, 1),
@@ -513,27 +492,7 @@ impl MetaStore {
                 true
             }
             None => {
-                let r = sqlx::query(
-                    "INSERT INTO files (name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&v.name)
-                .bind(v.size)
-                .bind(v.width)
-                .bind(v.height)
-                .bind(v.bits)
-                .bind(v.page_count)
-                .bind(&v.metadata)
-                .bind(&v.media_type)
-                .bind(&v.mime)
-                .bind(&v.description)
-                .bind(v.user_id)
-                .bind(&v.user_name)
-                .bind(&timestamp)
-                .bind(&v.sha1)
-                .bind(&v.blob_key)
-                .execute(&mut *tx)
-                .await;
+                let r = insert_current(&mut tx, v, &timestamp).await;
                 match r {
                     Ok(_) => false,
                     Err(e) if is_unique_violation(&e) => return Ok(PublishOutcome::Exists),
@@ -847,6 +806,13 @@ impl MetaStore {
         Ok(Some((id, row.try_get("kind")?, serde_json::from_str(&payload).unwrap_or(Value::Null), attempts)))
     }
 
+    /// At start-up of the single-process (SQLite) server no worker can be alive, so jobs left
+    /// `running` by a crash are queued again at once instead of waiting for their lease.
+    pub async fn requeue_orphaned_jobs(&self) -> DbResult<u64> {
+        let r = sqlx::query("UPDATE jobs SET state = 'queued', lease_until = 0 WHERE state = 'running'").execute(&self.pool).await?;
+        Ok(r.rows_affected())
+    }
+
     /// Lists failed jobs (for ops tooling and tests).
     pub async fn failed_jobs(&self) -> DbResult<Vec<(i64, String, Option<String>)>> {
         let rows = sqlx::query("SELECT id, kind, last_error FROM jobs WHERE state = 'failed'").fetch_all(&self.pool).await?;
@@ -939,6 +905,33 @@ async fn archive_version(tx: &mut SqliteConnection, v: &FileVersion, deleted_by:
     Ok(())
 }
 
+/// Inserts `v` as the current version of its file, with `timestamp`.
+async fn insert_current(tx: &mut SqliteConnection, v: &FileVersion, timestamp: &str) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO files (name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&v.name)
+    .bind(v.size)
+    .bind(v.width)
+    .bind(v.height)
+    .bind(v.bits)
+    .bind(v.page_count)
+    .bind(&v.metadata)
+    .bind(&v.media_type)
+    .bind(&v.mime)
+    .bind(&v.description)
+    .bind(v.user_id)
+    .bind(&v.user_name)
+    .bind(timestamp)
+    .bind(&v.sha1)
+    .bind(&v.blob_key)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts `v` as an archived (old) version named `archive_name`.
 async fn insert_old(tx: &mut SqliteConnection, v: &FileVersion, archive_name: &str) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO old_files (name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
@@ -1033,27 +1026,7 @@ impl MetaStore {
         let mut restored = 0i64;
         for (i, (id, v)) in archived.iter().enumerate() {
             if i == 0 && !has_current {
-                sqlx::query(
-                    "INSERT INTO files (name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&v.name)
-                .bind(v.size)
-                .bind(v.width)
-                .bind(v.height)
-                .bind(v.bits)
-                .bind(v.page_count)
-                .bind(&v.metadata)
-                .bind(&v.media_type)
-                .bind(&v.mime)
-                .bind(&v.description)
-                .bind(v.user_id)
-                .bind(&v.user_name)
-                .bind(&v.timestamp)
-                .bind(&v.sha1)
-                .bind(&v.blob_key)
-                .execute(&mut *tx)
-                .await?;
+                insert_current(&mut tx, v, &v.timestamp).await?;
             } else {
                 let mut ts = v.timestamp.clone();
                 let archive_name = loop {

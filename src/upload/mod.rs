@@ -5,6 +5,7 @@ pub mod chunks;
 pub mod publish;
 pub mod stash;
 pub mod title;
+pub mod url;
 pub mod verify;
 pub mod warnings;
 

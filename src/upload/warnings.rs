@@ -35,10 +35,13 @@ pub async fn compute(state: &AppState, s: &Subject<'_>, fv2: bool) -> Result<War
         w.push(("empty-file".into(), if fv2 { json!(true) } else { json!("") }));
     }
     // The "exists" family: at most one of these.
+    // Page before file: a file and its page are committed together, so reading in this order
+    // never reports `page-exists` for a file that a concurrent upload just created.
+    let page = meta.page(6, name).await?;
     let current = meta.current_file(name).await?;
     if current.is_some() {
         w.push(("exists".into(), json!(name)));
-    } else if meta.page(6, name).await?.is_some() {
+    } else if page.is_some() {
         w.push(("page-exists".into(), json!(name)));
     } else if let Some(other) = normalized_twin(state, name, &s.title.final_ext).await? {
         w.push(("exists-normalized".into(), json!(other)));
