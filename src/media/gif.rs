@@ -8,6 +8,8 @@ use super::util::{PhpStream, cp1252_to_string, duration_value, le_u16, nv_list};
 
 const MAX_SUBBLOCKS: u32 = 262_144;
 const MAX_BLOCK_DATA: usize = 16 << 20;
+/// Comments beyond this total are not kept (bounded memory).
+const MAX_COMMENT_BYTES: usize = 4 << 20;
 
 #[derive(Debug)]
 pub struct GifInfo {
@@ -97,6 +99,7 @@ fn extract(f: &mut File, size: u64) -> Result<GifInfo, Broken> {
     let mut duration = 0.0f64;
     let mut looped = false;
     let mut comments: Vec<String> = Vec::new();
+    let mut comment_bytes = 0usize;
 
     let mut steps = 0u64;
     while !s.feof() {
@@ -140,7 +143,8 @@ fn extract(f: &mut File, size: u64) -> Result<GifInfo, Broken> {
                             Ok(t) => t,
                             Err(e) => cp1252_to_string(e.as_bytes()),
                         };
-                        if comments.last() != Some(&text) {
+                        comment_bytes += text.len();
+                        if comments.last() != Some(&text) && comment_bytes <= MAX_COMMENT_BYTES {
                             comments.push(text);
                         }
                     }

@@ -8,6 +8,8 @@ use super::util::{PhpStream, be_u16, be_u32, duration_value, latin1_to_string, n
 
 pub const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
 const MAX_CHUNK_SIZE: u64 = 3_145_728;
+/// Text beyond this total is not kept (bounded memory).
+const MAX_TEXT_BYTES: usize = 4 << 20;
 
 #[derive(Debug)]
 pub struct PngInfo {
@@ -50,6 +52,7 @@ struct Extracted {
     text: Vec<(String, Value)>,
     bit_depth: u32,
     color_type: &'static str,
+    text_bytes: usize,
 }
 
 /// Parse a PNG the way MediaWiki does. A file MediaWiki would consider broken yields
@@ -85,7 +88,12 @@ pub fn parse(f: &mut File, size: u64) -> PngInfo {
     }
 }
 
-fn lang_entry(text: &mut Vec<(String, Value)>, key: &str, lang: &str, content: String) {
+fn lang_entry(e: &mut Extracted, key: &str, lang: &str, content: String) {
+    e.text_bytes += content.len() + lang.len();
+    if e.text_bytes > MAX_TEXT_BYTES {
+        return;
+    }
+    let text = &mut e.text;
     let mut entry: Vec<(String, Value)> = match text.iter().find(|(k, _)| k == key) {
         Some((_, Value::Array(items))) => items
             .iter()
@@ -115,6 +123,7 @@ fn extract(f: &mut File, size: u64) -> Result<Extracted, Broken> {
         text: Vec::new(),
         bit_depth: 0,
         color_type: "unknown",
+        text_bytes: 0,
     };
     let mut chunks = 0u64;
     loop {
@@ -174,7 +183,7 @@ fn extract(f: &mut File, size: u64) -> Result<Extracted, Broken> {
                             lang = "x-default".to_string();
                         }
                         let content = String::from_utf8_lossy(content).into_owned();
-                        lang_entry(&mut e.text, final_kw, &lang, content);
+                        lang_entry(&mut e, final_kw, &lang, content);
                     }
                 }
             }
@@ -187,12 +196,7 @@ fn extract(f: &mut File, size: u64) -> Result<Extracted, Broken> {
                 }
                 let keyword = String::from_utf8_lossy(keyword).to_ascii_lowercase();
                 if let Some(final_kw) = text_keyword(&keyword) {
-                    lang_entry(
-                        &mut e.text,
-                        final_kw,
-                        "x-default",
-                        latin1_to_string(content),
-                    );
+                    lang_entry(&mut e, final_kw, "x-default", latin1_to_string(content));
                 }
             }
             b"zTXt" => {

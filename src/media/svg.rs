@@ -688,10 +688,7 @@ impl NsStack {
         let before = self.bindings.len();
         for a in e.attributes().with_checks(false).flatten() {
             let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-            let val = a
-                .unescape_value()
-                .map(|v| v.into_owned())
-                .unwrap_or_default();
+            let val = unescape(&a, &self.entities).unwrap_or_default();
             if key == "xmlns" {
                 self.bindings.push((String::new(), val));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
@@ -731,7 +728,9 @@ fn unescape(
     a: &quick_xml::events::attributes::Attribute<'_>,
     entities: &std::collections::HashMap<String, String>,
 ) -> Option<String> {
-    a.unescape_value_with(|name| entities.get(name).map(String::as_str)).ok().map(|v| v.into_owned())
+    a.unescape_value_with(|name| entities.get(name).map(String::as_str))
+        .ok()
+        .map(|v| v.into_owned())
 }
 
 fn attr(e: &BytesStart<'_>, name: &str, ns: &NsStack) -> Option<String> {
@@ -764,7 +763,11 @@ pub fn parse(f: &mut File) -> SvgInfo {
     };
     let mut reader = Reader::from_reader(data.as_slice());
     reader.config_mut().check_end_names = false;
-    let mut ns = NsStack { bindings: Vec::new(), counts: Vec::new(), entities: Default::default() };
+    let mut ns = NsStack {
+        bindings: Vec::new(),
+        counts: Vec::new(),
+        entities: Default::default(),
+    };
     // skip to the first element
     let root = loop {
         match reader.read_event() {

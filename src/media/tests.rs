@@ -1156,7 +1156,10 @@ fn editor_svgs_pass() {
 </svg>
 "##;
     let i = analyze_bytes(inkscape.as_bytes());
-    assert_eq!((i.mime.as_str(), i.width, i.height), ("image/svg+xml", 744, 1052));
+    assert_eq!(
+        (i.mime.as_str(), i.width, i.height),
+        ("image/svg+xml", 744, 1052)
+    );
     assert!(i.metadata.iter().any(|(k, v)| k == "metadata" && v.as_str().is_some_and(|m| m.starts_with("<rdf:RDF>"))));
     assert_eq!(verify_bytes(inkscape.as_bytes(), "svg"), Ok(()));
 
@@ -1170,6 +1173,11 @@ fn editor_svgs_pass() {
     let mut bytes = illustrator.as_bytes().to_vec();
     bytes.extend_from_slice(b"\xe9</text>\n</svg>\n");
     let i = analyze_bytes(&bytes);
-    assert_eq!((i.mime.as_str(), i.width, i.height), ("image/svg+xml", 100, 50), "{:?}", i.metadata);
+    assert_eq!(
+        (i.mime.as_str(), i.width, i.height),
+        ("image/svg+xml", 100, 50),
+        "{:?}",
+        i.metadata
+    );
     assert_eq!(verify_bytes(&bytes, "svg"), Ok(()));
 }

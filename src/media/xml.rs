@@ -21,6 +21,8 @@ const MAX_DEPTH: usize = 256;
 const MAX_ENTITY_EXPANSION: usize = 1 << 20;
 const MAX_ENTITY_NESTING: u32 = 8;
 const MAX_STYLE_DATA: usize = 8 << 20;
+/// Bound on what open elements may keep alive together.
+const MAX_RETAINED: usize = 32 << 20;
 
 pub const NS_XML: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -244,6 +246,8 @@ struct Frame {
     /// Result of the checks that only need the element and its attributes.
     pre: svg::ElementCheck,
     attr_hit: Option<Vec<String>>,
+    /// Bytes this frame keeps alive (namespace bindings, pending details, name).
+    retained: usize,
 }
 
 struct State {
@@ -261,6 +265,7 @@ struct State {
     hit: Option<Vec<String>>,
     ns_error: Option<String>,
     text_run: Option<String>,
+    retained: usize,
 }
 
 fn run<R: BufRead>(src: Guard<R>, filter: bool) -> ScanResult {
@@ -281,6 +286,7 @@ fn run<R: BufRead>(src: Guard<R>, filter: bool) -> ScanResult {
         hit: None,
         ns_error: None,
         text_run: None,
+        retained: 0,
     };
     let mut buf = Vec::new();
     loop {
@@ -645,12 +651,30 @@ impl State {
         } else {
             (svg::ElementCheck::Pass, None, false)
         };
+        let detail_bytes = |d: &[String]| d.iter().map(String::len).sum::<usize>();
+        let retained = name.len()
+            + self.ns[ns_len..]
+                .iter()
+                .map(|(p, u)| p.len() + u.len())
+                .sum::<usize>()
+            + attr_hit.as_deref().map_or(0, detail_bytes)
+            + match &pre {
+                svg::ElementCheck::Hit(h) => detail_bytes(h),
+                svg::ElementCheck::BadNamespace(n) => n.len(),
+                svg::ElementCheck::Pass => 0,
+            };
+        self.retained += retained;
+        if self.retained > MAX_RETAINED {
+            // absurdly large declarations kept alive across deep nesting
+            return self.fail();
+        }
         self.stack.push(Frame {
             name,
             ns_len,
             data: collect.then(String::new),
             pre,
             attr_hit,
+            retained,
         });
         if empty {
             self.close();
@@ -662,6 +686,7 @@ impl State {
             return self.fail();
         };
         self.ns.truncate(frame.ns_len);
+        self.retained = self.retained.saturating_sub(frame.retained);
         if self.stack.is_empty() {
             self.root_done = true;
         }
