@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: unit + integration tests (real server over HTTP), then the MediaWiki
-# client acceptance scripts (unchanged copies of shared/acceptance) against a fresh
-# `mwupload serve` on embedded defaults. Installs what it needs (a Python venv) itself.
+# client acceptance scripts (unchanged copies of shared/acceptance) and the real-client suite
+# (pywikibot, mwn, nodemw in tests/clients) against a fresh `mwupload serve` on embedded defaults
+# (plus loopback URL uploads). Installs what it needs (Python venvs, npm ci) itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -40,8 +41,12 @@ export POLL_TIMEOUT=${POLL_TIMEOUT:-120}
 acc_rc=0
 PYTHON=$VENV/bin/python bash tests/acceptance/run.sh || acc_rc=$?
 
-if [[ $cargo_failed -ne 0 || $acc_rc -ne 0 ]]; then
-  echo "FAILED: cargo test failures=$cargo_failed acceptance rc=$acc_rc"
+echo "== real clients: pywikibot, mwn, nodemw"
+clients_rc=0
+bash tests/clients/run.sh || clients_rc=$?
+
+if [[ $cargo_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 ]]; then
+  echo "FAILED: cargo test failures=$cargo_failed acceptance rc=$acc_rc clients rc=$clients_rc"
   exit 1
 fi
 echo "all tests passed"

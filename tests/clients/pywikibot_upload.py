@@ -33,12 +33,14 @@ Environment:
 Prints one PASS/FAIL line per check and a final "N passed, M failed" line;
 exit status is 0 only if nothing failed.
 """
+import atexit
 import collections
 import hashlib
 import http.server
 import json
 import os
 import random
+import shutil
 import socketserver
 import struct
 import subprocess
@@ -94,6 +96,9 @@ def configure_pywikibot(user, password_line):
     with os.fdopen(fd, 'w', encoding='utf-8') as f:
         f.write(password_line + '\n')
     os.environ['PYWIKIBOT_DIR'] = d
+    # registered before pywikibot is imported, so it runs after pywikibot's own
+    # atexit handlers (which still write into PYWIKIBOT_DIR)
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
     os.environ.pop('PYWIKIBOT_NO_USER_CONFIG', None)
     return d
 
@@ -128,7 +133,7 @@ def _summarize_body(body):
     if b'Content-Type: multipart' in body[:400] or body[:2] == b'--' \
             or b'MIME-Version' in body[:200]:
         # multipart: keep the text fields, elide the file/chunk payload
-        out, pos = [], 0
+        out = []
         for part in body.split(b'\n--')[:20]:
             head, _, val = part.partition(b'\n\n')
             if b'filename=' in head:
@@ -136,7 +141,6 @@ def _summarize_body(body):
             else:
                 name = head.split(b'name="')[-1].split(b'"')[0] if b'name="' in head else b'?'
                 out.append(name + b'=' + val[:80].strip())
-            pos += 1
         text = b' '.join(out).decode('utf-8', 'replace')
     else:
         text = body[:600].decode('utf-8', 'replace')
@@ -161,7 +165,7 @@ def _hook(resp, *args, **kwargs):
     dl = _watch['deadline']
     if dl is not None and time.time() > dl:
         _watch['deadline'] = None
-        raise Deadline(f'upload still running after {POLL_TIMEOUT:.0f}s '
+        raise Deadline(f'client still running after {POLL_TIMEOUT:.0f}s '
                        f'({_watch["count"]} requests so far)')
 
 
@@ -290,6 +294,7 @@ def clientlogin_child():
     rng = random.Random()
     data = make_png(20, 20, rng)
     tmp = tempfile.mkdtemp(prefix='mwupload-pwb-cl-')
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     path = os.path.join(tmp, 'cl.png')
     with open(path, 'wb') as f:
         f.write(data)
@@ -340,6 +345,7 @@ def main():
     run = '%08x' % random.getrandbits(32)
     rng = random.Random()
     tmp = tempfile.mkdtemp(prefix='mwupload-pwb-files-')
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     files = {}
 
     def write(key, data):
