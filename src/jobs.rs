@@ -32,6 +32,12 @@ pub async fn worker(state: SharedState) {
                 let err = result.err();
                 if let Some(e) = &err {
                     tracing::warn!(job = id, kind = %kind, attempt, "job failed: {e}");
+                    // Never leave a client polling a status that no job will finish.
+                    if let (Some(uid), Some(key)) = (payload.get("user_id").and_then(Value::as_i64), payload.get("key").and_then(Value::as_str)) {
+                        let stage = if kind == "assemble" { "assembling" } else { "publish" };
+                        let v = failure(stage, &ApiError::new("stashfailed", format!("The upload job failed: {e}")));
+                        let _ = state.meta.set_status(uid, key, &v, crate::time::now_unix() + 86_400).await;
+                    }
                 }
                 let _ = state.meta.finish_job(id, err.as_deref()).await;
             }
@@ -82,13 +88,16 @@ async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String
     };
     match kind {
         "assemble" => {
-            let Some(session) = state.meta.stash(&key).await.map_err(|e| e.to_string())? else {
-                // Already assembled by an earlier attempt (its status says so) or swept.
+            let session = state.meta.stash(&key).await.map_err(|e| e.to_string())?.filter(|s| s.status == "chunks");
+            let Some(session) = session else {
+                // Already assembled by an earlier attempt (then its status says Success), or swept.
+                let done = state.meta.status(uid, &key).await.map_err(|e| e.to_string())?;
+                if done.as_ref().and_then(|v| v.get("result")).and_then(Value::as_str) != Some("Success") {
+                    let e = ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash."));
+                    set(failure("assembling", &e)).await?;
+                }
                 return Ok(());
             };
-            if session.status != "chunks" {
-                return Ok(());
-            }
             set(json!({"result": "Poll", "stage": "assembling"})).await?;
             match chunks::assemble(state, &caller, &session, &filename).await {
                 Ok((row, warns)) => {
@@ -103,7 +112,9 @@ async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String
         }
         "publish" => {
             let Some(row) = state.meta.stash(&key).await.map_err(|e| e.to_string())? else {
-                return Ok(());
+                // The key vanished (expired or removed): say so rather than leave the status in Poll.
+                let e = ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash."));
+                return set(failure("publish", &e)).await;
             };
             set(json!({"result": "Poll", "stage": "publish"})).await?;
             let path = state.blobs.path(&row.blob_key).map_err(|e| e.to_string())?;

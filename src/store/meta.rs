@@ -718,7 +718,8 @@ impl MetaStore {
         Ok(())
     }
 
-    /// Sets the status only if none is present or the present one is not `Poll` (one async job at a time).
+    /// Sets the status unless a job for this key is in progress or already published it
+    /// (one async publish per key).
     pub async fn claim_status(&self, user_id: i64, key: &str, value: &Value, expires_at: i64) -> DbResult<bool> {
         let mut tx = self.begin_write().await?;
         let cur: Option<String> = sqlx::query_scalar("SELECT value FROM upload_status WHERE user_id = ? AND key = ? AND expires_at >= ?")
@@ -729,7 +730,10 @@ impl MetaStore {
             .await?;
         if let Some(c) = cur {
             let v: Value = serde_json::from_str(&c).unwrap_or(Value::Null);
-            if v.get("result").and_then(Value::as_str) == Some("Poll") {
+            let result = v.get("result").and_then(Value::as_str);
+            let stage = v.get("stage").and_then(Value::as_str);
+            // In progress, or already published from this key: a second publish must not start.
+            if result == Some("Poll") || (result == Some("Success") && stage == Some("publish")) {
                 return Ok(false);
             }
         }
