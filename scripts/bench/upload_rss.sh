@@ -22,7 +22,7 @@ LT=$(curl -s -c "$J" -b "$J" "$API_URL?action=query&meta=tokens&type=login&forma
 curl -s -c "$J" -b "$J" --data-urlencode "lgname=$BOT_USER" --data-urlencode "lgpassword=$BOT_PASS" --data-urlencode "lgtoken=$LT" -d action=login -d format=json "$API_URL" >/dev/null
 CSRF=$(curl -s -c "$J" -b "$J" "$API_URL?action=query&meta=tokens&format=json" | python3 -c 'import sys,json;print(json.load(sys.stdin)["query"]["tokens"]["csrftoken"])')
 # Text content (accepted as text/plain); generated on the fly into a file once.
-yes 'mwupload benchmark line of text' | head -c $((SIZE_MIB * 1024 * 1024)) > "$WORK/big.txt"
+head -c $((SIZE_MIB * 1024 * 1024)) < <(yes 'mwupload benchmark line of text') > "$WORK/big.txt"
 echo "baseline VmHWM: $(grep VmHWM /proc/$SERVER/status)"
 START=$(date +%s.%N)
 RESULT=$(curl -s -c "$J" -b "$J" -F action=upload -F format=json -F filename=Bench-$SIZE_MIB.txt -F ignorewarnings=1 \

@@ -80,6 +80,38 @@ impl BlobStore {
         Ok(n)
     }
 
+    /// Like `write_at`, but feeds every copied byte to `hasher` (a chunked upload's running SHA-1),
+    /// so the whole file's hash is complete when its last byte lands.
+    pub async fn write_at_hashing(&self, key: &str, offset: u64, src: &Path, mut hasher: Option<sha1::Sha1>) -> io::Result<(u64, Option<sha1::Sha1>)> {
+        use sha1::Digest;
+        let dest = self.path(key)?;
+        let src = src.to_path_buf();
+        tokio::task::spawn_blocking(move || -> io::Result<(u64, Option<sha1::Sha1>)> {
+            use std::io::{Read, Seek, Write};
+            let mut out = std::fs::OpenOptions::new().write(true).open(&dest)?;
+            out.set_len(offset)?;
+            out.seek(io::SeekFrom::Start(offset))?;
+            let mut input = std::fs::File::open(&src)?;
+            let mut buf = vec![0u8; 1 << 20];
+            let mut n = 0u64;
+            loop {
+                let k = input.read(&mut buf)?;
+                if k == 0 {
+                    break;
+                }
+                if let Some(h) = hasher.as_mut() {
+                    h.update(&buf[..k]);
+                }
+                out.write_all(&buf[..k])?;
+                n += k as u64;
+            }
+            out.sync_all()?;
+            Ok((n, hasher))
+        })
+        .await
+        .map_err(|e| io::Error::other(format!("copy task failed: {e}")))?
+    }
+
     /// Current length of a blob.
     pub async fn len(&self, key: &str) -> io::Result<u64> {
         Ok(tokio::fs::metadata(self.path(key)?).await?.len())

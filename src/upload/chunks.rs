@@ -13,6 +13,38 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
+/// The running SHA-1 of a session, saved with its stash row after every chunk so any process
+/// can continue it and the last chunk costs no re-read.
+pub fn save_state(h: &Sha1) -> Vec<u8> {
+    use sha1::digest::common::hazmat::SerializableState;
+    h.serialize().to_vec()
+}
+
+pub fn load_state(bytes: &[u8]) -> Option<Sha1> {
+    use sha1::digest::common::hazmat::{SerializableState, SerializedState};
+    let arr = SerializedState::<Sha1>::try_from(bytes).ok()?;
+    Sha1::deserialize(&arr).ok()
+}
+
+/// SHA-1 state of a file's bytes (the first chunk, read back from the page cache).
+async fn hash_file(path: std::path::PathBuf) -> std::io::Result<Sha1> {
+    tokio::task::spawn_blocking(move || -> std::io::Result<Sha1> {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path)?;
+        let mut h = Sha1::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                return Ok(h);
+            }
+            h.update(&buf[..n]);
+        }
+    })
+    .await
+    .map_err(|e| std::io::Error::other(format!("hash task failed: {e}")))?
+}
+
 /// Serializes chunk writes per session within this process.
 #[derive(Default)]
 pub struct SessionLocks {
@@ -36,10 +68,12 @@ pub async fn start(state: &AppState, caller: &Caller, chunk: tempfile::TempPath,
     }
     // The key's extension comes from sniffing the first chunk, as in MediaWiki.
     let info = super::verify::analyze(chunk.to_path_buf()).await?;
+    let hasher = hash_file(chunk.to_path_buf()).await?;
     let blob = BlobStore::new_key();
     state.blobs.adopt(chunk, &blob).await?;
     let mut row = super::stash::finished_row(state, caller.user_id(), &blob, &info, chunk_len, "", "chunks");
     row.status = "chunks".into();
+    row.hash_state = Some(save_state(&hasher));
     if let Err(e) = state.meta.insert_stash(&row).await {
         let _ = state.blobs.delete(&blob).await;
         return Err(e.into());
@@ -70,9 +104,12 @@ pub async fn append(state: &AppState, row: &StashRow, offset: Option<u64>, chunk
     if server + chunk_len > state.config.uploads.max_upload_size {
         return Err(ApiError::new("stashfailed", "The file you submitted was too large.").with("offset", server.to_string()));
     }
-    state.blobs.write_at(&row.blob_key, server, chunk).await?;
+    // Hash while copying, continuing the state saved with the previous chunk.
+    let hasher = row.hash_state.as_deref().and_then(load_state);
+    let (_, hasher) = state.blobs.write_at_hashing(&row.blob_key, server, chunk, hasher).await?;
+    let new_state = hasher.as_ref().map(save_state);
     let expires = crate::time::now_unix() + state.config.uploads.stash_max_age_secs as i64;
-    if !state.meta.advance_chunks(&row.key, server as i64, (server + chunk_len) as i64, &[], expires).await? {
+    if !state.meta.advance_chunks(&row.key, server as i64, (server + chunk_len) as i64, new_state.as_deref().unwrap_or(&[]), expires).await? {
         // Someone else advanced the session meanwhile; report where it really is.
         let now = state.meta.stash(&row.key).await?.map(|r| r.size).unwrap_or(server as i64);
         return Err(ApiError::new("stashfailed", "Invalid chunk offset").with("offset", now.to_string()));
@@ -132,7 +169,12 @@ pub async fn sha1_of(state: &AppState, blob_key: &str) -> ApiResult<String> {
 pub async fn assemble(state: &AppState, caller: &Caller, session: &StashRow, filename: &str) -> ApiResult<(StashRow, super::warnings::Warnings)> {
     let path = state.blobs.path(&session.blob_key)?;
     let size = state.blobs.len(&session.blob_key).await?;
-    let sha1 = sha1_of(state, &session.blob_key).await?;
+    // The running hash covers exactly `session.size` bytes; use it when that is the whole blob.
+    let saved = session.hash_state.as_deref().filter(|s| !s.is_empty()).and_then(load_state).filter(|_| session.size as u64 == size);
+    let sha1 = match saved {
+        Some(h) => hex::encode(h.finalize()),
+        None => sha1_of(state, &session.blob_key).await?,
+    };
     let info = super::verify::analyze(path.clone()).await?;
     let title = match super::verify::check_file(state, &path, &info, size, filename).await {
         Ok(t) => t,
@@ -153,4 +195,19 @@ pub async fn assemble(state: &AppState, caller: &Caller, session: &StashRow, fil
     let subject = super::warnings::Subject { desired: filename, title: &title, sha1: &sha1, size };
     let warnings = super::warnings::compute(state, &subject, false).await?;
     Ok((row, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn sha1_state_round_trips_mid_stream() {
+        let mut h = Sha1::new();
+        h.update(b"hello ");
+        let saved = save_state(&h);
+        let mut resumed = load_state(&saved).expect("state restores");
+        resumed.update(b"world");
+        assert_eq!(hex::encode(resumed.finalize()), hex::encode(Sha1::digest(b"hello world")));
+        assert!(load_state(b"garbage").is_none());
+    }
 }
