@@ -22,8 +22,10 @@ pub struct Config {
     pub uploads: UploadConfig,
     /// `$wgGroupPermissions`: group → rights. Merged over the built-in MediaWiki defaults.
     pub group_permissions: BTreeMap<String, Vec<String>>,
-    /// Groups that `meta=userinfo`/`permissiondenied` may name as holding a right.
     pub url_uploads: UrlUploadConfig,
+    /// Change tags users may apply (`tags=`), like tags defined with Special:Tags in MediaWiki.
+    /// Empty (the default, as on a fresh wiki): every tag is refused with `badtags`.
+    pub change_tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +75,7 @@ impl Default for Config {
             uploads: UploadConfig::default(),
             group_permissions: BTreeMap::new(),
             url_uploads: UrlUploadConfig::default(),
+            change_tags: Vec::new(),
         }
     }
 }

@@ -133,7 +133,7 @@ async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String
                 props: Props::from_stash(&row),
                 comment: payload.get("comment").and_then(Value::as_str).unwrap_or("").to_string(),
                 text: payload.get("text").and_then(Value::as_str).map(String::from),
-                tags: Vec::new(),
+                tags: payload.get("tags").and_then(Value::as_array).map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect()).unwrap_or_default(),
                 must_be_new: !ignore,
                 log_action: None,
             };

@@ -128,3 +128,21 @@ async fn versions_revert_and_old_version_deletion() {
     assert_eq!(r["error"]["code"], "permissiondenied", "{r}");
     let _ = json!(null);
 }
+
+#[tokio::test]
+async fn change_tags_are_applied_to_the_log_entry_and_the_revision() {
+    let srv = Server::start_with_config("change_tags = [\"bot-upload\"]\n");
+    let c = srv.bot().await;
+    let r = c.upload("Tagged.png", &png(8, 8, 1), &[("tags", "nope|bot-upload")]).await;
+    assert_eq!(r["error"]["code"], "badtags", "{r}");
+    assert_eq!(r["error"]["disallowedtags"], json!(["nope"]));
+    let r = c.upload("Tagged.png", &png(8, 8, 1), &[("tags", "bot-upload"), ("watchlist", "watch")]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    let log = c.get(&[("action", "query"), ("list", "logevents"), ("letype", "upload"), ("leprop", "title|type|tags"), ("format", "json"), ("formatversion", "2")]).await;
+    assert_eq!(log["query"]["logevents"][0]["tags"], json!(["bot-upload"]), "{log}");
+    let rv = c.get(&[("action", "query"), ("prop", "revisions"), ("rvprop", "tags|comment"), ("titles", "File:Tagged.png"), ("format", "json"), ("formatversion", "2")]).await;
+    assert_eq!(rv["query"]["pages"][0]["revisions"][0]["tags"], json!(["bot-upload"]), "{rv}");
+    // watchlist=watch put the page on the watchlist (visible through list=watchlistraw).
+    let w = c.get(&[("action", "query"), ("list", "watchlistraw"), ("format", "json"), ("formatversion", "2")]).await;
+    assert_eq!(w["query"]["watchlistraw"][0]["title"], "File:Tagged.png", "{w}");
+}

@@ -117,7 +117,8 @@ CREATE TABLE revisions (
     user_id   INTEGER NOT NULL,
     user_name TEXT NOT NULL,
     timestamp TEXT NOT NULL,
-    sha1      TEXT NOT NULL
+    sha1      TEXT NOT NULL,
+    tags      TEXT NOT NULL DEFAULT ''        -- change tags, comma separated
 );
 CREATE INDEX revisions_page ON revisions(page_id, id);
 

@@ -97,6 +97,7 @@ pub struct PageRow {
 
 #[derive(Debug, Clone)]
 pub struct RevisionRow {
+    pub tags: Vec<String>,
     pub id: i64,
     pub page_id: i64,
     pub text: String,
@@ -109,6 +110,7 @@ pub struct RevisionRow {
 
 #[derive(Debug, Clone)]
 pub struct LogRow {
+    pub tags: Vec<String>,
     pub id: i64,
     pub log_type: String,
     pub action: String,
@@ -514,7 +516,7 @@ impl MetaStore {
                     .execute(&mut *tx)
                     .await?
                     .last_insert_rowid();
-                insert_revision(&mut tx, page_id, &req.page_text, &req.comment, v.user_id, &v.user_name, &timestamp).await?;
+                insert_revision(&mut tx, page_id, &req.page_text, &req.comment, v.user_id, &v.user_name, &timestamp, &req.tags).await?;
             }
             Some(p) => {
                 let page_id: i64 = p.try_get("id")?;
@@ -529,7 +531,7 @@ impl MetaStore {
                 } else {
                     format!("uploaded \"[[File:{display}]]\"")
                 };
-                insert_revision(&mut tx, page_id, &text, &summary, v.user_id, &v.user_name, &timestamp).await?;
+                insert_revision(&mut tx, page_id, &text, &summary, v.user_id, &v.user_name, &timestamp, &req.tags).await?;
             }
         }
         let params = serde_json::json!({ "img_sha1": v.sha1, "img_timestamp": timestamp });
@@ -574,6 +576,7 @@ impl MetaStore {
         let row = sqlx::query("SELECT * FROM revisions WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.map(|r| {
             Ok(RevisionRow {
+                tags: split_list(&r.try_get::<String, _>("tags")?),
                 id: r.try_get("id")?,
                 page_id: r.try_get("page_id")?,
                 text: r.try_get("text")?,
@@ -609,7 +612,7 @@ impl MetaStore {
                 (id, true)
             }
         };
-        let rev = insert_revision(&mut tx, page_id, text, comment, user_id, user_name, &now).await?;
+        let rev = insert_revision(&mut tx, page_id, text, comment, user_id, user_name, &now, &[]).await?;
         tx.commit().await?;
         Ok((page_id, rev, new))
     }
@@ -1075,6 +1078,7 @@ impl MetaStore {
                     r.try_get("user_id")?,
                     &r.try_get::<String, _>("user_name")?,
                     &r.try_get::<String, _>("timestamp")?,
+                    &[],
                 )
                 .await?;
                 rev_count += 1;
@@ -1149,6 +1153,7 @@ impl MetaStore {
         rows.iter()
             .map(|r| {
                 Ok(LogRow {
+                    tags: split_list(&r.try_get::<String, _>("tags")?),
                     id: r.try_get("id")?,
                     log_type: r.try_get("log_type")?,
                     action: r.try_get("action")?,
@@ -1236,10 +1241,11 @@ async fn insert_revision(
     user_id: i64,
     user_name: &str,
     timestamp: &str,
+    tags: &[String],
 ) -> DbResult<i64> {
     use sha1::Digest;
     let sha1 = hex::encode(sha1::Sha1::digest(text.as_bytes()));
-    let rev = sqlx::query("INSERT INTO revisions (page_id, text, comment, user_id, user_name, timestamp, sha1) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    let rev = sqlx::query("INSERT INTO revisions (page_id, text, comment, user_id, user_name, timestamp, sha1, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(page_id)
         .bind(text)
         .bind(comment)
@@ -1247,6 +1253,7 @@ async fn insert_revision(
         .bind(user_name)
         .bind(timestamp)
         .bind(sha1)
+        .bind(tags.join(","))
         .execute(&mut *tx)
         .await?
         .last_insert_rowid();

@@ -522,6 +522,9 @@ async fn pages(call: &mut Call<'_>, titles: &[String], props: &[String], query: 
                 if has("comment") {
                     r.insert("comment".into(), json!(rev.comment));
                 }
+                if has("tags") {
+                    r.insert("tags".into(), json!(rev.tags));
+                }
                 if has("content") {
                     if rv_slots.is_some() {
                         let mut main = Map::new();
@@ -815,7 +818,7 @@ async fn log_events(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
             m.insert("parsedcomment".into(), json!(crate::api::envelope::html_escape(&r.comment)));
         }
         if has("tags") {
-            m.insert("tags".into(), json!([]));
+            m.insert("tags".into(), json!(r.tags));
         }
         list.push(Value::Object(m));
     }

@@ -39,10 +39,13 @@ fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
     let filename = p.get("filename").map(String::from);
     let comment = p.get("comment").unwrap_or("").to_string();
     let tags = p.multi("tags");
-    if !tags.is_empty() {
-        // No change tags are defined on this server, so none may be applied (as on a fresh wiki).
-        let list = tags.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
-        return Err(ApiError::new("badtags", format!("The tag {list} is not allowed to be manually applied.")).with("disallowedtags", tags).module(MODULE));
+    let disallowed: Vec<String> = tags.iter().filter(|t| !call.state.config.change_tags.contains(t)).cloned().collect();
+    if !disallowed.is_empty() {
+        // Only configured tags may be applied (a fresh MediaWiki defines none).
+        let list = disallowed.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
+        let noun = if disallowed.len() == 1 { "tag" } else { "tags" };
+        let verb = if disallowed.len() == 1 { "is" } else { "are" };
+        return Err(ApiError::new("badtags", format!("The {noun} {list} {verb} not allowed to be manually applied.")).with("disallowedtags", disallowed).module(MODULE));
     }
     let text = p.get("text").map(String::from);
     let watch = p.flag("watch");
@@ -304,12 +307,15 @@ async fn finish(call: &mut Call<'_>, up: &UploadParams, filename: &str, title: &
             }
             let payload = json!({
                 "user_id": call.caller.user_id(), "bot_app": call.caller.bot_app, "key": row.key, "filename": filename,
-                "comment": up.comment, "text": up.text, "ignorewarnings": up.ignorewarnings,
+                "comment": up.comment, "text": up.text, "ignorewarnings": up.ignorewarnings, "tags": up.tags,
             });
             state.meta.enqueue_job("publish", &payload).await?;
             state.jobs_notify.notify_one();
             return Ok(upload_obj(vec![("result", json!("Poll")), ("stage", json!("queued")), ("filename", json!(title.db_key))]));
         }
+    }
+    if !up.tags.is_empty() && !call.caller.has("applychangetags") {
+        return Err(ApiError::new("tags-apply-no-permission", "You do not have permission to apply change tags along with your changes.").module(MODULE));
     }
     // MediaWiki's result links the description page by id only if it existed before this upload.
     let page_before = state.meta.page(6, &title.db_key).await?.map(|p| p.id);
