@@ -150,6 +150,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let api_url = format!("http://{addr}{}", state.config.api_path());
     state.bootstrap(&api_url).await?;
+    let cleared = state.blobs.clear_spool()?;
+    if cleared > 0 {
+        tracing::info!("removed {cleared} spool file(s) of uploads interrupted by the last shutdown");
+    }
     let requeued = state.meta.requeue_orphaned_jobs().await?;
     if requeued > 0 {
         tracing::info!("requeued {requeued} job(s) interrupted by the last shutdown");

@@ -25,6 +25,20 @@ impl BlobStore {
         self.root.join("tmp")
     }
 
+    /// Removes spool files left by a crash (a request cut off mid-upload by SIGKILL). Only safe
+    /// when no request is running, i.e. at start-up of the single-process server.
+    pub fn clear_spool(&self) -> io::Result<usize> {
+        let mut n = 0;
+        for entry in std::fs::read_dir(self.spool_dir())? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                std::fs::remove_file(entry.path())?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// A fresh, unguessable blob key.
     pub fn new_key() -> String {
         let bytes: [u8; 16] = rand::random();
