@@ -92,9 +92,8 @@ impl Default for UploadConfig {
                 "png", "gif", "jpg", "jpeg", "webp", "svg", "pdf", "txt", "tif", "tiff", "ogg", "webm",
             ]),
             prohibited_extensions: s(&[
-                "html", "htm", "js", "jsb", "mhtml", "mht", "xhtml", "xht", "php", "phtml", "php3", "php4",
-                "php5", "phps", "phar", "shtml", "jhtml", "pl", "py", "cgi", "exe", "scr", "dll", "msi",
-                "vbs", "bat", "com", "pif", "cmd", "vxd", "cpl", "xml",
+                "html", "htm", "js", "jsb", "mhtml", "mht", "xhtml", "xht", "php", "phtml", "php3", "php4", "php5", "phps", "phar",
+                "shtml", "jhtml", "pl", "py", "cgi", "exe", "scr", "dll", "msi", "vbs", "bat", "com", "pif", "cmd", "vxd", "cpl", "xml",
             ]),
             strict_extensions: true,
             size_warning: 0,
@@ -122,8 +121,7 @@ impl Config {
         match file {
             None => Ok(Config::default()),
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| anyhow::anyhow!("reading config file {}: {e}", p.display()))?;
+                let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("reading config file {}: {e}", p.display()))?;
                 toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", p.display()))
             }
         }

@@ -7,7 +7,7 @@ use crate::app::{AppState, SharedState};
 use crate::auth::Caller;
 use crate::upload::publish::{self, Props, Source};
 use crate::upload::{chunks, stash, verify, warnings};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::time::Duration;
 
 const LEASE_SECS: i64 = 120;
@@ -33,7 +33,10 @@ pub async fn worker(state: SharedState) {
                 if let Some(e) = &err {
                     tracing::warn!(job = id, kind = %kind, attempt, "job failed: {e}");
                     // Never leave a client polling a status that no job will finish.
-                    if let (Some(uid), Some(key)) = (payload.get("user_id").and_then(Value::as_i64), payload.get("key").and_then(Value::as_str)) {
+                    if let (Some(uid), Some(key)) = (
+                        payload.get("user_id").and_then(Value::as_i64),
+                        payload.get("key").and_then(Value::as_str),
+                    ) {
                         let stage = if kind == "assemble" { "assembling" } else { "publish" };
                         let v = failure(stage, &ApiError::new("stashfailed", format!("The upload job failed: {e}")));
                         let _ = state.meta.set_status(uid, key, &v, crate::time::now_unix() + 86_400).await;
@@ -68,7 +71,12 @@ pub async fn stash_sweeper(state: SharedState) {
 async fn caller_for(state: &AppState, payload: &Value) -> Result<Caller, String> {
     let uid = payload.get("user_id").and_then(Value::as_i64).ok_or("job without user")?;
     let bot = payload.get("bot_app").and_then(Value::as_str).map(String::from);
-    let session = crate::store::meta::SessionRow { id: String::new(), secret: String::new(), user_id: Some(uid), bot_app_id: bot };
+    let session = crate::store::meta::SessionRow {
+        id: String::new(),
+        secret: String::new(),
+        user_id: Some(uid),
+        bot_app_id: bot,
+    };
     crate::api::session::resolve(state, Some(session)).await.map_err(|e| e.to_string())
 }
 
@@ -88,7 +96,12 @@ async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String
     };
     match kind {
         "assemble" => {
-            let session = state.meta.stash(&key).await.map_err(|e| e.to_string())?.filter(|s| s.status == "chunks");
+            let session = state
+                .meta
+                .stash(&key)
+                .await
+                .map_err(|e| e.to_string())?
+                .filter(|s| s.status == "chunks");
             let Some(session) = session else {
                 // Already assembled by an earlier attempt (then its status says Success), or swept.
                 let done = state.meta.status(uid, &key).await.map_err(|e| e.to_string())?;
@@ -133,14 +146,24 @@ async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String
                 props: Props::from_stash(&row),
                 comment: payload.get("comment").and_then(Value::as_str).unwrap_or("").to_string(),
                 text: payload.get("text").and_then(Value::as_str).map(String::from),
-                tags: payload.get("tags").and_then(Value::as_array).map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect()).unwrap_or_default(),
+                tags: payload
+                    .get("tags")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
+                    .unwrap_or_default(),
                 must_be_new: !ignore,
                 log_action: None,
             };
             match publish::publish(state, req, Source::Stash(row)).await {
                 Ok(publish::Outcome::Published { name }) => set(json!({"result": "Success", "stage": "publish", "filename": name})).await,
                 Ok(publish::Outcome::NoChange { .. }) => {
-                    let e = ApiError::new("fileexists-no-change", format!("The upload is an exact duplicate of the current version of [[:File:{}]].", title.db_key.replace('_', " ")));
+                    let e = ApiError::new(
+                        "fileexists-no-change",
+                        format!(
+                            "The upload is an exact duplicate of the current version of [[:File:{}]].",
+                            title.db_key.replace('_', " ")
+                        ),
+                    );
                     set(failure("publish", &e)).await
                 }
                 Ok(publish::Outcome::LostRace { .. }) => {

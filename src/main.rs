@@ -94,7 +94,11 @@ async fn main() -> anyhow::Result<()> {
         Command::User { command } => {
             let state = AppState::open(config).await?;
             match command {
-                UserCommand::Create { name, password: pw, groups } => {
+                UserCommand::Create {
+                    name,
+                    password: pw,
+                    groups,
+                } => {
                     let groups = split(&groups);
                     check_groups(&groups)?;
                     let pw = pw.unwrap_or_else(|| password::random_password(24));
@@ -107,14 +111,26 @@ async fn main() -> anyhow::Result<()> {
                 UserCommand::SetGroups { name, groups } => {
                     let groups = split(&groups);
                     check_groups(&groups)?;
-                    let user = state.meta.user_by_name(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
+                    let user = state
+                        .meta
+                        .user_by_name(&name)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
                     state.meta.set_user_groups(user.id, &groups).await?;
                     println!("{name}: groups {}", groups.join(","));
                 }
             }
             Ok(())
         }
-        Command::Botpassword { command: BotCommand::Create { user, botname, grants, password: pw } } => {
+        Command::Botpassword {
+            command:
+                BotCommand::Create {
+                    user,
+                    botname,
+                    grants,
+                    password: pw,
+                },
+        } => {
             let state = AppState::open(config).await?;
             let grants = split(&grants);
             for g in &grants {
@@ -125,9 +141,16 @@ async fn main() -> anyhow::Result<()> {
             if botname.is_empty() || botname.contains('@') || botname.len() > 32 {
                 anyhow::bail!("bot name must be 1-32 characters without '@'");
             }
-            let u = state.meta.user_by_name(&user).await?.ok_or_else(|| anyhow::anyhow!("no user {user}"))?;
+            let u = state
+                .meta
+                .user_by_name(&user)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user {user}"))?;
             let pw = pw.unwrap_or_else(|| password::random_password(32));
-            state.meta.put_bot_password(u.id, &botname, &password::hash_password(&pw), &grants).await?;
+            state
+                .meta
+                .put_bot_password(u.id, &botname, &password::hash_password(&pw), &grants)
+                .await?;
             println!("bot password {}@{botname} = {pw}", u.name);
             Ok(())
         }
@@ -146,7 +169,9 @@ fn check_groups(groups: &[String]) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = AppState::open(config).await?;
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("binding {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("binding {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     let api_url = format!("http://{addr}{}", state.config.api_path());
     state.bootstrap(&api_url).await?;

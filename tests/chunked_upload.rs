@@ -7,10 +7,25 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// Sends one chunk.
-async fn chunk(c: &Client, filename: &str, filesize: usize, offset: Option<usize>, key: Option<&str>, bytes: &[u8], extra: Params<'_>) -> Value {
+async fn chunk(
+    c: &Client,
+    filename: &str,
+    filesize: usize,
+    offset: Option<usize>,
+    key: Option<&str>,
+    bytes: &[u8],
+    extra: Params<'_>,
+) -> Value {
     let fs = filesize.to_string();
     let off = offset.map(|o| o.to_string());
-    let mut p: Vec<(&str, &str)> = vec![("action", "upload"), ("format", "json"), ("stash", "1"), ("filename", filename), ("filesize", &fs), ("token", &c.csrf)];
+    let mut p: Vec<(&str, &str)> = vec![
+        ("action", "upload"),
+        ("format", "json"),
+        ("stash", "1"),
+        ("filename", filename),
+        ("filesize", &fs),
+        ("token", &c.csrf),
+    ];
     if let Some(o) = &off {
         p.push(("offset", o));
     }
@@ -22,7 +37,13 @@ async fn chunk(c: &Client, filename: &str, filesize: usize, offset: Option<usize
 }
 
 async fn checkstatus(c: &Client, key: &str, fv2: bool) -> Value {
-    let mut p = vec![("action", "upload"), ("format", "json"), ("checkstatus", "1"), ("filekey", key), ("token", c.csrf.as_str())];
+    let mut p = vec![
+        ("action", "upload"),
+        ("format", "json"),
+        ("checkstatus", "1"),
+        ("filekey", key),
+        ("token", c.csrf.as_str()),
+    ];
     if fv2 {
         p.push(("formatversion", "2"));
     }
@@ -56,7 +77,16 @@ async fn sync_chunked_upload_matches_mediawiki() {
     let st = checkstatus(&c, &k, false).await;
     assert_eq!(st["upload"]["result"], "Continue", "{st}");
     assert_eq!(st["upload"]["offset"], 5000);
-    let r = chunk(&c, "Ref2-chunked.png", f.len(), Some(5000), Some(&k), &f[5000..10000], &[("ignorewarnings", "1"), ("formatversion", "2")]).await;
+    let r = chunk(
+        &c,
+        "Ref2-chunked.png",
+        f.len(),
+        Some(5000),
+        Some(&k),
+        &f[5000..10000],
+        &[("ignorewarnings", "1"), ("formatversion", "2")],
+    )
+    .await;
     assert_matches_transcript(&r, 73);
     let r = chunk(&c, "Ref2-chunked.png", f.len(), Some(10000), Some(&k), &f[10000..], IW).await;
     assert_matches_transcript(&r, 74);
@@ -64,7 +94,17 @@ async fn sync_chunked_upload_matches_mediawiki() {
     assert_ne!(k, k2, "the assembled file gets a new key");
     assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
     assert_matches_transcript(&checkstatus(&c, &k2, false).await, 75);
-    let r = c.post(&[("action", "upload"), ("format", "json"), ("filename", "Ref2-chunked.png"), ("filekey", &k2), ("comment", "chunked"), ("text", "Recorded by record_transcripts.py"), ("token", &c.csrf)]).await;
+    let r = c
+        .post(&[
+            ("action", "upload"),
+            ("format", "json"),
+            ("filename", "Ref2-chunked.png"),
+            ("filekey", &k2),
+            ("comment", "chunked"),
+            ("text", "Recorded by record_transcripts.py"),
+            ("token", &c.csrf),
+        ])
+        .await;
     assert_matches_transcript(&r, 76);
     assert_eq!(c.fetch(r["upload"]["imageinfo"]["url"].as_str().unwrap()).await, (200, f.clone()));
     // 77: the old session key is gone.
@@ -81,12 +121,39 @@ async fn chunk_errors_match_mediawiki_and_change_nothing() {
     let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(0), None, &f[..5000], IW).await;
     assert_matches_transcript(&r, 78);
     let k = r["upload"]["filekey"].as_str().unwrap().to_string();
-    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(0), Some(&k), &f[..5000], IW).await, 79);
-    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(10000), Some(&k), &f[10000..], IW).await, 80);
-    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(10000), Some(&k), &f[10000..], &[("ignorewarnings", "1"), ("formatversion", "2")]).await, 81);
-    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), Some(&k), &f[5000..5500], IW).await, 82);
-    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", 5010, Some(5000), Some(&k), &f[5000..10000], IW).await, 83);
-    assert_matches_transcript(&chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), None, &f[5000..10000], IW).await, 84);
+    assert_matches_transcript(
+        &chunk(&c, "Ref2-chunkerr.png", f.len(), Some(0), Some(&k), &f[..5000], IW).await,
+        79,
+    );
+    assert_matches_transcript(
+        &chunk(&c, "Ref2-chunkerr.png", f.len(), Some(10000), Some(&k), &f[10000..], IW).await,
+        80,
+    );
+    assert_matches_transcript(
+        &chunk(
+            &c,
+            "Ref2-chunkerr.png",
+            f.len(),
+            Some(10000),
+            Some(&k),
+            &f[10000..],
+            &[("ignorewarnings", "1"), ("formatversion", "2")],
+        )
+        .await,
+        81,
+    );
+    assert_matches_transcript(
+        &chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), Some(&k), &f[5000..5500], IW).await,
+        82,
+    );
+    assert_matches_transcript(
+        &chunk(&c, "Ref2-chunkerr.png", 5010, Some(5000), Some(&k), &f[5000..10000], IW).await,
+        83,
+    );
+    assert_matches_transcript(
+        &chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), None, &f[5000..10000], IW).await,
+        84,
+    );
     // The stashfailed offset is a string, the Continue offset a number.
     let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(7), Some(&k), &f[5000..10000], IW).await;
     assert_eq!(r["error"]["offset"], "5000");
@@ -95,7 +162,11 @@ async fn chunk_errors_match_mediawiki_and_change_nothing() {
     assert_eq!(r["upload"]["offset"], 10000, "{r}");
     // Better than MediaWiki: re-sending the chunk that was just stored (a lost response) is a no-op success.
     let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), Some(&k), &f[5000..10000], IW).await;
-    assert_eq!((r["upload"]["result"].as_str(), r["upload"]["offset"].as_u64()), (Some("Continue"), Some(10000)), "{r}");
+    assert_eq!(
+        (r["upload"]["result"].as_str(), r["upload"]["offset"].as_u64()),
+        (Some("Continue"), Some(10000)),
+        "{r}"
+    );
     // ...but different bytes at that offset are refused.
     let r = chunk(&c, "Ref2-chunkerr.png", f.len(), Some(5000), Some(&k), &random_bytes(5000, 3), IW).await;
     assert_eq!(r["error"]["code"], "stashfailed", "{r}");
@@ -103,7 +174,16 @@ async fn chunk_errors_match_mediawiki_and_change_nothing() {
     assert_eq!(r["upload"]["result"], "Success", "{r}");
     assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
     // 85/86: unknown and malformed keys.
-    let pp = |k: &'static str| vec![("action", "upload"), ("format", "json"), ("filename", "Ref2-nokey.png"), ("filekey", k), ("comment", "transcript upload"), ("text", "x")];
+    let pp = |k: &'static str| {
+        vec![
+            ("action", "upload"),
+            ("format", "json"),
+            ("filename", "Ref2-nokey.png"),
+            ("filekey", k),
+            ("comment", "transcript upload"),
+            ("text", "x"),
+        ]
+    };
     let mut p85 = pp("1abcde2fgh3i.abcdef.1.png");
     p85.push(("token", &c.csrf));
     assert_matches_transcript(&c.post(&p85).await, 85);
@@ -131,7 +211,10 @@ async fn chunked_warnings_and_clamping_match_mediawiki() {
     assert_matches_transcript(&chunk(&c, "Ref2-a.png", f.len(), Some(0), None, &f[..5000], &[]).await, 88);
     // 87: filesize above the maximum is clamped with a warning (our maximum differs, so compare the shape).
     let r = chunk(&c, "Ref2-huge.png", 99_000_000_000, Some(0), None, &f[..5000], IW).await;
-    assert_eq!(r["warnings"]["upload"]["*"], "The value \"99000000000\" for parameter \"filesize\" must be between 0 and 5,368,709,120.");
+    assert_eq!(
+        r["warnings"]["upload"]["*"],
+        "The value \"99000000000\" for parameter \"filesize\" must be between 0 and 5,368,709,120."
+    );
     assert_eq!(r["upload"]["result"], "Continue");
 }
 
@@ -162,30 +245,58 @@ async fn async_assembly_and_publish_match_mediawiki() {
     let r = chunk(&c, "Ref2-async.png", f.len(), Some(0), None, &f[..5000], aw).await;
     assert_matches_transcript(&r, 99);
     let k = r["upload"]["filekey"].as_str().unwrap().to_string();
-    assert_matches_transcript(&chunk(&c, "Ref2-async.png", f.len(), Some(5000), Some(&k), &f[5000..10000], aw).await, 100);
-    assert_matches_transcript(&chunk(&c, "Ref2-async.png", f.len(), Some(10000), Some(&k), &f[10000..], aw).await, 101);
+    assert_matches_transcript(
+        &chunk(&c, "Ref2-async.png", f.len(), Some(5000), Some(&k), &f[5000..10000], aw).await,
+        100,
+    );
+    assert_matches_transcript(
+        &chunk(&c, "Ref2-async.png", f.len(), Some(10000), Some(&k), &f[10000..], aw).await,
+        101,
+    );
     let r = poll(&c, &k).await;
     assert_matches_transcript(&r, 103);
     assert_matches_transcript(&checkstatus(&c, &k, true).await, 104);
     let k2 = r["upload"]["filekey"].as_str().unwrap().to_string();
-    let pubp = [("action", "upload"), ("format", "json"), ("filename", "Ref2-async.png"), ("filekey", k2.as_str()), ("comment", "transcript upload"), ("text", "Recorded by record_transcripts.py"), ("async", "1"), ("ignorewarnings", "1"), ("token", c.csrf.as_str())];
+    let pubp = [
+        ("action", "upload"),
+        ("format", "json"),
+        ("filename", "Ref2-async.png"),
+        ("filekey", k2.as_str()),
+        ("comment", "transcript upload"),
+        ("text", "Recorded by record_transcripts.py"),
+        ("async", "1"),
+        ("ignorewarnings", "1"),
+        ("token", c.csrf.as_str()),
+    ];
     let r = c.post(&pubp).await;
     assert_matches_transcript(&r, 105);
     let again = c.post(&pubp).await;
     // Either still queued (publishfailed, as MediaWiki) or already done and the key consumed.
-    assert!(again["error"]["code"] == "publishfailed" || again["error"]["code"] == "uploadstash-file-not-found", "{again}");
+    assert!(
+        again["error"]["code"] == "publishfailed" || again["error"]["code"] == "uploadstash-file-not-found",
+        "{again}"
+    );
     let r = poll(&c, &k2).await;
     assert_matches_transcript(&r, 108);
     assert_eq!(c.fetch(r["upload"]["imageinfo"]["url"].as_str().unwrap()).await, (200, f.clone()));
     // 98: async with a direct file.
-    let r = c.upload("Ref2-asyncfile.png", &png(16, 16, 3), &[("async", "1"), ("comment", "transcript upload"), ("text", "x")]).await;
+    let r = c
+        .upload(
+            "Ref2-asyncfile.png",
+            &png(16, 16, 3),
+            &[("async", "1"), ("comment", "transcript upload"), ("text", "x")],
+        )
+        .await;
     assert_matches_transcript(&r, 98);
     // 110-112: async assembly of junk fails verification, reported through checkstatus.
     let junk = random_bytes(7000, 10);
     let r = chunk(&c, "Ref2-asyncjunk.png", 7000, Some(0), None, &junk[..5000], aw).await;
     assert_matches_transcript(&r, 110);
     let jk = r["upload"]["filekey"].as_str().unwrap().to_string();
-    assert_matches_transcript(&chunk(&c, "Ref2-asyncjunk.png", 7000, Some(5000), Some(&jk), &junk[5000..], aw).await, 111);
+    assert_matches_transcript(
+        &chunk(&c, "Ref2-asyncjunk.png", 7000, Some(5000), Some(&jk), &junk[5000..], aw).await,
+        111,
+    );
     let r = poll(&c, &jk).await;
     assert_eq!(r["error"]["code"], "stashfailed", "{r}");
     assert_eq!(r["error"]["info"], "This file did not pass file verification.");
@@ -237,7 +348,15 @@ async fn async_assembly_survives_a_server_crash() {
     assert_eq!(r["upload"]["result"], "Success", "{r}");
     assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
     let k2 = r["upload"]["filekey"].as_str().unwrap().to_string();
-    let r = c.post(&[("action", "upload"), ("format", "json"), ("filename", "CrashAsync.png"), ("filekey", &k2), ("token", &c.csrf)]).await;
+    let r = c
+        .post(&[
+            ("action", "upload"),
+            ("format", "json"),
+            ("filename", "CrashAsync.png"),
+            ("filekey", &k2),
+            ("token", &c.csrf),
+        ])
+        .await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
     assert_eq!(c.fetch(r["upload"]["imageinfo"]["url"].as_str().unwrap()).await, (200, f));
 }

@@ -19,7 +19,11 @@ async fn configured_warnings_and_overwrite_rights() {
     assert_eq!(r["upload"]["warnings"]["large-file"], serde_json::json!([1000, big.len()]));
     // filetype-unwanted-type when extensions are not strict: a text file named .txt.
     let r = c.upload("Notes.txt", b"just some plain text\n", &[]).await;
-    assert_eq!(r["upload"]["warnings"]["filetype-unwanted-type"], serde_json::json!(["txt", "png, gif, jpg, jpeg, webp", 5]), "{r}");
+    assert_eq!(
+        r["upload"]["warnings"]["filetype-unwanted-type"],
+        serde_json::json!(["txt", "png, gif, jpg, jpeg, webp", 5]),
+        "{r}"
+    );
     // file-too-large above max_upload_size.
     let r = c.upload("Huge.png", &png(300, 300, 2), &[]).await;
     assert_eq!(r["error"]["code"], "file-too-large", "{r}");
@@ -27,7 +31,16 @@ async fn configured_warnings_and_overwrite_rights() {
     // Overwrites: users here have reupload-own (MediaWiki leaves it unassigned by default); a bot
     // password with only the uploadfile grant keeps upload + reupload-own of those rights.
     srv.admin(&["user", "create", "Bob", "--password", "bobpassword-123"]);
-    srv.admin(&["botpassword", "create", "Bob", "own", "--grants", "basic,editpage,createeditmovepage,uploadfile", "--password", "ownownownownownownownownownownow"]);
+    srv.admin(&[
+        "botpassword",
+        "create",
+        "Bob",
+        "own",
+        "--grants",
+        "basic,editpage,createeditmovepage,uploadfile",
+        "--password",
+        "ownownownownownownownownownownow",
+    ]);
     let mut bob = srv.client();
     bob.login("Bob@own", "ownownownownownownownownownownow").await;
     let small = png(8, 8, 3);
@@ -41,9 +54,14 @@ async fn configured_warnings_and_overwrite_rights() {
     assert_eq!(bob.upload("Bobs.png", &png(8, 8, 5), &[]).await["upload"]["result"], "Success");
     let r = bob.upload("Bobs.png", &png(8, 8, 6), &[("ignorewarnings", "1")]).await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
-    let ui = bob.get(&[("action", "query"), ("meta", "userinfo"), ("uiprop", "rights"), ("format", "json")]).await;
+    let ui = bob
+        .get(&[("action", "query"), ("meta", "userinfo"), ("uiprop", "rights"), ("format", "json")])
+        .await;
     let rights = ui["query"]["userinfo"]["rights"].as_array().unwrap();
-    assert!(rights.iter().any(|r| r == "reupload-own") && !rights.iter().any(|r| r == "reupload"), "{ui}");
+    assert!(
+        rights.iter().any(|r| r == "reupload-own") && !rights.iter().any(|r| r == "reupload"),
+        "{ui}"
+    );
 }
 
 #[tokio::test]
@@ -52,6 +70,13 @@ async fn uploads_can_be_disabled() {
     let c = srv.bot().await;
     let r = c.upload("X.png", &png(8, 8, 1), &[]).await;
     assert_eq!(r["error"]["code"], "uploaddisabled", "{r}");
-    let si = c.get(&[("action", "query"), ("meta", "siteinfo"), ("format", "json"), ("formatversion", "2")]).await;
+    let si = c
+        .get(&[
+            ("action", "query"),
+            ("meta", "siteinfo"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_eq!(si["query"]["general"]["uploadsenabled"], false);
 }

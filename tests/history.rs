@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const TEXT: &str = "Recorded by record_transcripts.py";
 
@@ -19,31 +19,74 @@ async fn page_exists_deletion_and_archive_warnings_match_mediawiki() {
     let srv = Server::start();
     let c = srv.bot().await;
     // 30: create a File: page without a file, 31: upload onto it -> page-exists.
-    let r = post_token(&c, &[("action", "edit"), ("title", "File:Ref2-pageonly.png"), ("text", "page only"), ("watchlist", "watch")]).await;
+    let r = post_token(
+        &c,
+        &[
+            ("action", "edit"),
+            ("title", "File:Ref2-pageonly.png"),
+            ("text", "page only"),
+            ("watchlist", "watch"),
+        ],
+    )
+    .await;
     assert_matches_transcript(&r, 30);
-    let r = c.upload("Ref2-pageonly.png", &png(16, 16, 1), &[("comment", "transcript upload"), ("text", TEXT)]).await;
+    let r = c
+        .upload(
+            "Ref2-pageonly.png",
+            &png(16, 16, 1),
+            &[("comment", "transcript upload"), ("text", TEXT)],
+        )
+        .await;
     assert_matches_transcript(&r, 31);
     // 32-36: upload, delete, then was-deleted and duplicate-archive.
     let del = png(16, 16, 2);
-    let r = c.upload("Ref2-del.png", &del, &[("comment", "transcript upload"), ("text", TEXT)]).await;
+    let r = c
+        .upload("Ref2-del.png", &del, &[("comment", "transcript upload"), ("text", TEXT)])
+        .await;
     assert_matches_transcript(&r, 32);
     let url = r["upload"]["imageinfo"]["url"].as_str().unwrap().to_string();
     assert_eq!(c.fetch(&url).await.0, 200);
-    let r = post_token(&c, &[("action", "delete"), ("title", "File:Ref2-del.png"), ("reason", "transcript")]).await;
+    let r = post_token(
+        &c,
+        &[("action", "delete"), ("title", "File:Ref2-del.png"), ("reason", "transcript")],
+    )
+    .await;
     assert_matches_transcript(&r, 33);
     assert_eq!(c.fetch(&url).await.0, 404, "a deleted file is no longer served");
-    let r = c.upload("Ref2-del.png", &png(16, 16, 3), &[("comment", "transcript upload"), ("text", TEXT)]).await;
+    let r = c
+        .upload("Ref2-del.png", &png(16, 16, 3), &[("comment", "transcript upload"), ("text", TEXT)])
+        .await;
     assert_matches_transcript(&r, 34);
-    let r = c.upload("Ref2-del2.png", &del, &[("comment", "transcript upload"), ("text", TEXT)]).await;
+    let r = c
+        .upload("Ref2-del2.png", &del, &[("comment", "transcript upload"), ("text", TEXT)])
+        .await;
     assert_matches_transcript(&r, 35);
-    let r = c.upload("Ref2-del2.png", &del, &[("comment", "transcript upload"), ("text", TEXT), ("formatversion", "2")]).await;
+    let r = c
+        .upload(
+            "Ref2-del2.png",
+            &del,
+            &[("comment", "transcript upload"), ("text", TEXT), ("formatversion", "2")],
+        )
+        .await;
     assert_matches_transcript(&r, 36);
     // 116: the file archive lists it (size/width/height as strings, as MediaWiki 1.39).
-    let fa = c.get(&[("action", "query"), ("list", "filearchive"), ("faprefix", "Ref2-del"), ("faprop", "sha1|size|mime|timestamp|user"), ("format", "json"), ("formatversion", "2")]).await;
+    let fa = c
+        .get(&[
+            ("action", "query"),
+            ("list", "filearchive"),
+            ("faprefix", "Ref2-del"),
+            ("faprop", "sha1|size|mime|timestamp|user"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_matches_transcript(&fa, 116);
     assert_eq!(fa["query"]["filearchive"][0]["sha1"], sha1_hex(&del));
     // Anonymous callers may not see deleted files.
-    let anon = srv.client().get(&[("action", "query"), ("list", "filearchive"), ("format", "json")]).await;
+    let anon = srv
+        .client()
+        .get(&[("action", "query"), ("list", "filearchive"), ("format", "json")])
+        .await;
     assert_eq!(anon["error"]["code"], "permissiondenied");
     // Undelete restores identical bytes at the same URL, and the page text.
     let r = post_token(&c, &[("action", "undelete"), ("title", "File:Ref2-del.png"), ("reason", "back")]).await;
@@ -52,14 +95,45 @@ async fn page_exists_deletion_and_archive_warnings_match_mediawiki() {
     assert_eq!(c.fetch(&url).await, (200, del.clone()));
     let ii = c.imageinfo("Ref2-del.png", "sha1", "max").await;
     assert_eq!(ii["query"]["pages"][0]["imageinfo"][0]["sha1"], sha1_hex(&del));
-    let rv = c.get(&[("action", "query"), ("prop", "revisions"), ("rvprop", "content"), ("titles", "File:Ref2-del.png"), ("format", "json"), ("formatversion", "2")]).await;
+    let rv = c
+        .get(&[
+            ("action", "query"),
+            ("prop", "revisions"),
+            ("rvprop", "content"),
+            ("titles", "File:Ref2-del.png"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_eq!(rv["query"]["pages"][0]["revisions"][0]["content"], TEXT);
     // The log shows upload, delete and restore, newest first.
-    let log = c.get(&[("action", "query"), ("list", "logevents"), ("letitle", "File:Ref2-del.png"), ("format", "json"), ("formatversion", "2")]).await;
-    let actions: Vec<String> = log["query"]["logevents"].as_array().unwrap().iter().map(|e| format!("{}/{}", e["type"].as_str().unwrap(), e["action"].as_str().unwrap())).collect();
+    let log = c
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letitle", "File:Ref2-del.png"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let actions: Vec<String> = log["query"]["logevents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}/{}", e["type"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
     assert_eq!(actions, ["delete/restore", "delete/delete", "upload/upload"], "{log}");
     // Watchlist: the edit with watchlist=watch watched the page.
-    let w = c.get(&[("action", "query"), ("prop", "info"), ("inprop", "watched"), ("titles", "File:Ref2-pageonly.png"), ("format", "json"), ("formatversion", "2")]).await;
+    let w = c
+        .get(&[
+            ("action", "query"),
+            ("prop", "info"),
+            ("inprop", "watched"),
+            ("titles", "File:Ref2-pageonly.png"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_eq!(w["query"]["pages"][0]["watched"], true, "{w}");
 }
 
@@ -73,7 +147,19 @@ async fn versions_revert_and_old_version_deletion() {
     let r = c.upload("Hist.png", &v2, &[("comment", "two"), ("ignorewarnings", "1")]).await;
     assert_eq!(r["upload"]["result"], "Success");
     // 114-style history: newest first, the old one with archivename and an archive URL.
-    let ii = c.get(&[("action", "query"), ("titles", "File:Hist.png"), ("prop", "imageinfo"), ("iilimit", "max"), ("iiprop", "timestamp|user|userid|comment|url|size|sha1|mime|mediatype|bitdepth|archivename"), ("format", "json")]).await;
+    let ii = c
+        .get(&[
+            ("action", "query"),
+            ("titles", "File:Hist.png"),
+            ("prop", "imageinfo"),
+            ("iilimit", "max"),
+            (
+                "iiprop",
+                "timestamp|user|userid|comment|url|size|sha1|mime|mediatype|bitdepth|archivename",
+            ),
+            ("format", "json"),
+        ])
+        .await;
     let pages = ii["query"]["pages"].as_object().unwrap();
     let page = pages.values().next().unwrap();
     let hist = page["imageinfo"].as_array().unwrap();
@@ -81,29 +167,67 @@ async fn versions_revert_and_old_version_deletion() {
     assert_eq!(hist[0]["comment"], "two");
     assert_eq!(hist[1]["comment"], "one");
     let keys0: Vec<&String> = hist[0].as_object().unwrap().keys().collect();
-    let want0: Vec<String> = transcript(114)["query"]["pages"]["189"]["imageinfo"][0].as_object().unwrap().keys().cloned().collect();
+    let want0: Vec<String> = transcript(114)["query"]["pages"]["189"]["imageinfo"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     assert_eq!(keys0, want0.iter().collect::<Vec<_>>(), "field order of prop=imageinfo");
     assert_eq!(ii["limits"]["imageinfo"], 5000);
     let archive = hist[1]["archivename"].as_str().unwrap().to_string();
     // Revert to v1: a third version with v1's bytes (no copy), logged as a revert.
-    let r = post_token(&c, &[("action", "filerevert"), ("filename", "Hist.png"), ("archivename", &archive), ("comment", "back to one")]).await;
+    let r = post_token(
+        &c,
+        &[
+            ("action", "filerevert"),
+            ("filename", "Hist.png"),
+            ("archivename", &archive),
+            ("comment", "back to one"),
+        ],
+    )
+    .await;
     assert_eq!(r["filerevert"]["result"], "Success", "{r}");
     let ii = c.imageinfo("Hist.png", "sha1|url|archivename", "max").await;
     let hist = ii["query"]["pages"][0]["imageinfo"].as_array().unwrap().clone();
     assert_eq!(hist.len(), 3);
     assert_eq!(hist[0]["sha1"], sha1_hex(&v1));
     assert_eq!(c.fetch(hist[0]["url"].as_str().unwrap()).await, (200, v1.clone()));
-    let log = c.get(&[("action", "query"), ("list", "logevents"), ("letype", "upload"), ("format", "json"), ("formatversion", "2")]).await;
+    let log = c
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letype", "upload"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_eq!(log["query"]["logevents"][0]["action"], "revert", "{log}");
     assert_eq!(log["query"]["logevents"][1]["action"], "overwrite");
     // A bad archive name.
-    let r = post_token(&c, &[("action", "filerevert"), ("filename", "Hist.png"), ("archivename", "20000101000000!Hist.png")]).await;
+    let r = post_token(
+        &c,
+        &[
+            ("action", "filerevert"),
+            ("filename", "Hist.png"),
+            ("archivename", "20000101000000!Hist.png"),
+        ],
+    )
+    .await;
     assert_eq!(r["error"]["code"], "filerevert-badversion");
     // Delete one old version: it leaves the history and its URL, and goes to the archive.
     let old = hist[1].clone();
     let old_url = old["url"].as_str().unwrap();
     assert_eq!(c.fetch(old_url).await.0, 200);
-    let r = post_token(&c, &[("action", "delete"), ("title", "File:Hist.png"), ("oldimage", old["archivename"].as_str().unwrap())]).await;
+    let r = post_token(
+        &c,
+        &[
+            ("action", "delete"),
+            ("title", "File:Hist.png"),
+            ("oldimage", old["archivename"].as_str().unwrap()),
+        ],
+    )
+    .await;
     assert!(r["delete"]["logid"].is_number(), "{r}");
     assert_eq!(c.fetch(old_url).await.0, 404);
     let ii = c.imageinfo("Hist.png", "sha1", "max").await;
@@ -112,16 +236,44 @@ async fn versions_revert_and_old_version_deletion() {
     assert_eq!(c.fetch(hist[0]["url"].as_str().unwrap()).await, (200, v1.clone()));
     // duplicatefiles and allimages by timestamp/user.
     c.upload("Hist-copy.png", &v1, &[("ignorewarnings", "1")]).await;
-    let d = c.get(&[("action", "query"), ("prop", "duplicatefiles"), ("titles", "File:Hist.png"), ("format", "json"), ("formatversion", "2")]).await;
+    let d = c
+        .get(&[
+            ("action", "query"),
+            ("prop", "duplicatefiles"),
+            ("titles", "File:Hist.png"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_eq!(d["query"]["pages"][0]["duplicatefiles"][0]["name"], "Hist-copy.png", "{d}");
-    let a = c.get(&[("action", "query"), ("list", "allimages"), ("aisort", "timestamp"), ("aidir", "descending"), ("aiuser", "Admin"), ("aiprop", "timestamp|user"), ("format", "json"), ("formatversion", "2")]).await;
+    let a = c
+        .get(&[
+            ("action", "query"),
+            ("list", "allimages"),
+            ("aisort", "timestamp"),
+            ("aidir", "descending"),
+            ("aiuser", "Admin"),
+            ("aiprop", "timestamp|user"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     let list = a["query"]["allimages"].as_array().unwrap();
     let names: Vec<&str> = list.iter().map(|x| x["name"].as_str().unwrap()).collect();
     assert_eq!(names.len(), 2, "{a}");
     assert!(names.contains(&"Hist-copy.png") && names.contains(&"Hist.png"));
     assert!(list[0]["timestamp"].as_str() >= list[1]["timestamp"].as_str(), "newest first: {a}");
     // Deleting needs the right: a bot password without the delete grant is refused.
-    srv.admin(&["botpassword", "create", "Admin", "nodelete", "--grants", "basic,editpage,uploadfile", "--password", "nodeletenodeletenodeletenodelete"]);
+    srv.admin(&[
+        "botpassword",
+        "create",
+        "Admin",
+        "nodelete",
+        "--grants",
+        "basic,editpage,uploadfile",
+        "--password",
+        "nodeletenodeletenodeletenodelete",
+    ]);
     let mut weak = srv.client();
     weak.login("Admin@nodelete", "nodeletenodeletenodeletenodelete").await;
     let r = post_token(&weak, &[("action", "delete"), ("title", "File:Hist.png")]).await;
@@ -136,13 +288,40 @@ async fn change_tags_are_applied_to_the_log_entry_and_the_revision() {
     let r = c.upload("Tagged.png", &png(8, 8, 1), &[("tags", "nope|bot-upload")]).await;
     assert_eq!(r["error"]["code"], "badtags", "{r}");
     assert_eq!(r["error"]["disallowedtags"], json!(["nope"]));
-    let r = c.upload("Tagged.png", &png(8, 8, 1), &[("tags", "bot-upload"), ("watchlist", "watch")]).await;
+    let r = c
+        .upload("Tagged.png", &png(8, 8, 1), &[("tags", "bot-upload"), ("watchlist", "watch")])
+        .await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
-    let log = c.get(&[("action", "query"), ("list", "logevents"), ("letype", "upload"), ("leprop", "title|type|tags"), ("format", "json"), ("formatversion", "2")]).await;
+    let log = c
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letype", "upload"),
+            ("leprop", "title|type|tags"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_eq!(log["query"]["logevents"][0]["tags"], json!(["bot-upload"]), "{log}");
-    let rv = c.get(&[("action", "query"), ("prop", "revisions"), ("rvprop", "tags|comment"), ("titles", "File:Tagged.png"), ("format", "json"), ("formatversion", "2")]).await;
+    let rv = c
+        .get(&[
+            ("action", "query"),
+            ("prop", "revisions"),
+            ("rvprop", "tags|comment"),
+            ("titles", "File:Tagged.png"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_eq!(rv["query"]["pages"][0]["revisions"][0]["tags"], json!(["bot-upload"]), "{rv}");
     // watchlist=watch put the page on the watchlist (visible through list=watchlistraw).
-    let w = c.get(&[("action", "query"), ("list", "watchlistraw"), ("format", "json"), ("formatversion", "2")]).await;
+    let w = c
+        .get(&[
+            ("action", "query"),
+            ("list", "watchlistraw"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_eq!(w["query"]["watchlistraw"][0]["title"], "File:Tagged.png", "{w}");
 }

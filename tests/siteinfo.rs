@@ -24,7 +24,15 @@ async fn siteinfo_has_the_recorded_shapes_in_both_formatversions() {
     let c = srv.client();
     let golden: Value = serde_json::from_str(include_str!("fixtures/siteinfo-minimal.json")).unwrap();
     for (fv, key) in [("1", "formatversion=1"), ("2", "formatversion=2")] {
-        let got = c.get(&[("action", "query"), ("meta", "siteinfo"), ("siprop", "general|namespaces|namespacealiases|fileextensions|extensions"), ("format", "json"), ("formatversion", fv)]).await;
+        let got = c
+            .get(&[
+                ("action", "query"),
+                ("meta", "siteinfo"),
+                ("siprop", "general|namespaces|namespacealiases|fileextensions|extensions"),
+                ("format", "json"),
+                ("formatversion", fv),
+            ])
+            .await;
         // Our default extension list is the reference wiki's, so even fileextensions match.
         contains(&got, &golden[key], &format!("fv{fv}"));
     }

@@ -2,8 +2,8 @@
 
 mod common;
 use common::*;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A tiny HTTP origin on loopback serving `/remote.png`; counts connections.
@@ -22,7 +22,11 @@ async fn origin(body: Vec<u8>) -> (String, Arc<AtomicUsize>) {
                 let n = s.read(&mut buf).await.unwrap_or(0);
                 let req = String::from_utf8_lossy(&buf[..n]).to_string();
                 let resp = if req.starts_with("GET /remote.png ") {
-                    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
                     r.extend(&body);
                     r
                 } else {
@@ -38,7 +42,15 @@ async fn origin(body: Vec<u8>) -> (String, Arc<AtomicUsize>) {
 const TEXT: &str = "Recorded by record_transcripts.py";
 
 async fn url_upload(c: &Client, filename: &str, url: &str, extra: &[(&str, &str)]) -> serde_json::Value {
-    let mut p = vec![("action", "upload"), ("format", "json"), ("filename", filename), ("url", url), ("comment", "transcript upload"), ("text", TEXT), ("token", c.csrf.as_str())];
+    let mut p = vec![
+        ("action", "upload"),
+        ("format", "json"),
+        ("filename", filename),
+        ("url", url),
+        ("comment", "transcript upload"),
+        ("text", TEXT),
+        ("token", c.csrf.as_str()),
+    ];
     p.extend_from_slice(extra);
     c.post(&p).await
 }
@@ -96,14 +108,29 @@ async fn url_uploads_match_mediawiki_when_allowed() {
     assert_matches_transcript(&r, 93);
     let r = url_upload(&c, "Ref2-urlrefused.png", "http://127.0.0.1:1/x.png", &[]).await;
     assert_eq!(r["error"]["code"], "http-curl-error", "{r}");
-    assert!(r["error"]["info"].as_str().unwrap().starts_with("Error fetching URL: Failed to connect to 127.0.0.1 port 1"), "{r}");
+    assert!(
+        r["error"]["info"]
+            .as_str()
+            .unwrap()
+            .starts_with("Error fetching URL: Failed to connect to 127.0.0.1 port 1"),
+        "{r}"
+    );
     let r = url_upload(&c, "Ref2-urlbad.png", "file:///etc/passwd", &[]).await;
     assert_matches_transcript(&r, 95);
     let r = url_upload(&c, "Ref2-urlstash.png", &url, &[("stash", "1"), ("ignorewarnings", "1")]).await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
     assert_eq!(r["upload"]["warnings"]["duplicate"][0], "Ref2-url.png");
     // A bot password without upload_by_url (uploadfile grant only) is refused.
-    srv.admin(&["botpassword", "create", "Admin", "nourl", "--grants", "basic,editpage,uploadfile", "--password", "nourlnourlnourlnourlnourlnourlno"]);
+    srv.admin(&[
+        "botpassword",
+        "create",
+        "Admin",
+        "nourl",
+        "--grants",
+        "basic,editpage,uploadfile",
+        "--password",
+        "nourlnourlnourlnourlnourlnourlno",
+    ]);
     let mut weak = srv.client();
     weak.login("Admin@nourl", "nourlnourlnourlnourlnourlnourlno").await;
     let r = url_upload(&weak, "Ref2-nourl.png", &url, &[]).await;

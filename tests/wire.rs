@@ -28,13 +28,48 @@ async fn raw(base: &str, head_extra: &str, body: &[u8], cookie: &str) -> (String
 async fn login_cookie(srv: &Server) -> (String, String) {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let http = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
-    let t: Value = http.get(&srv.api).query(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")]).send().await.unwrap().json().await.unwrap();
+    let t: Value = http
+        .get(&srv.api)
+        .query(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap();
-    let r: Value = http.post(&srv.api).form(&[("action", "login"), ("lgname", srv.bot_user.as_str()), ("lgpassword", srv.bot_pass.as_str()), ("lgtoken", lt), ("format", "json")]).send().await.unwrap().json().await.unwrap();
+    let r: Value = http
+        .post(&srv.api)
+        .form(&[
+            ("action", "login"),
+            ("lgname", srv.bot_user.as_str()),
+            ("lgpassword", srv.bot_pass.as_str()),
+            ("lgtoken", lt),
+            ("format", "json"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["login"]["result"], "Success");
-    let t: Value = http.get(&srv.api).query(&[("action", "query"), ("meta", "tokens"), ("format", "json")]).send().await.unwrap().json().await.unwrap();
+    let t: Value = http
+        .get(&srv.api)
+        .query(&[("action", "query"), ("meta", "tokens"), ("format", "json")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     use reqwest::cookie::CookieStore;
-    let cookie = jar.cookies(&reqwest::Url::parse(&srv.base).unwrap()).unwrap().to_str().unwrap().to_string();
+    let cookie = jar
+        .cookies(&reqwest::Url::parse(&srv.base).unwrap())
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     (cookie, t["query"]["tokens"]["csrftoken"].as_str().unwrap().to_string())
 }
 
@@ -57,7 +92,13 @@ async fn pywikibot_style_bare_lf_multipart_with_fields_after_the_file() {
     body.extend(field("ignorewarnings", "").as_bytes());
     body.extend(field("token", &token).as_bytes());
     body.extend(format!("--{boundary}--\n").as_bytes());
-    let (status, resp) = raw(&srv.base, &format!("Content-Type: multipart/form-data; boundary=\"{boundary}\"\r\n"), &body, &cookie).await;
+    let (status, resp) = raw(
+        &srv.base,
+        &format!("Content-Type: multipart/form-data; boundary=\"{boundary}\"\r\n"),
+        &body,
+        &cookie,
+    )
+    .await;
     assert!(status.contains("200"), "{status}");
     let v: Value = serde_json::from_str(&resp).unwrap_or(Value::Null);
     assert_eq!(v["upload"]["result"], "Success", "{resp}");
@@ -72,14 +113,22 @@ async fn truncated_and_abandoned_bodies_leave_nothing_behind() {
     let boundary = "XyZ";
     let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\n").into_bytes();
     body.extend(&f[..f.len() / 2]); // no closing boundary
-    let (_, resp) = raw(&srv.base, &format!("Content-Type: multipart/form-data; boundary={boundary}\r\n"), &body, &cookie).await;
+    let (_, resp) = raw(
+        &srv.base,
+        &format!("Content-Type: multipart/form-data; boundary={boundary}\r\n"),
+        &body,
+        &cookie,
+    )
+    .await;
     let v: Value = serde_json::from_str(&resp).unwrap();
     assert_eq!(v["error"]["code"], "badupload", "{resp}");
     // A client that promises more bytes than it sends, then disconnects.
     {
         let addr = srv.base.trim_start_matches("http://").to_string();
         let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        let head = format!("POST /w/api.php HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 10000000\r\n\r\n");
+        let head = format!(
+            "POST /w/api.php HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 10000000\r\n\r\n"
+        );
         s.write_all(head.as_bytes()).await.unwrap();
         s.write_all(&body).await.unwrap();
         drop(s);
@@ -130,27 +179,79 @@ async fn envelope_details() {
     let srv = Server::start();
     let c = srv.client();
     // Unknown parameters warn; requestid echoes; errors carry the MediaWiki-API-Error header.
-    let r = c.get(&[("action", "query"), ("meta", "tokens"), ("foo", "1"), ("requestid", "abc"), ("format", "json")]).await;
+    let r = c
+        .get(&[
+            ("action", "query"),
+            ("meta", "tokens"),
+            ("foo", "1"),
+            ("requestid", "abc"),
+            ("format", "json"),
+        ])
+        .await;
     assert_eq!(r["warnings"]["main"]["*"], "Unrecognized parameter: foo.");
     assert_eq!(r["requestid"], "abc");
-    let resp = c.http.get(&c.api).query(&[("action", "nope"), ("format", "json")]).send().await.unwrap();
+    let resp = c
+        .http
+        .get(&c.api)
+        .query(&[("action", "nope"), ("format", "json")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["mediawiki-api-error"], "badvalue");
-    let resp = c.http.get(&c.api).query(&[("action", "query"), ("format", "json"), ("maxlag", "-1")]).send().await.unwrap();
+    let resp = c
+        .http
+        .get(&c.api)
+        .query(&[("action", "query"), ("format", "json"), ("maxlag", "-1")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.headers()["retry-after"], "5");
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"]["code"], "maxlag");
     // errorformat=plaintext
-    let r = c.post(&[("action", "upload"), ("format", "json"), ("formatversion", "2"), ("errorformat", "plaintext"), ("filename", "x.png"), ("token", "bad+\\")]).await;
+    let r = c
+        .post(&[
+            ("action", "upload"),
+            ("format", "json"),
+            ("formatversion", "2"),
+            ("errorformat", "plaintext"),
+            ("filename", "x.png"),
+            ("token", "bad+\\"),
+        ])
+        .await;
     assert_eq!(r["errors"][0]["code"], "badtoken", "{r}");
     assert_eq!(r["errors"][0]["text"], "Invalid CSRF token.");
     // assert=user as anonymous
     let r = c.get(&[("action", "query"), ("assert", "user"), ("format", "json")]).await;
     assert_eq!(r["error"]["code"], "assertuserfailed");
     // fv1 escapes non-ASCII, fv2 does not.
-    let raw1 = c.http.get(&c.api).query(&[("action", "query"), ("titles", "File:Ünïcode.png"), ("format", "json")]).send().await.unwrap().text().await.unwrap();
+    let raw1 = c
+        .http
+        .get(&c.api)
+        .query(&[("action", "query"), ("titles", "File:Ünïcode.png"), ("format", "json")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(raw1.contains("\\u00dc"), "{raw1}");
-    let raw2 = c.http.get(&c.api).query(&[("action", "query"), ("titles", "File:Ünïcode.png"), ("format", "json"), ("formatversion", "2")]).send().await.unwrap().text().await.unwrap();
+    let raw2 = c
+        .http
+        .get(&c.api)
+        .query(&[
+            ("action", "query"),
+            ("titles", "File:Ünïcode.png"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(raw2.contains("Ünïcode"), "{raw2}");
 }
 
@@ -159,32 +260,106 @@ async fn legacy_and_client_logins() {
     let srv = Server::start();
     // nodemw's NeedToken flow.
     let c = srv.client();
-    let r = c.post(&[("action", "login"), ("lgname", &srv.bot_user), ("lgpassword", &srv.bot_pass), ("format", "json")]).await;
+    let r = c
+        .post(&[
+            ("action", "login"),
+            ("lgname", &srv.bot_user),
+            ("lgpassword", &srv.bot_pass),
+            ("format", "json"),
+        ])
+        .await;
     assert_eq!(r["login"]["result"], "NeedToken");
     let tok = r["login"]["token"].as_str().unwrap().to_string();
-    let r = c.post(&[("action", "login"), ("lgname", &srv.bot_user), ("lgpassword", &srv.bot_pass), ("lgtoken", &tok), ("format", "json")]).await;
+    let r = c
+        .post(&[
+            ("action", "login"),
+            ("lgname", &srv.bot_user),
+            ("lgpassword", &srv.bot_pass),
+            ("lgtoken", &tok),
+            ("format", "json"),
+        ])
+        .await;
     assert_eq!(r["login"]["result"], "Success", "{r}");
     assert_eq!(r["login"]["lgusername"], "Admin");
     // Wrong password and wrong token, as transcripts 3 and 5.
     let c2 = srv.client();
-    let t = c2.get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")]).await;
+    let t = c2
+        .get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+        .await;
     let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
-    assert_matches_transcript(&c2.post(&[("action", "login"), ("lgname", &srv.bot_user), ("lgpassword", "x"), ("lgtoken", &lt), ("format", "json")]).await, 3);
-    assert_matches_transcript(&c2.post(&[("action", "login"), ("lgname", &srv.bot_user), ("lgpassword", &srv.bot_pass), ("lgtoken", "bogus+\\"), ("format", "json")]).await, 5);
+    assert_matches_transcript(
+        &c2.post(&[
+            ("action", "login"),
+            ("lgname", &srv.bot_user),
+            ("lgpassword", "x"),
+            ("lgtoken", &lt),
+            ("format", "json"),
+        ])
+        .await,
+        3,
+    );
+    assert_matches_transcript(
+        &c2.post(&[
+            ("action", "login"),
+            ("lgname", &srv.bot_user),
+            ("lgpassword", &srv.bot_pass),
+            ("lgtoken", "bogus+\\"),
+            ("format", "json"),
+        ])
+        .await,
+        5,
+    );
     // clientlogin with the main account (pywikibot).
-    let r = c2.post(&[("action", "clientlogin"), ("username", "Admin"), ("password", &srv.admin_pass), ("loginreturnurl", "http://x/"), ("rememberMe", "1"), ("logintoken", &lt), ("format", "json")]).await;
+    let r = c2
+        .post(&[
+            ("action", "clientlogin"),
+            ("username", "Admin"),
+            ("password", &srv.admin_pass),
+            ("loginreturnurl", "http://x/"),
+            ("rememberMe", "1"),
+            ("logintoken", &lt),
+            ("format", "json"),
+        ])
+        .await;
     assert_eq!(r["clientlogin"]["status"], "PASS", "{r}");
-    let ui = c2.get(&[("action", "query"), ("meta", "userinfo"), ("uiprop", "groups|rights"), ("format", "json"), ("formatversion", "2")]).await;
+    let ui = c2
+        .get(&[
+            ("action", "query"),
+            ("meta", "userinfo"),
+            ("uiprop", "groups|rights"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
     assert_eq!(ui["query"]["userinfo"]["name"], "Admin");
-    assert!(ui["query"]["userinfo"]["rights"].as_array().unwrap().iter().any(|r| r == "upload_by_url"));
+    assert!(
+        ui["query"]["userinfo"]["rights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "upload_by_url")
+    );
     let c3 = srv.client();
-    let t = c3.get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")]).await;
+    let t = c3
+        .get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+        .await;
     let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
-    let r = c3.post(&[("action", "clientlogin"), ("username", "Admin"), ("password", "wrong"), ("loginreturnurl", "http://x/"), ("logintoken", &lt), ("format", "json")]).await;
+    let r = c3
+        .post(&[
+            ("action", "clientlogin"),
+            ("username", "Admin"),
+            ("password", "wrong"),
+            ("loginreturnurl", "http://x/"),
+            ("logintoken", &lt),
+            ("format", "json"),
+        ])
+        .await;
     assert_eq!(r["clientlogin"]["status"], "FAIL");
     // logout needs a csrf token and ends the session.
     let mut c4 = srv.bot().await;
-    let r = c4.post(&[("action", "logout"), ("token", &c4.csrf.clone()), ("format", "json")]).await;
+    let r = c4
+        .post(&[("action", "logout"), ("token", &c4.csrf.clone()), ("format", "json")])
+        .await;
     assert_eq!(r, serde_json::json!({}));
     c4.refresh_csrf().await;
     assert_eq!(c4.csrf, "+\\");
@@ -208,7 +383,13 @@ async fn file_urls_serve_ranges_etags_and_safe_headers() {
     assert_eq!(resp.status(), 206);
     assert_eq!(resp.headers()["content-range"], format!("bytes 10-19/{}", f.len()).as_str());
     assert_eq!(resp.bytes().await.unwrap().to_vec(), f[10..20].to_vec());
-    let resp = c.http.get(&url).header("Range", format!("bytes={}-", f.len() + 5)).send().await.unwrap();
+    let resp = c
+        .http
+        .get(&url)
+        .header("Range", format!("bytes={}-", f.len() + 5))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 416);
     let resp = c.http.get(&url).header("If-None-Match", etag.as_str()).send().await.unwrap();
     assert_eq!(resp.status(), 304);

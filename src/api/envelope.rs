@@ -79,7 +79,11 @@ impl Ctx {
 
     /// A boolean that is only ever shown when true (fv1 `""`, fv2 `true`).
     pub fn true_value(&self) -> Value {
-        if self.fv2 { Value::Bool(true) } else { Value::String(String::new()) }
+        if self.fv2 {
+            Value::Bool(true)
+        } else {
+            Value::String(String::new())
+        }
     }
 
     /// The key for "content" values: fv1 `*`, fv2 the given name.
@@ -88,7 +92,11 @@ impl Ctx {
     }
 
     pub fn warn(&mut self, module: &str, code: &str, text: impl Into<String>) {
-        self.warnings.push(Warning { module: module.into(), code: code.into(), text: text.into() });
+        self.warnings.push(Warning {
+            module: module.into(),
+            code: code.into(),
+            text: text.into(),
+        });
     }
 
     pub fn docref(&self) -> String {
@@ -212,7 +220,10 @@ impl Ctx {
                 let pretty = serde_json::to_string_pretty(&v).unwrap_or(text);
                 (
                     "text/html; charset=utf-8",
-                    format!("<!DOCTYPE html><html><head><title>MediaWiki API result</title></head><body><pre>{}</pre></body></html>", html_escape(&pretty)),
+                    format!(
+                        "<!DOCTYPE html><html><head><title>MediaWiki API result</title></head><body><pre>{}</pre></body></html>",
+                        html_escape(&pretty)
+                    ),
                 )
             }
         };
@@ -267,11 +278,16 @@ pub fn escape_non_ascii(s: &str) -> String {
 }
 
 pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 #[cfg(test)]

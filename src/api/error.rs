@@ -18,7 +18,14 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: impl Into<String>, info: impl Into<String>) -> ApiError {
-        ApiError { code: code.into(), info: info.into(), data: Map::new(), module: "main".into(), status: 200, headers: Vec::new() }
+        ApiError {
+            code: code.into(),
+            info: info.into(),
+            data: Map::new(),
+            module: "main".into(),
+            status: 200,
+            headers: Vec::new(),
+        }
     }
 
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {

@@ -1,10 +1,10 @@
 //! `imageinfo` objects in MediaWiki's field order, for published versions (upload results,
 //! `prop=imageinfo`, `list=allimages`) and for stashed files (`stashimageinfo`, stash results).
 
-use super::envelope::{html_escape, Ctx};
+use super::envelope::{Ctx, html_escape};
 use crate::store::meta::{FileVersion, StashRow};
 use crate::store::paths;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Path under which public files are served (MediaWiki's `$wgUploadPath`, as on the reference wiki).
 pub const UPLOAD_PATH: &str = "/images";
@@ -62,8 +62,23 @@ fn exists_notice_html(v: &FileVersion) -> String {
 
 /// All properties an upload result carries (ApiUpload asks for everything).
 pub const UPLOAD_PROPS: &[&str] = &[
-    "timestamp", "user", "userid", "size", "dimensions", "parsedcomment", "comment", "uploadwarning", "canonicaltitle", "url", "sha1",
-    "metadata", "commonmetadata", "extmetadata", "mime", "mediatype", "bitdepth",
+    "timestamp",
+    "user",
+    "userid",
+    "size",
+    "dimensions",
+    "parsedcomment",
+    "comment",
+    "uploadwarning",
+    "canonicaltitle",
+    "url",
+    "sha1",
+    "metadata",
+    "commonmetadata",
+    "extmetadata",
+    "mime",
+    "mediatype",
+    "bitdepth",
 ];
 
 /// imageinfo for a published (current or archived) version. `page_id` adds `descriptionshorturl`.
@@ -107,7 +122,10 @@ pub fn for_version(ctx: &Ctx, v: &FileVersion, props: &[String], page_id: Option
         m.insert("url".into(), json!(file_url(ctx, v)));
         m.insert("descriptionurl".into(), json!(description_url(ctx, &v.name)));
         if let Some(id) = page_id {
-            m.insert("descriptionshorturl".into(), json!(format!("{}/w/index.php?curid={id}", ctx.base_url)));
+            m.insert(
+                "descriptionshorturl".into(),
+                json!(format!("{}/w/index.php?curid={id}", ctx.base_url)),
+            );
         }
     }
     if has("sha1") {
@@ -142,11 +160,25 @@ pub fn for_version(ctx: &Ctx, v: &FileVersion, props: &[String], page_id: Option
     m
 }
 
-pub const STASH_PROPS: &[&str] =
-    &["timestamp", "canonicaltitle", "url", "size", "sha1", "metadata", "commonmetadata", "extmetadata", "mime", "bitdepth"];
+pub const STASH_PROPS: &[&str] = &[
+    "timestamp",
+    "canonicaltitle",
+    "url",
+    "size",
+    "sha1",
+    "metadata",
+    "commonmetadata",
+    "extmetadata",
+    "mime",
+    "bitdepth",
+];
 
 pub fn stash_url(ctx: &Ctx, key: &str) -> String {
-    format!("{}/w/index.php?title=Special:UploadStash/file/{}", ctx.base_url, title_url_encode(key))
+    format!(
+        "{}/w/index.php?title=Special:UploadStash/file/{}",
+        ctx.base_url,
+        title_url_encode(key)
+    )
 }
 
 /// imageinfo for a stashed file (no user, comment or mediatype, like MediaWiki's stash property set).

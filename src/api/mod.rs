@@ -10,7 +10,7 @@ pub mod params;
 pub mod session;
 
 use crate::app::SharedState;
-use crate::auth::{token, Caller};
+use crate::auth::{Caller, token};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, Response};
 use envelope::{Ctx, ErrorFormat, Format};
@@ -30,9 +30,28 @@ pub struct Call<'a> {
 }
 
 const MAIN_PARAMS: &[&str] = &[
-    "action", "format", "formatversion", "utf8", "ascii", "callback", "errorformat", "errorlang", "errorsuselocal", "uselang",
-    "variant", "assert", "assertuser", "maxlag", "smaxage", "maxage", "requestid", "servedby", "curtimestamp",
-    "responselanginfo", "origin", "crossorigin",
+    "action",
+    "format",
+    "formatversion",
+    "utf8",
+    "ascii",
+    "callback",
+    "errorformat",
+    "errorlang",
+    "errorsuselocal",
+    "uselang",
+    "variant",
+    "assert",
+    "assertuser",
+    "maxlag",
+    "smaxage",
+    "maxage",
+    "requestid",
+    "servedby",
+    "curtimestamp",
+    "responselanginfo",
+    "origin",
+    "crossorigin",
 ];
 
 /// Limits of a multipart body. The file limit is the largest upload plus slack; the real
@@ -57,7 +76,11 @@ pub fn base_url(state: &SharedState, headers: &HeaderMap) -> String {
         .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
         .map(String::from)
         .unwrap_or_else(|| state.config.listen.to_string());
-    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).filter(|p| *p == "https").unwrap_or("http");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
     format!("{proto}://{host}")
 }
 
@@ -69,15 +92,24 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
         e.status = 405;
         return ctx.render_err(&e);
     }
-    let query: Vec<(String, String)> =
-        parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
     if parts.method == Method::OPTIONS {
         let mut r = Response::new(Body::empty());
-        r.headers_mut().insert("access-control-allow-origin", axum::http::HeaderValue::from_static("*"));
+        r.headers_mut()
+            .insert("access-control-allow-origin", axum::http::HeaderValue::from_static("*"));
         return r;
     }
     // Decode the body: urlencoded, or multipart streamed to temp files while hashing.
-    let ctype = parts.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ctype = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let mut body_fields = Vec::new();
     let mut files = Vec::new();
     if parts.method == Method::POST {
@@ -101,7 +133,11 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
                 Err(_) => return ctx.render_err(&ApiError::new("badupload", "The request body is too large or was interrupted.")),
             }
             if lower.is_empty() && !body_fields.is_empty() {
-                ctx.warn("main", "post-without-content-type", "The POST request has been submitted without a Content-Type header, which is not supported.");
+                ctx.warn(
+                    "main",
+                    "post-without-content-type",
+                    "The POST request has been submitted without a Content-Type header, which is not supported.",
+                );
             }
         }
     }
@@ -117,7 +153,14 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
         Ok(c) => c,
         Err(e) => return ctx.render_err(&ApiError::from(e)),
     };
-    let mut call = Call { state: &state, params: &params, caller, ctx, method: parts.method.clone(), headers: &parts.headers };
+    let mut call = Call {
+        state: &state,
+        params: &params,
+        caller,
+        ctx,
+        method: parts.method.clone(),
+        headers: &parts.headers,
+    };
     let result = run(&mut call).await;
     // Integer clamping and other parameter warnings.
     if let Ok(ws) = params.warnings.lock() {
@@ -148,7 +191,10 @@ fn multipart_error(state: &SharedState, e: multipart::MultipartError) -> ApiErro
     match e {
         M::FileTooLarge { .. } => ApiError::new(
             "file-too-large",
-            format!("The file you submitted was too large. The maximum is {} bytes.", params::group_digits(state.config.uploads.max_upload_size as i64)),
+            format!(
+                "The file you submitted was too large. The maximum is {} bytes.",
+                params::group_digits(state.config.uploads.max_upload_size as i64)
+            ),
         ),
         M::Io(err) => ApiError::internal("spooling upload", err),
         other => ApiError::new("badupload", format!("The upload could not be read: {other}.")),
@@ -172,13 +218,21 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         Some("json") => call.ctx.format = Format::Json,
         Some(other) => {
             // xml/php are not served; answer in JSON rather than an unreadable format.
-            return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"format\": {other}.")));
+            return Err(ApiError::new(
+                "badvalue",
+                format!("Unrecognized value for parameter \"format\": {other}."),
+            ));
         }
     }
     match p.get("formatversion") {
         None | Some("1") => call.ctx.fv2 = false,
         Some("2") | Some("latest") => call.ctx.fv2 = true,
-        Some(other) => return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"formatversion\": {other}."))),
+        Some(other) => {
+            return Err(ApiError::new(
+                "badvalue",
+                format!("Unrecognized value for parameter \"formatversion\": {other}."),
+            ));
+        }
     }
     call.ctx.utf8 = p.flag("utf8");
     call.ctx.ascii = p.flag("ascii");
@@ -189,7 +243,12 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         Some("html") => ErrorFormat::Html,
         Some("raw") => ErrorFormat::Raw,
         Some("none") => ErrorFormat::None,
-        Some(other) => return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"errorformat\": {other}."))),
+        Some(other) => {
+            return Err(ApiError::new(
+                "badvalue",
+                format!("Unrecognized value for parameter \"errorformat\": {other}."),
+            ));
+        }
     };
     call.ctx.requestid = p.get("requestid").map(String::from);
     call.ctx.servedby = p.flag("servedby");
@@ -198,7 +257,10 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         if origin == "*" {
             // Anonymous CORS: credentials are ignored.
             call.ctx.origin_star = true;
-            call.caller = Caller { groups: call.caller.groups.clone(), ..Default::default() };
+            call.caller = Caller {
+                groups: call.caller.groups.clone(),
+                ..Default::default()
+            };
             call.caller = session::resolve(call.state, None).await?;
         } else {
             let mut e = ApiError::new("cors-origin-mismatch", "Cross-origin requests with credentials are not allowed.");
@@ -213,21 +275,38 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
     match p.get("assert") {
         None => {}
         Some("anon") if call.caller.is_logged_in() => {
-            return Err(ApiError::new("assertanonfailed", "You are logged in as another user, so the action could not be completed."))
+            return Err(ApiError::new(
+                "assertanonfailed",
+                "You are logged in as another user, so the action could not be completed.",
+            ));
         }
         Some("user") if !call.caller.is_logged_in() => {
-            return Err(ApiError::new("assertuserfailed", "You are no longer logged in, so the action could not be completed."))
+            return Err(ApiError::new(
+                "assertuserfailed",
+                "You are no longer logged in, so the action could not be completed.",
+            ));
         }
         Some("bot") if !call.caller.has("bot") => {
-            return Err(ApiError::new("assertbotfailed", "You do not have the \"bot\" right, so the action could not be completed."))
+            return Err(ApiError::new(
+                "assertbotfailed",
+                "You do not have the \"bot\" right, so the action could not be completed.",
+            ));
         }
         Some("anon") | Some("user") | Some("bot") => {}
-        Some(other) => return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"assert\": {other}."))),
+        Some(other) => {
+            return Err(ApiError::new(
+                "badvalue",
+                format!("Unrecognized value for parameter \"assert\": {other}."),
+            ));
+        }
     }
     if let Some(want) = p.get("assertuser") {
         let want = crate::upload::title::display_name(want.trim());
         if call.caller.user_name().replace('_', " ") != want {
-            return Err(ApiError::new("assertnameduserfailed", format!("You are no longer logged in as \"{want}\", so the action could not be completed.")));
+            return Err(ApiError::new(
+                "assertnameduserfailed",
+                format!("You are no longer logged in as \"{want}\", so the action could not be completed."),
+            ));
         }
     }
     let action = match p.get("action") {
@@ -235,7 +314,10 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         Some(a) => a.to_string(),
     };
     let Some(module) = modules::lookup(&action) else {
-        return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"action\": {action}.")));
+        return Err(ApiError::new(
+            "badvalue",
+            format!("Unrecognized value for parameter \"action\": {action}."),
+        ));
     };
     // Token (declared last among the module's parameters).
     if let Some(token_type) = module.token {
@@ -254,7 +336,10 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         }
     }
     if module.must_post && call.method != Method::POST {
-        return Err(ApiError::new("mustbeposted", format!("The \"{}\" module requires a POST request.", module.name)));
+        return Err(ApiError::new(
+            "mustbeposted",
+            format!("The \"{}\" module requires a POST request.", module.name),
+        ));
     }
     modules::execute(module.name, call).await
 }

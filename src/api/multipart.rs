@@ -330,7 +330,13 @@ impl Scanner {
                 *line_start = false;
             } else {
                 match lookahead(&avail[dash.len()..], eof) {
-                    Look::Delim { closing } => return Scan::Found { data_end: pos, after: pos + dash.len(), closing },
+                    Look::Delim { closing } => {
+                        return Scan::Found {
+                            data_end: pos,
+                            after: pos + dash.len(),
+                            closing,
+                        };
+                    }
                     Look::NeedMore => return Scan::More { safe: pos },
                     Look::NotDelim => *line_start = false,
                 }
@@ -356,7 +362,11 @@ impl Scanner {
             }
         };
         // Hold back a `\r` that may turn out to be part of the line break before the delimiter.
-        let safe = if candidate > pos && buf[candidate - 1] == b'\r' { candidate - 1 } else { candidate };
+        let safe = if candidate > pos && buf[candidate - 1] == b'\r' {
+            candidate - 1
+        } else {
+            candidate
+        };
         Scan::More { safe }
     }
 
@@ -389,7 +399,11 @@ impl Headers {
 
     /// One header line (line break removed), like PHP's `multipart_buffer_headers`.
     fn push_line(&mut self, line: &[u8]) {
-        let colon = if line[0] == b' ' || line[0] == b'\t' { None } else { memchr::memchr(b':', line) };
+        let colon = if line[0] == b' ' || line[0] == b'\t' {
+            None
+        } else {
+            memchr::memchr(b':', line)
+        };
         match colon {
             Some(c) => self.list.push((trim(&line[..c]).to_vec(), trim_start(&line[c + 1..]).to_vec())),
             // A folded line, or (as in PHP) a line without a colon: continues the previous header.
@@ -402,7 +416,10 @@ impl Headers {
     }
 
     fn content_disposition(&self) -> Option<&[u8]> {
-        self.list.iter().find(|(k, _)| k.eq_ignore_ascii_case(b"content-disposition")).map(|(_, v)| v.as_slice())
+        self.list
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(b"content-disposition"))
+            .map(|(_, v)| v.as_slice())
     }
 }
 
@@ -465,7 +482,10 @@ impl Sink {
             Sink::File(f) => {
                 let size = f.size.saturating_add(data.len() as u64);
                 if size > limits.max_file_bytes {
-                    return Err(MultipartError::FileTooLarge { field: f.name.clone(), limit: limits.max_file_bytes });
+                    return Err(MultipartError::FileTooLarge {
+                        field: f.name.clone(),
+                        limit: limits.max_file_bytes,
+                    });
                 }
                 f.hasher.update(data);
                 f.writer.write_all(data).await?;
@@ -486,7 +506,13 @@ impl Sink {
                 drop(file);
                 let mut sha1 = [0u8; 20];
                 sha1.copy_from_slice(&f.hasher.finalize());
-                form.files.push(FilePart { name: f.name, client_filename: f.client_filename, size: f.size, sha1, path: f.path });
+                form.files.push(FilePart {
+                    name: f.name,
+                    client_filename: f.client_filename,
+                    size: f.size,
+                    sha1,
+                    path: f.path,
+                });
             }
         }
         Ok(())
@@ -495,11 +521,16 @@ impl Sink {
 
 enum State {
     /// Before the first boundary: discard.
-    Preamble { line_start: bool },
+    Preamble {
+        line_start: bool,
+    },
     /// Right after a (non-closing) `--boundary`: padding, then a line break.
     AfterBoundary,
     Headers(Headers),
-    Body { sink: Sink, line_start: bool },
+    Body {
+        sink: Sink,
+        line_start: bool,
+    },
     Done,
 }
 
@@ -539,7 +570,10 @@ where
     let scanner = Scanner::new(boundary);
     let dash_len = scanner.dash().len();
     // Dropping `form` (or a `Sink::File` inside `state`) on an error path deletes the temp files.
-    let mut form = Form { fields: Vec::new(), files: Vec::new() };
+    let mut form = Form {
+        fields: Vec::new(),
+        files: Vec::new(),
+    };
     let mut buf: Vec<u8> = Vec::new();
     let mut pos = 0usize;
     let mut eof = false;
@@ -609,7 +643,10 @@ where
                         }
                         pos += off + 1;
                         if line.is_empty() {
-                            State::Body { sink: Sink::open(&h, spool_dir).await?, line_start: true }
+                            State::Body {
+                                sink: Sink::open(&h, spool_dir).await?,
+                                line_start: true,
+                            }
                         } else if line.starts_with(scanner.dash()) {
                             // A boundary inside the header block: a part with headers but no data.
                             let rest = &line[dash_len..];
@@ -668,7 +705,12 @@ mod tests {
     use futures_util::stream;
 
     fn limits() -> Limits {
-        Limits { max_file_bytes: 1 << 30, max_field_bytes: 8 << 20, max_parts: 1000, max_header_bytes: 16 << 10 }
+        Limits {
+            max_file_bytes: 1 << 30,
+            max_field_bytes: 8 << 20,
+            max_parts: 1000,
+            max_header_bytes: 16 << 10,
+        }
     }
 
     /// xorshift64*, fixed seeds: deterministic "random" tests without extra dependencies.
@@ -744,7 +786,9 @@ mod tests {
 
     /// Parse with the given cuts; the form is dropped afterwards, which must delete its temp files.
     async fn parse_cuts(body: &[u8], boundary: &str, cuts: &[usize], spool: &Path, l: &Limits) -> Result<Got, MultipartError> {
-        let r = parse(chunks_at(body, cuts), boundary, spool, l).await.map(|form| summarize(&form, spool));
+        let r = parse(chunks_at(body, cuts), boundary, spool, l)
+            .await
+            .map(|form| summarize(&form, spool));
         assert_eq!(spool_count(spool), 0, "temp files left behind (cuts {cuts:?}, result {r:?})");
         r
     }
@@ -759,7 +803,11 @@ mod tests {
             assert_eq!(r.as_ref().ok(), Some(expected), "split at {k}: {r:?}");
         }
         let bytewise: Vec<usize> = (1..body.len()).collect();
-        assert_eq!(parse_cuts(body, boundary, &bytewise, spool, &l).await.ok().as_ref(), Some(expected), "byte by byte");
+        assert_eq!(
+            parse_cuts(body, boundary, &bytewise, spool, &l).await.ok().as_ref(),
+            Some(expected),
+            "byte by byte"
+        );
         let mut rng = Rng(0x5eed_1234_abcd_0001);
         for _ in 0..200 {
             let cuts = random_cuts(&mut rng, body.len());
@@ -780,8 +828,14 @@ mod tests {
         );
         assert_eq!(b("multipart/form-data; boundary====x==").as_deref(), Some("===x=="));
         assert_eq!(b("Multipart/Form-Data;BOUNDARY=abc;charset=utf-8").as_deref(), Some("abc"));
-        assert_eq!(b("multipart/form-data ;  charset=utf-8 ;  Boundary =  xyz  ").as_deref(), Some("xyz"));
-        assert_eq!(b(r#"multipart/form-data; charset="a;boundary=no"; boundary="x\"y""#).as_deref(), Some("x\"y"));
+        assert_eq!(
+            b("multipart/form-data ;  charset=utf-8 ;  Boundary =  xyz  ").as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(
+            b(r#"multipart/form-data; charset="a;boundary=no"; boundary="x\"y""#).as_deref(),
+            Some("x\"y")
+        );
         assert_eq!(b("multipart/form-data; boundary=abc, def").as_deref(), Some("abc"));
         assert_eq!(b("multipart/form-data; flag; boundary=abc").as_deref(), Some("abc"));
         assert_eq!(
@@ -810,7 +864,10 @@ mod tests {
         assert_eq!(cd(r#"form-data; name="file"; filename="FAKE-NAME""#), (s("file"), s("FAKE-NAME")));
         assert_eq!(cd("form-data;name=action"), (s("action"), None));
         assert_eq!(cd("  form-data ;  name = 'a b' ;filename=x.png  "), (s("a b"), s("x.png")));
-        assert_eq!(cd(r#"form-data; name="q\"uote"; filename="a\"b\\c;d""#), (s("q\"uote"), s("a\"b\\c;d")));
+        assert_eq!(
+            cd(r#"form-data; name="q\"uote"; filename="a\"b\\c;d""#),
+            (s("q\"uote"), s("a\"b\\c;d"))
+        );
         assert_eq!(cd(r#"form-data; NAME="up"; FileName="""#), (s("up"), s("")));
         assert_eq!(cd("form-data; filename*=UTF-8''x.png; name=f"), (s("f"), None));
         assert_eq!(cd("form-data"), (None, None));
@@ -892,7 +949,10 @@ mod tests {
             (b"ends-in-crlf\r\n", b"ends-in-crlf\r\n"),
             (b"two-crs\r\r\n", b"two-crs\r\r\n"),
             // Partial boundaries inside the data are data.
-            (b"x\n--===============46033\r\n--=====\n--", b"x\n--===============46033\r\n--=====\n--"),
+            (
+                b"x\n--===============46033\r\n--=====\n--",
+                b"x\n--===============46033\r\n--=====\n--",
+            ),
             (b"", b""),
             (b"\r", b""),
         ];
@@ -936,15 +996,28 @@ mod tests {
         let data1 = tricky_data();
         let data2 = b"second\r\nchunk\r".to_vec();
         let mut body = Vec::new();
-        crlf_part(&mut body, "Content-Disposition: form-data; name=\"file\"; filename=\"fake-filename\"\r\nContent-Type: multipart/form-data", &data1);
+        crlf_part(
+            &mut body,
+            "Content-Disposition: form-data; name=\"file\"; filename=\"fake-filename\"\r\nContent-Type: multipart/form-data",
+            &data1,
+        );
         crlf_part(&mut body, "Content-Disposition: form-data; name=\"action\"", b"upload");
         crlf_part(&mut body, "Content-Disposition: form-data; name=\"text\"", b"");
         crlf_part(&mut body, "Content-Disposition: form-data; name=\"comment\"", b"line1\r\nline2\r\n");
         crlf_part(&mut body, "Content-Disposition: form-data; name=\"token\"", b"0123abcd+\\");
-        crlf_part(&mut body, "Content-Disposition: form-data; name=\"chunk\"; filename=\"0.png\"\r\nContent-Type: multipart/form-data", &data2);
+        crlf_part(
+            &mut body,
+            "Content-Disposition: form-data; name=\"chunk\"; filename=\"0.png\"\r\nContent-Type: multipart/form-data",
+            &data2,
+        );
         body.extend_from_slice(format!("--{REQ}--\r\n").as_bytes());
         let expected = got(
-            &[("action", "upload"), ("text", ""), ("comment", "line1\r\nline2\r\n"), ("token", "0123abcd+\\")],
+            &[
+                ("action", "upload"),
+                ("text", ""),
+                ("comment", "line1\r\nline2\r\n"),
+                ("token", "0123abcd+\\"),
+            ],
             &[("file", "fake-filename", &data1), ("chunk", "0.png", &data2)],
         );
         assert_all_splits(&body, REQ, &expected).await;
@@ -966,7 +1039,9 @@ mod tests {
         body.extend_from_slice(format!("--{b}\r\nContent-Type: text/plain\r\n\r\nno disposition: skipped\r\n").as_bytes());
         body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; filename=\"x\"\r\n\r\nno name: skipped\r\n").as_bytes());
         body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nempty name: skipped\r\n").as_bytes());
-        body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"star\"; filename*=UTF-8''x.png\r\n\r\nfield\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"star\"; filename*=UTF-8''x.png\r\n\r\nfield\r\n").as_bytes(),
+        );
         body.extend_from_slice(format!("--{b}\r\n\r\nno headers at all: skipped\r\n").as_bytes());
         // Headers but no blank line before the next boundary: an empty value.
         body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"headers-only\"\r\n").as_bytes());
@@ -975,8 +1050,12 @@ mod tests {
         body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"dup\"\r\n\r\n1\r\n").as_bytes());
         body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"dup\"\r\n\r\n2\n").as_bytes());
         body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"latin1\"\r\n\r\n\u{e9}t\u{e9}\r\n").as_bytes());
-        body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"f\"; filename=\"dropped\"\r\n\r\nignored\r\n").as_bytes());
-        body.extend_from_slice(format!("--{b}--\r\nepilogue\r\n--{b}\r\nContent-Disposition: form-data; name=\"after\"\r\n\r\nx\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"f\"; filename=\"dropped\"\r\n\r\nignored\r\n").as_bytes(),
+        );
+        body.extend_from_slice(
+            format!("--{b}--\r\nepilogue\r\n--{b}\r\nContent-Disposition: form-data; name=\"after\"\r\n\r\nx\r\n").as_bytes(),
+        );
         // The "latin1" value is not UTF-8: replace it after building the (ASCII) format strings.
         let pos = memmem::find(&body, "\u{e9}t\u{e9}".as_bytes()).unwrap();
         body.splice(pos..pos + "\u{e9}t\u{e9}".len(), [0xe9, b't', 0xe9]);
@@ -1002,7 +1081,11 @@ mod tests {
     #[tokio::test]
     async fn empty_filename_means_no_file() {
         let mut body = Vec::new();
-        crlf_part(&mut body, "Content-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: application/octet-stream", b"some bytes");
+        crlf_part(
+            &mut body,
+            "Content-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: application/octet-stream",
+            b"some bytes",
+        );
         crlf_part(&mut body, "Content-Disposition: form-data; name=\"filename\"", b"A.png");
         body.extend_from_slice(format!("--{REQ}--\r\n").as_bytes());
         assert_all_splits(&body, REQ, &got(&[("filename", "A.png")], &[])).await;
@@ -1017,15 +1100,27 @@ mod tests {
         assert_eq!(p(b"--xyz--\r\n").await.unwrap(), got(&[], &[]));
         assert_eq!(p(b"preamble\n--xyz--").await.unwrap(), got(&[], &[]));
         assert!(matches!(p(b"").await, Err(MultipartError::Malformed(_))));
-        assert!(matches!(p(b"garbage without any boundary\r\n").await, Err(MultipartError::Malformed(_))));
+        assert!(matches!(
+            p(b"garbage without any boundary\r\n").await,
+            Err(MultipartError::Malformed(_))
+        ));
         assert!(matches!(p(b"--xyzX\r\n").await, Err(MultipartError::Malformed(_))));
         assert!(matches!(p(b"--xyz\r\n").await, Err(MultipartError::Truncated)));
         assert!(matches!(p(b"--xyz").await, Err(MultipartError::Malformed(_))));
         assert!(matches!(p(b"--xyz garbage\r\n").await, Err(MultipartError::Malformed(_))));
         assert!(matches!(p(b"--xyz\rX").await, Err(MultipartError::Malformed(_))));
-        assert!(matches!(p(b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\nvalue").await, Err(MultipartError::Truncated)));
-        assert!(matches!(p(b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\nvalue\r\n--xyz").await, Err(MultipartError::Truncated)));
-        assert!(matches!(p(b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\nvalue\r\n--xyz-").await, Err(MultipartError::Truncated)));
+        assert!(matches!(
+            p(b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\nvalue").await,
+            Err(MultipartError::Truncated)
+        ));
+        assert!(matches!(
+            p(b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\nvalue\r\n--xyz").await,
+            Err(MultipartError::Truncated)
+        ));
+        assert!(matches!(
+            p(b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\nvalue\r\n--xyz-").await,
+            Err(MultipartError::Truncated)
+        ));
         // Invalid boundaries given by the caller.
         let r = parse(chunks_at(b"--\r\n", &[]), "", dir.path(), &l).await;
         assert!(matches!(r, Err(MultipartError::Malformed(_))));
@@ -1037,7 +1132,11 @@ mod tests {
 
     fn body_with_file_then(tail: &[u8]) -> Vec<u8> {
         let mut body = Vec::new();
-        crlf_part(&mut body, "Content-Disposition: form-data; name=\"file\"; filename=\"f\"", &[b'a'; 5000]);
+        crlf_part(
+            &mut body,
+            "Content-Disposition: form-data; name=\"file\"; filename=\"f\"",
+            &[b'a'; 5000],
+        );
         body.extend_from_slice(tail);
         body
     }
@@ -1045,9 +1144,17 @@ mod tests {
     #[tokio::test]
     async fn truncated_anywhere_is_an_error_and_leaves_no_files() {
         let mut body = Vec::new();
-        crlf_part(&mut body, "Content-Disposition: form-data; name=\"file\"; filename=\"f\"", &tricky_data());
+        crlf_part(
+            &mut body,
+            "Content-Disposition: form-data; name=\"file\"; filename=\"f\"",
+            &tricky_data(),
+        );
         crlf_part(&mut body, "Content-Disposition: form-data; name=\"action\"", b"upload");
-        crlf_part(&mut body, "Content-Disposition: form-data; name=\"chunk\"; filename=\"c\"", b"0123456789");
+        crlf_part(
+            &mut body,
+            "Content-Disposition: form-data; name=\"chunk\"; filename=\"c\"",
+            b"0123456789",
+        );
         let closing = format!("--{REQ}--");
         body.extend_from_slice(closing.as_bytes());
         let complete = body.len();
@@ -1075,7 +1182,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = tricky_data();
         let mut body = Vec::new();
-        crlf_part(&mut body, "Content-Disposition: form-data; name=\"first\"; filename=\"ok\"", b"small");
+        crlf_part(
+            &mut body,
+            "Content-Disposition: form-data; name=\"first\"; filename=\"ok\"",
+            b"small",
+        );
         crlf_part(&mut body, "Content-Disposition: form-data; name=\"file\"; filename=\"big\"", &data);
         body.extend_from_slice(format!("--{REQ}--\r\n").as_bytes());
         let mut l = limits();
@@ -1106,7 +1217,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spool = dir.path().to_path_buf();
         let mut body = body_with_file_then(b"");
-        body.extend_from_slice(format!("--{REQ}\r\nContent-Disposition: form-data; name=\"chunk\"; filename=\"c\"\r\n\r\npartial data").as_bytes());
+        body.extend_from_slice(
+            format!("--{REQ}\r\nContent-Disposition: form-data; name=\"chunk\"; filename=\"c\"\r\n\r\npartial data").as_bytes(),
+        );
         let first = Bytes::from(body);
         let check = spool.clone();
         let s = Box::pin(stream::iter(vec![Ok(first)]).chain(stream::once(async move {
@@ -1147,15 +1260,24 @@ mod tests {
         }
         tail.extend_from_slice(format!("--{REQ}--\r\n").as_bytes());
         let body = body_with_file_then(&tail);
-        assert!(matches!(parse_cuts(&body, REQ, &[], spool, &l).await, Err(MultipartError::TooManyParts)));
+        assert!(matches!(
+            parse_cuts(&body, REQ, &[], spool, &l).await,
+            Err(MultipartError::TooManyParts)
+        ));
         l.max_parts = 4;
         assert_eq!(parse_cuts(&body, REQ, &[], spool, &l).await.unwrap().fields.len(), 3);
 
         let mut l = limits();
         l.max_header_bytes = 200;
-        let huge = format!("--{REQ}\r\nContent-Disposition: form-data; name=\"x\"\r\nX-Junk: {}\r\n\r\nv\r\n--{REQ}--\r\n", "j".repeat(300));
+        let huge = format!(
+            "--{REQ}\r\nContent-Disposition: form-data; name=\"x\"\r\nX-Junk: {}\r\n\r\nv\r\n--{REQ}--\r\n",
+            "j".repeat(300)
+        );
         let body = body_with_file_then(huge.as_bytes());
-        assert!(matches!(parse_cuts(&body, REQ, &[5100], spool, &l).await, Err(MultipartError::Malformed(_))));
+        assert!(matches!(
+            parse_cuts(&body, REQ, &[5100], spool, &l).await,
+            Err(MultipartError::Malformed(_))
+        ));
         // A header "line" that never ends is refused without buffering it all.
         let head = format!("--{REQ}\r\nContent-Disposition: form-data; name=\"x\"; junk=");
         let endless = stream::iter(vec![Ok::<_, String>(Bytes::from(head))]).chain(stream::repeat(Ok(Bytes::from_static(&[b'j'; 1000]))));
@@ -1220,7 +1342,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut stats = Stats::default();
         let form = parse_inner(body, REQ, dir.path(), &limits(), &mut stats).await.unwrap();
-        assert_eq!(form.fields, vec![("action".to_string(), "upload".to_string()), ("after".to_string(), "yes".to_string())]);
+        assert_eq!(
+            form.fields,
+            vec![
+                ("action".to_string(), "upload".to_string()),
+                ("after".to_string(), "yes".to_string())
+            ]
+        );
         assert_eq!(form.files.len(), 1);
         let f = &form.files[0];
         assert_eq!(f.size, TOTAL);
@@ -1299,13 +1427,25 @@ mod tests {
         let mut rng = Rng(0x0123_4567_89ab_cdef);
         let mut seeds: Vec<(Vec<u8>, &str)> = vec![(pywikibot_body(&pwb_fields(), b"abc\r\r"), PWB)];
         let mut req = Vec::new();
-        crlf_part(&mut req, "Content-Disposition: form-data; name=\"file\"; filename=\"fake-filename\"", &tricky_data());
+        crlf_part(
+            &mut req,
+            "Content-Disposition: form-data; name=\"file\"; filename=\"fake-filename\"",
+            &tricky_data(),
+        );
         crlf_part(&mut req, "Content-Disposition: form-data; name=\"action\"", b"upload");
         req.extend_from_slice(format!("--{REQ}--\r\n").as_bytes());
         seeds.push((req, REQ));
-        seeds.push((b"--a\r\nContent-Disposition: form-data; name=f; filename=g\r\n\r\n\r\n--a--".to_vec(), "a"));
+        seeds.push((
+            b"--a\r\nContent-Disposition: form-data; name=f; filename=g\r\n\r\n\r\n--a--".to_vec(),
+            "a",
+        ));
 
-        let small = Limits { max_file_bytes: 64, max_field_bytes: 16, max_parts: 4, max_header_bytes: 128 };
+        let small = Limits {
+            max_file_bytes: 64,
+            max_field_bytes: 16,
+            max_parts: 4,
+            max_header_bytes: 128,
+        };
         for round in 0..1500 {
             let (mut body, boundary) = if round % 10 == 0 {
                 let len = rng.below(600);
@@ -1319,7 +1459,11 @@ mod tests {
             let whole = parse_cuts(&body, boundary, &[], spool, &l).await;
             let cuts = random_cuts(&mut rng, body.len());
             let split = parse_cuts(&body, boundary, &cuts, spool, &l).await;
-            assert!(same_outcome(&whole, &split), "round {round}: {whole:?} vs {split:?} (cuts {cuts:?}) body {:?}", String::from_utf8_lossy(&body));
+            assert!(
+                same_outcome(&whole, &split),
+                "round {round}: {whole:?} vs {split:?} (cuts {cuts:?}) body {:?}",
+                String::from_utf8_lossy(&body)
+            );
             let bytewise: Vec<usize> = (1..body.len()).collect();
             if round % 25 == 0 {
                 let r = parse_cuts(&body, boundary, &bytewise, spool, &l).await;

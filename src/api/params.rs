@@ -132,7 +132,10 @@ impl Params {
         }
         if out != n {
             if let Ok(mut w) = self.warnings.lock() {
-                w.push((module.to_string(), format!("The value \"{raw}\" for parameter \"{name}\" {}.", range_text(min, max))));
+                w.push((
+                    module.to_string(),
+                    format!("The value \"{raw}\" for parameter \"{name}\" {}.", range_text(min, max)),
+                ));
             }
         }
         Ok(out)
@@ -207,9 +210,15 @@ mod tests {
     #[test]
     fn integers_clamp_with_warning() {
         let ps = p(&[("filesize", "6000000000"), ("x", "1.5")], &[]);
-        assert_eq!(ps.int("filesize", Some(0), Some(5_368_709_120), "upload").unwrap(), Some(5_368_709_120));
+        assert_eq!(
+            ps.int("filesize", Some(0), Some(5_368_709_120), "upload").unwrap(),
+            Some(5_368_709_120)
+        );
         let w = ps.warnings.lock().unwrap().clone();
-        assert_eq!(w[0].1, "The value \"6000000000\" for parameter \"filesize\" must be between 0 and 5,368,709,120.");
+        assert_eq!(
+            w[0].1,
+            "The value \"6000000000\" for parameter \"filesize\" must be between 0 and 5,368,709,120."
+        );
         assert_eq!(ps.int("x", None, None, "upload").unwrap_err().code, "badinteger");
     }
     #[test]

@@ -2,7 +2,7 @@
 //! replicas), and resolution of the caller's groups and rights.
 
 use crate::app::AppState;
-use crate::auth::{rights, Caller};
+use crate::auth::{Caller, rights};
 use crate::store::meta::SessionRow;
 use axum::http::HeaderMap;
 
@@ -38,7 +38,10 @@ pub fn new_session_id() -> String {
 
 /// Builds the caller from a session row (or none: anonymous without a session).
 pub async fn resolve(state: &AppState, session: Option<SessionRow>) -> Result<Caller, sqlx::Error> {
-    let mut caller = Caller { session: session.clone(), ..Default::default() };
+    let mut caller = Caller {
+        session: session.clone(),
+        ..Default::default()
+    };
     let mut grants: Option<Vec<String>> = None;
     if let Some(s) = &session {
         if let Some(uid) = s.user_id {
@@ -47,7 +50,13 @@ pub async fn resolve(state: &AppState, session: Option<SessionRow>) -> Result<Ca
                     match state.meta.bot_password(uid, app).await? {
                         Some(bp) => grants = Some(bp.grants),
                         // The bot password was removed: the session no longer authenticates.
-                        None => return Ok(Caller { session, ..Default::default() }.with_rights(state, None)),
+                        None => {
+                            return Ok(Caller {
+                                session,
+                                ..Default::default()
+                            }
+                            .with_rights(state, None));
+                        }
                     }
                     caller.bot_app = Some(app.clone());
                 }

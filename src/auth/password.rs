@@ -42,13 +42,7 @@ pub fn hash_password(plain: &str) -> String {
 
 /// Hash with explicit parameters (for tests and migrations). None for an unsupported algorithm or
 /// out-of-range rounds/length.
-pub fn hash_with(
-    plain: &str,
-    algo: &str,
-    rounds: u32,
-    length: usize,
-    salt: &[u8],
-) -> Option<String> {
+pub fn hash_with(plain: &str, algo: &str, rounds: u32, length: usize, salt: &[u8]) -> Option<String> {
     let derived = pbkdf2_by_name(algo, plain.as_bytes(), salt, rounds, length)?;
     Some(format!(
         ":pbkdf2:{algo}:{rounds}:{length}:{}:{}",
@@ -64,8 +58,7 @@ pub fn verify_password(plain: &str, stored: &str) -> bool {
     let Some(p) = parse_pbkdf2(stored) else {
         return false;
     };
-    let Some(derived) = pbkdf2_by_name(p.algo, plain.as_bytes(), &p.salt, p.rounds, p.length)
-    else {
+    let Some(derived) = pbkdf2_by_name(p.algo, plain.as_bytes(), &p.salt, p.rounds, p.length) else {
         return false;
     };
     let computed = B64.encode(derived);
@@ -76,9 +69,7 @@ pub fn verify_password(plain: &str, stored: &str) -> bool {
 /// so the caller may re-hash it after a successful login. Unparseable strings need an update too.
 pub fn needs_rehash(stored: &str) -> bool {
     match parse_pbkdf2(stored) {
-        Some(p) => {
-            p.algo != DEFAULT_ALGO || p.rounds != DEFAULT_ROUNDS || p.length != DEFAULT_LENGTH
-        }
+        Some(p) => p.algo != DEFAULT_ALGO || p.rounds != DEFAULT_ROUNDS || p.length != DEFAULT_LENGTH,
         None => true,
     }
 }
@@ -117,11 +108,7 @@ fn parse_pbkdf2(stored: &str) -> Option<Parsed<'_>> {
     let algo = parts[0];
     let rounds = parse_decimal(parts[1])?;
     let length = parse_decimal(parts[2])?;
-    if rounds == 0
-        || rounds > MAX_VERIFY_ROUNDS as u64
-        || length == 0
-        || length > MAX_VERIFY_LENGTH as u64
-    {
+    if rounds == 0 || rounds > MAX_VERIFY_ROUNDS as u64 || length == 0 || length > MAX_VERIFY_LENGTH as u64 {
         return None;
     }
     let salt = B64.decode(parts[3]).ok()?;
@@ -145,13 +132,7 @@ fn parse_decimal(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-fn pbkdf2_by_name(
-    algo: &str,
-    password: &[u8],
-    salt: &[u8],
-    rounds: u32,
-    length: usize,
-) -> Option<Vec<u8>> {
+fn pbkdf2_by_name(algo: &str, password: &[u8], salt: &[u8], rounds: u32, length: usize) -> Option<Vec<u8>> {
     if rounds == 0 || rounds >= 0x7fff_ffff || length == 0 || length >= 0x7fff_ffff {
         return None;
     }
@@ -202,38 +183,14 @@ mod tests {
     #[test]
     fn mediawiki_test_vectors() {
         let v = [
-            (
-                ":pbkdf2:sha512:1:20:c2FsdA==:hn9wzxreAs/zdSWZo6U9xK80x6Y=",
-                "password",
-            ),
-            (
-                ":pbkdf2:sha512:2:20:c2FsdA==:4dnBaqaBcIpF9cfE4hXOtm4BGi4=",
-                "password",
-            ),
-            (
-                ":pbkdf2:sha512:4096:20:c2FsdA==:0Zexsz2wFD4BixLz0dFHnmzevcw=",
-                "password",
-            ),
-            (
-                ":pbkdf2:sha512:4096:16:c2EAbHQ=:nZ6cTNIf5L4k1bgkTHWWZQ==",
-                "pass\0word",
-            ),
-            (
-                ":pbkdf2:sha1:1:20:c2FsdA==:DGDID5YfDnHzqbUkr2ASBi/gN6Y=",
-                "password",
-            ),
-            (
-                ":pbkdf2:sha1:2:20:c2FsdA==:6mwBTcctb4zNHtkqzh1B8NjeiVc=",
-                "password",
-            ),
-            (
-                ":pbkdf2:sha1:4096:20:c2FsdA==:SwB5AbdlSJq+rUnZJvch0GWkKcE=",
-                "password",
-            ),
-            (
-                ":pbkdf2:sha1:4096:16:c2EAbHQ=:Vvpqp1VICZ3MN9fwNCXgww==",
-                "pass\0word",
-            ),
+            (":pbkdf2:sha512:1:20:c2FsdA==:hn9wzxreAs/zdSWZo6U9xK80x6Y=", "password"),
+            (":pbkdf2:sha512:2:20:c2FsdA==:4dnBaqaBcIpF9cfE4hXOtm4BGi4=", "password"),
+            (":pbkdf2:sha512:4096:20:c2FsdA==:0Zexsz2wFD4BixLz0dFHnmzevcw=", "password"),
+            (":pbkdf2:sha512:4096:16:c2EAbHQ=:nZ6cTNIf5L4k1bgkTHWWZQ==", "pass\0word"),
+            (":pbkdf2:sha1:1:20:c2FsdA==:DGDID5YfDnHzqbUkr2ASBi/gN6Y=", "password"),
+            (":pbkdf2:sha1:2:20:c2FsdA==:6mwBTcctb4zNHtkqzh1B8NjeiVc=", "password"),
+            (":pbkdf2:sha1:4096:20:c2FsdA==:SwB5AbdlSJq+rUnZJvch0GWkKcE=", "password"),
+            (":pbkdf2:sha1:4096:16:c2EAbHQ=:Vvpqp1VICZ3MN9fwNCXgww==", "pass\0word"),
         ];
         for (stored, plain) in v {
             assert!(verify_password(plain, stored), "{stored}");
@@ -257,10 +214,7 @@ mod tests {
         let s = format!(
             ":pbkdf2:sha256:1:32:{}:{}",
             B64.encode(b"salt"),
-            B64.encode(
-                hex::decode("120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b")
-                    .unwrap()
-            )
+            B64.encode(hex::decode("120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b").unwrap())
         );
         assert!(verify_password("password", &s));
     }
@@ -276,11 +230,7 @@ mod tests {
         hash.replace_range(0..1, c);
         let t = format!(":pbkdf2:sha512:100:64:{}:{}", parts[5], hash);
         assert!(!verify_password("secret", &t));
-        let t = format!(
-            ":pbkdf2:sha512:100:64:{}:{}",
-            B64.encode(b"saltsaltsaltsalT"),
-            parts[6]
-        );
+        let t = format!(":pbkdf2:sha512:100:64:{}:{}", B64.encode(b"saltsaltsaltsalT"), parts[6]);
         assert!(!verify_password("secret", &t));
         let t = format!(":pbkdf2:sha512:101:64:{}:{}", parts[5], parts[6]);
         assert!(!verify_password("secret", &t));
@@ -335,11 +285,7 @@ mod tests {
     fn random_passwords() {
         let p = random_password(32);
         assert_eq!(p.len(), 32);
-        assert!(
-            p.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'v').contains(&b)),
-            "{p}"
-        );
+        assert!(p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'v').contains(&b)), "{p}");
         assert_ne!(random_password(32), random_password(32));
         assert_eq!(random_password(0), "");
         // Every symbol of the alphabet shows up eventually (no stuck bits).

@@ -5,26 +5,98 @@ use std::collections::BTreeMap;
 /// Built-in `$wgGroupPermissions` (MediaWiki 1.39 defaults, trimmed to rights this server knows).
 pub fn default_group_permissions() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
-        ("*", vec!["createaccount", "read", "edit", "createpage", "createtalk", "writeapi", "viewmywatchlist", "editmywatchlist"]),
+        (
+            "*",
+            vec![
+                "createaccount",
+                "read",
+                "edit",
+                "createpage",
+                "createtalk",
+                "writeapi",
+                "viewmywatchlist",
+                "editmywatchlist",
+            ],
+        ),
         (
             "user",
             vec![
-                "move", "move-subpages", "move-rootuserpages", "move-categorypages", "movefile", "read", "edit", "createpage",
-                "createtalk", "writeapi", "upload", "reupload", "reupload-shared", "minoredit", "purge", "applychangetags",
-                "changetags", "editcontentmodel", "viewmywatchlist", "editmywatchlist",
+                "move",
+                "move-subpages",
+                "move-rootuserpages",
+                "move-categorypages",
+                "movefile",
+                "read",
+                "edit",
+                "createpage",
+                "createtalk",
+                "writeapi",
+                "upload",
+                "reupload",
+                "reupload-shared",
+                "minoredit",
+                "purge",
+                "applychangetags",
+                "changetags",
+                "editcontentmodel",
+                "viewmywatchlist",
+                "editmywatchlist",
             ],
         ),
         ("autoconfirmed", vec!["autoconfirmed", "editsemiprotected"]),
-        ("bot", vec!["bot", "autoconfirmed", "editsemiprotected", "nominornewtalk", "autopatrol", "suppressredirect", "apihighlimits", "writeapi"]),
+        (
+            "bot",
+            vec![
+                "bot",
+                "autoconfirmed",
+                "editsemiprotected",
+                "nominornewtalk",
+                "autopatrol",
+                "suppressredirect",
+                "apihighlimits",
+                "writeapi",
+            ],
+        ),
         (
             "sysop",
             vec![
-                "block", "createaccount", "delete", "bigdelete", "deletedhistory", "deletedtext", "undelete", "browsearchive",
-                "editinterface", "import", "move", "move-subpages", "move-rootuserpages", "move-categorypages", "patrol",
-                "autopatrol", "protect", "editprotected", "rollback", "upload", "reupload", "reupload-shared", "unwatchedpages",
-                "autoconfirmed", "editsemiprotected", "ipblock-exempt", "blockemail", "markbotedits", "apihighlimits",
-                "browsearchive", "noratelimit", "movefile", "suppressredirect", "mergehistory", "managechangetags",
-                "deletechangetags", "upload_by_url",
+                "block",
+                "createaccount",
+                "delete",
+                "bigdelete",
+                "deletedhistory",
+                "deletedtext",
+                "undelete",
+                "browsearchive",
+                "editinterface",
+                "import",
+                "move",
+                "move-subpages",
+                "move-rootuserpages",
+                "move-categorypages",
+                "patrol",
+                "autopatrol",
+                "protect",
+                "editprotected",
+                "rollback",
+                "upload",
+                "reupload",
+                "reupload-shared",
+                "unwatchedpages",
+                "autoconfirmed",
+                "editsemiprotected",
+                "ipblock-exempt",
+                "blockemail",
+                "markbotedits",
+                "apihighlimits",
+                "browsearchive",
+                "noratelimit",
+                "movefile",
+                "suppressredirect",
+                "mergehistory",
+                "managechangetags",
+                "deletechangetags",
+                "upload_by_url",
             ],
         ),
     ]
@@ -39,18 +111,55 @@ pub fn known_groups() -> Vec<&'static str> {
 pub fn grant_rights(grant: &str) -> &'static [&'static str] {
     match grant {
         "basic" => &[
-            "autocreateaccount", "autoconfirmed", "autopatrol", "editsemiprotected", "ipblock-exempt", "nominornewtalk",
-            "patrolmarks", "read", "unwatchedpages",
+            "autocreateaccount",
+            "autoconfirmed",
+            "autopatrol",
+            "editsemiprotected",
+            "ipblock-exempt",
+            "nominornewtalk",
+            "patrolmarks",
+            "read",
+            "unwatchedpages",
         ],
         "highvolume" => &["bot", "apihighlimits", "noratelimit", "markbotedits"],
         "editpage" => &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "writeapi"],
         "createeditmovepage" => &[
-            "edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "createpage", "createtalk", "move",
-            "move-rootuserpages", "move-subpages", "move-categorypages", "suppressredirect", "writeapi",
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "createpage",
+            "createtalk",
+            "move",
+            "move-rootuserpages",
+            "move-subpages",
+            "move-categorypages",
+            "suppressredirect",
+            "writeapi",
         ],
         "uploadfile" => &["upload", "reupload-own", "writeapi"],
-        "uploadeditmovefile" => &["upload", "reupload", "reupload-own", "reupload-shared", "upload_by_url", "movefile", "suppressredirect", "writeapi"],
-        "delete" => &["delete", "bigdelete", "deletedhistory", "deletedtext", "undelete", "browsearchive", "deletelogentry", "deleterevision", "writeapi"],
+        "uploadeditmovefile" => &[
+            "upload",
+            "reupload",
+            "reupload-own",
+            "reupload-shared",
+            "upload_by_url",
+            "movefile",
+            "suppressredirect",
+            "writeapi",
+        ],
+        "delete" => &[
+            "delete",
+            "bigdelete",
+            "deletedhistory",
+            "deletedtext",
+            "undelete",
+            "browsearchive",
+            "deletelogentry",
+            "deleterevision",
+            "writeapi",
+        ],
         "editmywatchlist" => &["editmywatchlist", "writeapi"],
         "viewmywatchlist" => &["viewmywatchlist"],
         "protect" => &["protect", "editprotected", "writeapi"],
@@ -62,8 +171,18 @@ pub fn grant_rights(grant: &str) -> &'static [&'static str] {
 
 pub fn known_grants() -> &'static [&'static str] {
     &[
-        "basic", "highvolume", "editpage", "createeditmovepage", "uploadfile", "uploadeditmovefile", "delete", "editmywatchlist",
-        "viewmywatchlist", "protect", "rollback", "patrol",
+        "basic",
+        "highvolume",
+        "editpage",
+        "createeditmovepage",
+        "uploadfile",
+        "uploadeditmovefile",
+        "delete",
+        "editmywatchlist",
+        "viewmywatchlist",
+        "protect",
+        "rollback",
+        "patrol",
     ]
 }
 
@@ -117,7 +236,11 @@ pub fn effective_rights(table: &[(String, Vec<String>)], groups: &[String], gran
 
 /// Groups that hold `right` (for `permissiondenied`'s "limited to users in one of the groups").
 pub fn groups_with_right(table: &[(String, Vec<String>)], right: &str) -> Vec<String> {
-    table.iter().filter(|(g, rs)| g != "*" && rs.iter().any(|r| r == right)).map(|(g, _)| g.clone()).collect()
+    table
+        .iter()
+        .filter(|(g, rs)| g != "*" && rs.iter().any(|r| r == right))
+        .map(|(g, _)| g.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -132,7 +255,11 @@ mod tests {
         let basic_only = effective_rights(&table, &groups, Some(&["basic".to_string()]));
         assert!(!basic_only.contains(&"upload".to_string()));
         assert!(basic_only.contains(&"read".to_string()));
-        let upload = effective_rights(&table, &groups, Some(&["basic".into(), "editpage".into(), "uploadeditmovefile".into()]));
+        let upload = effective_rights(
+            &table,
+            &groups,
+            Some(&["basic".into(), "editpage".into(), "uploadeditmovefile".into()]),
+        );
         for r in ["upload", "reupload", "edit", "upload_by_url", "writeapi"] {
             assert!(upload.contains(&r.to_string()), "{r}");
         }

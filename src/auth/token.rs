@@ -33,15 +33,7 @@ pub const SUFFIX: &str = "+\\";
 
 /// Token types known to `action=query&meta=tokens` in MediaWiki 1.39 core, in MediaWiki's order
 /// (`ksort` of the salt table; this is also the order of `type` in `action=paraminfo`).
-const TOKEN_TYPES: &[&str] = &[
-    "createaccount",
-    "csrf",
-    "login",
-    "patrol",
-    "rollback",
-    "userrights",
-    "watch",
-];
+const TOKEN_TYPES: &[&str] = &["createaccount", "csrf", "login", "patrol", "rollback", "userrights", "watch"];
 
 /// Build a token for `secret`/`salt` at `now_unix` (`Token::toStringAtTimestamp`). Negative times
 /// are clamped to 0.
@@ -53,13 +45,7 @@ pub fn make_token(secret: &[u8], salt: &str, now_unix: i64) -> String {
 /// Check a token (`Token::match`). `max_age_secs`: reject tokens whose embedded timestamp is older
 /// than `now_unix - max_age_secs` (None: no expiry, as for csrf and login tokens). Malformed
 /// tokens, including the anonymous `+\`, are rejected. Never panics.
-pub fn check_token(
-    secret: &[u8],
-    salt: &str,
-    token: &str,
-    now_unix: i64,
-    max_age_secs: Option<i64>,
-) -> bool {
+pub fn check_token(secret: &[u8], salt: &str, token: &str, now_unix: i64, max_age_secs: Option<i64>) -> bool {
     let Some(ts) = token_timestamp(token) else {
         return false;
     };
@@ -80,10 +66,7 @@ pub fn token_timestamp(token: &str) -> Option<u64> {
     if token.len() <= 32 + SUFFIX.len() {
         return None;
     }
-    if !body
-        .bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
+    if !body.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return None;
     }
     // body is ASCII and longer than 32 bytes.
@@ -161,23 +144,11 @@ mod tests {
             make_token(b"sekret", "salty", 1447362026),
             "ee2f7a2488dea9176c224cfb400d43be5644fdea+\\"
         );
-        assert_eq!(
-            token_timestamp("d9ade0c7d4349e9df9094e61c33a5a0d5644fde2+\\"),
-            Some(1447362018)
-        );
-        assert_eq!(
-            token_timestamp("ee2f7a2488dea9176c224cfb400d43be5644fdea+\\"),
-            Some(1447362026)
-        );
-        assert_eq!(
-            token_timestamp("ee2f7a2488dea9176c224cfb400d43be5644fdea-\\"),
-            None
-        );
+        assert_eq!(token_timestamp("d9ade0c7d4349e9df9094e61c33a5a0d5644fde2+\\"), Some(1447362018));
+        assert_eq!(token_timestamp("ee2f7a2488dea9176c224cfb400d43be5644fdea+\\"), Some(1447362026));
+        assert_eq!(token_timestamp("ee2f7a2488dea9176c224cfb400d43be5644fdea-\\"), None);
         assert_eq!(token_timestamp("ee2f7a2488dea9176c224cfb400d43be+\\"), None);
-        assert_eq!(
-            token_timestamp("ee2f7a2488dea9x76c224cfb400d43be5644fdea+\\"),
-            None
-        );
+        assert_eq!(token_timestamp("ee2f7a2488dea9x76c224cfb400d43be5644fdea+\\"), None);
         let now = 1447362018 + 10;
         let t = make_token(b"sekret", "salty", now - 10);
         assert!(check_token(b"sekret", "salty", &t, now, None));
@@ -244,23 +215,11 @@ mod tests {
         assert_eq!(token_timestamp(&padded), Some(1_700_000_000));
         assert!(!check_token(b"k", "", &padded, 1_700_000_000, None));
         // Uppercase hex is not accepted.
-        assert!(!check_token(
-            b"k",
-            "",
-            &t.to_uppercase(),
-            1_700_000_000,
-            None
-        ));
+        assert!(!check_token(b"k", "", &t.to_uppercase(), 1_700_000_000, None));
         // Flip one HMAC char.
         let mut flipped = t.clone().into_bytes();
         flipped[0] = if flipped[0] == b'a' { b'b' } else { b'a' };
-        assert!(!check_token(
-            b"k",
-            "",
-            std::str::from_utf8(&flipped).unwrap(),
-            1_700_000_000,
-            None
-        ));
+        assert!(!check_token(b"k", "", std::str::from_utf8(&flipped).unwrap(), 1_700_000_000, None));
     }
 
     #[test]
@@ -315,13 +274,7 @@ mod tests {
         for secret in [&b""[..], b"k", b"anything"] {
             for salt in ["", "login", "watch"] {
                 assert!(!check_token(secret, salt, ANON_TOKEN, 0, None));
-                assert!(!check_token(
-                    secret,
-                    salt,
-                    ANON_TOKEN,
-                    1_700_000_000,
-                    Some(100)
-                ));
+                assert!(!check_token(secret, salt, ANON_TOKEN, 1_700_000_000, Some(100)));
             }
         }
         assert_eq!(ANON_TOKEN, "+\\");
@@ -332,15 +285,7 @@ mod tests {
     fn types_and_salts() {
         assert_eq!(
             token_types(),
-            &[
-                "createaccount",
-                "csrf",
-                "login",
-                "patrol",
-                "rollback",
-                "userrights",
-                "watch"
-            ]
+            &["createaccount", "csrf", "login", "patrol", "rollback", "userrights", "watch"]
         );
         for t in token_types() {
             assert!(salt_for_type(t).is_some(), "{t}");

@@ -2,11 +2,11 @@
 //! No MediaWiki semantics beyond URL shapes live here.
 
 use crate::app::SharedState;
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use axum::routing::{any, get};
-use axum::Router;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 pub fn router(state: SharedState) -> Router {
@@ -28,8 +28,10 @@ async fn api(State(state): State<SharedState>, req: Request) -> Response<Body> {
 fn status(code: StatusCode, text: &str) -> Response<Body> {
     let mut r = Response::new(Body::from(text.to_string()));
     *r.status_mut() = code;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    r.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut()
+        .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     r
 }
 
@@ -43,7 +45,9 @@ async fn image(State(state): State<SharedState>, Path(path): Path<String>, metho
     };
     // axum already percent-decoded the path.
     let version = if archived {
-        let Some((_, db_key)) = name.split_once('!') else { return status(StatusCode::NOT_FOUND, "Not found") };
+        let Some((_, db_key)) = name.split_once('!') else {
+            return status(StatusCode::NOT_FOUND, "Not found");
+        };
         if crate::store::paths::hash_path(db_key) != format!("{hash1}/{hash2}") {
             return status(StatusCode::NOT_FOUND, "Not found");
         }
@@ -68,7 +72,14 @@ async fn image(State(state): State<SharedState>, Path(path): Path<String>, metho
 }
 
 /// Streams a blob with ETag (its SHA-1), Last-Modified-free caching and single-range support.
-pub async fn serve_blob(state: &SharedState, blob_key: &str, sha1: &str, ctype: &str, method: &Method, headers: &HeaderMap) -> Response<Body> {
+pub async fn serve_blob(
+    state: &SharedState,
+    blob_key: &str,
+    sha1: &str,
+    ctype: &str,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Response<Body> {
     let mut file = match state.blobs.open(blob_key).await {
         Ok(f) => f,
         Err(e) => {
@@ -81,18 +92,32 @@ pub async fn serve_blob(state: &SharedState, blob_key: &str, sha1: &str, ctype: 
         Err(_) => return status(StatusCode::NOT_FOUND, "Not found"),
     };
     let etag = format!("\"{sha1}\"");
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")).unwrap_or(false) {
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        .unwrap_or(false)
+    {
         let mut r = Response::new(Body::empty());
         *r.status_mut() = StatusCode::NOT_MODIFIED;
-        r.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")));
+        r.headers_mut().insert(
+            header::ETAG,
+            HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+        );
         return r;
     }
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(|r| parse_range(r, len));
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| parse_range(r, len));
     let (code, start, end) = match range {
         Some(Ok((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e),
         Some(Err(())) => {
             let mut r = status(StatusCode::RANGE_NOT_SATISFIABLE, "Range not satisfiable");
-            r.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{len}")).unwrap_or(HeaderValue::from_static("bytes */0")));
+            r.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{len}")).unwrap_or(HeaderValue::from_static("bytes */0")),
+            );
             return r;
         }
         None => (StatusCode::OK, 0, len.saturating_sub(1)),
@@ -109,12 +134,18 @@ pub async fn serve_blob(state: &SharedState, blob_key: &str, sha1: &str, ctype: 
     let mut r = Response::new(body);
     *r.status_mut() = code;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ctype).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(ctype).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     // Files are served as downloads-safe content: never let a browser run them as a page.
-    h.insert("content-security-policy", HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
@@ -145,7 +176,11 @@ fn parse_range(h: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
     if start >= len {
         return Some(Err(()));
     }
-    let end = if b.is_empty() { len - 1 } else { b.parse::<u64>().ok()?.min(len - 1) };
+    let end = if b.is_empty() {
+        len - 1
+    } else {
+        b.parse::<u64>().ok()?.min(len - 1)
+    };
     if end < start {
         return None;
     }
@@ -155,7 +190,11 @@ fn parse_range(h: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
 /// `index.php?title=Special:UploadStash/file/KEY` serves stashed bytes to their owner only.
 async fn index_php(State(state): State<SharedState>, req: Request) -> Response<Body> {
     let (parts, _) = req.into_parts();
-    let query: Vec<(String, String)> = parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
     let title = query.iter().find(|(k, _)| k == "title").map(|(_, v)| v.clone()).unwrap_or_default();
     if let Some(key) = title.strip_prefix("Special:UploadStash/file/") {
         let session = match crate::api::session::session_id_from_headers(&parts.headers) {
@@ -167,11 +206,18 @@ async fn index_php(State(state): State<SharedState>, req: Request) -> Response<B
             Err(_) => return status(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable"),
         };
         if !caller.has("upload") {
-            return status(StatusCode::FORBIDDEN, "You must be logged in with the upload right to view stashed files.");
+            return status(
+                StatusCode::FORBIDDEN,
+                "You must be logged in with the upload right to view stashed files.",
+            );
         }
         return match crate::upload::stash::load_owned(&state, &caller, key).await {
             Ok(row) if row.status == "finished" => {
-                let ctype = if row.mime.contains('/') && !row.mime.starts_with("unknown") { row.mime.clone() } else { "application/octet-stream".into() };
+                let ctype = if row.mime.contains('/') && !row.mime.starts_with("unknown") {
+                    row.mime.clone()
+                } else {
+                    "application/octet-stream".into()
+                };
                 serve_blob(&state, &row.blob_key, &row.sha1, &ctype, &parts.method, &parts.headers).await
             }
             Ok(_) => status(StatusCode::NOT_FOUND, "The upload is not complete."),
@@ -179,7 +225,10 @@ async fn index_php(State(state): State<SharedState>, req: Request) -> Response<B
         };
     }
     if let Some(name) = title.strip_prefix("File:") {
-        let body = format!("File page {} (description pages are available through the API: action=query&prop=revisions).", crate::api::envelope::html_escape(name));
+        let body = format!(
+            "File page {} (description pages are available through the API: action=query&prop=revisions).",
+            crate::api::envelope::html_escape(name)
+        );
         return status(StatusCode::OK, &body);
     }
     status(StatusCode::NOT_FOUND, "Not found")

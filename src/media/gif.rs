@@ -223,10 +223,7 @@ pub fn numeric_names(v: Value) -> Value {
                 .into_iter()
                 .map(|mut it| {
                     if let Some(obj) = it.as_object_mut() {
-                        let num = obj
-                            .get("name")
-                            .and_then(|n| n.as_str())
-                            .and_then(|n| n.parse::<u64>().ok());
+                        let num = obj.get("name").and_then(|n| n.as_str()).and_then(|n| n.parse::<u64>().ok());
                         if let Some(n) = num {
                             obj.insert("name".to_string(), Value::from(n));
                         }

@@ -72,9 +72,7 @@ fn split(f: &mut File, size: u64) -> (Segments, bool) {
                     Err(_) => {
                         let t = cp1252_to_string(body);
                         // binary junk (control characters) is not extracted
-                        (!t.chars()
-                            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
-                        .then_some(t)
+                        (!t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))).then_some(t)
                     }
                 };
                 if let Some(t) = text {

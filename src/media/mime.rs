@@ -7,47 +7,23 @@ use std::sync::OnceLock;
 /// `MimeMap::MIME_EXTENSIONS`, in MediaWiki's order (the order decides the
 /// canonical extension of a type and the canonical type of an extension).
 static MIME_EXTENSIONS: &[(&str, &[&str])] = &[
-    (
-        "application/ogg",
-        &["ogx", "ogg", "ogm", "ogv", "oga", "spx", "opus"],
-    ),
+    ("application/ogg", &["ogx", "ogg", "ogm", "ogv", "oga", "spx", "opus"]),
     ("application/pdf", &["pdf"]),
     ("application/vnd.oasis.opendocument.chart", &["odc"]),
-    (
-        "application/vnd.oasis.opendocument.chart-template",
-        &["otc"],
-    ),
+    ("application/vnd.oasis.opendocument.chart-template", &["otc"]),
     ("application/vnd.oasis.opendocument.database", &["odb"]),
     ("application/vnd.oasis.opendocument.formula", &["odf"]),
-    (
-        "application/vnd.oasis.opendocument.formula-template",
-        &["otf"],
-    ),
+    ("application/vnd.oasis.opendocument.formula-template", &["otf"]),
     ("application/vnd.oasis.opendocument.graphics", &["odg"]),
-    (
-        "application/vnd.oasis.opendocument.graphics-template",
-        &["otg"],
-    ),
+    ("application/vnd.oasis.opendocument.graphics-template", &["otg"]),
     ("application/vnd.oasis.opendocument.image", &["odi"]),
-    (
-        "application/vnd.oasis.opendocument.image-template",
-        &["oti"],
-    ),
+    ("application/vnd.oasis.opendocument.image-template", &["oti"]),
     ("application/vnd.oasis.opendocument.presentation", &["odp"]),
-    (
-        "application/vnd.oasis.opendocument.presentation-template",
-        &["otp"],
-    ),
+    ("application/vnd.oasis.opendocument.presentation-template", &["otp"]),
     ("application/vnd.oasis.opendocument.spreadsheet", &["ods"]),
-    (
-        "application/vnd.oasis.opendocument.spreadsheet-template",
-        &["ots"],
-    ),
+    ("application/vnd.oasis.opendocument.spreadsheet-template", &["ots"]),
     ("application/vnd.oasis.opendocument.text", &["odt"]),
-    (
-        "application/vnd.oasis.opendocument.text-master",
-        &["otm", "odm"],
-    ),
+    ("application/vnd.oasis.opendocument.text-master", &["otm", "odm"]),
     ("application/vnd.oasis.opendocument.text-template", &["ott"]),
     ("application/vnd.oasis.opendocument.text-web", &["oth"]),
     ("application/javascript", &["js"]),
@@ -92,10 +68,7 @@ static MIME_EXTENSIONS: &[(&str, &[&str])] = &[
     ("application/srgs+xml", &["grxml"]),
     ("application/vnd.mif", &["mif"]),
     ("application/vnd.ms-excel", &["xls", "xlt", "xla"]),
-    (
-        "application/vnd.ms-powerpoint",
-        &["ppt", "pot", "pps", "ppa"],
-    ),
+    ("application/vnd.ms-powerpoint", &["ppt", "pot", "pps", "ppa"]),
     ("application/vnd.wap.wbxml", &["wbxml"]),
     ("application/vnd.wap.wmlc", &["wmlc"]),
     ("application/vnd.wap.wmlscriptc", &["wmlsc"]),
@@ -143,8 +116,7 @@ static MIME_EXTENSIONS: &[(&str, &[&str])] = &[
     (
         "application/zip",
         &[
-            "zip", "jar", "xpi", "sxc", "stc", "sxd", "std", "sxi", "sti", "sxm", "stm", "sxw",
-            "stw",
+            "zip", "jar", "xpi", "sxc", "stc", "sxd", "std", "sxi", "sti", "sxm", "stm", "sxw", "stw",
         ],
     ),
     ("application/x-rar", &["rar"]),
@@ -211,71 +183,32 @@ static MIME_EXTENSIONS: &[(&str, &[&str])] = &[
     ("video/x-ogg", &["ogv", "ogm", "ogg"]),
     ("video/x-sgi-movie", &["movie"]),
     ("x-conference/x-cooltalk", &["ice"]),
-    (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        &["docx"],
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
-        &["dotx"],
-    ),
-    (
-        "application/vnd.ms-word.document.macroenabled.12",
-        &["docm"],
-    ),
-    (
-        "application/vnd.ms-word.template.macroenabled.12",
-        &["dotm"],
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.presentationml.template",
-        &["potx"],
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
-        &["ppsx"],
-    ),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", &["docx"]),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml.template", &["dotx"]),
+    ("application/vnd.ms-word.document.macroenabled.12", &["docm"]),
+    ("application/vnd.ms-word.template.macroenabled.12", &["dotm"]),
+    ("application/vnd.openxmlformats-officedocument.presentationml.template", &["potx"]),
+    ("application/vnd.openxmlformats-officedocument.presentationml.slideshow", &["ppsx"]),
     (
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         &["pptx"],
     ),
-    (
-        "application/vnd.ms-powerpoint.addin.macroenabled.12",
-        &["ppam"],
-    ),
-    (
-        "application/vnd.ms-powerpoint.presentation.macroenabled.12",
-        &["pptm", "potm"],
-    ),
-    (
-        "application/vnd.ms-powerpoint.slideshow.macroenabled.12",
-        &["ppsm"],
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &["xlsx"],
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
-        &["xltx"],
-    ),
+    ("application/vnd.ms-powerpoint.addin.macroenabled.12", &["ppam"]),
+    ("application/vnd.ms-powerpoint.presentation.macroenabled.12", &["pptm", "potm"]),
+    ("application/vnd.ms-powerpoint.slideshow.macroenabled.12", &["ppsm"]),
+    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &["xlsx"]),
+    ("application/vnd.openxmlformats-officedocument.spreadsheetml.template", &["xltx"]),
     ("application/vnd.ms-excel.sheet.macroenabled.12", &["xlsm"]),
-    (
-        "application/vnd.ms-excel.template.macroenabled.12",
-        &["xltm"],
-    ),
+    ("application/vnd.ms-excel.template.macroenabled.12", &["xltm"]),
     ("application/vnd.ms-excel.addin.macroenabled.12", &["xlam"]),
-    (
-        "application/vnd.ms-excel.sheet.binary.macroenabled.12",
-        &["xlsb"],
-    ),
+    ("application/vnd.ms-excel.sheet.binary.macroenabled.12", &["xlsb"]),
     ("model/vnd.dwfx+xps", &["dwfx"]),
     ("application/vnd.ms-xpsdocument", &["xps"]),
     (
         "application/x-opc+zip",
         &[
-            "docx", "dotx", "docm", "dotm", "potx", "ppsx", "pptx", "ppam", "pptm", "potm", "ppsm",
-            "xlsx", "xltx", "xlsm", "xltm", "xlam", "xlsb", "dwfx", "xps",
+            "docx", "dotx", "docm", "dotm", "potx", "ppsx", "pptx", "ppam", "pptm", "potm", "ppsm", "xlsx", "xltx", "xlsm", "xltm", "xlam",
+            "xlsb", "dwfx", "xps",
         ],
     ),
     ("chemical/x-mdl-molfile", &["mol"]),
@@ -486,14 +419,7 @@ static MEDIA_TYPES: &[(&str, &[&str])] = &[
             "video/mp4",
         ],
     ),
-    (
-        "UNKNOWN",
-        &[
-            "unknown/unknown",
-            "application/octet-stream",
-            "application/x-empty",
-        ],
-    ),
+    ("UNKNOWN", &["unknown/unknown", "application/octet-stream", "application/x-empty"]),
     (
         "ARCHIVE",
         &[
@@ -677,9 +603,8 @@ pub fn is_matching_extension(ext: &str, mime: &str) -> Option<bool> {
 /// `MimeAnalyzer::isRecognizableExtension`.
 pub fn is_recognizable_extension(ext: &str) -> bool {
     const TYPES: &[&str] = &[
-        "gif", "jpeg", "jpg", "png", "swf", "psd", "bmp", "tiff", "tif", "jpc", "jp2", "jpx",
-        "jb2", "swc", "iff", "wbmp", "xbm", "djvu", "ogx", "ogg", "ogv", "oga", "spx", "opus",
-        "mid", "pdf", "wmf", "xcf", "webm", "mkv", "mka", "webp", "mp3", "svg", "stl",
+        "gif", "jpeg", "jpg", "png", "swf", "psd", "bmp", "tiff", "tif", "jpc", "jp2", "jpx", "jb2", "swc", "iff", "wbmp", "xbm", "djvu",
+        "ogx", "ogg", "ogv", "oga", "spx", "opus", "mid", "pdf", "wmf", "xcf", "webm", "mkv", "mka", "webp", "mp3", "svg", "stl",
     ];
     let lower = ext.to_ascii_lowercase();
     TYPES.contains(&lower.as_str())
@@ -711,11 +636,7 @@ pub fn find_media_type(ext_or_mime: &str) -> &'static str {
 /// meaningful extension). `head` is used for the Ogg special case.
 pub fn media_type_for(mime: &str, head: &[u8]) -> &'static str {
     if mime == "application/ogg" {
-        let lower: Vec<u8> = head
-            .iter()
-            .take(256)
-            .map(|b| b.to_ascii_lowercase())
-            .collect();
+        let lower: Vec<u8> = head.iter().take(256).map(|b| b.to_ascii_lowercase()).collect();
         let lower = super::util::replace_all(&lower, b"ffmpeg2theora", b"");
         let has = |n: &[u8]| super::util::find(&lower, n).is_some();
         return if has(b"theora") {
@@ -808,14 +729,8 @@ mod tests {
         assert_eq!(serving_mime_for_extension("png"), "image/png");
         assert_eq!(serving_mime_for_extension("PDF"), "application/pdf");
         assert_eq!(serving_mime_for_extension("txt"), "text/plain");
-        assert_eq!(
-            serving_mime_for_extension("html"),
-            "application/octet-stream"
-        );
-        assert_eq!(
-            serving_mime_for_extension("whatever"),
-            "application/octet-stream"
-        );
+        assert_eq!(serving_mime_for_extension("html"), "application/octet-stream");
+        assert_eq!(serving_mime_for_extension("whatever"), "application/octet-stream");
     }
 
     #[test]
@@ -828,23 +743,14 @@ mod tests {
         assert_eq!(media_type_for("application/pdf", b""), "OFFICE");
         assert_eq!(media_type_for("unknown/unknown", b""), "UNKNOWN");
         assert_eq!(media_type_for("application/sla", b""), "3D");
-        assert_eq!(
-            media_type_for("application/ogg", b"OggS....vorbis"),
-            "AUDIO"
-        );
-        assert_eq!(
-            media_type_for("application/ogg", b"OggS....theora"),
-            "VIDEO"
-        );
+        assert_eq!(media_type_for("application/ogg", b"OggS....vorbis"), "AUDIO");
+        assert_eq!(media_type_for("application/ogg", b"OggS....theora"), "VIDEO");
         assert_eq!(media_type_for("video/webm", b""), "VIDEO");
     }
 
     #[test]
     fn improve_and_verify() {
-        assert_eq!(
-            improve_type_from_extension("unknown/unknown", "txt").as_deref(),
-            Some("text/plain")
-        );
+        assert_eq!(improve_type_from_extension("unknown/unknown", "txt").as_deref(), Some("text/plain"));
         assert_eq!(
             improve_type_from_extension("unknown/unknown", "png").as_deref(),
             Some("unknown/unknown")
@@ -863,10 +769,7 @@ mod tests {
             improve_type_from_extension("application/x-opc+zip", "zip").as_deref(),
             Some("application/zip")
         );
-        assert_eq!(
-            improve_type_from_extension("text/plain", "csv").as_deref(),
-            Some("text/csv")
-        );
+        assert_eq!(improve_type_from_extension("text/plain", "csv").as_deref(), Some("text/csv"));
         assert!(verify_extension(Some("image/png"), "PNG"));
         assert!(!verify_extension(Some("image/png"), "jpg"));
         assert!(verify_extension(Some("image/jpeg"), "jpe"));

@@ -31,9 +31,7 @@ mod util;
 mod webp;
 mod xml;
 
-pub use mime::{
-    canonical_extension, extensions_for_mime, mimes_for_extension, serving_mime_for_extension,
-};
+pub use mime::{canonical_extension, extensions_for_mime, mimes_for_extension, serving_mime_for_extension};
 
 /// What the bytes are, as MediaWiki's imageinfo reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +60,7 @@ impl MediaInfo {
     /// (`MimeAnalyzer::improveTypeFromExtension`): e.g. unrecognised bytes named `.txt`
     /// become `text/plain`/`TEXT`, an OOXML zip named `.docx` gets the Word type.
     pub fn for_extension(&self, ext: &str) -> MediaInfo {
-        let refined = mime::improve_type_from_extension(&self.mime, ext)
-            .unwrap_or_else(|| "unknown/unknown".into());
+        let refined = mime::improve_type_from_extension(&self.mime, ext).unwrap_or_else(|| "unknown/unknown".into());
         if refined == self.mime {
             return self.clone();
         }
@@ -102,34 +99,27 @@ pub fn analyze(path: &Path) -> io::Result<MediaInfo> {
     match info.mime.as_str() {
         "image/png" => {
             let p = png::parse(&mut f, size);
-            (info.width, info.height, info.bitdepth, info.metadata) =
-                (p.width, p.height, p.bits, p.metadata);
+            (info.width, info.height, info.bitdepth, info.metadata) = (p.width, p.height, p.bits, p.metadata);
         }
         "image/gif" => {
             let g = gif::parse(&mut f, size);
-            (info.width, info.height, info.bitdepth, info.metadata) =
-                (g.width, g.height, g.bits, g.metadata);
+            (info.width, info.height, info.bitdepth, info.metadata) = (g.width, g.height, g.bits, g.metadata);
         }
         "image/jpeg" => {
             let j = jpeg::parse(&mut f, size);
-            (info.width, info.height, info.bitdepth, info.metadata) =
-                (j.width, j.height, j.bits, j.metadata);
+            (info.width, info.height, info.bitdepth, info.metadata) = (j.width, j.height, j.bits, j.metadata);
         }
         "image/webp" => {
             let w = webp::parse(&mut f, size);
             (info.width, info.height, info.metadata) = (w.width, w.height, w.metadata);
         }
-        "image/tiff" => {
-            match tiff::parse(&sniffed.head, |off, len| {
-                util::read_at(&mut f, off, len).ok()
-            }) {
-                Some(t) => {
-                    (info.width, info.height) = (t.width, t.height);
-                    info.metadata = vec![("MEDIAWIKI_EXIF_VERSION".into(), Value::from(2))];
-                }
-                None => info.metadata = vec![("_error".into(), Value::from("-1"))],
+        "image/tiff" => match tiff::parse(&sniffed.head, |off, len| util::read_at(&mut f, off, len).ok()) {
+            Some(t) => {
+                (info.width, info.height) = (t.width, t.height);
+                info.metadata = vec![("MEDIAWIKI_EXIF_VERSION".into(), Value::from(2))];
             }
-        }
+            None => info.metadata = vec![("_error".into(), Value::from("-1"))],
+        },
         "image/x-bmp" => {
             if let Some((w, h, bits)) = sniff::bmp_dims(&sniffed.head) {
                 (info.width, info.height, info.bitdepth) = (w, h, bits);
@@ -177,10 +167,7 @@ impl Default for VerifyConfig {
     fn default() -> Self {
         VerifyConfig {
             verify_mime_type: true,
-            mime_type_exclusions: mime::DEFAULT_MIME_TYPE_EXCLUSIONS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            mime_type_exclusions: mime::DEFAULT_MIME_TYPE_EXCLUSIONS.iter().map(|s| s.to_string()).collect(),
             disable_script_checks: false,
         }
     }
@@ -188,25 +175,13 @@ impl Default for VerifyConfig {
 
 /// Raster types whose handler must be able to read a size (MediaWiki would otherwise store a
 /// 0×0 broken image).
-const SIZED_TYPES: &[&str] = &[
-    "image/png",
-    "image/gif",
-    "image/jpeg",
-    "image/webp",
-    "image/tiff",
-    "image/x-bmp",
-];
+const SIZED_TYPES: &[&str] = &["image/png", "image/gif", "image/jpeg", "image/webp", "image/tiff", "image/x-bmp"];
 
 /// MediaWiki's `verifyFile` content checks in MediaWiki's order: `filetype-badmime`,
 /// `uploadscripted`, SVG scans, `filetype-mime-mismatch` and a handler check.
 /// `info` must be what [`analyze`] returned (content-based `mime`); `final_ext` is the final
 /// extension as typed (case preserved).
-pub fn verify_content(
-    path: &Path,
-    info: &MediaInfo,
-    final_ext: &str,
-    cfg: &VerifyConfig,
-) -> Result<(), Rejection> {
+pub fn verify_content(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &VerifyConfig) -> Result<(), Rejection> {
     let io_fail = |_e: io::Error| Rejection::new(vec!["uploadcorrupt".into()]);
     let file_mime = info.mime.as_str();
     let ext_lower = final_ext.to_ascii_lowercase();
@@ -215,10 +190,7 @@ pub fn verify_content(
     if cfg.verify_mime_type {
         let lower = file_mime.to_ascii_lowercase();
         if cfg.mime_type_exclusions.contains(&lower) {
-            return Err(Rejection::new(vec![
-                "filetype-badmime".into(),
-                file_mime.into(),
-            ]));
+            return Err(Rejection::new(vec!["filetype-badmime".into(), file_mime.into()]));
         }
     }
     let mut svg_scan: Option<xml::ScanResult> = None;
@@ -240,16 +212,9 @@ pub fn verify_content(
 
     // verifyFile: extension vs. refined MIME type
     let refined = mime::improve_type_from_extension(file_mime, final_ext);
-    if cfg.verify_mime_type
-        && !final_ext.is_empty()
-        && !mime::verify_extension(refined.as_deref(), final_ext)
-    {
+    if cfg.verify_mime_type && !final_ext.is_empty() && !mime::verify_extension(refined.as_deref(), final_ext) {
         let shown = refined.clone().unwrap_or_else(|| "unknown/unknown".into());
-        return Err(Rejection::new(vec![
-            "filetype-mime-mismatch".into(),
-            final_ext.into(),
-            shown,
-        ]));
+        return Err(Rejection::new(vec!["filetype-mime-mismatch".into(), final_ext.into(), shown]));
     }
     let refined = refined.unwrap_or_else(|| "unknown/unknown".into());
 
@@ -288,24 +253,26 @@ fn message_text(details: &[String]) -> String {
     match p(0) {
         "filetype-badmime" => format!("Files of the MIME type \"{}\" are not allowed to be uploaded.", p(1)),
         "filetype-mime-mismatch" => {
-            format!("File extension \".{}\" does not match the detected MIME type of the file ({}).", p(1), p(2))
+            format!(
+                "File extension \".{}\" does not match the detected MIME type of the file ({}).",
+                p(1),
+                p(2)
+            )
         }
-        "uploadscripted" => {
-            "This file contains HTML or script code that may be erroneously interpreted by a web browser.".into()
-        }
+        "uploadscripted" => "This file contains HTML or script code that may be erroneously interpreted by a web browser.".into(),
         "uploadinvalidxml" => "The XML in the uploaded file could not be parsed.".into(),
-        "uploadcorrupt" => {
-            "The file is corrupt or has an incorrect extension. Please check the file and upload again.".into()
-        }
+        "uploadcorrupt" => "The file is corrupt or has an incorrect extension. Please check the file and upload again.".into(),
         "uploadscriptednamespace" => format!("This SVG file contains an illegal namespace \"{}\".", p(1)),
-        "upload-scripted-pi-callback" => {
-            "Cannot upload a file that contains XML-stylesheet processing instruction.".into()
-        }
+        "upload-scripted-pi-callback" => "Cannot upload a file that contains XML-stylesheet processing instruction.".into(),
         "upload-scripted-dtd" => "Cannot upload SVG files that contain a non-standard DTD declaration.".into(),
         "uploaded-script-svg" => format!("Found scriptable element \"{}\" in the uploaded SVG file.", p(1)),
         "uploaded-hostile-svg" => "Found unsafe CSS in the style element of uploaded SVG file.".into(),
         "uploaded-event-handler-on-svg" => {
-            format!("Setting event-handler attributes <code>{}=\"{}\"</code> is not allowed in SVG files.", p(1), p(2))
+            format!(
+                "Setting event-handler attributes <code>{}=\"{}\"</code> is not allowed in SVG files.",
+                p(1),
+                p(2)
+            )
         }
         "uploaded-href-attribute-svg" => format!(
             "<a> elements can only link (href) to data: (embedded file), http:// or https://, or fragment (#, same-document) targets. For other elements, only data: and fragment are allowed. Try embedding images when exporting your SVG. Found <code>&lt;{} {}=\"{}\"&gt;</code>.",
@@ -331,9 +298,7 @@ fn message_text(details: &[String]) -> String {
             p(2),
             p(3)
         ),
-        "uploaded-setting-href-svg" => {
-            "Using the \"set\" tag to add \"href\" attribute to parent element is blocked.".into()
-        }
+        "uploaded-setting-href-svg" => "Using the \"set\" tag to add \"href\" attribute to parent element is blocked.".into(),
         "uploaded-wrong-setting-svg" => format!(
             "Using the \"set\" tag to add a remote/data/script target to any attribute is blocked. Found <code>&lt;set to=\"{}\"&gt;</code> in the uploaded SVG file.",
             p(1)

@@ -29,19 +29,7 @@ struct Found {
 fn is_delim(b: u8) -> bool {
     matches!(
         b,
-        b' ' | b'\t'
-            | b'\r'
-            | b'\n'
-            | 0x0c
-            | 0
-            | b'/'
-            | b'<'
-            | b'>'
-            | b'['
-            | b']'
-            | b'('
-            | b')'
-            | b'%'
+        b' ' | b'\t' | b'\r' | b'\n' | 0x0c | 0 | b'/' | b'<' | b'>' | b'[' | b']' | b'(' | b')' | b'%'
     )
 }
 
@@ -84,10 +72,7 @@ fn scan_block(buf: &[u8], from: usize, to: usize, found: &mut Found) {
             // a Pages node: look for /Count inside the same object
             let lo = p.saturating_sub(2048);
             let hi = (p + 2048).min(buf.len());
-            let obj_start = buf[lo..p]
-                .windows(3)
-                .rposition(|w| w == b"obj")
-                .map_or(lo, |q| lo + q);
+            let obj_start = buf[lo..p].windows(3).rposition(|w| w == b"obj").map_or(lo, |q| lo + q);
             let obj_end = find_from(&buf[..hi], b"endobj", p).unwrap_or(hi);
             let region = &buf[obj_start..obj_end];
             if let Some(c) = find_from(region, b"/Count", 0) {
@@ -152,11 +137,7 @@ fn scan_range(f: &mut File, start: u64, end: u64, found: &mut Found) -> io::Resu
         pos += got as u64;
         let last = got == 0 || pos >= end;
         let from = if first { 0 } else { CONTEXT };
-        let to = if last {
-            buf.len()
-        } else {
-            buf.len().saturating_sub(CONTEXT)
-        };
+        let to = if last { buf.len() } else { buf.len().saturating_sub(CONTEXT) };
         if to > from {
             scan_block(&buf, from, to, found);
         }
@@ -174,8 +155,7 @@ pub fn parse(f: &mut File, size: u64) -> PdfInfo {
     let res = if size <= 2 * SCAN_LIMIT {
         scan_range(f, 0, size, &mut found)
     } else {
-        scan_range(f, 0, SCAN_LIMIT, &mut found)
-            .and_then(|_| scan_range(f, size - SCAN_LIMIT, size, &mut found))
+        scan_range(f, 0, SCAN_LIMIT, &mut found).and_then(|_| scan_range(f, size - SCAN_LIMIT, size, &mut found))
     };
     if res.is_err() {
         return PdfInfo::default();
@@ -184,12 +164,6 @@ pub fn parse(f: &mut File, size: u64) -> PdfInfo {
         .max_count
         .filter(|&c| c > 0)
         .or((found.page_objects > 0).then_some(found.page_objects));
-    let (width, height) = found
-        .media_box
-        .map_or((0, 0), |(w, h)| (round_u32(w), round_u32(h)));
-    PdfInfo {
-        pages,
-        width,
-        height,
-    }
+    let (width, height) = found.media_box.map_or((0, 0), |(w, h)| (round_u32(w), round_u32(h)));
+    PdfInfo { pages, width, height }
 }

@@ -78,11 +78,7 @@ pub fn detect_script(path: &Path, mime: &str, extension: &str) -> io::Result<boo
     if first.is_empty() {
         return Ok(false);
     }
-    let lower_start: Vec<u8> = first
-        .iter()
-        .take(4)
-        .map(|b| b.to_ascii_lowercase())
-        .collect();
+    let lower_start: Vec<u8> = first.iter().take(4).map(|b| b.to_ascii_lowercase()).collect();
     // MediaWiki decodes UTF-16 with a BOM; UTF-32 BOMs are folded too (a UTF-32 file would
     // otherwise slip past as "UTF-16" full of NULs).
     let wide = if lower_start.starts_with(b"\x00\x00\xfe\xff") {
@@ -106,11 +102,7 @@ pub fn detect_script(path: &Path, mime: &str, extension: &str) -> io::Result<boo
     loop {
         let lowered: Vec<u8> = window.iter().map(|b| b.to_ascii_lowercase()).collect();
         let folded = fold(&lowered, wide);
-        let text = if offset_is_start {
-            php_trim(&folded)
-        } else {
-            &folded[..]
-        };
+        let text = if offset_is_start { php_trim(&folded) } else { &folded[..] };
         if scan_chunk(text) {
             return Ok(true);
         }
@@ -120,9 +112,7 @@ pub fn detect_script(path: &Path, mime: &str, extension: &str) -> io::Result<boo
         // next window keeps an overlap (aligned to 4 so wide encodings stay aligned)
         let keep = OVERLAP.min(window.len());
         let mut next = window.split_off(window.len() - keep);
-        (&mut f)
-            .take((WINDOW - keep) as u64)
-            .read_to_end(&mut next)?;
+        (&mut f).take((WINDOW - keep) as u64).read_to_end(&mut next)?;
         if next.len() <= keep {
             return Ok(false);
         }
@@ -143,10 +133,7 @@ fn scan_chunk(chunk: &[u8]) -> bool {
         if chunk.get(i).is_some_and(|c| c.eq_ignore_ascii_case(&b'x')) {
             i += 1;
         }
-        if chunk
-            .get(i..i + 4)
-            .is_some_and(|s| s.eq_ignore_ascii_case(b"html"))
-        {
+        if chunk.get(i..i + 4).is_some_and(|s| s.eq_ignore_ascii_case(b"html")) {
             return true;
         }
         from = p + 1;
@@ -169,16 +156,11 @@ fn skip_ws(s: &[u8], mut i: usize) -> usize {
 }
 
 fn skip_quote(s: &[u8], i: usize) -> usize {
-    if matches!(s.get(i), Some(b'\'') | Some(b'"')) {
-        i + 1
-    } else {
-        i
-    }
+    if matches!(s.get(i), Some(b'\'') | Some(b'"')) { i + 1 } else { i }
 }
 
 fn at_ci(s: &[u8], i: usize, w: &[u8]) -> bool {
-    s.get(i..i + w.len())
-        .is_some_and(|x| x.eq_ignore_ascii_case(w))
+    s.get(i..i + w.len()).is_some_and(|x| x.eq_ignore_ascii_case(w))
 }
 
 /// `type\s*=\s*['"]?\s*(?:\w*/)?(?:ecma|java)`
@@ -275,10 +257,7 @@ fn xml_decl_verdict(s: &[u8]) -> Option<bool> {
             continue;
         }
         let val_start = i + 1;
-        let Some(len) = decl[val_start..]
-            .iter()
-            .position(|&c| c == b'\'' || c == b'"')
-        else {
+        let Some(len) = decl[val_start..].iter().position(|&c| c == b'\'' || c == b'"') else {
             continue;
         };
         let enc = String::from_utf8_lossy(&decl[val_start..val_start + len]).to_uppercase();
@@ -329,9 +308,7 @@ fn iconv_utf32(b: &[u8], default_be: bool, honour_bom: bool) -> Option<Vec<u8>> 
 /// (or one that cannot be parsed), also when the file is re-read as UTF-16/UTF-32.
 pub fn check_xml_encoding_mismatch(path: &Path) -> io::Result<bool> {
     let mut contents = Vec::new();
-    File::open(path)?
-        .take(SVG_METADATA_CUTOFF)
-        .read_to_end(&mut contents)?;
+    File::open(path)?.take(SVG_METADATA_CUTOFF).read_to_end(&mut contents)?;
     match xml_decl_verdict(&contents) {
         Some(verdict) => return Ok(verdict),
         None => {
@@ -370,21 +347,13 @@ mod tests {
         assert!(scan_chunk(b"<a href = \" javascript:alert(1)\">"));
         assert!(scan_chunk(b"<img src=&#106;avascript:x>"));
         assert!(scan_chunk(b"background: url( 'javascript:x')"));
-        assert!(!scan_chunk(
-            b"just some harmless text with javascript in it"
-        ));
+        assert!(!scan_chunk(b"just some harmless text with javascript in it"));
     }
 
     #[test]
     fn xml_declarations() {
-        assert_eq!(
-            xml_decl_verdict(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
-            Some(false)
-        );
-        assert_eq!(
-            xml_decl_verdict(b"<?xml version=\"1.0\" encoding=\"utf-7\"?>"),
-            Some(true)
-        );
+        assert_eq!(xml_decl_verdict(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), Some(false));
+        assert_eq!(xml_decl_verdict(b"<?xml version=\"1.0\" encoding=\"utf-7\"?>"), Some(true));
         assert_eq!(xml_decl_verdict(b"<?xml version=\"1.0\"?>"), Some(false));
         assert_eq!(xml_decl_verdict(b"<?xml version=\"1.0\" "), Some(true));
         assert_eq!(xml_decl_verdict(b"<svg/>"), None);

@@ -45,13 +45,7 @@ pub fn guess(path: &Path, f: &mut File, size: u64) -> io::Result<Sniffed> {
 }
 
 /// `MimeAnalyzer::doGuessMimeType` (+ the DjVu guess callback). `None` = fall back to fileinfo.
-fn guess_internal(
-    path: &Path,
-    f: &mut File,
-    size: u64,
-    head: &[u8],
-    tail: &[u8],
-) -> io::Result<Option<String>> {
+fn guess_internal(path: &Path, f: &mut File, size: u64, head: &[u8], tail: &[u8]) -> io::Result<Option<String>> {
     const HEADERS: &[(&[u8], &str)] = &[
         (b"MThd", "audio/midi"),
         (b"OggS", "application/ogg"),
@@ -174,11 +168,7 @@ fn shebang(head: &[u8]) -> Option<String> {
         }
         // a leading '/' alone also works when followed by another '/...'
         if let Some(i) = best {
-            let word: Vec<u8> = token[i + 1..]
-                .iter()
-                .copied()
-                .take_while(|c| super::util::is_word(*c))
-                .collect();
+            let word: Vec<u8> = token[i + 1..].iter().copied().take_while(|c| super::util::is_word(*c)).collect();
             return Some(format!("application/x-{}", String::from_utf8_lossy(&word)));
         }
     }
@@ -279,9 +269,7 @@ fn getimagesize_type(f: &mut File, size: u64, head: &[u8]) -> io::Result<Option<
     }
     if head.starts_with(b"\x00\x00\x01\x00") {
         let n = u64::from(le_u16(head, 4).unwrap_or(0));
-        return Ok(
-            ((1..=255).contains(&n) && size >= 6 + 16 * n).then_some("image/vnd.microsoft.icon")
-        );
+        return Ok(((1..=255).contains(&n) && size >= 6 + 16 * n).then_some("image/vnd.microsoft.icon"));
     }
     if head.starts_with(b"\x00\x00\x00\x0cjP  \r\n\x87\n") {
         return Ok(Some("image/jp2"));
@@ -378,9 +366,7 @@ fn is_xbm(f: &mut File) -> io::Result<bool> {
         let Some(rest) = line.strip_prefix(b"#define") else {
             continue;
         };
-        let mut parts = rest
-            .split(|b| super::util::is_pcre_space(*b))
-            .filter(|p| !p.is_empty());
+        let mut parts = rest.split(|b| super::util::is_pcre_space(*b)).filter(|p| !p.is_empty());
         let (Some(name), Some(num)) = (parts.next(), parts.next()) else {
             continue;
         };
@@ -469,11 +455,7 @@ fn libmagic(prefix: &[u8], size: u64) -> &'static str {
             };
             u >= 128 || is_text_byte(u as u8)
         });
-        return if text {
-            "text/plain"
-        } else {
-            "application/octet-stream"
-        };
+        return if text { "text/plain" } else { "application/octet-stream" };
     }
     if !p.iter().all(|&b| is_text_byte(b)) {
         return "application/octet-stream";
@@ -482,9 +464,7 @@ fn libmagic(prefix: &[u8], size: u64) -> &'static str {
     let complete = (p.len() as u64) >= size;
     if complete {
         let t = super::util::php_trim(p);
-        if (t.starts_with(b"{") || t.starts_with(b"["))
-            && serde_json::from_slice::<serde_json::Value>(t).is_ok()
-        {
+        if (t.starts_with(b"{") || t.starts_with(b"[")) && serde_json::from_slice::<serde_json::Value>(t).is_ok() {
             return "application/json";
         }
     }
@@ -494,10 +474,7 @@ fn libmagic(prefix: &[u8], size: u64) -> &'static str {
     let start = &p[..p.len().min(4096)];
     let trimmed = {
         let s = start.strip_prefix(b"\xef\xbb\xbf").unwrap_or(start);
-        let i = s
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .unwrap_or(s.len());
+        let i = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
         &s[i..]
     };
     if starts_with_ci(trimmed, b"<?xml") {
@@ -588,31 +565,19 @@ mod tests {
     #[test]
     fn magic_fallback() {
         assert_eq!(libmagic(b"hello world\n", 12), "text/plain");
-        assert_eq!(
-            libmagic(b"\x00\x01\x02binary", 9),
-            "application/octet-stream"
-        );
+        assert_eq!(libmagic(b"\x00\x01\x02binary", 9), "application/octet-stream");
         assert_eq!(libmagic(b"", 0), "application/x-empty");
         assert_eq!(libmagic(b"<html><body>x</body></html>", 27), "text/html");
         assert_eq!(libmagic(b"{\"a\": [1, 2]}", 13), "application/json");
         assert_eq!(libmagic(b"a,b\nc,d\ne,f\ng,h\n", 16), "text/csv");
-        assert_eq!(
-            libmagic(b"<?xml version=\"1.0\"?><svg><broken", 34),
-            "image/svg+xml"
-        );
+        assert_eq!(libmagic(b"<?xml version=\"1.0\"?><svg><broken", 34), "image/svg+xml");
         assert_eq!(libmagic(b"\x1f\x8b\x08\x00", 4), "application/gzip");
     }
 
     #[test]
     fn shebangs() {
-        assert_eq!(
-            shebang(b"#!/bin/sh\necho hi").as_deref(),
-            Some("application/x-sh")
-        );
-        assert_eq!(
-            shebang(b"#!/usr/bin/env python\n").as_deref(),
-            Some("application/x-env")
-        );
+        assert_eq!(shebang(b"#!/bin/sh\necho hi").as_deref(), Some("application/x-sh"));
+        assert_eq!(shebang(b"#!/usr/bin/env python\n").as_deref(), Some("application/x-env"));
         assert_eq!(shebang(b"no shebang"), None);
     }
 
@@ -638,10 +603,7 @@ mod tests {
     fn zip_types() {
         let mut h = vec![0u8; 30];
         h.extend_from_slice(b"mimetypeapplication/vnd.oasis.opendocument.text-templateXX");
-        assert_eq!(
-            detect_zip_type(&h),
-            "application/vnd.oasis.opendocument.text-template"
-        );
+        assert_eq!(detect_zip_type(&h), "application/vnd.oasis.opendocument.text-template");
         let mut h = vec![0u8; 30];
         h.extend_from_slice(b"[Content_Types].xml");
         assert_eq!(detect_zip_type(&h), "application/x-opc+zip");

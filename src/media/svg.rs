@@ -119,10 +119,7 @@ pub fn check_element_name(element: &str) -> ElementCheck {
     if !(is_buggy_inkscape(&ns) || VALID_NAMESPACES.contains(&ns.as_str())) {
         return ElementCheck::BadNamespace(ns);
     }
-    if matches!(
-        local.as_str(),
-        "script" | "handler" | "stylesheet" | "iframe"
-    ) {
+    if matches!(local.as_str(), "script" | "handler" | "stylesheet" | "iframe") {
         return ElementCheck::Hit(vec!["uploaded-script-svg".to_string(), local]);
     }
     ElementCheck::Pass
@@ -134,8 +131,7 @@ pub fn is_style_element(element: &str) -> bool {
 
 /// `<style>` contents check.
 pub fn check_style_data(element: &str, data: &str) -> Option<Vec<String>> {
-    (is_style_element(element) && check_css_fragment(&normalize_css(data)))
-        .then(|| d(&["uploaded-hostile-svg"]))
+    (is_style_element(element) && check_css_fragment(&normalize_css(data))).then(|| d(&["uploaded-hostile-svg"]))
 }
 
 pub fn check_pi(target: &str) -> Option<Vec<String>> {
@@ -145,22 +141,14 @@ pub fn check_pi(target: &str) -> Option<Vec<String>> {
         .then(|| d(&["upload-scripted-pi-callback"]))
 }
 
-pub fn check_external_dtd(
-    ty: &str,
-    public_id: Option<&str>,
-    system_id: Option<&str>,
-) -> Option<Vec<String>> {
-    let ok = ty == "PUBLIC"
-        && system_id.is_some_and(|s| ALLOWED_DTDS.contains(&s))
-        && public_id.is_some_and(|p| p.starts_with("-//W3C//"));
+pub fn check_external_dtd(ty: &str, public_id: Option<&str>, system_id: Option<&str>) -> Option<Vec<String>> {
+    let ok = ty == "PUBLIC" && system_id.is_some_and(|s| ALLOWED_DTDS.contains(&s)) && public_id.is_some_and(|p| p.starts_with("-//W3C//"));
     (!ok).then(|| d(&["upload-scripted-dtd"]))
 }
 
 fn contains_remote_scheme(value: &str) -> bool {
     // !(http|https|data|script):!im
-    ["http:", "https:", "data:", "script:"]
-        .iter()
-        .any(|p| value.contains(p))
+    ["http:", "https:", "data:", "script:"].iter().any(|p| value.contains(p))
 }
 
 /// Attribute part of `checkSvgScriptCallback`.
@@ -172,11 +160,7 @@ pub fn check_attributes(element: &str, attrs: &[(String, String)]) -> Option<Vec
         let v = value.as_str();
 
         if !(namespace == NS_INKSCAPE && attr_ns.is_empty()) && stripped.starts_with("on") {
-            return Some(vec![
-                "uploaded-event-handler-on-svg".into(),
-                attrib.clone(),
-                value,
-            ]);
+            return Some(vec!["uploaded-event-handler-on-svg".into(), attrib.clone(), value]);
         }
         if stripped == "href"
             && !v.is_empty()
@@ -184,36 +168,16 @@ pub fn check_attributes(element: &str, attrs: &[(String, String)]) -> Option<Vec
             && !v.starts_with('#')
             && !(el == "a" && (v.starts_with("http://") || v.starts_with("https://")))
         {
-            return Some(vec![
-                "uploaded-href-attribute-svg".into(),
-                el,
-                attrib.clone(),
-                value,
-            ]);
+            return Some(vec!["uploaded-href-attribute-svg".into(), el, attrib.clone(), value]);
         }
         if stripped == "href" && v.starts_with("data:") && !is_safe_data_uri(v) {
-            return Some(vec![
-                "uploaded-href-unsafe-target-svg".into(),
-                el,
-                attrib.clone(),
-                value,
-            ]);
+            return Some(vec!["uploaded-href-unsafe-target-svg".into(), el, attrib.clone(), value]);
         }
         if stripped == "attributename" && el == "animate" && split_xml_namespace(v).1 == "href" {
-            return Some(vec![
-                "uploaded-animate-svg".into(),
-                el,
-                attrib.clone(),
-                value,
-            ]);
+            return Some(vec!["uploaded-animate-svg".into(), el, attrib.clone(), value]);
         }
         if (el == "set" || el == "animate") && stripped == "attributename" && v.starts_with("on") {
-            return Some(vec![
-                "uploaded-setting-event-handler-svg".into(),
-                el,
-                stripped,
-                value,
-            ]);
+            return Some(vec!["uploaded-setting-event-handler-svg".into(), el, stripped, value]);
         }
         if el == "set" && stripped == "attributename" && v.contains("href") {
             return Some(d(&["uploaded-setting-href-svg"]));
@@ -222,33 +186,16 @@ pub fn check_attributes(element: &str, attrs: &[(String, String)]) -> Option<Vec
             return Some(vec!["uploaded-wrong-setting-svg".into(), value]);
         }
         if stripped == "handler" && contains_remote_scheme(v) {
-            return Some(vec![
-                "uploaded-setting-handler-svg".into(),
-                attrib.clone(),
-                value,
-            ]);
+            return Some(vec!["uploaded-setting-handler-svg".into(), attrib.clone(), value]);
         }
         if stripped == "style" && check_css_fragment(&normalize_css(v)) {
-            return Some(vec![
-                "uploaded-remote-url-svg".into(),
-                attrib.clone(),
-                value,
-            ]);
+            return Some(vec!["uploaded-remote-url-svg".into(), attrib.clone(), value]);
         }
         if CSS_ATTRS.contains(&stripped.as_str()) && check_css_fragment(v) {
-            return Some(vec![
-                "uploaded-remote-url-svg".into(),
-                attrib.clone(),
-                value,
-            ]);
+            return Some(vec!["uploaded-remote-url-svg".into(), attrib.clone(), value]);
         }
         if el == "image" && stripped == "filter" && image_filter_has_url(v) {
-            return Some(vec![
-                "uploaded-image-filter-svg".into(),
-                el,
-                stripped,
-                value,
-            ]);
+            return Some(vec!["uploaded-image-filter-svg".into(), el, stripped, value]);
         }
     }
     None
@@ -274,11 +221,7 @@ fn image_filter_has_url(v: &str) -> bool {
 /// `^data:\s*image/(gif|jpeg|jpg|png)(;param=value)*(;base64)?,` (case-insensitive).
 fn is_safe_data_uri(v: &str) -> bool {
     let b = v.as_bytes();
-    let Some(mut i) = v
-        .get(..5)
-        .filter(|p| p.eq_ignore_ascii_case("data:"))
-        .map(|_| 5)
-    else {
+    let Some(mut i) = v.get(..5).filter(|p| p.eq_ignore_ascii_case("data:")).map(|_| 5) else {
         return false;
     };
     while i < b.len() && is_pcre_space(b[i]) {
@@ -300,9 +243,7 @@ fn is_safe_data_uri(v: &str) -> bool {
             Some(b',') => return true,
             Some(b';') => {
                 // ;base64, ?
-                if v.get(i..i + 8)
-                    .is_some_and(|s| s.eq_ignore_ascii_case(";base64,"))
-                {
+                if v.get(i..i + 8).is_some_and(|s| s.eq_ignore_ascii_case(";base64,")) {
                     return true;
                 }
                 // ;attribute=value
@@ -359,13 +300,7 @@ pub fn decode_char_references(s: &str) -> String {
             };
             let len = digits_src
                 .bytes()
-                .take_while(|c| {
-                    if hex {
-                        c.is_ascii_hexdigit()
-                    } else {
-                        c.is_ascii_digit()
-                    }
-                })
+                .take_while(|c| if hex { c.is_ascii_hexdigit() } else { c.is_ascii_digit() })
                 .count();
             if len > 0 && digits_src.as_bytes().get(len) == Some(&b';') {
                 let digits = &digits_src[..len];
@@ -386,10 +321,7 @@ pub fn decode_char_references(s: &str) -> String {
                 consumed = Some(1 + usize::from(hex) + len + 1);
             }
         } else {
-            let len = tail
-                .bytes()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c >= 0x80)
-                .count();
+            let len = tail.bytes().take_while(|c| c.is_ascii_alphanumeric() || *c >= 0x80).count();
             if len > 0 && tail.as_bytes().get(len) == Some(&b';') {
                 let name = &tail[..len];
                 let rep = match name {
@@ -475,10 +407,7 @@ pub fn normalize_css(value: &str) -> String {
     // comments
     let single_comment = {
         let t = out.trim_matches(|c: char| c.is_ascii_whitespace());
-        t.starts_with("/*")
-            && t.ends_with("*/")
-            && t.len() >= 4
-            && !t[2..t.len() - 2].contains(['*', '/'])
+        t.starts_with("/*") && t.ends_with("*/") && t.len() >= 4 && !t[2..t.len() - 2].contains(['*', '/'])
     };
     if !single_comment {
         let mut cleaned = String::with_capacity(out.len());
@@ -529,8 +458,7 @@ pub fn check_css_fragment(value: &str) -> bool {
     for kw in ["-o-link", "-o-link-source", "-o-replace"] {
         let mut from = 0;
         while let Some(p) = v[from..].find(kw).map(|p| p + from) {
-            let after = v[p + kw.len()..]
-                .trim_start_matches(|c: char| c.is_ascii() && is_pcre_space(c as u8));
+            let after = v[p + kw.len()..].trim_start_matches(|c: char| c.is_ascii() && is_pcre_space(c as u8));
             if after.starts_with(':') {
                 return true;
             }
@@ -540,9 +468,7 @@ pub fn check_css_fragment(value: &str) -> bool {
     if has_remote_css_url(&v) {
         return true;
     }
-    value
-        .bytes()
-        .any(|b| matches!(b, 0..=8 | 0x0b | 0x0e..=0x1f | 0x7f))
+    value.bytes().any(|b| matches!(b, 0..=8 | 0x0b | 0x0e..=0x1f | 0x7f))
 }
 
 /// The `(url|image|image-set)\s*\(` part of `checkCssFragment`: any such function whose
@@ -575,8 +501,7 @@ fn has_remote_css_url(v: &str) -> bool {
             }
             let first_after_paren = b.get(arg_start).copied();
             let closed = b[open..].contains(&b')');
-            let safe = matches!(b.get(j), Some(b'#'))
-                || (matches!(b.get(j), Some(b'\'') | Some(b'"')) && b.get(j + 1) == Some(&b'#'));
+            let safe = matches!(b.get(j), Some(b'#')) || (matches!(b.get(j), Some(b'\'') | Some(b'"')) && b.get(j + 1) == Some(&b'#'));
             // the first regex needs at least one non-'#' character right after `(\s*`
             // (whitespace may be given back), so `url(#x)` never matches at all
             let matches_first = closed && first_after_paren.is_some_and(|c| c != b'#');
@@ -724,10 +649,7 @@ impl NsStack {
     }
 }
 
-fn unescape(
-    a: &quick_xml::events::attributes::Attribute<'_>,
-    entities: &std::collections::HashMap<String, String>,
-) -> Option<String> {
+fn unescape(a: &quick_xml::events::attributes::Attribute<'_>, entities: &std::collections::HashMap<String, String>) -> Option<String> {
     a.unescape_value_with(|name| entities.get(name).map(String::as_str))
         .ok()
         .map(|v| v.into_owned())
@@ -791,10 +713,7 @@ pub fn parse(f: &mut File) -> SvgInfo {
     ns.push(&root);
     let (uri, local) = ns.resolve(root.name().as_ref());
     if local != "svg" || uri != NS_SVG {
-        return error_info(
-            metadata,
-            &format!("Expected <svg> tag, got {local} in NS {uri}"),
-        );
+        return error_info(metadata, &format!("Expected <svg> tag, got {local} in NS {uri}"));
     }
 
     let mut m: Vec<(String, Value)> = vec![
@@ -846,14 +765,7 @@ pub fn parse(f: &mut File) -> SvgInfo {
     let mut languages: Vec<(String, Value)> = Vec::new();
     let mut prefixes: Vec<(String, Value)> = Vec::new();
     if !root_empty {
-        walk_children(
-            &mut reader,
-            &data,
-            &mut ns,
-            &mut m,
-            &mut languages,
-            &mut prefixes,
-        );
+        walk_children(&mut reader, &data, &mut ns, &mut m, &mut languages, &mut prefixes);
     }
     for (k, v) in prefixes {
         if !languages.iter().any(|(l, _)| *l == k) {
@@ -861,16 +773,8 @@ pub fn parse(f: &mut File) -> SvgInfo {
         }
     }
     m.push(("translations".to_string(), nv_list(&languages)));
-    let width = m
-        .iter()
-        .find(|(k, _)| k == "width")
-        .and_then(|(_, v)| v.as_u64())
-        .unwrap_or(0);
-    let height = m
-        .iter()
-        .find(|(k, _)| k == "height")
-        .and_then(|(_, v)| v.as_u64())
-        .unwrap_or(0);
+    let width = m.iter().find(|(k, _)| k == "width").and_then(|(_, v)| v.as_u64()).unwrap_or(0);
+    let height = m.iter().find(|(k, _)| k == "height").and_then(|(_, v)| v.as_u64()).unwrap_or(0);
     metadata.extend(m);
     SvgInfo {
         width: u32::try_from(width).unwrap_or(0),
@@ -880,10 +784,7 @@ pub fn parse(f: &mut File) -> SvgInfo {
 }
 
 fn error_info(mut metadata: Vec<(String, Value)>, message: &str) -> SvgInfo {
-    let err = nv_list(&[
-        ("message".to_string(), Value::from(message)),
-        ("code".to_string(), Value::from(0)),
-    ]);
+    let err = nv_list(&[("message".to_string(), Value::from(message)), ("code".to_string(), Value::from(0))]);
     metadata.push(("error".to_string(), err));
     SvgInfo {
         width: 0,
@@ -919,24 +820,14 @@ fn finish_child(mode: &mut Mode, m: &mut Vec<(String, Value)>, data: &[u8], end_
     flush_run(mode);
     match std::mem::replace(mode, Mode::None) {
         Mode::Field {
-            key,
-            last_text: Some(t),
-            ..
+            key, last_text: Some(t), ..
         } => {
-            set_key(
-                m,
-                key,
-                Value::from(super::util::php_trim_str(&t).to_string()),
-            );
+            set_key(m, key, Value::from(super::util::php_trim_str(&t).to_string()));
         }
         Mode::Metadata { start } => {
             let inner = data.get(start..end_tag_start.max(start)).unwrap_or(&[]);
             let inner = String::from_utf8_lossy(inner);
-            set_key(
-                m,
-                "metadata",
-                Value::from(super::util::php_trim_str(&inner).to_string()),
-            );
+            set_key(m, "metadata", Value::from(super::util::php_trim_str(&inner).to_string()));
         }
         _ => {}
     }
@@ -1054,12 +945,7 @@ fn walk_children(
             }
             if matches!(
                 local.as_str(),
-                "script"
-                    | "animate"
-                    | "set"
-                    | "animateMotion"
-                    | "animateColor"
-                    | "animateTransform"
+                "script" | "animate" | "set" | "animateMotion" | "animateColor" | "animateTransform"
             ) {
                 set_key(m, "animated", Value::from(true));
             }

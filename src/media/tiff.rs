@@ -11,18 +11,10 @@ pub struct Endian {
 
 impl Endian {
     pub fn u16(&self, b: &[u8], at: usize) -> Option<u16> {
-        if self.little {
-            le_u16(b, at)
-        } else {
-            be_u16(b, at)
-        }
+        if self.little { le_u16(b, at) } else { be_u16(b, at) }
     }
     pub fn u32(&self, b: &[u8], at: usize) -> Option<u32> {
-        if self.little {
-            le_u32(b, at)
-        } else {
-            be_u32(b, at)
-        }
+        if self.little { le_u32(b, at) } else { be_u32(b, at) }
     }
 }
 

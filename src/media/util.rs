@@ -62,11 +62,7 @@ pub fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 pub fn starts_with_ci(hay: &[u8], prefix: &[u8]) -> bool {
-    hay.len() >= prefix.len()
-        && hay[..prefix.len()]
-            .iter()
-            .zip(prefix)
-            .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    hay.len() >= prefix.len() && hay[..prefix.len()].iter().zip(prefix).all(|(a, b)| a.eq_ignore_ascii_case(b))
 }
 
 pub fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
@@ -113,16 +109,13 @@ pub fn latin1_to_string(bytes: &[u8]) -> String {
 /// windows-1252 -> UTF-8 (undefined bytes map to U+FFFD... and are dropped like `//IGNORE`).
 pub fn cp1252_to_string(bytes: &[u8]) -> String {
     const HIGH: [u32; 32] = [
-        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
-        0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
-        0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019,
+        0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
     ];
     let mut s = String::with_capacity(bytes.len());
     for &b in bytes {
         if (0x80..0xA0).contains(&b) {
-            if let Some(c) = HIGH
-                .get(usize::from(b - 0x80))
-                .and_then(|&cp| char::from_u32(cp))
+            if let Some(c) = HIGH.get(usize::from(b - 0x80)).and_then(|&cp| char::from_u32(cp))
                 && c != '\0'
             {
                 s.push(c);
@@ -172,12 +165,7 @@ pub fn nv(name: impl Into<serde_json::Value>, value: serde_json::Value) -> serde
 
 /// Convert ordered `(key, value)` pairs into MediaWiki's nested metadata list.
 pub fn nv_list(pairs: &[(String, serde_json::Value)]) -> serde_json::Value {
-    serde_json::Value::Array(
-        pairs
-            .iter()
-            .map(|(k, v)| nv(k.as_str(), v.clone()))
-            .collect(),
-    )
+    serde_json::Value::Array(pairs.iter().map(|(k, v)| nv(k.as_str(), v.clone())).collect())
 }
 
 /// Insert or replace `key` in an ordered list, keeping the first position (PHP array semantics).
@@ -195,8 +183,7 @@ pub fn duration_value(d: f64) -> serde_json::Value {
     if d.is_finite() && d.fract() == 0.0 && d.abs() < 9.0e15 {
         serde_json::Value::from(d as i64)
     } else {
-        serde_json::Number::from_f64(d)
-            .map_or(serde_json::Value::from(0), serde_json::Value::Number)
+        serde_json::Number::from_f64(d).map_or(serde_json::Value::from(0), serde_json::Value::Number)
     }
 }
 
@@ -273,9 +260,7 @@ impl<'a> PhpStream<'a> {
                     return None;
                 }
             };
-            let avail = buf
-                .len()
-                .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+            let avail = buf.len().min(usize::try_from(remaining).unwrap_or(usize::MAX));
             match buf[..avail].iter().position(|&b| b == target) {
                 Some(i) => {
                     self.inner.consume(i + 1);
@@ -316,11 +301,7 @@ pub fn round_u32(v: f64) -> u32 {
         return 0;
     }
     let r = v.round();
-    if r >= u32::MAX as f64 {
-        u32::MAX
-    } else {
-        r as u32
-    }
+    if r >= u32::MAX as f64 { u32::MAX } else { r as u32 }
 }
 
 /// PHP `floatval()` of a string: the longest leading numeric prefix, 0 if none.

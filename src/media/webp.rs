@@ -36,10 +36,7 @@ pub fn parse(f: &mut File, size: u64) -> WebpInfo {
         let fourcc = [h[0], h[1], h[2], h[3]];
         let len = u64::from(le_u32(&h, 4).unwrap_or(0));
         chunks.push((fourcc, pos));
-        pos = pos
-            .saturating_add(8)
-            .saturating_add(len)
-            .saturating_add(len % 2);
+        pos = pos.saturating_add(8).saturating_add(len).saturating_add(len % 2);
     }
     let mut info: Vec<(String, Value)> = Vec::new();
     let mut done = false;
@@ -65,10 +62,7 @@ pub fn parse(f: &mut File, size: u64) -> WebpInfo {
                 if hdr.get(8) == Some(&0x2F) && hdr.len() >= 13 {
                     let b = &hdr[9..13];
                     let w = (u32::from(b[0]) | (u32::from(b[1] & 0x3F) << 8)) + 1;
-                    let h = ((u32::from(b[1] & 0xC0) >> 6)
-                        | (u32::from(b[2]) << 2)
-                        | (u32::from(b[3] & 0x03) << 10))
-                        + 1;
+                    let h = ((u32::from(b[1] & 0xC0) >> 6) | (u32::from(b[2]) << 2) | (u32::from(b[3] & 0x03) << 10)) + 1;
                     set_key(&mut info, "compression", Value::from("lossless"));
                     set_key(&mut info, "width", Value::from(w));
                     set_key(&mut info, "height", Value::from(h));
@@ -78,9 +72,8 @@ pub fn parse(f: &mut File, size: u64) -> WebpInfo {
             _ => {
                 let flags = hdr.get(8).copied().unwrap_or(0);
                 let w24 = |at: usize| {
-                    hdr.get(at..at + 3).map_or(0, |s| {
-                        u32::from(s[0]) | (u32::from(s[1]) << 8) | (u32::from(s[2]) << 16)
-                    })
+                    hdr.get(at..at + 3)
+                        .map_or(0, |s| u32::from(s[0]) | (u32::from(s[1]) << 8) | (u32::from(s[2]) << 16))
                 };
                 set_key(&mut info, "compression", Value::from("unknown"));
                 set_key(&mut info, "animated", Value::from(flags & 2 == 2));
@@ -96,20 +89,9 @@ pub fn parse(f: &mut File, size: u64) -> WebpInfo {
     if info.is_empty() {
         return broken();
     }
-    let get = |k: &str| {
-        info.iter()
-            .find(|(n, _)| n == k)
-            .and_then(|(_, v)| v.as_u64())
-            .unwrap_or(0)
-    };
-    let (width, height) = (
-        u32::try_from(get("width")).unwrap_or(0),
-        u32::try_from(get("height")).unwrap_or(0),
-    );
-    info.push((
-        "metadata".to_string(),
-        nv_list(&[("_MW_WEBP_VERSION".to_string(), Value::from(1))]),
-    ));
+    let get = |k: &str| info.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.as_u64()).unwrap_or(0);
+    let (width, height) = (u32::try_from(get("width")).unwrap_or(0), u32::try_from(get("height")).unwrap_or(0));
+    info.push(("metadata".to_string(), nv_list(&[("_MW_WEBP_VERSION".to_string(), Value::from(1))])));
     WebpInfo {
         width,
         height,

@@ -73,9 +73,7 @@ fn scan_reader<R: BufRead>(mut r: R, filter: bool) -> ScanResult {
         // Cheap rejection: the first non-blank character must be '<'.
         if let Encoding::Utf8 = enc.0 {
             let rest = buf.get(enc.1..).unwrap_or(&[]);
-            if let Some(&b) = rest
-                .iter()
-                .find(|b| !matches!(**b, b' ' | b'\t' | b'\r' | b'\n'))
+            if let Some(&b) = rest.iter().find(|b| !matches!(**b, b' ' | b'\t' | b'\r' | b'\n'))
                 && b != b'<'
             {
                 return not_xml;
@@ -87,10 +85,7 @@ fn scan_reader<R: BufRead>(mut r: R, filter: bool) -> ScanResult {
     match enc {
         Encoding::Utf8 => run(Guard::new(r), filter),
         Encoding::Utf16 { big_endian } => run(
-            Guard::new(BufReader::with_capacity(
-                64 * 1024,
-                Utf16ToUtf8::new(r, big_endian),
-            )),
+            Guard::new(BufReader::with_capacity(64 * 1024, Utf16ToUtf8::new(r, big_endian))),
             filter,
         ),
     }
@@ -105,10 +100,7 @@ struct Guard<R> {
 
 impl<R> Guard<R> {
     fn new(inner: R) -> Self {
-        Guard {
-            inner,
-            since_reset: 0,
-        }
+        Guard { inner, since_reset: 0 }
     }
 }
 
@@ -199,8 +191,7 @@ impl<R: BufRead> Utf16ToUtf8<R> {
             };
             let ch = ch.ok_or_else(|| io::Error::other("bad code point"))?;
             let mut tmp = [0u8; 4];
-            self.out
-                .extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+            self.out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
         }
         if data.len() % 2 == 1 {
             self.pending.push(data[data.len() - 1]);
@@ -226,9 +217,7 @@ impl<R: BufRead> Read for Utf16ToUtf8<R> {
 /// Decode UTF-16 (with BOM already stripped) into UTF-8 bytes; `None` on invalid input.
 pub fn utf16_to_utf8(bytes: &[u8], big_endian: bool) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    Utf16ToUtf8::new(bytes, big_endian)
-        .read_to_end(&mut out)
-        .ok()?;
+    Utf16ToUtf8::new(bytes, big_endian).read_to_end(&mut out).ok()?;
     Some(out)
 }
 
@@ -358,13 +347,8 @@ impl State {
                 if let Some(Ok(enc)) = d.encoding() {
                     let enc = String::from_utf8_lossy(&enc).to_ascii_lowercase();
                     match enc.as_str() {
-                        "utf-8" | "utf8" | "us-ascii" | "ascii" | "utf-16" | "utf-16le"
-                        | "utf-16be" => {}
-                        e if e.starts_with("iso-8859-")
-                            || e.starts_with("windows-125")
-                            || e == "latin1"
-                            || e == "iso-latin-1" =>
-                        {
+                        "utf-8" | "utf8" | "us-ascii" | "ascii" | "utf-16" | "utf-16le" | "utf-16be" => {}
+                        e if e.starts_with("iso-8859-") || e.starts_with("windows-125") || e == "latin1" || e == "iso-latin-1" => {
                             self.mode = TextMode::Latin1
                         }
                         _ => self.fail(),
@@ -395,11 +379,7 @@ impl State {
                 };
                 if self.filter
                     && let Some(ty) = &dtd.ty
-                    && let Some(h) = svg::check_external_dtd(
-                        ty,
-                        dtd.public_id.as_deref(),
-                        dtd.system_id.as_deref(),
-                    )
+                    && let Some(h) = svg::check_external_dtd(ty, dtd.public_id.as_deref(), dtd.system_id.as_deref())
                 {
                     self.record_hit(h);
                 }
@@ -580,18 +560,8 @@ impl State {
     fn resolve_prefix(&self, prefix: Option<&str>) -> Option<String> {
         match prefix {
             Some("xml") => Some(NS_XML.to_string()),
-            Some(p) => self
-                .ns
-                .iter()
-                .rev()
-                .find(|(k, _)| k == p)
-                .map(|(_, v)| v.clone()),
-            None => self
-                .ns
-                .iter()
-                .rev()
-                .find(|(k, _)| k.is_empty())
-                .map(|(_, v)| v.clone()),
+            Some(p) => self.ns.iter().rev().find(|(k, _)| k == p).map(|(_, v)| v.clone()),
+            None => self.ns.iter().rev().find(|(k, _)| k.is_empty()).map(|(_, v)| v.clone()),
         }
     }
 
@@ -636,10 +606,7 @@ impl State {
             }
         }
         let name = self.expand(&qname, false);
-        let attrs: Vec<(String, String)> = raw_attrs
-            .into_iter()
-            .map(|(k, v)| (self.expand(&k, true), v))
-            .collect();
+        let attrs: Vec<(String, String)> = raw_attrs.into_iter().map(|(k, v)| (self.expand(&k, true), v)).collect();
         if self.root.is_empty() {
             self.root = name.clone();
         }
@@ -653,10 +620,7 @@ impl State {
         };
         let detail_bytes = |d: &[String]| d.iter().map(String::len).sum::<usize>();
         let retained = name.len()
-            + self.ns[ns_len..]
-                .iter()
-                .map(|(p, u)| p.len() + u.len())
-                .sum::<usize>()
+            + self.ns[ns_len..].iter().map(|(p, u)| p.len() + u.len()).sum::<usize>()
             + attr_hit.as_deref().map_or(0, detail_bytes)
             + match &pre {
                 svg::ElementCheck::Hit(h) => detail_bytes(h),
@@ -700,10 +664,7 @@ impl State {
             }
             svg::ElementCheck::Hit(h) => self.record_hit(h),
             svg::ElementCheck::Pass => {
-                let style_hit = frame
-                    .data
-                    .as_deref()
-                    .and_then(|d| svg::check_style_data(&frame.name, d));
+                let style_hit = frame.data.as_deref().and_then(|d| svg::check_style_data(&frame.name, d));
                 if let Some(h) = style_hit.or(frame.attr_hit) {
                     self.record_hit(h);
                 }
@@ -745,10 +706,7 @@ fn char_ref(name: &str) -> Option<Option<char>> {
 }
 
 fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r')
-        || ('\u{20}'..='\u{D7FF}').contains(&c)
-        || ('\u{E000}'..='\u{FFFD}').contains(&c)
-        || c >= '\u{10000}'
+    matches!(c, '\t' | '\n' | '\r') || ('\u{20}'..='\u{D7FF}').contains(&c) || ('\u{E000}'..='\u{FFFD}').contains(&c) || c >= '\u{10000}'
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -776,9 +734,7 @@ fn quoted(s: &str, allow_single: bool) -> Option<(String, &str)> {
 pub fn parse_dtd(content: &str) -> Option<Dtd> {
     let mut dtd = Dtd::default();
     let s = content.trim_start_matches(is_ws);
-    let name_end = s
-        .find(|c: char| is_ws(c) || c == '[' || c == '>')
-        .unwrap_or(s.len());
+    let name_end = s.find(|c: char| is_ws(c) || c == '[' || c == '>').unwrap_or(s.len());
     if name_end == 0 {
         return None;
     }
@@ -854,9 +810,7 @@ pub fn safe_internal_subset(internal: &str) -> Option<Vec<(String, String)>> {
                 return None;
             }
             s = &r[end + 3..];
-        } else if let Some(r) = s.strip_prefix(
-            "<!ATTLIST svg xmlns:xlink CDATA #FIXED \"http://www.w3.org/1999/xlink\">",
-        ) {
+        } else if let Some(r) = s.strip_prefix("<!ATTLIST svg xmlns:xlink CDATA #FIXED \"http://www.w3.org/1999/xlink\">") {
             s = r;
         } else {
             return None;
@@ -921,10 +875,7 @@ mod tests {
 
     #[test]
     fn namespaces_and_root() {
-        let r = scan_bytes(
-            br#"<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>"#,
-            false,
-        );
+        let r = scan_bytes(br#"<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>"#, false);
         assert_eq!(r.root, "http://www.w3.org/2000/svg:svg");
         let r = scan_bytes(br#"<s:svg xmlns:s="http://www.w3.org/2000/svg"/>"#, false);
         assert_eq!(r.root, "http://www.w3.org/2000/svg:svg");
@@ -942,17 +893,12 @@ mod tests {
             be.extend_from_slice(&u.to_be_bytes());
         }
         assert!(scan_bytes(&le, false).well_formed);
-        assert_eq!(
-            scan_bytes(&be, false).root,
-            "http://www.w3.org/2000/svg:svg"
-        );
+        assert_eq!(scan_bytes(&be, false).root, "http://www.w3.org/2000/svg:svg");
     }
 
     #[test]
     fn dtd_parsing() {
-        let d = parse_dtd(
-            r#"svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd""#,
-        );
+        let d = parse_dtd(r#"svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd""#);
         assert_eq!(d.as_ref().and_then(|d| d.ty.as_deref()), Some("PUBLIC"));
         assert!(parse_dtd(r#"svg PUBLIC 'a' 'b'"#).is_none());
         let d = parse_dtd(r#"svg [ <!ENTITY a "b"> ]"#).unwrap_or_default();
@@ -964,8 +910,6 @@ mod tests {
         let long = format!("<!ENTITY a \"{}\">", "x".repeat(256));
         assert!(safe_internal_subset(&long).is_none());
         assert!(!scan_bytes(b"<!DOCTYPE a [<!ENTITY % p \"x\">]><a/>", false).well_formed);
-        assert!(
-            scan_bytes(b"<!DOCTYPE a [<!ENTITY e \"x\">]><a b='&e;'>&e;</a>", false).well_formed
-        );
+        assert!(scan_bytes(b"<!DOCTYPE a [<!ENTITY e \"x\">]><a b='&e;'>&e;</a>", false).well_formed);
     }
 }

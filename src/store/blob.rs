@@ -96,7 +96,13 @@ impl BlobStore {
 
     /// Like `write_at`, but feeds every copied byte to `hasher` (a chunked upload's running SHA-1),
     /// so the whole file's hash is complete when its last byte lands.
-    pub async fn write_at_hashing(&self, key: &str, offset: u64, src: &Path, mut hasher: Option<sha1::Sha1>) -> io::Result<(u64, Option<sha1::Sha1>)> {
+    pub async fn write_at_hashing(
+        &self,
+        key: &str,
+        offset: u64,
+        src: &Path,
+        mut hasher: Option<sha1::Sha1>,
+    ) -> io::Result<(u64, Option<sha1::Sha1>)> {
         use sha1::Digest;
         let dest = self.path(key)?;
         let src = src.to_path_buf();

@@ -148,7 +148,8 @@ pub enum PublishOutcome {
     NoChange,
 }
 
-const FILE_COLS: &str = "name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key";
+const FILE_COLS: &str =
+    "name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key";
 
 fn file_from_row(r: &sqlx::sqlite::SqliteRow, archived: bool) -> DbResult<FileVersion> {
     Ok(FileVersion {
@@ -225,7 +226,10 @@ impl MetaStore {
 
     // ----------------------------------------------------------------- settings
     pub async fn get_setting(&self, name: &str) -> DbResult<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?").bind(name).fetch_optional(&self.pool).await
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
     }
 
     /// Sets a setting only if absent; returns the value now stored (first writer wins).
@@ -269,12 +273,18 @@ impl MetaStore {
     }
 
     pub async fn user_by_name(&self, name: &str) -> DbResult<Option<UserRow>> {
-        let row = sqlx::query("SELECT * FROM users WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM users WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(Self::user_from_row).transpose()
     }
 
     pub async fn user_by_id(&self, id: i64) -> DbResult<Option<UserRow>> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(Self::user_from_row).transpose()
     }
 
@@ -288,7 +298,11 @@ impl MetaStore {
     }
 
     pub async fn set_user_password(&self, id: i64, hash: &str) -> DbResult<bool> {
-        let r = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?").bind(hash).bind(id).execute(&self.pool).await?;
+        let r = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -383,13 +397,19 @@ impl MetaStore {
 
     pub async fn old_version_by_archive_name(&self, archive_name: &str) -> DbResult<Option<FileVersion>> {
         let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE archive_name = ?");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(archive_name).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(archive_name)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(|r| file_from_row(r, true)).transpose()
     }
 
     /// Names of current files with this SHA-1.
     pub async fn names_with_sha1(&self, sha1: &str) -> DbResult<Vec<String>> {
-        sqlx::query_scalar("SELECT name FROM files WHERE sha1 = ? ORDER BY name").bind(sha1).fetch_all(&self.pool).await
+        sqlx::query_scalar("SELECT name FROM files WHERE sha1 = ? ORDER BY name")
+            .bind(sha1)
+            .fetch_all(&self.pool)
+            .await
     }
 
     /// Names of deleted files with this SHA-1.
@@ -414,7 +434,13 @@ impl MetaStore {
     }
 
     /// `list=allimages` by name.
-    pub async fn list_files_by_name(&self, from: Option<&str>, prefix: Option<&str>, descending: bool, limit: i64) -> DbResult<Vec<FileVersion>> {
+    pub async fn list_files_by_name(
+        &self,
+        from: Option<&str>,
+        prefix: Option<&str>,
+        descending: bool,
+        limit: i64,
+    ) -> DbResult<Vec<FileVersion>> {
         let mut sql = format!("SELECT {FILE_COLS} FROM files WHERE 1=1");
         if from.is_some() {
             sql.push_str(if descending { " AND name <= ?" } else { " AND name >= ?" });
@@ -422,7 +448,11 @@ impl MetaStore {
         if prefix.is_some() {
             sql.push_str(" AND name >= ? AND name < ?");
         }
-        sql.push_str(if descending { " ORDER BY name DESC LIMIT ?" } else { " ORDER BY name ASC LIMIT ?" });
+        sql.push_str(if descending {
+            " ORDER BY name DESC LIMIT ?"
+        } else {
+            " ORDER BY name ASC LIMIT ?"
+        });
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(f) = from {
             q = q.bind(f.to_string());
@@ -438,7 +468,11 @@ impl MetaStore {
 
     pub async fn list_files_by_sha1(&self, sha1: &str, limit: i64) -> DbResult<Vec<FileVersion>> {
         let sql = format!("SELECT {FILE_COLS} FROM files WHERE sha1 = ? ORDER BY name LIMIT ?");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(sha1).bind(limit).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(sha1)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|r| file_from_row(r, false)).collect()
     }
 
@@ -516,7 +550,17 @@ impl MetaStore {
                     .execute(&mut *tx)
                     .await?
                     .last_insert_rowid();
-                insert_revision(&mut tx, page_id, &req.page_text, &req.comment, v.user_id, &v.user_name, &timestamp, &req.tags).await?;
+                insert_revision(
+                    &mut tx,
+                    page_id,
+                    &req.page_text,
+                    &req.comment,
+                    v.user_id,
+                    &v.user_name,
+                    &timestamp,
+                    &req.tags,
+                )
+                .await?;
             }
             Some(p) => {
                 let page_id: i64 = p.try_get("id")?;
@@ -573,7 +617,10 @@ impl MetaStore {
     }
 
     pub async fn revision(&self, id: i64) -> DbResult<Option<RevisionRow>> {
-        let row = sqlx::query("SELECT * FROM revisions WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM revisions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| {
             Ok(RevisionRow {
                 tags: split_list(&r.try_get::<String, _>("tags")?),
@@ -591,7 +638,15 @@ impl MetaStore {
     }
 
     /// Creates or replaces a page's text (a new revision). Returns (page id, revision id, was new).
-    pub async fn edit_page(&self, namespace: i64, title: &str, text: &str, comment: &str, user_id: i64, user_name: &str) -> DbResult<(i64, i64, bool)> {
+    pub async fn edit_page(
+        &self,
+        namespace: i64,
+        title: &str,
+        text: &str,
+        comment: &str,
+        user_id: i64,
+        user_name: &str,
+    ) -> DbResult<(i64, i64, bool)> {
         let mut tx = self.begin_write().await?;
         let now = crate::time::now_ts();
         let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = ? AND title = ?")
@@ -658,14 +713,20 @@ impl MetaStore {
     }
 
     pub async fn stash(&self, key: &str) -> DbResult<Option<StashRow>> {
-        let row = sqlx::query("SELECT * FROM stash WHERE key = ?").bind(key).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM stash WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(stash_from_row).transpose()
     }
 
     /// Removes a stash row; returns it so the caller can decide about its blob.
     pub async fn take_stash(&self, key: &str) -> DbResult<Option<StashRow>> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT * FROM stash WHERE key = ?").bind(key).fetch_optional(&mut *tx).await?;
+        let row = sqlx::query("SELECT * FROM stash WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
         let row = row.as_ref().map(stash_from_row).transpose()?;
         if row.is_some() {
             sqlx::query("DELETE FROM stash WHERE key = ?").bind(key).execute(&mut *tx).await?;
@@ -676,7 +737,14 @@ impl MetaStore {
 
     /// Advances a chunk session from `expected_offset` to `new_size` (compare-and-set: a
     /// concurrent or stale writer changes nothing). Returns false if the offset did not match.
-    pub async fn advance_chunks(&self, key: &str, expected_offset: i64, new_size: i64, hash_state: &[u8], expires_at: i64) -> DbResult<bool> {
+    pub async fn advance_chunks(
+        &self,
+        key: &str,
+        expected_offset: i64,
+        new_size: i64,
+        hash_state: &[u8],
+        expires_at: i64,
+    ) -> DbResult<bool> {
         let r = sqlx::query("UPDATE stash SET size = ?, hash_state = ?, expires_at = ? WHERE key = ? AND status = 'chunks' AND size = ?")
             .bind(new_size)
             .bind(hash_state)
@@ -690,7 +758,11 @@ impl MetaStore {
 
     /// Stash rows past their expiry (for the sweeper).
     pub async fn expired_stash(&self, now: i64, limit: i64) -> DbResult<Vec<StashRow>> {
-        let rows = sqlx::query("SELECT * FROM stash WHERE expires_at < ? LIMIT ?").bind(now).bind(limit).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM stash WHERE expires_at < ? LIMIT ?")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(stash_from_row).collect()
     }
 
@@ -765,7 +837,11 @@ impl MetaStore {
     }
 
     pub async fn delete_status(&self, user_id: i64, key: &str) -> DbResult<()> {
-        sqlx::query("DELETE FROM upload_status WHERE user_id = ? AND key = ?").bind(user_id).bind(key).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM upload_status WHERE user_id = ? AND key = ?")
+            .bind(user_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -810,20 +886,31 @@ impl MetaStore {
             .await?;
         tx.commit().await?;
         let payload: String = row.try_get("payload")?;
-        Ok(Some((id, row.try_get("kind")?, serde_json::from_str(&payload).unwrap_or(Value::Null), attempts)))
+        Ok(Some((
+            id,
+            row.try_get("kind")?,
+            serde_json::from_str(&payload).unwrap_or(Value::Null),
+            attempts,
+        )))
     }
 
     /// At start-up of the single-process (SQLite) server no worker can be alive, so jobs left
     /// `running` by a crash are queued again at once instead of waiting for their lease.
     pub async fn requeue_orphaned_jobs(&self) -> DbResult<u64> {
-        let r = sqlx::query("UPDATE jobs SET state = 'queued', lease_until = 0 WHERE state = 'running'").execute(&self.pool).await?;
+        let r = sqlx::query("UPDATE jobs SET state = 'queued', lease_until = 0 WHERE state = 'running'")
+            .execute(&self.pool)
+            .await?;
         Ok(r.rows_affected())
     }
 
     /// Lists failed jobs (for ops tooling and tests).
     pub async fn failed_jobs(&self) -> DbResult<Vec<(i64, String, Option<String>)>> {
-        let rows = sqlx::query("SELECT id, kind, last_error FROM jobs WHERE state = 'failed'").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("kind")?, r.try_get("last_error")?))).collect()
+        let rows = sqlx::query("SELECT id, kind, last_error FROM jobs WHERE state = 'failed'")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("kind")?, r.try_get("last_error")?)))
+            .collect()
     }
 
     pub async fn finish_job(&self, id: i64, error: Option<&str>) -> DbResult<()> {
@@ -977,7 +1064,10 @@ impl MetaStore {
         let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = ?");
         let olds = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
         let olds: Vec<FileVersion> = olds.iter().map(|r| file_from_row(r, true)).collect::<DbResult<_>>()?;
-        let page: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = 6 AND title = ?").bind(name).fetch_optional(&mut *tx).await?;
+        let page: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = 6 AND title = ?")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
         if cur.is_none() && page.is_none() {
             return Ok(None);
         }
@@ -985,7 +1075,10 @@ impl MetaStore {
             archive_version(&mut tx, v, user_id).await?;
         }
         sqlx::query("DELETE FROM files WHERE name = ?").bind(name).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM old_files WHERE name = ?").bind(name).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM old_files WHERE name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
         if let Some(pid) = page {
             sqlx::query(
                 "INSERT INTO archived_revisions (namespace, title, text, comment, user_id, user_name, timestamp, sha1)
@@ -995,23 +1088,62 @@ impl MetaStore {
             .bind(pid)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM revisions WHERE page_id = ?").bind(pid).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM revisions WHERE page_id = ?")
+                .bind(pid)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM pages WHERE id = ?").bind(pid).execute(&mut *tx).await?;
         }
-        let logid = insert_log(&mut tx, "delete", "delete", name, user_id, user_name, reason, &Value::Object(Default::default())).await?;
+        let logid = insert_log(
+            &mut tx,
+            "delete",
+            "delete",
+            name,
+            user_id,
+            user_name,
+            reason,
+            &Value::Object(Default::default()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(logid))
     }
 
     /// Deletes one archived version (`action=delete&oldimage=…`). Returns the log id, or None.
-    pub async fn delete_old_version(&self, name: &str, archive_name: &str, user_id: i64, user_name: &str, reason: &str) -> DbResult<Option<i64>> {
+    pub async fn delete_old_version(
+        &self,
+        name: &str,
+        archive_name: &str,
+        user_id: i64,
+        user_name: &str,
+        reason: &str,
+    ) -> DbResult<Option<i64>> {
         let mut tx = self.begin_write().await?;
         let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = ? AND archive_name = ?");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).bind(archive_name).fetch_optional(&mut *tx).await?;
-        let Some(v) = row.as_ref().map(|r| file_from_row(r, true)).transpose()? else { return Ok(None) };
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .bind(archive_name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(v) = row.as_ref().map(|r| file_from_row(r, true)).transpose()? else {
+            return Ok(None);
+        };
         archive_version(&mut tx, &v, user_id).await?;
-        sqlx::query("DELETE FROM old_files WHERE archive_name = ?").bind(archive_name).execute(&mut *tx).await?;
-        let logid = insert_log(&mut tx, "delete", "delete", name, user_id, user_name, reason, &serde_json::json!({"oldimage": archive_name})).await?;
+        sqlx::query("DELETE FROM old_files WHERE archive_name = ?")
+            .bind(archive_name)
+            .execute(&mut *tx)
+            .await?;
+        let logid = insert_log(
+            &mut tx,
+            "delete",
+            "delete",
+            name,
+            user_id,
+            user_name,
+            reason,
+            &serde_json::json!({"oldimage": archive_name}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(logid))
     }
@@ -1029,7 +1161,11 @@ impl MetaStore {
                 archived.push((id, file_from_row(r, true)?));
             }
         }
-        let has_current: bool = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM files WHERE name = ?").bind(name).fetch_one(&mut *tx).await? > 0;
+        let has_current: bool = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM files WHERE name = ?")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?
+            > 0;
         let mut restored = 0i64;
         for (i, (id, v)) in archived.iter().enumerate() {
             if i == 0 && !has_current {
@@ -1038,7 +1174,10 @@ impl MetaStore {
                 let mut ts = v.timestamp.clone();
                 let archive_name = loop {
                     let a = v.archive_name.clone().unwrap_or_else(|| super::paths::archive_name(&ts, name));
-                    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM old_files WHERE archive_name = ?").bind(&a).fetch_one(&mut *tx).await?;
+                    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM old_files WHERE archive_name = ?")
+                        .bind(&a)
+                        .fetch_one(&mut *tx)
+                        .await?;
                     if taken == 0 {
                         break a;
                     }
@@ -1049,17 +1188,25 @@ impl MetaStore {
                 };
                 insert_old(&mut tx, v, &archive_name).await?;
             }
-            sqlx::query("DELETE FROM file_archive WHERE id = ?").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM file_archive WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             restored += 1;
         }
         // Page revisions.
-        let revs = sqlx::query("SELECT id, text, comment, user_id, user_name, timestamp FROM archived_revisions WHERE namespace = 6 AND title = ? ORDER BY id")
-            .bind(name)
-            .fetch_all(&mut *tx)
-            .await?;
+        let revs = sqlx::query(
+            "SELECT id, text, comment, user_id, user_name, timestamp FROM archived_revisions WHERE namespace = 6 AND title = ? ORDER BY id",
+        )
+        .bind(name)
+        .fetch_all(&mut *tx)
+        .await?;
         let mut rev_count = 0i64;
         if !revs.is_empty() {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = 6 AND title = ?").bind(name).fetch_optional(&mut *tx).await?;
+            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = 6 AND title = ?")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
             let page_id = match existing {
                 Some(id) => id,
                 None => sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (6, ?, ?)")
@@ -1083,17 +1230,37 @@ impl MetaStore {
                 .await?;
                 rev_count += 1;
             }
-            sqlx::query("DELETE FROM archived_revisions WHERE namespace = 6 AND title = ?").bind(name).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM archived_revisions WHERE namespace = 6 AND title = ?")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
         }
         if restored > 0 || rev_count > 0 {
-            insert_log(&mut tx, "delete", "restore", name, user_id, user_name, reason, &serde_json::json!({"count": {"revisions": rev_count, "files": restored}})).await?;
+            insert_log(
+                &mut tx,
+                "delete",
+                "restore",
+                name,
+                user_id,
+                user_name,
+                reason,
+                &serde_json::json!({"count": {"revisions": rev_count, "files": restored}}),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok((rev_count, restored))
     }
 
     /// `list=filearchive`: deleted versions by name (from/prefix) or sha1, after id `cont`.
-    pub async fn list_file_archive(&self, from: Option<&str>, prefix: Option<&str>, sha1: Option<&str>, descending: bool, limit: i64) -> DbResult<Vec<ArchivedFile>> {
+    pub async fn list_file_archive(
+        &self,
+        from: Option<&str>,
+        prefix: Option<&str>,
+        sha1: Option<&str>,
+        descending: bool,
+        limit: i64,
+    ) -> DbResult<Vec<ArchivedFile>> {
         let mut sql = format!("SELECT {FA_COLS} FROM file_archive WHERE 1=1");
         if from.is_some() {
             sql.push_str(if descending { " AND name <= ?" } else { " AND name >= ?" });
@@ -1104,7 +1271,11 @@ impl MetaStore {
         if sha1.is_some() {
             sql.push_str(" AND sha1 = ?");
         }
-        sql.push_str(if descending { " ORDER BY name DESC, timestamp DESC, id DESC LIMIT ?" } else { " ORDER BY name ASC, timestamp DESC, id ASC LIMIT ?" });
+        sql.push_str(if descending {
+            " ORDER BY name DESC, timestamp DESC, id DESC LIMIT ?"
+        } else {
+            " ORDER BY name ASC, timestamp DESC, id ASC LIMIT ?"
+        });
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(f) = from {
             q = q.bind(f.to_string());
@@ -1119,12 +1290,28 @@ impl MetaStore {
         }
         let rows = q.bind(limit).fetch_all(&self.pool).await?;
         rows.iter()
-            .map(|r| Ok(ArchivedFile { id: r.try_get("id")?, version: file_from_row(r, true)?, deleted_by: r.try_get("deleted_by")?, deleted_at: r.try_get("deleted_at")? }))
+            .map(|r| {
+                Ok(ArchivedFile {
+                    id: r.try_get("id")?,
+                    version: file_from_row(r, true)?,
+                    deleted_by: r.try_get("deleted_by")?,
+                    deleted_at: r.try_get("deleted_at")?,
+                })
+            })
             .collect()
     }
 
     /// `list=logevents`.
-    pub async fn log_events(&self, log_type: Option<&str>, action: Option<&str>, title: Option<&str>, user: Option<&str>, newer_first: bool, from_id: Option<i64>, limit: i64) -> DbResult<Vec<LogRow>> {
+    pub async fn log_events(
+        &self,
+        log_type: Option<&str>,
+        action: Option<&str>,
+        title: Option<&str>,
+        user: Option<&str>,
+        newer_first: bool,
+        from_id: Option<i64>,
+        limit: i64,
+    ) -> DbResult<Vec<LogRow>> {
         let mut sql = String::from("SELECT * FROM log_events WHERE 1=1");
         if log_type.is_some() {
             sql.push_str(" AND log_type = ?");
@@ -1141,7 +1328,11 @@ impl MetaStore {
         if from_id.is_some() {
             sql.push_str(if newer_first { " AND id <= ?" } else { " AND id >= ?" });
         }
-        sql.push_str(if newer_first { " ORDER BY id DESC LIMIT ?" } else { " ORDER BY id ASC LIMIT ?" });
+        sql.push_str(if newer_first {
+            " ORDER BY id DESC LIMIT ?"
+        } else {
+            " ORDER BY id ASC LIMIT ?"
+        });
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for v in [log_type, action, title, user].into_iter().flatten() {
             q = q.bind(v.to_string());
@@ -1170,15 +1361,29 @@ impl MetaStore {
     }
 
     /// `list=allimages&aisort=timestamp` (optionally one uploader's files).
-    pub async fn list_files_by_timestamp(&self, start: Option<&str>, user: Option<&str>, newer_first: bool, limit: i64) -> DbResult<Vec<FileVersion>> {
+    pub async fn list_files_by_timestamp(
+        &self,
+        start: Option<&str>,
+        user: Option<&str>,
+        newer_first: bool,
+        limit: i64,
+    ) -> DbResult<Vec<FileVersion>> {
         let mut sql = format!("SELECT {FILE_COLS} FROM files WHERE 1=1");
         if start.is_some() {
-            sql.push_str(if newer_first { " AND timestamp <= ?" } else { " AND timestamp >= ?" });
+            sql.push_str(if newer_first {
+                " AND timestamp <= ?"
+            } else {
+                " AND timestamp >= ?"
+            });
         }
         if user.is_some() {
             sql.push_str(" AND user_name = ?");
         }
-        sql.push_str(if newer_first { " ORDER BY timestamp DESC, name DESC LIMIT ?" } else { " ORDER BY timestamp ASC, name ASC LIMIT ?" });
+        sql.push_str(if newer_first {
+            " ORDER BY timestamp DESC, name DESC LIMIT ?"
+        } else {
+            " ORDER BY timestamp ASC, name ASC LIMIT ?"
+        });
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(s) = start {
             q = q.bind(s.to_string());
@@ -1203,13 +1408,15 @@ impl MetaStore {
     }
 
     pub async fn is_watched(&self, user_id: i64, namespace: i64, title: &str) -> DbResult<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM watchlist WHERE user_id = ? AND namespace = ? AND title = ? AND (expiry IS NULL OR expiry > ?)")
-            .bind(user_id)
-            .bind(namespace)
-            .bind(title)
-            .bind(crate::time::now_ts())
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM watchlist WHERE user_id = ? AND namespace = ? AND title = ? AND (expiry IS NULL OR expiry > ?)",
+        )
+        .bind(user_id)
+        .bind(namespace)
+        .bind(title)
+        .bind(crate::time::now_ts())
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n > 0)
     }
 
@@ -1220,14 +1427,25 @@ impl MetaStore {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| Ok((r.try_get("namespace")?, r.try_get("title")?, r.try_get("expiry")?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("namespace")?, r.try_get("title")?, r.try_get("expiry")?)))
+            .collect()
     }
 
     /// Pages of the File namespace that have a given page id (for `pageids=`).
     pub async fn page_by_id(&self, id: i64) -> DbResult<Option<PageRow>> {
-        let row = sqlx::query("SELECT id, namespace, title, latest_rev, touched FROM pages WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT id, namespace, title, latest_rev, touched FROM pages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| {
-            Ok(PageRow { id: r.try_get("id")?, namespace: r.try_get("namespace")?, title: r.try_get("title")?, latest_rev: r.try_get("latest_rev")?, touched: r.try_get("touched")? })
+            Ok(PageRow {
+                id: r.try_get("id")?,
+                namespace: r.try_get("namespace")?,
+                title: r.try_get("title")?,
+                latest_rev: r.try_get("latest_rev")?,
+                touched: r.try_get("touched")?,
+            })
         })
         .transpose()
     }
@@ -1245,18 +1463,20 @@ async fn insert_revision(
 ) -> DbResult<i64> {
     use sha1::Digest;
     let sha1 = hex::encode(sha1::Sha1::digest(text.as_bytes()));
-    let rev = sqlx::query("INSERT INTO revisions (page_id, text, comment, user_id, user_name, timestamp, sha1, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(page_id)
-        .bind(text)
-        .bind(comment)
-        .bind(user_id)
-        .bind(user_name)
-        .bind(timestamp)
-        .bind(sha1)
-        .bind(tags.join(","))
-        .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
+    let rev = sqlx::query(
+        "INSERT INTO revisions (page_id, text, comment, user_id, user_name, timestamp, sha1, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(page_id)
+    .bind(text)
+    .bind(comment)
+    .bind(user_id)
+    .bind(user_name)
+    .bind(timestamp)
+    .bind(sha1)
+    .bind(tags.join(","))
+    .execute(&mut *tx)
+    .await?
+    .last_insert_rowid();
     sqlx::query("UPDATE pages SET latest_rev = ?, touched = ? WHERE id = ?")
         .bind(rev)
         .bind(timestamp)

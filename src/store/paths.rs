@@ -11,11 +11,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// PHP `rawurlencode` (RFC 3986): everything but `A-Z a-z 0-9 - _ . ~` is percent-encoded, with
 /// uppercase hex digits.
-const RAWURLENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const RAWURLENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// PHP `rawurlencode`.
 pub fn rawurlencode(s: &str) -> String {
@@ -55,11 +51,7 @@ pub fn archive_rel_path(archive_name: &str, db_key: &str) -> String {
 /// URL path of an archived version (`File::getArchiveUrl`):
 /// "archive/a/ab/20250115102030%21Foo.png". The hash is that of the current name `db_key`.
 pub fn archive_url_path(archive_name: &str, db_key: &str) -> String {
-    format!(
-        "archive/{}/{}",
-        hash_path(db_key),
-        rawurlencode(archive_name)
-    )
+    format!("archive/{}/{}", hash_path(db_key), rawurlencode(archive_name))
 }
 
 /// Path of a deleted file in the deleted zone (not publicly served, `FileRepo::getDeletedHashPath`
@@ -172,26 +164,14 @@ mod tests {
         let an = archive_name("20261126212307", "Ref2-a.png");
         assert_eq!(an, "20261126212307!Ref2-a.png");
         // Transcript: /images/archive/9/95/20261126212307%21Ref2-a.png
-        assert_eq!(
-            archive_url_path(&an, "Ref2-a.png"),
-            "archive/9/95/20261126212307%21Ref2-a.png"
-        );
-        assert_eq!(
-            archive_rel_path(&an, "Ref2-a.png"),
-            "archive/9/95/20261126212307!Ref2-a.png"
-        );
-        assert_eq!(
-            archive_name("20250115102030", "Foo.png"),
-            "20250115102030!Foo.png"
-        );
+        assert_eq!(archive_url_path(&an, "Ref2-a.png"), "archive/9/95/20261126212307%21Ref2-a.png");
+        assert_eq!(archive_rel_path(&an, "Ref2-a.png"), "archive/9/95/20261126212307!Ref2-a.png");
+        assert_eq!(archive_name("20250115102030", "Foo.png"), "20250115102030!Foo.png");
     }
 
     #[test]
     fn rawurlencode_like_php() {
-        assert_eq!(
-            rawurlencode("Ünïcödé_ñame.jpg"),
-            "%C3%9Cn%C3%AFc%C3%B6d%C3%A9_%C3%B1ame.jpg"
-        );
+        assert_eq!(rawurlencode("Ünïcödé_ñame.jpg"), "%C3%9Cn%C3%AFc%C3%B6d%C3%A9_%C3%B1ame.jpg");
         assert_eq!(
             public_url_path("Ünïcödé_ñame.jpg"),
             "3/3b/%C3%9Cn%C3%AFc%C3%B6d%C3%A9_%C3%B1ame.jpg"
@@ -208,30 +188,12 @@ mod tests {
     fn base36_known_values() {
         // Computed with Python: int(hex, 16) in base 36, zero-padded to 31.
         let table = [
-            (
-                "da39a3ee5e6b4b0d3255bfef95601890afd80709",
-                "phoiac9h4m842xq45sp7s6u21eteeq1",
-            ), // sha1("")
-            (
-                "a9993e364706816aba3e25717850c26c9cd0d89d",
-                "jt72fo5t4yobf0qugwuczbwj07max7h",
-            ), // sha1("abc")
-            (
-                "0000000000000000000000000000000000000000",
-                "0000000000000000000000000000000",
-            ),
-            (
-                "ffffffffffffffffffffffffffffffffffffffff",
-                "twj4yidkw7a8pn4g709kzmfoaol3x8f",
-            ),
-            (
-                "0e4da3d38593202feada782da50eecb438ab5011",
-                "1o5c1hhq5lks9rlikpcepq8rrum15ht",
-            ),
-            (
-                "0000000000000000000000000000000000000001",
-                "0000000000000000000000000000001",
-            ),
+            ("da39a3ee5e6b4b0d3255bfef95601890afd80709", "phoiac9h4m842xq45sp7s6u21eteeq1"), // sha1("")
+            ("a9993e364706816aba3e25717850c26c9cd0d89d", "jt72fo5t4yobf0qugwuczbwj07max7h"), // sha1("abc")
+            ("0000000000000000000000000000000000000000", "0000000000000000000000000000000"),
+            ("ffffffffffffffffffffffffffffffffffffffff", "twj4yidkw7a8pn4g709kzmfoaol3x8f"),
+            ("0e4da3d38593202feada782da50eecb438ab5011", "1o5c1hhq5lks9rlikpcepq8rrum15ht"),
+            ("0000000000000000000000000000000000000001", "0000000000000000000000000000001"),
         ];
         for (hx, b36) in table {
             assert_eq!(sha1_base36(&h20(hx)), b36, "{hx}");
@@ -246,10 +208,7 @@ mod tests {
 
     #[test]
     fn base36_parse_edges() {
-        assert_eq!(
-            sha1_from_base36("1"),
-            Some(h20("0000000000000000000000000000000000000001"))
-        );
+        assert_eq!(sha1_from_base36("1"), Some(h20("0000000000000000000000000000000000000001")));
         assert_eq!(
             sha1_from_base36("PHOIAC9H4M842XQ45SP7S6U21ETEEQ1"),
             Some(h20("da39a3ee5e6b4b0d3255bfef95601890afd80709"))

@@ -5,8 +5,8 @@
 use crate::api::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::store::meta::StashRow;
 use crate::store::BlobStore;
+use crate::store::meta::StashRow;
 use sha1::{Digest, Sha1};
 use std::collections::HashMap;
 use std::path::Path;
@@ -109,7 +109,17 @@ pub async fn append(state: &AppState, row: &StashRow, offset: Option<u64>, chunk
     let (_, hasher) = state.blobs.write_at_hashing(&row.blob_key, server, chunk, hasher).await?;
     let new_state = hasher.as_ref().map(save_state);
     let expires = crate::time::now_unix() + state.config.uploads.stash_max_age_secs as i64;
-    if !state.meta.advance_chunks(&row.key, server as i64, (server + chunk_len) as i64, new_state.as_deref().unwrap_or(&[]), expires).await? {
+    if !state
+        .meta
+        .advance_chunks(
+            &row.key,
+            server as i64,
+            (server + chunk_len) as i64,
+            new_state.as_deref().unwrap_or(&[]),
+            expires,
+        )
+        .await?
+    {
         // Someone else advanced the session meanwhile; report where it really is.
         let now = state.meta.stash(&row.key).await?.map(|r| r.size).unwrap_or(server as i64);
         return Err(ApiError::new("stashfailed", "Invalid chunk offset").with("offset", now.to_string()));
@@ -166,11 +176,21 @@ pub async fn sha1_of(state: &AppState, blob_key: &str) -> ApiResult<String> {
 
 /// Assembles a complete session: verifies the whole file against `filename` and turns the
 /// session into a finished stash entry under a new key (same blob, no copy).
-pub async fn assemble(state: &AppState, caller: &Caller, session: &StashRow, filename: &str) -> ApiResult<(StashRow, super::warnings::Warnings)> {
+pub async fn assemble(
+    state: &AppState,
+    caller: &Caller,
+    session: &StashRow,
+    filename: &str,
+) -> ApiResult<(StashRow, super::warnings::Warnings)> {
     let path = state.blobs.path(&session.blob_key)?;
     let size = state.blobs.len(&session.blob_key).await?;
     // The running hash covers exactly `session.size` bytes; use it when that is the whole blob.
-    let saved = session.hash_state.as_deref().filter(|s| !s.is_empty()).and_then(load_state).filter(|_| session.size as u64 == size);
+    let saved = session
+        .hash_state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(load_state)
+        .filter(|_| session.size as u64 == size);
     let sha1 = match saved {
         Some(h) => hex::encode(h.finalize()),
         None => sha1_of(state, &session.blob_key).await?,
@@ -192,7 +212,12 @@ pub async fn assemble(state: &AppState, caller: &Caller, session: &StashRow, fil
     let row = super::stash::finished_row(state, caller.user_id(), &session.blob_key, &info, size, &sha1, "chunks");
     state.meta.insert_stash(&row).await?;
     state.meta.take_stash(&session.key).await?;
-    let subject = super::warnings::Subject { desired: filename, title: &title, sha1: &sha1, size };
+    let subject = super::warnings::Subject {
+        desired: filename,
+        title: &title,
+        sha1: &sha1,
+        size,
+    };
     let warnings = super::warnings::compute(state, &subject, false).await?;
     Ok((row, warnings))
 }

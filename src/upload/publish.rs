@@ -5,8 +5,8 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::media::MediaInfo;
-use crate::store::meta::{FileVersion, PublishOutcome, PublishRequest, StashRow};
 use crate::store::BlobStore;
+use crate::store::meta::{FileVersion, PublishOutcome, PublishRequest, StashRow};
 
 /// Properties of the bytes being published, from analysis or from the stash row.
 #[derive(Debug, Clone)]
@@ -71,11 +71,17 @@ pub struct Request<'a> {
 }
 
 pub enum Outcome {
-    Published { name: String },
+    Published {
+        name: String,
+    },
     /// Identical to the current version: `fileexists-no-change`, bytes kept in the stash under `key`.
-    NoChange { key: String },
+    NoChange {
+        key: String,
+    },
     /// Lost a same-name race: `exists` warning, bytes kept in the stash under `key`.
-    LostRace { key: String },
+    LostRace {
+        key: String,
+    },
 }
 
 /// Stores the bytes as a new version. Temp bytes are adopted into the blob store first (a rename);
@@ -112,7 +118,14 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> ApiR
     let page_text = req.text.clone().unwrap_or_else(|| comment.clone());
     let outcome = state
         .meta
-        .publish(&PublishRequest { version, must_be_new: req.must_be_new, page_text, comment, tags: req.tags.clone(), log_action: req.log_action.clone() })
+        .publish(&PublishRequest {
+            version,
+            must_be_new: req.must_be_new,
+            page_text,
+            comment,
+            tags: req.tags.clone(),
+            log_action: req.log_action.clone(),
+        })
         .await;
     let outcome = match outcome {
         Ok(o) => o,
@@ -144,7 +157,11 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> ApiR
                     info_row.key
                 }
             };
-            Ok(if outcome == PublishOutcome::NoChange { Outcome::NoChange { key } } else { Outcome::LostRace { key } })
+            Ok(if outcome == PublishOutcome::NoChange {
+                Outcome::NoChange { key }
+            } else {
+                Outcome::LostRace { key }
+            })
         }
     }
 }
@@ -179,10 +196,13 @@ pub async fn authorize_overwrite(state: &AppState, caller: &Caller, name: &str) 
     if let Some(cur) = state.meta.current_file(name).await? {
         let own = caller.has("reupload-own") && cur.user_id == caller.user_id() && caller.user_id() != 0;
         if !caller.has("reupload") && !own {
-            return Err(ApiError::new("fileexists-forbidden", format!(
-                "A file with this name exists already, and cannot be overwritten. If you still want to upload your file, please go back and use a new name. [[File:{}]]",
-                name.replace('_', " ")
-            )));
+            return Err(ApiError::new(
+                "fileexists-forbidden",
+                format!(
+                    "A file with this name exists already, and cannot be overwritten. If you still want to upload your file, please go back and use a new name. [[File:{}]]",
+                    name.replace('_', " ")
+                ),
+            ));
         }
     }
     Ok(())

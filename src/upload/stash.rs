@@ -6,8 +6,8 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::media::MediaInfo;
-use crate::store::meta::StashRow;
 use crate::store::BlobStore;
+use crate::store::meta::StashRow;
 
 const B36: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -44,8 +44,16 @@ pub fn key_is_valid(key: &str) -> bool {
 
 /// Extension for a stash key: the canonical one for the MIME type, normalized, empty if prohibited.
 pub fn key_extension(state: &AppState, mime: &str) -> String {
-    let ext = crate::media::canonical_extension(mime).map(super::title::normalize_extension).unwrap_or_default();
-    if state.config.uploads.prohibited_extensions.iter().any(|p| p.eq_ignore_ascii_case(&ext)) {
+    let ext = crate::media::canonical_extension(mime)
+        .map(super::title::normalize_extension)
+        .unwrap_or_default();
+    if state
+        .config
+        .uploads
+        .prohibited_extensions
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(&ext))
+    {
         String::new()
     } else {
         ext
@@ -54,7 +62,11 @@ pub fn key_extension(state: &AppState, mime: &str) -> String {
 
 fn temp_name(ts: &str, ext: &str) -> String {
     let r: String = (0..6).map(|_| B36[rand::random::<u8>() as usize % 36] as char).collect();
-    if ext.is_empty() { format!("{ts}!php{r}") } else { format!("{ts}!php{r}.{ext}") }
+    if ext.is_empty() {
+        format!("{ts}!php{r}")
+    } else {
+        format!("{ts}!php{r}.{ext}")
+    }
 }
 
 /// imageinfo `metadata` as stored: MediaWiki's list of `{name, value}`, or `null` when none.
@@ -89,12 +101,23 @@ pub fn finished_row(state: &AppState, user_id: i64, blob_key: &str, info: &Media
 }
 
 /// Stashes a spooled temp file (adopting it into the blob store) for the caller.
-pub async fn stash_temp(state: &AppState, caller: &Caller, temp: tempfile::TempPath, info: &MediaInfo, size: u64, sha1: &str, source: &str) -> ApiResult<StashRow> {
+pub async fn stash_temp(
+    state: &AppState,
+    caller: &Caller,
+    temp: tempfile::TempPath,
+    info: &MediaInfo,
+    size: u64,
+    sha1: &str,
+    source: &str,
+) -> ApiResult<StashRow> {
     if !caller.is_logged_in() {
         return Err(ApiError::new("stashnotloggedin", "You must be logged in to upload this file."));
     }
     if size == 0 {
-        return Err(ApiError::new("stashzerolength", "File is of zero length, and could not be stored in the stash."));
+        return Err(ApiError::new(
+            "stashzerolength",
+            "File is of zero length, and could not be stored in the stash.",
+        ));
     }
     let blob = BlobStore::new_key();
     state.blobs.adopt(temp, &blob).await?;
@@ -109,13 +132,22 @@ pub async fn stash_temp(state: &AppState, caller: &Caller, temp: tempfile::TempP
 /// Loads a stash row the caller owns, with MediaWiki 1.39's error codes.
 pub async fn load_owned(state: &AppState, caller: &Caller, key: &str) -> ApiResult<StashRow> {
     if !key_is_valid(key) {
-        return Err(ApiError::new("stashpathinvalid", format!("File key of improper format or otherwise invalid: {key}.")));
+        return Err(ApiError::new(
+            "stashpathinvalid",
+            format!("File key of improper format or otherwise invalid: {key}."),
+        ));
     }
     let Some(row) = state.meta.stash(key).await? else {
-        return Err(ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash.")));
+        return Err(ApiError::new(
+            "uploadstash-file-not-found",
+            format!("Key \"{key}\" not found in stash."),
+        ));
     };
     if row.user_id != caller.user_id() {
-        return Err(ApiError::new("stashwrongowner", format!("Wrong owner: the file \"{key}\" does not belong to the current user.")));
+        return Err(ApiError::new(
+            "stashwrongowner",
+            format!("Wrong owner: the file \"{key}\" does not belong to the current user."),
+        ));
     }
     Ok(row)
 }
@@ -139,7 +171,9 @@ pub async fn sweep_expired(state: &AppState) -> anyhow::Result<usize> {
             return Ok(n);
         }
         for row in rows {
-            remove(state, &row.key).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.info))?;
+            remove(state, &row.key)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.info))?;
             n += 1;
         }
     }

@@ -52,16 +52,13 @@ pub const DEFAULT_FILE_EXTENSIONS: &[&str] = &["png", "gif", "jpg", "jpeg", "web
 
 /// `$wgProhibitedFileExtensions` default.
 pub const DEFAULT_PROHIBITED_EXTENSIONS: &[&str] = &[
-    "html", "htm", "js", "jsb", "mhtml", "mht", "xhtml", "xht", "php", "phtml", "php3", "php4",
-    "php5", "phps", "phar", "shtml", "jhtml", "pl", "py", "cgi", "exe", "scr", "dll", "msi", "vbs",
-    "bat", "com", "pif", "cmd", "vxd", "cpl", "xml",
+    "html", "htm", "js", "jsb", "mhtml", "mht", "xhtml", "xht", "php", "phtml", "php3", "php4", "php5", "phps", "phar", "shtml", "jhtml",
+    "pl", "py", "cgi", "exe", "scr", "dll", "msi", "vbs", "bat", "com", "pif", "cmd", "vxd", "cpl", "xml",
 ];
 
 /// The prefixes of the default message `MediaWiki:Filename-prefix-blacklist` (languages/i18n/en.json),
 /// in the message's order.
-pub const DEFAULT_BAD_PREFIXES: &[&str] = &[
-    "CIMG", "DSC_", "DSCF", "DSCN", "DUW", "IMG", "JD", "MGP", "PICT",
-];
+pub const DEFAULT_BAD_PREFIXES: &[&str] = &["CIMG", "DSC_", "DSCF", "DSCN", "DUW", "IMG", "JD", "MGP", "PICT"];
 
 /// Extension rules (`$wgFileExtensions`, `$wgProhibitedFileExtensions`, `$wgCheckFileExtensions`,
 /// `$wgStrictFileExtensions`).
@@ -76,14 +73,8 @@ pub struct TitleRules {
 impl Default for TitleRules {
     fn default() -> Self {
         TitleRules {
-            file_extensions: DEFAULT_FILE_EXTENSIONS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            prohibited_extensions: DEFAULT_PROHIBITED_EXTENSIONS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            file_extensions: DEFAULT_FILE_EXTENSIONS.iter().map(|s| s.to_string()).collect(),
+            prohibited_extensions: DEFAULT_PROHIBITED_EXTENSIONS.iter().map(|s| s.to_string()).collect(),
             check_extensions: true,
             strict_extensions: true,
         }
@@ -112,10 +103,7 @@ pub enum TitleError {
     /// `filetype-banned`. `blacklisted` are the offending extensions, lowercased, in name order
     /// (duplicates kept, as `array_intersect` does); empty when the ban comes from the allow list
     /// only (then MediaWiki omits `blacklisted` from the error).
-    Banned {
-        final_ext: String,
-        blacklisted: Vec<String>,
-    },
+    Banned { final_ext: String, blacklisted: Vec<String> },
     /// `filename-tooshort`.
     TooShort,
 }
@@ -155,11 +143,7 @@ pub struct ParsedTitle {
 /// Steps 1–10 of §4 (`UploadBase::getTitle`). `guessed_ext` is the canonical extension of the MIME
 /// type detected from the bytes (None for chunk requests, which have no file yet): used only when
 /// the name has no extension at all (step 6).
-pub fn file_title(
-    filename: &str,
-    rules: &TitleRules,
-    guessed_ext: Option<&str>,
-) -> Result<FileTitle, TitleError> {
+pub fn file_title(filename: &str, rules: &TitleRules, guessed_ext: Option<&str>) -> Result<FileTitle, TitleError> {
     let desired: String = filename.nfc().collect();
 
     // 1. Strip a File: (or Image:) prefix: Title::newFromText( $desired ), keep the DB key if the
@@ -208,24 +192,14 @@ pub fn file_title(
     let blacklisted: Vec<String> = exts
         .iter()
         .map(|e| e.to_ascii_lowercase())
-        .filter(|e| {
-            rules
-                .prohibited_extensions
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(e))
-        })
+        .filter(|e| rules.prohibited_extensions.iter().any(|p| p.eq_ignore_ascii_case(e)))
         .collect();
     if final_ext.is_empty() {
         return Err(TitleError::FiletypeMissing);
     }
     let in_allow_list = extension_in_list(&final_ext, &rules.file_extensions);
-    if !blacklisted.is_empty()
-        || (rules.check_extensions && rules.strict_extensions && !in_allow_list)
-    {
-        return Err(TitleError::Banned {
-            final_ext,
-            blacklisted,
-        });
+    if !blacklisted.is_empty() || (rules.check_extensions && rules.strict_extensions && !in_allow_list) {
+        return Err(TitleError::Banned { final_ext, blacklisted });
     }
 
     // 9. Non-ASCII names on backends without Unicode paths: never on Linux.
@@ -276,13 +250,7 @@ pub fn normalize_extension(ext: &str) -> String {
         "mpeg" => "mpg".to_string(),
         "tiff" => "tif".to_string(),
         "ogv" => "ogg".to_string(),
-        _ if !lower.is_empty()
-            && lower
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) =>
-        {
-            lower
-        }
+        _ if !lower.is_empty() && lower.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) => lower,
         _ => String::new(),
     }
 }
@@ -345,10 +313,7 @@ pub fn has_bad_prefix(db_key: &str) -> bool {
 /// The first prefix of `prefixes` the base name of `db_key` starts with.
 pub fn bad_prefix_in<'a, S: AsRef<str>>(db_key: &str, prefixes: &'a [S]) -> Option<&'a str> {
     let (partname, _) = split_name(db_key);
-    prefixes
-        .iter()
-        .map(AsRef::as_ref)
-        .find(|p| partname.starts_with(*p))
+    prefixes.iter().map(AsRef::as_ref).find(|p| partname.starts_with(*p))
 }
 
 /// Parse a `Filename-prefix-blacklist` message the way `UploadBase::getFilenamePrefixBlacklist`
@@ -415,11 +380,7 @@ pub fn similar_name_prefix(db_key: &str) -> String {
 pub fn parse_title(text: &str, default_ns: i32) -> Option<ParsedTitle> {
     let decoded = decode_char_references(text);
     // MediaWiki re-normalizes whenever the reference regex matched, i.e. whenever there was a '&'.
-    let decoded: String = if text.contains('&') {
-        decoded.nfc().collect()
-    } else {
-        decoded
-    };
+    let decoded: String = if text.contains('&') { decoded.nfc().collect() } else { decoded };
     split_title_string(&decoded, default_ns)
 }
 
@@ -443,10 +404,7 @@ fn make_title_safe(ns: i32, title: &str) -> Option<String> {
 }
 
 fn canonical_ns_name(ns: i32) -> Option<&'static str> {
-    NAMESPACES
-        .iter()
-        .find(|(_, n)| *n == ns)
-        .map(|(name, _)| *name)
+    NAMESPACES.iter().find(|(_, n)| *n == ns).map(|(name, _)| *name)
 }
 
 /// Canonical English names (first entry per number) and aliases, as `Language::getNsIndex` knows
@@ -673,11 +631,7 @@ fn split_title_string(text: &str, default_ns: i32) -> Option<ParsedTitle> {
 /// `$` also matches before a final `\n`, which is then not part of the rest.
 fn match_prefix(s: &str) -> Option<(&str, &str)> {
     // First ':' at byte offset >= 1 (the lazy group needs one character).
-    let colon = s
-        .char_indices()
-        .skip(1)
-        .find(|&(_, c)| c == ':')
-        .map(|(i, _)| i)?;
+    let colon = s.char_indices().skip(1).find(|&(_, c)| c == ':').map(|(i, _)| i)?;
     // Smallest end of the group such that only '_' remain before the colon (at least 1 byte).
     let before = &s[..colon];
     let mut end = before.trim_end_matches('_').len();
@@ -711,18 +665,12 @@ fn has_invalid_title_sequence(s: &str) -> bool {
     let b = s.as_bytes();
     for i in 0..b.len() {
         match b[i] {
-            b'%' if b.len() > i + 2
-                && b[i + 1].is_ascii_hexdigit()
-                && b[i + 2].is_ascii_hexdigit() =>
-            {
+            b'%' if b.len() > i + 2 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() => {
                 return true;
             }
             b'&' => {
                 // &[A-Za-z0-9\x80-\xff]+;
-                let n = b[i + 1..]
-                    .iter()
-                    .take_while(|&&x| x.is_ascii_alphanumeric() || x >= 0x80)
-                    .count();
+                let n = b[i + 1..].iter().take_while(|&&x| x.is_ascii_alphanumeric() || x >= 0x80).count();
                 if n > 0 && b.get(i + 1 + n) == Some(&b';') {
                     return true;
                 }
@@ -734,10 +682,7 @@ fn has_invalid_title_sequence(s: &str) -> bool {
                     }
                     // &#x[0-9A-Fa-f]+;
                     if b.get(i + 2) == Some(&b'x') {
-                        let n = b[i + 3..]
-                            .iter()
-                            .take_while(|x| x.is_ascii_hexdigit())
-                            .count();
+                        let n = b[i + 3..].iter().take_while(|x| x.is_ascii_hexdigit()).count();
                         if n > 0 && b.get(i + 3 + n) == Some(&b';') {
                             return true;
                         }
@@ -766,10 +711,7 @@ fn decode_char_references(text: &str) -> String {
             continue;
         }
         // Named: &name;
-        let n = b[i + 1..]
-            .iter()
-            .take_while(|&&x| x.is_ascii_alphanumeric() || x >= 0x80)
-            .count();
+        let n = b[i + 1..].iter().take_while(|&&x| x.is_ascii_alphanumeric() || x >= 0x80).count();
         if n > 0 && b.get(i + 1 + n) == Some(&b';') {
             // The name is a run of ASCII alphanumerics and whole non-ASCII characters (their bytes
             // are all >= 0x80 and the run stops at an ASCII byte), so the slice is valid UTF-8.
@@ -801,10 +743,7 @@ fn decode_char_references(text: &str) -> String {
             }
             // Hex: &#x1F; / &#X1F;
             if matches!(b.get(i + 2), Some(b'x') | Some(b'X')) {
-                let n = b[i + 3..]
-                    .iter()
-                    .take_while(|x| x.is_ascii_hexdigit())
-                    .count();
+                let n = b[i + 3..].iter().take_while(|x| x.is_ascii_hexdigit()).count();
                 if n > 0 && b.get(i + 3 + n) == Some(&b';') {
                     let cp = u64::from_str_radix(&text[i + 3..i + 3 + n], 16).unwrap_or(u64::MAX);
                     out.push_str(&text[last..i]);
@@ -831,10 +770,7 @@ fn decode_char(cp: u64) -> char {
         || (0xe000..=0xfffd).contains(&cp)
         || (0x10000..=0x10ffff).contains(&cp);
     if ok {
-        u32::try_from(cp)
-            .ok()
-            .and_then(char::from_u32)
-            .unwrap_or('\u{FFFD}')
+        u32::try_from(cp).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}')
     } else {
         '\u{FFFD}'
     }
@@ -1024,10 +960,7 @@ mod tests {
         assert_eq!(illegal("~~~~.png"), "~~~~.png");
         assert_eq!(ft("A"), Err(TitleError::FiletypeMissing));
         assert_eq!(ft(".jpg"), Err(TitleError::TooShort));
-        assert_eq!(
-            ft(&format!("{}.jpg", "x".repeat(237))),
-            Err(TitleError::TooLong)
-        ); // 241 bytes
+        assert_eq!(ft(&format!("{}.jpg", "x".repeat(237))), Err(TitleError::TooLong)); // 241 bytes
         assert_eq!(key(&format!("{}.jpg", "x".repeat(236))).len(), 240);
         assert_eq!(
             ft("Foo.exe"),
@@ -1099,16 +1032,10 @@ mod tests {
         assert_eq!(key("Foo.JPEG"), "Foo.JPEG");
         // 26: ':' replaced -> badfilename
         assert_eq!(key("Ref2:colon.png"), "Ref2-colon.png");
-        assert_eq!(
-            badfilename("Ref2:colon.png", "Ref2-colon.png"),
-            Some("Ref2-colon.png".into())
-        );
+        assert_eq!(badfilename("Ref2:colon.png", "Ref2-colon.png"), Some("Ref2-colon.png".into()));
         // 27/28 thumb names
         assert_eq!(key("120px-Ref2-thumb.png"), "120px-Ref2-thumb.png");
-        assert_eq!(
-            thumb_source("120px-Ref2-thumb.png"),
-            Some("Ref2-thumb.png".into())
-        );
+        assert_eq!(thumb_source("120px-Ref2-thumb.png"), Some("Ref2-thumb.png".into()));
         assert_eq!(thumb_source("120px-Ref2-a.png"), Some("Ref2-a.png".into()));
         // 29 bad prefix
         assert!(has_bad_prefix(&key("DSC_Ref2.png")));
@@ -1122,18 +1049,12 @@ mod tests {
                 unwanted_type: false
             }
         );
-        assert_eq!(
-            badfilename("Ref2-noext", &t.db_key),
-            Some("Ref2-noext.png".into())
-        );
+        assert_eq!(badfilename("Ref2-noext", &t.db_key), Some("Ref2-noext.png".into()));
         // 45: no extension, unknown content (and chunk requests, which have no file)
         assert_eq!(ft("Ref2-noext2"), Err(TitleError::FiletypeMissing));
         // 46: <> replaced
         assert_eq!(key("Ref2<bad>.png"), "Ref2-bad-.png");
-        assert_eq!(
-            badfilename("Ref2<bad>.png", "Ref2-bad-.png"),
-            Some("Ref2-bad-.png".into())
-        );
+        assert_eq!(badfilename("Ref2<bad>.png", "Ref2-bad-.png"), Some("Ref2-bad-.png".into()));
         // 48: %41 illegal, error data is the filtered name
         assert_eq!(illegal("Ref2-%41.png"), "Ref2-%41.png");
         // 50: 250 bytes
@@ -1241,10 +1162,7 @@ mod tests {
         assert_eq!(key("  a   b__c\u{3000}d.png  "), "A_b_c_d.png");
         assert_eq!(key("\u{200F}a\u{202A}b.png"), "Ab.png");
         assert_eq!(key("a\u{A0}b.png"), "A_b.png");
-        assert_eq!(
-            badfilename("a\u{A0}b.png", "A_b.png"),
-            Some("A_b.png".into())
-        );
+        assert_eq!(badfilename("a\u{A0}b.png", "A_b.png"), Some("A_b.png".into()));
     }
 
     #[test]
@@ -1252,9 +1170,7 @@ mod tests {
         // The File: strip uses the full title parser: char refs decoded, fragment removed.
         assert_eq!(key("File:A&amp;B.jpg"), "A&B.jpg");
         assert_eq!(
-            file_title("File:Foo#bar.jpg", &TitleRules::default(), Some("png"))
-                .unwrap()
-                .db_key,
+            file_title("File:Foo#bar.jpg", &TitleRules::default(), Some("png")).unwrap().db_key,
             "Foo.png"
         );
         assert_eq!(key("&#70;ile:X.jpg"), "X.jpg");
@@ -1291,10 +1207,7 @@ mod tests {
         assert_eq!(t.final_ext, "zip");
         assert!(!file_title("Foo.png", &rules, None).unwrap().unwanted_type);
         // Prohibited still wins
-        assert!(matches!(
-            file_title("Foo.exe", &rules, None),
-            Err(TitleError::Banned { .. })
-        ));
+        assert!(matches!(file_title("Foo.exe", &rules, None), Err(TitleError::Banned { .. })));
         let rules = TitleRules {
             check_extensions: false,
             ..Default::default()
@@ -1332,10 +1245,7 @@ mod tests {
 
     #[test]
     fn exists_normalized_helpers() {
-        assert_eq!(
-            normalized_ext_variant("Ref2-a.PNG"),
-            Some("Ref2-a.png".into())
-        );
+        assert_eq!(normalized_ext_variant("Ref2-a.PNG"), Some("Ref2-a.png".into()));
         assert_eq!(normalized_ext_variant("Foo.JPEG"), Some("Foo.jpg".into()));
         assert_eq!(normalized_ext_variant("Foo.jpeg"), Some("Foo.jpg".into()));
         assert_eq!(normalized_ext_variant("Foo.png"), None);
@@ -1351,10 +1261,7 @@ mod tests {
         assert_eq!(badfilename("foo.png", "Foo.png"), None);
         assert_eq!(badfilename("foo_bar.png", "Foo_bar.png"), None);
         assert_eq!(badfilename("file:c.jpg", "C.jpg"), Some("C.jpg".into()));
-        assert_eq!(
-            badfilename("Foo  bar.png", "Foo_bar.png"),
-            Some("Foo_bar.png".into())
-        );
+        assert_eq!(badfilename("Foo  bar.png", "Foo_bar.png"), Some("Foo_bar.png".into()));
         assert_eq!(badfilename(" Foo.png", "Foo.png"), Some("Foo.png".into()));
         // PHP numeric-string comparison
         assert_eq!(badfilename(" 1.5", "1.5"), None);
@@ -1400,10 +1307,7 @@ mod tests {
         }
         let msg = " #<!-- leave this line exactly as it is --> <pre>\n# Syntax is as follows:\n#   * Everything from a \"#\" character to the end of the line is a comment\n#   * Every non-blank line is a prefix for typical filenames assigned automatically by digital cameras\nCIMG # Casio\nDSC_ # Nikon\nDSCF # Fuji\nDSCN # Nikon\nDUW # some mobile phones\nIMG # generic\nJD # Jenoptik\nMGP # Pentax\nPICT # misc.\n #</pre> <!-- leave this line exactly as it is -->";
         assert_eq!(parse_prefix_blacklist(msg), DEFAULT_BAD_PREFIXES);
-        assert_eq!(
-            bad_prefix_in("IMG_1.png", DEFAULT_BAD_PREFIXES),
-            Some("IMG")
-        );
+        assert_eq!(bad_prefix_in("IMG_1.png", DEFAULT_BAD_PREFIXES), Some("IMG"));
     }
 
     #[test]

@@ -104,7 +104,10 @@ impl FetchError {
         Self::new("copyuploadbaddomain", "Upload by URL is not allowed from this domain.")
     }
     fn bad_domain_on_redirect() -> Self {
-        Self::new("upload-copy-upload-invalid-domain", "Copy uploads are not available from this domain.")
+        Self::new(
+            "upload-copy-upload-invalid-domain",
+            "Copy uploads are not available from this domain.",
+        )
     }
     fn refused_address(ip: IpAddr) -> Self {
         Self::new(
@@ -205,7 +208,10 @@ pub fn domain_allowed(host: &str, allowed: &[String]) -> bool {
         let entry = entry.strip_suffix('.').unwrap_or(entry);
         let labels: Vec<&str> = entry.split('.').collect();
         labels.len() == host_labels.len()
-            && labels.iter().zip(&host_labels).all(|(pat, got)| *pat == "*" || normalize_label(pat) == *got)
+            && labels
+                .iter()
+                .zip(&host_labels)
+                .all(|(pat, got)| *pat == "*" || normalize_label(pat) == *got)
     })
 }
 
@@ -344,10 +350,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         return false;
     }
     const BLOCKED: &[(&str, u32)] = &[
-        ("2001::", 23),    // IETF protocol assignments: Teredo, benchmarking, ORCHID…
+        ("2001::", 23),     // IETF protocol assignments: Teredo, benchmarking, ORCHID…
         ("2001:db8::", 32), // documentation
-        ("3fff::", 20),    // documentation (RFC 9637)
-        ("5f00::", 16),    // SRv6 SIDs
+        ("3fff::", 20),     // documentation (RFC 9637)
+        ("5f00::", 16),     // SRv6 SIDs
     ];
     !BLOCKED.iter().any(|&(net, prefix)| in_v6(ip, v6(net), prefix))
 }
@@ -440,12 +446,7 @@ pub async fn fetch(url: &str, policy: &FetchPolicy, spool_dir: &Path) -> Result<
     }
 }
 
-async fn fetch_inner(
-    original: &str,
-    policy: &FetchPolicy,
-    spool_dir: &Path,
-    current: &mut String,
-) -> Result<Fetched, FetchError> {
+async fn fetch_inner(original: &str, policy: &FetchPolicy, spool_dir: &Path, current: &mut String) -> Result<Fetched, FetchError> {
     let allow = parse_allow_list(&policy.allow_addresses);
     let mut url = parse_http_url(original, original)?;
     let mut redirects: u32 = 0;
@@ -491,12 +492,7 @@ fn is_redirect(status: u16) -> bool {
 }
 
 /// One request, to addresses vetted just now; no redirect following.
-async fn fetch_hop(
-    url: &Url,
-    shown: &str,
-    policy: &FetchPolicy,
-    allow: &[IpNet],
-) -> Result<reqwest::Response, FetchError> {
+async fn fetch_hop(url: &Url, shown: &str, policy: &FetchPolicy, allow: &[IpNet]) -> Result<reqwest::Response, FetchError> {
     let addrs = vet_addresses(url, allow).await?;
     connect_guard(&addrs);
     let host = url.host_str().unwrap_or("").to_string();
@@ -514,7 +510,11 @@ async fn fetch_hop(
         .build()
         .map_err(|e| FetchError::curl(error_detail(&e)))?;
     let started = Instant::now();
-    client.get(url.clone()).send().await.map_err(|e| map_send_error(&e, url, shown, started))
+    client
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| map_send_error(&e, url, shown, started))
 }
 
 fn map_send_error(e: &reqwest::Error, url: &Url, shown: &str, started: Instant) -> FetchError {
@@ -578,12 +578,7 @@ fn error_detail(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Streams the body into a temp file in `spool_dir`, hashing as it goes.
-async fn spool_body(
-    mut response: reqwest::Response,
-    shown: &str,
-    policy: &FetchPolicy,
-    spool_dir: &Path,
-) -> Result<Fetched, FetchError> {
+async fn spool_body(mut response: reqwest::Response, shown: &str, policy: &FetchPolicy, spool_dir: &Path) -> Result<Fetched, FetchError> {
     if response.content_length().is_some_and(|len| len > policy.max_bytes) {
         return Err(FetchError::too_large(policy.max_bytes));
     }
@@ -617,7 +612,11 @@ async fn spool_body(
     let file = out.into_inner();
     file.sync_all().await.map_err(|_| FetchError::tmp_write())?;
     drop(file);
-    Ok(Fetched { path, size, sha1: hasher.finalize().into() })
+    Ok(Fetched {
+        path,
+        size,
+        sha1: hasher.finalize().into(),
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -648,7 +647,10 @@ mod tests {
 
     /// What the test server answers for a request path.
     enum Reply {
-        Full { head: String, body: Vec<u8> },
+        Full {
+            head: String,
+            body: Vec<u8>,
+        },
         /// Headers announcing a body, then nothing.
         Stall,
         /// A close-delimited body that never ends.
@@ -790,21 +792,62 @@ mod tests {
     #[test]
     fn address_classification() {
         let refused = [
-            "0.0.0.0", "0.1.2.3", "10.0.0.1", "100.64.0.1", "127.0.0.1", "127.255.0.9", "169.254.169.254",
-            "172.16.0.1", "172.31.255.255", "192.0.0.8", "192.0.2.1", "192.168.1.1", "198.18.0.1",
-            "198.51.100.7", "203.0.113.9", "224.0.0.1", "239.1.1.1", "240.0.0.1", "255.255.255.255", "::",
-            "::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::127.0.0.1",
-            "64:ff9b::10.0.0.1", "64:ff9b::7f00:1", "64:ff9b:1::1", "2002:7f00:1::1", "2002:0a00:0001::1",
-            "2001::1", "2001:db8::1", "3fff::1", "fc00::1", "fd12:3456::1", "fe80::1", "fec0::1", "ff02::1",
-            "100::1", "5f00::1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "10.0.0.1",
+            "100.64.0.1",
+            "127.0.0.1",
+            "127.255.0.9",
+            "169.254.169.254",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.0.0.8",
+            "192.0.2.1",
+            "192.168.1.1",
+            "198.18.0.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "239.1.1.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:0a00:0001::1",
+            "2001::1",
+            "2001:db8::1",
+            "3fff::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "fec0::1",
+            "ff02::1",
+            "100::1",
+            "5f00::1",
         ];
         for s in refused {
             assert!(!is_public(s.parse().unwrap()), "{s} must be non-public");
             assert!(!address_allowed(s.parse().unwrap(), &[]), "{s} must be refused");
         }
         let public = [
-            "1.1.1.1", "8.8.8.8", "93.184.216.34", "172.32.0.1", "100.128.0.1", "2606:4700::1111",
-            "2a00:1450:4001::1", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:0808:0808::1",
+            "1.1.1.1",
+            "8.8.8.8",
+            "93.184.216.34",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "2a00:1450:4001::1",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:0808:0808::1",
         ];
         for s in public {
             assert!(is_public(s.parse().unwrap()), "{s} must be public");
@@ -816,13 +859,22 @@ mod tests {
         assert!(address_allowed("10.1.2.3".parse().unwrap(), &allow));
         assert!(!address_allowed("10.1.2.4".parse().unwrap(), &allow));
         assert!(!address_allowed("::1".parse().unwrap(), &allow));
-        assert_eq!(validate_allow_addresses(&["bogus".into(), "::1/128".into()]), Err(vec!["bogus".to_string()]));
+        assert_eq!(
+            validate_allow_addresses(&["bogus".into(), "::1/128".into()]),
+            Err(vec!["bogus".to_string()])
+        );
     }
 
     #[test]
     fn precheck_shapes() {
         let p = policy(&[]);
-        for bad in ["file:///etc/passwd", "gopher://x/", "ftp://example.com/a.png", "not a url", "http://"] {
+        for bad in [
+            "file:///etc/passwd",
+            "gopher://x/",
+            "ftp://example.com/a.png",
+            "not a url",
+            "http://",
+        ] {
             assert_eq!(precheck(bad, &p), Err(FetchError::invalid_url(bad)), "{bad}");
         }
         assert_eq!(
@@ -879,7 +931,10 @@ mod tests {
         }
         // Not loopback: the checks run before any socket exists, and the test
         // build's connect_guard would panic rather than connect there.
-        assert_refused(fetch("http://169.254.169.254/latest/meta-data/", &p, dir.path()).await, "169.254.169.254");
+        assert_refused(
+            fetch("http://169.254.169.254/latest/meta-data/", &p, dir.path()).await,
+            "169.254.169.254",
+        );
         assert_refused(fetch("http://10.0.0.1/", &p, dir.path()).await, "10.0.0.1");
         assert_refused(fetch("http://[::ffff:10.0.0.1]/", &p, dir.path()).await, "::ffff:10.0.0.1");
         for bad in ["file:///etc/passwd", "gopher://x/"] {
@@ -921,11 +976,15 @@ mod tests {
         let second = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let target = format!("http://localhost:{}/x.png", second.local_addr().unwrap().port());
         let first = serve("127.0.0.1:0", move |_| redirect(302, &target)).await;
-        let e = fetch(&format!("http://127.0.0.1:{}/", first.port()), &p, dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/", first.port()), &p, dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "upload-copy-upload-invalid-domain");
         assert_never_connected(&second).await;
         // And a disallowed initial host is refused up front.
-        let e = fetch(&format!("http://localhost:{}/", first.port()), &p, dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://localhost:{}/", first.port()), &p, dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e, FetchError::bad_domain());
         assert_eq!(first.hits(), 1);
     }
@@ -934,7 +993,9 @@ mod tests {
     async fn redirect_to_non_http_scheme_is_invalid() {
         let dir = spool();
         let s = serve("127.0.0.1:0", |_| redirect(302, "file:///etc/passwd")).await;
-        let e = fetch(&format!("http://127.0.0.1:{}/", s.port()), &loopback_ok(), dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/", s.port()), &loopback_ok(), dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e, FetchError::invalid_url("file:///etc/passwd"));
     }
 
@@ -946,7 +1007,10 @@ mod tests {
         let served = body.clone();
         let s = serve("127.0.0.1:0", move |path| match path {
             "/remote.png" => ok(&served),
-            _ => Reply::Full { head: "HTTP/1.1 404 File not found\r\n".into(), body: Vec::new() },
+            _ => Reply::Full {
+                head: "HTTP/1.1 404 File not found\r\n".into(),
+                body: Vec::new(),
+            },
         })
         .await;
         let dir = spool();
@@ -966,11 +1030,15 @@ mod tests {
     async fn fetches_over_ipv6_loopback_and_localhost() {
         let dir = spool();
         let s = serve("127.0.0.1:0", |_| ok(b"hello")).await;
-        let f = fetch(&format!("http://localhost:{}/a", s.port()), &loopback_ok(), dir.path()).await.unwrap();
+        let f = fetch(&format!("http://localhost:{}/a", s.port()), &loopback_ok(), dir.path())
+            .await
+            .unwrap();
         assert_eq!(std::fs::read(&f.path).unwrap(), b"hello");
         if TcpListener::bind("[::1]:0").await.is_ok() {
             let s6 = serve("[::1]:0", |_| ok(b"six")).await;
-            let f = fetch(&format!("http://[::1]:{}/a", s6.port()), &loopback_ok(), dir.path()).await.unwrap();
+            let f = fetch(&format!("http://[::1]:{}/a", s6.port()), &loopback_ok(), dir.path())
+                .await
+                .unwrap();
             assert_eq!(std::fs::read(&f.path).unwrap(), b"six");
         }
     }
@@ -985,10 +1053,14 @@ mod tests {
         .await;
         let mut p = loopback_ok();
         p.max_bytes = 1000;
-        let f = fetch(&format!("http://127.0.0.1:{}/exact", s.port()), &p, dir.path()).await.unwrap();
+        let f = fetch(&format!("http://127.0.0.1:{}/exact", s.port()), &p, dir.path())
+            .await
+            .unwrap();
         assert_eq!(f.size, 1000);
         drop(f);
-        let e = fetch(&format!("http://127.0.0.1:{}/over", s.port()), &p, dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/over", s.port()), &p, dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "file-too-large");
         assert_eq!(e.info, "The file you submitted was too large. The maximum is 1,000 bytes.");
         assert!(dir_is_empty(dir.path()));
@@ -998,20 +1070,35 @@ mod tests {
     async fn bad_status_keeps_reason_phrase() {
         let dir = spool();
         let s = serve("127.0.0.1:0", |path| match path {
-            "/missing.png" => Reply::Full { head: "HTTP/1.1 404 File not found\r\n".into(), body: b"nope".to_vec() },
-            "/canonical" => Reply::Full { head: "HTTP/1.1 403 Forbidden\r\n".into(), body: Vec::new() },
-            _ => Reply::Full { head: "HTTP/1.1 500 \r\n".into(), body: Vec::new() },
+            "/missing.png" => Reply::Full {
+                head: "HTTP/1.1 404 File not found\r\n".into(),
+                body: b"nope".to_vec(),
+            },
+            "/canonical" => Reply::Full {
+                head: "HTTP/1.1 403 Forbidden\r\n".into(),
+                body: Vec::new(),
+            },
+            _ => Reply::Full {
+                head: "HTTP/1.1 500 \r\n".into(),
+                body: Vec::new(),
+            },
         })
         .await;
         let p = loopback_ok();
-        let e = fetch(&format!("http://127.0.0.1:{}/missing.png", s.port()), &p, dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/missing.png", s.port()), &p, dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(
             e,
             FetchError::new("http-bad-status", "There was a problem during the HTTP request: 404 File not found")
         );
-        let e = fetch(&format!("http://127.0.0.1:{}/canonical", s.port()), &p, dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/canonical", s.port()), &p, dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.info, "There was a problem during the HTTP request: 403 Forbidden");
-        let e = fetch(&format!("http://127.0.0.1:{}/empty-reason", s.port()), &p, dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/empty-reason", s.port()), &p, dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "http-bad-status");
         assert!(e.info.starts_with("There was a problem during the HTTP request: 500"), "{}", e.info);
         assert!(dir_is_empty(dir.path()));
@@ -1045,10 +1132,14 @@ mod tests {
         .await;
         let mut p = loopback_ok();
         p.max_bytes = 200_000;
-        let e = fetch(&format!("http://127.0.0.1:{}/endless", s.port()), &p, dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/endless", s.port()), &p, dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "file-too-large");
         assert!(dir_is_empty(dir.path()), "temp file left behind");
-        let e = fetch(&format!("http://127.0.0.1:{}/announced", s.port()), &p, dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/announced", s.port()), &p, dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "file-too-large");
         assert!(dir_is_empty(dir.path()));
     }
@@ -1065,7 +1156,10 @@ mod tests {
                 Some(0) => ok(b"the file"),
                 Some(n) if n % 2 == 0 => redirect(307, &format!("../r/{}", n - 1)),
                 Some(n) => redirect(301, &format!("/r/{}", n - 1)),
-                None => Reply::Full { head: "HTTP/1.1 404 Not Found\r\n".into(), body: Vec::new() },
+                None => Reply::Full {
+                    head: "HTTP/1.1 404 Not Found\r\n".into(),
+                    body: Vec::new(),
+                },
             }
         })
         .await;
@@ -1074,11 +1168,18 @@ mod tests {
         let f = fetch(&format!("http://127.0.0.1:{}/r/3", s.port()), &p, dir.path()).await.unwrap();
         assert_eq!(std::fs::read(&f.path).unwrap(), b"the file");
         let hits_before = s.hits();
-        let e = fetch(&format!("http://127.0.0.1:{}/r/4", s.port()), &p, dir.path()).await.unwrap_err();
-        assert_eq!(e, FetchError::new("upload-too-many-redirects", "The URL contained too many redirects."));
+        let e = fetch(&format!("http://127.0.0.1:{}/r/4", s.port()), &p, dir.path())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e,
+            FetchError::new("upload-too-many-redirects", "The URL contained too many redirects.")
+        );
         assert_eq!(s.hits() - hits_before, 4, "max_redirects + 1 requests, then stop");
         p.max_redirects = 5;
-        let e = fetch(&format!("http://127.0.0.1:{}/loop", s.port()), &p, dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/loop", s.port()), &p, dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "upload-too-many-redirects");
     }
 
@@ -1089,17 +1190,29 @@ mod tests {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
             l.local_addr().unwrap().port()
         };
-        let e = fetch(&format!("http://127.0.0.1:{port}/x.png"), &loopback_ok(), dir.path()).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{port}/x.png"), &loopback_ok(), dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "http-curl-error");
         let prefix = format!("Error fetching URL: Failed to connect to 127.0.0.1 port {port} after ");
-        assert!(e.info.starts_with(&prefix) && e.info.ends_with(" ms: Couldn't connect to server"), "{}", e.info);
+        assert!(
+            e.info.starts_with(&prefix) && e.info.ends_with(" ms: Couldn't connect to server"),
+            "{}",
+            e.info
+        );
     }
 
     #[tokio::test]
     async fn garbage_response_is_curl_error() {
         let dir = spool();
-        let s = serve("127.0.0.1:0", |_| Reply::Full { head: "NOT HTTP AT ALL\r\n".into(), body: Vec::new() }).await;
-        let e = fetch(&format!("http://127.0.0.1:{}/", s.port()), &loopback_ok(), dir.path()).await.unwrap_err();
+        let s = serve("127.0.0.1:0", |_| Reply::Full {
+            head: "NOT HTTP AT ALL\r\n".into(),
+            body: Vec::new(),
+        })
+        .await;
+        let e = fetch(&format!("http://127.0.0.1:{}/", s.port()), &loopback_ok(), dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "http-curl-error", "{e:?}");
         assert!(e.info.starts_with("Error fetching URL: "));
     }
@@ -1115,7 +1228,9 @@ mod tests {
             let _ = sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx").await;
             let _ = sock.shutdown().await;
         });
-        let e = fetch(&format!("https://127.0.0.1:{port}/"), &loopback_ok(), dir.path()).await.unwrap_err();
+        let e = fetch(&format!("https://127.0.0.1:{port}/"), &loopback_ok(), dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "http-curl-error", "{e:?}");
         assert!(!e.info.contains("Couldn't connect to server"), "{}", e.info);
         server.await.unwrap();
@@ -1126,7 +1241,9 @@ mod tests {
         let s = serve("127.0.0.1:0", |_| ok(b"x")).await;
         let dir = spool();
         let gone = dir.path().join("does-not-exist");
-        let e = fetch(&format!("http://127.0.0.1:{}/", s.port()), &loopback_ok(), &gone).await.unwrap_err();
+        let e = fetch(&format!("http://127.0.0.1:{}/", s.port()), &loopback_ok(), &gone)
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "tmp-create-error");
     }
 }

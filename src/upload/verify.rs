@@ -29,7 +29,9 @@ pub fn title_error(state: &AppState, e: TitleError) -> Rejection {
         TitleError::Illegal { filtered } => {
             Rejection::Recoverable(ApiError::new("illegal-filename", "The filename is not allowed.").with("filename", filtered))
         }
-        TitleError::FiletypeMissing => Rejection::Recoverable(ApiError::new("filetype-missing", "The file has no extension (like \".jpg\").")),
+        TitleError::FiletypeMissing => {
+            Rejection::Recoverable(ApiError::new("filetype-missing", "The file has no extension (like \".jpg\")."))
+        }
         TitleError::TooShort => Rejection::Recoverable(ApiError::new("filename-tooshort", "The filename is too short.")),
         TitleError::Banned { final_ext, blacklisted } => {
             let mut allowed: Vec<String> = Vec::new();
@@ -44,10 +46,17 @@ pub fn title_error(state: &AppState, e: TitleError) -> Rejection {
             } else {
                 blacklisted.iter().map(|b| format!("\".{b}\"")).collect::<Vec<_>>().join(", ")
             };
-            let verb = if blacklisted.len() > 1 { "are not permitted file types" } else { "is not a permitted file type" };
-            let mut err = ApiError::new("filetype-banned", format!("{named} {verb}. Permitted file types are {}.", allowed.join(", ")))
-                .with("filetype", final_ext)
-                .with("allowed", allowed);
+            let verb = if blacklisted.len() > 1 {
+                "are not permitted file types"
+            } else {
+                "is not a permitted file type"
+            };
+            let mut err = ApiError::new(
+                "filetype-banned",
+                format!("{named} {verb}. Permitted file types are {}.", allowed.join(", ")),
+            )
+            .with("filetype", final_ext)
+            .with("allowed", allowed);
             if !blacklisted.is_empty() {
                 err = err.with("blacklisted", blacklisted);
             }
@@ -67,7 +76,10 @@ pub async fn check_file(state: &AppState, path: &Path, info: &MediaInfo, size: u
         return Err(Rejection::Fatal(ApiError::new("empty-file", "The file you submitted was empty.")));
     }
     if size > state.config.uploads.max_upload_size {
-        return Err(Rejection::Fatal(ApiError::new("file-too-large", "The file you submitted was too large.")));
+        return Err(Rejection::Fatal(ApiError::new(
+            "file-too-large",
+            "The file you submitted was too large.",
+        )));
     }
     let guessed = media::canonical_extension(&info.mime);
     let name = title::file_title(filename, &super::title_rules(&state.config.uploads), guessed);
@@ -82,7 +94,9 @@ pub async fn check_file(state: &AppState, path: &Path, info: &MediaInfo, size: u
         .await
         .map_err(|e| Rejection::Fatal(ApiError::internal("verification task", e)))?;
     if let Err(r) = verdict {
-        return Err(Rejection::Fatal(ApiError::new("verification-error", r.info).with("details", r.details)));
+        return Err(Rejection::Fatal(
+            ApiError::new("verification-error", r.info).with("details", r.details),
+        ));
     }
     name.map_err(|e| title_error(state, e))
 }

@@ -3,7 +3,7 @@
 
 use crate::app::AppState;
 use crate::upload::title::{self, FileTitle};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Ordered (key, value) pairs, e.g. `("exists", "Foo.png")`, `("nochange", {"timestamp": …})`.
 pub type Warnings = Vec<(String, Value)>;
@@ -25,7 +25,10 @@ pub async fn compute(state: &AppState, s: &Subject<'_>, fv2: bool) -> Result<War
     }
     if s.title.unwanted_type {
         let list: Vec<String> = state.config.uploads.file_extensions.iter().map(|e| e.to_lowercase()).collect();
-        w.push(("filetype-unwanted-type".into(), json!([s.title.final_ext, list.join(", "), list.len()])));
+        w.push((
+            "filetype-unwanted-type".into(),
+            json!([s.title.final_ext, list.join(", "), list.len()]),
+        ));
     }
     let limit = state.config.uploads.size_warning;
     if limit > 0 && s.size > limit {

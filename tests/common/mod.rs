@@ -33,7 +33,16 @@ impl Server {
             std::fs::write(&p, toml).unwrap();
             Some(p)
         };
-        let mut s = Server { child: None, base: String::new(), api: String::new(), data, bot_user: String::new(), bot_pass: String::new(), admin_pass: String::new(), config };
+        let mut s = Server {
+            child: None,
+            base: String::new(),
+            api: String::new(),
+            data,
+            bot_user: String::new(),
+            bot_pass: String::new(),
+            admin_pass: String::new(),
+            config,
+        };
         s.spawn("127.0.0.1:0");
         s
     }
@@ -106,13 +115,31 @@ impl Server {
 
     /// Runs an admin subcommand against this server's data dir.
     pub fn admin(&self, args: &[&str]) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_mwupload")).arg("--data").arg(self.data.path()).args(args).output().unwrap();
-        assert!(out.status.success(), "admin {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(env!("CARGO_BIN_EXE_mwupload"))
+            .arg("--data")
+            .arg(self.data.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "admin {:?} failed: {}",
+            args,
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
     pub fn client(&self) -> Client {
-        Client { http: reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(0).build().unwrap(), api: self.api.clone(), csrf: String::new() }
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+            api: self.api.clone(),
+            csrf: String::new(),
+        }
     }
 
     /// A client logged in with the bot password, holding a CSRF token.
@@ -125,7 +152,11 @@ impl Server {
     /// Files in the spool (temp) directory: must be empty after every request.
     pub fn spool_files(&self) -> Vec<String> {
         std::fs::read_dir(self.data.path().join("files/tmp"))
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -167,15 +198,28 @@ impl Client {
         for (k, v) in params {
             form = form.text(k.to_string(), v.to_string());
         }
-        let p = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("blob").mime_str("multipart/form-data").unwrap();
+        let p = reqwest::multipart::Part::bytes(bytes.to_vec())
+            .file_name("blob")
+            .mime_str("multipart/form-data")
+            .unwrap();
         form = form.part(part.to_string(), p);
         self.http.post(&self.api).multipart(form).send().await.unwrap()
     }
 
     pub async fn login(&mut self, user: &str, pass: &str) {
-        let t = self.get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")]).await;
+        let t = self
+            .get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+            .await;
         let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
-        let r = self.post(&[("action", "login"), ("lgname", user), ("lgpassword", pass), ("lgtoken", &lt), ("format", "json")]).await;
+        let r = self
+            .post(&[
+                ("action", "login"),
+                ("lgname", user),
+                ("lgpassword", pass),
+                ("lgtoken", &lt),
+                ("format", "json"),
+            ])
+            .await;
         assert_eq!(r["login"]["result"], "Success", "{r}");
         self.refresh_csrf().await;
     }
@@ -187,13 +231,27 @@ impl Client {
 
     /// Direct upload; `extra` adds parameters.
     pub async fn upload(&self, filename: &str, bytes: &[u8], extra: Params<'_>) -> Value {
-        let mut p: Vec<(&str, &str)> = vec![("action", "upload"), ("format", "json"), ("filename", filename), ("token", &self.csrf)];
+        let mut p: Vec<(&str, &str)> = vec![
+            ("action", "upload"),
+            ("format", "json"),
+            ("filename", filename),
+            ("token", &self.csrf),
+        ];
         p.extend_from_slice(extra);
         self.post_file(&p, "file", bytes).await
     }
 
     pub async fn imageinfo(&self, filename: &str, props: &str, limit: &str) -> Value {
-        self.get(&[("action", "query"), ("prop", "imageinfo"), ("titles", &format!("File:{filename}")), ("iiprop", props), ("iilimit", limit), ("format", "json"), ("formatversion", "2")]).await
+        self.get(&[
+            ("action", "query"),
+            ("prop", "imageinfo"),
+            ("titles", &format!("File:{filename}")),
+            ("iiprop", props),
+            ("iilimit", limit),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await
     }
 
     pub async fn fetch(&self, url: &str) -> (u16, Vec<u8>) {
@@ -317,7 +375,14 @@ fn normalize_in(v: &Value, key: &str) -> Value {
         Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), normalize_in(x, k))).collect()),
         Value::Array(a) => Value::Array(a.iter().map(|x| normalize_in(x, key)).collect()),
         Value::String(s) => Value::String(normalize_str(s, key)),
-        Value::Number(_) if matches!(key, "size" | "offset" | "lguserid" | "userid" | "id" | "pageid" | "logid" | "newrevid" | "oldrevid" | "revid" | "parentid") => Value::String("N".into()),
+        Value::Number(_)
+            if matches!(
+                key,
+                "size" | "offset" | "lguserid" | "userid" | "id" | "pageid" | "logid" | "newrevid" | "oldrevid" | "revid" | "parentid"
+            ) =>
+        {
+            Value::String("N".into())
+        }
         other => other.clone(),
     }
 }
@@ -337,12 +402,27 @@ fn normalize_str(s: &str, key: &str) -> String {
     if matches!(key, "offset" | "size") {
         return "N".into();
     }
-    s = regex_lite::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").unwrap().replace_all(&s, "TS").to_string();
-    s = regex_lite::Regex::new(r"\d{14}![^./]*").unwrap().replace_all(&s, "STASHNAME").to_string();
-    s = regex_lite::Regex::new(r"Special:UploadStash/file/[0-9a-z.]+").unwrap().replace_all(&s, "Special:UploadStash/file/FILEKEY").to_string();
-    s = regex_lite::Regex::new(r"[0-9a-z]{6,}\.[0-9a-z]+\.\d+\.\w*").unwrap().replace_all(&s, "FILEKEY").to_string();
+    s = regex_lite::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+        .unwrap()
+        .replace_all(&s, "TS")
+        .to_string();
+    s = regex_lite::Regex::new(r"\d{14}![^./]*")
+        .unwrap()
+        .replace_all(&s, "STASHNAME")
+        .to_string();
+    s = regex_lite::Regex::new(r"Special:UploadStash/file/[0-9a-z.]+")
+        .unwrap()
+        .replace_all(&s, "Special:UploadStash/file/FILEKEY")
+        .to_string();
+    s = regex_lite::Regex::new(r"[0-9a-z]{6,}\.[0-9a-z]+\.\d+\.\w*")
+        .unwrap()
+        .replace_all(&s, "FILEKEY")
+        .to_string();
     s = regex_lite::Regex::new(r"curid=\d+").unwrap().replace_all(&s, "curid=N").to_string();
-    s = regex_lite::Regex::new(r"/images/[0-9a-f]/[0-9a-f]{2}/").unwrap().replace_all(&s, "/images/H/HH/").to_string();
+    s = regex_lite::Regex::new(r"/images/[0-9a-f]/[0-9a-f]{2}/")
+        .unwrap()
+        .replace_all(&s, "/images/H/HH/")
+        .to_string();
     s
 }
 
@@ -353,10 +433,18 @@ pub fn assert_matches_transcript(ours: &Value, n: u32) {
     if got != want {
         let mut diffs = Vec::new();
         diff_paths(&got, &want, "", &mut diffs);
-        panic!("transcript {n} differs at:\n{}\n ours: {}", diffs.join("\n"), serde_json::to_string(&got).unwrap());
+        panic!(
+            "transcript {n} differs at:\n{}\n ours: {}",
+            diffs.join("\n"),
+            serde_json::to_string(&got).unwrap()
+        );
     }
     // Same members in the same order, as MediaWiki emits them.
-    assert_eq!(serde_json::to_string(&got).unwrap(), serde_json::to_string(&want).unwrap(), "transcript {n}: member order differs");
+    assert_eq!(
+        serde_json::to_string(&got).unwrap(),
+        serde_json::to_string(&want).unwrap(),
+        "transcript {n}: member order differs"
+    );
 }
 
 fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {

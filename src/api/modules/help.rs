@@ -1,7 +1,7 @@
 //! `action=help` (and `api.php` with no action): a readable page listing the modules.
 
-use crate::api::envelope::html_escape;
 use crate::api::Call;
+use crate::api::envelope::html_escape;
 use axum::body::Body;
 use axum::http::{HeaderValue, Response};
 
@@ -19,7 +19,9 @@ pub fn page(call: &Call<'_>) -> Response<Body> {
     html.push_str("</ul><p>Use <code>action=paraminfo&amp;modules=…</code> for parameter details.</p></body></html>");
     let _ = call;
     let mut r = Response::new(Body::from(html));
-    r.headers_mut().insert("content-type", HeaderValue::from_static("text/html; charset=utf-8"));
-    r.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("text/html; charset=utf-8"));
+    r.headers_mut()
+        .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     r
 }

@@ -1,9 +1,9 @@
 //! `action=login` (bot passwords and the legacy NeedToken flow), `action=clientlogin`, `action=logout`.
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::{session, token_is_valid, Call, Output};
+use crate::api::{Call, Output, session, token_is_valid};
 use crate::auth::{password, token};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 const WRONG_PASSWORD: &str = "Incorrect username or password entered. Please try again.";
 
@@ -24,7 +24,10 @@ pub async fn ensure_session(call: &mut Call<'_>) -> ApiResult<()> {
 async fn log_in(call: &mut Call<'_>, user_id: i64, bot_app: Option<&str>) -> ApiResult<()> {
     let id = session::new_session_id();
     call.state.meta.create_session(&id, &session::new_secret()).await?;
-    call.state.meta.set_session_user(&id, Some(user_id), bot_app, &session::new_secret()).await?;
+    call.state
+        .meta
+        .set_session_user(&id, Some(user_id), bot_app, &session::new_secret())
+        .await?;
     call.ctx.set_cookies.push(session::cookie_header(&id));
     let row = call.state.meta.session(&id).await?;
     call.caller = session::resolve(call.state, row).await?;
@@ -43,10 +46,14 @@ async fn authenticate(call: &Call<'_>, name: &str, pass: &str) -> ApiResult<Opti
     } else {
         (name.clone(), None, pass.to_string())
     };
-    let Some(user) = call.state.meta.user_by_name(&user_name).await? else { return Ok(None) };
+    let Some(user) = call.state.meta.user_by_name(&user_name).await? else {
+        return Ok(None);
+    };
     match app {
         Some(app) => {
-            let Some(bp) = call.state.meta.bot_password(user.id, &app).await? else { return Ok(None) };
+            let Some(bp) = call.state.meta.bot_password(user.id, &app).await? else {
+                return Ok(None);
+            };
             Ok(password::verify_password(&secret, &bp.password_hash).then_some((user.id, user.name, Some(app))))
         }
         None => Ok(password::verify_password(&secret, &user.password_hash).then_some((user.id, user.name, None))),
@@ -116,15 +123,29 @@ pub async fn clientlogin(call: &mut Call<'_>) -> ApiResult<Output> {
         ));
     }
     let continuing = p.flag("logincontinue");
-    let _ = (p.get("rememberMe"), p.get("loginrequests"), p.get("loginmessageformat"), p.get("loginmergerequestfields"), p.get("loginpreservestate"));
+    let _ = (
+        p.get("rememberMe"),
+        p.get("loginrequests"),
+        p.get("loginmessageformat"),
+        p.get("loginmergerequestfields"),
+        p.get("loginpreservestate"),
+    );
     if !continuing && p.get("loginreturnurl").is_none() {
-        return Err(ApiError::new("missingparam", "Either the \"loginreturnurl\" or the \"logincontinue\" parameter must be set.").module("clientlogin"));
+        return Err(ApiError::new(
+            "missingparam",
+            "Either the \"loginreturnurl\" or the \"logincontinue\" parameter must be set.",
+        )
+        .module("clientlogin"));
     }
     let name = p.get("username").unwrap_or("").to_string();
     let pass = p.get("password").unwrap_or("").to_string();
     let mut out = Map::new();
     // clientlogin is the main-account path: bot-password names are not accepted here.
-    let ok = if name.contains('@') { None } else { authenticate(call, &name, &pass).await? };
+    let ok = if name.contains('@') {
+        None
+    } else {
+        authenticate(call, &name, &pass).await?
+    };
     let result = match ok {
         Some((uid, uname, None)) => {
             log_in(call, uid, None).await?;

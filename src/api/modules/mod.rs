@@ -21,17 +21,72 @@ pub struct ModuleInfo {
 
 /// The action modules this server implements.
 pub const ACTIONS: &[ModuleInfo] = &[
-    ModuleInfo { name: "clientlogin", token: Some("login"), token_param: "logintoken", must_post: true },
-    ModuleInfo { name: "delete", token: Some("csrf"), token_param: "token", must_post: true },
-    ModuleInfo { name: "edit", token: Some("csrf"), token_param: "token", must_post: true },
-    ModuleInfo { name: "filerevert", token: Some("csrf"), token_param: "token", must_post: true },
-    ModuleInfo { name: "help", token: None, token_param: "token", must_post: false },
-    ModuleInfo { name: "login", token: None, token_param: "lgtoken", must_post: true },
-    ModuleInfo { name: "logout", token: Some("csrf"), token_param: "token", must_post: true },
-    ModuleInfo { name: "paraminfo", token: None, token_param: "token", must_post: false },
-    ModuleInfo { name: "query", token: None, token_param: "token", must_post: false },
-    ModuleInfo { name: "undelete", token: Some("csrf"), token_param: "token", must_post: true },
-    ModuleInfo { name: "upload", token: Some("csrf"), token_param: "token", must_post: true },
+    ModuleInfo {
+        name: "clientlogin",
+        token: Some("login"),
+        token_param: "logintoken",
+        must_post: true,
+    },
+    ModuleInfo {
+        name: "delete",
+        token: Some("csrf"),
+        token_param: "token",
+        must_post: true,
+    },
+    ModuleInfo {
+        name: "edit",
+        token: Some("csrf"),
+        token_param: "token",
+        must_post: true,
+    },
+    ModuleInfo {
+        name: "filerevert",
+        token: Some("csrf"),
+        token_param: "token",
+        must_post: true,
+    },
+    ModuleInfo {
+        name: "help",
+        token: None,
+        token_param: "token",
+        must_post: false,
+    },
+    ModuleInfo {
+        name: "login",
+        token: None,
+        token_param: "lgtoken",
+        must_post: true,
+    },
+    ModuleInfo {
+        name: "logout",
+        token: Some("csrf"),
+        token_param: "token",
+        must_post: true,
+    },
+    ModuleInfo {
+        name: "paraminfo",
+        token: None,
+        token_param: "token",
+        must_post: false,
+    },
+    ModuleInfo {
+        name: "query",
+        token: None,
+        token_param: "token",
+        must_post: false,
+    },
+    ModuleInfo {
+        name: "undelete",
+        token: Some("csrf"),
+        token_param: "token",
+        must_post: true,
+    },
+    ModuleInfo {
+        name: "upload",
+        token: Some("csrf"),
+        token_param: "token",
+        must_post: true,
+    },
 ];
 
 pub fn lookup(action: &str) -> Option<&'static ModuleInfo> {
@@ -51,6 +106,9 @@ pub async fn execute(name: &str, call: &mut Call<'_>) -> ApiResult<Output> {
         "paraminfo" => paraminfo::execute(call).await,
         "query" => query::execute(call).await,
         "upload" => upload::execute(call).await,
-        _ => Err(super::error::ApiError::new("badvalue", format!("Unrecognized value for parameter \"action\": {name}."))),
+        _ => Err(super::error::ApiError::new(
+            "badvalue",
+            format!("Unrecognized value for parameter \"action\": {name}."),
+        )),
     }
 }

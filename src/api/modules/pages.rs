@@ -4,13 +4,20 @@
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::{Call, Output};
 use crate::upload::publish::{self, Props, Source};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 fn need(call: &Call<'_>, right: &str, module: &str) -> ApiResult<()> {
     if call.caller.has(right) {
         return Ok(());
     }
-    Err(ApiError::new("permissiondenied", format!("The action you have requested is limited to users in one of the groups: {}.", groups_text(call, right))).module(module))
+    Err(ApiError::new(
+        "permissiondenied",
+        format!(
+            "The action you have requested is limited to users in one of the groups: {}.",
+            groups_text(call, right)
+        ),
+    )
+    .module(module))
 }
 
 fn groups_text(call: &Call<'_>, right: &str) -> String {
@@ -34,16 +41,34 @@ async fn file_title(call: &Call<'_>, module: &str) -> ApiResult<(i64, String)> {
     let title = match (p.get("title"), p.get("pageid")) {
         (Some(t), None) => t.to_string(),
         (None, Some(id)) => {
-            let id: i64 = id.parse().map_err(|_| ApiError::new("badinteger", format!("Invalid value \"{id}\" for integer parameter \"pageid\".")).module(module))?;
+            let id: i64 = id.parse().map_err(|_| {
+                ApiError::new("badinteger", format!("Invalid value \"{id}\" for integer parameter \"pageid\".")).module(module)
+            })?;
             match call.state.meta.page_by_id(id).await? {
-                Some(pg) => format!("{}", super::query::PageTitle { ns: pg.namespace, db_key: pg.title }.display()),
+                Some(pg) => format!(
+                    "{}",
+                    super::query::PageTitle {
+                        ns: pg.namespace,
+                        db_key: pg.title
+                    }
+                    .display()
+                ),
                 None => return Err(ApiError::new("nosuchpageid", format!("There is no page with ID {id}.")).module(module)),
             }
         }
-        (Some(_), Some(_)) => return Err(ApiError::new("invalidparammix", "The parameters \"title\" and \"pageid\" can not be used together.").module(module)),
-        (None, None) => return Err(ApiError::new("missingparam", "One of the parameters \"title\" and \"pageid\" is required.").module(module)),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                "invalidparammix",
+                "The parameters \"title\" and \"pageid\" can not be used together.",
+            )
+            .module(module));
+        }
+        (None, None) => {
+            return Err(ApiError::new("missingparam", "One of the parameters \"title\" and \"pageid\" is required.").module(module));
+        }
     };
-    let t = super::query::parse_title(&title).ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{title}\".")).module(module))?;
+    let t =
+        super::query::parse_title(&title).ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{title}\".")).module(module))?;
     Ok((t.ns, t.db_key))
 }
 
@@ -53,7 +78,26 @@ pub async fn edit(call: &mut Call<'_>) -> ApiResult<Output> {
     need(call, "edit", M)?;
     let p = call.params;
     let summary = p.get("summary").unwrap_or("").to_string();
-    for ignored in ["minor", "notminor", "bot", "basetimestamp", "starttimestamp", "recreate", "md5", "contentformat", "contentmodel", "watchlist", "tags", "section", "sectiontitle", "baserevid", "nocreate", "createonly", "undo", "undoafter"] {
+    for ignored in [
+        "minor",
+        "notminor",
+        "bot",
+        "basetimestamp",
+        "starttimestamp",
+        "recreate",
+        "md5",
+        "contentformat",
+        "contentmodel",
+        "watchlist",
+        "tags",
+        "section",
+        "sectiontitle",
+        "baserevid",
+        "nocreate",
+        "createonly",
+        "undo",
+        "undoafter",
+    ] {
         let _ = p.get(ignored);
     }
     let page = call.state.meta.page(ns, &key).await?;
@@ -74,7 +118,13 @@ pub async fn edit(call: &mut Call<'_>) -> ApiResult<Output> {
     let text = match (p.get("text"), p.get("appendtext"), p.get("prependtext")) {
         (Some(t), _, _) => t.to_string(),
         (None, a, pre) if a.is_some() || pre.is_some() => format!("{}{}{}", pre.unwrap_or(""), old_text, a.unwrap_or("")),
-        _ => return Err(ApiError::new("missingparam", "One of the parameters \"text\", \"appendtext\" and \"undo\" is required.").module(M)),
+        _ => {
+            return Err(ApiError::new(
+                "missingparam",
+                "One of the parameters \"text\", \"appendtext\" and \"undo\" is required.",
+            )
+            .module(M));
+        }
     };
     let display = super::query::PageTitle { ns, db_key: key.clone() }.display();
     let mut m = Map::new();
@@ -86,7 +136,11 @@ pub async fn edit(call: &mut Call<'_>) -> ApiResult<Output> {
         call.ctx.put_bool(&mut m, "nochange", true);
         return Ok(out(M, m));
     }
-    let (page_id, rev, new) = call.state.meta.edit_page(ns, &key, &text, &summary, call.caller.user_id(), &call.caller.user_name()).await?;
+    let (page_id, rev, new) = call
+        .state
+        .meta
+        .edit_page(ns, &key, &text, &summary, call.caller.user_id(), &call.caller.user_name())
+        .await?;
     let ts = call.state.meta.revision(rev).await?.map(|r| r.timestamp).unwrap_or_default();
     if new {
         call.ctx.put_bool(&mut m, "new", true);
@@ -121,12 +175,22 @@ pub async fn delete(call: &mut Call<'_>) -> ApiResult<Output> {
     let logid = match call.params.get("oldimage") {
         Some(old) => {
             let old = old.to_string();
-            match call.state.meta.delete_old_version(&key, &old, call.caller.user_id(), &user, &reason).await? {
+            match call
+                .state
+                .meta
+                .delete_old_version(&key, &old, call.caller.user_id(), &user, &reason)
+                .await?
+            {
                 Some(id) => id,
                 None => return Err(ApiError::new("nodeleteablefile", "No such old version of the file.").module(M)),
             }
         }
-        None => match call.state.meta.delete_file_page(&key, call.caller.user_id(), &user, &reason).await? {
+        None => match call
+            .state
+            .meta
+            .delete_file_page(&key, call.caller.user_id(), &user, &reason)
+            .await?
+        {
             Some(id) => id,
             None => return Err(ApiError::new("missingtitle", "The page you specified doesn't exist.").module(M)),
         },
@@ -145,7 +209,10 @@ pub async fn undelete(call: &mut Call<'_>) -> ApiResult<Output> {
     let reason = call.params.get("reason").unwrap_or("").to_string();
     let mut ids = Vec::new();
     for v in call.params.multi("fileids") {
-        ids.push(v.parse::<i64>().map_err(|_| ApiError::new("badinteger", format!("Invalid value \"{v}\" for integer parameter \"fileids\".")).module(M))?);
+        ids.push(
+            v.parse::<i64>()
+                .map_err(|_| ApiError::new("badinteger", format!("Invalid value \"{v}\" for integer parameter \"fileids\".")).module(M))?,
+        );
     }
     for ignored in ["timestamps", "tags", "watchlist", "watchlistexpiry", "undeletetalk"] {
         let _ = call.params.get(ignored);
@@ -153,7 +220,11 @@ pub async fn undelete(call: &mut Call<'_>) -> ApiResult<Output> {
     if ns != 6 {
         return Err(ApiError::new("cannotundelete", "Couldn't undelete: the page has no deleted revisions.").module(M));
     }
-    let (revs, files) = call.state.meta.undelete(&key, &ids, call.caller.user_id(), &call.caller.user_name(), &reason).await?;
+    let (revs, files) = call
+        .state
+        .meta
+        .undelete(&key, &ids, call.caller.user_id(), &call.caller.user_name(), &reason)
+        .await?;
     if revs == 0 && files == 0 {
         return Err(ApiError::new("cannotundelete", "Couldn't undelete: the page has no deleted revisions.").module(M));
     }
@@ -175,17 +246,35 @@ pub async fn filerevert(call: &mut Call<'_>) -> ApiResult<Output> {
         return Err(ApiError::missingparam("archivename").module(M));
     };
     let comment = p.get("comment").unwrap_or("").to_string();
-    let key = crate::upload::title::file_db_key(&filename).ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{filename}\".")).module(M))?;
+    let key = crate::upload::title::file_db_key(&filename)
+        .ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{filename}\".")).module(M))?;
     need(call, "edit", M)?;
     need(call, "upload", M)?;
     if !call.caller.has("reupload") {
-        return Err(ApiError::new("permissiondenied", format!("The action you have requested is limited to users in one of the groups: {}.", groups_text(call, "reupload"))).module(M));
+        return Err(ApiError::new(
+            "permissiondenied",
+            format!(
+                "The action you have requested is limited to users in one of the groups: {}.",
+                groups_text(call, "reupload")
+            ),
+        )
+        .module(M));
     }
     if call.state.meta.current_file(&key).await?.is_none() {
         return Err(ApiError::new("filerevert-missing", format!("The file \"{key}\" does not exist.")).module(M));
     }
-    let Some(old) = call.state.meta.old_version_by_archive_name(&archive).await?.filter(|v| v.name == key) else {
-        return Err(ApiError::new("filerevert-badversion", "There is no previous local version of this file with the provided timestamp.").module(M));
+    let Some(old) = call
+        .state
+        .meta
+        .old_version_by_archive_name(&archive)
+        .await?
+        .filter(|v| v.name == key)
+    else {
+        return Err(ApiError::new(
+            "filerevert-badversion",
+            "There is no previous local version of this file with the provided timestamp.",
+        )
+        .module(M));
     };
     // The new version points at the old version's blob: no bytes are copied.
     let props = Props {
@@ -200,7 +289,11 @@ pub async fn filerevert(call: &mut Call<'_>) -> ApiResult<Output> {
         metadata: old.metadata.clone(),
     };
     let ts = crate::time::ts_to_iso(&old.timestamp);
-    let comment = if comment.is_empty() { format!("Reverted to version as of {ts}") } else { comment };
+    let comment = if comment.is_empty() {
+        format!("Reverted to version as of {ts}")
+    } else {
+        comment
+    };
     let source = Source::Stash(crate::store::meta::StashRow {
         key: String::new(),
         user_id: call.caller.user_id(),
@@ -221,13 +314,26 @@ pub async fn filerevert(call: &mut Call<'_>) -> ApiResult<Output> {
         timestamp: old.timestamp.clone(),
         expires_at: 0,
     });
-    let req = publish::Request { caller: &call.caller, name: key.clone(), props, comment, text: None, tags: Vec::new(), must_be_new: false, log_action: Some("revert".into()) };
+    let req = publish::Request {
+        caller: &call.caller,
+        name: key.clone(),
+        props,
+        comment,
+        text: None,
+        tags: Vec::new(),
+        must_be_new: false,
+        log_action: Some("revert".into()),
+    };
     match publish::publish(call.state, req, source).await? {
         publish::Outcome::Published { .. } => {
             let mut m = Map::new();
             m.insert("result".into(), json!("Success"));
             Ok(out(M, m))
         }
-        _ => Err(ApiError::new("filerevert-identical", "The current version of the file is already identical to the selected version.").module(M)),
+        _ => Err(ApiError::new(
+            "filerevert-identical",
+            "The current version of the file is already identical to the selected version.",
+        )
+        .module(M)),
     }
 }

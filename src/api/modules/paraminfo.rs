@@ -3,7 +3,7 @@
 
 use crate::api::error::ApiResult;
 use crate::api::{Call, Output};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// (path, prefix, group, mustbeposted, needs token, parameters as (name, type, extra)).
 type Param = (&'static str, Value);
@@ -12,10 +12,16 @@ fn upload_params() -> Vec<Param> {
     vec![
         ("filename", json!({"type": "string"})),
         ("comment", json!({"type": "text", "default": ""})),
-        ("tags", json!({"type": [], "multi": true, "limit": 50, "lowlimit": 50, "highlimit": 500})),
+        (
+            "tags",
+            json!({"type": [], "multi": true, "limit": 50, "lowlimit": 50, "highlimit": 500}),
+        ),
         ("text", json!({"type": "text"})),
         ("watch", json!({"type": "boolean", "default": false, "deprecated": true})),
-        ("watchlist", json!({"type": ["watch", "preferences", "nochange"], "default": "preferences"})),
+        (
+            "watchlist",
+            json!({"type": ["watch", "preferences", "nochange"], "default": "preferences"}),
+        ),
         ("ignorewarnings", json!({"type": "boolean", "default": false})),
         ("file", json!({"type": "upload"})),
         ("url", json!({"type": "string"})),
@@ -27,7 +33,10 @@ fn upload_params() -> Vec<Param> {
         ("chunk", json!({"type": "upload"})),
         ("async", json!({"type": "boolean", "default": false})),
         ("checkstatus", json!({"type": "boolean", "default": false})),
-        ("token", json!({"type": "string", "required": true, "tokentype": "csrf", "sensitive": true})),
+        (
+            "token",
+            json!({"type": "string", "required": true, "tokentype": "csrf", "sensitive": true}),
+        ),
     ]
 }
 
@@ -36,7 +45,28 @@ fn limit(default: i64) -> Value {
 }
 
 fn iiprops() -> Value {
-    json!(["timestamp", "user", "userid", "comment", "parsedcomment", "canonicaltitle", "url", "size", "dimensions", "sha1", "mime", "thumbmime", "mediatype", "metadata", "commonmetadata", "extmetadata", "archivename", "bitdepth", "uploadwarning", "badfile"])
+    json!([
+        "timestamp",
+        "user",
+        "userid",
+        "comment",
+        "parsedcomment",
+        "canonicaltitle",
+        "url",
+        "size",
+        "dimensions",
+        "sha1",
+        "mime",
+        "thumbmime",
+        "mediatype",
+        "metadata",
+        "commonmetadata",
+        "extmetadata",
+        "archivename",
+        "bitdepth",
+        "uploadwarning",
+        "badfile"
+    ])
 }
 
 /// Returns (prefix, group, mustbeposted, token, params) for a module path.
@@ -53,8 +83,14 @@ fn describe(path: &str) -> Option<(&'static str, &'static str, bool, Option<&'st
             false,
             None,
             vec![
-                ("action", json!({"type": actions, "submodules": submods(&actions, ""), "default": "help"})),
-                ("format", json!({"type": ["json", "jsonfm"], "submodules": submods(&["json", "jsonfm"], ""), "default": "jsonfm"})),
+                (
+                    "action",
+                    json!({"type": actions, "submodules": submods(&actions, ""), "default": "help"}),
+                ),
+                (
+                    "format",
+                    json!({"type": ["json", "jsonfm"], "submodules": submods(&["json", "jsonfm"], ""), "default": "jsonfm"}),
+                ),
                 ("maxlag", json!({"type": "integer"})),
                 ("assert", json!({"type": ["anon", "bot", "user"]})),
                 ("assertuser", json!({"type": "user"})),
@@ -63,38 +99,198 @@ fn describe(path: &str) -> Option<(&'static str, &'static str, bool, Option<&'st
                 ("curtimestamp", json!({"type": "boolean", "default": false})),
                 ("origin", json!({"type": "string"})),
                 ("uselang", json!({"type": "string", "default": "user"})),
-                ("errorformat", json!({"type": ["bc", "html", "none", "plaintext", "raw", "wikitext"], "default": "bc"})),
+                (
+                    "errorformat",
+                    json!({"type": ["bc", "html", "none", "plaintext", "raw", "wikitext"], "default": "bc"}),
+                ),
             ],
         ),
-        "paraminfo" => ("", "action", false, None, vec![("modules", json!({"type": "string", "multi": true}))]),
-        "help" => ("", "action", false, None, vec![("modules", json!({"type": "string", "multi": true, "default": "main"}))]),
+        "paraminfo" => (
+            "",
+            "action",
+            false,
+            None,
+            vec![("modules", json!({"type": "string", "multi": true}))],
+        ),
+        "help" => (
+            "",
+            "action",
+            false,
+            None,
+            vec![("modules", json!({"type": "string", "multi": true, "default": "main"}))],
+        ),
         "query" => (
             "",
             "action",
             false,
             None,
             vec![
-                ("prop", json!({"type": super::query::PROP, "multi": true, "submodules": submods(super::query::PROP, "query+"), "submoduleparamprefix": "", "limit": 50, "lowlimit": 50, "highlimit": 500})),
-                ("list", json!({"type": super::query::LIST, "multi": true, "submodules": submods(super::query::LIST, "query+"), "limit": 50, "lowlimit": 50, "highlimit": 500})),
-                ("meta", json!({"type": super::query::META, "multi": true, "submodules": submods(super::query::META, "query+"), "limit": 50, "lowlimit": 50, "highlimit": 500})),
-                ("generator", json!({"type": ["allimages"], "submodules": submods(&["allimages"], "query+")})),
-                ("titles", json!({"type": "string", "multi": true, "limit": 50, "lowlimit": 50, "highlimit": 500})),
+                (
+                    "prop",
+                    json!({"type": super::query::PROP, "multi": true, "submodules": submods(super::query::PROP, "query+"), "submoduleparamprefix": "", "limit": 50, "lowlimit": 50, "highlimit": 500}),
+                ),
+                (
+                    "list",
+                    json!({"type": super::query::LIST, "multi": true, "submodules": submods(super::query::LIST, "query+"), "limit": 50, "lowlimit": 50, "highlimit": 500}),
+                ),
+                (
+                    "meta",
+                    json!({"type": super::query::META, "multi": true, "submodules": submods(super::query::META, "query+"), "limit": 50, "lowlimit": 50, "highlimit": 500}),
+                ),
+                (
+                    "generator",
+                    json!({"type": ["allimages"], "submodules": submods(&["allimages"], "query+")}),
+                ),
+                (
+                    "titles",
+                    json!({"type": "string", "multi": true, "limit": 50, "lowlimit": 50, "highlimit": 500}),
+                ),
                 ("continue", json!({"type": "string"})),
                 ("indexpageids", json!({"type": "boolean", "default": false})),
             ],
         ),
-        "query+tokens" => ("", "meta", false, None, vec![("type", json!({"type": crate::auth::token::token_types(), "multi": true, "default": "csrf"}))]),
-        "query+userinfo" => ("ui", "meta", false, None, vec![("prop", json!({"type": ["blockinfo", "hasmsg", "groups", "groupmemberships", "implicitgroups", "rights", "changeablegroups", "options", "editcount", "ratelimits", "theoreticalratelimits", "email", "realname", "acceptlang", "registrationdate", "unreadcount", "centralids", "latestcontrib", "cancreateaccount"], "multi": true}))]),
-        "query+siteinfo" => ("si", "meta", false, None, vec![("prop", json!({"type": ["general", "namespaces", "namespacealiases", "specialpagealiases", "magicwords", "interwikimap", "dbrepllag", "statistics", "usergroups", "libraries", "extensions", "fileextensions", "rightsinfo", "restrictions", "languages", "languagevariants", "skins", "extensiontags", "functionhooks", "showhooks", "variables", "protocols", "defaultoptions", "uploaddialog"], "multi": true, "default": "general"}))]),
-        "query+imageinfo" => ("ii", "prop", false, None, vec![("prop", json!({"type": iiprops(), "multi": true, "default": "timestamp|user"})), ("limit", limit(1)), ("start", json!({"type": "timestamp"})), ("end", json!({"type": "timestamp"}))]),
-        "query+info" => ("in", "prop", false, None, vec![("prop", json!({"type": ["protection", "talkid", "watched", "watchers", "visitingwatchers", "notificationtimestamp", "subjectid", "associatedpage", "url", "readable", "preload", "displaytitle", "varianttitles", "linkclasses"], "multi": true}))]),
-        "query+revisions" => ("rv", "prop", false, None, vec![("prop", json!({"type": ["ids", "flags", "timestamp", "user", "userid", "size", "slotsize", "sha1", "slotsha1", "contentmodel", "comment", "parsedcomment", "content", "tags", "roles"], "multi": true, "default": "ids|timestamp|flags|comment|user"})), ("slots", json!({"type": ["main"], "multi": true})), ("limit", limit(10))]),
-        "query+stashimageinfo" => ("sii", "prop", false, None, vec![("filekey", json!({"type": "string", "multi": true})), ("sessionkey", json!({"type": "string", "multi": true, "deprecated": true})), ("prop", json!({"type": ["timestamp", "canonicaltitle", "url", "size", "dimensions", "sha1", "mime", "thumbmime", "metadata", "commonmetadata", "extmetadata", "bitdepth", "badfile"], "multi": true, "default": "timestamp|url"}))]),
-        "query+allimages" => ("ai", "list", false, None, vec![("sort", json!({"type": ["name", "timestamp"], "default": "name"})), ("dir", json!({"type": ["ascending", "descending", "newer", "older"], "default": "ascending"})), ("from", json!({"type": "string"})), ("continue", json!({"type": "string"})), ("prefix", json!({"type": "string"})), ("sha1", json!({"type": "string"})), ("sha1base36", json!({"type": "string"})), ("prop", json!({"type": iiprops(), "multi": true, "default": "timestamp|url"})), ("limit", limit(10))]),
+        "query+tokens" => (
+            "",
+            "meta",
+            false,
+            None,
+            vec![(
+                "type",
+                json!({"type": crate::auth::token::token_types(), "multi": true, "default": "csrf"}),
+            )],
+        ),
+        "query+userinfo" => (
+            "ui",
+            "meta",
+            false,
+            None,
+            vec![(
+                "prop",
+                json!({"type": ["blockinfo", "hasmsg", "groups", "groupmemberships", "implicitgroups", "rights", "changeablegroups", "options", "editcount", "ratelimits", "theoreticalratelimits", "email", "realname", "acceptlang", "registrationdate", "unreadcount", "centralids", "latestcontrib", "cancreateaccount"], "multi": true}),
+            )],
+        ),
+        "query+siteinfo" => (
+            "si",
+            "meta",
+            false,
+            None,
+            vec![(
+                "prop",
+                json!({"type": ["general", "namespaces", "namespacealiases", "specialpagealiases", "magicwords", "interwikimap", "dbrepllag", "statistics", "usergroups", "libraries", "extensions", "fileextensions", "rightsinfo", "restrictions", "languages", "languagevariants", "skins", "extensiontags", "functionhooks", "showhooks", "variables", "protocols", "defaultoptions", "uploaddialog"], "multi": true, "default": "general"}),
+            )],
+        ),
+        "query+imageinfo" => (
+            "ii",
+            "prop",
+            false,
+            None,
+            vec![
+                ("prop", json!({"type": iiprops(), "multi": true, "default": "timestamp|user"})),
+                ("limit", limit(1)),
+                ("start", json!({"type": "timestamp"})),
+                ("end", json!({"type": "timestamp"})),
+            ],
+        ),
+        "query+info" => (
+            "in",
+            "prop",
+            false,
+            None,
+            vec![(
+                "prop",
+                json!({"type": ["protection", "talkid", "watched", "watchers", "visitingwatchers", "notificationtimestamp", "subjectid", "associatedpage", "url", "readable", "preload", "displaytitle", "varianttitles", "linkclasses"], "multi": true}),
+            )],
+        ),
+        "query+revisions" => (
+            "rv",
+            "prop",
+            false,
+            None,
+            vec![
+                (
+                    "prop",
+                    json!({"type": ["ids", "flags", "timestamp", "user", "userid", "size", "slotsize", "sha1", "slotsha1", "contentmodel", "comment", "parsedcomment", "content", "tags", "roles"], "multi": true, "default": "ids|timestamp|flags|comment|user"}),
+                ),
+                ("slots", json!({"type": ["main"], "multi": true})),
+                ("limit", limit(10)),
+            ],
+        ),
+        "query+stashimageinfo" => (
+            "sii",
+            "prop",
+            false,
+            None,
+            vec![
+                ("filekey", json!({"type": "string", "multi": true})),
+                ("sessionkey", json!({"type": "string", "multi": true, "deprecated": true})),
+                (
+                    "prop",
+                    json!({"type": ["timestamp", "canonicaltitle", "url", "size", "dimensions", "sha1", "mime", "thumbmime", "metadata", "commonmetadata", "extmetadata", "bitdepth", "badfile"], "multi": true, "default": "timestamp|url"}),
+                ),
+            ],
+        ),
+        "query+allimages" => (
+            "ai",
+            "list",
+            false,
+            None,
+            vec![
+                ("sort", json!({"type": ["name", "timestamp"], "default": "name"})),
+                (
+                    "dir",
+                    json!({"type": ["ascending", "descending", "newer", "older"], "default": "ascending"}),
+                ),
+                ("from", json!({"type": "string"})),
+                ("continue", json!({"type": "string"})),
+                ("prefix", json!({"type": "string"})),
+                ("sha1", json!({"type": "string"})),
+                ("sha1base36", json!({"type": "string"})),
+                ("prop", json!({"type": iiprops(), "multi": true, "default": "timestamp|url"})),
+                ("limit", limit(10)),
+            ],
+        ),
         "upload" => ("", "action", true, Some("csrf"), upload_params()),
-        "login" => ("lg", "action", true, None, vec![("name", json!({"type": "string"})), ("password", json!({"type": "password", "sensitive": true})), ("domain", json!({"type": "string"})), ("token", json!({"type": "string", "tokentype": "login", "sensitive": true}))]),
-        "clientlogin" => ("login", "action", true, Some("login"), vec![("requests", json!({"type": "string", "multi": true})), ("messageformat", json!({"type": ["html", "none", "raw", "wikitext"], "default": "wikitext"})), ("returnurl", json!({"type": "string"})), ("continue", json!({"type": "boolean", "default": false})), ("token", json!({"type": "string", "required": true, "tokentype": "login", "sensitive": true}))]),
-        "logout" => ("", "action", true, Some("csrf"), vec![("token", json!({"type": "string", "required": true, "tokentype": "csrf", "sensitive": true}))]),
+        "login" => (
+            "lg",
+            "action",
+            true,
+            None,
+            vec![
+                ("name", json!({"type": "string"})),
+                ("password", json!({"type": "password", "sensitive": true})),
+                ("domain", json!({"type": "string"})),
+                ("token", json!({"type": "string", "tokentype": "login", "sensitive": true})),
+            ],
+        ),
+        "clientlogin" => (
+            "login",
+            "action",
+            true,
+            Some("login"),
+            vec![
+                ("requests", json!({"type": "string", "multi": true})),
+                (
+                    "messageformat",
+                    json!({"type": ["html", "none", "raw", "wikitext"], "default": "wikitext"}),
+                ),
+                ("returnurl", json!({"type": "string"})),
+                ("continue", json!({"type": "boolean", "default": false})),
+                (
+                    "token",
+                    json!({"type": "string", "required": true, "tokentype": "login", "sensitive": true}),
+                ),
+            ],
+        ),
+        "logout" => (
+            "",
+            "action",
+            true,
+            Some("csrf"),
+            vec![(
+                "token",
+                json!({"type": "string", "required": true, "tokentype": "csrf", "sensitive": true}),
+            )],
+        ),
         _ => return None,
     })
 }
@@ -114,7 +310,11 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
     let mut modules = Vec::new();
     for path in paths {
         let Some((prefix, group, post, token, params)) = describe(&path) else {
-            call.ctx.warn("paraminfo", "unrecognizedvalues", format!("Unrecognized value for parameter \"modules\": {path}."));
+            call.ctx.warn(
+                "paraminfo",
+                "unrecognizedvalues",
+                format!("Unrecognized value for parameter \"modules\": {path}."),
+            );
             continue;
         };
         let name = path.rsplit('+').next().unwrap_or(&path).to_string();

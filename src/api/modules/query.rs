@@ -7,7 +7,7 @@ use crate::api::{Call, Output};
 use crate::auth::token;
 use crate::store::meta::FileVersion;
 use crate::upload::title;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 pub const META: &[&str] = &["tokens", "userinfo", "siteinfo"];
 pub const PROP: &[&str] = &["info", "imageinfo", "revisions", "stashimageinfo", "duplicatefiles"];
@@ -57,15 +57,29 @@ pub fn parse_title(input: &str) -> Option<PageTitle> {
     let t = input.trim();
     if let Some((prefix, rest)) = t.split_once(':') {
         let p = prefix.trim().replace('_', " ").to_lowercase();
-        let ns = if p == "image" { Some(6) } else if p == "image talk" { Some(7) } else {
-            NAMESPACES.iter().find(|(id, name)| *id != 0 && name.to_lowercase() == p).map(|(id, _)| *id)
+        let ns = if p == "image" {
+            Some(6)
+        } else if p == "image talk" {
+            Some(7)
+        } else {
+            NAMESPACES
+                .iter()
+                .find(|(id, name)| *id != 0 && name.to_lowercase() == p)
+                .map(|(id, _)| *id)
         };
         if let Some(ns) = ns {
-            let key = if ns == 6 { title::file_db_key(rest)? } else { title::file_db_key(rest)? };
+            let key = if ns == 6 {
+                title::file_db_key(rest)?
+            } else {
+                title::file_db_key(rest)?
+            };
             return Some(PageTitle { ns, db_key: key });
         }
     }
-    Some(PageTitle { ns: 0, db_key: title::file_db_key(t)? })
+    Some(PageTitle {
+        ns: 0,
+        db_key: title::file_db_key(t)?,
+    })
 }
 
 fn limit_max(call: &Call<'_>) -> i64 {
@@ -84,7 +98,16 @@ fn limit_param(call: &Call<'_>, name: &str, default: i64, module: &str) -> ApiRe
 
 pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
     let p = call.params;
-    for ignored in ["continue", "rawcontinue", "indexpageids", "redirects", "converttitles", "iwurl", "export", "exportnowrap"] {
+    for ignored in [
+        "continue",
+        "rawcontinue",
+        "indexpageids",
+        "redirects",
+        "converttitles",
+        "iwurl",
+        "export",
+        "exportnowrap",
+    ] {
         let _ = p.get(ignored);
     }
     let metas = dedup(p.multi("meta"));
@@ -93,7 +116,11 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
     for (param, values, known) in [("meta", &metas, META), ("prop", &props, PROP), ("list", &lists, LIST)] {
         for v in values.iter() {
             if !known.contains(&v.as_str()) {
-                call.ctx.warn("query", "unrecognizedvalues", format!("Unrecognized value for parameter \"{param}\": {v}."));
+                call.ctx.warn(
+                    "query",
+                    "unrecognizedvalues",
+                    format!("Unrecognized value for parameter \"{param}\": {v}."),
+                );
             }
         }
     }
@@ -163,13 +190,21 @@ async fn tokens(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResul
     }
     let mut out = Map::new();
     if call.ctx.origin_star {
-        call.ctx.warn("tokens", "tokens-origin", "Tokens may not be obtained when the same-origin policy is not applied.");
+        call.ctx.warn(
+            "tokens",
+            "tokens-origin",
+            "Tokens may not be obtained when the same-origin policy is not applied.",
+        );
         query.insert("tokens".into(), Value::Object(out));
         return Ok(());
     }
     for t in types {
         let Some(salt) = token::salt_for_type(&t) else {
-            call.ctx.warn("tokens", "unrecognizedvalues", format!("Unrecognized value for parameter \"type\": {t}."));
+            call.ctx.warn(
+                "tokens",
+                "unrecognizedvalues",
+                format!("Unrecognized value for parameter \"type\": {t}."),
+            );
             continue;
         };
         let session_bound = matches!(t.as_str(), "login" | "createaccount");
@@ -214,11 +249,20 @@ fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
                 u.insert("groups".into(), json!(c.groups));
             }
             "implicitgroups" => {
-                let implicit: Vec<&String> = c.groups.iter().filter(|g| ["*", "user", "autoconfirmed"].contains(&g.as_str())).collect();
+                let implicit: Vec<&String> = c
+                    .groups
+                    .iter()
+                    .filter(|g| ["*", "user", "autoconfirmed"].contains(&g.as_str()))
+                    .collect();
                 u.insert("implicitgroups".into(), json!(implicit));
             }
             "groupmemberships" => {
-                let explicit: Vec<Value> = c.user.iter().flat_map(|x| x.groups.iter()).map(|g| json!({"group": g, "expiry": "infinity"})).collect();
+                let explicit: Vec<Value> = c
+                    .user
+                    .iter()
+                    .flat_map(|x| x.groups.iter())
+                    .map(|g| json!({"group": g, "expiry": "infinity"}))
+                    .collect();
                 u.insert("groupmemberships".into(), Value::Array(explicit));
             }
             "rights" => {
@@ -249,8 +293,19 @@ fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
             "cancreateaccount" => {
                 call.ctx.put_bool(&mut u, "cancreateaccount", false);
             }
-            "blockinfo" | "hasmsg" | "changeablegroups" | "acceptlang" | "unreadcount" | "centralids" | "latestcontrib" | "theoreticalratelimits" => {}
-            other => call.ctx.warn("userinfo", "unrecognizedvalues", format!("Unrecognized value for parameter \"uiprop\": {other}.")),
+            "blockinfo"
+            | "hasmsg"
+            | "changeablegroups"
+            | "acceptlang"
+            | "unreadcount"
+            | "centralids"
+            | "latestcontrib"
+            | "theoreticalratelimits" => {}
+            other => call.ctx.warn(
+                "userinfo",
+                "unrecognizedvalues",
+                format!("Unrecognized value for parameter \"uiprop\": {other}."),
+            ),
         }
     }
     query.insert("userinfo".into(), Value::Object(u));
@@ -264,7 +319,14 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
     let fv2 = call.ctx.fv2;
     let cfg = &call.state.config;
     let base = call.ctx.base_url.clone();
-    let host = base.split("://").nth(1).unwrap_or("localhost").split(':').next().unwrap_or("localhost").to_string();
+    let host = base
+        .split("://")
+        .nth(1)
+        .unwrap_or("localhost")
+        .split(':')
+        .next()
+        .unwrap_or("localhost")
+        .to_string();
     for prop in props {
         match prop.as_str() {
             "general" => {
@@ -287,7 +349,10 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
                 g.insert("linkprefixcharset".into(), json!(""));
                 g.insert("linkprefix".into(), json!(""));
                 g.insert("linktrail".into(), json!("/^([a-z]+)(.*)$/sD"));
-                g.insert("legaltitlechars".into(), json!(" %!\"$&'()*,\\-.\\/0-9:;=?@A-Z\\\\^_`a-z~\\x80-\\xFF+"));
+                g.insert(
+                    "legaltitlechars".into(),
+                    json!(" %!\"$&'()*,\\-.\\/0-9:;=?@A-Z\\\\^_`a-z~\\x80-\\xFF+"),
+                );
                 g.insert("invalidusernamechars".into(), json!("@:>"));
                 call.ctx.put_bool(&mut g, "allunicodefixes", false);
                 call.ctx.put_bool(&mut g, "fixarabicunicode", true);
@@ -323,14 +388,20 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
                 let images = [(320, 240), (640, 480), (800, 600), (1024, 768), (1280, 1024), (2560, 2048)];
                 if fv2 {
                     let t: Map<String, Value> = thumbs.iter().enumerate().map(|(i, v)| (i.to_string(), json!(v))).collect();
-                    let im: Map<String, Value> =
-                        images.iter().enumerate().map(|(i, (w, h))| (i.to_string(), json!({"width": w, "height": h}))).collect();
+                    let im: Map<String, Value> = images
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (w, h))| (i.to_string(), json!({"width": w, "height": h})))
+                        .collect();
                     g.insert("thumblimits".into(), Value::Object(t));
                     g.insert("imagelimits".into(), Value::Object(im));
                     g.insert("magiclinks".into(), json!({"ISBN": false, "PMID": false, "RFC": false}));
                 } else {
                     g.insert("thumblimits".into(), json!(thumbs));
-                    g.insert("imagelimits".into(), Value::Array(images.iter().map(|(w, h)| json!({"width": w, "height": h})).collect()));
+                    g.insert(
+                        "imagelimits".into(),
+                        Value::Array(images.iter().map(|(w, h)| json!({"width": w, "height": h})).collect()),
+                    );
                     g.insert("magiclinks".into(), json!([]));
                 }
                 g.insert("favicon".into(), json!(format!("{base}/favicon.ico")));
@@ -350,9 +421,16 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
                     let mut e = Map::new();
                     e.insert("id".into(), json!(id));
                     e.insert("case".into(), json!("first-letter"));
-                    let display = if *id == 4 { call.state.config.sitename.clone() } else if *id == 5 { format!("{} talk", call.state.config.sitename) } else { name.to_string() };
+                    let display = if *id == 4 {
+                        call.state.config.sitename.clone()
+                    } else if *id == 5 {
+                        format!("{} talk", call.state.config.sitename)
+                    } else {
+                        name.to_string()
+                    };
                     e.insert(call.ctx.content_key("name").into(), json!(display));
-                    call.ctx.put_bool(&mut e, "subpages", matches!(id, 1 | 2 | 3 | 4 | 5 | 7 | 9 | 10 | 11 | 12 | 13 | 15));
+                    call.ctx
+                        .put_bool(&mut e, "subpages", matches!(id, 1 | 2 | 3 | 4 | 5 | 7 | 9 | 10 | 11 | 12 | 13 | 15));
                     if *id != 0 {
                         e.insert("canonical".into(), json!(name));
                     }
@@ -364,7 +442,10 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
             }
             "namespacealiases" => {
                 let key = call.ctx.content_key("alias");
-                query.insert("namespacealiases".into(), json!([{ "id": 6, key: "Image" }, { "id": 7, key: "Image talk" }]));
+                query.insert(
+                    "namespacealiases".into(),
+                    json!([{ "id": 6, key: "Image" }, { "id": 7, key: "Image talk" }]),
+                );
             }
             "fileextensions" => {
                 let mut seen: Vec<String> = Vec::new();
@@ -374,9 +455,14 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
                         seen.push(e);
                     }
                 }
-                query.insert("fileextensions".into(), Value::Array(seen.into_iter().map(|e| json!({"ext": e})).collect()));
+                query.insert(
+                    "fileextensions".into(),
+                    Value::Array(seen.into_iter().map(|e| json!({"ext": e})).collect()),
+                );
             }
-            "extensions" | "skins" | "libraries" | "showhooks" | "protocols" | "functionhooks" | "extensiontags" | "variables" | "languages" | "languagevariants" | "specialpagealiases" | "magicwords" | "defaultoptions" | "uploaddialog" | "interwikimap" | "dbrepllag" | "rightsinfo" => {
+            "extensions" | "skins" | "libraries" | "showhooks" | "protocols" | "functionhooks" | "extensiontags" | "variables"
+            | "languages" | "languagevariants" | "specialpagealiases" | "magicwords" | "defaultoptions" | "uploaddialog"
+            | "interwikimap" | "dbrepllag" | "rightsinfo" => {
                 let v = match prop.as_str() {
                     "dbrepllag" => json!([{"host": crate::api::envelope::hostname(), "lag": 0}]),
                     "rightsinfo" => json!({"url": "", "text": ""}),
@@ -386,10 +472,18 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
                 query.insert(prop.clone(), v);
             }
             "statistics" => {
-                query.insert("statistics".into(), json!({"pages":0,"articles":0,"edits":0,"images":0,"users":1,"activeusers":0,"admins":1,"jobs":0}));
+                query.insert(
+                    "statistics".into(),
+                    json!({"pages":0,"articles":0,"edits":0,"images":0,"users":1,"activeusers":0,"admins":1,"jobs":0}),
+                );
             }
             "usergroups" => {
-                let groups: Vec<Value> = call.state.permissions.iter().map(|(g, r)| json!({"name": g, "rights": r})).collect();
+                let groups: Vec<Value> = call
+                    .state
+                    .permissions
+                    .iter()
+                    .map(|(g, r)| json!({"name": g, "rights": r}))
+                    .collect();
                 query.insert("usergroups".into(), Value::Array(groups));
             }
             "restrictions" => {
@@ -398,20 +492,34 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
                     json!({"types":["create","edit","move","upload"],"levels":["","autoconfirmed","sysop"],"cascadinglevels":["sysop"],"semiprotectedlevels":["autoconfirmed"]}),
                 );
             }
-            other => call.ctx.warn("siteinfo", "unrecognizedvalues", format!("Unrecognized value for parameter \"siprop\": {other}.")),
+            other => call.ctx.warn(
+                "siteinfo",
+                "unrecognizedvalues",
+                format!("Unrecognized value for parameter \"siprop\": {other}."),
+            ),
         }
     }
 }
 
 /// Builds `query.pages` (and `normalized`) for `titles=` with the requested prop modules.
-async fn pages(call: &mut Call<'_>, titles: &[String], props: &[String], query: &mut Map<String, Value>, cont: &mut Map<String, Value>) -> ApiResult<()> {
+async fn pages(
+    call: &mut Call<'_>,
+    titles: &[String],
+    props: &[String],
+    query: &mut Map<String, Value>,
+    cont: &mut Map<String, Value>,
+) -> ApiResult<()> {
     let mut normalized = Vec::new();
     let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
     let mut missing_id = 0i64;
     let want = |n: &str| props.iter().any(|p| p == n);
     let ii_props = {
         let v = dedup(call.params.multi("iiprop"));
-        if v.is_empty() && call.params.get("iiprop").is_none() { vec!["timestamp".to_string(), "user".to_string()] } else { v }
+        if v.is_empty() && call.params.get("iiprop").is_none() {
+            vec!["timestamp".to_string(), "user".to_string()]
+        } else {
+            v
+        }
     };
     let ii_limit = limit_param(call, "iilimit", 1, "imageinfo")?;
     let ii_start = call.params.get("iistart").and_then(crate::time::parse_any_ts);
@@ -419,17 +527,49 @@ async fn pages(call: &mut Call<'_>, titles: &[String], props: &[String], query: 
     let in_props = dedup(call.params.multi("inprop"));
     let rv_props = {
         let v = dedup(call.params.multi("rvprop"));
-        if v.is_empty() { vec!["ids".to_string(), "timestamp".into(), "flags".into(), "comment".into(), "user".into()] } else { v }
+        if v.is_empty() {
+            vec![
+                "ids".to_string(),
+                "timestamp".into(),
+                "flags".into(),
+                "comment".into(),
+                "user".into(),
+            ]
+        } else {
+            v
+        }
     };
     let rv_slots = call.params.get("rvslots").map(String::from);
-    for name in ["iiurlwidth", "iiurlheight", "iiurlparam", "iimetadataversion", "iiextmetadatalanguage", "iiextmetadatamultilang", "iiextmetadatafilter", "iibadfilecontexttitle", "iicontinue", "iilocalonly", "rvlimit", "rvdir", "rvcontentformat", "rvsection", "rvstart", "rvend", "inlinkcontext", "intestactions"] {
+    for name in [
+        "iiurlwidth",
+        "iiurlheight",
+        "iiurlparam",
+        "iimetadataversion",
+        "iiextmetadatalanguage",
+        "iiextmetadatamultilang",
+        "iiextmetadatafilter",
+        "iibadfilecontexttitle",
+        "iicontinue",
+        "iilocalonly",
+        "rvlimit",
+        "rvdir",
+        "rvcontentformat",
+        "rvsection",
+        "rvstart",
+        "rvend",
+        "inlinkcontext",
+        "intestactions",
+    ] {
         let _ = call.params.get(name);
     }
     for raw in titles {
         let Some(t) = parse_title(raw) else {
             let mut m = Map::new();
             m.insert("title".into(), json!(raw));
-            m.insert("invalidreason".into(), json!(format!("The requested page title contains invalid characters: \"{raw}\".")));
+            m.insert(
+                "invalidreason".into(),
+                json!(format!("The requested page title contains invalid characters: \"{raw}\".")),
+            );
             m.insert("invalid".into(), call.ctx.true_value());
             missing_id -= 1;
             out.push((missing_id.to_string(), m));
@@ -474,7 +614,11 @@ async fn pages(call: &mut Call<'_>, titles: &[String], props: &[String], query: 
             if in_props.iter().any(|x| x == "protection") {
                 m.insert("protection".into(), json!([]));
                 let types = if page.is_some() {
-                    if t.ns == 6 { json!(["edit", "move", "upload"]) } else { json!(["edit", "move"]) }
+                    if t.ns == 6 {
+                        json!(["edit", "move", "upload"])
+                    } else {
+                        json!(["edit", "move"])
+                    }
                 } else if t.ns == 6 {
                     json!(["create", "upload"])
                 } else {
@@ -487,7 +631,11 @@ async fn pages(call: &mut Call<'_>, titles: &[String], props: &[String], query: 
                 call.ctx.put_bool(&mut m, "watched", w);
             }
             if in_props.iter().any(|x| x == "url") {
-                let url = format!("{}/w/index.php?title={}", call.ctx.base_url, crate::api::imageinfo::title_url_encode(&display.replace(' ', "_")));
+                let url = format!(
+                    "{}/w/index.php?title={}",
+                    call.ctx.base_url,
+                    crate::api::imageinfo::title_url_encode(&display.replace(' ', "_"))
+                );
                 m.insert("fullurl".into(), json!(url));
                 m.insert("editurl".into(), json!(format!("{url}&action=edit")));
                 m.insert("canonicalurl".into(), json!(url));
@@ -594,7 +742,10 @@ async fn pages(call: &mut Call<'_>, titles: &[String], props: &[String], query: 
     }
     if !out.is_empty() {
         if call.ctx.fv2 {
-            query.insert("pages".into(), Value::Array(out.into_iter().map(|(_, m)| Value::Object(m)).collect()));
+            query.insert(
+                "pages".into(),
+                Value::Array(out.into_iter().map(|(_, m)| Value::Object(m)).collect()),
+            );
         } else {
             let mut pages = Map::new();
             for (k, m) in out {
@@ -614,7 +765,11 @@ async fn stash_image_info(call: &mut Call<'_>, query: &mut Map<String, Value>) -
     keys.extend(call.params.multi("siisessionkey"));
     let props = {
         let v = dedup(call.params.multi("siiprop"));
-        if v.is_empty() { vec!["timestamp".to_string(), "url".to_string()] } else { v }
+        if v.is_empty() {
+            vec!["timestamp".to_string(), "url".to_string()]
+        } else {
+            v
+        }
     };
     for n in ["siiurlwidth", "siiurlheight", "siiurlparam"] {
         let _ = call.params.get(n);
@@ -633,10 +788,17 @@ async fn all_images(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
     let limit = limit_param(call, "ailimit", 10, "allimages")?;
     let props = {
         let v = dedup(p.multi("aiprop"));
-        if v.is_empty() { vec!["timestamp".to_string(), "url".to_string()] } else { v }
+        if v.is_empty() {
+            vec!["timestamp".to_string(), "url".to_string()]
+        } else {
+            v
+        }
     };
     let descending = matches!(p.get("aidir"), Some("descending") | Some("older"));
-    let from = p.get("aicontinue").or(p.get("aifrom")).map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
+    let from = p
+        .get("aicontinue")
+        .or(p.get("aifrom"))
+        .map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
     let prefix = p.get("aiprefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
     let sha1 = match (p.get("aisha1"), p.get("aisha1base36")) {
         (Some(h), _) => Some(h.to_lowercase()),
@@ -646,21 +808,37 @@ async fn all_images(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
     let by_time = p.get("aisort") == Some("timestamp");
     let user = p.get("aiuser").map(|u| u.replace('_', " "));
     if user.is_some() && !by_time {
-        return Err(ApiError::new("invalidparammix", "The \"aiuser\" parameter may only be used with \"aisort=timestamp\".").module("allimages"));
+        return Err(ApiError::new(
+            "invalidparammix",
+            "The \"aiuser\" parameter may only be used with \"aisort=timestamp\".",
+        )
+        .module("allimages"));
     }
     let rows = match &sha1 {
         Some(s) => call.state.meta.list_files_by_sha1(s, limit + 1).await?,
         None if by_time => {
             // aidir: ascending/newer = oldest first; descending/older = newest first.
             let start = p.get("aicontinue").or(p.get("aistart")).and_then(crate::time::parse_any_ts);
-            call.state.meta.list_files_by_timestamp(start.as_deref(), user.as_deref(), descending, limit + 1).await?
+            call.state
+                .meta
+                .list_files_by_timestamp(start.as_deref(), user.as_deref(), descending, limit + 1)
+                .await?
         }
-        None => call.state.meta.list_files_by_name(from.as_deref(), prefix.as_deref(), descending, limit + 1).await?,
+        None => {
+            call.state
+                .meta
+                .list_files_by_name(from.as_deref(), prefix.as_deref(), descending, limit + 1)
+                .await?
+        }
     };
     let mut list = Vec::new();
     for (i, v) in rows.iter().enumerate() {
         if i as i64 >= limit {
-            let next = if by_time { crate::time::ts_to_iso(&v.timestamp) } else { v.name.clone() };
+            let next = if by_time {
+                crate::time::ts_to_iso(&v.timestamp)
+            } else {
+                v.name.clone()
+            };
             cont.insert("aicontinue".into(), json!(next));
             break;
         }
@@ -680,7 +858,9 @@ async fn all_images(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
 
 async fn file_archive(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &mut Map<String, Value>) -> ApiResult<()> {
     if !call.caller.has("deletedhistory") {
-        return Err(ApiError::new("permissiondenied", "You don't have permission to view deleted file descriptions.").module("filearchive"));
+        return Err(
+            ApiError::new("permissiondenied", "You don't have permission to view deleted file descriptions.").module("filearchive"),
+        );
     }
     let p = call.params;
     let limit = limit_param(call, "falimit", 10, "filearchive")?;
@@ -689,7 +869,10 @@ async fn file_archive(call: &mut Call<'_>, query: &mut Map<String, Value>, cont:
         if v.is_empty() { vec!["timestamp".to_string()] } else { v }
     };
     let descending = p.get("fadir") == Some("descending");
-    let from = p.get("facontinue").map(|c| c.split('|').next().unwrap_or("").to_string()).or(p.get("fafrom").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string())));
+    let from = p
+        .get("facontinue")
+        .map(|c| c.split('|').next().unwrap_or("").to_string())
+        .or(p.get("fafrom").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string())));
     let prefix = p.get("faprefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
     let sha1 = match (p.get("fasha1"), p.get("fasha1base36")) {
         (Some(h), _) => Some(h.to_lowercase()),
@@ -697,7 +880,11 @@ async fn file_archive(call: &mut Call<'_>, query: &mut Map<String, Value>, cont:
         _ => None,
     };
     let _ = p.get("fato");
-    let rows = call.state.meta.list_file_archive(from.as_deref(), prefix.as_deref(), sha1.as_deref(), descending, limit + 1).await?;
+    let rows = call
+        .state
+        .meta
+        .list_file_archive(from.as_deref(), prefix.as_deref(), sha1.as_deref(), descending, limit + 1)
+        .await?;
     let has = |n: &str| props.iter().any(|x| x == n);
     let mut list = Vec::new();
     for (i, a) in rows.iter().enumerate() {
@@ -755,7 +942,14 @@ async fn log_events(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
     let limit = limit_param(call, "lelimit", 10, "logevents")?;
     let props = {
         let v = dedup(p.multi("leprop"));
-        if v.is_empty() { ["ids", "title", "type", "user", "timestamp", "comment", "details"].iter().map(|s| s.to_string()).collect() } else { v }
+        if v.is_empty() {
+            ["ids", "title", "type", "user", "timestamp", "comment", "details"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            v
+        }
     };
     let (log_type, action) = match (p.get("letype"), p.get("leaction")) {
         (_, Some(a)) => match a.split_once('/') {
@@ -774,8 +968,23 @@ async fn log_events(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
     };
     let user = p.get("leuser").map(|u| u.replace('_', " "));
     let newer_first = p.get("ledir") != Some("newer");
-    let from_id = p.get("lecontinue").and_then(|c| c.split('|').nth(1)).and_then(|x| x.parse::<i64>().ok());
-    let rows = call.state.meta.log_events(log_type.as_deref(), action.as_deref(), title.as_deref(), user.as_deref(), newer_first, from_id, limit + 1).await?;
+    let from_id = p
+        .get("lecontinue")
+        .and_then(|c| c.split('|').nth(1))
+        .and_then(|x| x.parse::<i64>().ok());
+    let rows = call
+        .state
+        .meta
+        .log_events(
+            log_type.as_deref(),
+            action.as_deref(),
+            title.as_deref(),
+            user.as_deref(),
+            newer_first,
+            from_id,
+            limit + 1,
+        )
+        .await?;
     let has = |n: &str| props.iter().any(|x| x == n);
     let mut list = Vec::new();
     for (i, r) in rows.iter().enumerate() {

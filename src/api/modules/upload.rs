@@ -9,7 +9,7 @@ use crate::auth::rights;
 use crate::upload::publish::{self, Props, Source};
 use crate::upload::verify::{self, Rejection};
 use crate::upload::{chunks, stash, warnings};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 const MODULE: &str = "upload";
 
@@ -39,13 +39,21 @@ fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
     let filename = p.get("filename").map(String::from);
     let comment = p.get("comment").unwrap_or("").to_string();
     let tags = p.multi("tags");
-    let disallowed: Vec<String> = tags.iter().filter(|t| !call.state.config.change_tags.contains(t)).cloned().collect();
+    let disallowed: Vec<String> = tags
+        .iter()
+        .filter(|t| !call.state.config.change_tags.contains(t))
+        .cloned()
+        .collect();
     if !disallowed.is_empty() {
         // Only configured tags may be applied (a fresh MediaWiki defines none).
         let list = disallowed.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
         let noun = if disallowed.len() == 1 { "tag" } else { "tags" };
         let verb = if disallowed.len() == 1 { "is" } else { "are" };
-        return Err(ApiError::new("badtags", format!("The {noun} {list} {verb} not allowed to be manually applied.")).with("disallowedtags", disallowed).module(MODULE));
+        return Err(
+            ApiError::new("badtags", format!("The {noun} {list} {verb} not allowed to be manually applied."))
+                .with("disallowedtags", disallowed)
+                .module(MODULE),
+        );
     }
     let text = p.get("text").map(String::from);
     let watch = p.flag("watch");
@@ -56,14 +64,17 @@ fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
         Some("watch") => true,
         Some("nochange") => false,
         None | Some("preferences") => watch || !call.caller.has("bot"),
-        Some(other) => return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"watchlist\": {other}.")).module(MODULE)),
+        Some(other) => {
+            return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"watchlist\": {other}.")).module(MODULE));
+        }
     } || watch;
     let ignorewarnings = p.flag("ignorewarnings");
     let file = p.take_file("file", MODULE)?;
     let url = p.get("url").map(String::from);
     let mut filekey = p.get("filekey").map(String::from);
     if let Some(sk) = p.get("sessionkey") {
-        call.ctx.warn(MODULE, "deprecation", "The parameter \"sessionkey\" has been deprecated.");
+        call.ctx
+            .warn(MODULE, "deprecation", "The parameter \"sessionkey\" has been deprecated.");
         if filekey.as_deref().map(str::is_empty).unwrap_or(true) {
             filekey = Some(sk.to_string());
         }
@@ -74,7 +85,23 @@ fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
     let chunk = p.take_file("chunk", MODULE)?;
     let async_ = p.flag("async") && call.state.config.uploads.async_uploads;
     let checkstatus = p.flag("checkstatus");
-    Ok(UploadParams { filename, comment, tags, text, ignorewarnings, file, url, filekey, stash, filesize, offset, chunk, async_, checkstatus, watch })
+    Ok(UploadParams {
+        filename,
+        comment,
+        tags,
+        text,
+        ignorewarnings,
+        file,
+        url,
+        filekey,
+        stash,
+        filesize,
+        offset,
+        chunk,
+        async_,
+        checkstatus,
+        watch,
+    })
 }
 
 fn upload_obj(pairs: Vec<(&str, Value)>) -> Output {
@@ -100,11 +127,17 @@ fn check_rights(call: &Call<'_>, by_url: bool) -> ApiResult<()> {
             }
             let groups = rights::groups_with_right(&call.state.permissions, right);
             let site = &call.state.config.sitename;
-            let names: Vec<String> = groups.iter().map(|g| format!("[[{site}:{}|{}]]", group_page(g), group_page(g))).collect();
+            let names: Vec<String> = groups
+                .iter()
+                .map(|g| format!("[[{site}:{}|{}]]", group_page(g), group_page(g)))
+                .collect();
             let info = if names.len() == 1 {
                 format!("The action you have requested is limited to users in the group: {}.", names[0])
             } else {
-                format!("The action you have requested is limited to users in one of the groups: {}.", names.join(", "))
+                format!(
+                    "The action you have requested is limited to users in one of the groups: {}.",
+                    names.join(", ")
+                )
             };
             return Err(ApiError::new("permissiondenied", info).module(MODULE));
         }
@@ -129,11 +162,15 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
         return Err(ApiError::new("uploaddisabled", "Uploads are not enabled.").module(MODULE));
     }
     if up.chunk.is_none() {
-        let given: Vec<&str> = [("filekey", up.filekey.is_some()), ("file", up.file.is_some()), ("url", up.url.is_some())]
-            .iter()
-            .filter(|(_, g)| *g)
-            .map(|(n, _)| *n)
-            .collect();
+        let given: Vec<&str> = [
+            ("filekey", up.filekey.is_some()),
+            ("file", up.file.is_some()),
+            ("url", up.url.is_some()),
+        ]
+        .iter()
+        .filter(|(_, g)| *g)
+        .map(|(n, _)| *n)
+        .collect();
         if given.len() > 1 {
             let quoted: Vec<String> = given.iter().map(|g| format!("\"{g}\"")).collect();
             let list = match quoted.len() {
@@ -143,7 +180,11 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
             return Err(ApiError::new("invalidparammix", format!("The parameters {list} can not be used together.")).module(MODULE));
         }
         if given.is_empty() {
-            return Err(ApiError::new("missingparam", "One of the parameters \"filekey\", \"file\" and \"url\" is required.").module(MODULE));
+            return Err(ApiError::new(
+                "missingparam",
+                "One of the parameters \"filekey\", \"file\" and \"url\" is required.",
+            )
+            .module(MODULE));
         }
         if up.checkstatus && (up.filekey.is_some() || up.url.is_some()) {
             check_rights(call, false)?;
@@ -199,7 +240,13 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
     let fetched = crate::upload::url::fetch(&url, &policy, &call.state.blobs.spool_dir())
         .await
         .map_err(|e| ApiError::new(e.code, e.info).module(MODULE))?;
-    let file = FilePart { name: "url".into(), client_filename: url.clone(), size: fetched.size, sha1: fetched.sha1, path: fetched.path };
+    let file = FilePart {
+        name: "url".into(),
+        client_filename: url.clone(),
+        size: fetched.size,
+        sha1: fetched.sha1,
+        path: fetched.path,
+    };
     direct(call, &up, &filename, file).await
 }
 
@@ -263,7 +310,14 @@ async fn from_stash(call: &mut Call<'_>, up: &UploadParams, filename: &str, row:
 }
 
 /// Authorization, warnings, then stash or publish (sync or async): the part every source shares.
-async fn finish(call: &mut Call<'_>, up: &UploadParams, filename: &str, title: &crate::upload::title::FileTitle, props: Props, source: Source) -> ApiResult<Output> {
+async fn finish(
+    call: &mut Call<'_>,
+    up: &UploadParams,
+    filename: &str,
+    title: &crate::upload::title::FileTitle,
+    props: Props,
+    source: Source,
+) -> ApiResult<Output> {
     let state = call.state;
     if !up.stash {
         if let Err(e) = publish::authorize_overwrite(state, &call.caller, &title.db_key).await {
@@ -271,7 +325,12 @@ async fn finish(call: &mut Call<'_>, up: &UploadParams, filename: &str, title: &
             return Err(recoverable(e, &key, true));
         }
     }
-    let subject = warnings::Subject { desired: filename, title, sha1: &props.sha1, size: props.size };
+    let subject = warnings::Subject {
+        desired: filename,
+        title,
+        sha1: &props.sha1,
+        size: props.size,
+    };
     let warns = warnings::compute(state, &subject, call.ctx.fv2).await?;
     if !warns.is_empty() && !up.ignorewarnings {
         let key = ensure_stashed(call, source, &props).await?;
@@ -286,21 +345,33 @@ async fn finish(call: &mut Call<'_>, up: &UploadParams, filename: &str, title: &
     let mut pairs: Vec<(&str, Value)> = Vec::new();
     if up.stash {
         let key = ensure_stashed(call, source, &props).await?;
-        let row = state.meta.stash(&key).await?.ok_or_else(|| ApiError::new("stashfailed", "Invalid stashed file."))?;
+        let row = state
+            .meta
+            .stash(&key)
+            .await?
+            .ok_or_else(|| ApiError::new("stashfailed", "Invalid stashed file."))?;
         pairs.push(("result", json!("Success")));
         if let Some(w) = warnings_value {
             pairs.push(("warnings", w));
         }
         pairs.push(("filekey", json!(key)));
         pairs.push(("sessionkey", json!(key)));
-        pairs.push(("imageinfo", Value::Object(imageinfo::for_stash(&call.ctx, &row, &imageinfo::props(imageinfo::STASH_PROPS)))));
+        pairs.push((
+            "imageinfo",
+            Value::Object(imageinfo::for_stash(&call.ctx, &row, &imageinfo::props(imageinfo::STASH_PROPS))),
+        ));
         return Ok(upload_obj(pairs));
     }
     if up.async_ {
         if let Source::Stash(row) = &source {
             let claimed = state
                 .meta
-                .claim_status(call.caller.user_id(), &row.key, &json!({"result": "Poll", "stage": "queued"}), status_expiry())
+                .claim_status(
+                    call.caller.user_id(),
+                    &row.key,
+                    &json!({"result": "Poll", "stage": "queued"}),
+                    status_expiry(),
+                )
                 .await?;
             if !claimed {
                 return Err(ApiError::new("publishfailed", "Upload from stash already in progress.").module(MODULE));
@@ -311,11 +382,19 @@ async fn finish(call: &mut Call<'_>, up: &UploadParams, filename: &str, title: &
             });
             state.meta.enqueue_job("publish", &payload).await?;
             state.jobs_notify.notify_one();
-            return Ok(upload_obj(vec![("result", json!("Poll")), ("stage", json!("queued")), ("filename", json!(title.db_key))]));
+            return Ok(upload_obj(vec![
+                ("result", json!("Poll")),
+                ("stage", json!("queued")),
+                ("filename", json!(title.db_key)),
+            ]));
         }
     }
     if !up.tags.is_empty() && !call.caller.has("applychangetags") {
-        return Err(ApiError::new("tags-apply-no-permission", "You do not have permission to apply change tags along with your changes.").module(MODULE));
+        return Err(ApiError::new(
+            "tags-apply-no-permission",
+            "You do not have permission to apply change tags along with your changes.",
+        )
+        .module(MODULE));
     }
     // MediaWiki's result links the description page by id only if it existed before this upload.
     let page_before = state.meta.page(6, &title.db_key).await?.map(|p| p.id);
@@ -334,17 +413,35 @@ async fn finish(call: &mut Call<'_>, up: &UploadParams, filename: &str, title: &
             if up.watch {
                 state.meta.watch(call.caller.user_id(), 6, &name, None).await?;
             }
-            let v = state.meta.current_file(&name).await?.ok_or_else(|| ApiError::new("publishfailed", "The file vanished after publishing."))?;
+            let v = state
+                .meta
+                .current_file(&name)
+                .await?
+                .ok_or_else(|| ApiError::new("publishfailed", "The file vanished after publishing."))?;
             pairs.push(("result", json!("Success")));
             pairs.push(("filename", json!(name)));
             if let Some(w) = warnings_value {
                 pairs.push(("warnings", w));
             }
-            pairs.push(("imageinfo", Value::Object(imageinfo::for_version(&call.ctx, &v, &imageinfo::props(imageinfo::UPLOAD_PROPS), page_before))));
+            pairs.push((
+                "imageinfo",
+                Value::Object(imageinfo::for_version(
+                    &call.ctx,
+                    &v,
+                    &imageinfo::props(imageinfo::UPLOAD_PROPS),
+                    page_before,
+                )),
+            ));
             Ok(upload_obj(pairs))
         }
         publish::Outcome::NoChange { key } => Err(recoverable(
-            ApiError::new("fileexists-no-change", format!("The upload is an exact duplicate of the current version of [[:File:{}]].", title.db_key.replace('_', " "))),
+            ApiError::new(
+                "fileexists-no-change",
+                format!(
+                    "The upload is an exact duplicate of the current version of [[:File:{}]].",
+                    title.db_key.replace('_', " ")
+                ),
+            ),
             &key,
             false,
         )),
@@ -375,13 +472,29 @@ async fn ensure_stashed(call: &Call<'_>, source: Source, props: &Props) -> ApiRe
                     .filter_map(|v| Some((v.get("name")?.as_str()?.to_string(), v.get("value")?.clone())))
                     .collect(),
             };
-            Ok(stash::stash_temp(call.state, &call.caller, temp, &info, props.size, &props.sha1, "file").await?.key)
+            Ok(
+                stash::stash_temp(call.state, &call.caller, temp, &info, props.size, &props.sha1, "file")
+                    .await?
+                    .key,
+            )
         }
     }
 }
 
 fn media_type_static(s: &str) -> &'static str {
-    const ALL: &[&str] = &["UNKNOWN", "BITMAP", "DRAWING", "AUDIO", "VIDEO", "MULTIMEDIA", "OFFICE", "TEXT", "EXECUTABLE", "ARCHIVE", "3D"];
+    const ALL: &[&str] = &[
+        "UNKNOWN",
+        "BITMAP",
+        "DRAWING",
+        "AUDIO",
+        "VIDEO",
+        "MULTIMEDIA",
+        "OFFICE",
+        "TEXT",
+        "EXECUTABLE",
+        "ARCHIVE",
+        "3D",
+    ];
     ALL.iter().find(|x| **x == s).copied().unwrap_or("UNKNOWN")
 }
 
@@ -389,7 +502,13 @@ fn status_expiry() -> i64 {
     crate::time::now_unix() + 86_400
 }
 
-async fn chunk_request(call: &mut Call<'_>, up: &UploadParams, filename: &str, chunk: FilePart, session: Option<crate::store::meta::StashRow>) -> ApiResult<Output> {
+async fn chunk_request(
+    call: &mut Call<'_>,
+    up: &UploadParams,
+    filename: &str,
+    chunk: FilePart,
+    session: Option<crate::store::meta::StashRow>,
+) -> ApiResult<Output> {
     let state = call.state;
     // Name-only verification (there is no complete file yet).
     let title = match verify::check_name(state, filename) {
@@ -416,11 +535,23 @@ async fn chunk_request(call: &mut Call<'_>, up: &UploadParams, filename: &str, c
     }
     let min = state.config.uploads.min_chunk_size.min(state.config.uploads.max_upload_size);
     if total != filesize as u64 && chunk_len < min {
-        return Err(ApiError::new("chunk-too-small", format!("Minimum chunk size is {} bytes for non-final chunks.", crate::api::params::group_digits(min as i64))).module(MODULE));
+        return Err(ApiError::new(
+            "chunk-too-small",
+            format!(
+                "Minimum chunk size is {} bytes for non-final chunks.",
+                crate::api::params::group_digits(min as i64)
+            ),
+        )
+        .module(MODULE));
     }
     // Warnings are evaluated on every chunk request, on the chunk's own bytes.
     let sha1 = hex::encode(chunk.sha1);
-    let subject = warnings::Subject { desired: filename, title: &title, sha1: &sha1, size: chunk_len };
+    let subject = warnings::Subject {
+        desired: filename,
+        title: &title,
+        sha1: &sha1,
+        size: chunk_len,
+    };
     let warns = warnings::compute(state, &subject, call.ctx.fv2).await?;
     if !warns.is_empty() && !up.ignorewarnings {
         let info = verify::analyze(chunk.path.to_path_buf()).await?;
@@ -445,13 +576,19 @@ async fn chunk_request(call: &mut Call<'_>, up: &UploadParams, filename: &str, c
             }
             if let Some(st) = state.meta.status(user, &row.key).await? {
                 if st.get("result").and_then(Value::as_str) != Some("Continue") {
-                    return Err(ApiError::new("stashfailed", "Chunked upload is already completed, check status for details.").module(MODULE));
+                    return Err(
+                        ApiError::new("stashfailed", "Chunked upload is already completed, check status for details.").module(MODULE),
+                    );
                 }
             }
             let lock = state.chunk_locks.lock_for(&row.key);
             let _guard = lock.lock().await;
             // Re-read under the lock: another request may have advanced the session.
-            let row = state.meta.stash(&row.key).await?.ok_or_else(|| ApiError::new("uploadstash-file-not-found", format!("Key \"{}\" not found in stash.", row.key)))?;
+            let row = state
+                .meta
+                .stash(&row.key)
+                .await?
+                .ok_or_else(|| ApiError::new("uploadstash-file-not-found", format!("Key \"{}\" not found in stash.", row.key)))?;
             match chunks::append(state, &row, up.offset.map(|o| o as u64), &chunk.path, chunk_len).await {
                 Ok(chunks::Appended::At(_)) => state.meta.stash(&row.key).await?.unwrap_or(row),
                 Ok(chunks::Appended::Replayed(at)) => {
@@ -466,7 +603,15 @@ async fn chunk_request(call: &mut Call<'_>, up: &UploadParams, filename: &str, c
     };
     let now_at = session.size as u64;
     if now_at != filesize as u64 {
-        state.meta.set_status(user, &session.key, &json!({"result": "Continue", "stage": "uploading", "offset": now_at}), status_expiry()).await?;
+        state
+            .meta
+            .set_status(
+                user,
+                &session.key,
+                &json!({"result": "Continue", "stage": "uploading", "offset": now_at}),
+                status_expiry(),
+            )
+            .await?;
         pairs.push(("result", json!("Continue")));
         pairs.push(("offset", json!(now_at)));
         pairs.push(("filekey", json!(session.key)));
@@ -474,7 +619,10 @@ async fn chunk_request(call: &mut Call<'_>, up: &UploadParams, filename: &str, c
     }
     // Last chunk.
     if up.async_ {
-        state.meta.set_status(user, &session.key, &json!({"result": "Poll", "stage": "queued"}), status_expiry()).await?;
+        state
+            .meta
+            .set_status(user, &session.key, &json!({"result": "Poll", "stage": "queued"}), status_expiry())
+            .await?;
         let payload = json!({"user_id": user, "bot_app": call.caller.bot_app, "key": session.key, "filename": filename});
         state.meta.enqueue_job("assemble", &payload).await?;
         state.jobs_notify.notify_one();
@@ -484,14 +632,19 @@ async fn chunk_request(call: &mut Call<'_>, up: &UploadParams, filename: &str, c
         return Ok(upload_obj(pairs));
     }
     state.meta.delete_status(user, &session.key).await?;
-    let (row, warns) = chunks::assemble(state, &call.caller, &session, filename).await.map_err(|e| e.module(MODULE))?;
+    let (row, warns) = chunks::assemble(state, &call.caller, &session, filename)
+        .await
+        .map_err(|e| e.module(MODULE))?;
     let mut pairs: Vec<(&str, Value)> = Vec::new();
     if !warns.is_empty() {
         pairs.push(("warnings", Value::Object(warnings::to_object(&warns))));
     }
     pairs.push(("result", json!("Success")));
     pairs.push(("filekey", json!(row.key)));
-    pairs.push(("imageinfo", Value::Object(imageinfo::for_stash(&call.ctx, &row, &imageinfo::props(imageinfo::STASH_PROPS)))));
+    pairs.push((
+        "imageinfo",
+        Value::Object(imageinfo::for_stash(&call.ctx, &row, &imageinfo::props(imageinfo::STASH_PROPS))),
+    ));
     Ok(upload_obj(pairs))
 }
 
@@ -502,7 +655,9 @@ async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output
         (Some(k), _) => k.clone(),
         (None, Some(url)) => {
             use sha1::Digest;
-            hex::encode(sha1::Sha1::digest(format!("{}|||{url}", up.filename.clone().unwrap_or_default()).as_bytes()))
+            hex::encode(sha1::Sha1::digest(
+                format!("{}|||{url}", up.filename.clone().unwrap_or_default()).as_bytes(),
+            ))
         }
         _ => return Err(ApiError::new("missingresult", "No result in status data.").module(MODULE)),
     };
@@ -510,8 +665,16 @@ async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output
         return Err(ApiError::new("missingresult", "No result in status data.").module(MODULE));
     };
     if status.get("result").and_then(Value::as_str) == Some("Failure") {
-        let code = status.pointer("/error/code").and_then(Value::as_str).unwrap_or("stashfailed").to_string();
-        let info = status.pointer("/error/info").and_then(Value::as_str).unwrap_or("Invalid stashed file.").to_string();
+        let code = status
+            .pointer("/error/code")
+            .and_then(Value::as_str)
+            .unwrap_or("stashfailed")
+            .to_string();
+        let info = status
+            .pointer("/error/info")
+            .and_then(Value::as_str)
+            .unwrap_or("Invalid stashed file.")
+            .to_string();
         let mut e = ApiError::new(code, info).module(MODULE);
         if let Some(Value::Object(data)) = status.pointer("/error/data") {
             e.data = data.clone();
@@ -535,11 +698,20 @@ async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output
         if m.get("result").and_then(Value::as_str) == Some("Success") {
             if let Some(k2) = m.get("filekey").and_then(Value::as_str) {
                 if let Some(row) = state.meta.stash(k2).await? {
-                    imageinfo_value = Some(Value::Object(imageinfo::for_stash(&call.ctx, &row, &imageinfo::props(imageinfo::STASH_PROPS))));
+                    imageinfo_value = Some(Value::Object(imageinfo::for_stash(
+                        &call.ctx,
+                        &row,
+                        &imageinfo::props(imageinfo::STASH_PROPS),
+                    )));
                 }
             } else if let Some(name) = m.get("filename").and_then(Value::as_str) {
                 if let Some(v) = state.meta.current_file(name).await? {
-                    imageinfo_value = Some(Value::Object(imageinfo::for_version(&call.ctx, &v, &imageinfo::props(imageinfo::UPLOAD_PROPS), None)));
+                    imageinfo_value = Some(Value::Object(imageinfo::for_version(
+                        &call.ctx,
+                        &v,
+                        &imageinfo::props(imageinfo::UPLOAD_PROPS),
+                        None,
+                    )));
                 }
             }
         }
