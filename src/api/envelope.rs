@@ -242,10 +242,10 @@ impl Ctx {
             h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
             h.insert("mediawiki-login-suppressed", HeaderValue::from_static("true"));
         }
-        if let Some(code) = error_code {
-            if let Ok(v) = HeaderValue::from_str(code) {
-                h.insert("mediawiki-api-error", v);
-            }
+        if let Some(code) = error_code
+            && let Ok(v) = HeaderValue::from_str(code)
+        {
+            h.insert("mediawiki-api-error", v);
         }
         for (k, v) in extra {
             if let (Ok(name), Ok(val)) = (axum::http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {

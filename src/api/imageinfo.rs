@@ -146,10 +146,10 @@ pub fn for_version(ctx: &Ctx, v: &FileVersion, props: &[String], page_id: Option
     if has("mediatype") {
         m.insert("mediatype".into(), json!(v.media_type));
     }
-    if has("archivename") {
-        if let Some(a) = &v.archive_name {
-            m.insert("archivename".into(), json!(a));
-        }
+    if has("archivename")
+        && let Some(a) = &v.archive_name
+    {
+        m.insert("archivename".into(), json!(a));
     }
     if has("bitdepth") {
         m.insert("bitdepth".into(), json!(v.bits));

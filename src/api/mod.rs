@@ -324,16 +324,16 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         check_token(call, module.token_param, token_type)?;
     }
     // maxlag: one database, lag 0, so only a negative maxlag trips it.
-    if let Some(maxlag) = p.int("maxlag", None, None, "main")? {
-        if maxlag < 0 {
-            let mut e = ApiError::new("maxlag", "Waiting for a database server: 0 seconds lagged.")
-                .with("host", envelope::hostname())
-                .with("lag", 0)
-                .with("type", "db");
-            e.headers.push(("retry-after".into(), maxlag.max(5).to_string()));
-            e.headers.push(("x-database-lag".into(), "0".into()));
-            return Err(e);
-        }
+    if let Some(maxlag) = p.int("maxlag", None, None, "main")?
+        && maxlag < 0
+    {
+        let mut e = ApiError::new("maxlag", "Waiting for a database server: 0 seconds lagged.")
+            .with("host", envelope::hostname())
+            .with("lag", 0)
+            .with("type", "db");
+        e.headers.push(("retry-after".into(), maxlag.max(5).to_string()));
+        e.headers.push(("x-database-lag".into(), "0".into()));
+        return Err(e);
     }
     if module.must_post && call.method != Method::POST {
         return Err(ApiError::new(

@@ -120,23 +120,23 @@ impl Params {
             (Some(a), None) => format!("must be no less than {}", group_digits(a)),
             (None, None) => String::new(),
         };
-        if let Some(mx) = max {
-            if n > mx {
-                out = mx;
-            }
+        if let Some(mx) = max
+            && n > mx
+        {
+            out = mx;
         }
-        if let Some(mn) = min {
-            if n < mn {
-                out = mn;
-            }
+        if let Some(mn) = min
+            && n < mn
+        {
+            out = mn;
         }
-        if out != n {
-            if let Ok(mut w) = self.warnings.lock() {
-                w.push((
-                    module.to_string(),
-                    format!("The value \"{raw}\" for parameter \"{name}\" {}.", range_text(min, max)),
-                ));
-            }
+        if out != n
+            && let Ok(mut w) = self.warnings.lock()
+        {
+            w.push((
+                module.to_string(),
+                format!("The value \"{raw}\" for parameter \"{name}\" {}.", range_text(min, max)),
+            ));
         }
         Ok(out)
     }
@@ -184,7 +184,7 @@ pub fn group_digits(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

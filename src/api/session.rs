@@ -43,26 +43,25 @@ pub async fn resolve(state: &AppState, session: Option<SessionRow>) -> Result<Ca
         ..Default::default()
     };
     let mut grants: Option<Vec<String>> = None;
-    if let Some(s) = &session {
-        if let Some(uid) = s.user_id {
-            if let Some(user) = state.meta.user_by_id(uid).await? {
-                if let Some(app) = &s.bot_app_id {
-                    match state.meta.bot_password(uid, app).await? {
-                        Some(bp) => grants = Some(bp.grants),
-                        // The bot password was removed: the session no longer authenticates.
-                        None => {
-                            return Ok(Caller {
-                                session,
-                                ..Default::default()
-                            }
-                            .with_rights(state, None));
-                        }
+    if let Some(s) = &session
+        && let Some(uid) = s.user_id
+        && let Some(user) = state.meta.user_by_id(uid).await?
+    {
+        if let Some(app) = &s.bot_app_id {
+            match state.meta.bot_password(uid, app).await? {
+                Some(bp) => grants = Some(bp.grants),
+                // The bot password was removed: the session no longer authenticates.
+                None => {
+                    return Ok(Caller {
+                        session,
+                        ..Default::default()
                     }
-                    caller.bot_app = Some(app.clone());
+                    .with_rights(state, None));
                 }
-                caller.user = Some(user);
             }
+            caller.bot_app = Some(app.clone());
         }
+        caller.user = Some(user);
     }
     Ok(caller.with_rights(state, grants.as_deref()))
 }

@@ -149,10 +149,10 @@ pub async fn serve_blob(
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    if code == StatusCode::PARTIAL_CONTENT {
-        if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
-            h.insert(header::CONTENT_RANGE, v);
-        }
+    if code == StatusCode::PARTIAL_CONTENT
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}"))
+    {
+        h.insert(header::CONTENT_RANGE, v);
     }
     r
 }

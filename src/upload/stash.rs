@@ -154,10 +154,10 @@ pub async fn load_owned(state: &AppState, caller: &Caller, key: &str) -> ApiResu
 
 /// Deletes a stash row and its blob (unless a file version took the blob over).
 pub async fn remove(state: &AppState, key: &str) -> ApiResult<()> {
-    if let Some(row) = state.meta.take_stash(key).await? {
-        if !state.meta.blob_in_use(&row.blob_key).await? {
-            state.blobs.delete(&row.blob_key).await?;
-        }
+    if let Some(row) = state.meta.take_stash(key).await?
+        && !state.meta.blob_in_use(&row.blob_key).await?
+    {
+        state.blobs.delete(&row.blob_key).await?;
     }
     Ok(())
 }

@@ -45,14 +45,12 @@ async fn file_title(call: &Call<'_>, module: &str) -> ApiResult<(i64, String)> {
                 ApiError::new("badinteger", format!("Invalid value \"{id}\" for integer parameter \"pageid\".")).module(module)
             })?;
             match call.state.meta.page_by_id(id).await? {
-                Some(pg) => format!(
-                    "{}",
-                    super::query::PageTitle {
-                        ns: pg.namespace,
-                        db_key: pg.title
-                    }
-                    .display()
-                ),
+                Some(pg) => super::query::PageTitle {
+                    ns: pg.namespace,
+                    db_key: pg.title,
+                }
+                .display()
+                .to_string(),
                 None => return Err(ApiError::new("nosuchpageid", format!("There is no page with ID {id}.")).module(module)),
             }
         }

@@ -68,12 +68,11 @@ pub fn parse_title(input: &str) -> Option<PageTitle> {
                 .map(|(id, _)| *id)
         };
         if let Some(ns) = ns {
-            let key = if ns == 6 {
-                title::file_db_key(rest)?
-            } else {
-                title::file_db_key(rest)?
-            };
-            return Some(PageTitle { ns, db_key: key });
+            // Every namespace uses the same DB-key rules (spaces to underscores, first letter up).
+            return Some(PageTitle {
+                ns,
+                db_key: title::file_db_key(rest)?,
+            });
         }
     }
     Some(PageTitle {
@@ -641,70 +640,71 @@ async fn pages(
                 m.insert("canonicalurl".into(), json!(url));
             }
         }
-        if want("revisions") {
-            if let Some(rev) = &latest {
-                let mut r = Map::new();
-                let has = |n: &str| rv_props.iter().any(|x| x == n);
-                if has("ids") {
-                    r.insert("revid".into(), json!(rev.id));
-                    r.insert("parentid".into(), json!(0));
-                }
-                if has("user") {
-                    r.insert("user".into(), json!(rev.user_name));
-                }
-                if has("userid") {
-                    r.insert("userid".into(), json!(rev.user_id));
-                }
-                if has("timestamp") {
-                    r.insert("timestamp".into(), json!(crate::time::ts_to_iso(&rev.timestamp)));
-                }
-                if has("size") {
-                    r.insert("size".into(), json!(rev.text.len()));
-                }
-                if has("sha1") {
-                    r.insert("sha1".into(), json!(rev.sha1));
-                }
-                if has("contentmodel") && rv_slots.is_none() {
-                    r.insert("contentmodel".into(), json!("wikitext"));
-                }
-                if has("comment") {
-                    r.insert("comment".into(), json!(rev.comment));
-                }
-                if has("tags") {
-                    r.insert("tags".into(), json!(rev.tags));
-                }
-                if has("content") {
-                    if rv_slots.is_some() {
-                        let mut main = Map::new();
-                        main.insert("contentmodel".into(), json!("wikitext"));
-                        main.insert("contentformat".into(), json!("text/x-wiki"));
-                        main.insert(call.ctx.content_key("content").into(), json!(rev.text));
-                        r.insert("slots".into(), json!({"main": main}));
-                    } else {
-                        r.insert("contentformat".into(), json!("text/x-wiki"));
-                        r.insert("contentmodel".into(), json!("wikitext"));
-                        r.insert(call.ctx.content_key("content").into(), json!(rev.text));
-                    }
-                }
-                m.insert("revisions".into(), json!([r]));
+        if want("revisions")
+            && let Some(rev) = &latest
+        {
+            let mut r = Map::new();
+            let has = |n: &str| rv_props.iter().any(|x| x == n);
+            if has("ids") {
+                r.insert("revid".into(), json!(rev.id));
+                r.insert("parentid".into(), json!(0));
             }
+            if has("user") {
+                r.insert("user".into(), json!(rev.user_name));
+            }
+            if has("userid") {
+                r.insert("userid".into(), json!(rev.user_id));
+            }
+            if has("timestamp") {
+                r.insert("timestamp".into(), json!(crate::time::ts_to_iso(&rev.timestamp)));
+            }
+            if has("size") {
+                r.insert("size".into(), json!(rev.text.len()));
+            }
+            if has("sha1") {
+                r.insert("sha1".into(), json!(rev.sha1));
+            }
+            if has("contentmodel") && rv_slots.is_none() {
+                r.insert("contentmodel".into(), json!("wikitext"));
+            }
+            if has("comment") {
+                r.insert("comment".into(), json!(rev.comment));
+            }
+            if has("tags") {
+                r.insert("tags".into(), json!(rev.tags));
+            }
+            if has("content") {
+                if rv_slots.is_some() {
+                    let mut main = Map::new();
+                    main.insert("contentmodel".into(), json!("wikitext"));
+                    main.insert("contentformat".into(), json!("text/x-wiki"));
+                    main.insert(call.ctx.content_key("content").into(), json!(rev.text));
+                    r.insert("slots".into(), json!({"main": main}));
+                } else {
+                    r.insert("contentformat".into(), json!("text/x-wiki"));
+                    r.insert("contentmodel".into(), json!("wikitext"));
+                    r.insert(call.ctx.content_key("content").into(), json!(rev.text));
+                }
+            }
+            m.insert("revisions".into(), json!([r]));
         }
-        if want("duplicatefiles") && t.ns == 6 {
-            if let Some(cur) = call.state.meta.current_file(&t.db_key).await? {
-                let mut dupes = Vec::new();
-                for other in call.state.meta.list_files_by_sha1(&cur.sha1, 500).await? {
-                    if other.name != cur.name {
-                        let mut d = Map::new();
-                        d.insert("name".into(), json!(other.name));
-                        d.insert("user".into(), json!(other.user_name));
-                        d.insert("timestamp".into(), json!(crate::time::ts_to_iso(&other.timestamp)));
-                        call.ctx.put_bool(&mut d, "shared", false);
-                        dupes.push(Value::Object(d));
-                    }
+        if want("duplicatefiles")
+            && t.ns == 6
+            && let Some(cur) = call.state.meta.current_file(&t.db_key).await?
+        {
+            let mut dupes = Vec::new();
+            for other in call.state.meta.list_files_by_sha1(&cur.sha1, 500).await? {
+                if other.name != cur.name {
+                    let mut d = Map::new();
+                    d.insert("name".into(), json!(other.name));
+                    d.insert("user".into(), json!(other.user_name));
+                    d.insert("timestamp".into(), json!(crate::time::ts_to_iso(&other.timestamp)));
+                    call.ctx.put_bool(&mut d, "shared", false);
+                    dupes.push(Value::Object(d));
                 }
-                if !dupes.is_empty() {
-                    m.insert("duplicatefiles".into(), Value::Array(dupes));
-                }
+            }
+            if !dupes.is_empty() {
+                m.insert("duplicatefiles".into(), Value::Array(dupes));
             }
         }
         if want("imageinfo") && t.ns == 6 {
@@ -926,10 +926,10 @@ async fn file_archive(call: &mut Call<'_>, query: &mut Map<String, Value>, cont:
         if has("bitdepth") {
             m.insert("bitdepth".into(), json!(v.bits));
         }
-        if has("archivename") {
-            if let Some(an) = &v.archive_name {
-                m.insert("archivename".into(), json!(an));
-            }
+        if has("archivename")
+            && let Some(an) = &v.archive_name
+        {
+            m.insert("archivename".into(), json!(an));
         }
         list.push(Value::Object(m));
     }

@@ -319,11 +319,11 @@ async fn finish(
     source: Source,
 ) -> ApiResult<Output> {
     let state = call.state;
-    if !up.stash {
-        if let Err(e) = publish::authorize_overwrite(state, &call.caller, &title.db_key).await {
-            let key = ensure_stashed(call, source, &props).await?;
-            return Err(recoverable(e, &key, true));
-        }
+    if !up.stash
+        && let Err(e) = publish::authorize_overwrite(state, &call.caller, &title.db_key).await
+    {
+        let key = ensure_stashed(call, source, &props).await?;
+        return Err(recoverable(e, &key, true));
     }
     let subject = warnings::Subject {
         desired: filename,
@@ -362,32 +362,32 @@ async fn finish(
         ));
         return Ok(upload_obj(pairs));
     }
-    if up.async_ {
-        if let Source::Stash(row) = &source {
-            let claimed = state
-                .meta
-                .claim_status(
-                    call.caller.user_id(),
-                    &row.key,
-                    &json!({"result": "Poll", "stage": "queued"}),
-                    status_expiry(),
-                )
-                .await?;
-            if !claimed {
-                return Err(ApiError::new("publishfailed", "Upload from stash already in progress.").module(MODULE));
-            }
-            let payload = json!({
-                "user_id": call.caller.user_id(), "bot_app": call.caller.bot_app, "key": row.key, "filename": filename,
-                "comment": up.comment, "text": up.text, "ignorewarnings": up.ignorewarnings, "tags": up.tags,
-            });
-            state.meta.enqueue_job("publish", &payload).await?;
-            state.jobs_notify.notify_one();
-            return Ok(upload_obj(vec![
-                ("result", json!("Poll")),
-                ("stage", json!("queued")),
-                ("filename", json!(title.db_key)),
-            ]));
+    if up.async_
+        && let Source::Stash(row) = &source
+    {
+        let claimed = state
+            .meta
+            .claim_status(
+                call.caller.user_id(),
+                &row.key,
+                &json!({"result": "Poll", "stage": "queued"}),
+                status_expiry(),
+            )
+            .await?;
+        if !claimed {
+            return Err(ApiError::new("publishfailed", "Upload from stash already in progress.").module(MODULE));
         }
+        let payload = json!({
+            "user_id": call.caller.user_id(), "bot_app": call.caller.bot_app, "key": row.key, "filename": filename,
+            "comment": up.comment, "text": up.text, "ignorewarnings": up.ignorewarnings, "tags": up.tags,
+        });
+        state.meta.enqueue_job("publish", &payload).await?;
+        state.jobs_notify.notify_one();
+        return Ok(upload_obj(vec![
+            ("result", json!("Poll")),
+            ("stage", json!("queued")),
+            ("filename", json!(title.db_key)),
+        ]));
     }
     if !up.tags.is_empty() && !call.caller.has("applychangetags") {
         return Err(ApiError::new(
@@ -574,12 +574,10 @@ async fn chunk_request(
             if row.status != "chunks" {
                 return Err(ApiError::new("stashfailed", "No chunked upload session with this key.").module(MODULE));
             }
-            if let Some(st) = state.meta.status(user, &row.key).await? {
-                if st.get("result").and_then(Value::as_str) != Some("Continue") {
-                    return Err(
-                        ApiError::new("stashfailed", "Chunked upload is already completed, check status for details.").module(MODULE),
-                    );
-                }
+            if let Some(st) = state.meta.status(user, &row.key).await?
+                && st.get("result").and_then(Value::as_str) != Some("Continue")
+            {
+                return Err(ApiError::new("stashfailed", "Chunked upload is already completed, check status for details.").module(MODULE));
             }
             let lock = state.chunk_locks.lock_for(&row.key);
             let _guard = lock.lock().await;
@@ -704,15 +702,15 @@ async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output
                         &imageinfo::props(imageinfo::STASH_PROPS),
                     )));
                 }
-            } else if let Some(name) = m.get("filename").and_then(Value::as_str) {
-                if let Some(v) = state.meta.current_file(name).await? {
-                    imageinfo_value = Some(Value::Object(imageinfo::for_version(
-                        &call.ctx,
-                        &v,
-                        &imageinfo::props(imageinfo::UPLOAD_PROPS),
-                        None,
-                    )));
-                }
+            } else if let Some(name) = m.get("filename").and_then(Value::as_str)
+                && let Some(v) = state.meta.current_file(name).await?
+            {
+                imageinfo_value = Some(Value::Object(imageinfo::for_version(
+                    &call.ctx,
+                    &v,
+                    &imageinfo::props(imageinfo::UPLOAD_PROPS),
+                    None,
+                )));
             }
         }
     }
