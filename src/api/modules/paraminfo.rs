@@ -6,7 +6,14 @@ use crate::api::{Call, Output};
 use serde_json::{Map, Value, json};
 
 /// (path, prefix, group, mustbeposted, needs token, parameters as (name, type, extra)).
-type Param = (&'static str, Value);
+pub type Param = (&'static str, Value);
+
+fn csrf() -> Param {
+    (
+        "token",
+        json!({"type": "string", "required": true, "tokentype": "csrf", "sensitive": true}),
+    )
+}
 
 fn upload_params() -> Vec<Param> {
     vec![
@@ -70,7 +77,7 @@ fn iiprops() -> Value {
 }
 
 /// Returns (prefix, group, mustbeposted, token, params) for a module path.
-fn describe(path: &str) -> Option<(&'static str, &'static str, bool, Option<&'static str>, Vec<Param>)> {
+pub fn describe(path: &str) -> Option<(&'static str, &'static str, bool, Option<&'static str>, Vec<Param>)> {
     let actions: Vec<&str> = super::ACTIONS.iter().map(|m| m.name).collect();
     let submods = |names: &[&str], prefix: &str| -> Value {
         let m: Map<String, Value> = names.iter().map(|n| (n.to_string(), json!(format!("{prefix}{n}")))).collect();
@@ -250,6 +257,114 @@ fn describe(path: &str) -> Option<(&'static str, &'static str, bool, Option<&'st
             ],
         ),
         "upload" => ("", "action", true, Some("csrf"), upload_params()),
+        "edit" => (
+            "",
+            "action",
+            true,
+            Some("csrf"),
+            vec![
+                ("title", json!({"type": "string"})),
+                ("pageid", json!({"type": "integer"})),
+                ("text", json!({"type": "text"})),
+                ("appendtext", json!({"type": "text"})),
+                ("prependtext", json!({"type": "text"})),
+                ("summary", json!({"type": "string"})),
+                ("createonly", json!({"type": "boolean", "default": false})),
+                ("nocreate", json!({"type": "boolean", "default": false})),
+                (
+                    "watchlist",
+                    json!({"type": ["watch", "unwatch", "preferences", "nochange"], "default": "preferences"}),
+                ),
+                csrf(),
+            ],
+        ),
+        "delete" => (
+            "",
+            "action",
+            true,
+            Some("csrf"),
+            vec![
+                ("title", json!({"type": "string"})),
+                ("pageid", json!({"type": "integer"})),
+                ("reason", json!({"type": "string"})),
+                ("oldimage", json!({"type": "string"})),
+                csrf(),
+            ],
+        ),
+        "undelete" => (
+            "",
+            "action",
+            true,
+            Some("csrf"),
+            vec![
+                ("title", json!({"type": "string", "required": true})),
+                ("reason", json!({"type": "string", "default": ""})),
+                ("fileids", json!({"type": "integer", "multi": true})),
+                csrf(),
+            ],
+        ),
+        "filerevert" => (
+            "",
+            "action",
+            true,
+            Some("csrf"),
+            vec![
+                ("filename", json!({"type": "string", "required": true})),
+                ("comment", json!({"type": "string", "default": ""})),
+                ("archivename", json!({"type": "string", "required": true})),
+                csrf(),
+            ],
+        ),
+        "query+duplicatefiles" => (
+            "df",
+            "prop",
+            false,
+            None,
+            vec![
+                ("limit", limit(10)),
+                ("continue", json!({"type": "string"})),
+                ("dir", json!({"type": ["ascending", "descending"], "default": "ascending"})),
+            ],
+        ),
+        "query+filearchive" => (
+            "fa",
+            "list",
+            false,
+            None,
+            vec![
+                ("from", json!({"type": "string"})),
+                ("prefix", json!({"type": "string"})),
+                ("dir", json!({"type": ["ascending", "descending"], "default": "ascending"})),
+                ("sha1", json!({"type": "string"})),
+                ("sha1base36", json!({"type": "string"})),
+                (
+                    "prop",
+                    json!({"type": ["sha1", "timestamp", "user", "size", "dimensions", "description", "parseddescription", "mime", "mediatype", "metadata", "bitdepth", "archivename"], "multi": true, "default": "timestamp"}),
+                ),
+                ("limit", limit(10)),
+                ("continue", json!({"type": "string"})),
+            ],
+        ),
+        "query+logevents" => (
+            "le",
+            "list",
+            false,
+            None,
+            vec![
+                (
+                    "prop",
+                    json!({"type": ["ids", "title", "type", "user", "userid", "timestamp", "comment", "parsedcomment", "details", "tags"], "multi": true, "default": "ids|title|type|user|timestamp|comment|details"}),
+                ),
+                ("type", json!({"type": ["upload", "delete"]})),
+                ("action", json!({"type": "string"})),
+                ("title", json!({"type": "string"})),
+                ("user", json!({"type": "user"})),
+                ("dir", json!({"type": ["newer", "older"], "default": "older"})),
+                ("limit", limit(10)),
+                ("continue", json!({"type": "string"})),
+            ],
+        ),
+        "query+watchlistraw" => ("wr", "list", false, None, vec![("limit", limit(10))]),
         "login" => (
             "lg",
             "action",
