@@ -360,3 +360,81 @@ async fn async_assembly_survives_a_server_crash() {
     assert_eq!(r["upload"]["result"], "Success", "{r}");
     assert_eq!(c.fetch(r["upload"]["imageinfo"]["url"].as_str().unwrap()).await, (200, f));
 }
+
+#[tokio::test]
+async fn concurrent_chunks_at_one_offset_leave_a_consistent_session() {
+    let srv = Server::start();
+    let c = std::sync::Arc::new(srv.bot().await);
+    let f = png(200, 200, 31);
+    let n = f.len();
+    let r = chunk(&c, "Conc.png", n, Some(0), None, &f[..40_000], IW).await;
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    // Six clients race to append different bytes at the same offset; one real chunk among them.
+    let mut tasks = Vec::new();
+    for i in 0..6u64 {
+        let (c, k, f) = (c.clone(), k.clone(), f.clone());
+        tasks.push(tokio::spawn(async move {
+            // Distinct noise per task (identical bytes would be a legitimate idempotent re-send).
+            let bytes = if i == 0 {
+                f[40_000..80_000].to_vec()
+            } else {
+                random_bytes(40_000, 100 + 2 * i)
+            };
+            let r = chunk(&c, "Conc.png", n, Some(40_000), Some(&k), &bytes, IW).await;
+            (bytes, r)
+        }));
+    }
+    let mut ok = 0;
+    let mut winner = Vec::new();
+    for t in tasks {
+        let (bytes, r) = t.await.unwrap();
+        if r["upload"]["result"] == "Continue" {
+            ok += 1;
+            winner = bytes;
+        } else {
+            assert_eq!(r["error"]["code"], "stashfailed", "{r}");
+            assert_eq!(r["error"]["offset"], "80000");
+        }
+    }
+    assert_eq!(ok, 1, "exactly one chunk may land at an offset");
+    let st = checkstatus(&c, &k, false).await;
+    assert_eq!(st["upload"]["offset"], 80_000);
+    // The stored bytes and the running hash agree with exactly the winner's bytes.
+    let r = chunk(&c, "Conc.png", n, Some(80_000), Some(&k), &f[80_000..], IW).await;
+    let mut expected = f[..40_000].to_vec();
+    expected.extend_from_slice(&winner);
+    expected.extend_from_slice(&f[80_000..]);
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&expected));
+    let (st, body) = c.fetch(r["upload"]["imageinfo"]["url"].as_str().unwrap()).await;
+    assert_eq!((st, body == expected), (200, true));
+}
+
+#[tokio::test]
+async fn a_later_chunk_with_a_warning_is_stashed_on_its_own() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let f = png(100, 100, 41);
+    let piece = f[5000..10000].to_vec();
+    // A published file whose bytes equal the next chunk: that chunk gets a `duplicate` warning.
+    c.upload("Piece.txt", &piece, &[("ignorewarnings", "1")]).await;
+    let r = chunk(&c, "Whole.png", f.len(), Some(0), None, &f[..5000], IW).await;
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let r = chunk(&c, "Whole.png", f.len(), Some(5000), Some(&k), &piece, &[]).await;
+    assert_eq!(r["upload"]["result"], "Warning", "{r}");
+    let wk = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let si = c
+        .get(&[
+            ("action", "query"),
+            ("prop", "stashimageinfo"),
+            ("siifilekey", &wk),
+            ("siiprop", "size|sha1"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(si["query"]["stashimageinfo"][0]["sha1"], sha1_hex(&piece), "{si}");
+    // The session did not move; it can still be completed.
+    let r = chunk(&c, "Whole.png", f.len(), Some(5000), Some(&k), &f[5000..], IW).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
+}

@@ -103,6 +103,19 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
             .insert("access-control-allow-origin", axum::http::HeaderValue::from_static("*"));
         return r;
     }
+    // The caller first: a chunk for one of the caller's upload sessions can then be written
+    // straight into the session while the body streams (see `ChunkRouter`).
+    let session_row = match session::session_id_from_headers(&parts.headers) {
+        Some(id) => match state.meta.session(&id).await {
+            Ok(s) => s,
+            Err(e) => return ctx.render_err(&ApiError::from(e)),
+        },
+        None => None,
+    };
+    let caller = match session::resolve(&state, session_row).await {
+        Ok(c) => c,
+        Err(e) => return ctx.render_err(&ApiError::from(e)),
+    };
     // Decode the body: urlencoded, or multipart streamed to temp files while hashing.
     let ctype = parts
         .headers
@@ -112,6 +125,7 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
         .to_string();
     let mut body_fields = Vec::new();
     let mut files = Vec::new();
+    let mut direct = Vec::new();
     if parts.method == Method::POST {
         let lower = ctype.to_ascii_lowercase();
         if lower.starts_with("multipart/form-data") {
@@ -120,10 +134,12 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
             };
             let stream = body.into_data_stream().map(|r| r.map_err(|e| e.to_string()));
             let spool = state.blobs.spool_dir();
-            match multipart::parse(stream, &boundary, &spool, &multipart_limits(&state)).await {
+            let mut router = crate::upload::chunks::ChunkRouter::new(state.clone(), caller.user_id());
+            match multipart::parse_routed(stream, &boundary, &spool, &multipart_limits(&state), &mut router).await {
                 Ok(form) => {
                     body_fields = form.fields;
                     files = form.files;
+                    direct = form.direct;
                 }
                 Err(e) => return ctx.render_err(&multipart_error(&state, e)),
             }
@@ -141,18 +157,7 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
             }
         }
     }
-    let params = Params::new(query, body_fields, files);
-    let session_row = match session::session_id_from_headers(&parts.headers) {
-        Some(id) => match state.meta.session(&id).await {
-            Ok(s) => s,
-            Err(e) => return ctx.render_err(&ApiError::from(e)),
-        },
-        None => None,
-    };
-    let caller = match session::resolve(&state, session_row).await {
-        Ok(c) => c,
-        Err(e) => return ctx.render_err(&ApiError::from(e)),
-    };
+    let params = Params::with_direct(query, body_fields, files, direct);
     let mut call = Call {
         state: &state,
         params: &params,

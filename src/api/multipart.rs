@@ -68,6 +68,48 @@ pub struct FilePart {
 pub struct Form {
     pub fields: Vec<(String, String)>,
     pub files: Vec<FilePart>,
+    /// File parts written straight to a destination a [`Router`] chose (never spooled).
+    pub direct: Vec<DirectPart>,
+}
+
+/// A destination for one file part, chosen by the caller while the body streams: the bytes go
+/// straight into `file` (already positioned where they belong), continuing `hasher`. Used to
+/// append a chunk to its upload session without spooling it first.
+pub struct Direct {
+    pub file: std::fs::File,
+    pub hasher: Option<Sha1>,
+    /// Held until the request is done (e.g. the session's write lock).
+    pub guard: Box<dyn std::any::Any + Send + Sync>,
+}
+
+/// A file part that was written to a [`Direct`] destination.
+pub struct DirectPart {
+    pub name: String,
+    pub size: u64,
+    /// SHA-1 of this part alone.
+    pub sha1: [u8; 20],
+    /// The continued hasher (covers everything before the part, then the part).
+    pub hasher: Option<Sha1>,
+    pub guard: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for DirectPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectPart")
+            .field("name", &self.name)
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+/// Chooses, when a file part starts, whether it goes to a [`Direct`] destination instead of the
+/// spool, given the part's name and the fields that arrived before it.
+pub trait Router: Send {
+    fn route<'a>(
+        &'a mut self,
+        part: &'a str,
+        fields: &'a [(String, String)],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<Direct>> + Send + 'a>>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -429,7 +471,9 @@ struct FileSink {
     hasher: Sha1,
     size: u64,
     writer: BufWriter<tokio::fs::File>,
-    path: tempfile::TempPath,
+    /// The spool file, or None when the part goes to a routed destination.
+    path: Option<tempfile::TempPath>,
+    routed: Option<(Option<Sha1>, Box<dyn std::any::Any + Send + Sync>)>,
 }
 
 /// Where the data of the current part goes.
@@ -440,7 +484,12 @@ enum Sink {
 }
 
 impl Sink {
-    async fn open(headers: &Headers, spool_dir: &Path) -> Result<Sink, MultipartError> {
+    async fn open(
+        headers: &Headers,
+        spool_dir: &Path,
+        fields: &[(String, String)],
+        router: Option<&mut (dyn Router + '_)>,
+    ) -> Result<Sink, MultipartError> {
         let (name, filename) = headers.content_disposition().map(parse_content_disposition).unwrap_or((None, None));
         let name = match name {
             Some(n) if !n.is_empty() => lossy(n),
@@ -450,6 +499,19 @@ impl Sink {
             None => Ok(Sink::Field { name, value: Vec::new() }),
             Some(f) if f.is_empty() => Ok(Sink::Discard),
             Some(f) => {
+                if let Some(router) = router {
+                    if let Some(d) = router.route(&name, fields).await {
+                        return Ok(Sink::File(Box::new(FileSink {
+                            name,
+                            client_filename: lossy(f),
+                            hasher: Sha1::new(),
+                            size: 0,
+                            writer: BufWriter::with_capacity(FILE_WRITE_BUF, tokio::fs::File::from_std(d.file)),
+                            path: None,
+                            routed: Some((d.hasher, d.guard)),
+                        })));
+                    }
+                }
                 let dir = spool_dir.to_path_buf();
                 let named = tokio::task::spawn_blocking(move || tempfile::Builder::new().prefix(".mwupload-").tempfile_in(dir))
                     .await
@@ -461,7 +523,8 @@ impl Sink {
                     hasher: Sha1::new(),
                     size: 0,
                     writer: BufWriter::with_capacity(FILE_WRITE_BUF, tokio::fs::File::from_std(file)),
-                    path,
+                    path: Some(path),
+                    routed: None,
                 })))
             }
         }
@@ -488,6 +551,9 @@ impl Sink {
                     });
                 }
                 f.hasher.update(data);
+                if let Some((Some(h), _)) = f.routed.as_mut() {
+                    h.update(data);
+                }
                 f.writer.write_all(data).await?;
                 f.size = size;
             }
@@ -506,13 +572,23 @@ impl Sink {
                 drop(file);
                 let mut sha1 = [0u8; 20];
                 sha1.copy_from_slice(&f.hasher.finalize());
-                form.files.push(FilePart {
-                    name: f.name,
-                    client_filename: f.client_filename,
-                    size: f.size,
-                    sha1,
-                    path: f.path,
-                });
+                match (f.path, f.routed) {
+                    (Some(path), _) => form.files.push(FilePart {
+                        name: f.name,
+                        client_filename: f.client_filename,
+                        size: f.size,
+                        sha1,
+                        path,
+                    }),
+                    (None, Some((hasher, guard))) => form.direct.push(DirectPart {
+                        name: f.name,
+                        size: f.size,
+                        sha1,
+                        hasher,
+                        guard,
+                    }),
+                    (None, None) => {}
+                }
             }
         }
         Ok(())
@@ -550,7 +626,22 @@ where
     S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    parse_inner(body, boundary, spool_dir, limits, &mut Stats::default()).await
+    parse_inner(body, boundary, spool_dir, limits, None, &mut Stats::default()).await
+}
+
+/// Like [`parse`], but asks `router` where each file part should go before writing it.
+pub async fn parse_routed<S, E>(
+    body: S,
+    boundary: &str,
+    spool_dir: &Path,
+    limits: &Limits,
+    router: &mut (dyn Router + '_),
+) -> Result<Form, MultipartError>
+where
+    S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    parse_inner(body, boundary, spool_dir, limits, Some(router), &mut Stats::default()).await
 }
 
 async fn parse_inner<S, E>(
@@ -558,6 +649,7 @@ async fn parse_inner<S, E>(
     boundary: &str,
     spool_dir: &Path,
     limits: &Limits,
+    mut router: Option<&mut (dyn Router + '_)>,
     stats: &mut Stats,
 ) -> Result<Form, MultipartError>
 where
@@ -573,6 +665,7 @@ where
     let mut form = Form {
         fields: Vec::new(),
         files: Vec::new(),
+        direct: Vec::new(),
     };
     let mut buf: Vec<u8> = Vec::new();
     let mut pos = 0usize;
@@ -644,7 +737,7 @@ where
                         pos += off + 1;
                         if line.is_empty() {
                             State::Body {
-                                sink: Sink::open(&h, spool_dir).await?,
+                                sink: Sink::open(&h, spool_dir, &form.fields, router.as_deref_mut()).await?,
                                 line_start: true,
                             }
                         } else if line.starts_with(scanner.dash()) {
@@ -652,7 +745,10 @@ where
                             let rest = &line[dash_len..];
                             let closing = rest.starts_with(b"--");
                             if closing || rest.iter().all(|&c| c == b' ' || c == b'\t') {
-                                Sink::open(&h, spool_dir).await?.finish(&mut form).await?;
+                                Sink::open(&h, spool_dir, &form.fields, router.as_deref_mut())
+                                    .await?
+                                    .finish(&mut form)
+                                    .await?;
                                 if closing { State::Done } else { start_part(&mut parts)? }
                             } else {
                                 h.push_line(line);
@@ -1282,7 +1378,7 @@ mod tests {
         let head = format!("--{REQ}\r\nContent-Disposition: form-data; name=\"x\"; junk=");
         let endless = stream::iter(vec![Ok::<_, String>(Bytes::from(head))]).chain(stream::repeat(Ok(Bytes::from_static(&[b'j'; 1000]))));
         let mut stats = Stats::default();
-        let r = parse_inner(endless, REQ, spool, &l, &mut stats).await;
+        let r = parse_inner(endless, REQ, spool, &l, None, &mut stats).await;
         assert!(matches!(r, Err(MultipartError::Malformed(_))), "{r:?}");
         assert!(stats.max_window < 4096, "{stats:?}");
         assert_eq!(spool_count(spool), 0);
@@ -1341,7 +1437,7 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let mut stats = Stats::default();
-        let form = parse_inner(body, REQ, dir.path(), &limits(), &mut stats).await.unwrap();
+        let form = parse_inner(body, REQ, dir.path(), &limits(), None, &mut stats).await.unwrap();
         assert_eq!(
             form.fields,
             vec![

@@ -3,7 +3,7 @@
 //! and tracking of which parameters a module used (the rest get "Unrecognized parameter").
 
 use super::error::{ApiError, ApiResult};
-use super::multipart::FilePart;
+use super::multipart::{DirectPart, FilePart};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 use unicode_normalization::UnicodeNormalization;
@@ -16,6 +16,8 @@ pub struct Params {
     /// Names that arrived in the body as ordinary fields (an upload param sent that way is `badupload`).
     text_in_body: HashSet<String>,
     files: Mutex<HashMap<String, FilePart>>,
+    /// File parts already written to their destination while the body streamed (chunks).
+    direct: Mutex<HashMap<String, DirectPart>>,
     /// Arrival order of names, for stable warnings.
     order: Vec<String>,
     used: Mutex<BTreeSet<String>>,
@@ -29,6 +31,10 @@ fn nfc(s: &str) -> String {
 
 impl Params {
     pub fn new(query: Vec<(String, String)>, body: Vec<(String, String)>, files: Vec<FilePart>) -> Params {
+        Self::with_direct(query, body, files, Vec::new())
+    }
+
+    pub fn with_direct(query: Vec<(String, String)>, body: Vec<(String, String)>, files: Vec<FilePart>, direct: Vec<DirectPart>) -> Params {
         let mut p = Params::default();
         for (k, v) in query {
             p.in_query.insert(k.clone());
@@ -49,6 +55,15 @@ impl Params {
             map.insert(f.name.clone(), f);
         }
         p.files = Mutex::new(map);
+        let mut dmap = HashMap::new();
+        for d in direct {
+            p.in_query.remove(&d.name);
+            if !p.order.contains(&d.name) {
+                p.order.push(d.name.clone());
+            }
+            dmap.insert(d.name.clone(), d);
+        }
+        p.direct = Mutex::new(dmap);
         p
     }
 
@@ -79,7 +94,9 @@ impl Params {
     }
 
     pub fn has(&self, name: &str) -> bool {
-        self.values.contains_key(name) || self.files.lock().map(|f| f.contains_key(name)).unwrap_or(false)
+        self.values.contains_key(name)
+            || self.files.lock().map(|f| f.contains_key(name)).unwrap_or(false)
+            || self.direct.lock().map(|f| f.contains_key(name)).unwrap_or(false)
     }
 
     pub fn in_query_string(&self, name: &str) -> bool {
@@ -156,6 +173,12 @@ impl Params {
             .module(module));
         }
         Ok(None)
+    }
+
+    /// Takes an upload-type parameter that was written straight to its destination.
+    pub fn take_direct(&self, name: &str) -> Option<DirectPart> {
+        self.mark(name);
+        self.direct.lock().ok().and_then(|mut d| d.remove(name))
     }
 
     /// Names sent by the client that nothing used, in arrival order.

@@ -45,6 +45,133 @@ async fn hash_file(path: std::path::PathBuf) -> std::io::Result<Sha1> {
     .map_err(|e| std::io::Error::other(format!("hash task failed: {e}")))?
 }
 
+/// Routes a chunk part of a request that continues one of the caller's sessions at exactly the
+/// server's offset straight into the session blob, so the chunk is written once (not spooled and
+/// copied). Anything else (first chunks, wrong or missing offsets, other users' keys) is spooled
+/// and handled as before. The session's write lock is taken here and held until the request ends.
+pub struct ChunkRouter {
+    state: crate::app::SharedState,
+    user_id: i64,
+}
+
+impl ChunkRouter {
+    pub fn new(state: crate::app::SharedState, user_id: i64) -> ChunkRouter {
+        ChunkRouter { state, user_id }
+    }
+
+    async fn direct(&self, fields: &[(String, String)]) -> Option<crate::api::multipart::Direct> {
+        let get = |k: &str| fields.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if self.user_id == 0 || get("action") != Some("upload") {
+            return None;
+        }
+        let key = get("filekey").filter(|k| !k.is_empty()).or(get("sessionkey"))?.to_string();
+        let offset: u64 = get("offset")?.trim().parse().ok()?;
+        let usable = |row: &StashRow| row.user_id == self.user_id && row.status == "chunks" && row.size as u64 == offset && offset > 0;
+        let row = self.state.meta.stash(&key).await.ok()??;
+        if !usable(&row) {
+            return None;
+        }
+        let guard = self.state.chunk_locks.lock_for(&key).lock_owned().await;
+        // Re-read under the lock: another request may have advanced the session meanwhile.
+        let row = self.state.meta.stash(&key).await.ok()??;
+        if !usable(&row) {
+            return None;
+        }
+        if let Ok(Some(st)) = self.state.meta.status(self.user_id, &key).await {
+            if st.get("result").and_then(serde_json::Value::as_str) != Some("Continue") {
+                return None;
+            }
+        }
+        let path = self.state.blobs.path(&row.blob_key).ok()?;
+        let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            use std::io::Seek;
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            // Bytes past the committed offset are leftovers of a failed attempt.
+            f.set_len(offset)?;
+            f.seek(std::io::SeekFrom::Start(offset))?;
+            Ok(f)
+        })
+        .await
+        .ok()?
+        .ok()?;
+        let hasher = row.hash_state.as_deref().and_then(load_state);
+        Some(crate::api::multipart::Direct {
+            file,
+            hasher,
+            guard: Box::new(RoutedChunk { key, offset, _lock: guard }),
+        })
+    }
+}
+
+/// What a routed chunk part carries along: which session and offset it was written at, and the lock.
+pub struct RoutedChunk {
+    pub key: String,
+    pub offset: u64,
+    _lock: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl crate::api::multipart::Router for ChunkRouter {
+    fn route<'a>(
+        &'a mut self,
+        part: &'a str,
+        fields: &'a [(String, String)],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<crate::api::multipart::Direct>> + Send + 'a>> {
+        Box::pin(async move { if part == "chunk" { self.direct(fields).await } else { None } })
+    }
+}
+
+/// Commits a chunk that was written in place by the router: advances the session (compare-and-set)
+/// with the continued hash state.
+pub async fn commit_direct(state: &AppState, row: &StashRow, part: &crate::api::multipart::DirectPart) -> ApiResult<Appended> {
+    let Some(routed) = part.guard.downcast_ref::<RoutedChunk>() else {
+        return Err(ApiError::internal("chunk", "routed part without session"));
+    };
+    let server = row.size as u64;
+    if routed.key != row.key || routed.offset != server {
+        return Err(ApiError::new("stashfailed", "Invalid chunk offset").with("offset", server.to_string()));
+    }
+    if server + part.size > state.config.uploads.max_upload_size {
+        return Err(ApiError::new("stashfailed", "The file you submitted was too large.").with("offset", server.to_string()));
+    }
+    tracing::debug!(key = %row.key, server, size = part.size, "committing a chunk written in place");
+    let new_state = part.hasher.as_ref().map(save_state);
+    let expires = crate::time::now_unix() + state.config.uploads.stash_max_age_secs as i64;
+    if !state
+        .meta
+        .advance_chunks(
+            &row.key,
+            server as i64,
+            (server + part.size) as i64,
+            new_state.as_deref().unwrap_or(&[]),
+            expires,
+        )
+        .await?
+    {
+        let now = state.meta.stash(&row.key).await?.map(|r| r.size).unwrap_or(server as i64);
+        return Err(ApiError::new("stashfailed", "Invalid chunk offset").with("offset", now.to_string()));
+    }
+    Ok(Appended::At(server + part.size))
+}
+
+/// Copies `len` bytes at `offset` of a blob into a new spool file (to stash a routed chunk that
+/// ends in a warning or a recoverable error, which MediaWiki keeps retrievable by filekey).
+pub async fn copy_range_to_spool(state: &AppState, blob_key: &str, offset: u64, len: u64) -> std::io::Result<tempfile::TempPath> {
+    let src = state.blobs.path(blob_key)?;
+    let dir = state.blobs.spool_dir();
+    tokio::task::spawn_blocking(move || -> std::io::Result<tempfile::TempPath> {
+        use std::io::{Read, Seek, Write};
+        let mut input = std::fs::File::open(src)?;
+        input.seek(std::io::SeekFrom::Start(offset))?;
+        let mut tmp = tempfile::Builder::new().prefix(".mwupload-").tempfile_in(dir)?;
+        std::io::copy(&mut Read::by_ref(&mut input).take(len), tmp.as_file_mut())?;
+        tmp.as_file_mut().flush()?;
+        tmp.as_file().sync_data()?;
+        Ok(tmp.into_temp_path())
+    })
+    .await
+    .map_err(|e| std::io::Error::other(format!("copy task failed: {e}")))?
+}
+
 /// Serializes chunk writes per session within this process.
 #[derive(Default)]
 pub struct SessionLocks {
@@ -97,6 +224,7 @@ pub async fn append(state: &AppState, row: &StashRow, offset: Option<u64>, chunk
     let at = offset.unwrap_or(server);
     if at != server {
         if at + chunk_len == server && same_bytes(state, &row.blob_key, at, chunk).await? {
+            tracing::debug!(key = %row.key, at, "chunk re-sent with identical bytes: no-op");
             return Ok(Appended::Replayed(server));
         }
         return Err(offset_mismatch());

@@ -3,7 +3,7 @@
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::imageinfo;
-use crate::api::multipart::FilePart;
+use crate::api::multipart::{DirectPart, FilePart};
 use crate::api::{Call, Output};
 use crate::auth::rights;
 use crate::upload::publish::{self, Props, Source};
@@ -27,6 +27,8 @@ pub struct UploadParams {
     pub filesize: Option<i64>,
     pub offset: Option<i64>,
     pub chunk: Option<FilePart>,
+    /// A chunk the multipart router already wrote into its session (see `chunks::ChunkRouter`).
+    pub chunk_direct: Option<DirectPart>,
     pub async_: bool,
     pub checkstatus: bool,
     /// Resolved watch intent (MediaWiki 12.4): `watch`, `watchlist=watch`, or `preferences` for non-bots.
@@ -83,6 +85,7 @@ fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
     let filesize = p.int("filesize", Some(0), Some(max), MODULE)?;
     let offset = p.int("offset", Some(0), None, MODULE)?;
     let chunk = p.take_file("chunk", MODULE)?;
+    let chunk_direct = if chunk.is_none() { p.take_direct("chunk") } else { None };
     let async_ = p.flag("async") && call.state.config.uploads.async_uploads;
     let checkstatus = p.flag("checkstatus");
     Ok(UploadParams {
@@ -98,6 +101,7 @@ fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
         filesize,
         offset,
         chunk,
+        chunk_direct,
         async_,
         checkstatus,
         watch,
@@ -161,7 +165,12 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
     if !call.state.config.uploads.enabled {
         return Err(ApiError::new("uploaddisabled", "Uploads are not enabled.").module(MODULE));
     }
-    if up.chunk.is_none() {
+    let chunk = match (up.chunk.take(), up.chunk_direct.take()) {
+        (Some(f), _) => Some(ChunkBytes::Spooled(f)),
+        (None, Some(d)) => Some(ChunkBytes::Direct(d)),
+        (None, None) => None,
+    };
+    if chunk.is_none() {
         let given: Vec<&str> = [
             ("filekey", up.filekey.is_some()),
             ("file", up.file.is_some()),
@@ -194,7 +203,7 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
     let Some(filename) = up.filename.clone() else {
         return Err(ApiError::new("nofilename", "The \"filename\" parameter must be set.").module(MODULE));
     };
-    if let Some(chunk) = up.chunk.take() {
+    if let Some(chunk) = chunk {
         if up.filekey.is_some() && up.offset == Some(0) {
             return Err(ApiError::new("filekeynotallowed", "Cannot supply a \"filekey\" when \"offset\" is 0.").module(MODULE));
         }
@@ -502,11 +511,60 @@ fn status_expiry() -> i64 {
     crate::time::now_unix() + 86_400
 }
 
+/// A chunk's bytes: spooled by the multipart parser, or already written into its session.
+enum ChunkBytes {
+    Spooled(FilePart),
+    Direct(DirectPart),
+}
+
+impl ChunkBytes {
+    fn size(&self) -> u64 {
+        match self {
+            ChunkBytes::Spooled(f) => f.size,
+            ChunkBytes::Direct(d) => d.size,
+        }
+    }
+    fn sha1(&self) -> [u8; 20] {
+        match self {
+            ChunkBytes::Spooled(f) => f.sha1,
+            ChunkBytes::Direct(d) => d.sha1,
+        }
+    }
+    /// The chunk as a file of its own (a routed chunk is copied out of its session; rare paths only).
+    async fn into_temp(
+        self,
+        state: &crate::app::AppState,
+        session: Option<&crate::store::meta::StashRow>,
+    ) -> ApiResult<tempfile::TempPath> {
+        match self {
+            ChunkBytes::Spooled(f) => Ok(f.path),
+            ChunkBytes::Direct(d) => {
+                let (Some(row), Some(routed)) = (session, d.guard.downcast_ref::<chunks::RoutedChunk>()) else {
+                    return Err(ApiError::internal("chunk", "routed chunk without its session"));
+                };
+                Ok(chunks::copy_range_to_spool(state, &row.blob_key, routed.offset, d.size).await?)
+            }
+        }
+    }
+}
+
+/// Stashes a chunk on its own (after a warning or a recoverable error).
+async fn stash_chunk(
+    call: &Call<'_>,
+    chunk: ChunkBytes,
+    session: Option<&crate::store::meta::StashRow>,
+) -> ApiResult<crate::store::meta::StashRow> {
+    let (size, sha1) = (chunk.size(), hex::encode(chunk.sha1()));
+    let temp = chunk.into_temp(call.state, session).await?;
+    let info = verify::analyze(temp.to_path_buf()).await?;
+    stash::stash_temp(call.state, &call.caller, temp, &info, size, &sha1, "file").await
+}
+
 async fn chunk_request(
     call: &mut Call<'_>,
     up: &UploadParams,
     filename: &str,
-    chunk: FilePart,
+    chunk: ChunkBytes,
     session: Option<crate::store::meta::StashRow>,
 ) -> ApiResult<Output> {
     let state = call.state;
@@ -515,13 +573,12 @@ async fn chunk_request(
         Ok(t) => t,
         Err(Rejection::Fatal(e)) => return Err(e.module(MODULE)),
         Err(Rejection::Recoverable(e)) => {
-            let info = verify::analyze(chunk.path.to_path_buf()).await?;
-            let row = stash::stash_temp(state, &call.caller, chunk.path, &info, chunk.size, &hex::encode(chunk.sha1), "file").await?;
+            let row = stash_chunk(call, chunk, session.as_ref()).await?;
             return Err(recoverable(e, &row.key, true));
         }
     };
     let filesize = up.filesize.unwrap_or(-1);
-    let chunk_len = chunk.size;
+    let chunk_len = chunk.size();
     let server_offset = session.as_ref().map(|s| s.size as u64).unwrap_or(0);
     // A chunk without `offset` but with `filekey` (the docs' demo) is appended at the server's offset.
     let offset = match (up.offset, &session) {
@@ -545,7 +602,7 @@ async fn chunk_request(
         .module(MODULE));
     }
     // Warnings are evaluated on every chunk request, on the chunk's own bytes.
-    let sha1 = hex::encode(chunk.sha1);
+    let sha1 = hex::encode(chunk.sha1());
     let subject = warnings::Subject {
         desired: filename,
         title: &title,
@@ -554,8 +611,7 @@ async fn chunk_request(
     };
     let warns = warnings::compute(state, &subject, call.ctx.fv2).await?;
     if !warns.is_empty() && !up.ignorewarnings {
-        let info = verify::analyze(chunk.path.to_path_buf()).await?;
-        let row = stash::stash_temp(state, &call.caller, chunk.path, &info, chunk_len, &sha1, "file").await?;
+        let row = stash_chunk(call, chunk, session.as_ref()).await?;
         return Ok(upload_obj(vec![
             ("result", json!("Warning")),
             ("warnings", Value::Object(warnings::to_object(&warns))),
@@ -569,7 +625,10 @@ async fn chunk_request(
     }
     let user = call.caller.user_id();
     let session = match session {
-        None => chunks::start(state, &call.caller, chunk.path, chunk_len).await?,
+        None => {
+            let temp = chunk.into_temp(state, None).await?;
+            chunks::start(state, &call.caller, temp, chunk_len).await?
+        }
         Some(row) => {
             if row.status != "chunks" {
                 return Err(ApiError::new("stashfailed", "No chunked upload session with this key.").module(MODULE));
@@ -579,15 +638,23 @@ async fn chunk_request(
             {
                 return Err(ApiError::new("stashfailed", "Chunked upload is already completed, check status for details.").module(MODULE));
             }
+            // A routed chunk holds the session lock already (inside the part); a spooled one takes it here.
             let lock = state.chunk_locks.lock_for(&row.key);
-            let _guard = lock.lock().await;
+            let _guard = match &chunk {
+                ChunkBytes::Spooled(_) => Some(lock.lock().await),
+                ChunkBytes::Direct(_) => None,
+            };
             // Re-read under the lock: another request may have advanced the session.
             let row = state
                 .meta
                 .stash(&row.key)
                 .await?
                 .ok_or_else(|| ApiError::new("uploadstash-file-not-found", format!("Key \"{}\" not found in stash.", row.key)))?;
-            match chunks::append(state, &row, up.offset.map(|o| o as u64), &chunk.path, chunk_len).await {
+            let appended = match &chunk {
+                ChunkBytes::Spooled(f) => chunks::append(state, &row, up.offset.map(|o| o as u64), &f.path, chunk_len).await,
+                ChunkBytes::Direct(d) => chunks::commit_direct(state, &row, d).await,
+            };
+            match appended {
                 Ok(chunks::Appended::At(_)) => state.meta.stash(&row.key).await?.unwrap_or(row),
                 Ok(chunks::Appended::Replayed(at)) => {
                     pairs.push(("result", json!("Continue")));
