@@ -144,6 +144,16 @@ impl Config {
 mod tests {
     use super::*;
     #[test]
+    fn readme_example_config_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
+        let end = start + readme[start..].find("```").expect("closed");
+        let c: Config = toml::from_str(&readme[start..end]).expect("README config example parses");
+        assert_eq!(c.uploads.max_upload_size, 5_368_709_120);
+        assert!(c.change_tags.is_empty() && !c.url_uploads.enabled);
+    }
+
+    #[test]
     fn parses_partial_toml_over_defaults() {
         let c: Config = toml::from_str(
             "listen = \"127.0.0.1:9999\"\n[uploads]\nmax_upload_size = 1000\n[group_permissions]\nuser = [\"upload_by_url\"]\n",
