@@ -860,12 +860,41 @@ impl MetaStore {
     pub async fn claim_job(&self, lease_secs: i64, max_attempts: i64) -> DbResult<Option<(i64, String, Value, i64)>> {
         let mut tx = self.begin_write().await?;
         let now = crate::time::now_unix();
-        // Jobs that exhausted their attempts are failed, so nothing stays queued forever.
-        sqlx::query("UPDATE jobs SET state = 'failed' WHERE state IN ('queued','running') AND attempts >= ? AND lease_until < ?")
-            .bind(max_attempts)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        // Jobs that exhausted their attempts (their worker kept dying) are failed, and their upload
+        // status says so, so nothing stays queued or polled forever.
+        let exhausted =
+            sqlx::query("SELECT id, kind, payload FROM jobs WHERE state IN ('queued','running') AND attempts >= ? AND lease_until < ?")
+                .bind(max_attempts)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+        for job in &exhausted {
+            let id: i64 = job.try_get("id")?;
+            let kind: String = job.try_get("kind")?;
+            let payload: Value = serde_json::from_str(&job.try_get::<String, _>("payload")?).unwrap_or(Value::Null);
+            sqlx::query("UPDATE jobs SET state = 'failed', last_error = 'gave up after repeated crashes' WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if let (Some(uid), Some(key)) = (
+                payload.get("user_id").and_then(Value::as_i64),
+                payload.get("key").and_then(Value::as_str),
+            ) {
+                let stage = if kind == "assemble" { "assembling" } else { "publish" };
+                let status = serde_json::json!({"result": "Failure", "stage": stage,
+                    "error": {"code": "stashfailed", "info": "The upload job was interrupted too many times; please upload again.", "data": {}}});
+                sqlx::query(
+                    "INSERT INTO upload_status (user_id, key, value, expires_at) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                )
+                .bind(uid)
+                .bind(key)
+                .bind(status.to_string())
+                .bind(now + 86_400)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         let row = sqlx::query(
             "SELECT id, kind, payload, attempts FROM jobs WHERE (state = 'queued' OR (state = 'running' AND lease_until < ?)) ORDER BY id LIMIT 1",
         )
@@ -1484,4 +1513,72 @@ async fn insert_revision(
         .execute(&mut *tx)
         .await?;
     Ok(rev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, MetaStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let m = MetaStore::open_sqlite(&dir.path().join("t.sqlite3")).await.unwrap();
+        (dir, m)
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_worker_keeps_dying_ends_failed_with_a_failure_status() {
+        let (_d, m) = store().await;
+        m.set_status(
+            7,
+            "k1",
+            &serde_json::json!({"result": "Poll", "stage": "queued"}),
+            crate::time::now_unix() + 100,
+        )
+        .await
+        .unwrap();
+        m.enqueue_job("assemble", &serde_json::json!({"user_id": 7, "key": "k1"}))
+            .await
+            .unwrap();
+        // Each claim "crashes" (never finishes) and its lease is already over.
+        for attempt in 1..=3 {
+            let (_, kind, _, n) = m.claim_job(-10, 3).await.unwrap().expect("claimable");
+            assert_eq!((kind.as_str(), n), ("assemble", attempt));
+        }
+        assert!(m.claim_job(-10, 3).await.unwrap().is_none(), "given up after 3 attempts");
+        assert_eq!(m.failed_jobs().await.unwrap().len(), 1);
+        let st = m.status(7, "k1").await.unwrap().unwrap();
+        assert_eq!(st["result"], "Failure", "{st}");
+    }
+
+    #[tokio::test]
+    async fn chunk_offsets_advance_by_compare_and_set() {
+        let (_d, m) = store().await;
+        let row = StashRow {
+            key: "a.b.1.png".into(),
+            user_id: 1,
+            status: "chunks".into(),
+            blob_key: "00ff".into(),
+            size: 10,
+            sha1: String::new(),
+            hash_state: None,
+            mime: "image/png".into(),
+            media_type: "BITMAP".into(),
+            width: 0,
+            height: 0,
+            bits: 0,
+            page_count: None,
+            metadata: "null".into(),
+            source: "chunks".into(),
+            temp_name: "x".into(),
+            timestamp: crate::time::now_ts(),
+            expires_at: crate::time::now_unix() + 100,
+        };
+        m.insert_stash(&row).await.unwrap();
+        assert!(m.advance_chunks("a.b.1.png", 10, 20, b"s", 0).await.unwrap());
+        assert!(
+            !m.advance_chunks("a.b.1.png", 10, 30, b"s", 0).await.unwrap(),
+            "stale offset must not win"
+        );
+        assert_eq!(m.stash("a.b.1.png").await.unwrap().unwrap().size, 20);
+    }
 }
