@@ -578,7 +578,9 @@ impl MetaStore {
                 insert_revision(&mut tx, page_id, &text, &summary, v.user_id, &v.user_name, &timestamp, &req.tags).await?;
             }
         }
-        let params = serde_json::json!({ "img_sha1": v.sha1, "img_timestamp": timestamp });
+        // As MediaWiki stores them: base-36 SHA-1 and TS_MW timestamp.
+        let params =
+            serde_json::json!({ "img_sha1": super::paths::sha1_hex_to_base36(&v.sha1).unwrap_or_default(), "img_timestamp": timestamp });
         sqlx::query(
             "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params, tags)
              VALUES ('upload', ?, 6, ?, ?, ?, ?, ?, ?, ?)",
@@ -1162,6 +1164,12 @@ impl MetaStore {
             .bind(archive_name)
             .execute(&mut *tx)
             .await?;
+        // MediaWiki's log comment for this: "Deleted old revision <archive name>: <reason>".
+        let comment = if reason.is_empty() {
+            format!("Deleted old revision {archive_name}")
+        } else {
+            format!("Deleted old revision {archive_name}: {reason}")
+        };
         let logid = insert_log(
             &mut tx,
             "delete",
@@ -1169,7 +1177,7 @@ impl MetaStore {
             name,
             user_id,
             user_name,
-            reason,
+            &comment,
             &serde_json::json!({"oldimage": archive_name}),
         )
         .await?;

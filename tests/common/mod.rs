@@ -396,7 +396,7 @@ fn normalize_str(s: &str, key: &str) -> String {
     if matches!(key, "filekey" | "sessionkey") || regex_lite::Regex::new(r"^[0-9a-z]+\.[0-9a-z]+\.\d+\.\w*$").unwrap().is_match(&s) {
         return "FILEKEY".into();
     }
-    if matches!(key, "sha1") {
+    if matches!(key, "sha1" | "img_sha1") {
         return "SHA1".into();
     }
     if matches!(key, "offset" | "size") {
@@ -419,6 +419,7 @@ fn normalize_str(s: &str, key: &str) -> String {
         .replace_all(&s, "FILEKEY")
         .to_string();
     s = regex_lite::Regex::new(r"curid=\d+").unwrap().replace_all(&s, "curid=N").to_string();
+    s = regex_lite::Regex::new(r"\d{14}%21").unwrap().replace_all(&s, "TS%21").to_string();
     s = regex_lite::Regex::new(r"/images/[0-9a-f]/[0-9a-f]{2}/")
         .unwrap()
         .replace_all(&s, "/images/H/HH/")

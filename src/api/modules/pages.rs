@@ -320,7 +320,8 @@ pub async fn filerevert(call: &mut Call<'_>) -> ApiResult<Output> {
         text: None,
         tags: Vec::new(),
         must_be_new: false,
-        log_action: Some("revert".into()),
+        // MediaWiki 1.39 logs an API revert as an ordinary `overwrite` (recorded on the reference wiki).
+        log_action: None,
     };
     match publish::publish(call.state, req, source).await? {
         publish::Outcome::Published { .. } => {

@@ -697,9 +697,9 @@ async fn pages(
                 if other.name != cur.name {
                     let mut d = Map::new();
                     d.insert("name".into(), json!(other.name));
-                    d.insert("user".into(), json!(other.user_name));
                     d.insert("timestamp".into(), json!(crate::time::ts_to_iso(&other.timestamp)));
                     call.ctx.put_bool(&mut d, "shared", false);
+                    d.insert("user".into(), json!(other.user_name));
                     dupes.push(Value::Object(d));
                 }
             }
@@ -1003,13 +1003,17 @@ async fn log_events(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
         if has("ids") {
             m.insert("pageid".into(), json!(0));
         }
+        if has("details") {
+            let mut params: Value = serde_json::from_str(&r.params).unwrap_or(json!({}));
+            // Stored as TS_MW, shown as ISO 8601 like every API timestamp.
+            if let Some(ts) = params.get("img_timestamp").and_then(Value::as_str).map(crate::time::ts_to_iso) {
+                params["img_timestamp"] = json!(ts);
+            }
+            m.insert("params".into(), params);
+        }
         if has("type") {
             m.insert("type".into(), json!(r.log_type));
             m.insert("action".into(), json!(r.action));
-        }
-        if has("details") {
-            let params: Value = serde_json::from_str(&r.params).unwrap_or(json!({}));
-            m.insert("params".into(), params);
         }
         if has("user") {
             m.insert("user".into(), json!(r.user_name));
