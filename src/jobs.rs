@@ -111,7 +111,7 @@ async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String
                 }
                 return Ok(());
             };
-            set(json!({"result": "Poll", "stage": "assembling"})).await?;
+            set(json!({"result": "Poll", "stage": "assembling", "offset": session.size})).await?;
             match chunks::assemble(state, &caller, &session, &filename).await {
                 Ok((row, warns)) => {
                     let mut v = json!({"result": "Success", "stage": "assembling", "filekey": row.key});
@@ -172,6 +172,104 @@ async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String
                 Err(e) => set(failure("publish", &e)).await,
             }
         }
+        "fetch" => fetch_and_publish(state, &caller, payload, &filename, &key, expiry).await,
         other => Err(format!("unknown job kind {other}")),
+    }
+}
+
+/// `url` + `async`: fetch (SSRF-safe), verify, check warnings, then stash or publish, reporting
+/// each stage through the status that `checkstatus&url=…&filename=…` reads.
+async fn fetch_and_publish(
+    state: &AppState,
+    caller: &Caller,
+    payload: &Value,
+    filename: &str,
+    key: &str,
+    expiry: i64,
+) -> Result<(), String> {
+    let uid = caller.user_id();
+    let set = |v: Value| async move { state.meta.set_status(uid, key, &v, expiry).await.map_err(|e| e.to_string()) };
+    let url = payload.get("url").and_then(Value::as_str).unwrap_or("");
+    let flag = |k: &str| payload.get(k).and_then(Value::as_bool).unwrap_or(false);
+    set(json!({"result": "Poll", "stage": "fetching"})).await?;
+    let policy = crate::api::modules::upload::fetch_policy(state);
+    let fetched = match crate::upload::url::fetch(url, &policy, &state.blobs.spool_dir()).await {
+        Ok(f) => f,
+        Err(e) => return set(failure("fetching", &ApiError::new(e.code, e.info))).await,
+    };
+    let info = verify::analyze(fetched.path.to_path_buf()).await.map_err(|e| e.to_string())?;
+    let title = match verify::check_file(state, &fetched.path, &info, fetched.size, filename).await {
+        Ok(t) => t,
+        Err(verify::Rejection::Fatal(e)) | Err(verify::Rejection::Recoverable(e)) => return set(failure("publish", &e)).await,
+    };
+    let info = info.for_extension(&title.final_ext);
+    let sha1 = hex::encode(fetched.sha1);
+    let subject = warnings::Subject {
+        desired: filename,
+        title: &title,
+        sha1: &sha1,
+        size: fetched.size,
+    };
+    let warns = warnings::compute(state, &subject, false).await.map_err(|e| e.to_string())?;
+    if flag("stash") || (!warns.is_empty() && !flag("ignorewarnings")) {
+        let row = stash::stash_temp(state, caller, fetched.path, &info, fetched.size, &sha1, "url")
+            .await
+            .map_err(|e| e.info)?;
+        let result = if flag("stash") && (warns.is_empty() || flag("ignorewarnings")) {
+            "Success"
+        } else {
+            "Warning"
+        };
+        let mut v = json!({"result": result, "stage": "publish", "filekey": row.key});
+        if !warns.is_empty() {
+            v["warnings"] = Value::Object(warnings::to_object(&warns));
+        }
+        return set(v).await;
+    }
+    if let Err(e) = publish::authorize_overwrite(state, caller, &title.db_key).await {
+        return set(failure("publish", &e)).await;
+    }
+    set(json!({"result": "Poll", "stage": "publish"})).await?;
+    let req = publish::Request {
+        caller,
+        name: title.db_key.clone(),
+        props: Props::from_info(&info, fetched.size, &sha1),
+        comment: payload.get("comment").and_then(Value::as_str).unwrap_or("").to_string(),
+        text: payload.get("text").and_then(Value::as_str).map(String::from),
+        tags: payload
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
+            .unwrap_or_default(),
+        must_be_new: !flag("ignorewarnings"),
+        log_action: None,
+    };
+    match publish::publish(state, req, Source::Temp(fetched.path)).await {
+        Ok(publish::Outcome::Published { name }) => {
+            if flag("watch") {
+                state.meta.watch(uid, 6, &name, None).await.map_err(|e| e.to_string())?;
+            }
+            let mut v = json!({"result": "Success", "stage": "publish", "filename": name});
+            if !warns.is_empty() {
+                v["warnings"] = Value::Object(warnings::to_object(&warns));
+            }
+            set(v).await
+        }
+        Ok(publish::Outcome::NoChange { key: k }) => {
+            let e = ApiError::new(
+                "fileexists-no-change",
+                format!(
+                    "The upload is an exact duplicate of the current version of [[:File:{}]].",
+                    title.db_key.replace('_', " ")
+                ),
+            )
+            .with("filekey", k.clone())
+            .with("sessionkey", k);
+            set(failure("publish", &e)).await
+        }
+        Ok(publish::Outcome::LostRace { key: k }) => {
+            set(json!({"result": "Warning", "stage": "publish", "warnings": {"exists": title.db_key}, "filekey": k})).await
+        }
+        Err(e) => set(failure("publish", &e)).await,
     }
 }

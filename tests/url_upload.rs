@@ -137,3 +137,66 @@ async fn url_uploads_match_mediawiki_when_allowed() {
     assert_eq!(r["error"]["code"], "permissiondenied", "{r}");
     assert!(srv.spool_files().is_empty(), "{:?}", srv.spool_files());
 }
+
+async fn poll_url(c: &Client, filename: &str, url: &str) -> serde_json::Value {
+    for _ in 0..300 {
+        let r = c
+            .post(&[
+                ("action", "upload"),
+                ("format", "json"),
+                ("checkstatus", "1"),
+                ("url", url),
+                ("filename", filename),
+                ("token", &c.csrf),
+            ])
+            .await;
+        if r["upload"]["result"] != "Poll" {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("still Poll");
+}
+
+#[tokio::test]
+async fn async_url_uploads_run_as_jobs_polled_with_checkstatus() {
+    let srv = Server::start_with_config("[url_uploads]\nenabled = true\nallow_addresses = [\"127.0.0.0/8\"]\n");
+    let c = srv.bot().await;
+    let f = png(24, 24, 9);
+    let (base, hits) = origin(f.clone()).await;
+    let url = format!("{base}/remote.png");
+    let r = url_upload(&c, "Async url.png", &url, &[("async", "1")]).await;
+    assert_eq!(r["upload"]["result"], "Poll", "{r}");
+    assert_eq!(r["upload"]["stage"], "queued");
+    assert_eq!(r["upload"]["filename"], "Async_url.png");
+    let r = poll_url(&c, "Async url.png", &url).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(r["upload"]["stage"], "publish");
+    assert_eq!(r["upload"]["filename"], "Async_url.png");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
+    assert_eq!(c.fetch(r["upload"]["imageinfo"]["url"].as_str().unwrap()).await, (200, f.clone()));
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    // A fetch error surfaces through checkstatus as an error, not as a stuck Poll.
+    let missing = format!("{base}/missing.png");
+    let r = url_upload(&c, "Async missing.png", &missing, &[("async", "1")]).await;
+    assert_eq!(r["upload"]["result"], "Poll", "{r}");
+    let r = poll_url(&c, "Async missing.png", &missing).await;
+    assert_eq!(r["error"]["code"], "http-bad-status", "{r}");
+}
+
+#[tokio::test]
+async fn async_url_uploads_are_ssrf_checked_too() {
+    let srv = Server::start_with_config("[url_uploads]\nenabled = true\n");
+    let c = srv.bot().await;
+    let (base, hits) = origin(png(8, 8, 5)).await;
+    let port = base.rsplit(':').next().unwrap().to_string();
+    let url = format!("http://localhost:{port}/remote.png");
+    let r = url_upload(&c, "Async ssrf.png", &url, &[("async", "1")]).await;
+    let r = if r["upload"]["result"] == "Poll" {
+        poll_url(&c, "Async ssrf.png", &url).await
+    } else {
+        r
+    };
+    assert_eq!(r["error"]["code"], "copyuploadbadurl", "{r}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}

@@ -244,8 +244,9 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
     let policy = fetch_policy(call.state);
     crate::upload::url::precheck(&url, &policy).map_err(|e| ApiError::new(e.code, e.info).module(MODULE))?;
     check_rights(call, true)?;
-    // Fetched synchronously (async URL uploads are accepted and run in-request: MediaWiki 1.39's
-    // async URL job is broken, and clients cope with a direct Success).
+    if up.async_ {
+        return queue_url_upload(call, &up, &filename, &url).await;
+    }
     let fetched = crate::upload::url::fetch(&url, &policy, &call.state.blobs.spool_dir())
         .await
         .map_err(|e| ApiError::new(e.code, e.info).module(MODULE))?;
@@ -257,6 +258,43 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
         path: fetched.path,
     };
     direct(call, &up, &filename, file).await
+}
+
+/// checkstatus key of a URL upload, as MediaWiki computes it: sha1(filename + "|||" + url).
+pub fn url_status_key(filename: &str, url: &str) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(format!("{filename}|||{url}").as_bytes()))
+}
+
+/// `url` + `async`: checks the name, then queues a durable fetch-verify-publish job and answers
+/// `Poll`; the client polls `checkstatus` with the same `url` and `filename`.
+async fn queue_url_upload(call: &mut Call<'_>, up: &UploadParams, filename: &str, url: &str) -> ApiResult<Output> {
+    let state = call.state;
+    let title = match verify::check_name(state, filename) {
+        Ok(t) => t,
+        Err(Rejection::Fatal(e)) | Err(Rejection::Recoverable(e)) => return Err(e.module(MODULE)),
+    };
+    let key = url_status_key(filename, url);
+    let user = call.caller.user_id();
+    if !state
+        .meta
+        .claim_status(user, &key, &json!({"result": "Poll", "stage": "queued"}), status_expiry())
+        .await?
+    {
+        return Err(ApiError::new("publishfailed", "Upload from this URL is already in progress.").module(MODULE));
+    }
+    let payload = json!({
+        "user_id": user, "bot_app": call.caller.bot_app, "key": key, "url": url, "filename": filename,
+        "comment": up.comment, "text": up.text, "ignorewarnings": up.ignorewarnings, "tags": up.tags,
+        "stash": up.stash, "watch": up.watch,
+    });
+    state.meta.enqueue_job("fetch", &payload).await?;
+    state.jobs_notify.notify_one();
+    Ok(upload_obj(vec![
+        ("result", json!("Poll")),
+        ("stage", json!("queued")),
+        ("filename", json!(title.db_key)),
+    ]))
 }
 
 /// The SSRF-safe fetch policy from configuration.
@@ -686,7 +724,13 @@ async fn chunk_request(
     if up.async_ {
         state
             .meta
-            .set_status(user, &session.key, &json!({"result": "Poll", "stage": "queued"}), status_expiry())
+            // Beyond MediaWiki: `offset` tells a polling client how many bytes the server holds.
+            .set_status(
+                user,
+                &session.key,
+                &json!({"result": "Poll", "stage": "queued", "offset": session.size}),
+                status_expiry(),
+            )
             .await?;
         let payload = json!({"user_id": user, "bot_app": call.caller.bot_app, "key": session.key, "filename": filename});
         state.meta.enqueue_job("assemble", &payload).await?;
@@ -718,12 +762,7 @@ async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output
     let user = call.caller.user_id();
     let key = match (&up.filekey, &up.url) {
         (Some(k), _) => k.clone(),
-        (None, Some(url)) => {
-            use sha1::Digest;
-            hex::encode(sha1::Sha1::digest(
-                format!("{}|||{url}", up.filename.clone().unwrap_or_default()).as_bytes(),
-            ))
-        }
+        (None, Some(url)) => url_status_key(up.filename.as_deref().unwrap_or(""), url),
         _ => return Err(ApiError::new("missingresult", "No result in status data.").module(MODULE)),
     };
     let Some(status) = state.meta.status(user, &key).await? else {
