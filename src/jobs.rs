@@ -80,6 +80,15 @@ async fn caller_for(state: &AppState, payload: &Value) -> Result<Caller, String>
     crate::api::session::resolve(state, Some(session)).await.map_err(|e| e.to_string())
 }
 
+/// The change tags a job was queued with.
+fn tags_of(payload: &Value) -> Vec<String> {
+    payload
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
 fn failure(stage: &str, e: &ApiError) -> Value {
     json!({"result": "Failure", "stage": stage, "error": {"code": e.code, "info": e.info, "data": e.data}})
 }
@@ -146,11 +155,7 @@ async fn run(state: &AppState, kind: &str, payload: &Value) -> Result<(), String
                 props: Props::from_stash(&row),
                 comment: payload.get("comment").and_then(Value::as_str).unwrap_or("").to_string(),
                 text: payload.get("text").and_then(Value::as_str).map(String::from),
-                tags: payload
-                    .get("tags")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
-                    .unwrap_or_default(),
+                tags: tags_of(payload),
                 must_be_new: !ignore,
                 log_action: None,
             };
@@ -236,11 +241,7 @@ async fn fetch_and_publish(
         props: Props::from_info(&info, fetched.size, &sha1),
         comment: payload.get("comment").and_then(Value::as_str).unwrap_or("").to_string(),
         text: payload.get("text").and_then(Value::as_str).map(String::from),
-        tags: payload
-            .get("tags")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
-            .unwrap_or_default(),
+        tags: tags_of(payload),
         must_be_new: !flag("ignorewarnings"),
         log_action: None,
     };

@@ -282,24 +282,8 @@ async fn same_bytes(state: &AppState, blob_key: &str, at: u64, chunk: &Path) -> 
 
 /// SHA-1 of a stored blob (read once, off the runtime).
 pub async fn sha1_of(state: &AppState, blob_key: &str) -> ApiResult<String> {
-    let path = state.blobs.path(blob_key)?;
-    tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        use std::io::Read;
-        let mut f = std::fs::File::open(path)?;
-        let mut h = Sha1::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        Ok(hex::encode(h.finalize()))
-    })
-    .await
-    .map_err(|e| ApiError::internal("hash task", e))?
-    .map_err(ApiError::from)
+    let h = hash_file(state.blobs.path(blob_key)?).await?;
+    Ok(hex::encode(h.finalize()))
 }
 
 /// Assembles a complete session: verifies the whole file against `filename` and turns the
