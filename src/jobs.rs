@@ -217,7 +217,7 @@ async fn fetch_and_publish(
     };
     let warns = warnings::compute(state, &subject, false).await.map_err(|e| e.to_string())?;
     if flag("stash") || (!warns.is_empty() && !flag("ignorewarnings")) {
-        let row = stash::stash_temp(state, caller, fetched.path, &info, fetched.size, &sha1, "url")
+        let row = stash::stash_temp(state, caller, fetched.path, &Props::from_info(&info, fetched.size, &sha1), "url")
             .await
             .map_err(|e| e.info)?;
         let result = if flag("stash") && (warns.is_empty() || flag("ignorewarnings")) {

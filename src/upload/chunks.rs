@@ -198,7 +198,8 @@ pub async fn start(state: &AppState, caller: &Caller, chunk: tempfile::TempPath,
     let hasher = hash_file(chunk.to_path_buf()).await?;
     let blob = BlobStore::new_key();
     state.blobs.adopt(chunk, &blob).await?;
-    let mut row = super::stash::finished_row(state, caller.user_id(), &blob, &info, chunk_len, "", "chunks");
+    let props = super::publish::Props::from_info(&info, chunk_len, "");
+    let mut row = super::stash::finished_row(state, caller.user_id(), &blob, &props, "chunks");
     row.status = "chunks".into();
     row.hash_state = Some(save_state(&hasher));
     if let Err(e) = state.meta.insert_stash(&row).await {
@@ -321,7 +322,8 @@ pub async fn assemble(
         }
     };
     let info = info.for_extension(&title.final_ext);
-    let row = super::stash::finished_row(state, caller.user_id(), &session.blob_key, &info, size, &sha1, "chunks");
+    let props = super::publish::Props::from_info(&info, size, &sha1);
+    let row = super::stash::finished_row(state, caller.user_id(), &session.blob_key, &props, "chunks");
     state.meta.insert_stash(&row).await?;
     state.meta.take_stash(&session.key).await?;
     let subject = super::warnings::Subject {

@@ -149,7 +149,7 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> ApiR
             let key = match stash_key {
                 Some(k) => k,
                 None => {
-                    let info_row = stash_row_for_blob(state, req.caller, &blob_key, &req.props);
+                    let info_row = super::stash::finished_row(state, req.caller.user_id(), &blob_key, &req.props, "file");
                     if let Err(e) = state.meta.insert_stash(&info_row).await {
                         let _ = state.blobs.delete(&blob_key).await;
                         return Err(e.into());
@@ -163,31 +163,6 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> ApiR
                 Outcome::LostRace { key }
             })
         }
-    }
-}
-
-fn stash_row_for_blob(state: &AppState, caller: &Caller, blob_key: &str, p: &Props) -> StashRow {
-    let ts = crate::time::now_ts();
-    let ext = super::stash::key_extension(state, &p.mime);
-    StashRow {
-        key: super::stash::new_key(caller.user_id(), &ext),
-        user_id: caller.user_id(),
-        status: "finished".into(),
-        blob_key: blob_key.to_string(),
-        size: p.size as i64,
-        sha1: p.sha1.clone(),
-        hash_state: None,
-        mime: p.mime.clone(),
-        media_type: p.media_type.clone(),
-        width: p.width,
-        height: p.height,
-        bits: p.bits,
-        page_count: p.page_count,
-        metadata: p.metadata.clone(),
-        source: "file".into(),
-        temp_name: format!("{ts}!phpstash.{ext}"),
-        timestamp: ts,
-        expires_at: crate::time::now_unix() + state.config.uploads.stash_max_age_secs as i64,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::auth::Caller;
 use crate::media::MediaInfo;
 use crate::store::BlobStore;
 use crate::store::meta::StashRow;
+use crate::upload::publish::Props;
 
 const B36: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -75,24 +76,24 @@ pub fn metadata_json(info: &MediaInfo) -> String {
 }
 
 /// Builds a 'finished' stash row for bytes already stored as `blob_key`.
-pub fn finished_row(state: &AppState, user_id: i64, blob_key: &str, info: &MediaInfo, size: u64, sha1: &str, source: &str) -> StashRow {
+pub fn finished_row(state: &AppState, user_id: i64, blob_key: &str, props: &Props, source: &str) -> StashRow {
     let ts = crate::time::now_ts();
-    let ext = key_extension(state, &info.mime);
+    let ext = key_extension(state, &props.mime);
     StashRow {
         key: new_key(user_id, &ext),
         user_id,
         status: "finished".into(),
         blob_key: blob_key.to_string(),
-        size: size as i64,
-        sha1: sha1.to_string(),
+        size: props.size as i64,
+        sha1: props.sha1.clone(),
         hash_state: None,
-        mime: info.mime.clone(),
-        media_type: info.media_type.to_string(),
-        width: info.width as i64,
-        height: info.height as i64,
-        bits: info.bitdepth as i64,
-        page_count: info.page_count.map(i64::from),
-        metadata: metadata_json(info),
+        mime: props.mime.clone(),
+        media_type: props.media_type.clone(),
+        width: props.width,
+        height: props.height,
+        bits: props.bits,
+        page_count: props.page_count,
+        metadata: props.metadata.clone(),
         source: source.into(),
         temp_name: temp_name(&ts, &ext),
         timestamp: ts,
@@ -101,19 +102,11 @@ pub fn finished_row(state: &AppState, user_id: i64, blob_key: &str, info: &Media
 }
 
 /// Stashes a spooled temp file (adopting it into the blob store) for the caller.
-pub async fn stash_temp(
-    state: &AppState,
-    caller: &Caller,
-    temp: tempfile::TempPath,
-    info: &MediaInfo,
-    size: u64,
-    sha1: &str,
-    source: &str,
-) -> ApiResult<StashRow> {
+pub async fn stash_temp(state: &AppState, caller: &Caller, temp: tempfile::TempPath, props: &Props, source: &str) -> ApiResult<StashRow> {
     if !caller.is_logged_in() {
         return Err(ApiError::new("stashnotloggedin", "You must be logged in to upload this file."));
     }
-    if size == 0 {
+    if props.size == 0 {
         return Err(ApiError::new(
             "stashzerolength",
             "File is of zero length, and could not be stored in the stash.",
@@ -121,7 +114,7 @@ pub async fn stash_temp(
     }
     let blob = BlobStore::new_key();
     state.blobs.adopt(temp, &blob).await?;
-    let row = finished_row(state, caller.user_id(), &blob, info, size, sha1, source);
+    let row = finished_row(state, caller.user_id(), &blob, props, source);
     if let Err(e) = state.meta.insert_stash(&row).await {
         let _ = state.blobs.delete(&blob).await;
         return Err(e.into());

@@ -329,7 +329,7 @@ async fn direct(call: &mut Call<'_>, up: &UploadParams, filename: &str, file: Fi
         Ok(t) => t,
         Err(Rejection::Fatal(e)) => return Err(e.module(MODULE)),
         Err(Rejection::Recoverable(e)) => {
-            let row = stash::stash_temp(state, &call.caller, file.path, &info, size, &sha1, "file").await?;
+            let row = stash::stash_temp(state, &call.caller, file.path, &Props::from_info(&info, size, &sha1), "file").await?;
             return Err(recoverable(e, &row.key, true));
         }
     };
@@ -505,44 +505,8 @@ async fn finish(
 async fn ensure_stashed(call: &Call<'_>, source: Source, props: &Props) -> ApiResult<String> {
     match source {
         Source::Stash(row) => Ok(row.key),
-        Source::Temp(temp) => {
-            let info = crate::media::MediaInfo {
-                mime: props.mime.clone(),
-                media_type: media_type_static(&props.media_type),
-                width: props.width as u32,
-                height: props.height as u32,
-                bitdepth: props.bits as u32,
-                page_count: props.page_count.map(|p| p as u32),
-                metadata: serde_json::from_str::<Vec<Value>>(&props.metadata)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|v| Some((v.get("name")?.as_str()?.to_string(), v.get("value")?.clone())))
-                    .collect(),
-            };
-            Ok(
-                stash::stash_temp(call.state, &call.caller, temp, &info, props.size, &props.sha1, "file")
-                    .await?
-                    .key,
-            )
-        }
+        Source::Temp(temp) => Ok(stash::stash_temp(call.state, &call.caller, temp, props, "file").await?.key),
     }
-}
-
-fn media_type_static(s: &str) -> &'static str {
-    const ALL: &[&str] = &[
-        "UNKNOWN",
-        "BITMAP",
-        "DRAWING",
-        "AUDIO",
-        "VIDEO",
-        "MULTIMEDIA",
-        "OFFICE",
-        "TEXT",
-        "EXECUTABLE",
-        "ARCHIVE",
-        "3D",
-    ];
-    ALL.iter().find(|x| **x == s).copied().unwrap_or("UNKNOWN")
 }
 
 fn status_expiry() -> i64 {
@@ -595,7 +559,7 @@ async fn stash_chunk(
     let (size, sha1) = (chunk.size(), hex::encode(chunk.sha1()));
     let temp = chunk.into_temp(call.state, session).await?;
     let info = verify::analyze(temp.to_path_buf()).await?;
-    stash::stash_temp(call.state, &call.caller, temp, &info, size, &sha1, "file").await
+    stash::stash_temp(call.state, &call.caller, temp, &Props::from_info(&info, size, &sha1), "file").await
 }
 
 async fn chunk_request(
