@@ -49,6 +49,8 @@ pub struct UploadConfig {
     pub async_uploads: bool,
     /// Stash entries (and chunk sessions) older than this are swept. MediaWiki: 6 h; we keep 48 h.
     pub stash_max_age_secs: u64,
+    /// Blobs no row refers to are removed once untouched this long (crash leftovers).
+    pub orphan_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -99,6 +101,7 @@ impl Default for UploadConfig {
             size_warning: 0,
             async_uploads: true,
             stash_max_age_secs: 48 * 3600,
+            orphan_grace_secs: 3600,
         }
     }
 }

@@ -55,16 +55,39 @@ pub async fn worker(state: SharedState) {
     }
 }
 
-/// Periodically removes expired stash entries.
+/// Periodically removes expired stash entries and orphaned blobs.
 pub async fn stash_sweeper(state: SharedState) {
+    let grace = Duration::from_secs(state.config.uploads.orphan_grace_secs);
     loop {
         match stash::sweep_expired(&state).await {
             Ok(0) => {}
             Ok(n) => tracing::info!("swept {n} expired stash entries"),
             Err(e) => tracing::error!("stash sweep: {e}"),
         }
+        match sweep_orphan_blobs(&state, grace).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} orphaned blob(s)"),
+            Err(e) => tracing::error!("orphan sweep: {e}"),
+        }
         tokio::time::sleep(Duration::from_secs(600)).await;
     }
+}
+
+/// Removes blobs that no row refers to (left by a crash between storing bytes and committing the
+/// row that owns them). Only blobs untouched for `grace` are considered, so uploads in flight
+/// are never affected; bytes that any version, deleted file or stash entry uses are kept.
+pub async fn sweep_orphan_blobs(state: &AppState, grace: Duration) -> anyhow::Result<usize> {
+    let cutoff = std::time::SystemTime::now() - grace;
+    let blobs = state.blobs.clone();
+    let keys = tokio::task::spawn_blocking(move || blobs.keys_older_than(cutoff)).await??;
+    let mut removed = 0;
+    for key in keys {
+        if !state.meta.blob_in_use(&key).await? {
+            state.blobs.delete(&key).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Rebuilds the caller a job runs as (same rights as the session that queued it).

@@ -400,3 +400,29 @@ async fn file_urls_serve_ranges_etags_and_safe_headers() {
     }
     assert_eq!(c.fetch(&format!("{}/images/../../etc/passwd", srv.base)).await.0, 404);
 }
+
+#[tokio::test]
+async fn orphaned_blobs_are_swept_and_owned_ones_kept() {
+    let mut srv = Server::start_with_config("[uploads]\norphan_grace_secs = 0\n");
+    let c = srv.bot().await;
+    let f = png(12, 12, 5);
+    let r = c.upload("Kept.png", &f, &[]).await;
+    let url = r["upload"]["imageinfo"]["url"].as_str().unwrap().to_string();
+    // A blob no row refers to, as a crash between rename and commit would leave.
+    let dir = srv.data.path().join("files/blobs/ee");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stray = dir.join("ee0123456789abcdef0123456789abcd");
+    std::fs::write(&stray, b"orphan").unwrap();
+    srv.restart();
+    let mut gone = false;
+    for _ in 0..100 {
+        if !stray.exists() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(gone, "orphan blob not swept");
+    let c = srv.client();
+    assert_eq!(c.fetch(&url).await, (200, f), "a published file's bytes must survive the sweep");
+}

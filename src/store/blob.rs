@@ -39,6 +39,25 @@ impl BlobStore {
         Ok(n)
     }
 
+    /// Keys of all stored blobs last modified before `older_than` (for the orphan sweep).
+    pub fn keys_older_than(&self, older_than: std::time::SystemTime) -> io::Result<Vec<String>> {
+        let mut keys = Vec::new();
+        for dir in std::fs::read_dir(self.root.join("blobs"))? {
+            let dir = dir?;
+            if !dir.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(dir.path())? {
+                let entry = entry?;
+                let meta = entry.metadata()?;
+                if meta.is_file() && meta.modified().map(|m| m < older_than).unwrap_or(false) {
+                    keys.push(entry.file_name().to_string_lossy().to_string());
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     /// A fresh, unguessable blob key.
     pub fn new_key() -> String {
         let bytes: [u8; 16] = rand::random();
