@@ -52,18 +52,7 @@ impl AppState {
         else {
             return Ok(()); // another replica won the race
         };
-        let grants: Vec<String> = [
-            "basic",
-            "highvolume",
-            "editpage",
-            "createeditmovepage",
-            "uploadfile",
-            "uploadeditmovefile",
-            "delete",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let grants: Vec<String> = rights::FIRST_START_BOT_GRANTS.iter().map(|s| s.to_string()).collect();
         self.meta
             .put_bot_password(uid, "bot", &password::hash_password(&bot_pass), &grants)
             .await?;

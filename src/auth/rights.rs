@@ -169,6 +169,17 @@ pub fn grant_rights(grant: &str) -> &'static [&'static str] {
     }
 }
 
+/// Grants of the bot password created on first start (those of the reference wiki's `Admin@bot`).
+pub const FIRST_START_BOT_GRANTS: &[&str] = &[
+    "basic",
+    "highvolume",
+    "editpage",
+    "createeditmovepage",
+    "uploadfile",
+    "uploadeditmovefile",
+    "delete",
+];
+
 pub fn known_grants() -> &'static [&'static str] {
     &[
         "basic",

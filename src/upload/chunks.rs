@@ -130,27 +130,9 @@ pub async fn commit_direct(state: &AppState, row: &StashRow, part: &crate::api::
     if routed.key != row.key || routed.offset != server {
         return Err(ApiError::new("stashfailed", "Invalid chunk offset").with("offset", server.to_string()));
     }
-    if server + part.size > state.config.uploads.max_upload_size {
-        return Err(ApiError::new("stashfailed", "The file you submitted was too large.").with("offset", server.to_string()));
-    }
+    check_room(state, server, part.size)?;
     tracing::debug!(key = %row.key, server, size = part.size, "committing a chunk written in place");
-    let new_state = part.hasher.as_ref().map(save_state);
-    let expires = crate::time::now_unix() + state.config.uploads.stash_max_age_secs as i64;
-    if !state
-        .meta
-        .advance_chunks(
-            &row.key,
-            server as i64,
-            (server + part.size) as i64,
-            new_state.as_deref().unwrap_or(&[]),
-            expires,
-        )
-        .await?
-    {
-        let now = state.meta.stash(&row.key).await?.map(|r| r.size).unwrap_or(server as i64);
-        return Err(ApiError::new("stashfailed", "Invalid chunk offset").with("offset", now.to_string()));
-    }
-    Ok(Appended::At(server + part.size))
+    advance(state, row, part.size, part.hasher.as_ref()).await
 }
 
 /// Copies `len` bytes at `offset` of a blob into a new spool file (to stash a routed chunk that
@@ -230,30 +212,42 @@ pub async fn append(state: &AppState, row: &StashRow, offset: Option<u64>, chunk
         }
         return Err(offset_mismatch());
     }
-    if server + chunk_len > state.config.uploads.max_upload_size {
-        return Err(ApiError::new("stashfailed", "The file you submitted was too large.").with("offset", server.to_string()));
-    }
+    check_room(state, server, chunk_len)?;
     // Hash while copying, continuing the state saved with the previous chunk.
     let hasher = row.hash_state.as_deref().and_then(load_state);
     let (_, hasher) = state.blobs.write_at_hashing(&row.blob_key, server, chunk, hasher).await?;
-    let new_state = hasher.as_ref().map(save_state);
+    advance(state, row, chunk_len, hasher.as_ref()).await
+}
+
+/// A chunk may not take the session past the maximum upload size.
+fn check_room(state: &AppState, server: u64, len: u64) -> ApiResult<()> {
+    if server + len > state.config.uploads.max_upload_size {
+        return Err(ApiError::new("stashfailed", "The file you submitted was too large.").with("offset", server.to_string()));
+    }
+    Ok(())
+}
+
+/// Moves the session's offset past a stored chunk by compare-and-set, saving the running hash;
+/// if another request advanced it meanwhile, nothing changes and the real offset is reported.
+async fn advance(state: &AppState, row: &StashRow, len: u64, hasher: Option<&Sha1>) -> ApiResult<Appended> {
+    let server = row.size as u64;
+    let new_state = hasher.map(save_state);
     let expires = crate::time::now_unix() + state.config.uploads.stash_max_age_secs as i64;
-    if !state
+    let moved = state
         .meta
         .advance_chunks(
             &row.key,
             server as i64,
-            (server + chunk_len) as i64,
+            (server + len) as i64,
             new_state.as_deref().unwrap_or(&[]),
             expires,
         )
-        .await?
-    {
-        // Someone else advanced the session meanwhile; report where it really is.
+        .await?;
+    if !moved {
         let now = state.meta.stash(&row.key).await?.map(|r| r.size).unwrap_or(server as i64);
         return Err(ApiError::new("stashfailed", "Invalid chunk offset").with("offset", now.to_string()));
     }
-    Ok(Appended::At(server + chunk_len))
+    Ok(Appended::At(server + len))
 }
 
 async fn same_bytes(state: &AppState, blob_key: &str, at: u64, chunk: &Path) -> ApiResult<bool> {

@@ -55,6 +55,8 @@ impl Props {
 pub enum Source {
     Temp(tempfile::TempPath),
     Stash(StashRow),
+    /// A blob an existing version already holds (filerevert): the new version shares it.
+    Owned(String),
 }
 
 pub struct Request<'a> {
@@ -93,8 +95,8 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> ApiR
             state.blobs.adopt(temp, &key).await?;
             (key, None, true)
         }
-        // An empty key is a blob already owned by a version (filerevert), not a stash row.
-        Source::Stash(row) => (row.blob_key.clone(), Some(row.key.clone()).filter(|k| !k.is_empty()), false),
+        Source::Stash(row) => (row.blob_key.clone(), Some(row.key.clone()), false),
+        Source::Owned(blob_key) => (blob_key, None, false),
     };
     let comment = req.comment.trim().to_string();
     let version = FileVersion {
@@ -151,7 +153,10 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> ApiR
                 None => {
                     let info_row = super::stash::finished_row(state, req.caller.user_id(), &blob_key, &req.props, "file");
                     if let Err(e) = state.meta.insert_stash(&info_row).await {
-                        let _ = state.blobs.delete(&blob_key).await;
+                        // Only bytes this request brought may go; an owned blob belongs to a version.
+                        if temp_adopted {
+                            let _ = state.blobs.delete(&blob_key).await;
+                        }
                         return Err(e.into());
                     }
                     info_row.key

@@ -112,3 +112,37 @@ pub async fn execute(name: &str, call: &mut Call<'_>) -> ApiResult<Output> {
         )),
     }
 }
+
+/// MediaWiki's `permissiondenied` for a missing right, naming the groups that hold it
+/// (its `badaccess-groups` message).
+pub fn permission_denied(call: &Call<'_>, right: &str, module: &str) -> super::error::ApiError {
+    let site = &call.state.config.sitename;
+    let names: Vec<String> = crate::auth::rights::groups_with_right(&call.state.permissions, right)
+        .iter()
+        .map(|g| {
+            let page = group_page(g);
+            format!("[[{site}:{page}|{page}]]")
+        })
+        .collect();
+    let info = if names.len() == 1 {
+        format!("The action you have requested is limited to users in the group: {}.", names[0])
+    } else {
+        format!(
+            "The action you have requested is limited to users in one of the groups: {}.",
+            names.join(", ")
+        )
+    };
+    super::error::ApiError::new("permissiondenied", info).module(module)
+}
+
+/// The project page MediaWiki links for a group.
+fn group_page(g: &str) -> String {
+    match g {
+        "user" => "Users".into(),
+        "sysop" => "Administrators".into(),
+        "bot" => "Bots".into(),
+        "bureaucrat" => "Bureaucrats".into(),
+        "autoconfirmed" => "Autoconfirmed users".into(),
+        other => other.to_string(),
+    }
+}

@@ -8,25 +8,10 @@ use serde_json::{Map, Value, json};
 
 fn need(call: &Call<'_>, right: &str, module: &str) -> ApiResult<()> {
     if call.caller.has(right) {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(super::permission_denied(call, right, module))
     }
-    Err(ApiError::new(
-        "permissiondenied",
-        format!(
-            "The action you have requested is limited to users in one of the groups: {}.",
-            groups_text(call, right)
-        ),
-    )
-    .module(module))
-}
-
-fn groups_text(call: &Call<'_>, right: &str) -> String {
-    let site = &call.state.config.sitename;
-    crate::auth::rights::groups_with_right(&call.state.permissions, right)
-        .iter()
-        .map(|g| format!("[[{site}:{g}|{g}]]"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn out(module: &str, m: Map<String, Value>) -> Output {
@@ -248,16 +233,7 @@ pub async fn filerevert(call: &mut Call<'_>) -> ApiResult<Output> {
         .ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{filename}\".")).module(M))?;
     need(call, "edit", M)?;
     need(call, "upload", M)?;
-    if !call.caller.has("reupload") {
-        return Err(ApiError::new(
-            "permissiondenied",
-            format!(
-                "The action you have requested is limited to users in one of the groups: {}.",
-                groups_text(call, "reupload")
-            ),
-        )
-        .module(M));
-    }
+    need(call, "reupload", M)?;
     if call.state.meta.current_file(&key).await?.is_none() {
         return Err(ApiError::new("filerevert-missing", format!("The file \"{key}\" does not exist.")).module(M));
     }
@@ -292,26 +268,7 @@ pub async fn filerevert(call: &mut Call<'_>) -> ApiResult<Output> {
     } else {
         comment
     };
-    let source = Source::Stash(crate::store::meta::StashRow {
-        key: String::new(),
-        user_id: call.caller.user_id(),
-        status: "finished".into(),
-        blob_key: old.blob_key.clone(),
-        size: old.size,
-        sha1: old.sha1.clone(),
-        hash_state: None,
-        mime: old.mime.clone(),
-        media_type: old.media_type.clone(),
-        width: old.width,
-        height: old.height,
-        bits: old.bits,
-        page_count: old.page_count,
-        metadata: old.metadata.clone(),
-        source: "revert".into(),
-        temp_name: String::new(),
-        timestamp: old.timestamp.clone(),
-        expires_at: 0,
-    });
+    let source = Source::Owned(old.blob_key.clone());
     let req = publish::Request {
         caller: &call.caller,
         name: key.clone(),

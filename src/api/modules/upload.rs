@@ -5,7 +5,6 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::api::imageinfo;
 use crate::api::multipart::{DirectPart, FilePart};
 use crate::api::{Call, Output};
-use crate::auth::rights;
 use crate::upload::publish::{self, Props, Source};
 use crate::upload::verify::{self, Rejection};
 use crate::upload::{chunks, stash, warnings};
@@ -129,35 +128,10 @@ fn check_rights(call: &Call<'_>, by_url: bool) -> ApiResult<()> {
             if !call.caller.is_logged_in() {
                 return Err(ApiError::new("mustbeloggedin", "You must be logged in to upload this file.").module(MODULE));
             }
-            let groups = rights::groups_with_right(&call.state.permissions, right);
-            let site = &call.state.config.sitename;
-            let names: Vec<String> = groups
-                .iter()
-                .map(|g| format!("[[{site}:{}|{}]]", group_page(g), group_page(g)))
-                .collect();
-            let info = if names.len() == 1 {
-                format!("The action you have requested is limited to users in the group: {}.", names[0])
-            } else {
-                format!(
-                    "The action you have requested is limited to users in one of the groups: {}.",
-                    names.join(", ")
-                )
-            };
-            return Err(ApiError::new("permissiondenied", info).module(MODULE));
+            return Err(super::permission_denied(call, right, MODULE));
         }
     }
     Ok(())
-}
-
-fn group_page(g: &str) -> String {
-    match g {
-        "user" => "Users".into(),
-        "sysop" => "Administrators".into(),
-        "bot" => "Bots".into(),
-        "bureaucrat" => "Bureaucrats".into(),
-        "autoconfirmed" => "Autoconfirmed users".into(),
-        other => other.to_string(),
-    }
 }
 
 pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
@@ -506,6 +480,8 @@ async fn ensure_stashed(call: &Call<'_>, source: Source, props: &Props) -> ApiRe
     match source {
         Source::Stash(row) => Ok(row.key),
         Source::Temp(temp) => Ok(stash::stash_temp(call.state, &call.caller, temp, props, "file").await?.key),
+        // action=upload only publishes new bytes or stash entries.
+        Source::Owned(_) => Err(ApiError::internal("stash", "an existing version's blob cannot be stashed")),
     }
 }
 
