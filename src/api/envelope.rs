@@ -28,6 +28,8 @@ pub struct Warning {
     pub module: String,
     pub code: String,
     pub text: String,
+    /// Machine-readable details shown by the non-bc error formats (`data`).
+    pub data: Option<Map<String, Value>>,
 }
 
 /// Per-request output settings and accumulated warnings.
@@ -43,6 +45,8 @@ pub struct Ctx {
     pub curtimestamp: bool,
     pub origin_star: bool,
     pub warnings: Vec<Warning>,
+    /// How many warnings existed when the module finished (see `finish` for why it matters).
+    pub warnings_during_module: Option<usize>,
     pub set_cookies: Vec<String>,
     /// `http://host:port`, from configuration or the request's Host header.
     pub base_url: String,
@@ -62,6 +66,7 @@ impl Ctx {
             curtimestamp: false,
             origin_star: false,
             warnings: Vec::new(),
+            warnings_during_module: None,
             set_cookies: Vec::new(),
             base_url,
             api_path,
@@ -96,6 +101,16 @@ impl Ctx {
             module: module.into(),
             code: code.into(),
             text: text.into(),
+            data: None,
+        });
+    }
+
+    pub fn warn_with_data(&mut self, module: &str, code: &str, text: impl Into<String>, data: Map<String, Value>) {
+        self.warnings.push(Warning {
+            module: module.into(),
+            code: code.into(),
+            text: text.into(),
+            data: Some(data),
         });
     }
 
@@ -111,32 +126,45 @@ impl Ctx {
             return None;
         }
         if self.errorformat == ErrorFormat::Bc {
-            // {"module": {"*"|"warnings": "text\ntext"}}, modules in first-seen order.
-            let mut out = Map::new();
+            // {"module": {"*"|"warnings": "text\ntext"}}. MediaWiki puts each new module on top,
+            // so modules appear newest first; a module's texts join in arrival order, and a
+            // text it already has is not repeated.
+            let key = self.content_key("warnings").to_string();
+            let mut per_module: Vec<(String, Vec<&str>)> = Vec::new();
             for w in &self.warnings {
-                let entry = out.entry(w.module.clone()).or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(m) = entry {
-                    let key = self.content_key("warnings").to_string();
-                    let joined = match m.get(&key).and_then(Value::as_str) {
-                        Some(prev) => format!("{prev}\n{}", w.text),
-                        None => w.text.clone(),
-                    };
-                    m.insert(key, Value::String(joined));
+                // Keyed by module name, not path: `query+imageinfo` warns as `imageinfo`.
+                let name = w.module.rsplit('+').next().unwrap_or(&w.module).to_string();
+                match per_module.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, texts)) if texts.contains(&w.text.as_str()) => {}
+                    Some((_, texts)) => texts.push(&w.text),
+                    None => per_module.push((name, vec![&w.text])),
                 }
+            }
+            let mut out = Map::new();
+            for (name, texts) in per_module.into_iter().rev() {
+                let mut m = Map::new();
+                m.insert(key.clone(), Value::String(texts.join("\n")));
+                out.insert(name, Value::Object(m));
             }
             Some(Value::Object(out))
         } else {
-            let list = self
-                .warnings
-                .iter()
-                .map(|w| {
-                    let mut m = Map::new();
-                    m.insert("code".into(), Value::String(w.code.clone()));
-                    self.put_text(&mut m, &w.code, &w.text);
-                    m.insert("module".into(), Value::String(w.module.clone()));
-                    Value::Object(m)
-                })
-                .collect();
+            let mut seen: Vec<(&str, &str, &str)> = Vec::new();
+            let mut list = Vec::new();
+            for w in &self.warnings {
+                let id = (w.code.as_str(), w.text.as_str(), w.module.as_str());
+                if seen.contains(&id) {
+                    continue;
+                }
+                seen.push(id);
+                let mut m = Map::new();
+                m.insert("code".into(), Value::String(w.code.clone()));
+                self.put_text(&mut m, &w.code, &w.text);
+                if let Some(d) = &w.data {
+                    m.insert("data".into(), Value::Object(d.clone()));
+                }
+                m.insert("module".into(), Value::String(w.module.clone()));
+                list.push(Value::Object(m));
+            }
             Some(Value::Array(list))
         }
     }
@@ -157,17 +185,30 @@ impl Ctx {
         }
     }
 
-    fn finish(&self, mut body: Map<String, Value>) -> Map<String, Value> {
+    /// Top-level member order as MediaWiki's ApiResult builds it: `warnings` is created on top
+    /// when the first warning arrives; `continue`/`batchcomplete` are put on top when the query
+    /// module finishes. So warnings raised while the module ran sit after them, and warnings
+    /// that only came later (unrecognized parameters) sit before them. An error goes on top of
+    /// everything.
+    fn finish(&self, body: Map<String, Value>, error: Option<(&str, Value)>) -> Map<String, Value> {
         let mut out = Map::new();
+        let is_error = error.is_some();
+        if let Some((k, v)) = error {
+            out.insert(k.into(), v);
+        }
+        let mut body: Vec<(String, Value)> = body.into_iter().collect();
+        let on_top = body.iter().take_while(|(k, _)| k == "batchcomplete" || k == "continue").count();
+        let warned_early = self.warnings_during_module.is_some_and(|n| n > 0);
+        if warned_early || is_error {
+            out.extend(body.drain(..on_top));
+        }
         if let Some(w) = self.warnings_value() {
             out.insert("warnings".into(), w);
         }
         if let Some(id) = &self.requestid {
             out.insert("requestid".into(), Value::String(id.clone()));
         }
-        for (k, v) in std::mem::take(&mut body) {
-            out.insert(k, v);
-        }
+        out.extend(body);
         if self.servedby {
             out.insert("servedby".into(), Value::String(hostname()));
         }
@@ -178,7 +219,7 @@ impl Ctx {
     }
 
     pub fn render_ok(&self, body: Map<String, Value>) -> Response<Body> {
-        let out = self.finish(body);
+        let out = self.finish(body, None);
         self.respond(Value::Object(out), None, 200, &[])
     }
 
@@ -192,7 +233,8 @@ impl Ctx {
                 e.insert(k.clone(), v.clone());
             }
             e.insert(self.content_key("docref").into(), Value::String(self.docref()));
-            body.insert("error".into(), Value::Object(e));
+            let out = self.finish(body, Some(("error", Value::Object(e))));
+            self.respond(Value::Object(out), Some(&err.code), err.status, &err.headers)
         } else {
             let mut e = Map::new();
             e.insert("code".into(), Value::String(err.code.clone()));
@@ -201,11 +243,10 @@ impl Ctx {
                 e.insert("data".into(), Value::Object(err.data.clone()));
             }
             e.insert("module".into(), Value::String(err.module.clone()));
-            body.insert("errors".into(), Value::Array(vec![Value::Object(e)]));
             body.insert(self.content_key("docref").into(), Value::String(self.docref()));
+            let out = self.finish(body, Some(("errors", Value::Array(vec![Value::Object(e)]))));
+            self.respond(Value::Object(out), Some(&err.code), err.status, &err.headers)
         }
-        let out = self.finish(body);
-        self.respond(Value::Object(out), Some(&err.code), err.status, &err.headers)
     }
 
     fn respond(&self, v: Value, error_code: Option<&str>, status: u16, extra: &[(String, String)]) -> Response<Body> {
@@ -303,8 +344,11 @@ mod tests {
         c.warn("main", "unrecognizedparams", "Unrecognized parameter: foo.");
         c.warn("upload", "x", "a");
         c.warn("upload", "y", "b");
+        c.warn("upload", "y", "b");
         let v = c.warnings_value().unwrap();
         assert_eq!(v["upload"]["*"], "a\nb");
+        // Newest module first, as MediaWiki prepends each module's entry.
+        assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["upload", "main"]);
         assert_eq!(v["main"]["*"], "Unrecognized parameter: foo.");
         c.fv2 = true;
         assert_eq!(c.warnings_value().unwrap()["upload"]["warnings"], "a\nb");

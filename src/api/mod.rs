@@ -8,6 +8,7 @@ pub mod modules;
 pub mod multipart;
 pub mod params;
 pub mod session;
+pub mod spec;
 
 use crate::app::SharedState;
 use crate::auth::{Caller, token};
@@ -18,6 +19,7 @@ use error::{ApiError, ApiResult};
 use futures_util::StreamExt;
 use params::Params;
 use serde_json::{Map, Value};
+use spec::{Group, ModuleSpec, Modules, Type, Values, param};
 
 /// Everything a module gets: the state, the decoded parameters, the caller and the output context.
 pub struct Call<'a> {
@@ -29,30 +31,89 @@ pub struct Call<'a> {
     pub headers: &'a HeaderMap,
 }
 
-const MAIN_PARAMS: &[&str] = &[
-    "action",
-    "format",
-    "formatversion",
-    "utf8",
-    "ascii",
-    "callback",
-    "errorformat",
-    "errorlang",
-    "errorsuselocal",
-    "uselang",
-    "variant",
-    "assert",
-    "assertuser",
-    "maxlag",
-    "smaxage",
-    "maxage",
-    "requestid",
-    "servedby",
-    "curtimestamp",
-    "responselanginfo",
-    "origin",
-    "crossorigin",
-];
+/// ApiMain's parameters (MediaWiki 1.39 order). The format modules' own parameters follow.
+pub static MAIN: ModuleSpec = ModuleSpec {
+    path: "main",
+    class: "ApiMain",
+    group: None,
+    prefix: "",
+    read_rights: false,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "",
+    dynamic: &[],
+    params: &[
+        param("action", Type::Modules(Modules::Group(Group::Action))).default("help"),
+        param("format", Type::Modules(Modules::Group(Group::Format))).default("jsonfm"),
+        param("maxlag", Type::Integer { min: None, max: None }),
+        param("smaxage", Type::Integer { min: None, max: None }).default("0").inert(),
+        param("maxage", Type::Integer { min: None, max: None }).default("0").inert(),
+        param("assert", Type::Enum(&["anon", "bot", "user"])),
+        param("assertuser", Type::User(&["name"])),
+        param("requestid", Type::String),
+        param("servedby", Type::Boolean),
+        param("curtimestamp", Type::Boolean),
+        param("responselanginfo", Type::Boolean).inert(),
+        param("origin", Type::String),
+        param("uselang", Type::String).default("user").inert(),
+        param("variant", Type::String).inert(),
+        param("errorformat", Type::Enum(&["bc", "html", "none", "plaintext", "raw", "wikitext"])).default("bc"),
+        param("errorlang", Type::String).default("uselang").inert(),
+        param("errorsuselocal", Type::Boolean).inert(),
+    ],
+};
+
+pub static FORMAT_JSON: ModuleSpec = ModuleSpec {
+    path: "json",
+    class: "ApiFormatJson",
+    group: Some(Group::Format),
+    prefix: "",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "",
+    dynamic: &[],
+    params: &[
+        param("callback", Type::String),
+        param("utf8", Type::Boolean),
+        param("ascii", Type::Boolean),
+        param("formatversion", Type::Enum(&["1", "2", "latest"])).default("1"),
+    ],
+};
+
+pub static FORMAT_JSONFM: ModuleSpec = ModuleSpec {
+    path: "jsonfm",
+    class: "ApiFormatJson",
+    group: Some(Group::Format),
+    prefix: "",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "",
+    dynamic: &[],
+    params: &[
+        param("wrappedhtml", Type::Boolean).inert(),
+        param("callback", Type::String),
+        param("utf8", Type::Boolean),
+        param("ascii", Type::Boolean),
+        param("formatversion", Type::Enum(&["1", "2", "latest"])).default("1"),
+    ],
+};
+
+impl Call<'_> {
+    /// Validates a module's parameters against its spec (MediaWiki's `extractRequestParams`).
+    pub fn validate(&mut self, spec: &'static ModuleSpec) -> ApiResult<Values> {
+        let v = spec::Validator {
+            config: &self.state.config,
+            high_limits: self.caller.has("apihighlimits"),
+            modules: modules::registered,
+        };
+        spec.validate(self.params, &mut self.ctx, &v)
+    }
+}
 
 /// Limits of a multipart body. The file limit is the largest upload plus slack; the real
 /// `file-too-large` decision is made by the upload module against `$wgMaxUploadSize`.
@@ -167,12 +228,7 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
         headers: &parts.headers,
     };
     let result = run(&mut call).await;
-    // Integer clamping and other parameter warnings.
-    if let Ok(ws) = params.warnings.lock() {
-        for (module, text) in ws.iter() {
-            call.ctx.warn(module, "integeroutofrange", text.clone());
-        }
-    }
+    call.ctx.warnings_during_module = Some(call.ctx.warnings.len());
     match result {
         Ok(Output::Json(body)) => {
             let unused = params.unused();
@@ -211,61 +267,45 @@ pub enum Output {
     Raw(Response<Body>),
 }
 
-/// Parses main-module parameters, runs ApiMain's checks in MediaWiki's order and the module.
-async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
+/// How the response is rendered, read before validation so that even a validation error comes
+/// back in the format, version and error format the client asked for.
+fn output_settings(call: &mut Call<'_>) {
     let p = call.params;
-    for name in MAIN_PARAMS {
-        // Main parameters are always "used", even when only their presence matters.
-        let _ = p.get(name);
-    }
-    match p.get("format") {
-        None | Some("jsonfm") => call.ctx.format = Format::JsonFm,
-        Some("json") => call.ctx.format = Format::Json,
-        Some(other) => {
-            // xml/php are not served; answer in JSON rather than an unreadable format.
-            return Err(ApiError::new(
-                "badvalue",
-                format!("Unrecognized value for parameter \"format\": {other}."),
-            ));
-        }
-    }
-    match p.get("formatversion") {
-        None | Some("1") => call.ctx.fv2 = false,
-        Some("2") | Some("latest") => call.ctx.fv2 = true,
-        Some(other) => {
-            return Err(ApiError::new(
-                "badvalue",
-                format!("Unrecognized value for parameter \"formatversion\": {other}."),
-            ));
-        }
-    }
-    call.ctx.utf8 = p.flag("utf8");
-    call.ctx.ascii = p.flag("ascii");
-    call.ctx.errorformat = match p.get("errorformat") {
-        None | Some("bc") => ErrorFormat::Bc,
+    call.ctx.format = if p.peek("format") == Some("json") {
+        Format::Json
+    } else {
+        Format::JsonFm
+    };
+    call.ctx.fv2 = matches!(p.peek("formatversion"), Some("2") | Some("latest"));
+    call.ctx.utf8 = p.peek("utf8").is_some();
+    call.ctx.ascii = p.peek("ascii").is_some();
+    call.ctx.errorformat = match p.peek("errorformat") {
         Some("plaintext") => ErrorFormat::Plaintext,
         Some("wikitext") => ErrorFormat::Wikitext,
         Some("html") => ErrorFormat::Html,
         Some("raw") => ErrorFormat::Raw,
         Some("none") => ErrorFormat::None,
-        Some(other) => {
-            return Err(ApiError::new(
-                "badvalue",
-                format!("Unrecognized value for parameter \"errorformat\": {other}."),
-            ));
-        }
+        _ => ErrorFormat::Bc,
     };
-    call.ctx.requestid = p.get("requestid").map(String::from);
-    call.ctx.servedby = p.flag("servedby");
-    call.ctx.curtimestamp = p.flag("curtimestamp");
-    if let Some(origin) = p.get("origin") {
+}
+
+/// ApiMain: main and format parameters, asserts, the module's parameters (its token last),
+/// maxlag, the POST requirement, then the module — MediaWiki's order, so the same error wins.
+async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
+    output_settings(call);
+    let main = call.validate(&MAIN)?;
+    let format = match main.str("format") {
+        Some("json") => &FORMAT_JSON,
+        _ => &FORMAT_JSONFM,
+    };
+    let fmt = call.validate(format)?;
+    call.ctx.requestid = main.str("requestid").map(String::from);
+    call.ctx.servedby = main.flag("servedby");
+    call.ctx.curtimestamp = main.flag("curtimestamp");
+    if let Some(origin) = main.str("origin") {
         if origin == "*" {
             // Anonymous CORS: credentials are ignored.
             call.ctx.origin_star = true;
-            call.caller = Caller {
-                groups: call.caller.groups.clone(),
-                ..Default::default()
-            };
             call.caller = session::resolve(call.state, None).await?;
         } else {
             let mut e = ApiError::new("cors-origin-mismatch", "Cross-origin requests with credentials are not allowed.");
@@ -273,12 +313,12 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
             return Err(e);
         }
     }
-    if p.get("callback").is_some() {
+    if fmt.str("callback").is_some() {
+        // JSONP responses are readable by any site, so they are answered anonymously.
         call.caller = session::resolve(call.state, None).await?;
     }
     // assert / assertuser are checked before the module's parameters.
-    match p.get("assert") {
-        None => {}
+    match main.str("assert") {
         Some("anon") if call.caller.is_logged_in() => {
             return Err(ApiError::new(
                 "assertanonfailed",
@@ -297,15 +337,9 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
                 "You do not have the \"bot\" right, so the action could not be completed.",
             ));
         }
-        Some("anon") | Some("user") | Some("bot") => {}
-        Some(other) => {
-            return Err(ApiError::new(
-                "badvalue",
-                format!("Unrecognized value for parameter \"assert\": {other}."),
-            ));
-        }
+        _ => {}
     }
-    if let Some(want) = p.get("assertuser") {
+    if let Some(want) = main.str("assertuser") {
         let want = crate::upload::title::display_name(want.trim());
         if call.caller.user_name().replace('_', " ") != want {
             return Err(ApiError::new(
@@ -314,22 +348,20 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
             ));
         }
     }
-    let action = match p.get("action") {
-        None => return Ok(Output::Raw(modules::help::page(call))),
-        Some(a) => a.to_string(),
-    };
-    let Some(module) = modules::lookup(&action) else {
+    let action = main.str("action").unwrap_or("help");
+    let Some(module) = modules::action(action) else {
+        // Unreachable: `action` was validated against the same registry.
         return Err(ApiError::new(
             "badvalue",
             format!("Unrecognized value for parameter \"action\": {action}."),
         ));
     };
-    // Token (declared last among the module's parameters).
-    if let Some(token_type) = module.token {
-        check_token(call, module.token_param, token_type)?;
+    let values = call.validate(module)?;
+    if let Some((param, token_type)) = module.token() {
+        check_token(call, &module.full_name(param), token_type)?;
     }
     // maxlag: one database, lag 0, so only a negative maxlag trips it.
-    if let Some(maxlag) = p.int("maxlag", None, None, "main")?
+    if let Some(maxlag) = main.int("maxlag")
         && maxlag < 0
     {
         let mut e = ApiError::new("maxlag", "Waiting for a database server: 0 seconds lagged.")
@@ -343,10 +375,10 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
     if module.must_post && call.method != Method::POST {
         return Err(ApiError::new(
             "mustbeposted",
-            format!("The \"{}\" module requires a POST request.", module.name),
+            format!("The \"{}\" module requires a POST request.", module.name()),
         ));
     }
-    modules::execute(module.name, call).await
+    modules::execute(module, call, values).await
 }
 
 /// MediaWiki's token check: present, in the body, and valid for this session.

@@ -1,6 +1,7 @@
 //! Request parameters as MediaWiki decodes them: merged query string and body (the body wins),
-//! NFC-normalized strings, presence-based booleans, `|`/`\x1f` multi-values, clamped integers,
-//! and tracking of which parameters a module used (the rest get "Unrecognized parameter").
+//! NFC-normalized strings, presence-based booleans, `|`/`\x1f` multi-values, and tracking of
+//! which parameters a module used (the rest get "Unrecognized parameter"). Types, defaults and
+//! limits are applied by the module's declarative spec (`api::spec`).
 
 use super::error::{ApiError, ApiResult};
 use super::multipart::{DirectPart, FilePart};
@@ -21,8 +22,6 @@ pub struct Params {
     /// Arrival order of names, for stable warnings.
     order: Vec<String>,
     used: Mutex<BTreeSet<String>>,
-    /// Integer clamping warnings produced while reading ("The value …").
-    pub warnings: Mutex<Vec<(String, String)>>,
 }
 
 fn nfc(s: &str) -> String {
@@ -87,6 +86,11 @@ impl Params {
         self.values.get(name).map(String::as_str)
     }
 
+    /// The raw value without marking it used (for reading output settings before validation).
+    pub fn peek(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
     /// Presence-based boolean: any value, even "0" or "", is true.
     pub fn flag(&self, name: &str) -> bool {
         self.mark(name);
@@ -103,61 +107,6 @@ impl Params {
         self.in_query.contains(name)
     }
 
-    /// A multi-value parameter: split on `|`, or on U+001F if the value starts with it.
-    pub fn multi(&self, name: &str) -> Vec<String> {
-        match self.get(name) {
-            None => Vec::new(),
-            Some(v) => split_multi(v),
-        }
-    }
-
-    /// An integer, clamped to [min, max] with MediaWiki's warning; non-integers are `badinteger`.
-    pub fn int(&self, name: &str, min: Option<i64>, max: Option<i64>, module: &str) -> ApiResult<Option<i64>> {
-        let Some(raw) = self.get(name) else { return Ok(None) };
-        let t = raw.trim();
-        let parsed: Option<i64> = if t.is_empty() { None } else { t.parse::<i64>().ok() };
-        let Some(mut n) = parsed else {
-            // A huge but well-formed number clamps like PHP (which would make it a float).
-            if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit()) {
-                let neg = t.starts_with('-');
-                let n = if neg { i64::MIN } else { i64::MAX };
-                return self.clamp(name, raw, n, min, max, module).map(Some);
-            }
-            return Err(ApiError::new("badinteger", format!("Invalid value \"{raw}\" for integer parameter \"{name}\".")).module(module));
-        };
-        n = self.clamp(name, raw, n, min, max, module)?;
-        Ok(Some(n))
-    }
-
-    fn clamp(&self, name: &str, raw: &str, n: i64, min: Option<i64>, max: Option<i64>, module: &str) -> ApiResult<i64> {
-        let mut out = n;
-        let range_text = |min: Option<i64>, max: Option<i64>| match (min, max) {
-            (Some(a), Some(b)) => format!("must be between {} and {}", group_digits(a), group_digits(b)),
-            (None, Some(b)) => format!("must be no greater than {}", group_digits(b)),
-            (Some(a), None) => format!("must be no less than {}", group_digits(a)),
-            (None, None) => String::new(),
-        };
-        if let Some(mx) = max
-            && n > mx
-        {
-            out = mx;
-        }
-        if let Some(mn) = min
-            && n < mn
-        {
-            out = mn;
-        }
-        if out != n
-            && let Ok(mut w) = self.warnings.lock()
-        {
-            w.push((
-                module.to_string(),
-                format!("The value \"{raw}\" for parameter \"{name}\" {}.", range_text(min, max)),
-            ));
-        }
-        Ok(out)
-    }
-
     /// Takes an upload-type parameter. A same-named text field is `badupload`; `filename=""` parts
     /// were already dropped by the parser, so they count as absent.
     pub fn take_file(&self, name: &str, module: &str) -> ApiResult<Option<FilePart>> {
@@ -168,7 +117,7 @@ impl Params {
         if self.values.contains_key(name) {
             return Err(ApiError::new(
                 "badupload",
-                format!("File upload param \"{name}\" is not a file upload; be sure to use \"multipart/form-data\" for your POST and include a filename in the \"Content-Disposition\" header."),
+                format!("File upload parameter \"{name}\" is not a file upload; be sure to use multipart/form-data for your POST and include a filename in the Content-Disposition header."),
             )
             .module(module));
         }
@@ -231,24 +180,10 @@ mod tests {
         assert!(!ps.flag("stash"));
     }
     #[test]
-    fn integers_clamp_with_warning() {
-        let ps = p(&[("filesize", "6000000000"), ("x", "1.5")], &[]);
-        assert_eq!(
-            ps.int("filesize", Some(0), Some(5_368_709_120), "upload").unwrap(),
-            Some(5_368_709_120)
-        );
-        let w = ps.warnings.lock().unwrap().clone();
-        assert_eq!(
-            w[0].1,
-            "The value \"6000000000\" for parameter \"filesize\" must be between 0 and 5,368,709,120."
-        );
-        assert_eq!(ps.int("x", None, None, "upload").unwrap_err().code, "badinteger");
-    }
-    #[test]
     fn multi_values_and_unused() {
         let ps = p(&[("t", "a|b"), ("u", "\u{1f}x|y\u{1f}z"), ("foo", "1")], &[]);
-        assert_eq!(ps.multi("t"), vec!["a", "b"]);
-        assert_eq!(ps.multi("u"), vec!["x|y", "z"]);
+        assert_eq!(split_multi(ps.get("t").unwrap()), vec!["a", "b"]);
+        assert_eq!(split_multi(ps.get("u").unwrap()), vec!["x|y", "z"]);
         assert_eq!(ps.unused(), vec!["foo"]);
         assert_eq!(group_digits(1024), "1,024");
         assert_eq!(group_digits(4294967296), "4,294,967,296");

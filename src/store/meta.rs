@@ -106,6 +106,8 @@ pub struct RevisionRow {
     pub user_name: String,
     pub timestamp: String,
     pub sha1: String,
+    /// The page's previous revision (0 for the first).
+    pub parent_id: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -600,6 +602,7 @@ impl MetaStore {
     }
 
     // ----------------------------------------------------------------- pages
+
     pub async fn page(&self, namespace: i64, title: &str) -> DbResult<Option<PageRow>> {
         let row = sqlx::query("SELECT id, namespace, title, latest_rev, touched FROM pages WHERE namespace = ? AND title = ?")
             .bind(namespace)
@@ -619,24 +622,26 @@ impl MetaStore {
     }
 
     pub async fn revision(&self, id: i64) -> DbResult<Option<RevisionRow>> {
-        let row = sqlx::query("SELECT * FROM revisions WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
+        let sql = format!("SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.id = ?");
+        // Only constant fragments are formatted in; values are bound.
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| revision_row(&r)).transpose()
+    }
+
+    /// A page's revisions from `from_id` on (inclusive), newest or oldest first.
+    pub async fn page_revisions(&self, page_id: i64, newest_first: bool, from_id: Option<i64>, limit: i64) -> DbResult<Vec<RevisionRow>> {
+        let (cmp, order) = if newest_first { ("<=", "DESC") } else { (">=", "ASC") };
+        let sql = format!(
+            "SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.page_id = ? AND (? IS NULL OR r.id {cmp} ?) ORDER BY r.id {order} LIMIT ?"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(page_id)
+            .bind(from_id)
+            .bind(from_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(RevisionRow {
-                tags: split_list(&r.try_get::<String, _>("tags")?),
-                id: r.try_get("id")?,
-                page_id: r.try_get("page_id")?,
-                text: r.try_get("text")?,
-                comment: r.try_get("comment")?,
-                user_id: r.try_get("user_id")?,
-                user_name: r.try_get("user_name")?,
-                timestamp: r.try_get("timestamp")?,
-                sha1: r.try_get("sha1")?,
-            })
-        })
-        .transpose()
+        rows.iter().map(revision_row).collect()
     }
 
     /// Creates or replaces a page's text (a new revision). Returns (page id, revision id, was new).
@@ -1521,6 +1526,25 @@ async fn insert_revision(
         .execute(&mut *tx)
         .await?;
     Ok(rev)
+}
+
+/// Revision columns plus the parent (the page's previous revision), for `revision_row`.
+const REVISION_COLUMNS: &str = "r.id, r.page_id, r.text, r.comment, r.user_id, r.user_name, r.timestamp, r.sha1, r.tags, \
+     COALESCE((SELECT MAX(p.id) FROM revisions p WHERE p.page_id = r.page_id AND p.id < r.id), 0) AS parent_id";
+
+fn revision_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<RevisionRow> {
+    Ok(RevisionRow {
+        tags: split_list(&r.try_get::<String, _>("tags")?),
+        id: r.try_get("id")?,
+        page_id: r.try_get("page_id")?,
+        text: r.try_get("text")?,
+        comment: r.try_get("comment")?,
+        user_id: r.try_get("user_id")?,
+        user_name: r.try_get("user_name")?,
+        timestamp: r.try_get("timestamp")?,
+        sha1: r.try_get("sha1")?,
+        parent_id: r.try_get("parent_id")?,
+    })
 }
 
 #[cfg(test)]

@@ -1,9 +1,89 @@
 //! `action=login` (bot passwords and the legacy NeedToken flow), `action=clientlogin`, `action=logout`.
 
 use crate::api::error::{ApiError, ApiResult};
+use crate::api::spec::{Group, ModuleSpec, Type, Values, param};
 use crate::api::{Call, Output, session, token_is_valid};
 use crate::auth::{password, token};
 use serde_json::{Map, Value, json};
+
+pub static LOGIN: ModuleSpec = ModuleSpec {
+    path: "login",
+    class: "ApiLogin",
+    group: Some(Group::Action),
+    prefix: "lg",
+    read_rights: false,
+    write_rights: true,
+    must_post: true,
+    generator: false,
+    help: "Log in with a bot password (User@app + password) and get session cookies. Without lgtoken it answers NeedToken (legacy flow).",
+    dynamic: &[],
+    params: &[
+        param("name", Type::String).help("User name (User@app for a bot password)."),
+        param("password", Type::Password).sensitive(),
+        param("domain", Type::String).inert(),
+        param("token", Type::String)
+            .sensitive()
+            .help("Login token from meta=tokens&type=login."),
+    ],
+};
+
+pub static CLIENTLOGIN: ModuleSpec = ModuleSpec {
+    path: "clientlogin",
+    class: "ApiClientLogin",
+    group: Some(Group::Action),
+    prefix: "login",
+    read_rights: false,
+    write_rights: true,
+    must_post: true,
+    generator: false,
+    help: "Log in with a main-account user name and password (the AuthManager flow, one PASS/FAIL step).",
+    params: &[
+        param("requests", Type::String).multi().inert(),
+        param("messageformat", Type::Enum(&["html", "none", "raw", "wikitext"]))
+            .default("wikitext")
+            .inert(),
+        param("mergerequestfields", Type::Boolean).inert(),
+        param("preservestate", Type::Boolean).inert(),
+        param("returnurl", Type::String).help("Return URL (required unless logincontinue)."),
+        param("continue", Type::Boolean).help("Continue an earlier step."),
+        param("token", Type::String).token("login"),
+    ],
+    // AuthManager's password-form fields, sent without the prefix.
+    dynamic: &[
+        param("username", Type::String),
+        param("password", Type::Password).sensitive(),
+        param("rememberMe", Type::Boolean).inert(),
+    ],
+};
+
+pub static LOGOUT: ModuleSpec = ModuleSpec {
+    path: "logout",
+    class: "ApiLogout",
+    group: Some(Group::Action),
+    prefix: "",
+    read_rights: false,
+    write_rights: false,
+    must_post: true,
+    generator: false,
+    help: "Log out and clear the session.",
+    dynamic: &[],
+    params: &[param("token", Type::String).token("csrf")],
+};
+
+/// Sensitive parameters (passwords, tokens) are refused in the query string, where they would
+/// end up in logs.
+fn sensitive_in_body(call: &Call<'_>, spec: &ModuleSpec) -> ApiResult<()> {
+    for p in spec.all_params().filter(|p| p.sensitive) {
+        let full = spec.full_name(p);
+        if call.params.in_query_string(&full) {
+            return Err(ApiError::new(
+                "mustpostparams",
+                format!("The following parameter was found in the query string, but must be in the POST body: {full}."),
+            ));
+        }
+    }
+    Ok(())
+}
 
 const WRONG_PASSWORD: &str = "Incorrect username or password entered. Please try again.";
 
@@ -60,21 +140,12 @@ async fn authenticate(call: &Call<'_>, name: &str, pass: &str) -> ApiResult<Opti
     }
 }
 
-pub async fn login(call: &mut Call<'_>) -> ApiResult<Output> {
-    let p = call.params;
-    let name = p.get("lgname").unwrap_or("").to_string();
-    let pass = p.get("lgpassword").unwrap_or("").to_string();
-    let _ = p.get("lgdomain");
-    for sensitive in ["lgpassword", "lgtoken"] {
-        if p.in_query_string(sensitive) {
-            return Err(ApiError::new(
-                "mustpostparams",
-                format!("The following parameter was found in the query string, but must be in the POST body: {sensitive}."),
-            ));
-        }
-    }
+pub async fn login(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
+    sensitive_in_body(call, &LOGIN)?;
+    let name = v.str("name").unwrap_or("").to_string();
+    let pass = v.str("password").unwrap_or("").to_string();
     let mut out = Map::new();
-    let tok = p.get("lgtoken").map(String::from);
+    let tok = v.str("token").map(String::from);
     let result: Value = match tok {
         None => {
             // Legacy two-step flow (nodemw and friends): hand out a login token.
@@ -114,31 +185,17 @@ pub async fn login(call: &mut Call<'_>) -> ApiResult<Output> {
     Ok(Output::Json(out))
 }
 
-pub async fn clientlogin(call: &mut Call<'_>) -> ApiResult<Output> {
-    let p = call.params;
-    if p.in_query_string("password") {
-        return Err(ApiError::new(
-            "mustpostparams",
-            "The following parameter was found in the query string, but must be in the POST body: password.",
-        ));
-    }
-    let continuing = p.flag("logincontinue");
-    let _ = (
-        p.get("rememberMe"),
-        p.get("loginrequests"),
-        p.get("loginmessageformat"),
-        p.get("loginmergerequestfields"),
-        p.get("loginpreservestate"),
-    );
-    if !continuing && p.get("loginreturnurl").is_none() {
+pub async fn clientlogin(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
+    sensitive_in_body(call, &CLIENTLOGIN)?;
+    if !v.flag("continue") && v.str("returnurl").is_none() {
         return Err(ApiError::new(
             "missingparam",
             "Either the \"loginreturnurl\" or the \"logincontinue\" parameter must be set.",
         )
         .module("clientlogin"));
     }
-    let name = p.get("username").unwrap_or("").to_string();
-    let pass = p.get("password").unwrap_or("").to_string();
+    let name = v.str("username").unwrap_or("").to_string();
+    let pass = v.str("password").unwrap_or("").to_string();
     let mut out = Map::new();
     // clientlogin is the main-account path: bot-password names are not accepted here.
     let ok = if name.contains('@') {
@@ -157,7 +214,7 @@ pub async fn clientlogin(call: &mut Call<'_>) -> ApiResult<Output> {
     Ok(Output::Json(out))
 }
 
-pub async fn logout(call: &mut Call<'_>) -> ApiResult<Output> {
+pub async fn logout(call: &mut Call<'_>, _v: Values) -> ApiResult<Output> {
     if let Some(s) = &call.caller.session {
         if call.caller.user.is_none() {
             call.ctx.warn("logout", "notloggedin", "You must be logged in.");

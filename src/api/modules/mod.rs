@@ -1,5 +1,6 @@
-//! One file per API module. `lookup` gives what ApiMain needs before running a module (token
-//! type, POST requirement); `execute` runs it.
+//! One file per API module, each with its declarative `ModuleSpec` next to its code. The
+//! registry below is the one list of modules: `action=` accepts exactly its action modules,
+//! `prop`/`list`/`meta` its query submodules, and paraminfo and help describe them all.
 
 pub mod help;
 pub mod login;
@@ -9,106 +10,84 @@ pub mod query;
 pub mod upload;
 
 use super::error::ApiResult;
+use super::spec::{Group, ModuleSpec, Modules, Values};
 use super::{Call, Output};
 
-pub struct ModuleInfo {
-    pub name: &'static str,
-    /// Token type checked by ApiMain before the module runs, and the parameter carrying it.
-    pub token: Option<&'static str>,
-    pub token_param: &'static str,
-    pub must_post: bool,
-}
-
-/// The action modules this server implements.
-pub const ACTIONS: &[ModuleInfo] = &[
-    ModuleInfo {
-        name: "clientlogin",
-        token: Some("login"),
-        token_param: "logintoken",
-        must_post: true,
-    },
-    ModuleInfo {
-        name: "delete",
-        token: Some("csrf"),
-        token_param: "token",
-        must_post: true,
-    },
-    ModuleInfo {
-        name: "edit",
-        token: Some("csrf"),
-        token_param: "token",
-        must_post: true,
-    },
-    ModuleInfo {
-        name: "filerevert",
-        token: Some("csrf"),
-        token_param: "token",
-        must_post: true,
-    },
-    ModuleInfo {
-        name: "help",
-        token: None,
-        token_param: "token",
-        must_post: false,
-    },
-    ModuleInfo {
-        name: "login",
-        token: None,
-        token_param: "lgtoken",
-        must_post: true,
-    },
-    ModuleInfo {
-        name: "logout",
-        token: Some("csrf"),
-        token_param: "token",
-        must_post: true,
-    },
-    ModuleInfo {
-        name: "paraminfo",
-        token: None,
-        token_param: "token",
-        must_post: false,
-    },
-    ModuleInfo {
-        name: "query",
-        token: None,
-        token_param: "token",
-        must_post: false,
-    },
-    ModuleInfo {
-        name: "undelete",
-        token: Some("csrf"),
-        token_param: "token",
-        must_post: true,
-    },
-    ModuleInfo {
-        name: "upload",
-        token: Some("csrf"),
-        token_param: "token",
-        must_post: true,
-    },
+/// Every module this server runs (and the format modules), by path.
+pub static REGISTRY: &[&ModuleSpec] = &[
+    &super::MAIN,
+    &super::FORMAT_JSON,
+    &super::FORMAT_JSONFM,
+    &login::CLIENTLOGIN,
+    &pages::DELETE,
+    &pages::EDIT,
+    &pages::FILEREVERT,
+    &help::SPEC,
+    &login::LOGIN,
+    &login::LOGOUT,
+    &paraminfo::SPEC,
+    &query::SPEC,
+    &pages::UNDELETE,
+    &upload::SPEC,
+    &query::TOKENS,
+    &query::USERINFO,
+    &query::SITEINFO,
+    &query::INFO,
+    &query::IMAGEINFO,
+    &query::REVISIONS,
+    &query::STASHIMAGEINFO,
+    &query::DUPLICATEFILES,
+    &query::ALLIMAGES,
+    &query::FILEARCHIVE,
+    &query::LOGEVENTS,
+    &query::WATCHLISTRAW,
 ];
 
-pub fn lookup(action: &str) -> Option<&'static ModuleInfo> {
-    ACTIONS.iter().find(|m| m.name == action)
+pub fn by_path(path: &str) -> Option<&'static ModuleSpec> {
+    REGISTRY.iter().copied().find(|m| m.path == path)
 }
 
-pub async fn execute(name: &str, call: &mut Call<'_>) -> ApiResult<Output> {
-    match name {
-        "clientlogin" => login::clientlogin(call).await,
-        "delete" => pages::delete(call).await,
-        "edit" => pages::edit(call).await,
-        "filerevert" => pages::filerevert(call).await,
-        "undelete" => pages::undelete(call).await,
-        "help" => Ok(Output::Raw(help::page(call))),
-        "login" => login::login(call).await,
-        "logout" => login::logout(call).await,
-        "paraminfo" => paraminfo::execute(call).await,
-        "query" => query::execute(call).await,
-        "upload" => upload::execute(call).await,
-        _ => Err(super::error::ApiError::new(
-            "badvalue",
-            format!("Unrecognized value for parameter \"action\": {name}."),
+fn is_query_submodule(m: &ModuleSpec) -> bool {
+    m.path.starts_with("query+")
+}
+
+/// The modules a submodule-valued parameter accepts, sorted by name as MediaWiki lists them.
+pub fn registered(which: Modules) -> Vec<&'static ModuleSpec> {
+    let mut out: Vec<&'static ModuleSpec> = REGISTRY
+        .iter()
+        .copied()
+        .filter(|m| match which {
+            Modules::Group(g @ (Group::Action | Group::Format)) => m.group == Some(g),
+            Modules::Group(g) => m.group == Some(g) && is_query_submodule(m),
+            Modules::Generators => m.generator && is_query_submodule(m),
+            Modules::AllQuery => is_query_submodule(m),
+        })
+        .collect();
+    out.sort_by_key(|m| m.name());
+    out
+}
+
+/// The action module named `name`.
+pub fn action(name: &str) -> Option<&'static ModuleSpec> {
+    REGISTRY.iter().copied().find(|m| m.group == Some(Group::Action) && m.path == name)
+}
+
+pub async fn execute(module: &'static ModuleSpec, call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
+    match module.path {
+        "clientlogin" => login::clientlogin(call, v).await,
+        "delete" => pages::delete(call, v).await,
+        "edit" => pages::edit(call, v).await,
+        "filerevert" => pages::filerevert(call, v).await,
+        "undelete" => pages::undelete(call, v).await,
+        "help" => Ok(Output::Raw(help::page(call, &v))),
+        "login" => login::login(call, v).await,
+        "logout" => login::logout(call, v).await,
+        "paraminfo" => paraminfo::execute(call, v).await,
+        "query" => query::execute(call, v).await,
+        "upload" => upload::execute(call, v).await,
+        other => Err(super::error::ApiError::internal(
+            "dispatch",
+            format!("no handler for action {other}"),
         )),
     }
 }

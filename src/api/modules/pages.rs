@@ -2,9 +2,105 @@
 //! or one old version), `action=undelete`, `action=filerevert`.
 
 use crate::api::error::{ApiError, ApiResult};
+use crate::api::spec::{Group, ModuleSpec, Type, Values, param};
 use crate::api::{Call, Output};
 use crate::upload::publish::{self, Props, Source};
 use serde_json::{Map, Value, json};
+
+const INT: Type = Type::Integer { min: None, max: None };
+
+pub static EDIT: ModuleSpec = ModuleSpec {
+    path: "edit",
+    class: "ApiEditPage",
+    group: Some(Group::Action),
+    prefix: "",
+    read_rights: true,
+    write_rights: true,
+    must_post: true,
+    generator: false,
+    help: "Create or edit a page (file description pages and other wikitext pages).",
+    dynamic: &[],
+    params: &[
+        param("title", Type::String),
+        param("pageid", INT),
+        param("text", Type::Text).help("New page content."),
+        param("summary", Type::String),
+        param("minor", Type::Boolean).inert(),
+        param("notminor", Type::Boolean).inert(),
+        param("bot", Type::Boolean).inert(),
+        param("createonly", Type::Boolean).help("Fail if the page exists."),
+        param("nocreate", Type::Boolean).help("Fail if the page does not exist."),
+        param("watchlist", Type::Enum(&["nochange", "preferences", "unwatch", "watch"])).default("preferences"),
+        param("md5", Type::String).help("MD5 of the text (or of prependtext and appendtext concatenated); badmd5 if it differs."),
+        param("prependtext", Type::Text),
+        param("appendtext", Type::Text),
+        param("token", Type::String).token("csrf"),
+    ],
+};
+
+pub static DELETE: ModuleSpec = ModuleSpec {
+    path: "delete",
+    class: "ApiDelete",
+    group: Some(Group::Action),
+    prefix: "",
+    read_rights: true,
+    write_rights: true,
+    must_post: true,
+    generator: false,
+    help: "Delete a file (all versions go to the file archive) or, with oldimage, one old version.",
+    dynamic: &[],
+    params: &[
+        param("title", Type::String),
+        param("pageid", INT),
+        param("reason", Type::String),
+        param("deletetalk", Type::Boolean).inert(),
+        param("oldimage", Type::String).help("Archive name of the old version to delete."),
+        param("token", Type::String).token("csrf"),
+    ],
+};
+
+pub static UNDELETE: ModuleSpec = ModuleSpec {
+    path: "undelete",
+    class: "ApiUndelete",
+    group: Some(Group::Action),
+    prefix: "",
+    read_rights: true,
+    write_rights: true,
+    must_post: true,
+    generator: false,
+    help: "Restore a deleted file page and its file versions (or only the file versions in fileids).",
+    dynamic: &[],
+    params: &[
+        param("title", Type::String).required(),
+        param("reason", Type::String).default(""),
+        param("fileids", INT)
+            .multi()
+            .help("IDs of the file archive entries to restore (list=filearchive)."),
+        param("undeletetalk", Type::Boolean).inert(),
+        param("token", Type::String).token("csrf"),
+    ],
+};
+
+pub static FILEREVERT: ModuleSpec = ModuleSpec {
+    path: "filerevert",
+    class: "ApiFileRevert",
+    group: Some(Group::Action),
+    prefix: "",
+    read_rights: true,
+    write_rights: true,
+    must_post: true,
+    generator: false,
+    help: "Revert a file to an old version (the new version shares the old version's stored bytes).",
+    dynamic: &[],
+    params: &[
+        param("filename", Type::String).required(),
+        param("comment", Type::String).default(""),
+        param("archivename", Type::String)
+            .required()
+            .help("Archive name of the version to revert to."),
+        param("token", Type::String).token("csrf"),
+    ],
+};
 
 fn need(call: &Call<'_>, right: &str, module: &str) -> ApiResult<()> {
     if call.caller.has(right) {
@@ -21,24 +117,18 @@ fn out(module: &str, m: Map<String, Value>) -> Output {
 }
 
 /// Resolves `title=` (or `pageid=`) to a File-namespace DB key; other namespaces are refused.
-async fn file_title(call: &Call<'_>, module: &str) -> ApiResult<(i64, String)> {
-    let p = call.params;
-    let title = match (p.get("title"), p.get("pageid")) {
+async fn file_title(call: &Call<'_>, title: Option<&str>, pageid: Option<i64>, module: &str) -> ApiResult<(i64, String)> {
+    let title = match (title, pageid) {
         (Some(t), None) => t.to_string(),
-        (None, Some(id)) => {
-            let id: i64 = id.parse().map_err(|_| {
-                ApiError::new("badinteger", format!("Invalid value \"{id}\" for integer parameter \"pageid\".")).module(module)
-            })?;
-            match call.state.meta.page_by_id(id).await? {
-                Some(pg) => super::query::PageTitle {
-                    ns: pg.namespace,
-                    db_key: pg.title,
-                }
-                .display()
-                .to_string(),
-                None => return Err(ApiError::new("nosuchpageid", format!("There is no page with ID {id}.")).module(module)),
+        (None, Some(id)) => match call.state.meta.page_by_id(id).await? {
+            Some(pg) => super::query::PageTitle {
+                ns: pg.namespace,
+                db_key: pg.title,
             }
-        }
+            .display()
+            .to_string(),
+            None => return Err(ApiError::new("nosuchpageid", format!("There is no page with ID {id}.")).module(module)),
+        },
         (Some(_), Some(_)) => {
             return Err(ApiError::new(
                 "invalidparammix",
@@ -55,39 +145,16 @@ async fn file_title(call: &Call<'_>, module: &str) -> ApiResult<(i64, String)> {
     Ok((t.ns, t.db_key))
 }
 
-pub async fn edit(call: &mut Call<'_>) -> ApiResult<Output> {
+pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     const M: &str = "edit";
-    let (ns, key) = file_title(call, M).await?;
+    let (ns, key) = file_title(call, v.str("title"), v.int("pageid"), M).await?;
     need(call, "edit", M)?;
-    let p = call.params;
-    let summary = p.get("summary").unwrap_or("").to_string();
-    for ignored in [
-        "minor",
-        "notminor",
-        "bot",
-        "basetimestamp",
-        "starttimestamp",
-        "recreate",
-        "md5",
-        "contentformat",
-        "contentmodel",
-        "watchlist",
-        "tags",
-        "section",
-        "sectiontitle",
-        "baserevid",
-        "nocreate",
-        "createonly",
-        "undo",
-        "undoafter",
-    ] {
-        let _ = p.get(ignored);
-    }
+    let summary = v.str("summary").unwrap_or("").to_string();
     let page = call.state.meta.page(ns, &key).await?;
-    if p.flag("nocreate") && page.is_none() {
+    if v.flag("nocreate") && page.is_none() {
         return Err(ApiError::new("missingtitle", "The page you specified doesn't exist.").module(M));
     }
-    if p.flag("createonly") && page.is_some() {
+    if v.flag("createonly") && page.is_some() {
         return Err(ApiError::new("articleexists", "The article you tried to create has been created already.").module(M));
     }
     if page.is_none() && !call.caller.has("createpage") {
@@ -98,7 +165,17 @@ pub async fn edit(call: &mut Call<'_>) -> ApiResult<Output> {
         None => None,
     };
     let old_text = old.as_ref().map(|r| r.text.clone()).unwrap_or_default();
-    let text = match (p.get("text"), p.get("appendtext"), p.get("prependtext")) {
+    // MediaWiki hashes the text, or prependtext and appendtext concatenated.
+    if let Some(md5) = v.str("md5") {
+        let hashed = match v.str("text") {
+            Some(t) => t.to_string(),
+            None => format!("{}{}", v.str("prependtext").unwrap_or(""), v.str("appendtext").unwrap_or("")),
+        };
+        if !hex::encode(<md5::Md5 as md5::Digest>::digest(hashed.as_bytes())).eq_ignore_ascii_case(md5) {
+            return Err(ApiError::new("badmd5", "The supplied MD5 hash was incorrect.").module(M));
+        }
+    }
+    let text = match (v.str("text"), v.str("appendtext"), v.str("prependtext")) {
         (Some(t), _, _) => t.to_string(),
         (None, a, pre) if a.is_some() || pre.is_some() => format!("{}{}{}", pre.unwrap_or(""), old_text, a.unwrap_or("")),
         _ => {
@@ -135,27 +212,24 @@ pub async fn edit(call: &mut Call<'_>) -> ApiResult<Output> {
     m.insert("oldrevid".into(), json!(old.map(|r| r.id).unwrap_or(0)));
     m.insert("newrevid".into(), json!(rev));
     m.insert("newtimestamp".into(), json!(crate::time::ts_to_iso(&ts)));
-    if call.params.get("watchlist") == Some("watch") {
+    if v.str("watchlist") == Some("watch") {
         call.state.meta.watch(call.caller.user_id(), ns, &key, None).await?;
         call.ctx.put_bool(&mut m, "watched", true);
     }
     Ok(out(M, m))
 }
 
-pub async fn delete(call: &mut Call<'_>) -> ApiResult<Output> {
+pub async fn delete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     const M: &str = "delete";
-    let (ns, key) = file_title(call, M).await?;
+    let (ns, key) = file_title(call, v.str("title"), v.int("pageid"), M).await?;
     need(call, "delete", M)?;
-    let reason = call.params.get("reason").unwrap_or("").to_string();
-    for ignored in ["tags", "watch", "watchlist", "watchlistexpiry", "unwatch", "deletetalk"] {
-        let _ = call.params.get(ignored);
-    }
+    let reason = v.str("reason").unwrap_or("").to_string();
     if ns != 6 {
         return Err(ApiError::new("missingtitle", "The page you specified doesn't exist.").module(M));
     }
     let user = call.caller.user_name();
     let display = format!("File:{}", key.replace('_', " "));
-    let logid = match call.params.get("oldimage") {
+    let logid = match v.str("oldimage") {
         Some(old) => {
             let old = old.to_string();
             match call
@@ -185,21 +259,12 @@ pub async fn delete(call: &mut Call<'_>) -> ApiResult<Output> {
     Ok(out(M, m))
 }
 
-pub async fn undelete(call: &mut Call<'_>) -> ApiResult<Output> {
+pub async fn undelete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     const M: &str = "undelete";
-    let (ns, key) = file_title(call, M).await?;
+    let (ns, key) = file_title(call, v.str("title"), None, M).await?;
     need(call, "undelete", M)?;
-    let reason = call.params.get("reason").unwrap_or("").to_string();
-    let mut ids = Vec::new();
-    for v in call.params.multi("fileids") {
-        ids.push(
-            v.parse::<i64>()
-                .map_err(|_| ApiError::new("badinteger", format!("Invalid value \"{v}\" for integer parameter \"fileids\".")).module(M))?,
-        );
-    }
-    for ignored in ["timestamps", "tags", "watchlist", "watchlistexpiry", "undeletetalk"] {
-        let _ = call.params.get(ignored);
-    }
+    let reason = v.str("reason").unwrap_or("").to_string();
+    let ids = v.ints("fileids").to_vec();
     if ns != 6 {
         return Err(ApiError::new("cannotundelete", "Couldn't undelete: the page has no deleted revisions.").module(M));
     }
@@ -219,16 +284,12 @@ pub async fn undelete(call: &mut Call<'_>) -> ApiResult<Output> {
     Ok(out(M, m))
 }
 
-pub async fn filerevert(call: &mut Call<'_>) -> ApiResult<Output> {
+pub async fn filerevert(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     const M: &str = "filerevert";
-    let p = call.params;
-    let Some(filename) = p.get("filename").map(String::from) else {
-        return Err(ApiError::missingparam("filename").module(M));
-    };
-    let Some(archive) = p.get("archivename").map(String::from) else {
-        return Err(ApiError::missingparam("archivename").module(M));
-    };
-    let comment = p.get("comment").unwrap_or("").to_string();
+    // Both are required by the spec, so validation has already refused their absence.
+    let filename = v.str("filename").unwrap_or("").to_string();
+    let archive = v.str("archivename").unwrap_or("").to_string();
+    let comment = v.str("comment").unwrap_or("").to_string();
     let key = crate::upload::title::file_db_key(&filename)
         .ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{filename}\".")).module(M))?;
     need(call, "edit", M)?;

@@ -3,15 +3,12 @@
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::imageinfo;
+use crate::api::spec::{Group, ModuleSpec, Modules, Type, Values, param};
 use crate::api::{Call, Output};
 use crate::auth::token;
 use crate::store::meta::FileVersion;
 use crate::upload::title;
 use serde_json::{Map, Value, json};
-
-pub const META: &[&str] = &["tokens", "userinfo", "siteinfo"];
-pub const PROP: &[&str] = &["info", "imageinfo", "revisions", "stashimageinfo", "duplicatefiles"];
-pub const LIST: &[&str] = &["allimages", "filearchive", "logevents", "watchlistraw"];
 
 /// Namespaces as MediaWiki 1.39 defines them (id, canonical name).
 pub const NAMESPACES: &[(i64, &str)] = &[
@@ -81,82 +78,57 @@ pub fn parse_title(input: &str) -> Option<PageTitle> {
     })
 }
 
-fn limit_max(call: &Call<'_>) -> i64 {
-    if call.caller.has("apihighlimits") { 5000 } else { 500 }
-}
-
-/// Parses a `*limit` parameter: a number (clamped) or `max`.
-fn limit_param(call: &Call<'_>, name: &str, default: i64, module: &str) -> ApiResult<i64> {
-    let max = limit_max(call);
-    match call.params.get(name) {
-        None => Ok(default),
-        Some("max") => Ok(max),
-        Some(_) => Ok(call.params.int(name, Some(1), Some(max), module)?.unwrap_or(default)),
-    }
-}
-
-pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
-    let p = call.params;
-    for ignored in [
-        "continue",
-        "rawcontinue",
-        "indexpageids",
-        "redirects",
-        "converttitles",
-        "iwurl",
-        "export",
-        "exportnowrap",
-    ] {
-        let _ = p.get(ignored);
-    }
-    let metas = dedup(p.multi("meta"));
-    let props = dedup(p.multi("prop"));
-    let lists = dedup(p.multi("list"));
-    for (param, values, known) in [("meta", &metas, META), ("prop", &props, PROP), ("list", &lists, LIST)] {
-        for v in values.iter() {
-            if !known.contains(&v.as_str()) {
-                call.ctx.warn(
-                    "query",
-                    "unrecognizedvalues",
-                    format!("Unrecognized value for parameter \"{param}\": {v}."),
-                );
-            }
-        }
-    }
+pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
+    // Unknown prop/list/meta values were dropped (with a warning) by validation.
+    let metas = v.list("meta").to_vec();
+    let props = v.list("prop").to_vec();
+    let lists = v.list("list").to_vec();
     let mut query = Map::new();
     let mut cont = Map::new();
     let mut limits = Map::new();
-    for (param, module) in [("iilimit", "imageinfo"), ("ailimit", "allimages")] {
-        if p.get(param) == Some("max") {
-            limits.insert(module.into(), json!(limit_max(call)));
-        }
-    }
     // Pages first (MediaWiki emits normalized/pages before list/meta output).
-    let titles = p.multi("titles");
+    let titles = v.list("titles").to_vec();
     if !titles.is_empty() || props.iter().any(|x| x != "stashimageinfo") {
-        pages(call, &titles, &props, &mut query, &mut cont).await?;
+        pages(call, &titles, &props, &mut query, &mut cont, &mut limits).await?;
     }
     if props.iter().any(|x| x == "stashimageinfo") {
         stash_image_info(call, &mut query).await?;
     }
     for l in &lists {
         match l.as_str() {
-            "allimages" => all_images(call, &mut query, &mut cont).await?,
-            "filearchive" => file_archive(call, &mut query, &mut cont).await?,
-            "logevents" => log_events(call, &mut query, &mut cont).await?,
-            "watchlistraw" => watchlist_raw(call, &mut query).await?,
+            "allimages" => all_images(call, &mut query, &mut cont, &mut limits).await?,
+            "filearchive" => file_archive(call, &mut query, &mut cont, &mut limits).await?,
+            "logevents" => log_events(call, &mut query, &mut cont, &mut limits).await?,
+            "watchlistraw" => watchlist_raw(call, &mut query, &mut limits).await?,
             _ => {}
         }
     }
     for m in &metas {
         match m.as_str() {
             "tokens" => tokens(call, &mut query).await?,
-            "userinfo" => userinfo(call, &mut query),
-            "siteinfo" => siteinfo(call, &mut query),
+            "userinfo" => userinfo(call, &mut query)?,
+            "siteinfo" => siteinfo(call, &mut query)?,
             _ => {}
         }
     }
     let mut out = Map::new();
+    if v.flag("indexpageids")
+        && let Some(pages) = query.get("pages")
+    {
+        // fv1 pages are keyed by id (negative for missing pages); fv2 lists them.
+        let ids: Vec<String> = match pages {
+            Value::Object(m) => m.keys().cloned().collect(),
+            Value::Array(a) => a
+                .iter()
+                .map(|p| p.get("pageid").map(|id| id.to_string()).unwrap_or_else(|| "-1".into()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut q = Map::new();
+        q.insert("pageids".into(), json!(ids));
+        q.extend(query);
+        query = q;
+    }
     if cont.is_empty() {
         out.insert("batchcomplete".into(), call.ctx.true_value());
     } else {
@@ -172,21 +144,19 @@ pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
     Ok(Output::Json(out))
 }
 
-fn dedup(v: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for x in v {
-        if !out.contains(&x) {
-            out.push(x);
-        }
+/// A `*limit` value, and MediaWiki's `limits` report when the client asked for `max`.
+fn limit_of(call: &Call<'_>, spec: &ModuleSpec, v: &Values, limits: &mut Map<String, Value>) -> i64 {
+    let n = v.int("limit").unwrap_or(10);
+    let full = format!("{}limit", spec.prefix);
+    if call.params.peek(&full) == Some("max") {
+        limits.insert(spec.name().into(), json!(n));
     }
-    out
+    n
 }
 
 async fn tokens(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
-    let mut types = dedup(call.params.multi("type"));
-    if types.is_empty() {
-        types.push("csrf".into());
-    }
+    let v = call.validate(&TOKENS)?;
+    let types = v.list("type").to_vec();
     let mut out = Map::new();
     if call.ctx.origin_star {
         call.ctx.warn(
@@ -199,11 +169,6 @@ async fn tokens(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResul
     }
     for t in types {
         let Some(salt) = token::salt_for_type(&t) else {
-            call.ctx.warn(
-                "tokens",
-                "unrecognizedvalues",
-                format!("Unrecognized value for parameter \"type\": {t}."),
-            );
             continue;
         };
         let session_bound = matches!(t.as_str(), "login" | "createaccount");
@@ -228,8 +193,9 @@ fn client_ip(call: &Call<'_>) -> String {
         .unwrap_or_else(|| "127.0.0.1".into())
 }
 
-fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
-    let props = dedup(call.params.multi("uiprop"));
+fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
+    let v = call.validate(&USERINFO)?;
+    let props = v.list("prop").to_vec();
     let c = &call.caller;
     let mut u = Map::new();
     u.insert("id".into(), json!(c.user_id()));
@@ -300,21 +266,16 @@ fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
             | "centralids"
             | "latestcontrib"
             | "theoreticalratelimits" => {}
-            other => call.ctx.warn(
-                "userinfo",
-                "unrecognizedvalues",
-                format!("Unrecognized value for parameter \"uiprop\": {other}."),
-            ),
+            _ => {}
         }
     }
     query.insert("userinfo".into(), Value::Object(u));
+    Ok(())
 }
 
-fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
-    let mut props = dedup(call.params.multi("siprop"));
-    if props.is_empty() {
-        props.push("general".into());
-    }
+fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
+    let v = call.validate(&SITEINFO)?;
+    let props = v.list("prop").to_vec();
     let fv2 = call.ctx.fv2;
     let cfg = &call.state.config;
     let base = call.ctx.base_url.clone();
@@ -491,13 +452,59 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) {
                     json!({"types":["create","edit","move","upload"],"levels":["","autoconfirmed","sysop"],"cascadinglevels":["sysop"],"semiprotectedlevels":["autoconfirmed"]}),
                 );
             }
-            other => call.ctx.warn(
-                "siteinfo",
-                "unrecognizedvalues",
-                format!("Unrecognized value for parameter \"siprop\": {other}."),
-            ),
+            // Valid MediaWiki sections this server has no data for are left out.
+            _ => {}
         }
     }
+    Ok(())
+}
+
+/// One revision as prop=revisions shows it (`rvslots` set: content under `slots.main`).
+fn revision_json(call: &Call<'_>, rev: &crate::store::meta::RevisionRow, props: &[String], slots: bool) -> Map<String, Value> {
+    let mut r = Map::new();
+    let has = |n: &str| props.iter().any(|x| x == n);
+    if has("ids") {
+        r.insert("revid".into(), json!(rev.id));
+        r.insert("parentid".into(), json!(rev.parent_id));
+    }
+    if has("user") {
+        r.insert("user".into(), json!(rev.user_name));
+    }
+    if has("userid") {
+        r.insert("userid".into(), json!(rev.user_id));
+    }
+    if has("timestamp") {
+        r.insert("timestamp".into(), json!(crate::time::ts_to_iso(&rev.timestamp)));
+    }
+    if has("size") {
+        r.insert("size".into(), json!(rev.text.len()));
+    }
+    if has("sha1") {
+        r.insert("sha1".into(), json!(rev.sha1));
+    }
+    if has("contentmodel") && !slots {
+        r.insert("contentmodel".into(), json!("wikitext"));
+    }
+    if has("comment") {
+        r.insert("comment".into(), json!(rev.comment));
+    }
+    if has("tags") {
+        r.insert("tags".into(), json!(rev.tags));
+    }
+    if has("content") {
+        if slots {
+            let mut main = Map::new();
+            main.insert("contentmodel".into(), json!("wikitext"));
+            main.insert("contentformat".into(), json!("text/x-wiki"));
+            main.insert(call.ctx.content_key("content").into(), json!(rev.text));
+            r.insert("slots".into(), json!({"main": main}));
+        } else {
+            r.insert("contentformat".into(), json!("text/x-wiki"));
+            r.insert("contentmodel".into(), json!("wikitext"));
+            r.insert(call.ctx.content_key("content").into(), json!(rev.text));
+        }
+    }
+    r
 }
 
 /// Builds `query.pages` (and `normalized`) for `titles=` with the requested prop modules.
@@ -507,60 +514,50 @@ async fn pages(
     props: &[String],
     query: &mut Map<String, Value>,
     cont: &mut Map<String, Value>,
+    limits: &mut Map<String, Value>,
 ) -> ApiResult<()> {
     let mut normalized = Vec::new();
     let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
     let mut missing_id = 0i64;
     let want = |n: &str| props.iter().any(|p| p == n);
-    let ii_props = {
-        let v = dedup(call.params.multi("iiprop"));
-        if v.is_empty() && call.params.get("iiprop").is_none() {
-            vec!["timestamp".to_string(), "user".to_string()]
-        } else {
-            v
-        }
+    // Each requested prop module validates its own parameters, as MediaWiki's do.
+    let info = if want("info") { Some(call.validate(&INFO)?) } else { None };
+    let in_props: Vec<String> = info.as_ref().map(|v| v.list("prop").to_vec()).unwrap_or_default();
+    let ii = if want("imageinfo") {
+        Some(call.validate(&IMAGEINFO)?)
+    } else {
+        None
     };
-    let ii_limit = limit_param(call, "iilimit", 1, "imageinfo")?;
-    let ii_start = call.params.get("iistart").and_then(crate::time::parse_any_ts);
-    let ii_end = call.params.get("iiend").and_then(crate::time::parse_any_ts);
-    let in_props = dedup(call.params.multi("inprop"));
-    let rv_props = {
-        let v = dedup(call.params.multi("rvprop"));
-        if v.is_empty() {
-            vec![
-                "ids".to_string(),
-                "timestamp".into(),
-                "flags".into(),
-                "comment".into(),
-                "user".into(),
-            ]
-        } else {
-            v
-        }
+    let ii_props: Vec<String> = ii.as_ref().map(|v| v.list("prop").to_vec()).unwrap_or_default();
+    let ii_limit = match &ii {
+        Some(v) => limit_of(call, &IMAGEINFO, v, limits),
+        None => 1,
     };
-    let rv_slots = call.params.get("rvslots").map(String::from);
-    for name in [
-        "iiurlwidth",
-        "iiurlheight",
-        "iiurlparam",
-        "iimetadataversion",
-        "iiextmetadatalanguage",
-        "iiextmetadatamultilang",
-        "iiextmetadatafilter",
-        "iibadfilecontexttitle",
-        "iicontinue",
-        "iilocalonly",
-        "rvlimit",
-        "rvdir",
-        "rvcontentformat",
-        "rvsection",
-        "rvstart",
-        "rvend",
-        "inlinkcontext",
-        "intestactions",
-    ] {
-        let _ = call.params.get(name);
-    }
+    let ii_start = ii.as_ref().and_then(|v| v.str("start").map(String::from));
+    let ii_end = ii.as_ref().and_then(|v| v.str("end").map(String::from));
+    let rv = if want("revisions") {
+        Some(call.validate(&REVISIONS)?)
+    } else {
+        None
+    };
+    let rv_props: Vec<String> = rv.as_ref().map(|v| v.list("prop").to_vec()).unwrap_or_default();
+    let rv_slots = rv.as_ref().is_some_and(|v| !v.list("slots").is_empty());
+    // rvlimit, rvdir or rvcontinue switch prop=revisions to enumerating one page's history.
+    let rv_enumerate = rv.is_some() && ["rvlimit", "rvdir", "rvcontinue"].iter().any(|n| call.params.peek(n).is_some());
+    let mut existing_enumerated = 0;
+    let rv_limit = match &rv {
+        Some(v) if rv_enumerate => limit_of(call, &REVISIONS, v, limits),
+        _ => 1,
+    };
+    let df = if want("duplicatefiles") {
+        Some(call.validate(&DUPLICATEFILES)?)
+    } else {
+        None
+    };
+    let df_limit = match &df {
+        Some(v) => limit_of(call, &DUPLICATEFILES, v, limits),
+        None => 10,
+    };
     for raw in titles {
         let Some(t) = parse_title(raw) else {
             let mut m = Map::new();
@@ -640,68 +637,83 @@ async fn pages(
                 m.insert("canonicalurl".into(), json!(url));
             }
         }
-        if want("revisions")
-            && let Some(rev) = &latest
-        {
-            let mut r = Map::new();
-            let has = |n: &str| rv_props.iter().any(|x| x == n);
-            if has("ids") {
-                r.insert("revid".into(), json!(rev.id));
-                r.insert("parentid".into(), json!(0));
-            }
-            if has("user") {
-                r.insert("user".into(), json!(rev.user_name));
-            }
-            if has("userid") {
-                r.insert("userid".into(), json!(rev.user_id));
-            }
-            if has("timestamp") {
-                r.insert("timestamp".into(), json!(crate::time::ts_to_iso(&rev.timestamp)));
-            }
-            if has("size") {
-                r.insert("size".into(), json!(rev.text.len()));
-            }
-            if has("sha1") {
-                r.insert("sha1".into(), json!(rev.sha1));
-            }
-            if has("contentmodel") && rv_slots.is_none() {
-                r.insert("contentmodel".into(), json!("wikitext"));
-            }
-            if has("comment") {
-                r.insert("comment".into(), json!(rev.comment));
-            }
-            if has("tags") {
-                r.insert("tags".into(), json!(rev.tags));
-            }
-            if has("content") {
-                if rv_slots.is_some() {
-                    let mut main = Map::new();
-                    main.insert("contentmodel".into(), json!("wikitext"));
-                    main.insert("contentformat".into(), json!("text/x-wiki"));
-                    main.insert(call.ctx.content_key("content").into(), json!(rev.text));
-                    r.insert("slots".into(), json!({"main": main}));
-                } else {
-                    r.insert("contentformat".into(), json!("text/x-wiki"));
-                    r.insert("contentmodel".into(), json!("wikitext"));
-                    r.insert(call.ctx.content_key("content").into(), json!(rev.text));
+        if let (Some(rv), Some(pg)) = (&rv, &page) {
+            if rv_enumerate {
+                existing_enumerated += 1;
+                if existing_enumerated > 1 {
+                    // Only existing pages count, as in MediaWiki.
+                    return Err(ApiError::new(
+                        "invalidparammix",
+                        "titles, pageids or a generator was used to supply multiple pages, but the rvlimit, rvstartid, rvendid, rvdir=newer, rvuser, rvexcludeuser, rvstart, and rvend parameters may only be used when working on a single page.",
+                    )
+                    .module("query+revisions"));
                 }
             }
-            m.insert("revisions".into(), json!([r]));
+            let revs = if rv_enumerate {
+                // Enumeration mode (one page): rvlimit revisions from rvcontinue, in rvdir order.
+                let newest_first = rv.str("dir") != Some("newer");
+                let from = rv
+                    .str("continue")
+                    .and_then(|c| c.rsplit('|').next())
+                    .and_then(|id| id.parse::<i64>().ok());
+                let mut rows = call.state.meta.page_revisions(pg.id, newest_first, from, rv_limit + 1).await?;
+                if rows.len() as i64 > rv_limit
+                    && let Some(next) = rows.pop()
+                {
+                    cont.insert("rvcontinue".into(), json!(format!("{}|{}", next.timestamp, next.id)));
+                }
+                rows
+            } else {
+                latest.iter().cloned().collect()
+            };
+            let list: Vec<Value> = revs
+                .iter()
+                .map(|rev| Value::Object(revision_json(call, rev, &rv_props, rv_slots)))
+                .collect();
+            if !list.is_empty() {
+                m.insert("revisions".into(), Value::Array(list));
+            }
         }
-        if want("duplicatefiles")
+        if let Some(df) = &df
             && t.ns == 6
             && let Some(cur) = call.state.meta.current_file(&t.db_key).await?
         {
+            // dfcontinue is "Title|Name": resume this page after that duplicate.
+            let after = df
+                .str("continue")
+                .and_then(|c| c.split_once('|'))
+                .filter(|(page, _)| *page == t.db_key)
+                .map(|(_, name)| name.to_string());
+            let descending = df.str("dir") == Some("descending");
+            let mut names: Vec<FileVersion> = call
+                .state
+                .meta
+                .list_files_by_sha1(&cur.sha1, 5001)
+                .await?
+                .into_iter()
+                .filter(|o| o.name != cur.name)
+                .collect();
+            names.sort_by(|a, b| if descending { b.name.cmp(&a.name) } else { a.name.cmp(&b.name) });
             let mut dupes = Vec::new();
-            for other in call.state.meta.list_files_by_sha1(&cur.sha1, 500).await? {
-                if other.name != cur.name {
-                    let mut d = Map::new();
-                    d.insert("name".into(), json!(other.name));
-                    d.insert("timestamp".into(), json!(crate::time::ts_to_iso(&other.timestamp)));
-                    call.ctx.put_bool(&mut d, "shared", false);
-                    d.insert("user".into(), json!(other.user_name));
-                    dupes.push(Value::Object(d));
+            for other in names.iter().filter(|o| match &after {
+                Some(a) if descending => o.name < *a,
+                Some(a) => o.name > *a,
+                None => true,
+            }) {
+                if dupes.len() as i64 >= df_limit {
+                    if let Some(Value::Object(last)) = dupes.last()
+                        && let Some(name) = last.get("name").and_then(Value::as_str)
+                    {
+                        cont.insert("dfcontinue".into(), json!(format!("{}|{}", t.db_key, name)));
+                    }
+                    break;
                 }
+                let mut d = Map::new();
+                d.insert("name".into(), json!(other.name));
+                d.insert("timestamp".into(), json!(crate::time::ts_to_iso(&other.timestamp)));
+                call.ctx.put_bool(&mut d, "shared", false);
+                d.insert("user".into(), json!(other.user_name));
+                dupes.push(Value::Object(d));
             }
             if !dupes.is_empty() {
                 m.insert("duplicatefiles".into(), Value::Array(dupes));
@@ -741,6 +753,17 @@ async fn pages(
         query.insert("normalized".into(), Value::Array(normalized));
     }
     if !out.is_empty() {
+        // MediaWiki lists missing and invalid titles (negative ids, in title order) before
+        // existing pages; fv2 turns the id-keyed map into a list sorted by id.
+        let id = |k: &str| k.parse::<i64>().unwrap_or(0);
+        if call.ctx.fv2 {
+            out.sort_by_key(|(k, _)| id(k));
+        } else {
+            out.sort_by_key(|(k, _)| {
+                let n = id(k);
+                if n < 0 { (0, -n) } else { (1, n) }
+            });
+        }
         if call.ctx.fv2 {
             query.insert(
                 "pages".into(),
@@ -761,19 +784,10 @@ async fn stash_image_info(call: &mut Call<'_>, query: &mut Map<String, Value>) -
     if !call.caller.is_logged_in() {
         return Err(ApiError::new("notloggedin", "You must be logged in to access the upload stash.").module("query+stashimageinfo"));
     }
-    let mut keys = call.params.multi("siifilekey");
-    keys.extend(call.params.multi("siisessionkey"));
-    let props = {
-        let v = dedup(call.params.multi("siiprop"));
-        if v.is_empty() {
-            vec!["timestamp".to_string(), "url".to_string()]
-        } else {
-            v
-        }
-    };
-    for n in ["siiurlwidth", "siiurlheight", "siiurlparam"] {
-        let _ = call.params.get(n);
-    }
+    let v = call.validate(&STASHIMAGEINFO)?;
+    let mut keys = v.list("filekey").to_vec();
+    keys.extend(v.list("sessionkey").iter().cloned());
+    let props = v.list("prop").to_vec();
     let mut list = Vec::new();
     for key in keys {
         let row = crate::upload::stash::load_owned(call.state, &call.caller, &key).await?;
@@ -783,30 +797,28 @@ async fn stash_image_info(call: &mut Call<'_>, query: &mut Map<String, Value>) -
     Ok(())
 }
 
-async fn all_images(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &mut Map<String, Value>) -> ApiResult<()> {
-    let p = call.params;
-    let limit = limit_param(call, "ailimit", 10, "allimages")?;
-    let props = {
-        let v = dedup(p.multi("aiprop"));
-        if v.is_empty() {
-            vec!["timestamp".to_string(), "url".to_string()]
-        } else {
-            v
-        }
-    };
-    let descending = matches!(p.get("aidir"), Some("descending") | Some("older"));
+async fn all_images(
+    call: &mut Call<'_>,
+    query: &mut Map<String, Value>,
+    cont: &mut Map<String, Value>,
+    limits: &mut Map<String, Value>,
+) -> ApiResult<()> {
+    let p = call.validate(&ALLIMAGES)?;
+    let limit = limit_of(call, &ALLIMAGES, &p, limits);
+    let props = p.list("prop").to_vec();
+    let descending = matches!(p.str("dir"), Some("descending") | Some("older"));
     let from = p
-        .get("aicontinue")
-        .or(p.get("aifrom"))
+        .str("continue")
+        .or(p.str("from"))
         .map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
-    let prefix = p.get("aiprefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
-    let sha1 = match (p.get("aisha1"), p.get("aisha1base36")) {
+    let prefix = p.str("prefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
+    let sha1 = match (p.str("sha1"), p.str("sha1base36")) {
         (Some(h), _) => Some(h.to_lowercase()),
         (None, Some(b)) => crate::store::paths::sha1_from_base36(b).map(hex::encode),
         _ => None,
     };
-    let by_time = p.get("aisort") == Some("timestamp");
-    let user = p.get("aiuser").map(|u| u.replace('_', " "));
+    let by_time = p.str("sort") == Some("timestamp");
+    let user = p.str("user").map(|u| u.replace('_', " "));
     if user.is_some() && !by_time {
         return Err(ApiError::new(
             "invalidparammix",
@@ -818,7 +830,10 @@ async fn all_images(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
         Some(s) => call.state.meta.list_files_by_sha1(s, limit + 1).await?,
         None if by_time => {
             // aidir: ascending/newer = oldest first; descending/older = newest first.
-            let start = p.get("aicontinue").or(p.get("aistart")).and_then(crate::time::parse_any_ts);
+            let start = match p.str("continue") {
+                Some(c) => crate::time::parse_any_ts(c),
+                None => p.str("start").map(String::from),
+            };
             call.state
                 .meta
                 .list_files_by_timestamp(start.as_deref(), user.as_deref(), descending, limit + 1)
@@ -856,30 +871,31 @@ async fn all_images(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
     Ok(())
 }
 
-async fn file_archive(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &mut Map<String, Value>) -> ApiResult<()> {
+async fn file_archive(
+    call: &mut Call<'_>,
+    query: &mut Map<String, Value>,
+    cont: &mut Map<String, Value>,
+    limits: &mut Map<String, Value>,
+) -> ApiResult<()> {
     if !call.caller.has("deletedhistory") {
         return Err(
             ApiError::new("permissiondenied", "You don't have permission to view deleted file descriptions.").module("filearchive"),
         );
     }
-    let p = call.params;
-    let limit = limit_param(call, "falimit", 10, "filearchive")?;
-    let props = {
-        let v = dedup(p.multi("faprop"));
-        if v.is_empty() { vec!["timestamp".to_string()] } else { v }
-    };
-    let descending = p.get("fadir") == Some("descending");
+    let p = call.validate(&FILEARCHIVE)?;
+    let limit = limit_of(call, &FILEARCHIVE, &p, limits);
+    let props = p.list("prop").to_vec();
+    let descending = p.str("dir") == Some("descending");
     let from = p
-        .get("facontinue")
+        .str("continue")
         .map(|c| c.split('|').next().unwrap_or("").to_string())
-        .or(p.get("fafrom").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string())));
-    let prefix = p.get("faprefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
-    let sha1 = match (p.get("fasha1"), p.get("fasha1base36")) {
+        .or(p.str("from").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string())));
+    let prefix = p.str("prefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
+    let sha1 = match (p.str("sha1"), p.str("sha1base36")) {
         (Some(h), _) => Some(h.to_lowercase()),
         (None, Some(b)) => crate::store::paths::sha1_from_base36(b).map(hex::encode),
         _ => None,
     };
-    let _ = p.get("fato");
     let rows = call
         .state
         .meta
@@ -937,21 +953,16 @@ async fn file_archive(call: &mut Call<'_>, query: &mut Map<String, Value>, cont:
     Ok(())
 }
 
-async fn log_events(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &mut Map<String, Value>) -> ApiResult<()> {
-    let p = call.params;
-    let limit = limit_param(call, "lelimit", 10, "logevents")?;
-    let props = {
-        let v = dedup(p.multi("leprop"));
-        if v.is_empty() {
-            ["ids", "title", "type", "user", "timestamp", "comment", "details"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
-        } else {
-            v
-        }
-    };
-    let (log_type, action) = match (p.get("letype"), p.get("leaction")) {
+async fn log_events(
+    call: &mut Call<'_>,
+    query: &mut Map<String, Value>,
+    cont: &mut Map<String, Value>,
+    limits: &mut Map<String, Value>,
+) -> ApiResult<()> {
+    let p = call.validate(&LOGEVENTS)?;
+    let limit = limit_of(call, &LOGEVENTS, &p, limits);
+    let props = p.list("prop").to_vec();
+    let (log_type, action) = match (p.str("type").filter(|t| !t.is_empty()), p.str("action")) {
         (_, Some(a)) => match a.split_once('/') {
             Some((t, act)) => (Some(t.to_string()), Some(act.to_string())),
             None => (None, Some(a.to_string())),
@@ -959,17 +970,17 @@ async fn log_events(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
         (Some(t), None) => (Some(t.to_string()), None),
         (None, None) => (None, None),
     };
-    let title = match p.get("letitle") {
+    let title = match p.str("title") {
         Some(t) => match parse_title(t) {
             Some(pt) if pt.ns == 6 => Some(pt.db_key),
             _ => return Err(ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).module("logevents")),
         },
         None => None,
     };
-    let user = p.get("leuser").map(|u| u.replace('_', " "));
-    let newer_first = p.get("ledir") != Some("newer");
+    let user = p.str("user").map(|u| u.replace('_', " "));
+    let newer_first = p.str("dir") != Some("newer");
     let from_id = p
-        .get("lecontinue")
+        .str("continue")
         .and_then(|c| c.split('|').nth(1))
         .and_then(|x| x.parse::<i64>().ok());
     let rows = call
@@ -1039,12 +1050,12 @@ async fn log_events(call: &mut Call<'_>, query: &mut Map<String, Value>, cont: &
     Ok(())
 }
 
-async fn watchlist_raw(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
+async fn watchlist_raw(call: &mut Call<'_>, query: &mut Map<String, Value>, limits: &mut Map<String, Value>) -> ApiResult<()> {
     if !call.caller.is_logged_in() {
         return Err(ApiError::new("notloggedin", "Please log in to view your watchlist.").module("watchlistraw"));
     }
-    let limit = limit_param(call, "wrlimit", 10, "watchlistraw")?;
-    let _ = (call.params.get("wrprop"), call.params.get("wrnamespace"));
+    let v = call.validate(&WATCHLISTRAW)?;
+    let limit = limit_of(call, &WATCHLISTRAW, &v, limits);
     let rows = call.state.meta.watchlist(call.caller.user_id(), limit).await?;
     let list: Vec<Value> = rows
         .into_iter()
@@ -1053,3 +1064,543 @@ async fn watchlist_raw(call: &mut Call<'_>, query: &mut Map<String, Value>) -> A
     query.insert("watchlistraw".into(), Value::Array(list));
     Ok(())
 }
+
+// ------------------------------------------------------------------ specs
+// The query module and its submodules, in MediaWiki 1.39 parameter order. `generator` is
+// false throughout: no module is usable as a generator here yet, so `generator=` accepts none.
+
+pub static SPEC: ModuleSpec = ModuleSpec {
+    path: "query",
+    class: "ApiQuery",
+    group: Some(Group::Action),
+    prefix: "",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Fetch data: page sets (titles) with prop modules, list modules, meta modules.",
+    dynamic: &[],
+    params: &[
+        param("prop", Type::Modules(Modules::Group(Group::Prop))).multi(),
+        param("list", Type::Modules(Modules::Group(Group::List))).multi(),
+        param("meta", Type::Modules(Modules::Group(Group::Meta))).multi(),
+        param("indexpageids", Type::Boolean),
+        param("iwurl", Type::Boolean).inert(),
+        param("continue", Type::String).inert(),
+        param("titles", Type::String).multi(),
+        param("generator", Type::Modules(Modules::Generators)).submodule_prefix("g"),
+        param("redirects", Type::Boolean).inert(),
+        param("converttitles", Type::Boolean).inert(),
+    ],
+};
+
+pub static TOKENS: ModuleSpec = ModuleSpec {
+    path: "query+tokens",
+    class: "ApiQueryTokens",
+    group: Some(Group::Meta),
+    prefix: "",
+    read_rights: false,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Tokens for data-modifying actions (csrf for uploads; login for login).",
+    dynamic: &[],
+    params: &[param(
+        "type",
+        Type::Enum(&["createaccount", "csrf", "login", "patrol", "rollback", "userrights", "watch"]),
+    )
+    .default("csrf")
+    .multi()
+    .all("*")],
+};
+
+pub static USERINFO: ModuleSpec = ModuleSpec {
+    path: "query+userinfo",
+    class: "ApiQueryUserInfo",
+    group: Some(Group::Meta),
+    prefix: "ui",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "The current user: name, id, groups, rights.",
+    dynamic: &[],
+    params: &[param(
+        "prop",
+        Type::Enum(&[
+            "acceptlang",
+            "blockinfo",
+            "centralids",
+            "changeablegroups",
+            "editcount",
+            "email",
+            "groupmemberships",
+            "groups",
+            "hasmsg",
+            "implicitgroups",
+            "latestcontrib",
+            "options",
+            "ratelimits",
+            "realname",
+            "registrationdate",
+            "rights",
+            "theoreticalratelimits",
+            "unreadcount",
+        ]),
+    )
+    .multi()
+    .all("*")],
+};
+
+pub static SITEINFO: ModuleSpec = ModuleSpec {
+    path: "query+siteinfo",
+    class: "ApiQuerySiteinfo",
+    group: Some(Group::Meta),
+    prefix: "si",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Site information: general (maxuploadsize, minuploadchunksize…), namespaces, fileextensions…",
+    dynamic: &[],
+    params: &[
+        param(
+            "prop",
+            Type::Enum(&[
+                "dbrepllag",
+                "defaultoptions",
+                "extensions",
+                "extensiontags",
+                "fileextensions",
+                "functionhooks",
+                "general",
+                "interwikimap",
+                "languages",
+                "languagevariants",
+                "libraries",
+                "magicwords",
+                "namespacealiases",
+                "namespaces",
+                "protocols",
+                "restrictions",
+                "rightsinfo",
+                "showhooks",
+                "skins",
+                "specialpagealiases",
+                "statistics",
+                "uploaddialog",
+                "usergroups",
+                "variables",
+            ]),
+        )
+        .default("general")
+        .multi(),
+        param("showalldb", Type::Boolean).inert(),
+        param("numberingroup", Type::Boolean).inert(),
+        param("inlanguagecode", Type::String).inert(),
+    ],
+};
+
+pub static INFO: ModuleSpec = ModuleSpec {
+    path: "query+info",
+    class: "ApiQueryInfo",
+    group: Some(Group::Prop),
+    prefix: "in",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Basic page information (existence, protection, watched, URLs).",
+    dynamic: &[],
+    params: &[param(
+        "prop",
+        Type::Enum(&[
+            "associatedpage",
+            "displaytitle",
+            "linkclasses",
+            "notificationtimestamp",
+            "preload",
+            "protection",
+            "subjectid",
+            "talkid",
+            "url",
+            "varianttitles",
+            "visitingwatchers",
+            "watched",
+            "watchers",
+            "readable",
+        ]),
+    )
+    .multi()
+    .deprecated_values(&["readable"])],
+};
+
+pub static IMAGEINFO: ModuleSpec = ModuleSpec {
+    path: "query+imageinfo",
+    class: "ApiQueryImageInfo",
+    group: Some(Group::Prop),
+    prefix: "ii",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "File information and upload history: sha1, size, dimensions, mime, url, metadata…",
+    dynamic: &[],
+    params: &[
+        param(
+            "prop",
+            Type::Enum(&[
+                "archivename",
+                "badfile",
+                "bitdepth",
+                "canonicaltitle",
+                "comment",
+                "commonmetadata",
+                "dimensions",
+                "extmetadata",
+                "mediatype",
+                "metadata",
+                "mime",
+                "parsedcomment",
+                "sha1",
+                "size",
+                "thumbmime",
+                "timestamp",
+                "uploadwarning",
+                "url",
+                "user",
+                "userid",
+            ]),
+        )
+        .default("timestamp|user")
+        .multi(),
+        param("limit", Type::Limit { max: 500, highmax: 5000 }).default("1"),
+        param("start", Type::Timestamp),
+        param("end", Type::Timestamp),
+        param("urlwidth", Type::Integer { min: None, max: None }).default("-1").inert(),
+        param("urlheight", Type::Integer { min: None, max: None }).default("-1").inert(),
+        param("metadataversion", Type::String).default("1").inert(),
+        param("extmetadatalanguage", Type::String).default("en").inert(),
+        param("extmetadatamultilang", Type::Boolean).inert(),
+        param("extmetadatafilter", Type::String).multi().inert(),
+        param("urlparam", Type::String).default("").inert(),
+        param("badfilecontexttitle", Type::String).inert(),
+        param("continue", Type::String).inert(),
+        param("localonly", Type::Boolean).inert(),
+    ],
+};
+
+pub static REVISIONS: ModuleSpec = ModuleSpec {
+    path: "query+revisions",
+    class: "ApiQueryRevisions",
+    group: Some(Group::Prop),
+    prefix: "rv",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Page revisions: the latest, or with rvlimit/rvdir/rvcontinue the history of one page.",
+    dynamic: &[],
+    params: &[
+        param(
+            "prop",
+            Type::Enum(&[
+                "comment",
+                "content",
+                "contentmodel",
+                "flags",
+                "ids",
+                "parsedcomment",
+                "roles",
+                "sha1",
+                "size",
+                "slotsha1",
+                "slotsize",
+                "tags",
+                "timestamp",
+                "user",
+                "userid",
+                "parsetree",
+            ]),
+        )
+        .default("ids|timestamp|flags|comment|user")
+        .multi()
+        .deprecated_values(&["parsetree"]),
+        param("slots", Type::Enum(&["main"])).multi().all("*"),
+        param("limit", Type::Limit { max: 500, highmax: 5000 }),
+        param("dir", Type::Enum(&["newer", "older"])).default("older"),
+        param("continue", Type::String),
+    ],
+};
+
+pub static STASHIMAGEINFO: ModuleSpec = ModuleSpec {
+    path: "query+stashimageinfo",
+    class: "ApiQueryStashImageInfo",
+    group: Some(Group::Prop),
+    prefix: "sii",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Information about stashed files (your own only).",
+    dynamic: &[],
+    params: &[
+        param("filekey", Type::String).multi(),
+        param("sessionkey", Type::String).multi().deprecated(),
+        param(
+            "prop",
+            Type::Enum(&[
+                "badfile",
+                "bitdepth",
+                "canonicaltitle",
+                "commonmetadata",
+                "dimensions",
+                "extmetadata",
+                "metadata",
+                "mime",
+                "sha1",
+                "size",
+                "thumbmime",
+                "timestamp",
+                "url",
+            ]),
+        )
+        .default("timestamp|url")
+        .multi(),
+        param("urlwidth", Type::Integer { min: None, max: None }).default("-1").inert(),
+        param("urlheight", Type::Integer { min: None, max: None }).default("-1").inert(),
+        param("urlparam", Type::String).default("").inert(),
+    ],
+};
+
+pub static DUPLICATEFILES: ModuleSpec = ModuleSpec {
+    path: "query+duplicatefiles",
+    class: "ApiQueryDuplicateFiles",
+    group: Some(Group::Prop),
+    prefix: "df",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Files with the same SHA-1 as the given files.",
+    dynamic: &[],
+    params: &[
+        param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
+        param("continue", Type::String),
+        param("dir", Type::Enum(&["ascending", "descending"])).default("ascending"),
+        param("localonly", Type::Boolean).inert(),
+    ],
+};
+
+pub static ALLIMAGES: ModuleSpec = ModuleSpec {
+    path: "query+allimages",
+    class: "ApiQueryAllImages",
+    group: Some(Group::List),
+    prefix: "ai",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Enumerate current files by name or by upload time (aiuser needs aisort=timestamp).",
+    dynamic: &[],
+    params: &[
+        param("sort", Type::Enum(&["name", "timestamp"])).default("name"),
+        param("dir", Type::Enum(&["ascending", "descending", "newer", "older"])).default("ascending"),
+        param("from", Type::String),
+        param("continue", Type::String),
+        param("start", Type::Timestamp),
+        param(
+            "prop",
+            Type::Enum(&[
+                "badfile",
+                "bitdepth",
+                "canonicaltitle",
+                "comment",
+                "commonmetadata",
+                "dimensions",
+                "extmetadata",
+                "mediatype",
+                "metadata",
+                "mime",
+                "parsedcomment",
+                "sha1",
+                "size",
+                "timestamp",
+                "url",
+                "user",
+                "userid",
+            ]),
+        )
+        .default("timestamp|url")
+        .multi(),
+        param("prefix", Type::String),
+        param("sha1", Type::String),
+        param("sha1base36", Type::String),
+        param("user", Type::User(&["name", "ip", "interwiki", "id"])),
+        param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
+    ],
+};
+
+pub static FILEARCHIVE: ModuleSpec = ModuleSpec {
+    path: "query+filearchive",
+    class: "ApiQueryFilearchive",
+    group: Some(Group::List),
+    prefix: "fa",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Enumerate deleted file versions (needs deletedhistory).",
+    dynamic: &[],
+    params: &[
+        param("from", Type::String),
+        param("prefix", Type::String),
+        param("dir", Type::Enum(&["ascending", "descending"])).default("ascending"),
+        param("sha1", Type::String),
+        param("sha1base36", Type::String),
+        param(
+            "prop",
+            Type::Enum(&[
+                "archivename",
+                "bitdepth",
+                "description",
+                "dimensions",
+                "mediatype",
+                "metadata",
+                "mime",
+                "parseddescription",
+                "sha1",
+                "size",
+                "timestamp",
+                "user",
+            ]),
+        )
+        .default("timestamp")
+        .multi(),
+        param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
+        param("continue", Type::String),
+    ],
+};
+
+pub static LOGEVENTS: ModuleSpec = ModuleSpec {
+    path: "query+logevents",
+    class: "ApiQueryLogEvents",
+    group: Some(Group::List),
+    prefix: "le",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "Upload and delete log entries.",
+    dynamic: &[],
+    params: &[
+        param(
+            "prop",
+            Type::Enum(&[
+                "comment",
+                "details",
+                "ids",
+                "parsedcomment",
+                "tags",
+                "timestamp",
+                "title",
+                "type",
+                "user",
+                "userid",
+            ]),
+        )
+        .default("ids|title|type|user|timestamp|comment|details")
+        .multi(),
+        param(
+            "type",
+            Type::Enum(&[
+                "",
+                "block",
+                "contentmodel",
+                "create",
+                "delete",
+                "import",
+                "managetags",
+                "merge",
+                "move",
+                "newusers",
+                "patrol",
+                "protect",
+                "rights",
+                "suppress",
+                "tag",
+                "upload",
+            ]),
+        ),
+        param(
+            "action",
+            Type::Enum(&[
+                "block/block",
+                "block/reblock",
+                "block/unblock",
+                "contentmodel/change",
+                "contentmodel/new",
+                "create/create",
+                "delete/delete",
+                "delete/delete_redir",
+                "delete/delete_redir2",
+                "delete/event",
+                "delete/restore",
+                "delete/revision",
+                "import/interwiki",
+                "import/upload",
+                "managetags/activate",
+                "managetags/create",
+                "managetags/deactivate",
+                "managetags/delete",
+                "merge/merge",
+                "move/move",
+                "move/move_redir",
+                "newusers/autocreate",
+                "newusers/byemail",
+                "newusers/create",
+                "newusers/create2",
+                "newusers/newusers",
+                "patrol/autopatrol",
+                "patrol/patrol",
+                "protect/modify",
+                "protect/move_prot",
+                "protect/protect",
+                "protect/unprotect",
+                "rights/autopromote",
+                "rights/rights",
+                "suppress/block",
+                "suppress/delete",
+                "suppress/event",
+                "suppress/reblock",
+                "suppress/revision",
+                "tag/update",
+                "upload/overwrite",
+                "upload/revert",
+                "upload/upload",
+            ]),
+        ),
+        param("dir", Type::Enum(&["newer", "older"])).default("older"),
+        param("user", Type::User(&["name", "ip", "interwiki", "id"])),
+        param("title", Type::String),
+        param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
+        param("continue", Type::String),
+    ],
+};
+
+pub static WATCHLISTRAW: ModuleSpec = ModuleSpec {
+    path: "query+watchlistraw",
+    class: "ApiQueryWatchlistRaw",
+    group: Some(Group::List),
+    prefix: "wr",
+    read_rights: true,
+    write_rights: false,
+    must_post: false,
+    generator: false,
+    help: "The pages on your watchlist.",
+    dynamic: &[],
+    params: &[
+        param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
+        param("prop", Type::Enum(&["changed"])).multi().inert(),
+    ],
+};

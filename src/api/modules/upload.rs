@@ -4,6 +4,7 @@
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::imageinfo;
 use crate::api::multipart::{DirectPart, FilePart};
+use crate::api::spec::{Bound, Group, ModuleSpec, Type, Values, param};
 use crate::api::{Call, Output};
 use crate::upload::publish::{self, Props, Source};
 use crate::upload::verify::{self, Rejection};
@@ -34,77 +35,89 @@ pub struct UploadParams {
     pub watch: bool,
 }
 
-fn parse(call: &mut Call<'_>) -> ApiResult<UploadParams> {
-    let p = call.params;
-    let max = call.state.config.uploads.max_upload_size as i64;
-    let filename = p.get("filename").map(String::from);
-    let comment = p.get("comment").unwrap_or("").to_string();
-    let tags = p.multi("tags");
-    let disallowed: Vec<String> = tags
-        .iter()
-        .filter(|t| !call.state.config.change_tags.contains(t))
-        .cloned()
-        .collect();
-    if !disallowed.is_empty() {
-        // Only configured tags may be applied (a fresh MediaWiki defines none).
-        let list = disallowed.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
-        let noun = if disallowed.len() == 1 { "tag" } else { "tags" };
-        let verb = if disallowed.len() == 1 { "is" } else { "are" };
-        return Err(
-            ApiError::new("badtags", format!("The {noun} {list} {verb} not allowed to be manually applied."))
-                .with("disallowedtags", disallowed)
-                .module(MODULE),
-        );
-    }
-    let text = p.get("text").map(String::from);
-    let watch = p.flag("watch");
-    if watch {
-        call.ctx.warn(MODULE, "deprecation", "The parameter \"watch\" has been deprecated.");
-    }
-    let watch = match p.get("watchlist") {
+/// `action=upload`'s parameters in MediaWiki 1.39's declared order (which is also the order
+/// they are validated in). `watchlistexpiry` is absent, as on a wiki without
+/// `$wgWatchlistExpiry`.
+pub static SPEC: ModuleSpec = ModuleSpec {
+    path: "upload",
+    class: "ApiUpload",
+    group: Some(Group::Action),
+    prefix: "",
+    read_rights: true,
+    write_rights: true,
+    must_post: true,
+    generator: false,
+    help: "Upload a file, or get the status of pending uploads: directly (multipart `file`), in chunks into the stash (`stash`, `filesize`, `offset`, `chunk`, `filekey`) then publish by `filekey`, or from a URL.",
+    dynamic: &[],
+    params: &[
+        param("filename", Type::String).help("Target file name, with or without the File: prefix."),
+        param("comment", Type::String)
+            .default("")
+            .help("Upload comment; also the initial page text when text is not given."),
+        param("tags", Type::Tags)
+            .multi()
+            .help("Change tags for the upload log entry and page revision (configured in change_tags)."),
+        param("text", Type::Text).help("Initial page text for new files."),
+        param("watch", Type::Boolean).deprecated().help("Watch the page."),
+        param("watchlist", Type::Enum(&["nochange", "preferences", "watch"]))
+            .default("preferences")
+            .help("Add the page to the watchlist (preferences: yes, except for bots)."),
+        param("ignorewarnings", Type::Boolean).help("Ignore any warnings."),
+        param("file", Type::Upload).help("File contents (multipart/form-data)."),
+        param("url", Type::String).help("URL to fetch the file from (when url_uploads are enabled)."),
+        param("filekey", Type::String).help("Key of a stashed upload or chunk session to continue or publish."),
+        param("sessionkey", Type::String).deprecated().help("Same as filekey."),
+        param("stash", Type::Boolean).help("Put the file in the stash instead of publishing it."),
+        param(
+            "filesize",
+            Type::Integer {
+                min: Some(0),
+                max: Some(Bound::MaxUploadSize),
+            },
+        )
+        .help("Size of the entire chunked upload."),
+        param("offset", Type::Integer { min: Some(0), max: None }).help("Offset of this chunk in bytes."),
+        param("chunk", Type::Upload).help("Chunk contents."),
+        param("async", Type::Boolean).help("Assemble chunks or fetch the URL in the background; poll with checkstatus."),
+        param("checkstatus", Type::Boolean).help("Only report the status of the upload with this filekey (or url and filename)."),
+        param("token", Type::String).token("csrf"),
+    ],
+};
+
+fn parse(call: &mut Call<'_>, mut v: Values) -> UploadParams {
+    let watch = v.flag("watch");
+    let watch = match v.str("watchlist") {
         Some("watch") => true,
         Some("nochange") => false,
-        None | Some("preferences") => watch || !call.caller.has("bot"),
-        Some(other) => {
-            return Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"watchlist\": {other}.")).module(MODULE));
-        }
+        _ => watch || !call.caller.has("bot"),
     } || watch;
-    let ignorewarnings = p.flag("ignorewarnings");
-    let file = p.take_file("file", MODULE)?;
-    let url = p.get("url").map(String::from);
-    let mut filekey = p.get("filekey").map(String::from);
-    if let Some(sk) = p.get("sessionkey") {
-        call.ctx
-            .warn(MODULE, "deprecation", "The parameter \"sessionkey\" has been deprecated.");
-        if filekey.as_deref().map(str::is_empty).unwrap_or(true) {
-            filekey = Some(sk.to_string());
-        }
+    let mut filekey = v.str("filekey").map(String::from);
+    if let Some(sk) = v.str("sessionkey")
+        && filekey.as_deref().map(str::is_empty).unwrap_or(true)
+    {
+        filekey = Some(sk.to_string());
     }
-    let stash = p.flag("stash");
-    let filesize = p.int("filesize", Some(0), Some(max), MODULE)?;
-    let offset = p.int("offset", Some(0), None, MODULE)?;
-    let chunk = p.take_file("chunk", MODULE)?;
-    let chunk_direct = if chunk.is_none() { p.take_direct("chunk") } else { None };
-    let async_ = p.flag("async") && call.state.config.uploads.async_uploads;
-    let checkstatus = p.flag("checkstatus");
-    Ok(UploadParams {
-        filename,
-        comment,
-        tags,
-        text,
-        ignorewarnings,
+    let file = v.take_file("file");
+    let chunk = v.take_file("chunk");
+    let chunk_direct = if chunk.is_none() { v.take_direct("chunk") } else { None };
+    UploadParams {
+        filename: v.str("filename").map(String::from),
+        comment: v.str("comment").unwrap_or("").to_string(),
+        tags: v.list("tags").to_vec(),
+        text: v.str("text").map(String::from),
+        ignorewarnings: v.flag("ignorewarnings"),
         file,
-        url,
+        url: v.str("url").map(String::from),
         filekey,
-        stash,
-        filesize,
-        offset,
+        stash: v.flag("stash"),
+        filesize: v.int("filesize"),
+        offset: v.int("offset"),
         chunk,
         chunk_direct,
-        async_,
-        checkstatus,
+        async_: v.flag("async") && call.state.config.uploads.async_uploads,
+        checkstatus: v.flag("checkstatus"),
         watch,
-    })
+    }
 }
 
 fn upload_obj(pairs: Vec<(&str, Value)>) -> Output {
@@ -134,8 +147,8 @@ fn check_rights(call: &Call<'_>, by_url: bool) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn execute(call: &mut Call<'_>) -> ApiResult<Output> {
-    let mut up = parse(call)?;
+pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
+    let mut up = parse(call, v);
     if !call.state.config.uploads.enabled {
         return Err(ApiError::new("uploaddisabled", "Uploads are not enabled.").module(MODULE));
     }
