@@ -76,6 +76,7 @@ CASES = [
                                                  'meta': 'tokens', 'type': 'bogus2', 'errorformat': 'plaintext'}),
     ('paraminfo-unknown-submodule', 'anon', 'GET', {'action': 'paraminfo', 'modules': 'query+bogus'}),
     ('formatversion-bogus', 'anon', 'GET', {'action': 'query', 'formatversion': '3'}),
+    ('tokens-origin', 'anon', 'GET', {'action': 'query', 'meta': 'tokens', 'origin': '*'}),
     ('rvlimit-several-titles', 'anon', 'GET', {'action': 'query', 'prop': 'revisions', 'titles': 'A|B', 'rvlimit': '2'}),
 ]
 

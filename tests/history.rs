@@ -465,3 +465,126 @@ async fn history_scenario_matches_the_reference_recording() {
     );
     check("badtags", &c.upload("Hist-tag.png", &png(8, 8, 3), &[("tags", "nope")]).await);
 }
+
+fn md5_hex(s: &str) -> String {
+    use md5::Digest;
+    hex::encode(md5::Md5::digest(s.as_bytes()))
+}
+
+/// Description-page history through prop=revisions (rvlimit, rvdir, rvcontinue, parentid),
+/// edit's md5 check, duplicatefiles paging (dflimit, dfcontinue) and indexpageids.
+#[tokio::test]
+async fn page_history_md5_duplicate_paging_and_indexpageids() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let bytes = png(8, 8, 77);
+    let r = c.upload("Rev.png", &bytes, &[("text", "one")]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    let edit = |text: &'static str, md5: String| {
+        let c = &c;
+        async move {
+            post_token(
+                c,
+                &[
+                    ("action", "edit"),
+                    ("title", "File:Rev.png"),
+                    ("text", text),
+                    ("summary", text),
+                    ("md5", &md5),
+                ],
+            )
+            .await
+        }
+    };
+    assert_eq!(edit("two", md5_hex("two")).await["edit"]["result"], "Success");
+    let bad = edit("three", md5_hex("not three")).await;
+    assert_eq!(bad["error"]["code"], "badmd5", "{bad}");
+    assert_eq!(edit("three", md5_hex("three")).await["edit"]["result"], "Success");
+    let revs = |extra: Vec<(&'static str, String)>| {
+        let c = &c;
+        async move {
+            let mut p: Vec<(&str, String)> = vec![
+                ("action", "query".into()),
+                ("prop", "revisions".into()),
+                ("titles", "File:Rev.png".into()),
+                ("rvprop", "ids|comment".into()),
+                ("format", "json".into()),
+                ("formatversion", "2".into()),
+            ];
+            p.extend(extra);
+            let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.get(&p).await
+        }
+    };
+    // Without rvlimit: the latest revision only.
+    let latest = revs(vec![]).await;
+    let list = latest["query"]["pages"][0]["revisions"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["comment"], "three");
+    // Newest first, two at a time, each revision's parent is the one before it.
+    let page1 = revs(vec![("rvlimit", "2".into())]).await;
+    let list = page1["query"]["pages"][0]["revisions"].as_array().unwrap().clone();
+    assert_eq!(
+        list.iter().map(|r| r["comment"].clone()).collect::<Vec<_>>(),
+        [json!("three"), json!("two")]
+    );
+    assert_eq!(list[0]["parentid"], list[1]["revid"]);
+    let cont = page1["continue"]["rvcontinue"].as_str().expect("rvcontinue").to_string();
+    let page2 = revs(vec![("rvlimit", "2".into()), ("rvcontinue", cont)]).await;
+    let list2 = page2["query"]["pages"][0]["revisions"].as_array().unwrap().clone();
+    assert_eq!(list2.len(), 1);
+    assert_eq!(list2[0]["parentid"], 0, "the first revision has no parent");
+    assert_eq!(list[1]["parentid"], list2[0]["revid"]);
+    assert_eq!(page2["batchcomplete"], true);
+    let oldest = revs(vec![("rvlimit", "1".into()), ("rvdir", "newer".into())]).await;
+    assert_eq!(oldest["query"]["pages"][0]["revisions"][0]["revid"], list2[0]["revid"]);
+
+    // Three more copies of the same bytes: duplicatefiles pages through them one at a time.
+    for name in ["Dup-c.png", "Dup-a.png", "Dup-b.png"] {
+        let r = c.upload(name, &bytes, &[("ignorewarnings", "1")]).await;
+        assert_eq!(r["upload"]["result"], "Success", "{r}");
+    }
+    let mut seen = Vec::new();
+    let mut cont: Option<String> = None;
+    for _ in 0..5 {
+        let mut p = vec![
+            ("action", "query"),
+            ("prop", "duplicatefiles"),
+            ("titles", "File:Rev.png"),
+            ("dflimit", "1"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ];
+        if let Some(k) = &cont {
+            p.push(("dfcontinue", k));
+        }
+        let r = c.get(&p).await;
+        for d in r["query"]["pages"][0]["duplicatefiles"].as_array().unwrap() {
+            seen.push(d["name"].as_str().unwrap().to_string());
+        }
+        match r["continue"]["dfcontinue"].as_str() {
+            Some(k) => cont = Some(k.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["Dup-a.png", "Dup-b.png", "Dup-c.png"]);
+
+    // indexpageids: ids of every page, missing ones negative.
+    let r = c
+        .get(&[
+            ("action", "query"),
+            ("titles", "File:Rev.png|File:Nope.png"),
+            ("indexpageids", "1"),
+            ("format", "json"),
+        ])
+        .await;
+    let ids: Vec<String> = r["query"]["pageids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], "-1");
+    assert!(ids[1].parse::<i64>().unwrap() > 0, "{ids:?}");
+}

@@ -426,3 +426,37 @@ async fn orphaned_blobs_are_swept_and_owned_ones_kept() {
     let c = srv.client();
     assert_eq!(c.fetch(&url).await, (200, f), "a published file's bytes must survive the sweep");
 }
+
+/// JSONP (`callback=`): wrapped as MediaWiki does, served as JavaScript, answered anonymously
+/// (no tokens), with the function name stripped to safe characters.
+#[tokio::test]
+async fn jsonp_callback_is_wrapped_and_anonymous() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let r = c
+        .http
+        .get(&c.api)
+        .query(&[
+            ("action", "query"),
+            ("meta", "tokens|userinfo"),
+            ("format", "json"),
+            ("formatversion", "2"),
+            ("callback", "cb<script>.x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/javascript; charset=utf-8");
+    let text = r.text().await.unwrap();
+    let json = text
+        .strip_prefix("/**/cbscript.x(")
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("not wrapped: {text}"));
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(v["query"]["userinfo"]["anon"], true, "the session is ignored: {v}");
+    assert!(v["query"].get("tokens").is_none());
+    assert_eq!(
+        v["warnings"]["tokens"]["warnings"],
+        "Tokens may not be obtained when the same-origin policy is not applied."
+    );
+}

@@ -44,6 +44,8 @@ pub struct Ctx {
     pub servedby: bool,
     pub curtimestamp: bool,
     pub origin_star: bool,
+    /// JSONP: the (filtered) function name to wrap a `format=json` answer in.
+    pub callback: Option<String>,
     pub warnings: Vec<Warning>,
     /// How many warnings existed when the module finished (see `finish` for why it matters).
     pub warnings_during_module: Option<usize>,
@@ -65,6 +67,7 @@ impl Ctx {
             servedby: false,
             curtimestamp: false,
             origin_star: false,
+            callback: None,
             warnings: Vec::new(),
             warnings_during_module: None,
             set_cookies: Vec::new(),
@@ -256,7 +259,10 @@ impl Ctx {
             text = escape_non_ascii(&text);
         }
         let (ctype, body) = match self.format {
-            Format::Json => ("application/json; charset=utf-8", text),
+            Format::Json => match &self.callback {
+                Some(cb) => ("text/javascript; charset=utf-8", format!("/**/{cb}({text})")),
+                None => ("application/json; charset=utf-8", text),
+            },
             Format::JsonFm => {
                 let pretty = serde_json::to_string_pretty(&v).unwrap_or(text);
                 (

@@ -44,8 +44,12 @@ pub static MAIN: ModuleSpec = ModuleSpec {
     help: "",
     dynamic: &[],
     params: &[
-        param("action", Type::Modules(Modules::Group(Group::Action))).default("help"),
-        param("format", Type::Modules(Modules::Group(Group::Format))).default("jsonfm"),
+        param("action", Type::Modules(Modules::Group(Group::Action)))
+            .submodule_map()
+            .default("help"),
+        param("format", Type::Modules(Modules::Group(Group::Format)))
+            .submodule_map()
+            .default("jsonfm"),
         param("maxlag", Type::Integer { min: None, max: None }),
         param("smaxage", Type::Integer { min: None, max: None }).default("0").inert(),
         param("maxage", Type::Integer { min: None, max: None }).default("0").inert(),
@@ -313,9 +317,12 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
             return Err(e);
         }
     }
-    if fmt.str("callback").is_some() {
-        // JSONP responses are readable by any site, so they are answered anonymously.
+    if let Some(cb) = fmt.str("callback") {
+        // JSONP responses are readable by any site, so they are answered anonymously; the
+        // name keeps only the characters MediaWiki allows.
         call.caller = session::resolve(call.state, None).await?;
+        let name: String = cb.chars().filter(|c| c.is_ascii_alphanumeric() || "[]._'\"".contains(*c)).collect();
+        call.ctx.callback = Some(name);
     }
     // assert / assertuser are checked before the module's parameters.
     match main.str("assert") {

@@ -111,8 +111,13 @@ pub struct ParamSpec {
     pub all: Option<&'static str>,
     /// Enum values that are accepted but deprecated.
     pub deprecated_values: &'static [&'static str],
+    /// Its values select submodules whose parameters join the request (`action`, `prop`…):
+    /// paraminfo then prints the name → path map.
+    pub submodule_map: bool,
     /// For `generator`: the prefix its submodules' parameters take.
     pub submodule_param_prefix: Option<&'static str>,
+    /// Notes paraminfo lists under `info` (`singlepageonly`).
+    pub info: &'static [&'static str],
     /// Accepted (validated, never "unrecognized") but has no effect here; the help says so.
     pub inert: bool,
     pub help: &'static str,
@@ -131,7 +136,9 @@ pub const fn param(name: &'static str, ty: Type) -> ParamSpec {
         tokentype: None,
         all: None,
         deprecated_values: &[],
+        submodule_map: false,
         submodule_param_prefix: None,
+        info: &[],
         inert: false,
         help: "",
     }
@@ -173,8 +180,16 @@ impl ParamSpec {
         self.deprecated_values = v;
         self
     }
+    pub const fn submodule_map(mut self) -> Self {
+        self.submodule_map = true;
+        self
+    }
     pub const fn submodule_prefix(mut self, p: &'static str) -> Self {
         self.submodule_param_prefix = Some(p);
+        self
+    }
+    pub const fn info(mut self, notes: &'static [&'static str]) -> Self {
+        self.info = notes;
         self
     }
     pub const fn inert(mut self) -> Self {
@@ -597,4 +612,157 @@ impl Values {
 fn undeclared(spec: &ModuleSpec, name: &str) {
     debug_assert!(false, "module {} reads undeclared parameter {name:?}", spec.path);
     tracing::error!(module = spec.path, param = name, "module reads an undeclared parameter");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static DEMO: ModuleSpec = ModuleSpec {
+        path: "query+demo",
+        class: "ApiQueryDemo",
+        group: Some(Group::Prop),
+        prefix: "dm",
+        read_rights: true,
+        write_rights: false,
+        must_post: false,
+        generator: false,
+        help: "",
+        params: &[
+            param("name", Type::String).required(),
+            param("prop", Type::Enum(&["a", "b", "c"])).default("a|b").multi().all("*"),
+            param("dir", Type::Enum(&["newer", "older"])).default("older"),
+            param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
+            param(
+                "size",
+                Type::Integer {
+                    min: Some(0),
+                    max: Some(Bound::Const(100)),
+                },
+            ),
+            param("ids", Type::Integer { min: None, max: None }).multi(),
+            param("start", Type::Timestamp),
+            param("old", Type::String).deprecated(),
+            param("flag", Type::Boolean),
+        ],
+        dynamic: &[param("extra", Type::String)],
+    };
+
+    fn run(query: &[(&str, &str)], high: bool) -> (ApiResult<Values>, Ctx, Params) {
+        let params = Params::new(
+            query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            Vec::new(),
+            Vec::new(),
+        );
+        let mut ctx = Ctx::new("http://h".into(), "/w/api.php".into());
+        let config = Config::default();
+        let v = Validator {
+            config: &config,
+            high_limits: high,
+            modules: |_| Vec::new(),
+        };
+        let r = DEMO.validate(&params, &mut ctx, &v);
+        (r, ctx, params)
+    }
+
+    fn texts(ctx: &Ctx) -> Vec<String> {
+        ctx.warnings.iter().map(|w| w.text.clone()).collect()
+    }
+
+    #[test]
+    fn defaults_and_typed_values() {
+        let (r, ctx, params) = run(&[("dmname", "x"), ("dmids", "3|1|3"), ("dmflag", "0"), ("extra", "e")], false);
+        let v = r.unwrap();
+        assert_eq!(v.str("name"), Some("x"));
+        assert_eq!(v.list("prop"), ["a", "b"]);
+        assert_eq!(v.str("dir"), Some("older"));
+        assert_eq!(v.int("limit"), Some(10));
+        assert_eq!(v.int("size"), None);
+        assert_eq!(v.ints("ids"), [3, 1], "multi values are de-duplicated");
+        assert!(v.flag("flag"), "booleans are true when present, whatever the value");
+        assert_eq!(v.str("extra"), Some("e"), "dynamic parameters have no prefix");
+        assert!(ctx.warnings.is_empty());
+        assert!(params.unused().is_empty(), "every declared name counts as used");
+    }
+
+    #[test]
+    fn required_enum_and_integer_errors() {
+        let (r, ..) = run(&[], false);
+        let e = r.unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.info.as_str()),
+            ("missingparam", "The \"dmname\" parameter must be set.")
+        );
+        let (r, ..) = run(&[("dmname", "x"), ("dmdir", "sideways")], false);
+        assert_eq!(r.unwrap_err().info, "Unrecognized value for parameter \"dmdir\": sideways.");
+        let (r, ..) = run(&[("dmname", "x"), ("dmdir", "")], false);
+        assert_eq!(r.unwrap_err().code, "badvalue", "an empty value is not an enum value");
+        for bad in ["1.5", " 5", "five", "", "+"] {
+            let (r, ..) = run(&[("dmname", "x"), ("dmsize", bad)], false);
+            assert_eq!(r.unwrap_err().code, "badinteger", "{bad:?}");
+        }
+        let (r, ..) = run(&[("dmname", "x"), ("dmids", "1|x")], false);
+        assert_eq!(r.unwrap_err().info, "Invalid value \"x\" for integer parameter \"dmids\".");
+        let (r, ..) = run(&[("dmname", "x"), ("dmstart", "yesterday-ish")], false);
+        assert_eq!(r.unwrap_err().code, "badtimestamp");
+        let (r, ..) = run(&[("dmname", "\u{1f}x")], false);
+        assert!(r.unwrap_err().info.starts_with("Parameter \"dmname\" accepts only a single value."));
+    }
+
+    #[test]
+    fn clamping_limits_and_unknown_values_warn() {
+        let (r, ctx, _) = run(
+            &[("dmname", "x"), ("dmsize", "101"), ("dmlimit", "0"), ("dmprop", "b|zz|c|yy")],
+            false,
+        );
+        let v = r.unwrap();
+        assert_eq!((v.int("size"), v.int("limit")), (Some(100), Some(1)));
+        assert_eq!(v.list("prop"), ["b", "c"]);
+        assert_eq!(
+            texts(&ctx),
+            [
+                "Unrecognized values for parameter \"dmprop\": zz, yy",
+                "The value \"0\" for parameter \"dmlimit\" must be between 1 and 500.",
+                "The value \"101\" for parameter \"dmsize\" must be between 0 and 100.",
+            ]
+        );
+        let (r, ..) = run(&[("dmname", "x"), ("dmlimit", "max")], false);
+        assert_eq!(r.unwrap().int("limit"), Some(500));
+        let (r, ..) = run(&[("dmname", "x"), ("dmlimit", "max")], true);
+        assert_eq!(r.unwrap().int("limit"), Some(5000), "apihighlimits raise max");
+        let (r, ..) = run(&[("dmname", "x"), ("dmsize", "99999999999999999999999")], false);
+        assert_eq!(r.unwrap().int("size"), Some(100), "beyond i64 still clamps");
+        let (r, ..) = run(&[("dmname", "x"), ("dmprop", "*")], false);
+        assert_eq!(r.unwrap().list("prop"), ["a", "b", "c"]);
+        let (r, ..) = run(&[("dmname", "x"), ("dmprop", "")], false);
+        assert!(r.unwrap().list("prop").is_empty(), "sent empty is not the default");
+    }
+
+    #[test]
+    fn multi_value_limits_depend_on_rights() {
+        let many = (0..51).map(|i| i.to_string()).collect::<Vec<_>>().join("|");
+        let (r, ..) = run(&[("dmname", "x"), ("dmids", &many)], false);
+        let e = r.unwrap_err();
+        assert_eq!(e.code, "toomanyvalues");
+        assert_eq!(e.data["limit"], 50);
+        let (r, ..) = run(&[("dmname", "x"), ("dmids", &many)], true);
+        assert_eq!(r.unwrap().ints("ids").len(), 51);
+    }
+
+    #[test]
+    fn deprecated_parameters_warn_with_the_mailing_list_notice() {
+        let (r, ctx, _) = run(&[("dmname", "x"), ("dmold", "1")], false);
+        r.unwrap();
+        let modules: Vec<&str> = ctx.warnings.iter().map(|w| w.module.as_str()).collect();
+        assert_eq!(modules, ["query+demo", "main"]);
+        assert_eq!(ctx.warnings[0].text, "The parameter \"dmold\" has been deprecated.");
+        assert_eq!(ctx.warnings[1].code, "deprecation-help");
+    }
+
+    #[test]
+    #[should_panic(expected = "undeclared parameter")]
+    fn reading_an_undeclared_parameter_fails_in_debug_builds() {
+        let (r, ..) = run(&[("dmname", "x")], false);
+        let _ = r.unwrap().str("nosuch");
+    }
 }

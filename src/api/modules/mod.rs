@@ -125,3 +125,64 @@ fn group_page(g: &str) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::spec::Type;
+    use std::collections::HashSet;
+
+    #[test]
+    fn the_registry_is_consistent() {
+        let mut paths = HashSet::new();
+        for m in REGISTRY {
+            assert!(paths.insert(m.path), "{} registered twice", m.path);
+            // Names as clients send them are unique within a module.
+            let mut names = HashSet::new();
+            for p in m.all_params() {
+                assert!(names.insert(m.full_name(p)), "{}: {} declared twice", m.path, p.name);
+                if let (Type::Enum(values), Some(d)) = (p.ty, p.default) {
+                    for v in crate::api::params::split_multi(d) {
+                        assert!(values.contains(&v.as_str()), "{}.{}: default {v} not allowed", m.path, p.name);
+                    }
+                }
+                if let (Type::Integer { .. } | Type::Limit { .. }, Some(d)) = (p.ty, p.default) {
+                    assert!(d.parse::<i64>().is_ok(), "{}.{}: default {d}", m.path, p.name);
+                }
+                assert!(
+                    !(p.required && p.default.is_some()),
+                    "{}.{}: required with a default",
+                    m.path,
+                    p.name
+                );
+            }
+            // ApiMain checks the token after every other parameter, so it is declared last.
+            if let Some((token, _)) = m.token() {
+                assert!(std::ptr::eq(token, m.params.last().unwrap()), "{}: token not last", m.path);
+            }
+            if is_query_submodule(m) {
+                assert!(matches!(m.group, Some(Group::Prop | Group::List | Group::Meta)), "{}", m.path);
+            }
+        }
+        // Every action in the registry has a handler (no `dispatch` internal error).
+        let actions: Vec<&str> = registered(Modules::Group(Group::Action)).iter().map(|m| m.path).collect();
+        assert_eq!(
+            actions,
+            [
+                "clientlogin",
+                "delete",
+                "edit",
+                "filerevert",
+                "help",
+                "login",
+                "logout",
+                "paraminfo",
+                "query",
+                "undelete",
+                "upload"
+            ]
+        );
+        assert_eq!(registered(Modules::Group(Group::Format)).len(), 2);
+        assert!(registered(Modules::Generators).is_empty(), "no generator is implemented yet");
+    }
+}

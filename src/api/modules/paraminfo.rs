@@ -163,7 +163,7 @@ fn describe_param(call: &Call<'_>, index: usize, p: &ParamSpec) -> Value {
         m.insert("tokentype".into(), json!(t));
     }
     if let Type::Modules(which) = p.ty
-        && which != Modules::AllQuery
+        && p.submodule_map
     {
         let subs: Map<String, Value> = super::registered(which)
             .iter()
@@ -182,6 +182,10 @@ fn describe_param(call: &Call<'_>, index: usize, p: &ParamSpec) -> Value {
     }
     if let Type::User(subtypes) = p.ty {
         m.insert("subtypes".into(), json!(subtypes));
+    }
+    if !p.info.is_empty() {
+        let notes: Vec<Value> = p.info.iter().map(|n| json!({ "name": n })).collect();
+        m.insert("info".into(), Value::Array(notes));
     }
     Value::Object(m)
 }

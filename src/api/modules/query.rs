@@ -158,13 +158,13 @@ async fn tokens(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResul
     let v = call.validate(&TOKENS)?;
     let types = v.list("type").to_vec();
     let mut out = Map::new();
-    if call.ctx.origin_star {
+    // Anonymous CORS and JSONP answers are readable by other sites: no tokens there.
+    if call.ctx.origin_star || call.ctx.callback.is_some() {
         call.ctx.warn(
-            "tokens",
+            "query+tokens",
             "tokens-origin",
             "Tokens may not be obtained when the same-origin policy is not applied.",
         );
-        query.insert("tokens".into(), Value::Object(out));
         return Ok(());
     }
     for t in types {
@@ -1081,14 +1081,16 @@ pub static SPEC: ModuleSpec = ModuleSpec {
     help: "Fetch data: page sets (titles) with prop modules, list modules, meta modules.",
     dynamic: &[],
     params: &[
-        param("prop", Type::Modules(Modules::Group(Group::Prop))).multi(),
-        param("list", Type::Modules(Modules::Group(Group::List))).multi(),
-        param("meta", Type::Modules(Modules::Group(Group::Meta))).multi(),
+        param("prop", Type::Modules(Modules::Group(Group::Prop))).submodule_map().multi(),
+        param("list", Type::Modules(Modules::Group(Group::List))).submodule_map().multi(),
+        param("meta", Type::Modules(Modules::Group(Group::Meta))).submodule_map().multi(),
         param("indexpageids", Type::Boolean),
         param("iwurl", Type::Boolean).inert(),
         param("continue", Type::String).inert(),
         param("titles", Type::String).multi(),
-        param("generator", Type::Modules(Modules::Generators)).submodule_prefix("g"),
+        param("generator", Type::Modules(Modules::Generators))
+            .submodule_map()
+            .submodule_prefix("g"),
         param("redirects", Type::Boolean).inert(),
         param("converttitles", Type::Boolean).inert(),
     ],
@@ -1327,8 +1329,10 @@ pub static REVISIONS: ModuleSpec = ModuleSpec {
         .multi()
         .deprecated_values(&["parsetree"]),
         param("slots", Type::Enum(&["main"])).multi().all("*"),
-        param("limit", Type::Limit { max: 500, highmax: 5000 }),
-        param("dir", Type::Enum(&["newer", "older"])).default("older"),
+        param("limit", Type::Limit { max: 500, highmax: 5000 }).info(&["singlepageonly"]),
+        param("dir", Type::Enum(&["newer", "older"]))
+            .default("older")
+            .info(&["singlepageonly"]),
         param("continue", Type::String),
     ],
 };
