@@ -99,7 +99,7 @@ def main():
         name, who, method, params = case[:4]
         in_query = case[4] if len(case) > 4 else []
         s = sessions[who]
-        sent = dict(params, format='json', formatversion='2')
+        sent = {'format': 'json', 'formatversion': '2', **params}
         real = {k: (csrf if v == 'CSRF' else v) for k, v in sent.items()}
         if method == 'GET':
             r = s.get(API, params=real)

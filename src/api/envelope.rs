@@ -47,6 +47,9 @@ pub struct Ctx {
     /// JSONP: the (filtered) function name to wrap a `format=json` answer in.
     pub callback: Option<String>,
     pub warnings: Vec<Warning>,
+    /// The format module's own parameters were invalid: MediaWiki then warns and renders the
+    /// error with default settings, and those warnings land on top of the error.
+    pub printer_failed: bool,
     /// How many warnings existed when the module finished (see `finish` for why it matters).
     pub warnings_during_module: Option<usize>,
     pub set_cookies: Vec<String>,
@@ -70,6 +73,7 @@ impl Ctx {
             callback: None,
             warnings: Vec::new(),
             warnings_during_module: None,
+            printer_failed: false,
             set_cookies: Vec::new(),
             base_url,
             api_path,
@@ -196,6 +200,11 @@ impl Ctx {
     fn finish(&self, body: Map<String, Value>, error: Option<(&str, Value)>) -> Map<String, Value> {
         let mut out = Map::new();
         let is_error = error.is_some();
+        if self.printer_failed
+            && let Some(w) = self.warnings_value()
+        {
+            out.insert("warnings".into(), w);
+        }
         if let Some((k, v)) = error {
             out.insert(k.into(), v);
         }
@@ -205,7 +214,9 @@ impl Ctx {
         if warned_early || is_error {
             out.extend(body.drain(..on_top));
         }
-        if let Some(w) = self.warnings_value() {
+        if !self.printer_failed
+            && let Some(w) = self.warnings_value()
+        {
             out.insert("warnings".into(), w);
         }
         if let Some(id) = &self.requestid {

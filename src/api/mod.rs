@@ -302,7 +302,21 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         Some("json") => &FORMAT_JSON,
         _ => &FORMAT_JSONFM,
     };
-    let fmt = call.validate(format)?;
+    let fmt = match call.validate(format) {
+        Ok(v) => v,
+        Err(e) => {
+            // MediaWiki's error printer fails on its own bad parameters, warns, and retries
+            // with defaults.
+            call.ctx.fv2 = false;
+            call.ctx.utf8 = false;
+            call.ctx.ascii = false;
+            call.ctx
+                .warn("main", "errorprinterfailed", "Error printer failed. Will retry without params.");
+            call.ctx.warn(format.path, &e.code, e.info.clone());
+            call.ctx.printer_failed = true;
+            return Err(e);
+        }
+    };
     call.ctx.requestid = main.str("requestid").map(String::from);
     call.ctx.servedby = main.flag("servedby");
     call.ctx.curtimestamp = main.flag("curtimestamp");
