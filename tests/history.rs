@@ -587,4 +587,48 @@ async fn page_history_md5_duplicate_paging_and_indexpageids() {
     assert_eq!(ids.len(), 2);
     assert_eq!(ids[0], "-1");
     assert!(ids[1].parse::<i64>().unwrap() > 0, "{ids:?}");
+    // MediaWiki's page set order: existing pages by title (pageids, fv1 members), while fv2
+    // lists pages by id. Zeta is uploaded first, so it has the smaller id.
+    for name in ["Zeta.png", "Alpha.png"] {
+        let r = c.upload(name, &png(4, 4, name.len() as u64 + 90), &[]).await;
+        assert_eq!(r["upload"]["result"], "Success", "{r}");
+    }
+    let q = |fv: &'static str| {
+        let c = &c;
+        async move {
+            c.get(&[
+                ("action", "query"),
+                ("titles", "File:Zeta.png|File:Alpha.png"),
+                ("indexpageids", "1"),
+                ("format", "json"),
+                ("formatversion", fv),
+            ])
+            .await
+        }
+    };
+    let v1 = q("1").await;
+    let by_title: Vec<String> = v1["query"]["pages"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p["title"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(by_title, ["File:Alpha.png", "File:Zeta.png"]);
+    let keys: Vec<&String> = v1["query"]["pages"].as_object().unwrap().keys().collect();
+    let ids: Vec<String> = v1["query"]["pageids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys, ids.iter().collect::<Vec<_>>());
+    let v2 = q("2").await;
+    let by_id: Vec<&str> = v2["query"]["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(by_id, ["File:Zeta.png", "File:Alpha.png"]);
+    assert_eq!(v2["query"]["pageids"], v1["query"]["pageids"]);
 }

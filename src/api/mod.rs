@@ -110,12 +110,17 @@ pub static FORMAT_JSONFM: ModuleSpec = ModuleSpec {
 impl Call<'_> {
     /// Validates a module's parameters against its spec (MediaWiki's `extractRequestParams`).
     pub fn validate(&mut self, spec: &'static ModuleSpec) -> ApiResult<Values> {
+        self.validate_prefixed(spec, spec.prefix)
+    }
+
+    /// The same, for a query module run as a generator (`g` + its prefix).
+    pub fn validate_prefixed(&mut self, spec: &'static ModuleSpec, prefix: &str) -> ApiResult<Values> {
         let v = spec::Validator {
             config: &self.state.config,
             high_limits: self.caller.has("apihighlimits"),
             modules: modules::registered,
         };
-        spec.validate(self.params, &mut self.ctx, &v)
+        spec.validate_prefixed(prefix, self.params, &mut self.ctx, &v)
     }
 }
 

@@ -241,10 +241,14 @@ impl ModuleSpec {
 
     /// The name a client sends: prefixed, except for dynamic parameters.
     pub fn full_name(&self, p: &ParamSpec) -> String {
+        self.full_name_with(self.prefix, p)
+    }
+
+    fn full_name_with(&self, prefix: &str, p: &ParamSpec) -> String {
         if self.dynamic.iter().any(|d| std::ptr::eq(d, p)) {
             p.name.to_string()
         } else {
-            format!("{}{}", self.prefix, p.name)
+            format!("{prefix}{}", p.name)
         }
     }
 
@@ -261,19 +265,26 @@ impl ModuleSpec {
     /// MediaWiki's `extractRequestParams`: every declared parameter in order; the first invalid
     /// one aborts. Warnings (clamping, unrecognized values, deprecation) go to `ctx`.
     pub fn validate(&'static self, params: &Params, ctx: &mut Ctx, v: &Validator<'_>) -> ApiResult<Values> {
+        self.validate_prefixed(self.prefix, params, ctx, v)
+    }
+
+    /// Validation under another prefix: a query module run as a generator takes `g` + its
+    /// prefix (`gailimit`).
+    pub fn validate_prefixed(&'static self, prefix: &str, params: &Params, ctx: &mut Ctx, v: &Validator<'_>) -> ApiResult<Values> {
         let mut slots = Vec::with_capacity(self.params.len() + self.dynamic.len());
         for p in self.all_params() {
-            slots.push(self.validate_one(p, params, ctx, v)?);
+            let full = self.full_name_with(prefix, p);
+            slots.push(self.validate_one(p, full, params, ctx, v)?);
         }
         Ok(Values {
             spec: self,
+            prefix: prefix.to_string(),
             slots,
             absent: Slot::Absent,
         })
     }
 
-    fn validate_one(&self, p: &'static ParamSpec, params: &Params, ctx: &mut Ctx, v: &Validator<'_>) -> ApiResult<Slot> {
-        let full = self.full_name(p);
+    fn validate_one(&self, p: &'static ParamSpec, full: String, params: &Params, ctx: &mut Ctx, v: &Validator<'_>) -> ApiResult<Slot> {
         let err = |code: &str, info: String| ApiError::new(code, info).module(self.path);
         if let Type::Upload = p.ty {
             if let Some(f) = params.take_file(&full, self.path)? {
@@ -522,12 +533,19 @@ enum Slot {
 #[derive(Debug)]
 pub struct Values {
     spec: &'static ModuleSpec,
+    /// The prefix the client used (the spec's, or the generator form).
+    prefix: String,
     slots: Vec<Slot>,
     /// What an undeclared name reads as in release builds (see `undeclared`).
     absent: Slot,
 }
 
 impl Values {
+    /// The name the client sent for one of these parameters.
+    pub fn full_name(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
     fn index(&self, name: &str) -> Option<usize> {
         let i = self.spec.all_params().position(|p| p.name == name);
         if i.is_none() {

@@ -2,7 +2,7 @@
 """Black-box upload test driving the real, unmodified pywikibot 11.9.0 (PyPI).
 
 Client: pywikibot==11.9.0.
-Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17 (shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 24 passed, 0 failed).
+Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17 (shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 29 passed, 0 failed).
 
 pywikibot is configured entirely from this script, without prompts: a
 temporary PYWIKIBOT_DIR gets a generated user-config.py (an AutoFamily built
@@ -409,6 +409,11 @@ def main():
                    f'{t}: expected {versions} file versions, got {len(hist)}')
 
     # ---------------------------------------------------------- checks
+    def new_version_second():
+        # MediaWiki names an archived version by its upload second, so two new versions of
+        # one file in the same second fail there (backend-fail-alreadyexists); space them.
+        time.sleep(1.1)
+
     def t_site_paraminfo():
         site = make_site()
         state['site'] = site
@@ -485,6 +490,7 @@ def main():
         verify(title('direct'), data, versions=1)
 
     def t_ignore_true():
+        new_version_second()
         expect(state.get('direct'), 'depends on direct upload')
         path, data = files['b']
         fp = pywikibot.FilePage(state['site'], title('direct'))
@@ -496,6 +502,7 @@ def main():
         state['v2'] = True
 
     def t_ignore_callable():
+        new_version_second()
         expect(state.get('v2'), 'depends on the new version')
         path, data = files['c']
         seen = []
@@ -513,6 +520,7 @@ def main():
         verify(title('direct'), data, versions=3)
 
     def t_ignore_list():
+        new_version_second()
         expect(state.get('v2'), 'depends on the new version')
         # a list without 'exists' -> upload() returns False, nothing published
         path_d, data_d = files['d']
@@ -558,6 +566,7 @@ def main():
         return run_it
 
     def t_chunked_callable_restart():
+        new_version_second()
         expect(state.get('chunked-sync'), 'depends on the chunked sync upload')
         path, data = files['big3']
         seen = []
@@ -590,6 +599,16 @@ def main():
         expect(ok is True, f'upload returned {ok!r}')
         verify(title('url'), data, versions=1)
 
+    def t_allimages():
+        # site.allimages() is generator=allimages (gaiprefix, gailimit) with prop=info|imageinfo.
+        site = state['site']
+        prefix = f'Acc-pwb-{run}-'
+        got = [fp.title(with_ns=False) for fp in site.allimages(prefix=prefix, total=100)]
+        expect(got, 'allimages returned nothing')
+        expect(got == sorted(got), f'allimages not in name order: {got}')
+        expect(all(t.startswith(prefix) for t in got), f'allimages outside the prefix: {got}')
+        expect(title('direct').split(':', 1)[1] in got, f'direct upload missing from {got}')
+
     check('site from API_URL (AutoFamily) + paraminfo bootstrap', t_site_paraminfo)
     if 'site' in state:
         check('login with bot password (action=login)', t_login)
@@ -613,6 +632,7 @@ def main():
         check('chunked re-upload, callable on first-chunk exists -> restart',
               t_chunked_callable_restart)
         check('upload by URL', t_url, skip_reason='SKIP_URL=1' if SKIP_URL else None)
+        check('site.allimages(prefix) (generator=allimages)', t_allimages)
 
     passed = sum(1 for _, r in results if r == 'pass')
     failed = sum(1 for _, r in results if r == 'fail')

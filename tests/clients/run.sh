@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the real-client upload tests (pywikibot 11.9.0, mwn 3.0.3, nodemw 0.27.0) against one
+# Run the real-client tests (pywikibot 11.9.0, mwclient 0.11.0, mwn 3.0.3, nodemw 0.27.0) against one
 # running server; prints one combined "N passed, M failed" line, exits non-zero on failure.
 #
 #   API_URL=http://127.0.0.1:PORT/w/api.php BOT_USER='Admin@bot' BOT_PASS=... \
@@ -52,6 +52,10 @@ trap 'rm -rf "$LOGDIR"' EXIT
 echo "== pywikibot"
 "$VENV/bin/python" "$HERE/pywikibot_upload.py" >"$LOGDIR/pwb.log" 2>&1
 tally pywikibot_upload.py $? "$LOGDIR/pwb.log"
+
+echo "== mwclient (browsing: allimages, history, duplicates)"
+"$VENV/bin/python" "$HERE/mwclient_browse.py" >"$LOGDIR/mwc.log" 2>&1
+tally mwclient_browse.py $? "$LOGDIR/mwc.log"
 
 echo "== mwn"
 (cd "$HERE/node" && node mwn_upload.mjs) >"$LOGDIR/mwn.log" 2>&1

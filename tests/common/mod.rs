@@ -378,7 +378,18 @@ fn normalize_in(v: &Value, key: &str) -> Value {
         Value::Number(_)
             if matches!(
                 key,
-                "size" | "offset" | "lguserid" | "userid" | "id" | "pageid" | "logid" | "newrevid" | "oldrevid" | "revid" | "parentid"
+                "size"
+                    | "offset"
+                    | "lguserid"
+                    | "userid"
+                    | "id"
+                    | "pageid"
+                    | "logid"
+                    | "newrevid"
+                    | "oldrevid"
+                    | "revid"
+                    | "parentid"
+                    | "lastrevid"
             ) =>
         {
             Value::String("N".into())

@@ -2,6 +2,7 @@
 //! registry below is the one list of modules: `action=` accepts exactly its action modules,
 //! `prop`/`list`/`meta` its query submodules, and paraminfo and help describe them all.
 
+pub mod continuation;
 pub mod help;
 pub mod login;
 pub mod pages;
@@ -183,6 +184,7 @@ mod tests {
             ]
         );
         assert_eq!(registered(Modules::Group(Group::Format)).len(), 2);
-        assert!(registered(Modules::Generators).is_empty(), "no generator is implemented yet");
+        let generators: Vec<&str> = registered(Modules::Generators).iter().map(|m| m.path).collect();
+        assert_eq!(generators, ["query+allimages"]);
     }
 }

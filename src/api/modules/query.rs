@@ -1,6 +1,7 @@
 //! `action=query`: meta (tokens, userinfo, siteinfo), prop (info, imageinfo, revisions,
 //! stashimageinfo) and list (allimages), with titles, normalization and continuation.
 
+use super::continuation::Continuation;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::imageinfo;
 use crate::api::spec::{Group, ModuleSpec, Modules, Type, Values, param};
@@ -83,18 +84,37 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let metas = v.list("meta").to_vec();
     let props = v.list("prop").to_vec();
     let lists = v.list("list").to_vec();
+    let params = call.params;
+    let mut cont = Continuation::new(v.str("continue"), &props, &lists, &metas, |k| params.peek(k).map(String::from))?;
     let mut query = Map::new();
-    let mut cont = Map::new();
+    // `limits` reports `max` limits; one the generator reports comes before `query`.
     let mut limits = Map::new();
-    // Pages first (MediaWiki emits normalized/pages before list/meta output).
-    let titles = v.list("titles").to_vec();
-    if !titles.is_empty() || props.iter().any(|x| x != "stashimageinfo") {
-        pages(call, &titles, &props, &mut query, &mut cont, &mut limits).await?;
+    // The page set: the generator's pages, or `titles`; none once the generator is done.
+    let titles = match v.str("generator") {
+        _ if cont.generator_done() => Vec::new(),
+        Some("allimages") => generate_all_images(call, &mut cont, &mut limits).await?,
+        Some(_) => Vec::new(),
+        None => v.list("titles").to_vec(),
+    };
+    let generator_set_limits = !limits.is_empty();
+    let page_props: Vec<String> = props.iter().filter(|p| *p != "stashimageinfo").cloned().collect();
+    if !cont.generator_done() && (!titles.is_empty() || !page_props.is_empty()) {
+        pages(
+            call,
+            &titles,
+            &page_props,
+            &mut query,
+            &mut cont,
+            &mut limits,
+            v.flag("indexpageids"),
+        )
+        .await?;
     }
-    if props.iter().any(|x| x == "stashimageinfo") {
+    if props.iter().any(|x| x == "stashimageinfo") && cont.runs("stashimageinfo") {
         stash_image_info(call, &mut query).await?;
     }
-    for l in &lists {
+    let running_lists: Vec<String> = lists.iter().filter(|l| cont.runs(l)).cloned().collect();
+    for l in &running_lists {
         match l.as_str() {
             "allimages" => all_images(call, &mut query, &mut cont, &mut limits).await?,
             "filearchive" => file_archive(call, &mut query, &mut cont, &mut limits).await?,
@@ -103,7 +123,8 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             _ => {}
         }
     }
-    for m in &metas {
+    let running_metas: Vec<String> = metas.iter().filter(|m| cont.runs(m)).cloned().collect();
+    for m in &running_metas {
         match m.as_str() {
             "tokens" => tokens(call, &mut query).await?,
             "userinfo" => userinfo(call, &mut query)?,
@@ -111,29 +132,17 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             _ => {}
         }
     }
+    // MediaWiki puts `continue`, then `batchcomplete`, on top of the result.
+    let (continuation, batchcomplete) = cont.finish();
     let mut out = Map::new();
-    if v.flag("indexpageids")
-        && let Some(pages) = query.get("pages")
-    {
-        // fv1 pages are keyed by id (negative for missing pages); fv2 lists them.
-        let ids: Vec<String> = match pages {
-            Value::Object(m) => m.keys().cloned().collect(),
-            Value::Array(a) => a
-                .iter()
-                .map(|p| p.get("pageid").map(|id| id.to_string()).unwrap_or_else(|| "-1".into()))
-                .collect(),
-            _ => Vec::new(),
-        };
-        let mut q = Map::new();
-        q.insert("pageids".into(), json!(ids));
-        q.extend(query);
-        query = q;
-    }
-    if cont.is_empty() {
+    if batchcomplete {
         out.insert("batchcomplete".into(), call.ctx.true_value());
-    } else {
-        cont.insert("continue".into(), json!("||"));
-        out.insert("continue".into(), Value::Object(cont));
+    }
+    if let Some(c) = continuation {
+        out.insert("continue".into(), Value::Object(c));
+    }
+    if generator_set_limits {
+        out.insert("limits".into(), Value::Object(std::mem::take(&mut limits)));
     }
     if !query.is_empty() {
         out.insert("query".into(), Value::Object(query));
@@ -147,8 +156,7 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
 /// A `*limit` value, and MediaWiki's `limits` report when the client asked for `max`.
 fn limit_of(call: &Call<'_>, spec: &ModuleSpec, v: &Values, limits: &mut Map<String, Value>) -> i64 {
     let n = v.int("limit").unwrap_or(10);
-    let full = format!("{}limit", spec.prefix);
-    if call.params.peek(&full) == Some("max") {
+    if call.params.peek(&v.full_name("limit")) == Some("max") {
         limits.insert(spec.name().into(), json!(n));
     }
     n
@@ -513,13 +521,18 @@ async fn pages(
     titles: &[String],
     props: &[String],
     query: &mut Map<String, Value>,
-    cont: &mut Map<String, Value>,
+    cont: &mut Continuation,
     limits: &mut Map<String, Value>,
+    index_page_ids: bool,
 ) -> ApiResult<()> {
     let mut normalized = Vec::new();
     let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
+    // Existing pages' (namespace, DB key), by page id: MediaWiki's order for them.
+    let mut existing: std::collections::HashMap<String, (i64, String)> = std::collections::HashMap::new();
     let mut missing_id = 0i64;
-    let want = |n: &str| props.iter().any(|p| p == n);
+    // Prop modules that run on this request (a continued query skips finished ones).
+    let running: Vec<String> = props.iter().filter(|p| cont.runs(p)).cloned().collect();
+    let want = |n: &str| running.iter().any(|p| p == n);
     // Each requested prop module validates its own parameters, as MediaWiki's do.
     let info = if want("info") { Some(call.validate(&INFO)?) } else { None };
     let in_props: Vec<String> = info.as_ref().map(|v| v.list("prop").to_vec()).unwrap_or_default();
@@ -558,6 +571,16 @@ async fn pages(
         Some(v) => limit_of(call, &DUPLICATEFILES, v, limits),
         None => 10,
     };
+    let mut existing_file_pages = 0;
+    if ii.is_some() {
+        for raw in titles {
+            if let Some(t) = parse_title(raw).filter(|t| t.ns == 6)
+                && call.state.meta.page(6, &t.db_key).await?.is_some()
+            {
+                existing_file_pages += 1;
+            }
+        }
+    }
     for raw in titles {
         let Some(t) = parse_title(raw) else {
             let mut m = Map::new();
@@ -581,6 +604,7 @@ async fn pages(
         match &page {
             Some(pg) => {
                 key = pg.id.to_string();
+                existing.insert(key.clone(), (t.ns, t.db_key.clone()));
                 m.insert("pageid".into(), json!(pg.id));
                 m.insert("ns".into(), json!(t.ns));
                 m.insert("title".into(), json!(display));
@@ -606,6 +630,10 @@ async fn pages(
                 m.insert("touched".into(), json!(crate::time::ts_to_iso(&pg.touched)));
                 m.insert("lastrevid".into(), json!(rev.id));
                 m.insert("length".into(), json!(rev.text.len()));
+                if rev.parent_id == 0 {
+                    // Only one revision so far.
+                    m.insert("new".into(), call.ctx.true_value());
+                }
             }
             if in_props.iter().any(|x| x == "protection") {
                 m.insert("protection".into(), json!([]));
@@ -660,7 +688,7 @@ async fn pages(
                 if rows.len() as i64 > rv_limit
                     && let Some(next) = rows.pop()
                 {
-                    cont.insert("rvcontinue".into(), json!(format!("{}|{}", next.timestamp, next.id)));
+                    cont.set("revisions", "rvcontinue", format!("{}|{}", next.timestamp, next.id));
                 }
                 rows
             } else {
@@ -704,7 +732,7 @@ async fn pages(
                     if let Some(Value::Object(last)) = dupes.last()
                         && let Some(name) = last.get("name").and_then(Value::as_str)
                     {
-                        cont.insert("dfcontinue".into(), json!(format!("{}|{}", t.db_key, name)));
+                        cont.set("duplicatefiles", "dfcontinue", format!("{}|{}", t.db_key, name));
                     }
                     break;
                 }
@@ -734,7 +762,10 @@ async fn pages(
                     let mut list = Vec::new();
                     for (i, v) in selected.iter().enumerate() {
                         if i as i64 >= ii_limit {
-                            cont.insert("iistart".into(), json!(crate::time::ts_to_iso(&v.timestamp)));
+                            // Older versions continue only when one file is asked for.
+                            if existing_file_pages == 1 {
+                                cont.set("imageinfo", "iistart", crate::time::ts_to_iso(&v.timestamp));
+                            }
                             break;
                         }
                         let pid = page.as_ref().map(|p| p.id);
@@ -753,16 +784,21 @@ async fn pages(
         query.insert("normalized".into(), Value::Array(normalized));
     }
     if !out.is_empty() {
-        // MediaWiki lists missing and invalid titles (negative ids, in title order) before
-        // existing pages; fv2 turns the id-keyed map into a list sorted by id.
+        // MediaWiki's page set order: missing and invalid titles (negative ids, in request
+        // order), then existing pages by namespace and title. That is fv1's member order and
+        // `pageids`; fv2 turns the id-keyed map into a list sorted by id.
         let id = |k: &str| k.parse::<i64>().unwrap_or(0);
+        out.sort_by(|(a, _), (b, _)| match (existing.get(a), existing.get(b)) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (None, None) => id(b).cmp(&id(a)),
+        });
+        if index_page_ids {
+            query.insert("pageids".into(), json!(out.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()));
+        }
         if call.ctx.fv2 {
             out.sort_by_key(|(k, _)| id(k));
-        } else {
-            out.sort_by_key(|(k, _)| {
-                let n = id(k);
-                if n < 0 { (0, -n) } else { (1, n) }
-            });
         }
         if call.ctx.fv2 {
             query.insert(
@@ -800,12 +836,45 @@ async fn stash_image_info(call: &mut Call<'_>, query: &mut Map<String, Value>) -
 async fn all_images(
     call: &mut Call<'_>,
     query: &mut Map<String, Value>,
-    cont: &mut Map<String, Value>,
+    cont: &mut Continuation,
     limits: &mut Map<String, Value>,
 ) -> ApiResult<()> {
     let p = call.validate(&ALLIMAGES)?;
-    let limit = limit_of(call, &ALLIMAGES, &p, limits);
     let props = p.list("prop").to_vec();
+    let (rows, next) = all_images_rows(call, &p, limits).await?;
+    if let Some(next) = next {
+        cont.set("allimages", "aicontinue", next);
+    }
+    let mut list = Vec::new();
+    for v in &rows {
+        let mut m = Map::new();
+        m.insert("name".into(), json!(v.name));
+        let page_id = call.state.meta.page(6, &v.name).await?.map(|pg| pg.id);
+        for (k, val) in imageinfo::for_version(&call.ctx, v, &props, page_id) {
+            m.insert(k, val);
+        }
+        m.insert("ns".into(), json!(6));
+        m.insert("title".into(), json!(format!("File:{}", v.name.replace('_', " "))));
+        list.push(Value::Object(m));
+    }
+    query.insert("allimages".into(), Value::Array(list));
+    Ok(())
+}
+
+/// `generator=allimages`: the same enumeration under `gai*` parameters, as page titles.
+async fn generate_all_images(call: &mut Call<'_>, cont: &mut Continuation, limits: &mut Map<String, Value>) -> ApiResult<Vec<String>> {
+    let p = call.validate_prefixed(&ALLIMAGES, "gai")?;
+    let (rows, next) = all_images_rows(call, &p, limits).await?;
+    if let Some(next) = next {
+        cont.set_generator("gaicontinue", next);
+    }
+    Ok(rows.iter().map(|v| format!("File:{}", v.name.replace('_', " "))).collect())
+}
+
+/// One batch of current files for list or generator allimages (validated as either), and the
+/// continue value when more remain.
+async fn all_images_rows(call: &Call<'_>, p: &Values, limits: &mut Map<String, Value>) -> ApiResult<(Vec<FileVersion>, Option<String>)> {
+    let limit = limit_of(call, &ALLIMAGES, p, limits);
     let descending = matches!(p.str("dir"), Some("descending") | Some("older"));
     let from = p
         .str("continue")
@@ -822,11 +891,15 @@ async fn all_images(
     if user.is_some() && !by_time {
         return Err(ApiError::new(
             "invalidparammix",
-            "The \"aiuser\" parameter may only be used with \"aisort=timestamp\".",
+            format!(
+                "The \"{}\" parameter may only be used with \"{}=timestamp\".",
+                p.full_name("user"),
+                p.full_name("sort")
+            ),
         )
-        .module("allimages"));
+        .module("query+allimages"));
     }
-    let rows = match &sha1 {
+    let mut rows = match &sha1 {
         Some(s) => call.state.meta.list_files_by_sha1(s, limit + 1).await?,
         None if by_time => {
             // aidir: ascending/newer = oldest first; descending/older = newest first.
@@ -846,35 +919,20 @@ async fn all_images(
                 .await?
         }
     };
-    let mut list = Vec::new();
-    for (i, v) in rows.iter().enumerate() {
-        if i as i64 >= limit {
-            let next = if by_time {
-                crate::time::ts_to_iso(&v.timestamp)
-            } else {
-                v.name.clone()
-            };
-            cont.insert("aicontinue".into(), json!(next));
-            break;
-        }
-        let mut m = Map::new();
-        m.insert("name".into(), json!(v.name));
-        let page_id = call.state.meta.page(6, &v.name).await?.map(|pg| pg.id);
-        for (k, val) in imageinfo::for_version(&call.ctx, v, &props, page_id) {
-            m.insert(k, val);
-        }
-        m.insert("ns".into(), json!(6));
-        m.insert("title".into(), json!(format!("File:{}", v.name.replace('_', " "))));
-        list.push(Value::Object(m));
-    }
-    query.insert("allimages".into(), Value::Array(list));
-    Ok(())
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize + 1);
+        rows.pop()
+            .map(|v| if by_time { crate::time::ts_to_iso(&v.timestamp) } else { v.name })
+    } else {
+        None
+    };
+    Ok((rows, next))
 }
 
 async fn file_archive(
     call: &mut Call<'_>,
     query: &mut Map<String, Value>,
-    cont: &mut Map<String, Value>,
+    cont: &mut Continuation,
     limits: &mut Map<String, Value>,
 ) -> ApiResult<()> {
     if !call.caller.has("deletedhistory") {
@@ -906,7 +964,7 @@ async fn file_archive(
     for (i, a) in rows.iter().enumerate() {
         let v = &a.version;
         if i as i64 >= limit {
-            cont.insert("facontinue".into(), json!(format!("{}|{}", v.name, a.id)));
+            cont.set("filearchive", "facontinue", format!("{}|{}", v.name, a.id));
             break;
         }
         let mut m = Map::new();
@@ -956,7 +1014,7 @@ async fn file_archive(
 async fn log_events(
     call: &mut Call<'_>,
     query: &mut Map<String, Value>,
-    cont: &mut Map<String, Value>,
+    cont: &mut Continuation,
     limits: &mut Map<String, Value>,
 ) -> ApiResult<()> {
     let p = call.validate(&LOGEVENTS)?;
@@ -1000,7 +1058,7 @@ async fn log_events(
     let mut list = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         if i as i64 >= limit {
-            cont.insert("lecontinue".into(), json!(format!("{}|{}", r.timestamp, r.id)));
+            cont.set("logevents", "lecontinue", format!("{}|{}", r.timestamp, r.id));
             break;
         }
         let mut m = Map::new();
@@ -1066,8 +1124,8 @@ async fn watchlist_raw(call: &mut Call<'_>, query: &mut Map<String, Value>, limi
 }
 
 // ------------------------------------------------------------------ specs
-// The query module and its submodules, in MediaWiki 1.39 parameter order. `generator` is
-// false throughout: no module is usable as a generator here yet, so `generator=` accepts none.
+// The query module and its submodules, in MediaWiki 1.39 parameter order. `generator: true`
+// only where the module runs as a generator here (allimages), which is what `generator=` accepts.
 
 pub static SPEC: ModuleSpec = ModuleSpec {
     path: "query",
@@ -1086,7 +1144,7 @@ pub static SPEC: ModuleSpec = ModuleSpec {
         param("meta", Type::Modules(Modules::Group(Group::Meta))).submodule_map().multi(),
         param("indexpageids", Type::Boolean),
         param("iwurl", Type::Boolean).inert(),
-        param("continue", Type::String).inert(),
+        param("continue", Type::String).help("Echo the continue value of the previous answer (continuation)."),
         param("titles", Type::String).multi(),
         param("generator", Type::Modules(Modules::Generators))
             .submodule_map()
@@ -1404,7 +1462,7 @@ pub static ALLIMAGES: ModuleSpec = ModuleSpec {
     read_rights: true,
     write_rights: false,
     must_post: false,
-    generator: false,
+    generator: true,
     help: "Enumerate current files by name or by upload time (aiuser needs aisort=timestamp).",
     dynamic: &[],
     params: &[

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Records MediaWiki's query continuation (ApiContinuationManager) and generator=allimages
+answers into tests/fixtures/refwiki-continuation.json; tests/continuation.rs replays them.
+
+    set -a; . /tmp/refwiki/credentials.env; set +a
+    python3 scripts/record_continuation_transcripts.py [--prefix Cont]
+
+Run it on a reference wiki where no file name starts with the prefix. Steps are data: an
+upload (a PNG made by the same generator as tests/common/mod.rs::png()), or a query whose
+"follow" flag merges the previous answer's "continue" object into it, as clients do.
+"""
+import json
+import os
+import sys
+
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pngkit import png  # noqa: E402
+
+API = os.environ['API_URL']
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+P = sys.argv[sys.argv.index('--prefix') + 1] if '--prefix' in sys.argv else 'Cont'
+
+
+def q(name, params, follow=False, who='bot'):
+    return {'name': name, 'who': who, 'params': params, 'follow': follow}
+
+
+STEPS = [
+    {'upload': f'{P}-a.png', 'png': [8, 8, 201]},
+    {'upload': f'{P}-a.png', 'png': [8, 8, 202]},
+    {'upload': f'{P}-b.png', 'png': [8, 8, 203]},
+    {'upload': f'{P}-c.png', 'png': [8, 8, 204]},
+    # A list module continues: the batch is complete, the generator part is "-".
+    q('list-page1', {'list': 'allimages', 'aiprefix': P, 'ailimit': '2'}),
+    q('list-page2', {'list': 'allimages', 'aiprefix': P, 'ailimit': '2'}, follow=True),
+    # A finished module is skipped when the client echoes continue.
+    q('mixed-page1', {'list': 'allimages', 'aiprefix': P, 'ailimit': '1', 'meta': 'userinfo', 'prop': 'info',
+                      'titles': f'File:{P}-b.png'}),
+    q('mixed-page2', {'list': 'allimages', 'aiprefix': P, 'ailimit': '1', 'meta': 'userinfo', 'prop': 'info',
+                      'titles': f'File:{P}-b.png'}, follow=True),
+    # generator=allimages, as mwclient's Site.allimages() sends it.
+    q('gen-mwclient', {'generator': 'allimages', 'gaiprefix': P, 'gailimit': 'max', 'prop': 'info|imageinfo',
+                       'inprop': 'protection'}),
+    # The generator continues; prop modules run again on the next batch.
+    q('gen-page1', {'generator': 'allimages', 'gaiprefix': P, 'gailimit': '2', 'prop': 'imageinfo',
+                    'iiprop': 'sha1|size'}),
+    q('gen-page2', {'generator': 'allimages', 'gaiprefix': P, 'gailimit': '2', 'prop': 'imageinfo',
+                    'iiprop': 'sha1|size'}, follow=True),
+    # A prop module continues (older versions of the one file): the batch repeats.
+    q('gen-prop-page1', {'generator': 'allimages', 'gaiprefix': P, 'gailimit': '1', 'prop': 'info|imageinfo',
+                         'iilimit': '1'}),
+    q('gen-prop-page2', {'generator': 'allimages', 'gaiprefix': P, 'gailimit': '1', 'prop': 'info|imageinfo',
+                         'iilimit': '1'}, follow=True),
+    q('gen-prop-page3', {'generator': 'allimages', 'gaiprefix': P, 'gailimit': '1', 'prop': 'info|imageinfo',
+                         'iilimit': '1'}, follow=True),
+    # Several files: imageinfo does not continue into older versions.
+    q('ii-two-files', {'prop': 'imageinfo', 'titles': f'File:{P}-a.png|File:{P}-b.png', 'iilimit': '1'}),
+    q('bad-continue', {'list': 'allimages', 'aiprefix': P, 'continue': 'nonsense'}),
+]
+
+
+def main():
+    s = requests.Session()
+    lt = s.get(API, params={'action': 'query', 'meta': 'tokens', 'type': 'login', 'format': 'json'}).json()['query']['tokens']['logintoken']
+    r = s.post(API, data={'action': 'login', 'lgname': os.environ['BOT_USER'], 'lgpassword': os.environ['BOT_PASS'],
+                          'lgtoken': lt, 'format': 'json'}).json()
+    assert r['login']['result'] == 'Success', r
+    csrf = s.get(API, params={'action': 'query', 'meta': 'tokens', 'format': 'json'}).json()['query']['tokens']['csrftoken']
+    out = []
+    prev = None
+    for step in STEPS:
+        if 'upload' in step:
+            r = s.post(API, data={'action': 'upload', 'filename': step['upload'], 'ignorewarnings': '1', 'token': csrf,
+                                  'format': 'json'}, files={'file': ('f.png', png(*step['png']))}).json()
+            assert r['upload']['result'] == 'Success', r
+            out.append(step)
+            continue
+        params = dict(step['params'], action='query', format='json', formatversion='2')
+        if step['follow']:
+            params.update(prev['continue'])
+        body = s.get(API, params=params).json()
+        out.append(dict(step, response=body))
+        prev = body
+        print(step['name'], json.dumps(body)[:200])
+    with open(os.path.join(ROOT, 'tests/fixtures/refwiki-continuation.json'), 'w') as f:
+        json.dump(out, f, indent=1, ensure_ascii=False)
+        f.write('\n')
+
+
+if __name__ == '__main__':
+    main()
