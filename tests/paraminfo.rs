@@ -5,6 +5,10 @@ mod common;
 use common::*;
 use serde_json::Value;
 
+async fn help_page(c: &Client, params: Params<'_>) -> String {
+    c.http.get(&c.api).query(params).send().await.unwrap().text().await.unwrap()
+}
+
 #[tokio::test]
 async fn paraminfo_covers_every_module_and_help_renders_it() {
     let srv = Server::start();
@@ -100,16 +104,7 @@ async fn paraminfo_covers_every_module_and_help_renders_it() {
         .clone();
     assert_eq!((limit["max"].as_i64(), limit["highmax"].as_i64()), (Some(500), Some(5000)));
     // Help: one readable page with every module's parameters.
-    let html = c
-        .http
-        .get(&c.api)
-        .query(&[("action", "help")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = help_page(&c, &[("action", "help")]).await;
     for needle in [
         "id=\"upload\"",
         "<code>filekey</code>",
@@ -119,21 +114,12 @@ async fn paraminfo_covers_every_module_and_help_renders_it() {
         assert!(html.contains(needle), "help lacks {needle}");
     }
     // One module's page, from the same spec: its parameters, their types and defaults.
-    let upload_help = c
-        .http
-        .get(&c.api)
-        .query(&[("action", "help"), ("modules", "upload")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let upload_help = help_page(&c, &[("action", "help"), ("modules", "upload")]).await;
     assert!(upload_help.contains("id=\"upload\""));
     assert!(!upload_help.contains("id=\"query\""), "only the asked module");
     assert!(upload_help.contains("one of: nochange, preferences, watch"));
     assert!(upload_help.contains("Deprecated."));
-    let main_help = c.http.get(&c.api).send().await.unwrap().text().await.unwrap();
+    let main_help = help_page(&c, &[]).await;
     assert!(main_help.contains("Accepted, no effect."), "inert parameters are marked");
 }
 
