@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Records how MediaWiki validates request parameters (declared order, types, limits, enums,
 deprecation, token checks) into tests/fixtures/refwiki-validation.json, and the full
-`action=paraminfo` of every module mwupload serves into tests/fixtures/refwiki-paraminfo.json.
+`action=paraminfo` of every module mwupload serves into tests/fixtures/refwiki-paraminfo.json
+(formatversion 2) and refwiki-paraminfo-fv1.json.
 
     set -a; . /tmp/refwiki/credentials.env; set +a
     python3 scripts/record_validation_transcripts.py
@@ -112,11 +113,14 @@ def main():
     with open(os.path.join(ROOT, 'tests/fixtures/refwiki-validation.json'), 'w') as f:
         json.dump(out, f, indent=1, ensure_ascii=False)
         f.write('\n')
-    info = requests.get(API, params={'action': 'paraminfo', 'modules': PATHS, 'format': 'json', 'formatversion': '2'}).json()
-    assert 'warnings' not in info, info['warnings']
-    with open(os.path.join(ROOT, 'tests/fixtures/refwiki-paraminfo.json'), 'w') as f:
-        json.dump(info, f, indent=1, ensure_ascii=False)
-        f.write('\n')
+    # formatversion 2, and 1 (what pywikibot reads: true as "", false left out).
+    for fv, name in (('2', 'refwiki-paraminfo.json'), ('1', 'refwiki-paraminfo-fv1.json')):
+        info = requests.get(API, params={'action': 'paraminfo', 'modules': PATHS, 'format': 'json',
+                                         'formatversion': fv}).json()
+        assert 'warnings' not in info, info['warnings']
+        with open(os.path.join(ROOT, 'tests/fixtures', name), 'w') as f:
+            json.dump(info, f, indent=1, ensure_ascii=False)
+            f.write('\n')
 
 
 if __name__ == '__main__':
