@@ -632,3 +632,99 @@ async fn page_history_md5_duplicate_paging_and_indexpageids() {
     assert_eq!(by_id, ["File:Zeta.png", "File:Alpha.png"]);
     assert_eq!(v2["query"]["pageids"], v1["query"]["pageids"]);
 }
+
+/// Edit conflicts are refused, not silently overwritten: `baserevid`/`basetimestamp` name the
+/// revision an editor started from, and a save by another user since then is `editconflict`
+/// (one's own later saves are not). `starttimestamp` catches a deletion since editing began
+/// (`pagedeleted`, unless `recreate`). `tags` go on the revision.
+#[tokio::test]
+async fn edit_conflicts_deletion_since_start_and_tags() {
+    let srv = Server::start_with_config("change_tags = [\"reviewed\"]\n");
+    let c = srv.bot().await;
+    srv.admin(&["user", "create", "Carol", "--password", "carolpassword-123"]);
+    srv.admin(&[
+        "botpassword",
+        "create",
+        "Carol",
+        "ed",
+        "--grants",
+        "basic,editpage,createeditmovepage",
+        "--password",
+        "edededededededededededededededed",
+    ]);
+    let mut carol = srv.client();
+    carol.login("Carol@ed", "edededededededededededededededed").await;
+    let r = c.upload("Ec.png", &png(4, 4, 5), &[("text", "v1")]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    let latest = |c: &Client| {
+        let c = c.clone_session();
+        async move {
+            let r = c
+                .get(&[
+                    ("action", "query"),
+                    ("prop", "revisions"),
+                    ("titles", "File:Ec.png"),
+                    ("rvprop", "ids|timestamp|tags"),
+                    ("format", "json"),
+                    ("formatversion", "2"),
+                ])
+                .await;
+            r["query"]["pages"][0]["revisions"][0].clone()
+        }
+    };
+    let base = latest(&c).await;
+    let base_id = base["revid"].to_string();
+    let edit = |who: &Client, extra: Vec<(&'static str, String)>| {
+        let who = who.clone_session();
+        async move {
+            let mut p: Vec<(&str, String)> = vec![("action", "edit".into()), ("title", "File:Ec.png".into())];
+            p.extend(extra);
+            let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_token(&who, &p).await
+        }
+    };
+    // Carol saves on top; the bot, still on the base, conflicts by id and by timestamp.
+    assert_eq!(edit(&carol, vec![("text", "carol".into())]).await["edit"]["result"], "Success");
+    let r = edit(&c, vec![("text", "mine".into()), ("baserevid", base_id.clone())]).await;
+    assert_eq!(
+        (r["error"]["code"].as_str(), r["error"]["info"].as_str()),
+        (Some("editconflict"), Some("Edit conflict."))
+    );
+    let r = edit(&c, vec![("text", "mine".into()), ("basetimestamp", "2000-01-01T00:00:00Z".into())]).await;
+    assert_eq!(r["error"]["code"], "editconflict", "{r}");
+    assert_eq!(latest(&c).await["revid"], latest(&carol).await["revid"], "nothing was written");
+    // Starting from Carol's revision is fine, and so is building on one's own later save.
+    let carols = latest(&c).await;
+    let r = edit(&c, vec![("text", "mine".into()), ("baserevid", carols["revid"].to_string())]).await;
+    assert_eq!(r["edit"]["result"], "Success", "{r}");
+    let r = edit(&c, vec![("text", "mine again".into()), ("baserevid", carols["revid"].to_string())]).await;
+    assert_eq!(r["edit"]["result"], "Success", "own saves since the base are no conflict: {r}");
+    // Tags: configured ones go on the revision, others are refused.
+    let r = edit(&c, vec![("text", "tagged".into()), ("tags", "reviewed".into())]).await;
+    assert_eq!(r["edit"]["result"], "Success", "{r}");
+    assert_eq!(latest(&c).await["tags"], serde_json::json!(["reviewed"]));
+    let r = edit(&c, vec![("text", "x".into()), ("tags", "nope".into())]).await;
+    assert_eq!(r["error"]["code"], "badtags", "{r}");
+    // Deleted after editing began: pagedeleted, unless recreate.
+    let start = "2000-01-01T00:00:00Z".to_string();
+    let r = post_token(&c, &[("action", "delete"), ("title", "File:Ec.png")]).await;
+    assert!(r.get("delete").is_some(), "{r}");
+    let r = edit(&c, vec![("text", "back".into()), ("starttimestamp", start.clone())]).await;
+    assert_eq!(r["error"]["code"], "pagedeleted", "{r}");
+    let r = edit(
+        &c,
+        vec![("text", "back".into()), ("starttimestamp", start), ("recreate", "1".into())],
+    )
+    .await;
+    assert_eq!(r["edit"]["result"], "Success", "{r}");
+    // Two users saving on the same base at once: exactly one wins, the other conflicts.
+    let base = latest(&c).await["revid"].to_string();
+    let (a, b) = tokio::join!(
+        edit(&c, vec![("text", "race a".into()), ("baserevid", base.clone())]),
+        edit(&carol, vec![("text", "race b".into()), ("baserevid", base)])
+    );
+    let outcome = |v: &serde_json::Value| v["edit"]["result"].as_str().or(v["error"]["code"].as_str()).map(String::from);
+    let mut outcomes = [outcome(&a), outcome(&b)];
+    outcomes.sort();
+    assert_eq!(outcomes, [Some("Success".to_string()), Some("editconflict".to_string())], "{a} {b}");
+}

@@ -95,6 +95,30 @@ pub struct PageRow {
     pub touched: String,
 }
 
+/// One `action=edit` save.
+#[derive(Debug, Clone)]
+pub struct PageEdit<'a> {
+    pub namespace: i64,
+    pub title: &'a str,
+    pub text: &'a str,
+    pub comment: &'a str,
+    pub user_id: i64,
+    pub user_name: &'a str,
+    pub tags: &'a [String],
+    /// The revision the editor started from (conflict detection), if they said.
+    pub base_rev: Option<i64>,
+}
+
+pub enum EditOutcome {
+    Saved {
+        page_id: i64,
+        rev: i64,
+        new: bool,
+    },
+    /// Another user saved after the base revision.
+    Conflict,
+}
+
 #[derive(Debug, Clone)]
 pub struct RevisionRow {
     pub tags: Vec<String>,
@@ -644,29 +668,34 @@ impl MetaStore {
         rows.iter().map(revision_row).collect()
     }
 
-    /// Creates or replaces a page's text (a new revision). Returns (page id, revision id, was new).
-    pub async fn edit_page(
-        &self,
-        namespace: i64,
-        title: &str,
-        text: &str,
-        comment: &str,
-        user_id: i64,
-        user_name: &str,
-    ) -> DbResult<(i64, i64, bool)> {
+    /// Creates or replaces a page's text (a new revision), unless `edit.base_rev` is set and
+    /// another user has saved a revision after it (an edit conflict: nothing is written). The
+    /// check and the write are one transaction, so two editors of one base cannot both win.
+    pub async fn edit_page(&self, edit: &PageEdit<'_>) -> DbResult<EditOutcome> {
         let mut tx = self.begin_write().await?;
         let now = crate::time::now_ts();
         let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = ? AND title = ?")
-            .bind(namespace)
-            .bind(title)
+            .bind(edit.namespace)
+            .bind(edit.title)
             .fetch_optional(&mut *tx)
             .await?;
+        if let (Some(page_id), Some(base)) = (existing, edit.base_rev) {
+            let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM revisions WHERE page_id = ? AND id > ? AND user_id != ?")
+                .bind(page_id)
+                .bind(base)
+                .bind(edit.user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if others > 0 {
+                return Ok(EditOutcome::Conflict);
+            }
+        }
         let (page_id, new) = match existing {
             Some(id) => (id, false),
             None => {
                 let id = sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (?, ?, ?)")
-                    .bind(namespace)
-                    .bind(title)
+                    .bind(edit.namespace)
+                    .bind(edit.title)
                     .bind(&now)
                     .execute(&mut *tx)
                     .await?
@@ -674,9 +703,41 @@ impl MetaStore {
                 (id, true)
             }
         };
-        let rev = insert_revision(&mut tx, page_id, text, comment, user_id, user_name, &now, &[]).await?;
+        let rev = insert_revision(
+            &mut tx,
+            page_id,
+            edit.text,
+            edit.comment,
+            edit.user_id,
+            edit.user_name,
+            &now,
+            edit.tags,
+        )
+        .await?;
         tx.commit().await?;
-        Ok((page_id, rev, new))
+        Ok(EditOutcome::Saved { page_id, rev, new })
+    }
+
+    /// The page's latest revision saved at or before `timestamp` (TS_MW): an edit's base.
+    pub async fn revision_at(&self, page_id: i64, timestamp: &str) -> DbResult<Option<i64>> {
+        sqlx::query_scalar("SELECT MAX(id) FROM revisions WHERE page_id = ? AND timestamp <= ?")
+            .bind(page_id)
+            .bind(timestamp)
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Whether the page was deleted after `timestamp` (TS_MW), per the deletion log.
+    pub async fn deleted_since(&self, namespace: i64, title: &str, timestamp: &str) -> DbResult<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM log_events WHERE log_type = 'delete' AND action = 'delete' AND namespace = ? AND title = ? AND timestamp > ?",
+        )
+        .bind(namespace)
+        .bind(title)
+        .bind(timestamp)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 
     // ----------------------------------------------------------------- log

@@ -176,6 +176,15 @@ pub struct Client {
 pub type Params<'a> = &'a [(&'a str, &'a str)];
 
 impl Client {
+    /// Another handle on the same session (reqwest clients share their cookie store).
+    pub fn clone_session(&self) -> Client {
+        Client {
+            http: self.http.clone(),
+            api: self.api.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+
     pub async fn get(&self, params: Params<'_>) -> Value {
         let r = self.http.get(&self.api).query(params).send().await.unwrap();
         assert_eq!(r.status(), 200);

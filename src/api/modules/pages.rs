@@ -4,6 +4,7 @@
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::spec::{Group, ModuleSpec, Type, Values, param};
 use crate::api::{Call, Output};
+use crate::store::meta::{EditOutcome, PageEdit};
 use crate::upload::publish::{self, Props, Source};
 use serde_json::{Map, Value, json};
 
@@ -25,9 +26,17 @@ pub static EDIT: ModuleSpec = ModuleSpec {
         param("pageid", INT),
         param("text", Type::Text).help("New page content."),
         param("summary", Type::String),
+        param("tags", Type::Tags)
+            .multi()
+            .help("Change tags for the revision (configured in change_tags)."),
         param("minor", Type::Boolean).inert(),
         param("notminor", Type::Boolean).inert(),
         param("bot", Type::Boolean).inert(),
+        param("baserevid", INT).help("The revision the edit started from: editconflict if another user saved since."),
+        param("basetimestamp", Type::Timestamp)
+            .help("Timestamp of the base revision (conflict detection, takes precedence over baserevid)."),
+        param("starttimestamp", Type::Timestamp).help("When editing began: pagedeleted if the page was deleted since."),
+        param("recreate", Type::Boolean).help("Recreate a page deleted since starttimestamp."),
         param("createonly", Type::Boolean).help("Fail if the page exists."),
         param("nocreate", Type::Boolean).help("Fail if the page does not exist."),
         param("watchlist", Type::Enum(&["nochange", "preferences", "unwatch", "watch"])).default("preferences"),
@@ -187,6 +196,29 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         }
     };
     let display = super::query::PageTitle { ns, db_key: key.clone() }.display();
+    let tags = v.list("tags").to_vec();
+    if !tags.is_empty() && !call.caller.has("applychangetags") {
+        return Err(ApiError::new(
+            "tags-apply-no-permission",
+            "You do not have permission to apply change tags along with your changes.",
+        )
+        .module(M));
+    }
+    if page.is_none()
+        && !v.flag("recreate")
+        && let Some(start) = v.str("starttimestamp")
+        && call.state.meta.deleted_since(ns, &key, start).await?
+    {
+        return Err(ApiError::new("pagedeleted", "The page has been deleted since you fetched its timestamp.").module(M));
+    }
+    // The base revision: by timestamp (MediaWiki ignores an empty or "0" one), else by id.
+    let base_ts_given = call.params.peek("basetimestamp").is_some_and(|raw| !raw.is_empty() && raw != "0");
+    let base_rev = match (&page, v.str("basetimestamp"), v.int("baserevid")) {
+        // Older than the page itself: every revision by someone else conflicts.
+        (Some(pg), Some(ts), _) if base_ts_given => Some(call.state.meta.revision_at(pg.id, ts).await?.unwrap_or(0)),
+        (Some(_), _, Some(id)) if id != 0 => Some(id),
+        _ => None,
+    };
     let mut m = Map::new();
     if old.is_some() && old_text == text {
         m.insert("result".into(), json!("Success"));
@@ -196,11 +228,21 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         call.ctx.put_bool(&mut m, "nochange", true);
         return Ok(out(M, m));
     }
-    let (page_id, rev, new) = call
-        .state
-        .meta
-        .edit_page(ns, &key, &text, &summary, call.caller.user_id(), &call.caller.user_name())
-        .await?;
+    let user_name = call.caller.user_name();
+    let edit = PageEdit {
+        namespace: ns,
+        title: &key,
+        text: &text,
+        comment: &summary,
+        user_id: call.caller.user_id(),
+        user_name: &user_name,
+        tags: &tags,
+        base_rev,
+    };
+    let (page_id, rev, new) = match call.state.meta.edit_page(&edit).await? {
+        EditOutcome::Saved { page_id, rev, new } => (page_id, rev, new),
+        EditOutcome::Conflict => return Err(ApiError::new("editconflict", "Edit conflict.").module(M)),
+    };
     let ts = call.state.meta.revision(rev).await?.map(|r| r.timestamp).unwrap_or_default();
     if new {
         call.ctx.put_bool(&mut m, "new", true);
