@@ -6,12 +6,13 @@ answers into tests/fixtures/refwiki-continuation.json; tests/continuation.rs rep
     python3 scripts/record_continuation_transcripts.py [--prefix Cont]
 
 Run it on a reference wiki where no file name starts with the prefix. Steps are data: an
-upload (a PNG made by the same generator as tests/common/mod.rs::png()), or a query whose
-"follow" flag merges the previous answer's "continue" object into it, as clients do.
+upload (a PNG made by the same generator as tests/common/mod.rs::png()), a pause, or a query
+whose "follow" flag merges the previous answer's "continue" object into it, as clients do.
 """
 import json
 import os
 import sys
+import time
 
 import requests
 
@@ -29,9 +30,13 @@ def q(name, params, follow=False, who='bot'):
 
 STEPS = [
     {'upload': f'{P}-a.png', 'png': [8, 8, 201]},
+    # A second later: versions of one file in one second fail on MediaWiki and are moved a
+    # second on by mwupload, either way not what this recording is about.
+    {'sleep': 1.1},
     {'upload': f'{P}-a.png', 'png': [8, 8, 202]},
     {'upload': f'{P}-b.png', 'png': [8, 8, 203]},
     {'upload': f'{P}-c.png', 'png': [8, 8, 204]},
+    {'upload': f'{P}-d.png', 'png': [16, 16, 205]},
     # A list module continues: the batch is complete, the generator part is "-".
     q('list-page1', {'list': 'allimages', 'aiprefix': P, 'ailimit': '2'}),
     q('list-page2', {'list': 'allimages', 'aiprefix': P, 'ailimit': '2'}, follow=True),
@@ -58,6 +63,28 @@ STEPS = [
     # Several files: imageinfo does not continue into older versions.
     q('ii-two-files', {'prop': 'imageinfo', 'titles': f'File:{P}-a.png|File:{P}-b.png', 'iilimit': '1'}),
     q('bad-continue', {'list': 'allimages', 'aiprefix': P, 'continue': 'nonsense'}),
+    # list=allimages filters and sort rules.
+    q('ai-size', {'list': 'allimages', 'aiprefix': P, 'aiminsize': '300', 'aimaxsize': '100000', 'aiprop': 'size'}),
+    q('ai-mime', {'list': 'allimages', 'aiprefix': P, 'aimime': 'image/gif|image/png', 'aiprop': 'mime'}),
+    q('ai-mime-none', {'list': 'allimages', 'aiprefix': P, 'aimime': 'image/gif'}),
+    q('ai-from-to', {'list': 'allimages', 'aifrom': f'{P}-b.png', 'aito': f'{P} c.png', 'aiprop': 'size'}),
+    q('ai-descending', {'list': 'allimages', 'aifrom': f'{P}-c.png', 'aidir': 'descending', 'ailimit': '2',
+                        'aiprefix': P}),
+    # Newest first by upload time: three files a second apart, so the order is unambiguous.
+    {'sleep': 1.1},
+    {'upload': f'{P}-e.png', 'png': [8, 8, 206]},
+    {'sleep': 1.1},
+    {'upload': f'{P}-f.png', 'png': [8, 8, 207]},
+    {'sleep': 1.1},
+    {'upload': f'{P}-g.png', 'png': [8, 8, 208]},
+    q('ai-time-page1', {'list': 'allimages', 'aisort': 'timestamp', 'aidir': 'older', 'ailimit': '2'}),
+    # (One per page now: the reference wiki has older files after these four.)
+    q('ai-time-page2', {'list': 'allimages', 'aisort': 'timestamp', 'aidir': 'older', 'ailimit': '1'}, follow=True),
+    q('ai-time-with-prefix', {'list': 'allimages', 'aisort': 'timestamp', 'aiprefix': P}),
+    q('ai-user-by-name', {'list': 'allimages', 'aiuser': 'Admin'}),
+    q('ai-bad-sha1', {'list': 'allimages', 'aisha1': 'abc'}),
+    q('ai-bad-sha1base36', {'list': 'allimages', 'aisha1base36': 'abc'}),
+    q('gen-size', {'generator': 'allimages', 'gaiprefix': P, 'gaiminsize': '300'}),
 ]
 
 
@@ -71,6 +98,10 @@ def main():
     out = []
     prev = None
     for step in STEPS:
+        if 'sleep' in step:
+            time.sleep(step['sleep'])
+            out.append(step)
+            continue
         if 'upload' in step:
             r = s.post(API, data={'action': 'upload', 'filename': step['upload'], 'ignorewarnings': '1', 'token': csrf,
                                   'format': 'json'}, files={'file': ('f.png', png(*step['png']))}).json()

@@ -18,6 +18,10 @@ async fn continuation_and_generators_match_the_reference_recording() {
     let mut failures = Vec::new();
     let mut compared = 0;
     for step in &steps {
+        if let Some(secs) = step["sleep"].as_f64() {
+            tokio::time::sleep(std::time::Duration::from_secs_f64(secs)).await;
+            continue;
+        }
         if let Some(name) = step["upload"].as_str() {
             let dims: Vec<u64> = step["png"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
             let bytes = png(dims[0] as u32, dims[1] as u32, dims[2]);

@@ -95,6 +95,29 @@ pub struct PageRow {
     pub touched: String,
 }
 
+/// list=allimages' selection (see `MetaStore::list_files`).
+#[derive(Debug, Default)]
+pub struct FileListQuery<'a> {
+    pub by_time: bool,
+    pub descending: bool,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub prefix: Option<&'a str>,
+    /// TS_MW bounds (by time).
+    pub start: Option<&'a str>,
+    pub end: Option<&'a str>,
+    /// Resume point: a name, or a TS_MW timestamp and name when by time.
+    pub continue_ts: Option<&'a str>,
+    pub continue_name: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub sha1: Option<&'a str>,
+    pub min_size: Option<i64>,
+    pub max_size: Option<i64>,
+    /// Some(list): only these MIME types (an empty list matches nothing).
+    pub mimes: Option<&'a [String]>,
+    pub limit: i64,
+}
+
 /// One `action=edit` save.
 #[derive(Debug, Clone)]
 pub struct PageEdit<'a> {
@@ -460,35 +483,86 @@ impl MetaStore {
     }
 
     /// `list=allimages` by name.
-    pub async fn list_files_by_name(
-        &self,
-        from: Option<&str>,
-        prefix: Option<&str>,
-        descending: bool,
-        limit: i64,
-    ) -> DbResult<Vec<FileVersion>> {
-        let mut sql = format!("SELECT {FILE_COLS} FROM files WHERE 1=1");
-        if from.is_some() {
-            sql.push_str(if descending { " AND name <= ?" } else { " AND name >= ?" });
+    /// Current files for list=allimages: by name or by (timestamp, name), in either
+    /// direction, with MediaWiki's filters. Ranges and resume points are inclusive.
+    pub async fn list_files<'a>(&self, q: &FileListQuery<'a>) -> DbResult<Vec<FileVersion>> {
+        enum Bind<'a> {
+            Text(&'a str),
+            Owned(String),
+            Int(i64),
         }
-        if prefix.is_some() {
-            sql.push_str(" AND name >= ? AND name < ?");
+        let (ge, le) = if q.descending { ("<=", ">=") } else { (">=", "<=") };
+        let mut conds: Vec<String> = Vec::new();
+        let mut bs: Vec<Bind> = Vec::new();
+        let mut add = |c: String, b: Vec<Bind<'a>>| {
+            conds.push(c);
+            bs.extend(b);
+        };
+        if let Some(f) = q.from {
+            add(format!("name {ge} ?"), vec![Bind::Text(f)]);
         }
-        sql.push_str(if descending {
-            " ORDER BY name DESC LIMIT ?"
-        } else {
-            " ORDER BY name ASC LIMIT ?"
-        });
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(f) = from {
-            q = q.bind(f.to_string());
+        if let Some(t) = q.to {
+            add(format!("name {le} ?"), vec![Bind::Text(t)]);
         }
-        if let Some(p) = prefix {
+        if let Some(p) = q.prefix {
             let mut upper = p.to_string();
             upper.push(char::MAX);
-            q = q.bind(p.to_string()).bind(upper);
+            add("name >= ? AND name < ?".into(), vec![Bind::Text(p), Bind::Owned(upper)]);
         }
-        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        if let Some(st) = q.start {
+            add(format!("timestamp {ge} ?"), vec![Bind::Text(st)]);
+        }
+        if let Some(e) = q.end {
+            add(format!("timestamp {le} ?"), vec![Bind::Text(e)]);
+        }
+        match (q.continue_ts, q.continue_name) {
+            (Some(ts), Some(name)) => {
+                let op = if q.descending { "<" } else { ">" };
+                add(
+                    format!("(timestamp {op} ? OR (timestamp = ? AND name {op}= ?))"),
+                    vec![Bind::Text(ts), Bind::Text(ts), Bind::Text(name)],
+                );
+            }
+            (None, Some(name)) => add(format!("name {ge} ?"), vec![Bind::Text(name)]),
+            _ => {}
+        }
+        if let Some(u) = q.user {
+            add("user_name = ?".into(), vec![Bind::Text(u)]);
+        }
+        if let Some(h) = q.sha1 {
+            add("sha1 = ?".into(), vec![Bind::Text(h)]);
+        }
+        if let Some(n) = q.min_size {
+            add("size >= ?".into(), vec![Bind::Int(n)]);
+        }
+        if let Some(n) = q.max_size {
+            add("size <= ?".into(), vec![Bind::Int(n)]);
+        }
+        if let Some(mimes) = q.mimes {
+            if mimes.is_empty() {
+                return Ok(Vec::new());
+            }
+            let marks = vec!["?"; mimes.len()].join(", ");
+            add(format!("mime IN ({marks})"), mimes.iter().map(|m| Bind::Text(m.as_str())).collect());
+        }
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        let order = if q.by_time {
+            format!("timestamp {dir}, name {dir}")
+        } else {
+            format!("name {dir}")
+        };
+        let filter = if conds.is_empty() { "1=1".to_string() } else { conds.join(" AND ") };
+        // Only column names and operators are formatted in; every value is bound.
+        let sql = format!("SELECT {FILE_COLS} FROM files WHERE {filter} ORDER BY {order} LIMIT ?");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in bs {
+            query = match b {
+                Bind::Text(t) => query.bind(t.to_string()),
+                Bind::Owned(t) => query.bind(t),
+                Bind::Int(n) => query.bind(n),
+            };
+        }
+        let rows = query.bind(q.limit).fetch_all(&self.pool).await?;
         rows.iter().map(|r| file_from_row(r, false)).collect()
     }
 
@@ -1464,40 +1538,6 @@ impl MetaStore {
     }
 
     /// `list=allimages&aisort=timestamp` (optionally one uploader's files).
-    pub async fn list_files_by_timestamp(
-        &self,
-        start: Option<&str>,
-        user: Option<&str>,
-        newer_first: bool,
-        limit: i64,
-    ) -> DbResult<Vec<FileVersion>> {
-        let mut sql = format!("SELECT {FILE_COLS} FROM files WHERE 1=1");
-        if start.is_some() {
-            sql.push_str(if newer_first {
-                " AND timestamp <= ?"
-            } else {
-                " AND timestamp >= ?"
-            });
-        }
-        if user.is_some() {
-            sql.push_str(" AND user_name = ?");
-        }
-        sql.push_str(if newer_first {
-            " ORDER BY timestamp DESC, name DESC LIMIT ?"
-        } else {
-            " ORDER BY timestamp ASC, name ASC LIMIT ?"
-        });
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(s) = start {
-            q = q.bind(s.to_string());
-        }
-        if let Some(u) = user {
-            q = q.bind(u.to_string());
-        }
-        let rows = q.bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| file_from_row(r, false)).collect()
-    }
-
     // ----------------------------------------------------------------- watchlist
     pub async fn watch(&self, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> DbResult<()> {
         sqlx::query("INSERT INTO watchlist (user_id, namespace, title, expiry) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, namespace, title) DO UPDATE SET expiry = excluded.expiry")

@@ -426,6 +426,8 @@ fn normalize_str(s: &str, key: &str) -> String {
         .unwrap()
         .replace_all(&s, "TS")
         .to_string();
+    // A by-time continuation ("20261129071234|Name.png").
+    s = regex_lite::Regex::new(r"^\d{14}\|").unwrap().replace_all(&s, "TS|").to_string();
     s = regex_lite::Regex::new(r"\d{14}![^./]*")
         .unwrap()
         .replace_all(&s, "STASHNAME")

@@ -872,57 +872,88 @@ async fn generate_all_images(call: &mut Call<'_>, cont: &mut Continuation, limit
 }
 
 /// One batch of current files for list or generator allimages (validated as either), and the
-/// continue value when more remain.
+/// continue value when more remain. MediaWiki's rules: name-sorted listings take from, to and
+/// prefix; time-sorted ones take start, end and user; size, SHA-1 and MIME filters take both.
 async fn all_images_rows(call: &Call<'_>, p: &Values, limits: &mut Map<String, Value>) -> ApiResult<(Vec<FileVersion>, Option<String>)> {
+    let module = "query+allimages";
     let limit = limit_of(call, &ALLIMAGES, p, limits);
-    let descending = matches!(p.str("dir"), Some("descending") | Some("older"));
-    let from = p
-        .str("continue")
-        .or(p.str("from"))
-        .map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
-    let prefix = p.str("prefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
-    let sha1 = match (p.str("sha1"), p.str("sha1base36")) {
-        (Some(h), _) => Some(h.to_lowercase()),
-        (None, Some(b)) => crate::store::paths::sha1_from_base36(b).map(hex::encode),
-        _ => None,
-    };
     let by_time = p.str("sort") == Some("timestamp");
-    let user = p.str("user").map(|u| u.replace('_', " "));
-    if user.is_some() && !by_time {
+    let (forbidden, needed) = if by_time {
+        (["from", "to", "prefix"], "name")
+    } else {
+        (["start", "end", "user"], "timestamp")
+    };
+    if let Some(bad) = forbidden.iter().find(|n| p.str(n).is_some()) {
         return Err(ApiError::new(
             "invalidparammix",
             format!(
-                "The \"{}\" parameter may only be used with \"{}=timestamp\".",
-                p.full_name("user"),
+                "The \"{}\" parameter may only be used with \"{}={needed}\".",
+                p.full_name(bad),
                 p.full_name("sort")
             ),
         )
-        .module("query+allimages"));
+        .module(module));
     }
-    let mut rows = match &sha1 {
-        Some(s) => call.state.meta.list_files_by_sha1(s, limit + 1).await?,
-        None if by_time => {
-            // aidir: ascending/newer = oldest first; descending/older = newest first.
-            let start = match p.str("continue") {
-                Some(c) => crate::time::parse_any_ts(c),
-                None => p.str("start").map(String::from),
-            };
-            call.state
-                .meta
-                .list_files_by_timestamp(start.as_deref(), user.as_deref(), descending, limit + 1)
-                .await?
-        }
-        None => {
-            call.state
-                .meta
-                .list_files_by_name(from.as_deref(), prefix.as_deref(), descending, limit + 1)
-                .await?
-        }
+    let key = |s: &str| title::file_db_key(s).unwrap_or_else(|| s.to_string());
+    let (from, to, prefix) = (p.str("from").map(key), p.str("to").map(key), p.str("prefix").map(key));
+    let bad_continue = || {
+        ApiError::new(
+            "badcontinue",
+            "Invalid continue param. You should pass the original value returned by the previous query.",
+        )
+        .module(module)
     };
+    let (continue_ts, continue_name) = match p.str("continue") {
+        None => (None, None),
+        Some(c) if by_time => {
+            let (ts, name) = c.split_once('|').filter(|(_, n)| !n.contains('|')).ok_or_else(bad_continue)?;
+            (
+                Some(crate::time::parse_any_ts(ts).ok_or_else(bad_continue)?),
+                Some(name.to_string()),
+            )
+        }
+        Some(c) if c.contains('|') => return Err(bad_continue()),
+        Some(c) => (None, Some(c.to_string())),
+    };
+    let sha1 = match (p.str("sha1"), p.str("sha1base36")) {
+        (Some(h), _) => {
+            let h = h.to_lowercase();
+            if h.len() != 40 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ApiError::new("invalidsha1hash", "The SHA1 hash provided is not valid.").module(module));
+            }
+            Some(h)
+        }
+        (None, Some(b)) => match crate::store::paths::sha1_from_base36(&b.to_lowercase()) {
+            Some(raw) if b.len() == 31 => Some(hex::encode(raw)),
+            _ => return Err(ApiError::new("invalidsha1base36hash", "The SHA1Base36 hash provided is not valid.").module(module)),
+        },
+        _ => None,
+    };
+    let user = p.str("user").map(|u| u.replace('_', " "));
+    let mimes = p.list("mime");
+    let query = crate::store::meta::FileListQuery {
+        by_time,
+        descending: matches!(p.str("dir"), Some("descending") | Some("older")),
+        from: from.as_deref(),
+        to: to.as_deref(),
+        prefix: prefix.as_deref(),
+        start: p.str("start"),
+        end: p.str("end"),
+        continue_ts: continue_ts.as_deref(),
+        continue_name: continue_name.as_deref(),
+        user: user.as_deref(),
+        sha1: sha1.as_deref(),
+        min_size: p.int("minsize"),
+        max_size: p.int("maxsize"),
+        // Sent but empty (or only unknown types): no file matches, as in MediaWiki.
+        mimes: call.params.peek(&p.full_name("mime")).is_some().then_some(mimes),
+        limit: limit + 1,
+    };
+    let mut rows = call.state.meta.list_files(&query).await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize + 1);
         rows.pop()
-            .map(|v| if by_time { crate::time::ts_to_iso(&v.timestamp) } else { v.name })
+            .map(|v| if by_time { format!("{}|{}", v.timestamp, v.name) } else { v.name })
     } else {
         None
     };
@@ -1469,8 +1500,10 @@ pub static ALLIMAGES: ModuleSpec = ModuleSpec {
         param("sort", Type::Enum(&["name", "timestamp"])).default("name"),
         param("dir", Type::Enum(&["ascending", "descending", "newer", "older"])).default("ascending"),
         param("from", Type::String),
+        param("to", Type::String),
         param("continue", Type::String),
         param("start", Type::Timestamp),
+        param("end", Type::Timestamp),
         param(
             "prop",
             Type::Enum(&[
@@ -1496,9 +1529,12 @@ pub static ALLIMAGES: ModuleSpec = ModuleSpec {
         .default("timestamp|url")
         .multi(),
         param("prefix", Type::String),
+        param("minsize", Type::Integer { min: None, max: None }),
+        param("maxsize", Type::Integer { min: None, max: None }),
         param("sha1", Type::String),
         param("sha1base36", Type::String),
         param("user", Type::User(&["name", "ip", "interwiki", "id"])),
+        param("mime", Type::String).multi().help("MIME types to list (type/subtype)."),
         param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
     ],
 };
