@@ -85,6 +85,18 @@ STEPS = [
     q('ai-bad-sha1', {'list': 'allimages', 'aisha1': 'abc'}),
     q('ai-bad-sha1base36', {'list': 'allimages', 'aisha1base36': 'abc'}),
     q('gen-size', {'generator': 'allimages', 'gaiprefix': P, 'gaiminsize': '300'}),
+    # list=logevents filters.
+    q('le-prefix', {'list': 'logevents', 'letype': 'upload', 'leprefix': f'File:{P}-', 'leprop': 'title|type'}),
+    q('le-title-page1', {'list': 'logevents', 'letitle': f'File:{P}-a.png', 'lelimit': '1', 'leprop': 'title|type'}),
+    q('le-title-page2', {'list': 'logevents', 'letitle': f'File:{P}-a.png', 'lelimit': '1', 'leprop': 'title|type'},
+      follow=True),
+    q('le-newer', {'list': 'logevents', 'leprefix': f'File:{P}-', 'ledir': 'newer', 'lelimit': '3', 'leprop': 'title|type'}),
+    q('le-other-namespace', {'list': 'logevents', 'letitle': f'File:{P}-a.png', 'lenamespace': '0'}),
+    q('le-action', {'list': 'logevents', 'leaction': 'upload/overwrite', 'leprefix': f'File:{P}-', 'leprop': 'title|type'}),
+    q('le-tag', {'list': 'logevents', 'letag': 'no-such-tag', 'leprefix': f'File:{P}-'}),
+    q('le-bad-namespace', {'list': 'logevents', 'lenamespace': '99'}),
+    q('le-title-and-prefix', {'list': 'logevents', 'letitle': 'File:X.png', 'leprefix': 'File:X'}),
+    q('le-bad-continue', {'list': 'logevents', 'lecontinue': 'abc'}),
 ]
 
 

@@ -106,7 +106,7 @@ async fn page_exists_deletion_and_archive_warnings_match_mediawiki() {
         ])
         .await;
     assert_eq!(rv["query"]["pages"][0]["revisions"][0]["content"], TEXT);
-    // The log shows upload, delete and restore, newest first.
+    // The log shows upload (with MediaWiki's page creation entry), delete and restore, newest first.
     let log = c
         .get(&[
             ("action", "query"),
@@ -122,7 +122,7 @@ async fn page_exists_deletion_and_archive_warnings_match_mediawiki() {
         .iter()
         .map(|e| format!("{}/{}", e["type"].as_str().unwrap(), e["action"].as_str().unwrap()))
         .collect();
-    assert_eq!(actions, ["delete/restore", "delete/delete", "upload/upload"], "{log}");
+    assert_eq!(actions, ["delete/restore", "delete/delete", "create/create", "upload/upload"], "{log}");
     // Watchlist: the edit with watchlist=watch watched the page.
     let w = c
         .get(&[

@@ -88,6 +88,11 @@ pub enum Type {
         highmax: i64,
     },
     Enum(&'static [&'static str]),
+    /// A namespace id: one of the wiki's namespaces, plus `extra` (the virtual -2/-1 where a
+    /// module accepts them).
+    Namespace {
+        extra: &'static [i64],
+    },
     /// Change tags: each value must be a configured tag (`badtags`). paraminfo reports `[]`,
     /// as a wiki with no defined tags does.
     Tags,
@@ -392,6 +397,14 @@ impl ModuleSpec {
                 }
             }
             Type::Timestamp => Ok(Slot::Str(timestamp(full, &raw).map_err(|e| e.module(self.path))?)),
+            Type::Namespace { extra } => {
+                let known =
+                    |n: i64| extra.contains(&n) || crate::api::modules::query::NAMESPACES.iter().any(|(id, _)| *id == n && *id >= 0);
+                match raw.parse::<i64>() {
+                    Ok(n) if known(n) => Ok(Slot::Int(n)),
+                    _ => Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"{full}\": {raw}.")).module(self.path)),
+                }
+            }
             Type::Tags => {
                 check_tags(std::slice::from_ref(&raw), v.config).map_err(|e| e.module(self.path))?;
                 Ok(Slot::List(vec![raw]))

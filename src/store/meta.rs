@@ -118,6 +118,27 @@ pub struct FileListQuery<'a> {
     pub limit: i64,
 }
 
+/// list=logevents' selection (see `MetaStore::log_events`).
+#[derive(Debug, Default)]
+pub struct LogQuery<'a> {
+    pub log_type: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub namespace: Option<i64>,
+    /// The namespace of `title` or `prefix`.
+    pub title_namespace: Option<i64>,
+    pub title: Option<&'a str>,
+    pub prefix: Option<&'a str>,
+    pub tag: Option<&'a str>,
+    /// TS_MW bounds.
+    pub start: Option<&'a str>,
+    pub end: Option<&'a str>,
+    pub newer_first: bool,
+    /// Resume position: (TS_MW timestamp, id).
+    pub from: Option<(&'a str, i64)>,
+    pub limit: i64,
+}
+
 /// One `action=edit` save.
 #[derive(Debug, Clone)]
 pub struct PageEdit<'a> {
@@ -637,6 +658,7 @@ impl MetaStore {
             }
         };
         // Description page: new page gets the text; an existing one a null revision.
+        let mut created_page = false;
         let page = sqlx::query("SELECT id, latest_rev FROM pages WHERE namespace = 6 AND title = ?")
             .bind(&v.name)
             .fetch_optional(&mut *tx)
@@ -650,6 +672,7 @@ impl MetaStore {
                     .execute(&mut *tx)
                     .await?
                     .last_insert_rowid();
+                created_page = true;
                 insert_revision(
                     &mut tx,
                     page_id,
@@ -695,6 +718,10 @@ impl MetaStore {
         .bind(req.tags.join(","))
         .execute(&mut *tx)
         .await?;
+        if created_page {
+            // MediaWiki's page creation log ($wgPageCreationLog), after the upload entry.
+            insert_creation_log(&mut tx, 6, &v.name, v.user_id, &v.user_name, &timestamp, &req.comment, &req.tags).await?;
+        }
         tx.commit().await?;
         Ok(PublishOutcome::Published { overwrote, timestamp })
     }
@@ -788,6 +815,19 @@ impl MetaStore {
             edit.tags,
         )
         .await?;
+        if new {
+            insert_creation_log(
+                &mut tx,
+                edit.namespace,
+                edit.title,
+                edit.user_id,
+                edit.user_name,
+                &now,
+                edit.comment,
+                edit.tags,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(EditOutcome::Saved { page_id, rev, new })
     }
@@ -1115,6 +1155,34 @@ pub struct ArchivedFile {
 }
 
 const FA_COLS: &str = "id, name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key, deleted_by, deleted_at";
+
+/// A `create/create` log entry for a new page.
+#[allow(clippy::too_many_arguments)]
+async fn insert_creation_log(
+    tx: &mut SqliteConnection,
+    namespace: i64,
+    title: &str,
+    user_id: i64,
+    user_name: &str,
+    timestamp: &str,
+    comment: &str,
+    tags: &[String],
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params, tags)
+         VALUES ('create', 'create', ?, ?, ?, ?, ?, ?, '{}', ?)",
+    )
+    .bind(namespace)
+    .bind(title)
+    .bind(user_id)
+    .bind(user_name)
+    .bind(timestamp)
+    .bind(comment)
+    .bind(tags.join(","))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
 
 async fn insert_log(
     tx: &mut SqliteConnection,
@@ -1479,45 +1547,71 @@ impl MetaStore {
     }
 
     /// `list=logevents`.
-    pub async fn log_events(
-        &self,
-        log_type: Option<&str>,
-        action: Option<&str>,
-        title: Option<&str>,
-        user: Option<&str>,
-        newer_first: bool,
-        from_id: Option<i64>,
-        limit: i64,
-    ) -> DbResult<Vec<LogRow>> {
-        let mut sql = String::from("SELECT * FROM log_events WHERE 1=1");
-        if log_type.is_some() {
-            sql.push_str(" AND log_type = ?");
+    /// Log entries for list=logevents, newest or oldest first, resuming at `q.from` (a
+    /// (timestamp, id) position, inclusive).
+    pub async fn log_events(&self, q: &LogQuery<'_>) -> DbResult<Vec<LogRow>> {
+        let mut conds: Vec<String> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        let (ge, le) = if q.newer_first { ("<=", ">=") } else { (">=", "<=") };
+        let mut text = |c: String, v: &str| {
+            conds.push(c);
+            texts.push(v.to_string());
+        };
+        if let Some(t) = q.log_type {
+            text("log_type = ?".into(), t);
         }
-        if action.is_some() {
-            sql.push_str(" AND action = ?");
+        if let Some(a) = q.action {
+            text("action = ?".into(), a);
         }
-        if title.is_some() {
-            sql.push_str(" AND namespace = 6 AND title = ?");
+        if let Some(u) = q.user {
+            text("user_name = ?".into(), u);
         }
-        if user.is_some() {
-            sql.push_str(" AND user_name = ?");
+        if let Some(t) = q.title {
+            text("title = ?".into(), t);
         }
-        if from_id.is_some() {
-            sql.push_str(if newer_first { " AND id <= ?" } else { " AND id >= ?" });
+        if let Some(p) = q.prefix {
+            let mut upper = p.to_string();
+            upper.push(char::MAX);
+            text("title >= ?".into(), p);
+            text("title < ?".into(), &upper);
         }
-        sql.push_str(if newer_first {
-            " ORDER BY id DESC LIMIT ?"
-        } else {
-            " ORDER BY id ASC LIMIT ?"
+        if let Some(st) = q.start {
+            text(format!("timestamp {ge} ?"), st);
+        }
+        if let Some(e) = q.end {
+            text(format!("timestamp {le} ?"), e);
+        }
+        if let Some(tag) = q.tag {
+            // Tags are stored comma separated.
+            text("(',' || tags || ',') LIKE ?".into(), &format!("%,{tag},%"));
+        }
+        let mut ints: Vec<i64> = Vec::new();
+        for ns in [q.namespace, q.title_namespace].into_iter().flatten() {
+            conds.push("namespace = ?".into());
+            ints.push(ns);
+        }
+        let position = q.from.map(|(ts, id)| {
+            let op = if q.newer_first { "<" } else { ">" };
+            (format!("(timestamp {op} ? OR (timestamp = ? AND id {op}= ?))"), ts.to_string(), id)
         });
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for v in [log_type, action, title, user].into_iter().flatten() {
-            q = q.bind(v.to_string());
+        if let Some((c, _, _)) = &position {
+            conds.push(c.clone());
         }
-        if let Some(id) = from_id {
-            q = q.bind(id);
+        let filter = if conds.is_empty() { "1=1".to_string() } else { conds.join(" AND ") };
+        let dir = if q.newer_first { "DESC" } else { "ASC" };
+        // Only column names and operators are formatted in; every value is bound.
+        let sql = format!("SELECT * FROM log_events WHERE {filter} ORDER BY timestamp {dir}, id {dir} LIMIT ?");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for t in texts {
+            query = query.bind(t);
         }
-        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        for n in ints {
+            query = query.bind(n);
+        }
+        if let Some((_, ts, id)) = position {
+            query = query.bind(ts.clone()).bind(ts).bind(id);
+        }
+        let rows = query.bind(q.limit).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(LogRow {
@@ -1537,7 +1631,6 @@ impl MetaStore {
             .collect()
     }
 
-    /// `list=allimages&aisort=timestamp` (optionally one uploader's files).
     // ----------------------------------------------------------------- watchlist
     pub async fn watch(&self, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> DbResult<()> {
         sqlx::query("INSERT INTO watchlist (user_id, namespace, title, expiry) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, namespace, title) DO UPDATE SET expiry = excluded.expiry")

@@ -183,6 +183,11 @@ fn describe_param(call: &Call<'_>, index: usize, p: &ParamSpec) -> Value {
     if let Type::User(subtypes) = p.ty {
         m.insert("subtypes".into(), json!(subtypes));
     }
+    if let Type::Namespace { extra } = p.ty
+        && !extra.is_empty()
+    {
+        m.insert("extranamespaces".into(), json!(extra));
+    }
     if !p.info.is_empty() {
         let notes: Vec<Value> = p.info.iter().map(|n| json!({ "name": n })).collect();
         m.insert("info".into(), Value::Array(notes));
@@ -201,6 +206,7 @@ fn type_value(p: &ParamSpec) -> Value {
         Type::Upload => json!("upload"),
         Type::Timestamp => json!("timestamp"),
         Type::User(_) => json!("user"),
+        Type::Namespace { .. } => json!("namespace"),
         Type::Integer { .. } => json!("integer"),
         Type::Limit { .. } => json!("limit"),
         Type::Tags => json!([]),

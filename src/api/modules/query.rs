@@ -1059,32 +1059,70 @@ async fn log_events(
         (Some(t), None) => (Some(t.to_string()), None),
         (None, None) => (None, None),
     };
-    let title = match p.str("title") {
-        Some(t) => match parse_title(t) {
-            Some(pt) if pt.ns == 6 => Some(pt.db_key),
-            _ => return Err(ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).module("logevents")),
-        },
-        None => None,
-    };
-    let user = p.str("user").map(|u| u.replace('_', " "));
-    let newer_first = p.str("dir") != Some("newer");
-    let from_id = p
-        .str("continue")
-        .and_then(|c| c.split('|').nth(1))
-        .and_then(|x| x.parse::<i64>().ok());
-    let rows = call
-        .state
-        .meta
-        .log_events(
-            log_type.as_deref(),
-            action.as_deref(),
-            title.as_deref(),
-            user.as_deref(),
-            newer_first,
-            from_id,
-            limit + 1,
+    let module = "query+logevents";
+    let bad_title = |t: &str| ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).module(module);
+    // At most one of title, namespace and prefix (MediaWiki's requireMaxOneParameter).
+    let given: Vec<String> = ["title", "namespace", "prefix"]
+        .iter()
+        .filter(|n| call.params.peek(&p.full_name(n)).is_some())
+        .map(|n| format!("\"{}\"", p.full_name(n)))
+        .collect();
+    if given.len() > 1 {
+        let (last, rest) = given.split_last().unwrap_or((&given[0], &[]));
+        return Err(ApiError::new(
+            "invalidparammix",
+            format!("The parameters {} and {last} can not be used together.", rest.join(", ")),
         )
-        .await?;
+        .module(module));
+    }
+    // A title or title prefix names its namespace too ("File:Foo"); with lenamespace both apply.
+    let mut title_namespace = None;
+    let mut title = None;
+    if let Some(t) = p.str("title") {
+        let pt = parse_title(t).ok_or_else(|| bad_title(t))?;
+        title_namespace = Some(pt.ns);
+        title = Some(pt.db_key);
+    }
+    let mut prefix = None;
+    if let Some(t) = p.str("prefix") {
+        let pt = parse_title(t).ok_or_else(|| bad_title(t))?;
+        title_namespace = Some(pt.ns);
+        prefix = Some(pt.db_key);
+    }
+    let user = p.str("user").map(|u| u.replace('_', " "));
+    let from = match p.str("continue") {
+        None => None,
+        Some(c) => {
+            let parsed = c
+                .split_once('|')
+                .and_then(|(ts, id)| Some((crate::time::parse_any_ts(ts)?, id.parse::<i64>().ok()?)));
+            let Some(pos) = parsed else {
+                return Err(ApiError::new(
+                    "badcontinue",
+                    "Invalid continue param. You should pass the original value returned by the previous query.",
+                )
+                .module(module));
+            };
+            Some(pos)
+        }
+    };
+    let q = crate::store::meta::LogQuery {
+        log_type: log_type.as_deref(),
+        action: action.as_deref(),
+        user: user.as_deref(),
+        namespace: p.int("namespace"),
+        title_namespace,
+        title: title.as_deref(),
+        prefix: prefix.as_deref(),
+        tag: p.str("tag"),
+        start: p.str("start"),
+        end: p.str("end"),
+        newer_first: p.str("dir") != Some("newer"),
+        from: from.as_ref().map(|(ts, id)| (ts.as_str(), *id)),
+        limit: limit + 1,
+    };
+    let rows = call.state.meta.log_events(&q).await?;
+    let mut page_ids: std::collections::HashMap<(i64, String), i64> = std::collections::HashMap::new();
     let has = |n: &str| props.iter().any(|x| x == n);
     let mut list = Vec::new();
     for (i, r) in rows.iter().enumerate() {
@@ -1098,10 +1136,26 @@ async fn log_events(
         }
         if has("title") {
             m.insert("ns".into(), json!(r.namespace));
-            m.insert("title".into(), json!(format!("File:{}", r.title.replace('_', " "))));
+            let t = PageTitle {
+                ns: r.namespace,
+                db_key: r.title.clone(),
+            };
+            m.insert("title".into(), json!(t.display()));
         }
         if has("ids") {
-            m.insert("pageid".into(), json!(0));
+            // The page's id now (0 once deleted); logpage is the same here, as the log does not
+            // keep the id a page had when the entry was written.
+            let key = (r.namespace, r.title.clone());
+            let id = match page_ids.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let id = call.state.meta.page(r.namespace, &r.title).await?.map(|pg| pg.id).unwrap_or(0);
+                    page_ids.insert(key, id);
+                    id
+                }
+            };
+            m.insert("pageid".into(), json!(id));
+            m.insert("logpage".into(), json!(id));
         }
         if has("details") {
             let mut params: Value = serde_json::from_str(&r.params).unwrap_or(json!({}));
@@ -1678,9 +1732,14 @@ pub static LOGEVENTS: ModuleSpec = ModuleSpec {
                 "upload/upload",
             ]),
         ),
+        param("start", Type::Timestamp),
+        param("end", Type::Timestamp),
         param("dir", Type::Enum(&["newer", "older"])).default("older"),
         param("user", Type::User(&["name", "ip", "interwiki", "id"])),
         param("title", Type::String),
+        param("namespace", Type::Namespace { extra: &[-2, -1] }),
+        param("prefix", Type::String),
+        param("tag", Type::String),
         param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
         param("continue", Type::String),
     ],
