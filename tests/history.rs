@@ -122,7 +122,11 @@ async fn page_exists_deletion_and_archive_warnings_match_mediawiki() {
         .iter()
         .map(|e| format!("{}/{}", e["type"].as_str().unwrap(), e["action"].as_str().unwrap()))
         .collect();
-    assert_eq!(actions, ["delete/restore", "delete/delete", "create/create", "upload/upload"], "{log}");
+    assert_eq!(
+        actions,
+        ["delete/restore", "delete/delete", "create/create", "upload/upload"],
+        "{log}"
+    );
     // Watchlist: the edit with watchlist=watch watched the page.
     let w = c
         .get(&[
@@ -727,4 +731,72 @@ async fn edit_conflicts_deletion_since_start_and_tags() {
     let mut outcomes = [outcome(&a), outcome(&b)];
     outcomes.sort();
     assert_eq!(outcomes, [Some("Success".to_string()), Some("editconflict".to_string())], "{a} {b}");
+}
+
+/// list=watchlistraw pages through a watchlist with wrcontinue (namespace|title), in either
+/// direction, within fromtitle/totitle, limited to namespaces.
+#[tokio::test]
+async fn watchlistraw_pages_filters_and_directions() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let titles = ["File:W-a.png", "File:W-b.png", "File:W-c.png", "Talk:W-d", "W-e"];
+    for t in titles {
+        let r = post_token(&c, &[("action", "edit"), ("title", t), ("text", "x"), ("watchlist", "watch")]).await;
+        assert_eq!(r["edit"]["result"], "Success", "{r}");
+    }
+    let walk = |extra: Vec<(&'static str, &'static str)>| {
+        let c = c.clone_session();
+        async move {
+            let mut seen = Vec::new();
+            let mut cont: Option<String> = None;
+            for _ in 0..10 {
+                let mut p = vec![
+                    ("action", "query"),
+                    ("list", "watchlistraw"),
+                    ("wrlimit", "2"),
+                    ("format", "json"),
+                    ("formatversion", "2"),
+                ];
+                p.extend(extra.iter().copied());
+                if let Some(k) = &cont {
+                    p.push(("wrcontinue", k));
+                }
+                let r = c.get(&p).await;
+                for e in r["query"]["watchlistraw"].as_array().unwrap_or_else(|| panic!("{r}")) {
+                    seen.push(e["title"].as_str().unwrap().to_string());
+                }
+                match r["continue"]["wrcontinue"].as_str() {
+                    Some(k) => cont = Some(k.to_string()),
+                    None => break,
+                }
+            }
+            seen
+        }
+    };
+    // Namespace order (0, 1, 6), then title.
+    assert_eq!(
+        walk(vec![]).await,
+        ["W-e", "Talk:W-d", "File:W-a.png", "File:W-b.png", "File:W-c.png"]
+    );
+    assert_eq!(
+        walk(vec![("wrdir", "descending")]).await,
+        ["File:W-c.png", "File:W-b.png", "File:W-a.png", "Talk:W-d", "W-e"]
+    );
+    assert_eq!(
+        walk(vec![("wrnamespace", "6")]).await,
+        ["File:W-a.png", "File:W-b.png", "File:W-c.png"]
+    );
+    assert_eq!(
+        walk(vec![("wrfromtitle", "File:W-b.png"), ("wrtotitle", "File:W-c.png")]).await,
+        ["File:W-b.png", "File:W-c.png"]
+    );
+    let r = c
+        .get(&[
+            ("action", "query"),
+            ("list", "watchlistraw"),
+            ("wrcontinue", "nonsense"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(r["error"]["code"], "badcontinue", "{r}");
 }

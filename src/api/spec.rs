@@ -345,14 +345,14 @@ impl ModuleSpec {
             .with("highlimit", high));
         }
         match p.ty {
-            Type::Enum(_) | Type::Modules(_) => {
+            Type::Enum(_) | Type::Modules(_) | Type::Namespace { .. } => {
                 let allowed = self.allowed_values(p, v);
                 if let Some(all) = p.all
                     && values.iter().any(|x| x == all)
                 {
-                    values = allowed.iter().map(|s| s.to_string()).collect();
+                    values = allowed.clone();
                 }
-                let (ok, bad): (Vec<String>, Vec<String>) = values.into_iter().partition(|x| allowed.contains(&x.as_str()));
+                let (ok, bad): (Vec<String>, Vec<String>) = values.into_iter().partition(|x| allowed.contains(x));
                 if !bad.is_empty() {
                     let noun = if bad.len() == 1 { "value" } else { "values" };
                     let mut data = serde_json::Map::new();
@@ -363,6 +363,9 @@ impl ModuleSpec {
                         format!("Unrecognized {noun} for parameter \"{full}\": {}", bad.join(", ")),
                         data,
                     );
+                }
+                if let Type::Namespace { .. } = p.ty {
+                    return Ok(Slot::Ints(dedup(ok.iter().filter_map(|x| x.parse().ok()).collect())));
                 }
                 values = ok;
             }
@@ -390,21 +393,17 @@ impl ModuleSpec {
         match p.ty {
             Type::Integer { .. } | Type::Limit { .. } => Ok(Slot::Int(self.integer(p, full, &raw, ctx, v)?)),
             Type::Enum(_) | Type::Modules(_) => {
-                if self.allowed_values(p, v).contains(&raw.as_str()) {
+                if self.allowed_values(p, v).contains(&raw) {
                     Ok(Slot::Str(raw))
                 } else {
                     Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"{full}\": {raw}.")).module(self.path))
                 }
             }
             Type::Timestamp => Ok(Slot::Str(timestamp(full, &raw).map_err(|e| e.module(self.path))?)),
-            Type::Namespace { extra } => {
-                let known =
-                    |n: i64| extra.contains(&n) || crate::api::modules::query::NAMESPACES.iter().any(|(id, _)| *id == n && *id >= 0);
-                match raw.parse::<i64>() {
-                    Ok(n) if known(n) => Ok(Slot::Int(n)),
-                    _ => Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"{full}\": {raw}.")).module(self.path)),
-                }
-            }
+            Type::Namespace { .. } => match raw.parse::<i64>() {
+                Ok(n) if self.allowed_values(p, v).contains(&raw) => Ok(Slot::Int(n)),
+                _ => Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"{full}\": {raw}.")).module(self.path)),
+            },
             Type::Tags => {
                 check_tags(std::slice::from_ref(&raw), v.config).map_err(|e| e.module(self.path))?;
                 Ok(Slot::List(vec![raw]))
@@ -467,10 +466,17 @@ impl ModuleSpec {
     }
 
     /// The values an enum-like parameter accepts, in declared order.
-    pub fn allowed_values(&self, p: &ParamSpec, v: &Validator<'_>) -> Vec<&'static str> {
+    pub fn allowed_values(&self, p: &ParamSpec, v: &Validator<'_>) -> Vec<String> {
         match p.ty {
-            Type::Enum(list) => list.to_vec(),
-            Type::Modules(m) => (v.modules)(m).iter().map(|s| s.name()).collect(),
+            Type::Enum(list) => list.iter().map(|s| s.to_string()).collect(),
+            Type::Modules(m) => (v.modules)(m).iter().map(|s| s.name().to_string()).collect(),
+            Type::Namespace { extra } => crate::api::modules::query::NAMESPACES
+                .iter()
+                .map(|(id, _)| *id)
+                .filter(|id| *id >= 0)
+                .chain(extra.iter().copied())
+                .map(|id| id.to_string())
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -139,6 +139,19 @@ pub struct LogQuery<'a> {
     pub limit: i64,
 }
 
+/// list=watchlistraw's selection (see `MetaStore::watchlist`).
+#[derive(Debug, Default)]
+pub struct WatchlistQuery<'a> {
+    pub user_id: i64,
+    pub descending: bool,
+    /// Inclusive bounds as (namespace, DB key).
+    pub from: Option<(i64, &'a str)>,
+    pub to: Option<(i64, &'a str)>,
+    /// Some(list): only these namespaces.
+    pub namespaces: Option<&'a [i64]>,
+    pub limit: i64,
+}
+
 /// One `action=edit` save.
 #[derive(Debug, Clone)]
 pub struct PageEdit<'a> {
@@ -1656,13 +1669,34 @@ impl MetaStore {
         Ok(n > 0)
     }
 
-    pub async fn watchlist(&self, user_id: i64, limit: i64) -> DbResult<Vec<(i64, String, Option<String>)>> {
-        let rows = sqlx::query("SELECT namespace, title, expiry FROM watchlist WHERE user_id = ? AND (expiry IS NULL OR expiry > ?) ORDER BY namespace, title LIMIT ?")
-            .bind(user_id)
-            .bind(crate::time::now_ts())
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+    /// A user's unexpired watchlist entries in (namespace, title) order, either direction,
+    /// within inclusive (namespace, title) bounds and optionally some namespaces.
+    pub async fn watchlist(&self, q: &WatchlistQuery<'_>) -> DbResult<Vec<(i64, String, Option<String>)>> {
+        let (ge, le) = if q.descending { ("<=", ">=") } else { (">=", "<=") };
+        let mut sql = String::from("SELECT namespace, title, expiry FROM watchlist WHERE user_id = ? AND (expiry IS NULL OR expiry > ?)");
+        if q.from.is_some() {
+            sql.push_str(&format!(" AND (namespace, title) {ge} (?, ?)"));
+        }
+        if q.to.is_some() {
+            sql.push_str(&format!(" AND (namespace, title) {le} (?, ?)"));
+        }
+        if let Some(ns) = q.namespaces {
+            if ns.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push_str(&format!(" AND namespace IN ({})", vec!["?"; ns.len()].join(", ")));
+        }
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        sql.push_str(&format!(" ORDER BY namespace {dir}, title {dir} LIMIT ?"));
+        // Only operators and placeholders are formatted in; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(q.user_id).bind(crate::time::now_ts());
+        for (ns, title) in [q.from, q.to].into_iter().flatten() {
+            query = query.bind(ns).bind(title.to_string());
+        }
+        for ns in q.namespaces.unwrap_or(&[]) {
+            query = query.bind(*ns);
+        }
+        let rows = query.bind(q.limit).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| Ok((r.try_get("namespace")?, r.try_get("title")?, r.try_get("expiry")?)))
             .collect()
