@@ -800,3 +800,78 @@ async fn watchlistraw_pages_filters_and_directions() {
         .await;
     assert_eq!(r["error"]["code"], "badcontinue", "{r}");
 }
+
+/// delete and undelete take change tags (on their log entries) and watchlist.
+#[tokio::test]
+async fn delete_and_undelete_take_tags_and_watchlist() {
+    let srv = Server::start_with_config("change_tags = [\"cleanup\"]\n");
+    let c = srv.bot().await;
+    let r = c.upload("Dt.png", &png(4, 4, 31), &[("watchlist", "nochange")]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    let watched = || {
+        let c = c.clone_session();
+        async move {
+            let r = c
+                .get(&[
+                    ("action", "query"),
+                    ("prop", "info"),
+                    ("inprop", "watched"),
+                    ("titles", "File:Dt.png"),
+                    ("format", "json"),
+                    ("formatversion", "2"),
+                ])
+                .await;
+            r["query"]["pages"][0]["watched"].as_bool().unwrap_or(false)
+        }
+    };
+    assert!(!watched().await);
+    let r = post_token(&c, &[("action", "delete"), ("title", "File:Dt.png"), ("tags", "nope")]).await;
+    assert_eq!(r["error"]["code"], "badtags", "{r}");
+    let r = post_token(
+        &c,
+        &[
+            ("action", "delete"),
+            ("title", "File:Dt.png"),
+            ("tags", "cleanup"),
+            ("watchlist", "watch"),
+        ],
+    )
+    .await;
+    assert!(r.get("delete").is_some(), "{r}");
+    assert!(watched().await, "watchlist=watch on delete");
+    let r = post_token(
+        &c,
+        &[
+            ("action", "undelete"),
+            ("title", "File:Dt.png"),
+            ("tags", "cleanup"),
+            ("watchlist", "unwatch"),
+        ],
+    )
+    .await;
+    assert_eq!(r["undelete"]["fileversions"], 1, "{r}");
+    assert!(!watched().await, "watchlist=unwatch on undelete");
+    let log = c
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letype", "delete"),
+            ("leprop", "type|tags"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let entries: Vec<(String, Value)> = log["query"]["logevents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap().to_string(), e["tags"].clone()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("restore".to_string(), json!(["cleanup"])),
+            ("delete".to_string(), json!(["cleanup"]))
+        ]
+    );
+}

@@ -1197,6 +1197,7 @@ async fn insert_creation_log(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn insert_log(
     tx: &mut SqliteConnection,
     log_type: &str,
@@ -1206,9 +1207,10 @@ async fn insert_log(
     user_name: &str,
     comment: &str,
     params: &Value,
+    tags: &[String],
 ) -> DbResult<i64> {
     Ok(sqlx::query(
-        "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params) VALUES (?, ?, 6, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params, tags) VALUES (?, ?, 6, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(log_type)
     .bind(action)
@@ -1218,6 +1220,7 @@ async fn insert_log(
     .bind(crate::time::now_ts())
     .bind(comment)
     .bind(params.to_string())
+    .bind(tags.join(","))
     .execute(&mut *tx)
     .await?
     .last_insert_rowid())
@@ -1308,7 +1311,14 @@ impl MetaStore {
     /// Deletes a File page and every version of its file: versions move to the file archive
     /// (bytes untouched), page revisions to `archived_revisions`. Returns the log id, or None if
     /// there was neither a file nor a page.
-    pub async fn delete_file_page(&self, name: &str, user_id: i64, user_name: &str, reason: &str) -> DbResult<Option<i64>> {
+    pub async fn delete_file_page(
+        &self,
+        name: &str,
+        user_id: i64,
+        user_name: &str,
+        reason: &str,
+        tags: &[String],
+    ) -> DbResult<Option<i64>> {
         let mut tx = self.begin_write().await?;
         let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
         let cur = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut *tx).await?;
@@ -1355,6 +1365,7 @@ impl MetaStore {
             user_name,
             reason,
             &Value::Object(Default::default()),
+            tags,
         )
         .await?;
         tx.commit().await?;
@@ -1369,6 +1380,7 @@ impl MetaStore {
         user_id: i64,
         user_name: &str,
         reason: &str,
+        tags: &[String],
     ) -> DbResult<Option<i64>> {
         let mut tx = self.begin_write().await?;
         let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = ? AND archive_name = ?");
@@ -1400,6 +1412,7 @@ impl MetaStore {
             user_name,
             &comment,
             &serde_json::json!({"oldimage": archive_name}),
+            tags,
         )
         .await?;
         tx.commit().await?;
@@ -1408,7 +1421,15 @@ impl MetaStore {
 
     /// Restores deleted versions (all, or the given file-archive ids) and the page's revisions.
     /// Returns (revisions restored, file versions restored).
-    pub async fn undelete(&self, name: &str, fileids: &[i64], user_id: i64, user_name: &str, reason: &str) -> DbResult<(i64, i64)> {
+    pub async fn undelete(
+        &self,
+        name: &str,
+        fileids: &[i64],
+        user_id: i64,
+        user_name: &str,
+        reason: &str,
+        tags: &[String],
+    ) -> DbResult<(i64, i64)> {
         let mut tx = self.begin_write().await?;
         let sql = format!("SELECT {FA_COLS} FROM file_archive WHERE name = ? ORDER BY timestamp DESC, id DESC");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
@@ -1503,6 +1524,7 @@ impl MetaStore {
                 user_name,
                 reason,
                 &serde_json::json!({"count": {"revisions": rev_count, "files": restored}}),
+                tags,
             )
             .await?;
         }
@@ -1651,6 +1673,16 @@ impl MetaStore {
             .bind(namespace)
             .bind(title)
             .bind(expiry)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn unwatch(&self, user_id: i64, namespace: i64, title: &str) -> DbResult<()> {
+        sqlx::query("DELETE FROM watchlist WHERE user_id = ? AND namespace = ? AND title = ?")
+            .bind(user_id)
+            .bind(namespace)
+            .bind(title)
             .execute(&self.pool)
             .await?;
         Ok(())

@@ -62,7 +62,13 @@ pub static DELETE: ModuleSpec = ModuleSpec {
         param("title", Type::String),
         param("pageid", INT),
         param("reason", Type::String),
+        param("tags", Type::Tags).multi().help("Change tags for the deletion log entry."),
         param("deletetalk", Type::Boolean).inert(),
+        param("watch", Type::Boolean).deprecated(),
+        param("watchlist", Type::Enum(&["nochange", "preferences", "unwatch", "watch"]))
+            .default("preferences")
+            .help("Watch or unwatch the page (preferences: no change)."),
+        param("unwatch", Type::Boolean).deprecated(),
         param("oldimage", Type::String).help("Archive name of the old version to delete."),
         param("token", Type::String).token("csrf"),
     ],
@@ -82,10 +88,14 @@ pub static UNDELETE: ModuleSpec = ModuleSpec {
     params: &[
         param("title", Type::String).required(),
         param("reason", Type::String).default(""),
+        param("tags", Type::Tags).multi().help("Change tags for the restore log entry."),
         param("fileids", INT)
             .multi()
             .help("IDs of the file archive entries to restore (list=filearchive)."),
         param("undeletetalk", Type::Boolean).inert(),
+        param("watchlist", Type::Enum(&["nochange", "preferences", "unwatch", "watch"]))
+            .default("preferences")
+            .help("Watch or unwatch the page (preferences: no change)."),
         param("token", Type::String).token("csrf"),
     ],
 };
@@ -110,6 +120,39 @@ pub static FILEREVERT: ModuleSpec = ModuleSpec {
         param("token", Type::String).token("csrf"),
     ],
 };
+
+/// The `tags` a caller may apply (`applychangetags`); which tags exist was checked by validation.
+fn tags_allowed(call: &Call<'_>, v: &Values, module: &str) -> ApiResult<Vec<String>> {
+    let tags = v.list("tags").to_vec();
+    if !tags.is_empty() && !call.caller.has("applychangetags") {
+        return Err(ApiError::new(
+            "tags-apply-no-permission",
+            "You do not have permission to apply change tags along with your changes.",
+        )
+        .module(module));
+    }
+    Ok(tags)
+}
+
+/// Applies `watchlist` (and the deprecated `watch`/`unwatch` where declared); `preferences`
+/// leaves the watchlist alone, as MediaWiki's default preferences do for deletions.
+async fn apply_watchlist(call: &Call<'_>, v: &Values, spec: &ModuleSpec, ns: i64, key: &str) -> ApiResult<()> {
+    let flag = |n: &str| spec.param(n).is_some() && v.flag(n);
+    let watch = match v.str("watchlist") {
+        Some("watch") => Some(true),
+        Some("unwatch") => Some(false),
+        _ if flag("watch") => Some(true),
+        _ if flag("unwatch") => Some(false),
+        _ => None,
+    };
+    let user = call.caller.user_id();
+    match watch {
+        Some(true) => call.state.meta.watch(user, ns, key, None).await?,
+        Some(false) => call.state.meta.unwatch(user, ns, key).await?,
+        None => {}
+    }
+    Ok(())
+}
 
 fn need(call: &Call<'_>, right: &str, module: &str) -> ApiResult<()> {
     if call.caller.has(right) {
@@ -266,6 +309,7 @@ pub async fn delete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let (ns, key) = file_title(call, v.str("title"), v.int("pageid"), M).await?;
     need(call, "delete", M)?;
     let reason = v.str("reason").unwrap_or("").to_string();
+    let tags = tags_allowed(call, &v, M)?;
     if ns != 6 {
         return Err(ApiError::new("missingtitle", "The page you specified doesn't exist.").module(M));
     }
@@ -277,7 +321,7 @@ pub async fn delete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             match call
                 .state
                 .meta
-                .delete_old_version(&key, &old, call.caller.user_id(), &user, &reason)
+                .delete_old_version(&key, &old, call.caller.user_id(), &user, &reason, &tags)
                 .await?
             {
                 Some(id) => id,
@@ -287,7 +331,7 @@ pub async fn delete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         None => match call
             .state
             .meta
-            .delete_file_page(&key, call.caller.user_id(), &user, &reason)
+            .delete_file_page(&key, call.caller.user_id(), &user, &reason, &tags)
             .await?
         {
             Some(id) => id,
@@ -298,6 +342,7 @@ pub async fn delete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     m.insert("title".into(), json!(display));
     m.insert("reason".into(), json!(reason));
     m.insert("logid".into(), json!(logid));
+    apply_watchlist(call, &v, &DELETE, ns, &key).await?;
     Ok(out(M, m))
 }
 
@@ -306,6 +351,7 @@ pub async fn undelete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let (ns, key) = file_title(call, v.str("title"), None, M).await?;
     need(call, "undelete", M)?;
     let reason = v.str("reason").unwrap_or("").to_string();
+    let tags = tags_allowed(call, &v, M)?;
     let ids = v.ints("fileids").to_vec();
     if ns != 6 {
         return Err(ApiError::new("cannotundelete", "Couldn't undelete: the page has no deleted revisions.").module(M));
@@ -313,7 +359,7 @@ pub async fn undelete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let (revs, files) = call
         .state
         .meta
-        .undelete(&key, &ids, call.caller.user_id(), &call.caller.user_name(), &reason)
+        .undelete(&key, &ids, call.caller.user_id(), &call.caller.user_name(), &reason, &tags)
         .await?;
     if revs == 0 && files == 0 {
         return Err(ApiError::new("cannotundelete", "Couldn't undelete: the page has no deleted revisions.").module(M));
@@ -322,6 +368,7 @@ pub async fn undelete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     m.insert("title".into(), json!(format!("File:{}", key.replace('_', " "))));
     m.insert("revisions".into(), json!(revs));
     m.insert("fileversions".into(), json!(files));
+    apply_watchlist(call, &v, &UNDELETE, ns, &key).await?;
     m.insert("reason".into(), json!(reason));
     Ok(out(M, m))
 }
