@@ -6,7 +6,7 @@ answers into tests/fixtures/refwiki-continuation.json; tests/continuation.rs rep
     python3 scripts/record_continuation_transcripts.py [--prefix Cont]
 
 Run it on a reference wiki where no file name starts with the prefix. Steps are data: an
-upload (a PNG made by the same generator as tests/common/mod.rs::png()), a pause, or a query
+upload (a PNG made by the same generator as tests/common/mod.rs::png()), a deletion, a pause, or a query
 whose "follow" flag merges the previous answer's "continue" object into it, as clients do.
 """
 import json
@@ -85,6 +85,22 @@ STEPS = [
     q('ai-bad-sha1', {'list': 'allimages', 'aisha1': 'abc'}),
     q('ai-bad-sha1base36', {'list': 'allimages', 'aisha1base36': 'abc'}),
     q('gen-size', {'generator': 'allimages', 'gaiprefix': P, 'gaiminsize': '300'}),
+    # list=filearchive walks versions of one deleted file one at a time ("name|timestamp|id").
+    {'upload': f'{P}-z.png', 'png': [8, 8, 209]},
+    {'sleep': 1.1},
+    {'upload': f'{P}-z.png', 'png': [8, 8, 210]},
+    {'sleep': 1.1},
+    {'upload': f'{P}-z.png', 'png': [8, 8, 211]},
+    {'delete': f'File:{P}-z.png'},
+    q('fa-page1', {'list': 'filearchive', 'faprefix': f'{P}-z', 'falimit': '1', 'faprop': 'sha1|size'}),
+    q('fa-page2', {'list': 'filearchive', 'faprefix': f'{P}-z', 'falimit': '1', 'faprop': 'sha1|size'}, follow=True),
+    q('fa-page3', {'list': 'filearchive', 'faprefix': f'{P}-z', 'falimit': '1', 'faprop': 'sha1|size'}, follow=True),
+    q('fa-descending', {'list': 'filearchive', 'faprefix': f'{P}-z', 'fadir': 'descending', 'faprop': 'sha1'}),
+    q('fa-to', {'list': 'filearchive', 'fafrom': f'{P}-y', 'fato': f'{P}-z0', 'faprop': 'sha1'}),
+    q('fa-bad-continue', {'list': 'filearchive', 'facontinue': 'x|y'}),
+    # Page ids: one that names no page, and pageids with titles.
+    q('pageids-missing', {'pageids': '987654321'}),
+    q('pageids-and-titles', {'pageids': '1', 'titles': 'X'}),
     # list=logevents filters.
     q('le-prefix', {'list': 'logevents', 'letype': 'upload', 'leprefix': f'File:{P}-', 'leprop': 'title|type'}),
     q('le-title-page1', {'list': 'logevents', 'letitle': f'File:{P}-a.png', 'lelimit': '1', 'leprop': 'title|type'}),
@@ -112,6 +128,11 @@ def main():
     for step in STEPS:
         if 'sleep' in step:
             time.sleep(step['sleep'])
+            out.append(step)
+            continue
+        if 'delete' in step:
+            r = s.post(API, data={'action': 'delete', 'title': step['delete'], 'token': csrf, 'format': 'json'}).json()
+            assert 'delete' in r, r
             out.append(step)
             continue
         if 'upload' in step:

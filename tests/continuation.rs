@@ -22,6 +22,13 @@ async fn continuation_and_generators_match_the_reference_recording() {
             tokio::time::sleep(std::time::Duration::from_secs_f64(secs)).await;
             continue;
         }
+        if let Some(title) = step["delete"].as_str() {
+            let r = c
+                .post(&[("action", "delete"), ("title", title), ("token", &c.csrf), ("format", "json")])
+                .await;
+            assert!(r.get("delete").is_some(), "{r}");
+            continue;
+        }
         if let Some(name) = step["upload"].as_str() {
             let dims: Vec<u64> = step["png"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
             let bytes = png(dims[0] as u32, dims[1] as u32, dims[2]);

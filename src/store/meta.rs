@@ -152,6 +152,19 @@ pub struct WatchlistQuery<'a> {
     pub limit: i64,
 }
 
+/// list=filearchive's selection (see `MetaStore::list_file_archive`).
+#[derive(Debug, Default)]
+pub struct ArchiveQuery<'a> {
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub prefix: Option<&'a str>,
+    pub sha1: Option<&'a str>,
+    pub descending: bool,
+    /// Resume position: (name, TS_MW timestamp, id).
+    pub resume: Option<(&'a str, &'a str, i64)>,
+    pub limit: i64,
+}
+
 /// One `action=edit` save.
 #[derive(Debug, Clone)]
 pub struct PageEdit<'a> {
@@ -1533,42 +1546,52 @@ impl MetaStore {
     }
 
     /// `list=filearchive`: deleted versions by name (from/prefix) or sha1, after id `cont`.
-    pub async fn list_file_archive(
-        &self,
-        from: Option<&str>,
-        prefix: Option<&str>,
-        sha1: Option<&str>,
-        descending: bool,
-        limit: i64,
-    ) -> DbResult<Vec<ArchivedFile>> {
+    /// Deleted file versions for list=filearchive, ordered by (name, timestamp, id) in one
+    /// direction as MediaWiki does, resuming at `q.resume` (inclusive).
+    pub async fn list_file_archive(&self, q: &ArchiveQuery<'_>) -> DbResult<Vec<ArchivedFile>> {
+        let (ge, le, op) = if q.descending { ("<=", ">=", "<") } else { (">=", "<=", ">") };
         let mut sql = format!("SELECT {FA_COLS} FROM file_archive WHERE 1=1");
-        if from.is_some() {
-            sql.push_str(if descending { " AND name <= ?" } else { " AND name >= ?" });
+        if q.from.is_some() {
+            sql.push_str(&format!(" AND name {ge} ?"));
         }
-        if prefix.is_some() {
+        if q.to.is_some() {
+            sql.push_str(&format!(" AND name {le} ?"));
+        }
+        if q.prefix.is_some() {
             sql.push_str(" AND name >= ? AND name < ?");
         }
-        if sha1.is_some() {
+        if q.sha1.is_some() {
             sql.push_str(" AND sha1 = ?");
         }
-        sql.push_str(if descending {
-            " ORDER BY name DESC, timestamp DESC, id DESC LIMIT ?"
-        } else {
-            " ORDER BY name ASC, timestamp DESC, id ASC LIMIT ?"
-        });
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(f) = from {
-            q = q.bind(f.to_string());
+        if q.resume.is_some() {
+            sql.push_str(&format!(
+                " AND (name {op} ? OR (name = ? AND (timestamp {op} ? OR (timestamp = ? AND id {op}= ?))))"
+            ));
         }
-        if let Some(p) = prefix {
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        sql.push_str(&format!(" ORDER BY name {dir}, timestamp {dir}, id {dir} LIMIT ?"));
+        // Only operators are formatted in; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in [q.from, q.to].into_iter().flatten() {
+            query = query.bind(v.to_string());
+        }
+        if let Some(p) = q.prefix {
             let mut upper = p.to_string();
             upper.push(char::MAX);
-            q = q.bind(p.to_string()).bind(upper);
+            query = query.bind(p.to_string()).bind(upper);
         }
-        if let Some(h) = sha1 {
-            q = q.bind(h.to_string());
+        if let Some(h) = q.sha1 {
+            query = query.bind(h.to_string());
         }
-        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        if let Some((name, ts, id)) = q.resume {
+            query = query
+                .bind(name.to_string())
+                .bind(name.to_string())
+                .bind(ts.to_string())
+                .bind(ts.to_string())
+                .bind(id);
+        }
+        let rows = query.bind(q.limit).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(ArchivedFile {

@@ -428,6 +428,13 @@ fn normalize_str(s: &str, key: &str) -> String {
         .to_string();
     // A by-time continuation ("20261129071234|Name.png").
     s = regex_lite::Regex::new(r"^\d{14}\|").unwrap().replace_all(&s, "TS|").to_string();
+    if key == "facontinue" {
+        // "name|TS|id": timestamps and archive ids differ between wikis.
+        s = regex_lite::Regex::new(r"\|\d{14}\|\d+$")
+            .unwrap()
+            .replace_all(&s, "|TS|N")
+            .to_string();
+    }
     if key == "lecontinue" {
         // "TS|logid": log ids differ between wikis.
         s = regex_lite::Regex::new(r"\|\d+$").unwrap().replace_all(&s, "|N").to_string();

@@ -90,25 +90,41 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     // `limits` reports `max` limits; one the generator reports comes before `query`.
     let mut limits = Map::new();
     // The page set: the generator's pages, or `titles`; none once the generator is done.
+    if v.str("generator").is_none() && !v.list("titles").is_empty() && call.params.peek("pageids").is_some() {
+        return Err(ApiError::new("multisource", "The \"pageids\" parameter cannot be used with \"titles\".").module("query"));
+    }
+    let mut missing_ids = Vec::new();
     let titles = match v.str("generator") {
         _ if cont.generator_done() => Vec::new(),
         Some("allimages") => generate_all_images(call, &mut cont, &mut limits).await?,
         Some(_) => Vec::new(),
+        None if !v.ints("pageids").is_empty() => {
+            let mut titles = Vec::new();
+            for id in v.ints("pageids") {
+                match call.state.meta.page_by_id(*id).await? {
+                    Some(pg) => titles.push(
+                        PageTitle {
+                            ns: pg.namespace,
+                            db_key: pg.title,
+                        }
+                        .display(),
+                    ),
+                    None => missing_ids.push(*id),
+                }
+            }
+            titles
+        }
         None => v.list("titles").to_vec(),
     };
     let generator_set_limits = !limits.is_empty();
     let page_props: Vec<String> = props.iter().filter(|p| *p != "stashimageinfo").cloned().collect();
-    if !cont.generator_done() && (!titles.is_empty() || !page_props.is_empty()) {
-        pages(
-            call,
-            &titles,
-            &page_props,
-            &mut query,
-            &mut cont,
-            &mut limits,
-            v.flag("indexpageids"),
-        )
-        .await?;
+    if !cont.generator_done() && (!titles.is_empty() || !missing_ids.is_empty() || !page_props.is_empty()) {
+        let set = PageSet {
+            titles: &titles,
+            missing_ids: &missing_ids,
+            index_page_ids: v.flag("indexpageids"),
+        };
+        pages(call, &set, &page_props, &mut query, &mut cont, &mut limits).await?;
     }
     if props.iter().any(|x| x == "stashimageinfo") && cont.runs("stashimageinfo") {
         stash_image_info(call, &mut query).await?;
@@ -515,16 +531,25 @@ fn revision_json(call: &Call<'_>, rev: &crate::store::meta::RevisionRow, props: 
     r
 }
 
-/// Builds `query.pages` (and `normalized`) for `titles=` with the requested prop modules.
+/// The pages a query works on: titles (given, from page ids, or generated), and page ids
+/// that name no page.
+struct PageSet<'a> {
+    titles: &'a [String],
+    missing_ids: &'a [i64],
+    index_page_ids: bool,
+}
+
+/// Builds `query.pages` (and `normalized`) for the page set with the requested prop modules.
 async fn pages(
     call: &mut Call<'_>,
-    titles: &[String],
+    set: &PageSet<'_>,
     props: &[String],
     query: &mut Map<String, Value>,
     cont: &mut Continuation,
     limits: &mut Map<String, Value>,
-    index_page_ids: bool,
 ) -> ApiResult<()> {
+    let titles = set.titles;
+    let index_page_ids = set.index_page_ids;
     let mut normalized = Vec::new();
     let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
     // Existing pages' (namespace, DB key), by page id: MediaWiki's order for them.
@@ -780,6 +805,12 @@ async fn pages(
         }
         out.push((key, m));
     }
+    for id in set.missing_ids {
+        let mut m = Map::new();
+        m.insert("pageid".into(), json!(id));
+        m.insert("missing".into(), call.ctx.true_value());
+        out.push((id.to_string(), m));
+    }
     if !normalized.is_empty() {
         query.insert("normalized".into(), Value::Array(normalized));
     }
@@ -871,6 +902,32 @@ async fn generate_all_images(call: &mut Call<'_>, cont: &mut Continuation, limit
     Ok(rows.iter().map(|v| format!("File:{}", v.name.replace('_', " "))).collect())
 }
 
+/// A `sha1`/`sha1base36` filter as lowercase hex, validated as MediaWiki does.
+fn sha1_filter(p: &Values, module: &str) -> ApiResult<Option<String>> {
+    match (p.str("sha1"), p.str("sha1base36")) {
+        (Some(h), _) => {
+            let h = h.to_lowercase();
+            if h.len() != 40 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ApiError::new("invalidsha1hash", "The SHA1 hash provided is not valid.").module(module));
+            }
+            Ok(Some(h))
+        }
+        (None, Some(b)) => match crate::store::paths::sha1_from_base36(&b.to_lowercase()) {
+            Some(raw) if b.len() == 31 => Ok(Some(hex::encode(raw))),
+            _ => Err(ApiError::new("invalidsha1base36hash", "The SHA1Base36 hash provided is not valid.").module(module)),
+        },
+        _ => Ok(None),
+    }
+}
+
+fn bad_continue(module: &str) -> ApiError {
+    ApiError::new(
+        "badcontinue",
+        "Invalid continue param. You should pass the original value returned by the previous query.",
+    )
+    .module(module)
+}
+
 /// One batch of current files for list or generator allimages (validated as either), and the
 /// continue value when more remain. MediaWiki's rules: name-sorted listings take from, to and
 /// prefix; time-sorted ones take start, end and user; size, SHA-1 and MIME filters take both.
@@ -915,20 +972,7 @@ async fn all_images_rows(call: &Call<'_>, p: &Values, limits: &mut Map<String, V
         Some(c) if c.contains('|') => return Err(bad_continue()),
         Some(c) => (None, Some(c.to_string())),
     };
-    let sha1 = match (p.str("sha1"), p.str("sha1base36")) {
-        (Some(h), _) => {
-            let h = h.to_lowercase();
-            if h.len() != 40 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(ApiError::new("invalidsha1hash", "The SHA1 hash provided is not valid.").module(module));
-            }
-            Some(h)
-        }
-        (None, Some(b)) => match crate::store::paths::sha1_from_base36(&b.to_lowercase()) {
-            Some(raw) if b.len() == 31 => Some(hex::encode(raw)),
-            _ => return Err(ApiError::new("invalidsha1base36hash", "The SHA1Base36 hash provided is not valid.").module(module)),
-        },
-        _ => None,
-    };
+    let sha1 = sha1_filter(p, module)?;
     let user = p.str("user").map(|u| u.replace('_', " "));
     let mimes = p.list("mime");
     let query = crate::store::meta::FileListQuery {
@@ -974,28 +1018,40 @@ async fn file_archive(
     let p = call.validate(&FILEARCHIVE)?;
     let limit = limit_of(call, &FILEARCHIVE, &p, limits);
     let props = p.list("prop").to_vec();
-    let descending = p.str("dir") == Some("descending");
-    let from = p
-        .str("continue")
-        .map(|c| c.split('|').next().unwrap_or("").to_string())
-        .or(p.str("from").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string())));
-    let prefix = p.str("prefix").map(|s| title::file_db_key(s).unwrap_or_else(|| s.to_string()));
-    let sha1 = match (p.str("sha1"), p.str("sha1base36")) {
-        (Some(h), _) => Some(h.to_lowercase()),
-        (None, Some(b)) => crate::store::paths::sha1_from_base36(b).map(hex::encode),
-        _ => None,
+    let module = "query+filearchive";
+    let key = |s: &str| title::file_db_key(s).unwrap_or_else(|| s.to_string());
+    let (from, to, prefix) = (p.str("from").map(key), p.str("to").map(key), p.str("prefix").map(key));
+    // facontinue is MediaWiki's "name|timestamp|id".
+    let resume = match p.str("continue") {
+        None => None,
+        Some(c) => {
+            let parts: Vec<&str> = c.split('|').collect();
+            match parts.as_slice() {
+                [name, ts, id_text] => match (crate::time::parse_any_ts(ts), id_text.parse::<i64>()) {
+                    (Some(ts), Ok(id)) if id.to_string() == *id_text => Some((name.to_string(), ts, id)),
+                    _ => return Err(bad_continue(module)),
+                },
+                _ => return Err(bad_continue(module)),
+            }
+        }
     };
-    let rows = call
-        .state
-        .meta
-        .list_file_archive(from.as_deref(), prefix.as_deref(), sha1.as_deref(), descending, limit + 1)
-        .await?;
+    let sha1 = sha1_filter(&p, module)?;
+    let q = crate::store::meta::ArchiveQuery {
+        from: from.as_deref(),
+        to: to.as_deref(),
+        prefix: prefix.as_deref(),
+        sha1: sha1.as_deref(),
+        descending: p.str("dir") == Some("descending"),
+        resume: resume.as_ref().map(|(n, ts, id)| (n.as_str(), ts.as_str(), *id)),
+        limit: limit + 1,
+    };
+    let rows = call.state.meta.list_file_archive(&q).await?;
     let has = |n: &str| props.iter().any(|x| x == n);
     let mut list = Vec::new();
     for (i, a) in rows.iter().enumerate() {
         let v = &a.version;
         if i as i64 >= limit {
-            cont.set("filearchive", "facontinue", format!("{}|{}", v.name, a.id));
+            cont.set("filearchive", "facontinue", format!("{}|{}|{}", v.name, v.timestamp, a.id));
             break;
         }
         let mut m = Map::new();
@@ -1278,6 +1334,7 @@ pub static SPEC: ModuleSpec = ModuleSpec {
         param("iwurl", Type::Boolean).inert(),
         param("continue", Type::String).help("Echo the continue value of the previous answer (continuation)."),
         param("titles", Type::String).multi(),
+        param("pageids", Type::Integer { min: None, max: None }).multi(),
         param("generator", Type::Modules(Modules::Generators))
             .submodule_map()
             .submodule_prefix("g"),
@@ -1653,6 +1710,7 @@ pub static FILEARCHIVE: ModuleSpec = ModuleSpec {
     dynamic: &[],
     params: &[
         param("from", Type::String),
+        param("to", Type::String),
         param("prefix", Type::String),
         param("dir", Type::Enum(&["ascending", "descending"])).default("ascending"),
         param("sha1", Type::String),
