@@ -19,7 +19,7 @@ use error::{ApiError, ApiResult};
 use futures_util::StreamExt;
 use params::Params;
 use serde_json::{Map, Value};
-use spec::{Group, ModuleSpec, Modules, Type, Values, param};
+use spec::{Group, ModuleSpec, Modules, ParamSpec, Type, Values, param};
 
 /// Everything a module gets: the state, the decoded parameters, the caller and the output context.
 pub struct Call<'a> {
@@ -36,13 +36,6 @@ pub static MAIN: ModuleSpec = ModuleSpec {
     path: "main",
     class: "ApiMain",
     group: None,
-    prefix: "",
-    read_rights: false,
-    write_rights: false,
-    must_post: false,
-    generator: false,
-    help: "",
-    dynamic: &[],
     params: &[
         param("action", Type::Modules(Modules::Group(Group::Action)))
             .submodule_map()
@@ -66,45 +59,39 @@ pub static MAIN: ModuleSpec = ModuleSpec {
         param("errorlang", Type::String).default("uselang").inert(),
         param("errorsuselocal", Type::Boolean).inert(),
     ],
+    ..ModuleSpec::BASE
 };
+
+/// The JSON printer's options (shared by `json` and `jsonfm`).
+const JSON_OPTIONS: [ParamSpec; 4] = [
+    param("callback", Type::String),
+    param("utf8", Type::Boolean),
+    param("ascii", Type::Boolean),
+    param("formatversion", Type::Enum(&["1", "2", "latest"])).default("1"),
+];
 
 pub static FORMAT_JSON: ModuleSpec = ModuleSpec {
     path: "json",
     class: "ApiFormatJson",
     group: Some(Group::Format),
-    prefix: "",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
-    help: "",
-    dynamic: &[],
-    params: &[
-        param("callback", Type::String),
-        param("utf8", Type::Boolean),
-        param("ascii", Type::Boolean),
-        param("formatversion", Type::Enum(&["1", "2", "latest"])).default("1"),
-    ],
+    params: &JSON_OPTIONS,
+    ..ModuleSpec::BASE
 };
 
 pub static FORMAT_JSONFM: ModuleSpec = ModuleSpec {
     path: "jsonfm",
     class: "ApiFormatJson",
     group: Some(Group::Format),
-    prefix: "",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
-    help: "",
-    dynamic: &[],
     params: &[
         param("wrappedhtml", Type::Boolean).inert(),
-        param("callback", Type::String),
-        param("utf8", Type::Boolean),
-        param("ascii", Type::Boolean),
-        param("formatversion", Type::Enum(&["1", "2", "latest"])).default("1"),
+        JSON_OPTIONS[0],
+        JSON_OPTIONS[1],
+        JSON_OPTIONS[2],
+        JSON_OPTIONS[3],
     ],
+    ..ModuleSpec::BASE
 };
 
 impl Call<'_> {

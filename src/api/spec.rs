@@ -149,6 +149,9 @@ pub const fn param(name: &'static str, ty: Type) -> ParamSpec {
     }
 }
 
+/// The CSRF token parameter every write module declares last.
+pub const CSRF_TOKEN: ParamSpec = param("token", Type::String).token("csrf");
+
 impl ParamSpec {
     pub const fn default(mut self, v: &'static str) -> Self {
         self.default = Some(v);
@@ -234,6 +237,22 @@ pub struct ModuleSpec {
 }
 
 impl ModuleSpec {
+    /// What a spec leaves out: no prefix, no flags, no help, no parameters. Specs set what
+    /// differs and end with `..ModuleSpec::BASE`.
+    pub const BASE: ModuleSpec = ModuleSpec {
+        path: "",
+        class: "",
+        group: None,
+        prefix: "",
+        read_rights: false,
+        write_rights: false,
+        must_post: false,
+        generator: false,
+        help: "",
+        params: &[],
+        dynamic: &[],
+    };
+
     /// The name without the `query+` path.
     pub fn name(&self) -> &'static str {
         self.path.rsplit('+').next().unwrap_or(self.path)

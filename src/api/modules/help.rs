@@ -11,13 +11,7 @@ pub static SPEC: ModuleSpec = ModuleSpec {
     path: "help",
     class: "ApiHelp",
     group: Some(Group::Action),
-    prefix: "",
-    read_rights: false,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "This page: every module and its parameters.",
-    dynamic: &[],
     params: &[
         param("modules", Type::String)
             .default("main")
@@ -28,6 +22,7 @@ pub static SPEC: ModuleSpec = ModuleSpec {
         param("wrap", Type::Boolean).inert(),
         param("toc", Type::Boolean).inert(),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub fn page(call: &Call<'_>, v: &Values) -> Response<Body> {

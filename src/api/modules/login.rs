@@ -1,7 +1,7 @@
 //! `action=login` (bot passwords and the legacy NeedToken flow), `action=clientlogin`, `action=logout`.
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::spec::{Group, ModuleSpec, Type, Values, param};
+use crate::api::spec::{CSRF_TOKEN, Group, ModuleSpec, Type, Values, param};
 use crate::api::{Call, Output, session, token_is_valid};
 use crate::auth::{password, token};
 use serde_json::{Map, Value, json};
@@ -11,12 +11,9 @@ pub static LOGIN: ModuleSpec = ModuleSpec {
     class: "ApiLogin",
     group: Some(Group::Action),
     prefix: "lg",
-    read_rights: false,
     write_rights: true,
     must_post: true,
-    generator: false,
     help: "Log in with a bot password (User@app + password) and get session cookies. Without lgtoken it answers NeedToken (legacy flow).",
-    dynamic: &[],
     params: &[
         param("name", Type::String).help("User name (User@app for a bot password)."),
         param("password", Type::Password).sensitive(),
@@ -25,6 +22,7 @@ pub static LOGIN: ModuleSpec = ModuleSpec {
             .sensitive()
             .help("Login token from meta=tokens&type=login."),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static CLIENTLOGIN: ModuleSpec = ModuleSpec {
@@ -32,10 +30,8 @@ pub static CLIENTLOGIN: ModuleSpec = ModuleSpec {
     class: "ApiClientLogin",
     group: Some(Group::Action),
     prefix: "login",
-    read_rights: false,
     write_rights: true,
     must_post: true,
-    generator: false,
     help: "Log in with a main-account user name and password (the AuthManager flow, one PASS/FAIL step).",
     params: &[
         param("requests", Type::String).multi().inert(),
@@ -54,20 +50,17 @@ pub static CLIENTLOGIN: ModuleSpec = ModuleSpec {
         param("password", Type::Password).sensitive(),
         param("rememberMe", Type::Boolean).inert(),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static LOGOUT: ModuleSpec = ModuleSpec {
     path: "logout",
     class: "ApiLogout",
     group: Some(Group::Action),
-    prefix: "",
-    read_rights: false,
-    write_rights: false,
     must_post: true,
-    generator: false,
     help: "Log out and clear the session.",
-    dynamic: &[],
-    params: &[param("token", Type::String).token("csrf")],
+    params: &[CSRF_TOKEN],
+    ..ModuleSpec::BASE
 };
 
 /// Sensitive parameters (passwords, tokens) are refused in the query string, where they would

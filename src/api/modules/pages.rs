@@ -2,7 +2,7 @@
 //! or one old version), `action=undelete`, `action=filerevert`.
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::spec::{Group, ModuleSpec, Type, Values, param};
+use crate::api::spec::{CSRF_TOKEN, Group, ModuleSpec, ParamSpec, Type, Values, param};
 use crate::api::{Call, Output};
 use crate::store::meta::{EditOutcome, PageEdit};
 use crate::upload::publish::{self, Props, Source};
@@ -10,17 +10,18 @@ use serde_json::{Map, Value, json};
 
 const INT: Type = Type::Integer { min: None, max: None };
 
+/// Watch or unwatch the page; `preferences` changes nothing here (MediaWiki's default
+/// preferences watch neither deletions nor restorations, and edits only when asked).
+const WATCHLIST: ParamSpec = param("watchlist", Type::Enum(&["nochange", "preferences", "unwatch", "watch"])).default("preferences");
+
 pub static EDIT: ModuleSpec = ModuleSpec {
     path: "edit",
     class: "ApiEditPage",
     group: Some(Group::Action),
-    prefix: "",
     read_rights: true,
     write_rights: true,
     must_post: true,
-    generator: false,
     help: "Create or edit a page (file description pages and other wikitext pages).",
-    dynamic: &[],
     params: &[
         param("title", Type::String),
         param("pageid", INT),
@@ -39,25 +40,23 @@ pub static EDIT: ModuleSpec = ModuleSpec {
         param("recreate", Type::Boolean).help("Recreate a page deleted since starttimestamp."),
         param("createonly", Type::Boolean).help("Fail if the page exists."),
         param("nocreate", Type::Boolean).help("Fail if the page does not exist."),
-        param("watchlist", Type::Enum(&["nochange", "preferences", "unwatch", "watch"])).default("preferences"),
+        WATCHLIST,
         param("md5", Type::String).help("MD5 of the text (or of prependtext and appendtext concatenated); badmd5 if it differs."),
         param("prependtext", Type::Text),
         param("appendtext", Type::Text),
-        param("token", Type::String).token("csrf"),
+        CSRF_TOKEN,
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static DELETE: ModuleSpec = ModuleSpec {
     path: "delete",
     class: "ApiDelete",
     group: Some(Group::Action),
-    prefix: "",
     read_rights: true,
     write_rights: true,
     must_post: true,
-    generator: false,
     help: "Delete a file (all versions go to the file archive) or, with oldimage, one old version.",
-    dynamic: &[],
     params: &[
         param("title", Type::String),
         param("pageid", INT),
@@ -65,26 +64,22 @@ pub static DELETE: ModuleSpec = ModuleSpec {
         param("tags", Type::Tags).multi().help("Change tags for the deletion log entry."),
         param("deletetalk", Type::Boolean).inert(),
         param("watch", Type::Boolean).deprecated(),
-        param("watchlist", Type::Enum(&["nochange", "preferences", "unwatch", "watch"]))
-            .default("preferences")
-            .help("Watch or unwatch the page (preferences: no change)."),
+        WATCHLIST,
         param("unwatch", Type::Boolean).deprecated(),
         param("oldimage", Type::String).help("Archive name of the old version to delete."),
-        param("token", Type::String).token("csrf"),
+        CSRF_TOKEN,
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static UNDELETE: ModuleSpec = ModuleSpec {
     path: "undelete",
     class: "ApiUndelete",
     group: Some(Group::Action),
-    prefix: "",
     read_rights: true,
     write_rights: true,
     must_post: true,
-    generator: false,
     help: "Restore a deleted file page and its file versions (or only the file versions in fileids).",
-    dynamic: &[],
     params: &[
         param("title", Type::String).required(),
         param("reason", Type::String).default(""),
@@ -93,32 +88,29 @@ pub static UNDELETE: ModuleSpec = ModuleSpec {
             .multi()
             .help("IDs of the file archive entries to restore (list=filearchive)."),
         param("undeletetalk", Type::Boolean).inert(),
-        param("watchlist", Type::Enum(&["nochange", "preferences", "unwatch", "watch"]))
-            .default("preferences")
-            .help("Watch or unwatch the page (preferences: no change)."),
-        param("token", Type::String).token("csrf"),
+        WATCHLIST,
+        CSRF_TOKEN,
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static FILEREVERT: ModuleSpec = ModuleSpec {
     path: "filerevert",
     class: "ApiFileRevert",
     group: Some(Group::Action),
-    prefix: "",
     read_rights: true,
     write_rights: true,
     must_post: true,
-    generator: false,
     help: "Revert a file to an old version (the new version shares the old version's stored bytes).",
-    dynamic: &[],
     params: &[
         param("filename", Type::String).required(),
         param("comment", Type::String).default(""),
         param("archivename", Type::String)
             .required()
             .help("Archive name of the version to revert to."),
-        param("token", Type::String).token("csrf"),
+        CSRF_TOKEN,
     ],
+    ..ModuleSpec::BASE
 };
 
 /// The `tags` a caller may apply (`applychangetags`); which tags exist was checked by validation.
@@ -297,8 +289,8 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     m.insert("oldrevid".into(), json!(old.map(|r| r.id).unwrap_or(0)));
     m.insert("newrevid".into(), json!(rev));
     m.insert("newtimestamp".into(), json!(crate::time::ts_to_iso(&ts)));
+    apply_watchlist(call, &v, &EDIT, ns, &key).await?;
     if v.str("watchlist") == Some("watch") {
-        call.state.meta.watch(call.caller.user_id(), ns, &key, None).await?;
         call.ctx.put_bool(&mut m, "watched", true);
     }
     Ok(out(M, m))

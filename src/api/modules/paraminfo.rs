@@ -10,13 +10,7 @@ pub static SPEC: ModuleSpec = ModuleSpec {
     path: "paraminfo",
     class: "ApiParamInfo",
     group: Some(Group::Action),
-    prefix: "",
-    read_rights: false,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Describe modules and their parameters (the same descriptions that validate requests).",
-    dynamic: &[],
     params: &[
         param("modules", Type::String)
             .multi()
@@ -31,6 +25,7 @@ pub static SPEC: ModuleSpec = ModuleSpec {
             .multi()
             .deprecated(),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {

@@ -1319,13 +1319,8 @@ pub static SPEC: ModuleSpec = ModuleSpec {
     path: "query",
     class: "ApiQuery",
     group: Some(Group::Action),
-    prefix: "",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Fetch data: page sets (titles) with prop modules, list modules, meta modules.",
-    dynamic: &[],
     params: &[
         param("prop", Type::Modules(Modules::Group(Group::Prop))).submodule_map().multi(),
         param("list", Type::Modules(Modules::Group(Group::List))).submodule_map().multi(),
@@ -1341,19 +1336,14 @@ pub static SPEC: ModuleSpec = ModuleSpec {
         param("redirects", Type::Boolean).inert(),
         param("converttitles", Type::Boolean).inert(),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static TOKENS: ModuleSpec = ModuleSpec {
     path: "query+tokens",
     class: "ApiQueryTokens",
     group: Some(Group::Meta),
-    prefix: "",
-    read_rights: false,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Tokens for data-modifying actions (csrf for uploads; login for login).",
-    dynamic: &[],
     params: &[param(
         "type",
         Type::Enum(&["createaccount", "csrf", "login", "patrol", "rollback", "userrights", "watch"]),
@@ -1361,6 +1351,7 @@ pub static TOKENS: ModuleSpec = ModuleSpec {
     .default("csrf")
     .multi()
     .all("*")],
+    ..ModuleSpec::BASE
 };
 
 pub static USERINFO: ModuleSpec = ModuleSpec {
@@ -1369,11 +1360,7 @@ pub static USERINFO: ModuleSpec = ModuleSpec {
     group: Some(Group::Meta),
     prefix: "ui",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "The current user: name, id, groups, rights.",
-    dynamic: &[],
     params: &[param(
         "prop",
         Type::Enum(&[
@@ -1399,6 +1386,7 @@ pub static USERINFO: ModuleSpec = ModuleSpec {
     )
     .multi()
     .all("*")],
+    ..ModuleSpec::BASE
 };
 
 pub static SITEINFO: ModuleSpec = ModuleSpec {
@@ -1407,11 +1395,7 @@ pub static SITEINFO: ModuleSpec = ModuleSpec {
     group: Some(Group::Meta),
     prefix: "si",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Site information: general (maxuploadsize, minuploadchunksize…), namespaces, fileextensions…",
-    dynamic: &[],
     params: &[
         param(
             "prop",
@@ -1448,6 +1432,7 @@ pub static SITEINFO: ModuleSpec = ModuleSpec {
         param("numberingroup", Type::Boolean).inert(),
         param("inlanguagecode", Type::String).inert(),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static INFO: ModuleSpec = ModuleSpec {
@@ -1456,11 +1441,7 @@ pub static INFO: ModuleSpec = ModuleSpec {
     group: Some(Group::Prop),
     prefix: "in",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Basic page information (existence, protection, watched, URLs).",
-    dynamic: &[],
     params: &[param(
         "prop",
         Type::Enum(&[
@@ -1482,6 +1463,7 @@ pub static INFO: ModuleSpec = ModuleSpec {
     )
     .multi()
     .deprecated_values(&["readable"])],
+    ..ModuleSpec::BASE
 };
 
 pub static IMAGEINFO: ModuleSpec = ModuleSpec {
@@ -1490,11 +1472,7 @@ pub static IMAGEINFO: ModuleSpec = ModuleSpec {
     group: Some(Group::Prop),
     prefix: "ii",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "File information and upload history: sha1, size, dimensions, mime, url, metadata…",
-    dynamic: &[],
     params: &[
         param(
             "prop",
@@ -1537,6 +1515,7 @@ pub static IMAGEINFO: ModuleSpec = ModuleSpec {
         param("continue", Type::String).inert(),
         param("localonly", Type::Boolean).inert(),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static REVISIONS: ModuleSpec = ModuleSpec {
@@ -1545,11 +1524,7 @@ pub static REVISIONS: ModuleSpec = ModuleSpec {
     group: Some(Group::Prop),
     prefix: "rv",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Page revisions: the latest, or with rvlimit/rvdir/rvcontinue the history of one page.",
-    dynamic: &[],
     params: &[
         param(
             "prop",
@@ -1582,6 +1557,7 @@ pub static REVISIONS: ModuleSpec = ModuleSpec {
             .info(&["singlepageonly"]),
         param("continue", Type::String),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static STASHIMAGEINFO: ModuleSpec = ModuleSpec {
@@ -1590,11 +1566,7 @@ pub static STASHIMAGEINFO: ModuleSpec = ModuleSpec {
     group: Some(Group::Prop),
     prefix: "sii",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Information about stashed files (your own only).",
-    dynamic: &[],
     params: &[
         param("filekey", Type::String).multi(),
         param("sessionkey", Type::String).multi().deprecated(),
@@ -1622,6 +1594,7 @@ pub static STASHIMAGEINFO: ModuleSpec = ModuleSpec {
         param("urlheight", Type::Integer { min: None, max: None }).default("-1").inert(),
         param("urlparam", Type::String).default("").inert(),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static DUPLICATEFILES: ModuleSpec = ModuleSpec {
@@ -1630,17 +1603,14 @@ pub static DUPLICATEFILES: ModuleSpec = ModuleSpec {
     group: Some(Group::Prop),
     prefix: "df",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Files with the same SHA-1 as the given files.",
-    dynamic: &[],
     params: &[
         param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
         param("continue", Type::String),
         param("dir", Type::Enum(&["ascending", "descending"])).default("ascending"),
         param("localonly", Type::Boolean).inert(),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static ALLIMAGES: ModuleSpec = ModuleSpec {
@@ -1649,11 +1619,8 @@ pub static ALLIMAGES: ModuleSpec = ModuleSpec {
     group: Some(Group::List),
     prefix: "ai",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
     generator: true,
     help: "Enumerate current files by name or by upload time (aiuser needs aisort=timestamp).",
-    dynamic: &[],
     params: &[
         param("sort", Type::Enum(&["name", "timestamp"])).default("name"),
         param("dir", Type::Enum(&["ascending", "descending", "newer", "older"])).default("ascending"),
@@ -1695,6 +1662,7 @@ pub static ALLIMAGES: ModuleSpec = ModuleSpec {
         param("mime", Type::String).multi().help("MIME types to list (type/subtype)."),
         param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static FILEARCHIVE: ModuleSpec = ModuleSpec {
@@ -1703,11 +1671,7 @@ pub static FILEARCHIVE: ModuleSpec = ModuleSpec {
     group: Some(Group::List),
     prefix: "fa",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Enumerate deleted file versions (needs deletedhistory).",
-    dynamic: &[],
     params: &[
         param("from", Type::String),
         param("to", Type::String),
@@ -1737,6 +1701,7 @@ pub static FILEARCHIVE: ModuleSpec = ModuleSpec {
         param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
         param("continue", Type::String),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static LOGEVENTS: ModuleSpec = ModuleSpec {
@@ -1745,11 +1710,7 @@ pub static LOGEVENTS: ModuleSpec = ModuleSpec {
     group: Some(Group::List),
     prefix: "le",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "Upload and delete log entries.",
-    dynamic: &[],
     params: &[
         param(
             "prop",
@@ -1848,6 +1809,7 @@ pub static LOGEVENTS: ModuleSpec = ModuleSpec {
         param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
         param("continue", Type::String),
     ],
+    ..ModuleSpec::BASE
 };
 
 pub static WATCHLISTRAW: ModuleSpec = ModuleSpec {
@@ -1856,11 +1818,7 @@ pub static WATCHLISTRAW: ModuleSpec = ModuleSpec {
     group: Some(Group::List),
     prefix: "wr",
     read_rights: true,
-    write_rights: false,
-    must_post: false,
-    generator: false,
     help: "The pages on your watchlist.",
-    dynamic: &[],
     params: &[
         param("continue", Type::String),
         param("namespace", Type::Namespace { extra: &[] }).multi().all("*"),
@@ -1870,4 +1828,5 @@ pub static WATCHLISTRAW: ModuleSpec = ModuleSpec {
         param("fromtitle", Type::String),
         param("totitle", Type::String),
     ],
+    ..ModuleSpec::BASE
 };

@@ -4,7 +4,7 @@
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::imageinfo;
 use crate::api::multipart::{DirectPart, FilePart};
-use crate::api::spec::{Bound, Group, ModuleSpec, Type, Values, param};
+use crate::api::spec::{Bound, CSRF_TOKEN, Group, ModuleSpec, Type, Values, param};
 use crate::api::{Call, Output};
 use crate::upload::publish::{self, Props, Source};
 use crate::upload::verify::{self, Rejection};
@@ -42,13 +42,10 @@ pub static SPEC: ModuleSpec = ModuleSpec {
     path: "upload",
     class: "ApiUpload",
     group: Some(Group::Action),
-    prefix: "",
     read_rights: true,
     write_rights: true,
     must_post: true,
-    generator: false,
     help: "Upload a file, or get the status of pending uploads: directly (multipart `file`), in chunks into the stash (`stash`, `filesize`, `offset`, `chunk`, `filekey`) then publish by `filekey`, or from a URL.",
-    dynamic: &[],
     params: &[
         param("filename", Type::String).help("Target file name, with or without the File: prefix."),
         param("comment", Type::String)
@@ -80,8 +77,9 @@ pub static SPEC: ModuleSpec = ModuleSpec {
         param("chunk", Type::Upload).help("Chunk contents."),
         param("async", Type::Boolean).help("Assemble chunks or fetch the URL in the background; poll with checkstatus."),
         param("checkstatus", Type::Boolean).help("Only report the status of the upload with this filekey (or url and filename)."),
-        param("token", Type::String).token("csrf"),
+        CSRF_TOKEN,
     ],
+    ..ModuleSpec::BASE
 };
 
 fn parse(call: &mut Call<'_>, mut v: Values) -> UploadParams {
