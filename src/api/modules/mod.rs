@@ -115,6 +115,18 @@ pub fn permission_denied(call: &Call<'_>, right: &str, module: &str) -> super::e
     super::error::ApiError::new("permissiondenied", info).module(module)
 }
 
+/// Change tags need `applychangetags` (which tags exist is checked by parameter validation).
+pub fn may_apply_tags(call: &Call<'_>, tags: &[String], module: &str) -> ApiResult<()> {
+    if !tags.is_empty() && !call.caller.has("applychangetags") {
+        return Err(super::error::ApiError::new(
+            "tags-apply-no-permission",
+            "You do not have permission to apply change tags along with your changes.",
+        )
+        .module(module));
+    }
+    Ok(())
+}
+
 /// The project page MediaWiki links for a group.
 fn group_page(g: &str) -> String {
     match g {

@@ -116,13 +116,7 @@ pub static FILEREVERT: ModuleSpec = ModuleSpec {
 /// The `tags` a caller may apply (`applychangetags`); which tags exist was checked by validation.
 fn tags_allowed(call: &Call<'_>, v: &Values, module: &str) -> ApiResult<Vec<String>> {
     let tags = v.list("tags").to_vec();
-    if !tags.is_empty() && !call.caller.has("applychangetags") {
-        return Err(ApiError::new(
-            "tags-apply-no-permission",
-            "You do not have permission to apply change tags along with your changes.",
-        )
-        .module(module));
-    }
+    super::may_apply_tags(call, &tags, module)?;
     Ok(tags)
 }
 
@@ -231,14 +225,7 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         }
     };
     let display = super::query::PageTitle { ns, db_key: key.clone() }.display();
-    let tags = v.list("tags").to_vec();
-    if !tags.is_empty() && !call.caller.has("applychangetags") {
-        return Err(ApiError::new(
-            "tags-apply-no-permission",
-            "You do not have permission to apply change tags along with your changes.",
-        )
-        .module(M));
-    }
+    let tags = tags_allowed(call, &v, M)?;
     if page.is_none()
         && !v.flag("recreate")
         && let Some(start) = v.str("starttimestamp")

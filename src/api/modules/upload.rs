@@ -421,13 +421,7 @@ async fn finish(
             ("filename", json!(title.db_key)),
         ]));
     }
-    if !up.tags.is_empty() && !call.caller.has("applychangetags") {
-        return Err(ApiError::new(
-            "tags-apply-no-permission",
-            "You do not have permission to apply change tags along with your changes.",
-        )
-        .module(MODULE));
-    }
+    super::may_apply_tags(call, &up.tags, MODULE)?;
     // MediaWiki's result links the description page by id only if it existed before this upload.
     let page_before = state.meta.page(6, &title.db_key).await?.map(|p| p.id);
     let req = publish::Request {
