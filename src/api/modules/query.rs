@@ -596,6 +596,8 @@ async fn pages(
         Some(v) => limit_of(call, &DUPLICATEFILES, v, limits),
         None => 10,
     };
+    // imageinfo continues into older versions only when the set holds exactly one file page,
+    // so counting stops at two.
     let mut existing_file_pages = 0;
     if ii.is_some() {
         for raw in titles {
@@ -603,6 +605,9 @@ async fn pages(
                 && call.state.meta.page(6, &t.db_key).await?.is_some()
             {
                 existing_file_pages += 1;
+                if existing_file_pages > 1 {
+                    break;
+                }
             }
         }
     }
