@@ -6,7 +6,8 @@ answers into tests/fixtures/refwiki-continuation.json; tests/continuation.rs rep
     python3 scripts/record_continuation_transcripts.py [--prefix Cont]
 
 Run it on a reference wiki where no file name starts with the prefix. Steps are data: an
-upload (a PNG made by the same generator as tests/common/mod.rs::png()), a deletion, a pause, or a query
+upload (a PNG made by the same generator as tests/common/mod.rs::png()), an edit, a deletion, a pause,
+or a query
 whose "follow" flag merges the previous answer's "continue" object into it, as clients do.
 """
 import json
@@ -101,6 +102,21 @@ STEPS = [
     # Page ids: one that names no page, and pageids with titles.
     q('pageids-missing', {'pageids': '987654321'}),
     q('pageids-and-titles', {'pageids': '1', 'titles': 'X'}),
+    # prop=templates: what a page transcludes, as written (namespaces, modifiers, magic words).
+    {'edit': f'{P}-tpl', 'text': '{{Information\n|description={{en|1=A cat}}\n|date=2020}}\n'
+                                 '{{ bots | deny=all }} {{:No such main page}} {{User:Admin/box}} {{information}} '
+                                 '{{PAGENAME}} {{lc:ABC}} {{msgnw:Shown}} <!-- {{Hidden}} --> '
+                                 '<nowiki>{{Literal}}</nowiki>'},
+    q('tl-all', {'prop': 'templates', 'titles': f'{P}-tpl'}),
+    q('tl-namespace', {'prop': 'templates', 'titles': f'{P}-tpl', 'tlnamespace': '10'}),
+    q('tl-page1', {'prop': 'templates', 'titles': f'{P}-tpl', 'tllimit': '2'}),
+    q('tl-page2', {'prop': 'templates', 'titles': f'{P}-tpl', 'tllimit': '2'}, follow=True),
+    q('tl-only', {'prop': 'templates', 'titles': f'{P}-tpl', 'tltemplates': 'Template:Bots|User:Admin/box'}),
+    q('tl-descending', {'prop': 'templates', 'titles': f'{P}-tpl', 'tldir': 'descending', 'tllimit': '3'}),
+    # generator=templates, as pywikibot's Page.templates() sends it.
+    q('gen-templates', {'generator': 'templates', 'titles': f'{P}-tpl', 'gtlnamespace': '10', 'prop': 'info'}),
+    q('gen-templates-page1', {'generator': 'templates', 'titles': f'{P}-tpl', 'gtllimit': '2'}),
+    q('gen-templates-page2', {'generator': 'templates', 'titles': f'{P}-tpl', 'gtllimit': '2'}, follow=True),
     # list=logevents filters.
     q('le-prefix', {'list': 'logevents', 'letype': 'upload', 'leprefix': f'File:{P}-', 'leprop': 'title|type'}),
     q('le-title-page1', {'list': 'logevents', 'letitle': f'File:{P}-a.png', 'lelimit': '1', 'leprop': 'title|type'}),
@@ -128,6 +144,12 @@ def main():
     for step in STEPS:
         if 'sleep' in step:
             time.sleep(step['sleep'])
+            out.append(step)
+            continue
+        if 'edit' in step:
+            r = s.post(API, data={'action': 'edit', 'title': step['edit'], 'text': step['text'], 'token': csrf,
+                                  'format': 'json'}).json()
+            assert r['edit']['result'] == 'Success', r
             out.append(step)
             continue
         if 'delete' in step:

@@ -14,3 +14,4 @@ pub mod media;
 pub mod store;
 pub mod time;
 pub mod upload;
+pub mod wikitext;

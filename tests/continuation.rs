@@ -22,6 +22,20 @@ async fn continuation_and_generators_match_the_reference_recording() {
             tokio::time::sleep(std::time::Duration::from_secs_f64(secs)).await;
             continue;
         }
+        if let Some(title) = step["edit"].as_str() {
+            let text = step["text"].as_str().unwrap();
+            let r = c
+                .post(&[
+                    ("action", "edit"),
+                    ("title", title),
+                    ("text", text),
+                    ("token", &c.csrf),
+                    ("format", "json"),
+                ])
+                .await;
+            assert_eq!(r["edit"]["result"], "Success", "{r}");
+            continue;
+        }
         if let Some(title) = step["delete"].as_str() {
             let r = c
                 .post(&[("action", "delete"), ("title", title), ("token", &c.csrf), ("format", "json")])

@@ -8,7 +8,7 @@ Image.download() checked by SHA-1. (`Site.allimages(generator=False)` is not tes
 
 Client: mwclient==0.11.0.
 Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17
-(shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 29 passed, 0 failed).
+(shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 30 passed, 0 failed).
 
     API_URL=http://127.0.0.1:8080/w/api.php BOT_USER='Admin@bot' BOT_PASS=... \
     python mwclient_browse.py

@@ -2,7 +2,7 @@
 """Black-box upload test driving the real, unmodified pywikibot 11.9.0 (PyPI).
 
 Client: pywikibot==11.9.0.
-Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17 (shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 29 passed, 0 failed).
+Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17 (shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 30 passed, 0 failed).
 
 pywikibot is configured entirely from this script, without prompts: a
 temporary PYWIKIBOT_DIR gets a generated user-config.py (an AutoFamily built
@@ -599,6 +599,23 @@ def main():
         expect(ok is True, f'upload returned {ok!r}')
         verify(title('url'), data, versions=1)
 
+    def t_save_description():
+        # Page.save() edits the description page: pywikibot first checks {{bots}} through
+        # prop=templates, then sends action=edit with basetimestamp/starttimestamp; a fresh
+        # object reads the new text and summary back.
+        site = state['site']
+        fp = pywikibot.FilePage(site, title('direct'))
+        new_text = f'{{{{Information|description=edited by pywikibot {run}}}}}'
+        fp.text = new_text
+        with watchdog():
+            fp.save(summary='pywikibot test: edit description')
+        again = pywikibot.FilePage(site, title('direct'))
+        expect(again.text == new_text, f'description page text {again.text!r}')
+        expect(again.latest_revision.comment == 'pywikibot test: edit description',
+               f'summary {again.latest_revision.comment!r}')
+        used = [t.title() for t in again.templates()]
+        expect(used == ['Template:Information'], f'templates {used!r}')
+
     def t_allimages():
         # site.allimages() is generator=allimages (gaiprefix, gailimit) with prop=info|imageinfo.
         site = state['site']
@@ -633,6 +650,7 @@ def main():
               t_chunked_callable_restart)
         check('upload by URL', t_url, skip_reason='SKIP_URL=1' if SKIP_URL else None)
         check('site.allimages(prefix) (generator=allimages)', t_allimages)
+        check('FilePage.save() edits the description page', t_save_description)
 
     passed = sum(1 for _, r in results if r == 'pass')
     failed = sum(1 for _, r in results if r == 'fail')

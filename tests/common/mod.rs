@@ -435,6 +435,10 @@ fn normalize_str(s: &str, key: &str) -> String {
             .replace_all(&s, "|TS|N")
             .to_string();
     }
+    if key == "tlcontinue" || key == "gtlcontinue" {
+        // "pageid|ns|title": page ids differ between wikis.
+        s = regex_lite::Regex::new(r"^\d+\|").unwrap().replace_all(&s, "N|").to_string();
+    }
     if key == "lecontinue" {
         // "TS|logid": log ids differ between wikis.
         s = regex_lite::Regex::new(r"\|\d+$").unwrap().replace_all(&s, "|N").to_string();

@@ -37,6 +37,7 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &query::IMAGEINFO,
     &query::REVISIONS,
     &query::STASHIMAGEINFO,
+    &query::TEMPLATES,
     &query::DUPLICATEFILES,
     &query::ALLIMAGES,
     &query::FILEARCHIVE,
@@ -197,6 +198,6 @@ mod tests {
         );
         assert_eq!(registered(Modules::Group(Group::Format)).len(), 2);
         let generators: Vec<&str> = registered(Modules::Generators).iter().map(|m| m.path).collect();
-        assert_eq!(generators, ["query+allimages"]);
+        assert_eq!(generators, ["query+allimages", "query+templates"]);
     }
 }

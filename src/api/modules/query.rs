@@ -97,6 +97,10 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let titles = match v.str("generator") {
         _ if cont.generator_done() => Vec::new(),
         Some("allimages") => generate_all_images(call, &mut cont, &mut limits).await?,
+        Some("templates") => {
+            let input = v.list("titles").to_vec();
+            generate_templates(call, &input, &mut cont, &mut limits).await?
+        }
         Some(_) => Vec::new(),
         None if !v.ints("pageids").is_empty() => {
             let mut titles = Vec::new();
@@ -483,6 +487,112 @@ fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()
     Ok(())
 }
 
+/// The pages a page set transcludes (`crate::wikitext`) as (page id, namespace, DB key), in
+/// MediaWiki's (page id, namespace, title) order, `limit` at a time over all pages, resumed by
+/// `continue` = "pageid|namespace|title"; and the continue value when more remain. `tl` is
+/// prop=templates' spec validated as itself (`tl…`) or as a generator (`gtl…`).
+async fn template_links(
+    call: &Call<'_>,
+    tl: &Values,
+    titles: &[String],
+    limits: &mut Map<String, Value>,
+) -> ApiResult<(Vec<(i64, i64, String)>, Option<String>)> {
+    let module = "query+templates";
+    let limit = limit_of(call, &TEMPLATES, tl, limits);
+    let only: Vec<(i64, String)> = tl
+        .list("templates")
+        .iter()
+        .filter_map(|t| parse_title(t))
+        .map(|t| (t.ns, t.db_key))
+        .collect();
+    let namespaces = call.params.peek(&tl.full_name("namespace")).is_some().then(|| tl.ints("namespace"));
+    let resume = match tl.str("continue") {
+        None => None,
+        Some(c) => {
+            let parts: Vec<&str> = c.splitn(3, '|').collect();
+            match parts.as_slice() {
+                [pid, ns, key] => match (pid.parse::<i64>(), ns.parse::<i64>()) {
+                    (Ok(pid), Ok(ns)) => Some((pid, ns, key.to_string())),
+                    _ => return Err(bad_continue(module)),
+                },
+                _ => return Err(bad_continue(module)),
+            }
+        }
+    };
+    let mut entries: Vec<(i64, i64, String)> = Vec::new();
+    for raw in titles {
+        let Some(t) = parse_title(raw) else { continue };
+        let Some(page) = call.state.meta.page(t.ns, &t.db_key).await? else {
+            continue;
+        };
+        let Some(rev) = call.state.meta.revision(page.latest_rev).await? else {
+            continue;
+        };
+        for (ns, key) in crate::wikitext::transclusions(&rev.text) {
+            let wanted = namespaces.is_none_or(|n| n.contains(&ns)) && (only.is_empty() || only.contains(&(ns, key.clone())));
+            if wanted && !entries.contains(&(page.id, ns, key.clone())) {
+                entries.push((page.id, ns, key));
+            }
+        }
+    }
+    entries.sort();
+    let descending = tl.str("dir") == Some("descending");
+    if descending {
+        entries.reverse();
+    }
+    if let Some(r) = &resume {
+        entries.retain(|e| if descending { e <= r } else { e >= r });
+    }
+    let mut next = None;
+    if entries.len() as i64 > limit {
+        let (pid, ns, key) = &entries[limit as usize];
+        next = Some(format!("{pid}|{ns}|{key}"));
+        entries.truncate(limit as usize);
+    }
+    Ok((entries, next))
+}
+
+/// prop=templates: each page's transclusions, by page id.
+async fn templates_of_pages(
+    call: &mut Call<'_>,
+    titles: &[String],
+    cont: &mut Continuation,
+    limits: &mut Map<String, Value>,
+) -> ApiResult<std::collections::HashMap<i64, Vec<(i64, String)>>> {
+    let tl = call.validate(&TEMPLATES)?;
+    let (entries, next) = template_links(call, &tl, titles, limits).await?;
+    if let Some(next) = next {
+        cont.set("templates", "tlcontinue", next);
+    }
+    let mut by_page: std::collections::HashMap<i64, Vec<(i64, String)>> = std::collections::HashMap::new();
+    for (pid, ns, key) in entries {
+        by_page.entry(pid).or_default().push((ns, key));
+    }
+    Ok(by_page)
+}
+
+/// `generator=templates`: the pages the given titles transclude (pywikibot's bots check).
+async fn generate_templates(
+    call: &mut Call<'_>,
+    titles: &[String],
+    cont: &mut Continuation,
+    limits: &mut Map<String, Value>,
+) -> ApiResult<Vec<String>> {
+    let tl = call.validate_prefixed(&TEMPLATES, "gtl")?;
+    let (entries, next) = template_links(call, &tl, titles, limits).await?;
+    if let Some(next) = next {
+        cont.set_generator("gtlcontinue", next);
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (_, ns, key) in entries {
+        let t = PageTitle { ns, db_key: key }.display();
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
 /// One revision as prop=revisions shows it (`rvslots` set: content under `slots.main`).
 fn revision_json(call: &Call<'_>, rev: &crate::store::meta::RevisionRow, props: &[String], slots: bool) -> Map<String, Value> {
     let mut r = Map::new();
@@ -586,6 +696,11 @@ async fn pages(
     let rv_limit = match &rv {
         Some(v) if rv_enumerate => limit_of(call, &REVISIONS, v, limits),
         _ => 1,
+    };
+    let templates = if want("templates") {
+        Some(templates_of_pages(call, titles, cont, limits).await?)
+    } else {
+        None
     };
     let df = if want("duplicatefiles") {
         Some(call.validate(&DUPLICATEFILES)?)
@@ -731,6 +846,15 @@ async fn pages(
             if !list.is_empty() {
                 m.insert("revisions".into(), Value::Array(list));
             }
+        }
+        if let (Some(by_page), Some(pg)) = (&templates, &page)
+            && let Some(list) = by_page.get(&pg.id)
+        {
+            let list: Vec<Value> = list
+                .iter()
+                .map(|(ns, key)| json!({"ns": ns, "title": PageTitle { ns: *ns, db_key: key.clone() }.display()}))
+                .collect();
+            m.insert("templates".into(), Value::Array(list));
         }
         if let Some(df) = &df
             && t.ns == 6
@@ -1318,7 +1442,8 @@ async fn watchlist_raw(
 
 // ------------------------------------------------------------------ specs
 // The query module and its submodules, in MediaWiki 1.39 parameter order. `generator: true`
-// only where the module runs as a generator here (allimages), which is what `generator=` accepts.
+// only where the module runs as a generator here (allimages, templates), which is what
+// `generator=` accepts.
 
 pub static SPEC: ModuleSpec = ModuleSpec {
     path: "query",
@@ -1561,6 +1686,24 @@ pub static REVISIONS: ModuleSpec = ModuleSpec {
             .default("older")
             .info(&["singlepageonly"]),
         param("continue", Type::String),
+    ],
+    ..ModuleSpec::BASE
+};
+
+pub static TEMPLATES: ModuleSpec = ModuleSpec {
+    path: "query+templates",
+    class: "ApiQueryLinks",
+    group: Some(Group::Prop),
+    prefix: "tl",
+    read_rights: true,
+    generator: true,
+    help: "Pages transcluded by the given pages, as written in their text (mwupload expands no templates).",
+    params: &[
+        param("namespace", Type::Namespace { extra: &[-2, -1] }).multi().all("*"),
+        param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
+        param("continue", Type::String),
+        param("templates", Type::String).multi().help("Only list these pages."),
+        param("dir", Type::Enum(&["ascending", "descending"])).default("ascending"),
     ],
     ..ModuleSpec::BASE
 };

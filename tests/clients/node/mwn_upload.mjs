@@ -2,7 +2,7 @@
 // Black-box upload test driving the real, unmodified mwn (npm).
 //
 // Client: mwn 3.0.3 (pinned in package.json / package-lock.json).
-// Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17 (shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 29 passed, 0 failed).
+// Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17 (shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 30 passed, 0 failed).
 //
 // Run (after `npm ci` in this directory):
 //   API_URL=http://127.0.0.1:8080/w/api.php BOT_USER='Admin@bot' BOT_PASS=... node mwn_upload.mjs

@@ -2,7 +2,7 @@
 // Black-box upload test driving the real, unmodified nodemw (npm).
 //
 // Client: nodemw 0.27.0 (pinned in package.json / package-lock.json).
-// Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17 (shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 29 passed, 0 failed).
+// Last confirmed against the reference MediaWiki: 2026-11-29, MediaWiki 1.39.17 (shared/reference-mediawiki/setup.sh): all checks passed (tests/clients/run.sh: 30 passed, 0 failed).
 //
 // nodemw logs in with the legacy flow: POST action=login&lgname&lgpassword&lgdomain=
 // without lgtoken -> {"login":{"result":"NeedToken","token":...}} -> the same POST again
