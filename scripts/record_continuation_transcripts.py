@@ -117,6 +117,18 @@ STEPS = [
     q('gen-templates', {'generator': 'templates', 'titles': f'{P}-tpl', 'gtlnamespace': '10', 'prop': 'info'}),
     q('gen-templates-page1', {'generator': 'templates', 'titles': f'{P}-tpl', 'gtllimit': '2'}),
     q('gen-templates-page2', {'generator': 'templates', 'titles': f'{P}-tpl', 'gtllimit': '2'}, follow=True),
+    # prop=revisions enumeration filters (one page, three revisions by the bot).
+    {'edit': f'{P}-tpl', 'text': 'second'},
+    {'edit': f'{P}-tpl', 'text': 'third'},
+    q('rv-user', {'prop': 'revisions', 'titles': f'{P}-tpl', 'rvuser': 'Admin', 'rvprop': 'ids|user'}),
+    q('rv-excludeuser', {'prop': 'revisions', 'titles': f'{P}-tpl', 'rvexcludeuser': 'Admin', 'rvprop': 'ids'}),
+    q('rv-start-newer', {'prop': 'revisions', 'titles': f'{P}-tpl', 'rvstart': '2000-01-01T00:00:00Z', 'rvdir': 'newer',
+                         'rvlimit': '2', 'rvprop': 'ids|size'}),
+    q('rv-start-older', {'prop': 'revisions', 'titles': f'{P}-tpl', 'rvstart': '2000-01-01T00:00:00Z', 'rvprop': 'ids'}),
+    q('rv-end-older', {'prop': 'revisions', 'titles': f'{P}-tpl', 'rvend': '2000-01-01T00:00:00Z', 'rvprop': 'size'}),
+    q('rv-tag', {'prop': 'revisions', 'titles': f'{P}-tpl', 'rvtag': 'no-such-tag', 'rvprop': 'ids'}),
+    q('rv-startid-and-start', {'prop': 'revisions', 'titles': f'{P}-tpl', 'rvstartid': '1', 'rvstart': '2000-01-01T00:00:00Z'}),
+    q('rv-user-and-excludeuser', {'prop': 'revisions', 'titles': f'{P}-tpl', 'rvuser': 'A', 'rvexcludeuser': 'B'}),
     # list=logevents filters.
     q('le-prefix', {'list': 'logevents', 'letype': 'upload', 'leprefix': f'File:{P}-', 'leprop': 'title|type'}),
     q('le-title-page1', {'list': 'logevents', 'letitle': f'File:{P}-a.png', 'lelimit': '1', 'leprop': 'title|type'}),

@@ -165,6 +165,24 @@ pub struct ArchiveQuery<'a> {
     pub limit: i64,
 }
 
+/// prop=revisions' enumeration of one page (see `MetaStore::page_revisions`).
+#[derive(Debug, Default)]
+pub struct RevisionQuery<'a> {
+    pub page_id: i64,
+    pub newest_first: bool,
+    /// Resume point (rvcontinue's revision id).
+    pub from_id: Option<i64>,
+    pub start_id: Option<i64>,
+    pub end_id: Option<i64>,
+    /// TS_MW bounds.
+    pub start: Option<&'a str>,
+    pub end: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub exclude_user: Option<&'a str>,
+    pub tag: Option<&'a str>,
+    pub limit: i64,
+}
+
 /// One `action=edit` save.
 #[derive(Debug, Clone)]
 pub struct PageEdit<'a> {
@@ -780,18 +798,52 @@ impl MetaStore {
     }
 
     /// A page's revisions from `from_id` on (inclusive), newest or oldest first.
-    pub async fn page_revisions(&self, page_id: i64, newest_first: bool, from_id: Option<i64>, limit: i64) -> DbResult<Vec<RevisionRow>> {
-        let (cmp, order) = if newest_first { ("<=", "DESC") } else { (">=", "ASC") };
-        let sql = format!(
-            "SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.page_id = ? AND (? IS NULL OR r.id {cmp} ?) ORDER BY r.id {order} LIMIT ?"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(page_id)
-            .bind(from_id)
-            .bind(from_id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+    /// One page's revisions for prop=revisions' enumeration mode, newest or oldest first.
+    /// Bounds are inclusive; `start` is where the walk begins (the newer end when newest first).
+    pub async fn page_revisions(&self, q: &RevisionQuery<'_>) -> DbResult<Vec<RevisionRow>> {
+        let (from_op, to_op, order) = if q.newest_first {
+            ("<=", ">=", "DESC")
+        } else {
+            (">=", "<=", "ASC")
+        };
+        let mut sql = format!("SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.page_id = ?");
+        let mut ints: Vec<i64> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        for (id, op) in [(q.from_id, from_op), (q.start_id, from_op), (q.end_id, to_op)] {
+            if let Some(id) = id {
+                sql.push_str(&format!(" AND r.id {op} ?"));
+                ints.push(id);
+            }
+        }
+        for (ts, op) in [(q.start, from_op), (q.end, to_op)] {
+            if let Some(ts) = ts {
+                sql.push_str(&format!(" AND r.timestamp {op} ?"));
+                texts.push(ts.to_string());
+            }
+        }
+        if let Some(u) = q.user {
+            sql.push_str(" AND r.user_name = ?");
+            texts.push(u.to_string());
+        }
+        if let Some(u) = q.exclude_user {
+            sql.push_str(" AND r.user_name != ?");
+            texts.push(u.to_string());
+        }
+        if let Some(tag) = q.tag {
+            // Tags are stored comma separated.
+            sql.push_str(" AND (',' || r.tags || ',') LIKE ?");
+            texts.push(format!("%,{tag},%"));
+        }
+        sql.push_str(&format!(" ORDER BY r.id {order} LIMIT ?"));
+        // Only operators are formatted in; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(q.page_id);
+        for n in ints {
+            query = query.bind(n);
+        }
+        for t in texts {
+            query = query.bind(t);
+        }
+        let rows = query.bind(q.limit).fetch_all(&self.pool).await?;
         rows.iter().map(revision_row).collect()
     }
 

@@ -439,8 +439,8 @@ fn normalize_str(s: &str, key: &str) -> String {
         // "pageid|ns|title": page ids differ between wikis.
         s = regex_lite::Regex::new(r"^\d+\|").unwrap().replace_all(&s, "N|").to_string();
     }
-    if key == "lecontinue" {
-        // "TS|logid": log ids differ between wikis.
+    if key == "lecontinue" || key == "rvcontinue" {
+        // "TS|id": log and revision ids differ between wikis.
         s = regex_lite::Regex::new(r"\|\d+$").unwrap().replace_all(&s, "|N").to_string();
     }
     s = regex_lite::Regex::new(r"\d{14}![^./]*")

@@ -691,7 +691,38 @@ async fn pages(
     let rv_props: Vec<String> = rv.as_ref().map(|v| v.list("prop").to_vec()).unwrap_or_default();
     let rv_slots = rv.as_ref().is_some_and(|v| !v.list("slots").is_empty());
     // rvlimit, rvdir or rvcontinue switch prop=revisions to enumerating one page's history.
-    let rv_enumerate = rv.is_some() && ["rvlimit", "rvdir", "rvcontinue"].iter().any(|n| call.params.peek(n).is_some());
+    let rv_enumerate = rv.is_some()
+        && [
+            "rvlimit",
+            "rvdir",
+            "rvcontinue",
+            "rvstartid",
+            "rvendid",
+            "rvstart",
+            "rvend",
+            "rvuser",
+            "rvexcludeuser",
+            "rvtag",
+        ]
+        .iter()
+        .any(|n| call.params.peek(n).is_some());
+    if let Some(v) = &rv {
+        for (a, b) in [("startid", "start"), ("endid", "end"), ("user", "excludeuser")] {
+            if v.str(a).is_some() || v.int(a).is_some() {
+                if v.str(b).is_some() {
+                    return Err(ApiError::new(
+                        "invalidparammix",
+                        format!(
+                            "The parameters \"{}\" and \"{}\" can not be used together.",
+                            v.full_name(a),
+                            v.full_name(b)
+                        ),
+                    )
+                    .module("query+revisions"));
+                }
+            }
+        }
+    }
     let mut existing_enumerated = 0;
     let rv_limit = match &rv {
         Some(v) if rv_enumerate => limit_of(call, &REVISIONS, v, limits),
@@ -824,12 +855,28 @@ async fn pages(
             }
             let revs = if rv_enumerate {
                 // Enumeration mode (one page): rvlimit revisions from rvcontinue, in rvdir order.
-                let newest_first = rv.str("dir") != Some("newer");
                 let from = rv
                     .str("continue")
                     .and_then(|c| c.rsplit('|').next())
                     .and_then(|id| id.parse::<i64>().ok());
-                let mut rows = call.state.meta.page_revisions(pg.id, newest_first, from, rv_limit + 1).await?;
+                let (user, exclude_user) = (
+                    rv.str("user").map(|u| u.replace('_', " ")),
+                    rv.str("excludeuser").map(|u| u.replace('_', " ")),
+                );
+                let q = crate::store::meta::RevisionQuery {
+                    page_id: pg.id,
+                    newest_first: rv.str("dir") != Some("newer"),
+                    from_id: from,
+                    start_id: rv.int("startid"),
+                    end_id: rv.int("endid"),
+                    start: rv.str("start"),
+                    end: rv.str("end"),
+                    user: user.as_deref(),
+                    exclude_user: exclude_user.as_deref(),
+                    tag: rv.str("tag"),
+                    limit: rv_limit + 1,
+                };
+                let mut rows = call.state.meta.page_revisions(&q).await?;
                 if rows.len() as i64 > rv_limit
                     && let Some(next) = rows.pop()
                 {
@@ -1682,9 +1729,16 @@ pub static REVISIONS: ModuleSpec = ModuleSpec {
         .deprecated_values(&["parsetree"]),
         param("slots", Type::Enum(&["main"])).multi().all("*"),
         param("limit", Type::Limit { max: 500, highmax: 5000 }).info(&["singlepageonly"]),
+        param("startid", Type::Integer { min: None, max: None }).info(&["singlepageonly"]),
+        param("endid", Type::Integer { min: None, max: None }).info(&["singlepageonly"]),
+        param("start", Type::Timestamp).info(&["singlepageonly"]),
+        param("end", Type::Timestamp).info(&["singlepageonly"]),
         param("dir", Type::Enum(&["newer", "older"]))
             .default("older")
             .info(&["singlepageonly"]),
+        param("user", Type::User(&["name", "ip", "interwiki", "id"])).info(&["singlepageonly"]),
+        param("excludeuser", Type::User(&["name", "ip", "interwiki", "id"])).info(&["singlepageonly"]),
+        param("tag", Type::String),
         param("continue", Type::String),
     ],
     ..ModuleSpec::BASE
