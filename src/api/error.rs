@@ -52,6 +52,26 @@ impl ApiError {
         ApiError::new("missingparam", format!("The \"{name}\" parameter must be set."))
     }
 
+    /// `badcontinue`: a `continue` value this server did not hand out.
+    pub fn badcontinue(module: &str) -> ApiError {
+        ApiError::new(
+            "badcontinue",
+            "Invalid continue param. You should pass the original value returned by the previous query.",
+        )
+        .module(module)
+    }
+
+    /// `invalidparammix` for parameters that exclude each other, named as the client sent them
+    /// (MediaWiki's list: "a", "b" and "c").
+    pub fn cannot_use_together(names: &[String], module: &str) -> ApiError {
+        let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+        let list = match quoted.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => quoted.concat(),
+        };
+        ApiError::new("invalidparammix", format!("The parameters {list} can not be used together.")).module(module)
+    }
+
     pub fn badtoken() -> ApiError {
         ApiError::new("badtoken", "Invalid CSRF token.")
     }
@@ -70,3 +90,20 @@ impl From<std::io::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_lists_read_like_mediawikis() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            ApiError::cannot_use_together(&names(&["filekey", "file", "url"]), "upload").info,
+            "The parameters \"filekey\", \"file\" and \"url\" can not be used together."
+        );
+        let e = ApiError::cannot_use_together(&names(&["letitle", "leprefix"]), "query+logevents");
+        assert_eq!((e.code.as_str(), e.module.as_str()), ("invalidparammix", "query+logevents"));
+        assert_eq!(e.info, "The parameters \"letitle\" and \"leprefix\" can not be used together.");
+    }
+}

@@ -44,11 +44,7 @@ impl Continuation {
         };
         if let Some(cont) = continue_param.filter(|c| !c.is_empty()) {
             let Some((generator, finished)) = cont.split_once("||").filter(|(_, rest)| !rest.contains("||")) else {
-                return Err(ApiError::new(
-                    "badcontinue",
-                    "Invalid continue param. You should pass the original value returned by the previous query.",
-                )
-                .module("query"));
+                return Err(ApiError::badcontinue("query"));
             };
             c.skip = finished.split('|').filter(|s| !s.is_empty()).map(String::from).collect();
             if generator == "-" {

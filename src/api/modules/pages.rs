@@ -168,11 +168,7 @@ async fn file_title(call: &Call<'_>, title: Option<&str>, pageid: Option<i64>, m
             None => return Err(ApiError::new("nosuchpageid", format!("There is no page with ID {id}.")).module(module)),
         },
         (Some(_), Some(_)) => {
-            return Err(ApiError::new(
-                "invalidparammix",
-                "The parameters \"title\" and \"pageid\" can not be used together.",
-            )
-            .module(module));
+            return Err(ApiError::cannot_use_together(&["title".into(), "pageid".into()], module));
         }
         (None, None) => {
             return Err(ApiError::new("missingparam", "One of the parameters \"title\" and \"pageid\" is required.").module(module));

@@ -513,9 +513,9 @@ async fn template_links(
             match parts.as_slice() {
                 [pid, ns, key] => match (pid.parse::<i64>(), ns.parse::<i64>()) {
                     (Ok(pid), Ok(ns)) => Some((pid, ns, key.to_string())),
-                    _ => return Err(bad_continue(module)),
+                    _ => return Err(ApiError::badcontinue(module)),
                 },
-                _ => return Err(bad_continue(module)),
+                _ => return Err(ApiError::badcontinue(module)),
             }
         }
     };
@@ -710,15 +710,7 @@ async fn pages(
         for (a, b) in [("startid", "start"), ("endid", "end"), ("user", "excludeuser")] {
             if v.str(a).is_some() || v.int(a).is_some() {
                 if v.str(b).is_some() {
-                    return Err(ApiError::new(
-                        "invalidparammix",
-                        format!(
-                            "The parameters \"{}\" and \"{}\" can not be used together.",
-                            v.full_name(a),
-                            v.full_name(b)
-                        ),
-                    )
-                    .module("query+revisions"));
+                    return Err(ApiError::cannot_use_together(&[v.full_name(a), v.full_name(b)], "query+revisions"));
                 }
             }
         }
@@ -1096,14 +1088,6 @@ fn sha1_filter(p: &Values, module: &str) -> ApiResult<Option<String>> {
     }
 }
 
-fn bad_continue(module: &str) -> ApiError {
-    ApiError::new(
-        "badcontinue",
-        "Invalid continue param. You should pass the original value returned by the previous query.",
-    )
-    .module(module)
-}
-
 /// One batch of current files for list or generator allimages (validated as either), and the
 /// continue value when more remain. MediaWiki's rules: name-sorted listings take from, to and
 /// prefix; time-sorted ones take start, end and user; size, SHA-1 and MIME filters take both.
@@ -1129,13 +1113,7 @@ async fn all_images_rows(call: &Call<'_>, p: &Values, limits: &mut Map<String, V
     }
     let key = |s: &str| title::file_db_key(s).unwrap_or_else(|| s.to_string());
     let (from, to, prefix) = (p.str("from").map(key), p.str("to").map(key), p.str("prefix").map(key));
-    let bad_continue = || {
-        ApiError::new(
-            "badcontinue",
-            "Invalid continue param. You should pass the original value returned by the previous query.",
-        )
-        .module(module)
-    };
+    let bad_continue = || ApiError::badcontinue(module);
     let (continue_ts, continue_name) = match p.str("continue") {
         None => (None, None),
         Some(c) if by_time => {
@@ -1205,9 +1183,9 @@ async fn file_archive(
             match parts.as_slice() {
                 [name, ts, id_text] => match (crate::time::parse_any_ts(ts), id_text.parse::<i64>()) {
                     (Some(ts), Ok(id)) if id.to_string() == *id_text => Some((name.to_string(), ts, id)),
-                    _ => return Err(bad_continue(module)),
+                    _ => return Err(ApiError::badcontinue(module)),
                 },
-                _ => return Err(bad_continue(module)),
+                _ => return Err(ApiError::badcontinue(module)),
             }
         }
     };
@@ -1296,16 +1274,11 @@ async fn log_events(
     // At most one of title, namespace and prefix (MediaWiki's requireMaxOneParameter).
     let given: Vec<String> = ["title", "namespace", "prefix"]
         .iter()
-        .filter(|n| call.params.peek(&p.full_name(n)).is_some())
-        .map(|n| format!("\"{}\"", p.full_name(n)))
+        .map(|n| p.full_name(n))
+        .filter(|full| call.params.peek(full).is_some())
         .collect();
     if given.len() > 1 {
-        let (last, rest) = given.split_last().unwrap_or((&given[0], &[]));
-        return Err(ApiError::new(
-            "invalidparammix",
-            format!("The parameters {} and {last} can not be used together.", rest.join(", ")),
-        )
-        .module(module));
+        return Err(ApiError::cannot_use_together(&given, module));
     }
     // A title or title prefix names its namespace too ("File:Foo"); with lenamespace both apply.
     let mut title_namespace = None;
@@ -1329,11 +1302,7 @@ async fn log_events(
                 .split_once('|')
                 .and_then(|(ts, id)| Some((crate::time::parse_any_ts(ts)?, id.parse::<i64>().ok()?)));
             let Some(pos) = parsed else {
-                return Err(ApiError::new(
-                    "badcontinue",
-                    "Invalid continue param. You should pass the original value returned by the previous query.",
-                )
-                .module(module));
+                return Err(ApiError::badcontinue(module));
             };
             Some(pos)
         }
@@ -1451,13 +1420,7 @@ async fn watchlist_raw(
         None => None,
         Some(c) => match c.split_once('|').and_then(|(ns, t)| Some((ns.parse::<i64>().ok()?, t.to_string()))) {
             Some(pos) => Some(pos),
-            None => {
-                return Err(ApiError::new(
-                    "badcontinue",
-                    "Invalid continue param. You should pass the original value returned by the previous query.",
-                )
-                .module(module));
-            }
+            None => return Err(ApiError::badcontinue(module)),
         },
     };
     let from = match &resume {

@@ -166,12 +166,8 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         .map(|(n, _)| *n)
         .collect();
         if given.len() > 1 {
-            let quoted: Vec<String> = given.iter().map(|g| format!("\"{g}\"")).collect();
-            let list = match quoted.len() {
-                2 => format!("{} and {}", quoted[0], quoted[1]),
-                _ => format!("{}, {} and {}", quoted[0], quoted[1], quoted[2]),
-            };
-            return Err(ApiError::new("invalidparammix", format!("The parameters {list} can not be used together.")).module(MODULE));
+            let names: Vec<String> = given.iter().map(|g| g.to_string()).collect();
+            return Err(ApiError::cannot_use_together(&names, MODULE));
         }
         if given.is_empty() {
             return Err(ApiError::new(
