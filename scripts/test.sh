@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 echo "== cargo test"
-cargo test --locked 2>&1 | tee /tmp/mwupload-cargo-test.log
+cargo test --workspace --locked 2>&1 | tee /tmp/mwupload-cargo-test.log
 cargo_failed=$(grep -E '^test result:' /tmp/mwupload-cargo-test.log | grep -vc ' 0 failed' || true)
 
 echo "== acceptance: python clients"

@@ -10,7 +10,6 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod jobs;
-pub mod media;
 pub mod store;
 pub mod time;
 pub mod upload;

@@ -67,7 +67,7 @@ async fn image(State(state): State<SharedState>, Path(path): Path<String>, metho
         }
     };
     let ext = v.name.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
-    let ctype = crate::media::serving_mime_for_extension(&ext);
+    let ctype = mwupload_media::serving_mime_for_extension(&ext);
     serve_blob(&state, &v.blob_key, &v.sha1, ctype, &method, &headers).await
 }
 

@@ -4,9 +4,9 @@
 use crate::api::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::media::MediaInfo;
 use crate::store::BlobStore;
 use crate::store::meta::{FileVersion, PublishOutcome, PublishRequest, StashRow};
+use mwupload_media::MediaInfo;
 
 /// Properties of the bytes being published, from analysis or from the stash row.
 #[derive(Debug, Clone)]

@@ -5,10 +5,10 @@
 use crate::api::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::media::MediaInfo;
 use crate::store::BlobStore;
 use crate::store::meta::StashRow;
 use crate::upload::publish::Props;
+use mwupload_media::MediaInfo;
 
 const B36: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -45,7 +45,7 @@ pub fn key_is_valid(key: &str) -> bool {
 
 /// Extension for a stash key: the canonical one for the MIME type, normalized, empty if prohibited.
 pub fn key_extension(state: &AppState, mime: &str) -> String {
-    let ext = crate::media::canonical_extension(mime)
+    let ext = mwupload_media::canonical_extension(mime)
         .map(super::title::normalize_extension)
         .unwrap_or_default();
     if state

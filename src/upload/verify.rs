@@ -3,8 +3,8 @@
 
 use crate::api::error::ApiError;
 use crate::app::AppState;
-use crate::media::{self, MediaInfo};
 use crate::upload::title::{self, FileTitle, TitleError};
+use mwupload_media::{self as media, MediaInfo};
 use std::path::{Path, PathBuf};
 
 /// A rejected upload. Recoverable errors (bad names) let the caller stash the file and return
