@@ -1,72 +1,54 @@
-//! Application state shared by every request and background task, and the first-run setup.
+//! Wiring: the stores and the fetcher from configuration, and the first-start setup.
 
-use crate::auth::{password, rights};
-use crate::config::Config;
-use crate::store::{BlobStore, MetaStore};
+use mwupload_core::auth::{password, rights};
+use mwupload_core::{AppState, Config, SharedState};
 use std::sync::Arc;
-use tokio::sync::Notify;
 
-pub struct AppState {
-    pub config: Config,
-    pub meta: MetaStore,
-    pub blobs: BlobStore,
-    /// Effective `$wgGroupPermissions`.
-    pub permissions: Vec<(String, Vec<String>)>,
-    /// Wakes the job workers when a job is queued.
-    pub jobs_notify: Notify,
-    /// Serializes writes to one chunked-upload session.
-    pub chunk_locks: crate::upload::chunks::SessionLocks,
+/// Opens the stores the configuration names (today: SQLite and the local blob directory under
+/// the data directory) and builds the shared state.
+pub async fn open(config: Config) -> anyhow::Result<SharedState> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("creating data dir {}: {e}", config.data_dir.display()))?;
+    let meta = mwupload_store::sqlite::SqliteStore::open(&config.db_path()).await?;
+    let blobs = mwupload_store::fs::FsBlobStore::open(&config.blob_dir())?;
+    Ok(AppState::new(
+        config,
+        Arc::new(meta),
+        Arc::new(blobs),
+        Arc::new(mwupload_fetch::HttpFetcher),
+    ))
 }
 
-pub type SharedState = Arc<AppState>;
-
-impl AppState {
-    pub async fn open(config: Config) -> anyhow::Result<SharedState> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("creating data dir {}: {e}", config.data_dir.display()))?;
-        let meta = MetaStore::open_sqlite(&config.db_path()).await?;
-        let blobs = BlobStore::open_local(&config.blob_dir())?;
-        let permissions = rights::permission_table(&config.group_permissions);
-        Ok(Arc::new(AppState {
-            config,
-            meta,
-            blobs,
-            permissions,
-            jobs_notify: Notify::new(),
-            chunk_locks: Default::default(),
-        }))
+/// On the very first start (no users), creates `Admin` (sysop, bureaucrat) and a bot password
+/// `Admin@bot` with upload grants, prints them once and writes `initial-credentials.env` (0600).
+pub async fn bootstrap(state: &AppState, api_url: &str) -> anyhow::Result<()> {
+    if state.meta.count_users().await? > 0 {
+        return Ok(());
     }
-
-    /// On the very first start (no users), creates `Admin` (sysop, bureaucrat) and a bot password
-    /// `Admin@bot` with upload grants, prints them once and writes `initial-credentials.env` (0600).
-    pub async fn bootstrap(&self, api_url: &str) -> anyhow::Result<()> {
-        if self.meta.count_users().await? > 0 {
-            return Ok(());
-        }
-        let admin_pass = password::random_password(24);
-        let bot_pass = password::random_password(32);
-        let groups = vec!["sysop".to_string(), "bureaucrat".to_string()];
-        let Some(uid) = self
-            .meta
-            .create_user("Admin", &password::hash_password(&admin_pass), &groups)
-            .await?
-        else {
-            return Ok(()); // another replica won the race
-        };
-        let grants: Vec<String> = rights::FIRST_START_BOT_GRANTS.iter().map(|s| s.to_string()).collect();
-        self.meta
-            .put_bot_password(uid, "bot", &password::hash_password(&bot_pass), &grants)
-            .await?;
-        let env = format!(
-            "# mwupload first-start credentials (shown once). Source with: set -a; . ./initial-credentials.env; set +a\nAPI_URL={api_url}\nBOT_USER=Admin@bot\nBOT_PASS={bot_pass}\nADMIN_USER=Admin\nADMIN_PASS={admin_pass}\n"
-        );
-        let path = self.config.data_dir.join("initial-credentials.env");
-        write_private(&path, &env)?;
-        println!(
-            "created administrator Admin and bot password Admin@bot (saved to {}):\n{env}",
-            path.display()
-        );
-        Ok(())
-    }
+    let admin_pass = password::random_password(24);
+    let bot_pass = password::random_password(32);
+    let groups = vec!["sysop".to_string(), "bureaucrat".to_string()];
+    let Some(uid) = state
+        .meta
+        .create_user("Admin", &password::hash_password(&admin_pass), &groups)
+        .await?
+    else {
+        return Ok(()); // another process won the race
+    };
+    let grants: Vec<String> = rights::FIRST_START_BOT_GRANTS.iter().map(|s| s.to_string()).collect();
+    state
+        .meta
+        .put_bot_password(uid, "bot", &password::hash_password(&bot_pass), &grants)
+        .await?;
+    let env = format!(
+        "# mwupload first-start credentials (shown once). Source with: set -a; . ./initial-credentials.env; set +a\nAPI_URL={api_url}\nBOT_USER=Admin@bot\nBOT_PASS={bot_pass}\nADMIN_USER=Admin\nADMIN_PASS={admin_pass}\n"
+    );
+    let path = state.config.data_dir.join("initial-credentials.env");
+    write_private(&path, &env)?;
+    println!(
+        "created administrator Admin and bot password Admin@bot (saved to {}):\n{env}",
+        path.display()
+    );
+    Ok(())
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {

@@ -1,9 +1,10 @@
 //! `mwupload`: the server and its admin commands.
 
+mod app;
+
 use clap::{Parser, Subcommand};
-use mwupload::app::AppState;
-use mwupload::auth::{password, rights};
-use mwupload::config::Config;
+use mwupload_core::Config;
+use mwupload_core::auth::{password, rights};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -92,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
             serve(config).await
         }
         Command::User { command } => {
-            let state = AppState::open(config).await?;
+            let state = app::open(config).await?;
             match command {
                 UserCommand::Create {
                     name,
@@ -102,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
                     let groups = split(&groups);
                     check_groups(&groups)?;
                     let pw = pw.unwrap_or_else(|| password::random_password(24));
-                    let name = mwupload::upload::title::display_name(name.trim()).replace('_', " ");
+                    let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
                     match state.meta.create_user(&name, &password::hash_password(&pw), &groups).await? {
                         Some(id) => println!("created user {name} (id {id}) with password {pw}"),
                         None => anyhow::bail!("user {name} already exists"),
@@ -131,7 +132,7 @@ async fn main() -> anyhow::Result<()> {
                     password: pw,
                 },
         } => {
-            let state = AppState::open(config).await?;
+            let state = app::open(config).await?;
             let grants = split(&grants);
             for g in &grants {
                 if !rights::known_grants().contains(&g.as_str()) {
@@ -168,26 +169,18 @@ fn check_groups(groups: &[String]) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
-    let state = AppState::open(config).await?;
+    let state = app::open(config).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("binding {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     let api_url = format!("http://{addr}{}", state.config.api_path());
-    state.bootstrap(&api_url).await?;
-    let cleared = state.blobs.clear_spool()?;
-    if cleared > 0 {
-        tracing::info!("removed {cleared} spool file(s) of uploads interrupted by the last shutdown");
-    }
-    let requeued = state.meta.requeue_orphaned_jobs().await?;
-    if requeued > 0 {
-        tracing::info!("requeued {requeued} job(s) interrupted by the last shutdown");
-    }
+    app::bootstrap(&state, &api_url).await?;
     for _ in 0..2 {
-        tokio::spawn(mwupload::jobs::worker(state.clone()));
+        tokio::spawn(mwupload_core::jobs::worker(state.clone()));
     }
-    tokio::spawn(mwupload::jobs::stash_sweeper(state.clone()));
-    let app = mwupload::http::router(state.clone());
+    tokio::spawn(mwupload_core::jobs::sweeper(state.clone()));
+    let app = mwupload_api::http::router(state.clone());
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");
     axum::serve(listener, app)

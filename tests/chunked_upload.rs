@@ -314,9 +314,13 @@ async fn chunked_upload_survives_a_server_crash() {
     let k = r["upload"]["filekey"].as_str().unwrap().to_string();
     let r = chunk(&c, "Crash.png", n, Some(100_000), Some(&k), &f[100_000..200_000], IW).await;
     assert_eq!(r["upload"]["offset"], 200_000);
-    // Leave a half-written spool file behind, as a request cut off by the crash would.
-    std::fs::write(srv.data.path().join("files/tmp/.mwupload-crashed"), b"partial").unwrap();
+    // Leave a half-written spool file behind in the server's scratch space, as a request cut
+    // off by the crash would.
+    let before = srv.scratch_dirs();
+    assert_eq!(before.len(), 1, "one scratch dir per process: {before:?}");
+    std::fs::write(before[0].join(".mwupload-crashed"), b"partial").unwrap();
     srv.restart(); // SIGKILL, then start again on the same data
+    assert!(!before[0].exists(), "the dead process's scratch was not removed at start");
     assert!(srv.spool_files().is_empty(), "spool not cleaned at start: {:?}", srv.spool_files());
     // The session cookie survives the restart (sessions live in the database).
     c.refresh_csrf().await;

@@ -150,14 +150,36 @@ impl Server {
     }
 
     /// Files in the spool (temp) directory: must be empty after every request.
+    /// Scratch files of uploads (spooled request bodies, copies) under `files/tmp`, in any
+    /// process's scratch directory; the per-process lock files do not count.
     pub fn spool_files(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let root = self.data.path().join("files/tmp");
+        for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if e.path().is_dir() {
+                for f in std::fs::read_dir(e.path()).into_iter().flatten().flatten() {
+                    let fname = f.file_name().to_string_lossy().to_string();
+                    if fname != ".lock" {
+                        out.push(format!("{name}/{fname}"));
+                    }
+                }
+            } else {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    /// The per-process scratch directories under `files/tmp`.
+    pub fn scratch_dirs(&self) -> Vec<std::path::PathBuf> {
         std::fs::read_dir(self.data.path().join("files/tmp"))
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect()
     }
 }
 

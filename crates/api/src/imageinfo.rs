@@ -1,0 +1,236 @@
+//! `imageinfo` objects in MediaWiki's field order, for published versions (upload results,
+//! `prop=imageinfo`, `list=allimages`) and for stashed files (`stashimageinfo`, stash results).
+
+use super::envelope::{Ctx, html_escape};
+use crate::paths;
+use mwupload_store::{FileVersion, StashRow};
+use serde_json::{Map, Value, json};
+
+/// Path under which public files are served (MediaWiki's `$wgUploadPath`, as on the reference wiki).
+pub const UPLOAD_PATH: &str = "/images";
+
+pub fn file_url(ctx: &Ctx, v: &FileVersion) -> String {
+    match &v.archive_name {
+        Some(a) => format!("{}{}/{}", ctx.base_url, UPLOAD_PATH, paths::archive_url_path(a, &v.name)),
+        None => format!("{}{}/{}", ctx.base_url, UPLOAD_PATH, paths::public_url_path(&v.name)),
+    }
+}
+
+pub fn description_url(ctx: &Ctx, name: &str) -> String {
+    format!("{}/w/index.php?title=File:{}", ctx.base_url, title_url_encode(name))
+}
+
+/// `wfUrlencode`: like rawurlencode but keeps `:` `/` `;` `@` `$` `!` `*` `(` `)` `,` `~`.
+pub fn title_url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-_.~:/;@$!*(),".contains(&b);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn metadata_value(json_text: &str) -> Value {
+    serde_json::from_str::<Value>(json_text).unwrap_or(Value::Array(vec![]))
+}
+
+fn ext_metadata(timestamp_iso: &str, name: &str) -> Value {
+    let object = name.rsplit_once('.').map(|(b, _)| b).unwrap_or(name).replace('_', " ");
+    json!({
+        "DateTime": {"value": timestamp_iso, "source": "mediawiki-metadata", "hidden": ""},
+        "ObjectName": {"value": object, "source": "mediawiki-metadata", "hidden": ""}
+    })
+}
+
+/// The "file exists" notice MediaWiki puts in the upload result's `html` (clients ignore it).
+fn exists_notice_html(v: &FileVersion) -> String {
+    let display = v.name.replace('_', " ");
+    let src = format!("{}/{}", UPLOAD_PATH, paths::public_url_path(&v.name));
+    format!(
+        "<p>A file with this name exists already, please check <strong><a class=\"mw-selflink selflink\">File:{d}</a></strong> if you are not sure if you want to overwrite it.\n</p>\n<div class=\"thumb tright\"><div class=\"thumbinner\" style=\"width:{w2}px;\"><a href=\"/w/index.php?title=File:{t}\" class=\"image\"><img alt=\"{d}\" src=\"{src}\" decoding=\"async\" width=\"{w}\" height=\"{h}\" class=\"thumbimage\" /></a>  <div class=\"thumbcaption\"><div class=\"magnify\"><a href=\"/w/index.php?title=File:{t}\" class=\"internal\" title=\"Enlarge\"></a></div></div></div></div>",
+        d = html_escape(&display),
+        t = title_url_encode(&v.name),
+        w = v.width,
+        h = v.height,
+        w2 = v.width + 2,
+    )
+}
+
+/// All properties an upload result carries (ApiUpload asks for everything).
+pub const UPLOAD_PROPS: &[&str] = &[
+    "timestamp",
+    "user",
+    "userid",
+    "size",
+    "dimensions",
+    "parsedcomment",
+    "comment",
+    "uploadwarning",
+    "canonicaltitle",
+    "url",
+    "sha1",
+    "metadata",
+    "commonmetadata",
+    "extmetadata",
+    "mime",
+    "mediatype",
+    "bitdepth",
+];
+
+/// imageinfo for a published (current or archived) version. `page_id` adds `descriptionshorturl`.
+pub fn for_version(ctx: &Ctx, v: &FileVersion, props: &[String], page_id: Option<i64>) -> Map<String, Value> {
+    let has = |p: &str| props.iter().any(|x| x == p);
+    let mut m = Map::new();
+    let iso = mwupload_store::time::ts_to_iso(&v.timestamp);
+    if has("timestamp") {
+        m.insert("timestamp".into(), json!(iso));
+    }
+    if has("user") {
+        m.insert("user".into(), json!(v.user_name));
+    }
+    if has("userid") {
+        m.insert("userid".into(), json!(v.user_id));
+    }
+    if (has("user") || has("userid")) && v.user_id == 0 {
+        m.insert("anon".into(), ctx.true_value());
+    }
+    if has("size") || has("dimensions") {
+        m.insert("size".into(), json!(v.size));
+        m.insert("width".into(), json!(v.width));
+        m.insert("height".into(), json!(v.height));
+        if let Some(pc) = v.page_count {
+            m.insert("pagecount".into(), json!(pc));
+        }
+    }
+    if has("parsedcomment") {
+        m.insert("parsedcomment".into(), json!(html_escape(&v.description)));
+    }
+    if has("comment") {
+        m.insert("comment".into(), json!(v.description));
+    }
+    if has("uploadwarning") {
+        m.insert("html".into(), json!(exists_notice_html(v)));
+    }
+    if has("canonicaltitle") {
+        m.insert("canonicaltitle".into(), json!(format!("File:{}", v.name.replace('_', " "))));
+    }
+    if has("url") {
+        m.insert("url".into(), json!(file_url(ctx, v)));
+        m.insert("descriptionurl".into(), json!(description_url(ctx, &v.name)));
+        if let Some(id) = page_id {
+            m.insert(
+                "descriptionshorturl".into(),
+                json!(format!("{}/w/index.php?curid={id}", ctx.base_url)),
+            );
+        }
+    }
+    if has("sha1") {
+        m.insert("sha1".into(), json!(v.sha1));
+    }
+    if has("metadata") {
+        m.insert("metadata".into(), metadata_value(&v.metadata));
+    }
+    if has("commonmetadata") {
+        m.insert("commonmetadata".into(), json!([]));
+    }
+    if has("extmetadata") {
+        m.insert("extmetadata".into(), ext_metadata(&iso, &v.name));
+    }
+    if has("mime") {
+        m.insert("mime".into(), json!(v.mime));
+    }
+    if has("mediatype") {
+        m.insert("mediatype".into(), json!(v.media_type));
+    }
+    if has("archivename")
+        && let Some(a) = &v.archive_name
+    {
+        m.insert("archivename".into(), json!(a));
+    }
+    if has("bitdepth") {
+        m.insert("bitdepth".into(), json!(v.bits));
+    }
+    if has("badfile") {
+        ctx.put_bool(&mut m, "badfile", false);
+    }
+    m
+}
+
+pub const STASH_PROPS: &[&str] = &[
+    "timestamp",
+    "canonicaltitle",
+    "url",
+    "size",
+    "sha1",
+    "metadata",
+    "commonmetadata",
+    "extmetadata",
+    "mime",
+    "bitdepth",
+];
+
+pub fn stash_url(ctx: &Ctx, key: &str) -> String {
+    format!(
+        "{}/w/index.php?title=Special:UploadStash/file/{}",
+        ctx.base_url,
+        title_url_encode(key)
+    )
+}
+
+/// imageinfo for a stashed file (no user, comment or mediatype, like MediaWiki's stash property set).
+pub fn for_stash(ctx: &Ctx, s: &StashRow, props: &[String]) -> Map<String, Value> {
+    let has = |p: &str| props.iter().any(|x| x == p);
+    let mut m = Map::new();
+    let iso = mwupload_store::time::ts_to_iso(&s.timestamp);
+    if has("timestamp") {
+        m.insert("timestamp".into(), json!(iso));
+    }
+    if has("size") || has("dimensions") {
+        m.insert("size".into(), json!(s.size));
+        m.insert("width".into(), json!(s.width));
+        m.insert("height".into(), json!(s.height));
+        if let Some(pc) = s.page_count {
+            m.insert("pagecount".into(), json!(pc));
+        }
+    }
+    if has("canonicaltitle") {
+        m.insert("canonicaltitle".into(), json!(format!("File:{}", s.temp_name)));
+    }
+    if has("url") {
+        m.insert("url".into(), json!(stash_url(ctx, &s.key)));
+        m.insert("descriptionurl".into(), json!(stash_url(ctx, &s.key)));
+    }
+    if has("sha1") {
+        m.insert("sha1".into(), json!(s.sha1));
+    }
+    if has("metadata") {
+        m.insert("metadata".into(), metadata_value(&s.metadata));
+    }
+    if has("commonmetadata") {
+        m.insert("commonmetadata".into(), json!([]));
+    }
+    if has("extmetadata") {
+        m.insert("extmetadata".into(), ext_metadata(&iso, &s.temp_name));
+    }
+    if has("mime") {
+        m.insert("mime".into(), json!(s.mime));
+    }
+    if has("mediatype") {
+        m.insert("mediatype".into(), json!(s.media_type));
+    }
+    if has("bitdepth") {
+        m.insert("bitdepth".into(), json!(s.bits));
+    }
+    if has("badfile") {
+        ctx.put_bool(&mut m, "badfile", false);
+    }
+    m
+}
+
+pub fn props(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}

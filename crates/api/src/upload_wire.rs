@@ -1,0 +1,345 @@
+//! The one table from the upload domain's typed results to MediaWiki's wire: every
+//! [`UploadError`] to its code, English `info` and data; every [`UploadWarning`] to its key and
+//! value (`ApiUpload::transformWarnings`, formatversion-dependent); every [`UploadStatus`] to the
+//! members `checkstatus` reports. Each MediaWiki code is built here and nowhere else.
+
+use crate::envelope::Ctx;
+use crate::error::ApiError;
+use crate::params::group_digits;
+use mwupload_core::AppState;
+use mwupload_core::title::display_name;
+use mwupload_core::upload::{FetchError, NameProblem, UploadError, UploadFailure, UploadStatus, UploadWarning};
+use serde_json::{Map, Value, json};
+
+/// `stashfailed`, the code MediaWiki uses for most stash and chunk problems.
+fn stashfailed(info: impl Into<String>) -> ApiError {
+    ApiError::new("stashfailed", info)
+}
+
+/// MediaWiki's error for an upload-domain error.
+pub fn error(state: &AppState, e: &UploadError) -> ApiError {
+    use UploadError as E;
+    match e {
+        E::UploadsDisabled => ApiError::new("uploaddisabled", "Uploads are not enabled."),
+        E::CopyUploadsDisabled => ApiError::new("copyuploaddisabled", "Upload by URL disabled."),
+        E::MustBeLoggedIn => ApiError::new("mustbeloggedin", "You must be logged in to upload this file."),
+        E::PermissionDenied { right } => permission_denied(state, right),
+        E::TagsNotAllowed => ApiError::new(
+            "tags-apply-no-permission",
+            "You do not have permission to apply change tags along with your changes.",
+        ),
+        E::StashNotLoggedIn => ApiError::new("stashnotloggedin", "You must be logged in to upload this file."),
+        E::StashZeroLength => ApiError::new("stashzerolength", "File is of zero length, and could not be stored in the stash."),
+        E::StashPathInvalid { key } => ApiError::new(
+            "stashpathinvalid",
+            format!("File key of improper format or otherwise invalid: {key}."),
+        ),
+        E::InvalidFileKey => ApiError::new("invalid-file-key", "Not a valid file key."),
+        E::StashFileNotFound { key } => ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash.")),
+        E::StashWrongOwner { key } => ApiError::new(
+            "stashwrongowner",
+            format!("Wrong owner: the file \"{key}\" does not belong to the current user."),
+        ),
+        E::StashNotComplete => stashfailed("The chunked upload is not complete yet."),
+        E::InvalidStashedFile => stashfailed("Invalid stashed file."),
+        E::ChunkOffset { offset } => stashfailed("Invalid chunk offset").with("offset", offset.to_string()),
+        E::ChunkTooLarge { offset } => stashfailed("The file you submitted was too large.").with("offset", offset.to_string()),
+        E::NoChunkSession => stashfailed("No chunked upload session with this key."),
+        E::InvalidChunk => ApiError::new("invalid-chunk", "Offset plus current chunk is greater than claimed file size."),
+        E::ChunkTooSmall { min } => ApiError::new(
+            "chunk-too-small",
+            format!("Minimum chunk size is {} bytes for non-final chunks.", group_digits(*min as i64)),
+        ),
+        E::ChunkSessionCompleted => stashfailed("Chunked upload is already completed, check status for details."),
+        E::AssemblyRejected(inner) => {
+            // MediaWiki reports the opaque category; we add the precise code and details.
+            let cause = error(state, inner);
+            let mut err = stashfailed("This file did not pass file verification.").with("verification", cause.code.clone());
+            if let Some(d) = cause.data.get("details") {
+                err = err.with("details", d.clone());
+            }
+            err
+        }
+        E::EmptyFile => ApiError::new("empty-file", "The file you submitted was empty."),
+        E::FileTooLarge => ApiError::new("file-too-large", "The file you submitted was too large."),
+        E::Verification { info, details } => ApiError::new("verification-error", info.clone()).with("details", details.clone()),
+        E::Name(problem) => name_error(problem),
+        E::FileExistsForbidden { name } => ApiError::new(
+            "fileexists-forbidden",
+            format!(
+                "A file with this name exists already, and cannot be overwritten. If you still want to upload your file, please go back and use a new name. [[File:{}]]",
+                display_name(name)
+            ),
+        ),
+        E::FileExistsNoChange { name } => ApiError::new(
+            "fileexists-no-change",
+            format!(
+                "The upload is an exact duplicate of the current version of [[:File:{}]].",
+                display_name(name)
+            ),
+        ),
+        E::PublishInProgress => ApiError::new("publishfailed", "Upload from stash already in progress."),
+        E::UrlUploadInProgress => ApiError::new("publishfailed", "Upload from this URL is already in progress."),
+        E::FileVanished => ApiError::new("publishfailed", "The file vanished after publishing."),
+        E::Fetch(f) => fetch_error(f),
+        E::JobInterrupted => stashfailed("The upload job was interrupted too many times; please upload again."),
+        E::JobFailed { message } => stashfailed(format!("The upload job failed: {message}")),
+        E::MissingResult => ApiError::new("missingresult", "No result in status data."),
+        E::StorageFull { message } => {
+            tracing::error!("storage full: {message}");
+            ApiError::new(
+                "backend-fail-internal",
+                "An unknown error occurred in storage backend \"local-backend\": there is no space left to store the file.",
+            )
+        }
+        E::Storage { message } => ApiError::internal("storage", message),
+    }
+}
+
+fn name_error(p: &NameProblem) -> ApiError {
+    match p {
+        NameProblem::TooLong => ApiError::new("filename-toolong", "Filenames may not be longer than 240 bytes."),
+        NameProblem::Illegal { filtered } => {
+            ApiError::new("illegal-filename", "The filename is not allowed.").with("filename", filtered.clone())
+        }
+        NameProblem::MissingExtension => ApiError::new("filetype-missing", "The file has no extension (like \".jpg\")."),
+        NameProblem::TooShort => ApiError::new("filename-tooshort", "The filename is too short."),
+        NameProblem::BannedType {
+            final_ext,
+            blacklisted,
+            allowed,
+        } => {
+            let named = if blacklisted.is_empty() {
+                format!("\".{final_ext}\"")
+            } else {
+                blacklisted.iter().map(|b| format!("\".{b}\"")).collect::<Vec<_>>().join(", ")
+            };
+            let verb = if blacklisted.len() > 1 {
+                "are not permitted file types"
+            } else {
+                "is not a permitted file type"
+            };
+            let mut err = ApiError::new(
+                "filetype-banned",
+                format!("{named} {verb}. Permitted file types are {}.", allowed.join(", ")),
+            )
+            .with("filetype", final_ext.clone())
+            .with("allowed", allowed.clone());
+            if !blacklisted.is_empty() {
+                err = err.with("blacklisted", blacklisted.clone());
+            }
+            err
+        }
+    }
+}
+
+/// MediaWiki's codes for URL fetching (its `HTTP` and copy-upload messages).
+pub fn fetch_error(f: &FetchError) -> ApiError {
+    match f {
+        FetchError::InvalidUrl { url } => ApiError::new("http-invalid-url", format!("Invalid URL: {url}")),
+        FetchError::DomainNotAllowed => ApiError::new("copyuploadbaddomain", "Upload by URL is not allowed from this domain."),
+        FetchError::RedirectDomainNotAllowed => ApiError::new(
+            "upload-copy-upload-invalid-domain",
+            "Copy uploads are not available from this domain.",
+        ),
+        FetchError::NonPublicAddress { address } => ApiError::new(
+            "copyuploadbadurl",
+            format!("The URL points to a private, loopback or otherwise non-public address ({address}), which is not allowed."),
+        ),
+        FetchError::BadStatus { status, reason } => ApiError::new(
+            "http-bad-status",
+            format!("There was a problem during the HTTP request: {status} {reason}")
+                .trim_end()
+                .to_string(),
+        ),
+        FetchError::TimedOut { url } => ApiError::new("http-timed-out", format!("URL {url} timed out.")),
+        FetchError::Transport { detail } => ApiError::new("http-curl-error", format!("Error fetching URL: {detail}")),
+        FetchError::TooManyRedirects => ApiError::new("upload-too-many-redirects", "The URL contained too many redirects."),
+        FetchError::TooLarge { max } => ApiError::new(
+            "file-too-large",
+            format!(
+                "The file you submitted was too large. The maximum is {} bytes.",
+                group_digits(*max as i64)
+            ),
+        ),
+        FetchError::TmpCreate => ApiError::new("tmp-create-error", "Could not create temporary file."),
+        FetchError::TmpWrite => ApiError::new("tmp-write-error", "Error writing temporary file."),
+    }
+}
+
+/// MediaWiki's `permissiondenied` for a missing right, naming the groups that hold it
+/// (its `badaccess-groups` message).
+pub fn permission_denied(state: &AppState, right: &str) -> ApiError {
+    let site = &state.config.sitename;
+    let names: Vec<String> = mwupload_core::auth::rights::groups_with_right(&state.permissions, right)
+        .iter()
+        .map(|g| {
+            let page = group_page(g);
+            format!("[[{site}:{page}|{page}]]")
+        })
+        .collect();
+    let info = if names.len() == 1 {
+        format!("The action you have requested is limited to users in the group: {}.", names[0])
+    } else {
+        format!(
+            "The action you have requested is limited to users in one of the groups: {}.",
+            names.join(", ")
+        )
+    };
+    ApiError::new("permissiondenied", info)
+}
+
+/// The project page MediaWiki links for a group.
+fn group_page(g: &str) -> String {
+    match g {
+        "user" => "Users".into(),
+        "sysop" => "Administrators".into(),
+        "bot" => "Bots".into(),
+        "bureaucrat" => "Bureaucrats".into(),
+        "autoconfirmed" => "Autoconfirmed users".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A failed upload: the error, plus the filekey MediaWiki hands back with recoverable errors
+/// and `invalidparameter` for name problems.
+pub fn failure(state: &AppState, f: &UploadFailure) -> ApiError {
+    let mut e = error(state, &f.error);
+    if let Some(key) = &f.filekey {
+        e.data.insert("filekey".into(), json!(key));
+        e.data.insert("sessionkey".into(), json!(key));
+        if f.name_error {
+            e.data.insert("invalidparameter".into(), json!("filename"));
+        }
+    }
+    e
+}
+
+/// One warning's value (`ApiUpload::transformWarnings`).
+fn warning_value(ctx: &Ctx, w: &UploadWarning) -> Value {
+    use mwupload_store::time::ts_to_iso;
+    match w {
+        UploadWarning::BadFilename(s)
+        | UploadWarning::Exists(s)
+        | UploadWarning::PageExists(s)
+        | UploadWarning::ExistsNormalized(s)
+        | UploadWarning::Thumb(s)
+        | UploadWarning::ThumbName(s)
+        | UploadWarning::BadPrefix(s)
+        | UploadWarning::WasDeleted(s)
+        | UploadWarning::DuplicateArchive(s) => json!(s),
+        UploadWarning::FiletypeUnwantedType { ext, allowed } => json!([ext, allowed.join(", "), allowed.len()]),
+        UploadWarning::LargeFile { limit, size } => json!([limit, size]),
+        UploadWarning::EmptyFile => {
+            if ctx.fv2 {
+                json!(true)
+            } else {
+                json!("")
+            }
+        }
+        UploadWarning::NoChange { timestamp } => json!({"timestamp": ts_to_iso(timestamp)}),
+        UploadWarning::DuplicateVersions(ts) => Value::Array(ts.iter().map(|t| json!({"timestamp": ts_to_iso(t)})).collect()),
+        UploadWarning::Duplicate(names) => json!(names),
+    }
+}
+
+/// The `warnings` object of an upload result.
+pub fn warnings(ctx: &Ctx, ws: &[UploadWarning]) -> Value {
+    let mut m = Map::new();
+    for w in ws {
+        m.insert(w.key().into(), warning_value(ctx, w));
+    }
+    Value::Object(m)
+}
+
+/// The members `checkstatus` reports for a status other than `Failure`, in MediaWiki's order.
+pub fn status_members(ctx: &Ctx, st: &UploadStatus) -> Vec<(&'static str, Value)> {
+    let mut out: Vec<(&'static str, Value)> = Vec::new();
+    match st {
+        UploadStatus::Continue { offset } => {
+            out.push(("result", json!("Continue")));
+            out.push(("stage", json!("uploading")));
+            out.push(("offset", json!(offset)));
+        }
+        UploadStatus::Poll { stage, offset } => {
+            out.push(("result", json!("Poll")));
+            out.push(("stage", json!(stage.as_str())));
+            if let Some(o) = offset {
+                out.push(("offset", json!(o)));
+            }
+        }
+        UploadStatus::Success {
+            stage,
+            filekey,
+            filename,
+            warnings: ws,
+        } => {
+            out.push(("result", json!("Success")));
+            out.push(("stage", json!(stage.as_str())));
+            if let Some(k) = filekey {
+                out.push(("filekey", json!(k)));
+            }
+            if let Some(n) = filename {
+                out.push(("filename", json!(n)));
+            }
+            if !ws.is_empty() {
+                out.push(("warnings", warnings(ctx, ws)));
+            }
+        }
+        UploadStatus::Warning {
+            stage,
+            warnings: ws,
+            filekey,
+        } => {
+            out.push(("result", json!("Warning")));
+            out.push(("stage", json!(stage.as_str())));
+            out.push(("warnings", warnings(ctx, ws)));
+            if let Some(k) = filekey {
+                out.push(("filekey", json!(k)));
+            }
+        }
+        UploadStatus::Failure { stage, .. } => {
+            out.push(("result", json!("Failure")));
+            out.push(("stage", json!(stage.as_str())));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetch_errors_read_like_mediawikis() {
+        let e = fetch_error(&FetchError::BadStatus {
+            status: 404,
+            reason: "File not found".into(),
+        });
+        assert_eq!(
+            (e.code.as_str(), e.info.as_str()),
+            ("http-bad-status", "There was a problem during the HTTP request: 404 File not found")
+        );
+        let e = fetch_error(&FetchError::BadStatus {
+            status: 500,
+            reason: String::new(),
+        });
+        assert_eq!(e.info, "There was a problem during the HTTP request: 500");
+        assert_eq!(
+            fetch_error(&FetchError::TooLarge { max: 1000 }).info,
+            "The file you submitted was too large. The maximum is 1,000 bytes."
+        );
+    }
+
+    #[test]
+    fn banned_types_name_the_allowed_ones() {
+        let e = name_error(&NameProblem::BannedType {
+            final_ext: "exe".into(),
+            blacklisted: vec!["exe".into()],
+            allowed: vec!["png".into(), "gif".into()],
+        });
+        assert_eq!(e.code, "filetype-banned");
+        assert_eq!(e.info, "\".exe\" is not a permitted file type. Permitted file types are png, gif.");
+        assert_eq!(e.data["blacklisted"], json!(["exe"]));
+    }
+}

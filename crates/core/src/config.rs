@@ -1,0 +1,171 @@
+//! One typed configuration. Layers: embedded defaults < config file (TOML) < environment < flags.
+//! With no configuration at all the server runs on SQLite + local disk under `./data`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Data directory: the SQLite database and the blob tree live here.
+    pub data_dir: PathBuf,
+    /// Public base URL (`http://host:port`). Empty: taken from each request's Host header,
+    /// like MediaWiki's protocol-relative `$wgServer`.
+    pub server: String,
+    /// `$wgScriptPath`: api.php is served at `<script_path>/api.php`.
+    pub script_path: String,
+    pub sitename: String,
+    pub uploads: UploadConfig,
+    /// `$wgGroupPermissions`: group → rights. Merged over the built-in MediaWiki defaults.
+    pub group_permissions: BTreeMap<String, Vec<String>>,
+    pub url_uploads: UrlUploadConfig,
+    /// Change tags users may apply (`tags=`), like tags defined with Special:Tags in MediaWiki.
+    /// Empty (the default, as on a fresh wiki): every tag is refused with `badtags`.
+    pub change_tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadConfig {
+    /// `$wgEnableUploads`.
+    pub enabled: bool,
+    /// `$wgMaxUploadSize` in bytes (also the `filesize` maximum for chunked uploads).
+    pub max_upload_size: u64,
+    /// `$wgMinUploadChunkSize`.
+    pub min_chunk_size: u64,
+    /// `$wgFileExtensions`.
+    pub file_extensions: Vec<String>,
+    /// `$wgProhibitedFileExtensions`.
+    pub prohibited_extensions: Vec<String>,
+    /// `$wgStrictFileExtensions`.
+    pub strict_extensions: bool,
+    /// `$wgUploadSizeWarning` (0 = off).
+    pub size_warning: u64,
+    /// `$wgEnableAsyncUploads`. On by default: our job queue is durable and in-process.
+    pub async_uploads: bool,
+    /// Stash entries (and chunk sessions) older than this are swept. MediaWiki: 6 h; we keep 48 h.
+    pub stash_max_age_secs: u64,
+    /// Blobs no row refers to are removed once untouched this long (crash leftovers).
+    pub orphan_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UrlUploadConfig {
+    /// `$wgAllowCopyUploads`. Off by default (`copyuploaddisabled`).
+    pub enabled: bool,
+    /// `$wgCopyUploadsDomains`; empty = any public host.
+    pub domains: Vec<String>,
+    /// Addresses normally refused (loopback, private…) that are explicitly allowed, as CIDRs.
+    pub allow_addresses: Vec<String>,
+    pub timeout_secs: u64,
+    pub max_redirects: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            server: String::new(),
+            script_path: "/w".into(),
+            sitename: "mwupload".into(),
+            uploads: UploadConfig::default(),
+            group_permissions: BTreeMap::new(),
+            url_uploads: UrlUploadConfig::default(),
+            change_tags: Vec::new(),
+        }
+    }
+}
+
+impl Default for UploadConfig {
+    fn default() -> Self {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        UploadConfig {
+            enabled: true,
+            max_upload_size: 5_368_709_120,
+            min_chunk_size: 1024,
+            // MediaWiki's defaults plus the formats we read metadata from (as the reference wiki).
+            file_extensions: s(&[
+                "png", "gif", "jpg", "jpeg", "webp", "svg", "pdf", "txt", "tif", "tiff", "ogg", "webm",
+            ]),
+            prohibited_extensions: s(&[
+                "html", "htm", "js", "jsb", "mhtml", "mht", "xhtml", "xht", "php", "phtml", "php3", "php4", "php5", "phps", "phar",
+                "shtml", "jhtml", "pl", "py", "cgi", "exe", "scr", "dll", "msi", "vbs", "bat", "com", "pif", "cmd", "vxd", "cpl", "xml",
+            ]),
+            strict_extensions: true,
+            size_warning: 0,
+            async_uploads: true,
+            stash_max_age_secs: 48 * 3600,
+            orphan_grace_secs: 3600,
+        }
+    }
+}
+
+impl Default for UrlUploadConfig {
+    fn default() -> Self {
+        UrlUploadConfig {
+            enabled: false,
+            domains: Vec::new(),
+            allow_addresses: Vec::new(),
+            timeout_secs: 25,
+            max_redirects: 5,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the TOML file if given (a missing explicit file is an error; no file means defaults).
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        match file {
+            None => Ok(Config::default()),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("reading config file {}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", p.display()))
+            }
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("mwupload.sqlite3")
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+
+    pub fn api_path(&self) -> String {
+        format!("{}/api.php", self.script_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn readme_example_config_parses() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n").expect("README has a TOML example") + 8;
+        let end = start + readme[start..].find("```").expect("closed");
+        let c: Config = toml::from_str(&readme[start..end]).expect("README config example parses");
+        assert_eq!(c.uploads.max_upload_size, 5_368_709_120);
+        assert!(c.change_tags.is_empty() && !c.url_uploads.enabled);
+    }
+
+    #[test]
+    fn parses_partial_toml_over_defaults() {
+        let c: Config = toml::from_str(
+            "listen = \"127.0.0.1:9999\"\n[uploads]\nmax_upload_size = 1000\n[group_permissions]\nuser = [\"upload_by_url\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9999);
+        assert_eq!(c.uploads.max_upload_size, 1000);
+        assert_eq!(c.uploads.min_chunk_size, 1024);
+        assert_eq!(c.group_permissions["user"], vec!["upload_by_url"]);
+        assert!(toml::from_str::<Config>("bogus = 1").is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! What every request and background task works with: configuration, the stores, the URL
+//! fetcher, the rights table, and this process's identity in leases and job claims.
+
+use crate::auth::rights;
+use crate::config::Config;
+use crate::upload::url::UrlFetcher;
+use mwupload_store::{BlobStore, MetaStore};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+pub struct AppState {
+    pub config: Config,
+    pub meta: Arc<dyn MetaStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub fetcher: Arc<dyn UrlFetcher>,
+    /// Effective `$wgGroupPermissions`.
+    pub permissions: Vec<(String, Vec<String>)>,
+    /// Wakes this process's job workers when a job is queued here.
+    pub jobs_notify: Notify,
+    /// This process's name in leases and job claims (unique per start).
+    pub instance: String,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    pub fn new(config: Config, meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, fetcher: Arc<dyn UrlFetcher>) -> SharedState {
+        let permissions = rights::permission_table(&config.group_permissions);
+        Arc::new(AppState {
+            config,
+            meta,
+            blobs,
+            fetcher,
+            permissions,
+            jobs_notify: Notify::new(),
+            instance: format!("{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 4]>())),
+        })
+    }
+}

@@ -1,0 +1,450 @@
+//! Chunked upload sessions. A session is a stash entry whose blob grows chunk by chunk; its
+//! offset (`size`) and running SHA-1 move only by compare-and-set in the database.
+//!
+//! Who may write: the holder of the session's **write lease** (owner + expiry in the database,
+//! taken by compare-and-set at the session's current offset, renewed while bytes flow, released
+//! by the advance). Any process may hold it, so chunk 1 on one replica and chunk 2 on another
+//! is fine; two writers never write the same session at once, and a writer whose lease ran out
+//! (a stalled client) stops writing before anyone else may start: it renews its lease before
+//! every write once less than [`RENEW_BELOW_SECS`] remain, and gives up if renewal fails.
+
+use super::error::{UploadError, UploadResult};
+use super::publish::Props;
+use super::warnings::{self, Warnings};
+use crate::auth::Caller;
+use crate::state::AppState;
+use mwupload_store::{BlobAppend, ChunkAdvance, LeaseOutcome, StashRow, StashState, new_blob_key};
+use sha1::{Digest, Sha1};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a write lease lasts without renewal (unix seconds).
+pub const LEASE_SECS: i64 = 30;
+/// A writer renews its lease before writing once fewer seconds than this remain, and never
+/// writes with less than [`WRITE_MARGIN_SECS`] left, so a stale writer has stopped well before
+/// its lease can be taken over.
+pub const RENEW_BELOW_SECS: i64 = 20;
+pub const WRITE_MARGIN_SECS: i64 = 10;
+
+fn now() -> i64 {
+    mwupload_store::time::now_unix()
+}
+
+/// The running SHA-1 of a session, saved with its stash row after every chunk so any process
+/// can continue it and the last chunk costs no re-read.
+pub fn save_state(h: &Sha1) -> Vec<u8> {
+    use sha1::digest::common::hazmat::SerializableState;
+    h.serialize().to_vec()
+}
+
+pub fn load_state(bytes: &[u8]) -> Option<Sha1> {
+    use sha1::digest::common::hazmat::{SerializableState, SerializedState};
+    let arr = SerializedState::<Sha1>::try_from(bytes).ok()?;
+    Sha1::deserialize(&arr).ok()
+}
+
+/// A held write lease on one session.
+pub struct ChunkLease {
+    state: Arc<AppState>,
+    key: String,
+    owner: String,
+    until: i64,
+    released: bool,
+}
+
+impl ChunkLease {
+    /// Takes the lease of `key` at `offset`, waiting while another writer holds it (at most
+    /// until its lease runs out). A session that moved on meanwhile is `ChunkOffset` with the
+    /// new offset; a session that is gone is `NoChunkSession`.
+    pub async fn acquire(state: &Arc<AppState>, key: &str, offset: u64) -> UploadResult<ChunkLease> {
+        let owner = format!("{}/{}", state.instance, hex::encode(rand::random::<[u8; 6]>()));
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let t = now();
+            match state.meta.lease_chunks(key, offset as i64, &owner, t, t + LEASE_SECS).await? {
+                LeaseOutcome::Acquired => {
+                    return Ok(ChunkLease {
+                        state: state.clone(),
+                        key: key.to_string(),
+                        owner,
+                        until: t + LEASE_SECS,
+                        released: false,
+                    });
+                }
+                LeaseOutcome::Moved { offset } => return Err(UploadError::ChunkOffset { offset: offset as u64 }),
+                LeaseOutcome::Gone => return Err(UploadError::NoChunkSession),
+                LeaseOutcome::Busy { .. } => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(250));
+                }
+            }
+        }
+    }
+
+    /// Takes the lease only if it is free right now (for routing a chunk while its request body
+    /// streams: a busy session is handled the slow way instead).
+    pub async fn try_acquire(state: &Arc<AppState>, key: &str, offset: u64) -> UploadResult<Option<ChunkLease>> {
+        let owner = format!("{}/{}", state.instance, hex::encode(rand::random::<[u8; 6]>()));
+        let t = now();
+        Ok(
+            match state.meta.lease_chunks(key, offset as i64, &owner, t, t + LEASE_SECS).await? {
+                LeaseOutcome::Acquired => Some(ChunkLease {
+                    state: state.clone(),
+                    key: key.to_string(),
+                    owner,
+                    until: t + LEASE_SECS,
+                    released: false,
+                }),
+                _ => None,
+            },
+        )
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Call before every write: renews the lease when it is getting short, and fails if it was
+    /// lost or cannot be renewed with a safe margin (then the writer must stop).
+    pub async fn keep_alive(&mut self) -> UploadResult<()> {
+        let t = now();
+        if self.until - t >= RENEW_BELOW_SECS {
+            return Ok(());
+        }
+        let until = t + LEASE_SECS;
+        if self.state.meta.renew_chunk_lease(&self.key, &self.owner, until).await? {
+            self.until = until;
+            return Ok(());
+        }
+        Err(UploadError::ChunkOffset {
+            offset: self.current_offset().await,
+        })
+    }
+
+    /// Whether writing now is still safe (without touching the database).
+    fn has_margin(&self) -> bool {
+        self.until - now() >= WRITE_MARGIN_SECS
+    }
+
+    async fn current_offset(&self) -> u64 {
+        match self.state.meta.stash(&self.key).await {
+            Ok(Some(r)) => r.size as u64,
+            _ => 0,
+        }
+    }
+
+    /// Moves the session past `len` bytes written at `from` with `hasher`'s state, releasing
+    /// the lease. If the lease was lost meanwhile, nothing changes and the real offset is the error.
+    pub async fn advance(mut self, from: u64, len: u64, hasher: Option<&Sha1>, stash_max_age: i64) -> UploadResult<u64> {
+        let new_state = hasher.map(save_state);
+        let adv = ChunkAdvance {
+            expected_offset: from as i64,
+            new_size: (from + len) as i64,
+            hash_state: new_state.as_deref().unwrap_or(&[]),
+            expires_at: now() + stash_max_age,
+        };
+        let moved = self.state.meta.advance_chunks(&self.key, &self.owner, &adv).await?;
+        self.released = true;
+        if !moved {
+            return Err(UploadError::ChunkOffset {
+                offset: self.current_offset().await,
+            });
+        }
+        Ok(from + len)
+    }
+
+    /// Gives the lease up now (a failed write).
+    pub async fn release(mut self) {
+        self.released = true;
+        let _ = self.state.meta.release_chunk_lease(&self.key, &self.owner).await;
+    }
+}
+
+impl Drop for ChunkLease {
+    fn drop(&mut self) {
+        // A request that ended early (client gone, error) frees the session for its retry now
+        // instead of after the lease runs out.
+        if !self.released
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let (state, key, owner) = (self.state.clone(), self.key.clone(), self.owner.clone());
+            rt.spawn(async move {
+                let _ = state.meta.release_chunk_lease(&key, &owner).await;
+            });
+        }
+    }
+}
+
+/// Appends to a session blob under its lease: each write first makes sure the lease is still
+/// ours with a safe margin.
+pub struct LeasedAppend {
+    lease: Arc<tokio::sync::Mutex<ChunkLease>>,
+    inner: Box<dyn BlobAppend>,
+}
+
+#[async_trait::async_trait]
+impl BlobAppend for LeasedAppend {
+    async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        {
+            let mut lease = self.lease.lock().await;
+            lease
+                .keep_alive()
+                .await
+                .map_err(|e| std::io::Error::other(format!("chunk lease lost: {e}")))?;
+            if !lease.has_margin() {
+                return Err(std::io::Error::other("chunk lease about to expire"));
+            }
+        }
+        self.inner.write(data).await
+    }
+
+    async fn finish(self: Box<Self>) -> std::io::Result<u64> {
+        self.inner.finish().await
+    }
+}
+
+/// A chunk written straight into its session while the request body streams (see
+/// [`open_routed`]): the session and offset it was written at, and the lease it holds.
+pub struct RoutedChunk {
+    pub key: String,
+    pub offset: u64,
+    lease: Arc<tokio::sync::Mutex<ChunkLease>>,
+}
+
+/// Where a routed chunk's bytes go, with the session's running hash to continue.
+pub struct RoutedSink {
+    pub sink: Box<dyn BlobAppend>,
+    pub hasher: Option<Sha1>,
+    pub chunk: RoutedChunk,
+}
+
+/// Opens the caller's session `key` for a chunk at exactly its offset, if the session exists,
+/// is the caller's, is waiting for chunks and nobody is writing it; None otherwise (then the
+/// chunk is spooled and appended by [`append`]).
+pub async fn open_routed(state: &Arc<AppState>, user_id: i64, key: &str, offset: u64) -> Option<RoutedSink> {
+    if user_id == 0 || offset == 0 {
+        return None;
+    }
+    let row = state.meta.stash(key).await.ok()??;
+    if row.user_id != user_id || row.state != StashState::Chunks || row.size as u64 != offset {
+        return None;
+    }
+    if !matches!(
+        super::status::get(state, user_id, key).await,
+        Ok(None) | Ok(Some(super::status::UploadStatus::Continue { .. }))
+    ) {
+        return None;
+    }
+    let lease = ChunkLease::try_acquire(state, key, offset).await.ok()??;
+    // Re-read under the lease: the hash state belongs to exactly this offset now.
+    let row = state.meta.stash(key).await.ok()??;
+    if row.size as u64 != offset {
+        return None;
+    }
+    let inner = state.blobs.open_append(&row.blob_key, offset).await.ok()?;
+    let lease = Arc::new(tokio::sync::Mutex::new(lease));
+    Some(RoutedSink {
+        sink: Box::new(LeasedAppend {
+            lease: lease.clone(),
+            inner,
+        }),
+        hasher: row.hash_state.as_deref().and_then(load_state),
+        chunk: RoutedChunk {
+            key: key.to_string(),
+            offset,
+            lease,
+        },
+    })
+}
+
+/// What happened to a chunk appended at the server's offset.
+#[derive(Debug, PartialEq)]
+pub enum Appended {
+    /// Stored; the session is now at this offset.
+    At(u64),
+    /// The client re-sent the chunk that ends at the current offset with identical bytes (a
+    /// retry after a lost response): nothing changed.
+    Replayed(u64),
+}
+
+/// Commits a chunk the router wrote in place: advances the session with the continued hash.
+pub async fn commit_routed(
+    state: &AppState,
+    row: &StashRow,
+    chunk: RoutedChunk,
+    size: u64,
+    hasher: Option<&Sha1>,
+) -> UploadResult<Appended> {
+    let server = row.size as u64;
+    if chunk.key != row.key || chunk.offset != server {
+        return Err(UploadError::ChunkOffset { offset: server });
+    }
+    check_room(state, server, size)?;
+    let lease = Arc::try_unwrap(chunk.lease)
+        .map_err(|_| UploadError::Storage {
+            message: "routed chunk still being written".into(),
+        })?
+        .into_inner();
+    tracing::debug!(key = %row.key, server, size, "committing a chunk written in place");
+    let at = lease
+        .advance(server, size, hasher, state.config.uploads.stash_max_age_secs as i64)
+        .await?;
+    Ok(Appended::At(at))
+}
+
+/// Starts a session from the first chunk, adopting its scratch file as the session blob.
+pub async fn start(state: &AppState, caller: &Caller, chunk: tempfile::TempPath, chunk_len: u64) -> UploadResult<StashRow> {
+    if !caller.is_logged_in() {
+        return Err(UploadError::StashNotLoggedIn);
+    }
+    // The key's extension comes from sniffing the first chunk, as in MediaWiki.
+    let info = super::verify::analyze(chunk.to_path_buf()).await?;
+    let hasher = hash_file(chunk.to_path_buf()).await?;
+    let blob = new_blob_key();
+    state.blobs.put_file(&blob, chunk).await?;
+    let props = Props::from_info(&info, chunk_len, "");
+    let mut row = super::stash::new_row(state, caller.user_id(), &blob, &props, "chunks", StashState::Chunks);
+    row.hash_state = Some(save_state(&hasher));
+    if let Err(e) = state.meta.insert_stash(&row).await {
+        let _ = state.blobs.delete(&blob).await;
+        return Err(e.into());
+    }
+    Ok(row)
+}
+
+/// Appends a spooled chunk at `offset` (None: at the server's offset, for clients that omit it).
+pub async fn append(state: &Arc<AppState>, row: &StashRow, offset: Option<u64>, chunk: &Path, chunk_len: u64) -> UploadResult<Appended> {
+    let server = row.size as u64;
+    let at = offset.unwrap_or(server);
+    if at != server {
+        if at + chunk_len == server && state.blobs.same_bytes(&row.blob_key, at, chunk).await? {
+            tracing::debug!(key = %row.key, at, "chunk re-sent with identical bytes: no-op");
+            return Ok(Appended::Replayed(server));
+        }
+        return Err(UploadError::ChunkOffset { offset: server });
+    }
+    check_room(state, server, chunk_len)?;
+    let mut lease = ChunkLease::acquire(state, &row.key, server).await?;
+    // Read under the lease: the hash state belongs to exactly this offset now.
+    let row = state.meta.stash(&row.key).await?.ok_or(UploadError::NoChunkSession)?;
+    let mut hasher = row.hash_state.as_deref().and_then(load_state);
+    let written = async {
+        use tokio::io::AsyncReadExt;
+        let mut out = state.blobs.open_append(&row.blob_key, server).await?;
+        let mut input = tokio::fs::File::open(chunk).await?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = input.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            lease.keep_alive().await?;
+            if !lease.has_margin() {
+                return Err(UploadError::ChunkOffset { offset: server });
+            }
+            if let Some(h) = hasher.as_mut() {
+                h.update(&buf[..n]);
+            }
+            out.write(&buf[..n]).await?;
+        }
+        out.finish().await?;
+        Ok::<(), UploadError>(())
+    }
+    .await;
+    if let Err(e) = written {
+        lease.release().await;
+        return Err(e);
+    }
+    let at = lease
+        .advance(server, chunk_len, hasher.as_ref(), state.config.uploads.stash_max_age_secs as i64)
+        .await?;
+    Ok(Appended::At(at))
+}
+
+/// A chunk may not take the session past the maximum upload size.
+fn check_room(state: &AppState, server: u64, len: u64) -> UploadResult<()> {
+    if server + len > state.config.uploads.max_upload_size {
+        return Err(UploadError::ChunkTooLarge { offset: server });
+    }
+    Ok(())
+}
+
+/// SHA-1 state of a local file's bytes (the first chunk, read back from the page cache).
+async fn hash_file(path: std::path::PathBuf) -> std::io::Result<Sha1> {
+    tokio::task::spawn_blocking(move || -> std::io::Result<Sha1> {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path)?;
+        let mut h = Sha1::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                return Ok(h);
+            }
+            h.update(&buf[..n]);
+        }
+    })
+    .await
+    .map_err(|e| std::io::Error::other(format!("hash task failed: {e}")))?
+}
+
+/// Assembles a complete session: verifies the whole file against `filename` and turns the
+/// session into a finished stash entry under a new key (same blob, no copy). Holds the
+/// session's lease throughout, so no chunk can land meanwhile.
+pub async fn assemble(state: &Arc<AppState>, caller: &Caller, session: &StashRow, filename: &str) -> UploadResult<(StashRow, Warnings)> {
+    let size = session.size as u64;
+    let mut lease = ChunkLease::acquire(state, &session.key, size).await?;
+    // Bytes past the offset are a failed attempt's; the file is exactly `size` bytes.
+    state.blobs.truncate(&session.blob_key, size).await?;
+    let session = state.meta.stash(&session.key).await?.ok_or(UploadError::NoChunkSession)?;
+    let local = state.blobs.materialize(&session.blob_key).await?;
+    // The running hash covers exactly `size` bytes.
+    let sha1 = match session.hash_state.as_deref().filter(|s| !s.is_empty()).and_then(load_state) {
+        Some(h) => hex::encode(h.finalize()),
+        None => hex::encode(hash_file(local.to_path_buf()).await?.finalize()),
+    };
+    let info = super::verify::analyze(local.to_path_buf()).await?;
+    let title = match super::verify::check_file(state, local.path(), &info, size, filename).await {
+        Ok(t) => t,
+        Err(rejection) => {
+            drop(local);
+            lease.release().await;
+            super::stash::remove(state, &session.key).await?;
+            return Err(UploadError::AssemblyRejected(Box::new(rejection.error)));
+        }
+    };
+    drop(local);
+    let info = info.for_extension(&title.final_ext);
+    let props = Props::from_info(&info, size, &sha1);
+    let row = super::stash::new_row(state, caller.user_id(), &session.blob_key, &props, "chunks", StashState::Finished);
+    let finished = state.meta.finish_chunks(&session.key, lease.owner(), session.size, &row).await?;
+    // The session row is gone either way: there is no lease left to release.
+    lease.released = true;
+    if !finished {
+        return Err(UploadError::NoChunkSession);
+    }
+    let subject = warnings::Subject {
+        desired: filename,
+        title: &title,
+        sha1: &sha1,
+        size,
+    };
+    let warns = warnings::compute(state, &subject).await?;
+    Ok((row, warns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn sha1_state_round_trips_mid_stream() {
+        let mut h = Sha1::new();
+        h.update(b"hello ");
+        let saved = save_state(&h);
+        let mut resumed = load_state(&saved).expect("state restores");
+        resumed.update(b"world");
+        assert_eq!(hex::encode(resumed.finalize()), hex::encode(Sha1::digest(b"hello world")));
+        assert!(load_state(b"garbage").is_none());
+    }
+}

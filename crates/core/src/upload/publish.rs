@@ -1,0 +1,258 @@
+//! Publishing: turning verified bytes (a scratch file, a stash entry, or a blob an old version
+//! holds) into a new file version. The decision (overwrite or not, which timestamp, which
+//! archive name, which comments and log entry) is made here; the store applies it atomically
+//! with compare-and-set on the current version, so a concurrent publish makes us decide again
+//! rather than overwrite what we did not see. A same-name race has exactly one winner.
+
+use super::error::{UploadError, UploadResult};
+use crate::auth::Caller;
+use crate::state::AppState;
+use mwupload_media::MediaInfo;
+use mwupload_store::{ExpectedCurrent, FileVersion, LogParams, PublishOp, PublishResult, StashRow, StashState, base36, new_blob_key};
+
+/// Properties of the bytes being published, from analysis or from the stash row.
+#[derive(Debug, Clone)]
+pub struct Props {
+    pub size: u64,
+    pub sha1: String,
+    pub mime: String,
+    pub media_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub bits: i64,
+    pub page_count: Option<i64>,
+    /// imageinfo `metadata` as stored: MediaWiki's list of `{name, value}`, or `null`.
+    pub metadata: String,
+}
+
+impl Props {
+    pub fn from_info(info: &MediaInfo, size: u64, sha1: &str) -> Props {
+        Props {
+            size,
+            sha1: sha1.to_string(),
+            mime: info.mime.clone(),
+            media_type: info.media_type.to_string(),
+            width: info.width as i64,
+            height: info.height as i64,
+            bits: info.bitdepth as i64,
+            page_count: info.page_count.map(i64::from),
+            metadata: info.metadata_json().to_string(),
+        }
+    }
+    pub fn from_stash(r: &StashRow) -> Props {
+        Props {
+            size: r.size as u64,
+            sha1: r.sha1.clone(),
+            mime: r.mime.clone(),
+            media_type: r.media_type.clone(),
+            width: r.width,
+            height: r.height,
+            bits: r.bits,
+            page_count: r.page_count,
+            metadata: r.metadata.clone(),
+        }
+    }
+}
+
+/// Where the bytes are now.
+pub enum Source {
+    Temp(tempfile::TempPath),
+    Stash(Box<StashRow>),
+    /// A blob an existing version already holds (filerevert): the new version shares it.
+    Owned(String),
+}
+
+pub struct Request<'a> {
+    pub caller: &'a Caller,
+    pub name: String,
+    pub props: Props,
+    pub comment: String,
+    pub text: Option<String>,
+    pub tags: Vec<String>,
+    /// No `exists` warning was shown (warnings not ignored): refuse to overwrite a file that
+    /// appeared meanwhile.
+    pub must_be_new: bool,
+    /// Upload-log action override (`revert`).
+    pub log_action: Option<String>,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    Published {
+        name: String,
+    },
+    /// Identical to the current version: `fileexists-no-change`, bytes kept in the stash under `key`.
+    NoChange {
+        key: String,
+    },
+    /// Lost a same-name race: `exists` warning, bytes kept in the stash under `key`.
+    LostRace {
+        key: String,
+    },
+}
+
+/// How often a publish decides again after losing a compare-and-set to concurrent publishes.
+const MAX_ROUNDS: usize = 50;
+
+/// MediaWiki's null-revision comment on an existing description page.
+fn null_revision_comment(name: &str, overwrote: bool) -> String {
+    let display = crate::title::display_name(name);
+    if overwrote {
+        format!("uploaded a new version of \"[[File:{display}]]\"")
+    } else {
+        format!("uploaded \"[[File:{display}]]\"")
+    }
+}
+
+/// Stores the bytes as a new version. Scratch bytes are moved into the blob store first (a
+/// rename on local disk); stash bytes change owner without moving.
+pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> UploadResult<Outcome> {
+    let (blob_key, stash_key, adopted) = match source {
+        Source::Temp(temp) => {
+            let key = new_blob_key();
+            state.blobs.put_file(&key, temp).await?;
+            (key, None, true)
+        }
+        Source::Stash(row) => (row.blob_key.clone(), Some(row.key.clone()), false),
+        Source::Owned(blob_key) => (blob_key, None, false),
+    };
+    let outcome = decide_and_apply(state, &req, &blob_key, stash_key.as_deref()).await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            // Only bytes this request brought may go; a stash entry's or a version's stay.
+            if adopted {
+                let _ = state.blobs.delete(&blob_key).await;
+            }
+            return Err(e);
+        }
+    };
+    match outcome {
+        Decided::Published => Ok(Outcome::Published { name: req.name }),
+        Decided::NoChange | Decided::Exists => {
+            // Keep the bytes retrievable by filekey, as MediaWiki's recoverable errors do.
+            let key = match stash_key {
+                Some(k) => k,
+                // A version's blob (filerevert) is not stashed again: nobody asks for a filekey.
+                None if !adopted => String::new(),
+                None => {
+                    let row = super::stash::new_row(state, req.caller.user_id(), &blob_key, &req.props, "file", StashState::Finished);
+                    if let Err(e) = state.meta.insert_stash(&row).await {
+                        if adopted {
+                            let _ = state.blobs.delete(&blob_key).await;
+                        }
+                        return Err(e.into());
+                    }
+                    row.key
+                }
+            };
+            Ok(if outcome == Decided::NoChange {
+                Outcome::NoChange { key }
+            } else {
+                Outcome::LostRace { key }
+            })
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Decided {
+    Published,
+    NoChange,
+    Exists,
+}
+
+async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, stash_key: Option<&str>) -> UploadResult<Decided> {
+    let comment = req.comment.trim().to_string();
+    let mut archive_ts = mwupload_store::time::now_ts();
+    for _ in 0..MAX_ROUNDS {
+        let current = state.meta.current_file(&req.name).await?;
+        if let Some(cur) = &current {
+            if req.must_be_new {
+                return Ok(Decided::Exists);
+            }
+            if cur.sha1 == req.props.sha1 {
+                return Ok(Decided::NoChange);
+            }
+        }
+        // Versions keep a strict order: a timestamp not after the current one's is moved on
+        // (MediaWiki cannot store two versions in one second and fails instead).
+        let mut timestamp = mwupload_store::time::now_ts();
+        if let Some(cur) = &current
+            && timestamp <= cur.timestamp
+        {
+            timestamp = mwupload_store::time::ts_add_secs(&cur.timestamp, 1);
+        }
+        let overwrote = current.is_some();
+        let p = &req.props;
+        let op = PublishOp {
+            version: FileVersion {
+                name: req.name.clone(),
+                archive_name: None,
+                size: p.size as i64,
+                width: p.width,
+                height: p.height,
+                bits: p.bits,
+                page_count: p.page_count,
+                metadata: p.metadata.clone(),
+                media_type: p.media_type.clone(),
+                mime: p.mime.clone(),
+                description: comment.clone(),
+                user_id: req.caller.user_id(),
+                user_name: req.caller.user_name(),
+                timestamp: timestamp.clone(),
+                sha1: p.sha1.clone(),
+                blob_key: blob_key.to_string(),
+            },
+            expected_current: current.as_ref().map(|c| ExpectedCurrent {
+                sha1: c.sha1.clone(),
+                timestamp: c.timestamp.clone(),
+            }),
+            // The archive name is from the time of archiving (MediaWiki's `oi_archive_name`).
+            archive_name: current.as_ref().map(|c| mwupload_store::archive_name(&archive_ts, &c.name)),
+            page_text: req.text.clone().unwrap_or_else(|| comment.clone()),
+            comment: comment.clone(),
+            null_revision_comment: null_revision_comment(&req.name, overwrote),
+            tags: req.tags.clone(),
+            log_action: req
+                .log_action
+                .clone()
+                .unwrap_or_else(|| if overwrote { "overwrite" } else { "upload" }.to_string()),
+            // As MediaWiki stores them: base-36 SHA-1 and TS_MW timestamp.
+            log_params: LogParams::Upload {
+                img_sha1: base36::sha1_hex_to_base36(&p.sha1).unwrap_or_default(),
+                img_timestamp: timestamp,
+            },
+            consume_stash: stash_key.map(String::from),
+        };
+        match state.meta.publish(&op).await? {
+            PublishResult::Published { .. } => return Ok(Decided::Published),
+            // Another publish changed the file between our read and our write: decide again.
+            PublishResult::CurrentChanged => continue,
+            // Another old version has this archive name (two overwrites in one second).
+            PublishResult::ArchiveNameTaken => {
+                archive_ts = mwupload_store::time::ts_add_secs(&archive_ts, 1);
+                continue;
+            }
+            PublishResult::StashGone => {
+                return Err(UploadError::StashFileNotFound {
+                    key: stash_key.unwrap_or_default().to_string(),
+                });
+            }
+        }
+    }
+    Err(UploadError::Storage {
+        message: format!("publishing {} kept losing to concurrent publishes", req.name),
+    })
+}
+
+/// MediaWiki's overwrite authorization (skipped for `stash=1`).
+pub async fn authorize_overwrite(state: &AppState, caller: &Caller, name: &str) -> UploadResult<()> {
+    if let Some(cur) = state.meta.current_file(name).await? {
+        let own = caller.has("reupload-own") && cur.user_id == caller.user_id() && caller.user_id() != 0;
+        if !caller.has("reupload") && !own {
+            return Err(UploadError::FileExistsForbidden { name: name.to_string() });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,525 @@
+//! `action=upload` after its parameters were parsed: MediaWiki's `ApiUpload` decisions (rights,
+//! source, verification, warnings, stash or publish, sync or async) in MediaWiki's order. The
+//! API crate parses parameters into an [`UploadRequest`] and renders the [`UploadResponse`] or
+//! the [`UploadFailure`].
+
+use super::chunks::{self, Appended, RoutedChunk};
+use super::error::{UploadError, UploadFailure, UploadResult};
+use super::jobs::Job;
+use super::publish::{self, Props, Source};
+use super::stash;
+use super::status::{self, Stage, UploadStatus};
+use super::url::FetchPolicy;
+use super::verify::{self, Rejection};
+use super::warnings::{self, Warnings};
+use crate::auth::Caller;
+use crate::state::AppState;
+use crate::title::FileTitle;
+use mwupload_store::{FileVersion, StashRow, StashState};
+use std::sync::Arc;
+
+/// What every upload request carries besides its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct UploadRequest {
+    pub filename: String,
+    pub comment: String,
+    pub tags: Vec<String>,
+    pub text: Option<String>,
+    pub ignorewarnings: bool,
+    pub stash: bool,
+    pub async_: bool,
+    /// Resolved watch intent (`watch`, `watchlist=watch`, or `preferences` for non-bots).
+    pub watch: bool,
+}
+
+/// Bytes that arrived with the request, spooled to scratch and hashed on the way.
+#[derive(Debug)]
+pub struct Incoming {
+    pub path: tempfile::TempPath,
+    pub size: u64,
+    pub sha1: [u8; 20],
+}
+
+/// A chunk's bytes: spooled, or already written into its session while the body streamed.
+pub enum ChunkBytes {
+    Spooled(Incoming),
+    Routed {
+        chunk: RoutedChunk,
+        size: u64,
+        sha1: [u8; 20],
+        /// The session's running hash continued over the chunk.
+        hasher: Option<sha1::Sha1>,
+    },
+}
+
+impl ChunkBytes {
+    fn size(&self) -> u64 {
+        match self {
+            ChunkBytes::Spooled(f) => f.size,
+            ChunkBytes::Routed { size, .. } => *size,
+        }
+    }
+    fn sha1(&self) -> [u8; 20] {
+        match self {
+            ChunkBytes::Spooled(f) => f.sha1,
+            ChunkBytes::Routed { sha1, .. } => *sha1,
+        }
+    }
+    /// The chunk as a file of its own (a routed chunk is copied out of its session; rare paths only).
+    async fn into_temp(self, state: &AppState, session: Option<&StashRow>) -> UploadResult<tempfile::TempPath> {
+        match self {
+            ChunkBytes::Spooled(f) => Ok(f.path),
+            ChunkBytes::Routed { chunk, size, .. } => {
+                let row = session.ok_or(UploadError::NoChunkSession)?;
+                Ok(state.blobs.copy_range_to_scratch(&row.blob_key, chunk.offset, size).await?)
+            }
+        }
+    }
+}
+
+/// What an upload request ended in.
+#[derive(Debug)]
+pub enum UploadResponse {
+    /// Published. `page_before`: the description page's id if it existed before this upload.
+    Published {
+        warnings: Warnings,
+        version: FileVersion,
+        page_before: Option<i64>,
+    },
+    /// Stopped by warnings; the bytes are in the stash under `filekey`.
+    Warning { warnings: Warnings, filekey: String },
+    /// `stash=1`: the stash entry.
+    Stashed { warnings: Warnings, row: StashRow },
+    /// The last chunk arrived and the file was assembled into this stash entry.
+    Assembled { warnings: Warnings, row: StashRow },
+    /// A chunk was stored; the next one goes at `offset`.
+    Continue { warnings: Warnings, offset: u64, filekey: String },
+    /// Handed to a background job; poll with `checkstatus`.
+    Queued {
+        warnings: Warnings,
+        filekey: Option<String>,
+        filename: Option<String>,
+    },
+}
+
+/// `checkstatus`: the status and what it refers to.
+#[derive(Debug)]
+pub struct StatusReport {
+    pub status: UploadStatus,
+    /// The stash entry of a successful assembly or stash.
+    pub stash_row: Option<StashRow>,
+    /// The published file of a successful publish.
+    pub version: Option<FileVersion>,
+}
+
+type Res<T> = Result<T, UploadFailure>;
+
+/// Upload rights (`upload` and `edit`, plus `upload_by_url` for URLs).
+pub fn check_rights(caller: &Caller, by_url: bool) -> UploadResult<()> {
+    let mut needed = vec!["upload", "edit"];
+    if by_url {
+        needed.insert(0, "upload_by_url");
+    }
+    for right in needed {
+        if !caller.has(right) {
+            if !caller.is_logged_in() {
+                return Err(UploadError::MustBeLoggedIn);
+            }
+            return Err(UploadError::PermissionDenied { right: right.to_string() });
+        }
+    }
+    Ok(())
+}
+
+/// Change tags need `applychangetags` (which tags exist is checked when parameters are).
+pub fn check_tags(caller: &Caller, tags: &[String]) -> UploadResult<()> {
+    if !tags.is_empty() && !caller.has("applychangetags") {
+        return Err(UploadError::TagsNotAllowed);
+    }
+    Ok(())
+}
+
+pub fn check_enabled(state: &AppState) -> UploadResult<()> {
+    if state.config.uploads.enabled {
+        Ok(())
+    } else {
+        Err(UploadError::UploadsDisabled)
+    }
+}
+
+/// checkstatus key of a URL upload, as MediaWiki computes it: sha1(filename + "|||" + url).
+pub fn url_status_key(filename: &str, url: &str) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(format!("{filename}|||{url}").as_bytes()))
+}
+
+/// `checkstatus` by filekey or (URL uploads) by url and filename.
+pub async fn checkstatus(state: &AppState, caller: &Caller, key: &str) -> UploadResult<StatusReport> {
+    check_rights(caller, false)?;
+    let Some(st) = status::get(state, caller.user_id(), key).await? else {
+        return Err(UploadError::MissingResult);
+    };
+    let mut report = StatusReport {
+        status: st.clone(),
+        stash_row: None,
+        version: None,
+    };
+    if let UploadStatus::Success { filekey, filename, .. } = &st {
+        if let Some(k) = filekey {
+            report.stash_row = state.meta.stash(k).await?;
+        } else if let Some(name) = filename {
+            report.version = state.meta.current_file(name).await?;
+        }
+    }
+    Ok(report)
+}
+
+/// A direct upload (`file=`), or the bytes fetched for a synchronous `url=` upload.
+pub async fn direct(state: &AppState, caller: &Caller, req: &UploadRequest, file: Incoming) -> Res<UploadResponse> {
+    let info = verify::analyze(file.path.to_path_buf()).await?;
+    let sha1 = hex::encode(file.sha1);
+    let size = file.size;
+    let title = match verify::check_file(state, &file.path, &info, size, &req.filename).await {
+        Ok(t) => t,
+        Err(Rejection { error, recoverable: false }) => return Err(error.into()),
+        Err(Rejection { error, recoverable: true }) => {
+            let row = stash::stash_temp(state, caller, file.path, &Props::from_info(&info, size, &sha1), "file").await?;
+            return Err(UploadFailure::recoverable(error, row.key, true));
+        }
+    };
+    // The type MediaWiki records depends on the final extension too (random bytes named .txt are text/plain).
+    let info = info.for_extension(&title.final_ext);
+    let props = Props::from_info(&info, size, &sha1);
+    finish(state, caller, req, &title, props, Source::Temp(file.path)).await
+}
+
+/// Publishing (or re-stashing) a stash entry by `filekey`.
+pub async fn from_stash(state: &AppState, caller: &Caller, req: &UploadRequest, key: &str) -> Res<UploadResponse> {
+    if !stash::key_is_valid(key) {
+        return Err(UploadError::InvalidFileKey.into());
+    }
+    let row = stash::load_owned(state, caller, key).await?;
+    check_rights(caller, false)?;
+    if row.state != StashState::Finished {
+        return Err(UploadError::StashNotComplete.into());
+    }
+    // The full verification runs again, against the (possibly new) name.
+    let local = state.blobs.materialize(&row.blob_key).await?;
+    let info = verify::analyze(local.to_path_buf()).await?;
+    let verdict = verify::check_file(state, local.path(), &info, row.size as u64, &req.filename).await;
+    drop(local);
+    let title = match verdict {
+        Ok(t) => t,
+        Err(Rejection { error, recoverable: false }) => return Err(error.into()),
+        Err(Rejection { error, recoverable: true }) => return Err(UploadFailure::recoverable(error, row.key, true)),
+    };
+    let props = Props::from_stash(&row);
+    finish(state, caller, req, &title, props, Source::Stash(Box::new(row))).await
+}
+
+/// A `url=` upload: checks, then fetches now or queues a durable job.
+pub async fn by_url(state: &AppState, caller: &Caller, req: &UploadRequest, url: &str) -> Res<UploadResponse> {
+    if !state.config.url_uploads.enabled {
+        return Err(UploadError::CopyUploadsDisabled.into());
+    }
+    let policy = FetchPolicy::from_state(state);
+    state.fetcher.precheck(url, &policy).map_err(UploadError::from)?;
+    check_rights(caller, true)?;
+    if req.async_ {
+        return queue_url_upload(state, caller, req, url).await;
+    }
+    let fetched = state
+        .fetcher
+        .fetch(url, &policy, state.blobs.scratch_dir())
+        .await
+        .map_err(UploadError::from)?;
+    let file = Incoming {
+        path: fetched.path,
+        size: fetched.size,
+        sha1: fetched.sha1,
+    };
+    direct(state, caller, req, file).await
+}
+
+/// `url` + `async`: checks the name, then queues a durable fetch-verify-publish job and answers
+/// `Poll`; the client polls `checkstatus` with the same `url` and `filename`.
+async fn queue_url_upload(state: &AppState, caller: &Caller, req: &UploadRequest, url: &str) -> Res<UploadResponse> {
+    let title = verify::check_name(state, &req.filename).map_err(|r| UploadFailure::from(r.error))?;
+    let key = url_status_key(&req.filename, url);
+    let user = caller.user_id();
+    let queued = UploadStatus::Poll {
+        stage: Stage::Queued,
+        offset: None,
+    };
+    if !status::claim(state, user, &key, &queued).await? {
+        return Err(UploadError::UrlUploadInProgress.into());
+    }
+    let job = Job::Fetch(super::jobs::FetchJob {
+        user_id: user,
+        bot_app: caller.bot_app.clone(),
+        key,
+        url: url.to_string(),
+        filename: req.filename.clone(),
+        comment: req.comment.clone(),
+        text: req.text.clone(),
+        ignorewarnings: req.ignorewarnings,
+        tags: req.tags.clone(),
+        stash: req.stash,
+        watch: req.watch,
+    });
+    super::jobs::enqueue(state, &job).await?;
+    Ok(UploadResponse::Queued {
+        warnings: Vec::new(),
+        filekey: None,
+        filename: Some(title.db_key),
+    })
+}
+
+/// Puts the bytes in the stash (if not there already) and returns the key.
+async fn ensure_stashed(state: &AppState, caller: &Caller, source: Source, props: &Props) -> UploadResult<String> {
+    match source {
+        Source::Stash(row) => Ok(row.key),
+        Source::Temp(temp) => Ok(stash::stash_temp(state, caller, temp, props, "file").await?.key),
+        // action=upload only publishes new bytes or stash entries.
+        Source::Owned(_) => Err(UploadError::Storage {
+            message: "an existing version's blob cannot be stashed".into(),
+        }),
+    }
+}
+
+/// Authorization, warnings, then stash or publish (sync or async): the part every source shares.
+async fn finish(
+    state: &AppState,
+    caller: &Caller,
+    req: &UploadRequest,
+    title: &FileTitle,
+    props: Props,
+    source: Source,
+) -> Res<UploadResponse> {
+    if !req.stash
+        && let Err(e) = publish::authorize_overwrite(state, caller, &title.db_key).await
+    {
+        let key = ensure_stashed(state, caller, source, &props).await?;
+        return Err(UploadFailure::recoverable(e, key, true));
+    }
+    let subject = warnings::Subject {
+        desired: &req.filename,
+        title,
+        sha1: &props.sha1,
+        size: props.size,
+    };
+    let warns = warnings::compute(state, &subject).await?;
+    if !warns.is_empty() && !req.ignorewarnings {
+        let filekey = ensure_stashed(state, caller, source, &props).await?;
+        return Ok(UploadResponse::Warning { warnings: warns, filekey });
+    }
+    if req.stash {
+        let key = ensure_stashed(state, caller, source, &props).await?;
+        let row = state.meta.stash(&key).await?.ok_or(UploadError::InvalidStashedFile)?;
+        return Ok(UploadResponse::Stashed { warnings: warns, row });
+    }
+    check_tags(caller, &req.tags)?;
+    if req.async_
+        && let Source::Stash(row) = &source
+    {
+        let queued = UploadStatus::Poll {
+            stage: Stage::Queued,
+            offset: None,
+        };
+        if !status::claim(state, caller.user_id(), &row.key, &queued).await? {
+            return Err(UploadError::PublishInProgress.into());
+        }
+        let job = Job::Publish(super::jobs::PublishJob {
+            user_id: caller.user_id(),
+            bot_app: caller.bot_app.clone(),
+            key: row.key.clone(),
+            filename: req.filename.clone(),
+            comment: req.comment.clone(),
+            text: req.text.clone(),
+            ignorewarnings: req.ignorewarnings,
+            tags: req.tags.clone(),
+            sha1: Some(row.sha1.clone()),
+        });
+        super::jobs::enqueue(state, &job).await?;
+        return Ok(UploadResponse::Queued {
+            warnings: Vec::new(),
+            filekey: None,
+            filename: Some(title.db_key.clone()),
+        });
+    }
+    // MediaWiki's result links the description page by id only if it existed before this upload.
+    let page_before = state.meta.page(6, &title.db_key).await?.map(|p| p.id);
+    let preq = publish::Request {
+        caller,
+        name: title.db_key.clone(),
+        props,
+        comment: req.comment.clone(),
+        text: req.text.clone(),
+        tags: req.tags.clone(),
+        must_be_new: !req.ignorewarnings,
+        log_action: None,
+    };
+    match publish::publish(state, preq, source).await? {
+        publish::Outcome::Published { name } => {
+            if req.watch {
+                state.meta.watch(caller.user_id(), 6, &name, None).await?;
+            }
+            let version = state.meta.current_file(&name).await?.ok_or(UploadError::FileVanished)?;
+            Ok(UploadResponse::Published {
+                warnings: warns,
+                version,
+                page_before,
+            })
+        }
+        publish::Outcome::NoChange { key } => Err(UploadFailure::recoverable(
+            UploadError::FileExistsNoChange {
+                name: title.db_key.clone(),
+            },
+            key,
+            false,
+        )),
+        publish::Outcome::LostRace { key } => Ok(UploadResponse::Warning {
+            warnings: vec![warnings::UploadWarning::Exists(title.db_key.clone())],
+            filekey: key,
+        }),
+    }
+}
+
+/// Stashes a chunk on its own (after a warning or a recoverable error).
+async fn stash_chunk(state: &AppState, caller: &Caller, chunk: ChunkBytes, session: Option<&StashRow>) -> UploadResult<StashRow> {
+    let (size, sha1) = (chunk.size(), hex::encode(chunk.sha1()));
+    let temp = chunk.into_temp(state, session).await?;
+    let info = verify::analyze(temp.to_path_buf()).await?;
+    stash::stash_temp(state, caller, temp, &Props::from_info(&info, size, &sha1), "file").await
+}
+
+/// Where a chunk claims to belong.
+pub struct ChunkPosition {
+    /// The session's filekey (None for the first chunk).
+    pub filekey: Option<String>,
+    /// `offset` as sent (None: the docs' demo omits it after the first chunk).
+    pub offset: Option<u64>,
+    /// `filesize` as sent (None: missing).
+    pub filesize: Option<u64>,
+}
+
+/// One chunk of a chunked upload.
+pub async fn chunk(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    req: &UploadRequest,
+    chunk: ChunkBytes,
+    pos: &ChunkPosition,
+) -> Res<UploadResponse> {
+    let session = match &pos.filekey {
+        Some(k) => Some(stash::load_owned(state, caller, k).await?),
+        None => None,
+    };
+    check_rights(caller, false)?;
+    // Name-only verification (there is no complete file yet).
+    let title = match verify::check_name(state, &req.filename) {
+        Ok(t) => t,
+        Err(Rejection { error, recoverable: false }) => return Err(error.into()),
+        Err(Rejection { error, recoverable: true }) => {
+            let row = stash_chunk(state, caller, chunk, session.as_ref()).await?;
+            return Err(UploadFailure::recoverable(error, row.key, true));
+        }
+    };
+    let chunk_len = chunk.size();
+    let server_offset = session.as_ref().map(|s| s.size as u64).unwrap_or(0);
+    // A chunk without `offset` but with `filekey` (the docs' demo) is appended at the server's offset.
+    let offset = match (pos.offset, &session) {
+        (Some(o), _) => o,
+        (None, Some(_)) => server_offset,
+        (None, None) => 0,
+    };
+    let total = offset + chunk_len;
+    let filesize = match pos.filesize {
+        Some(f) if total <= f => f,
+        _ => return Err(UploadError::InvalidChunk.into()),
+    };
+    let min = state.config.uploads.min_chunk_size.min(state.config.uploads.max_upload_size);
+    if total != filesize && chunk_len < min {
+        return Err(UploadError::ChunkTooSmall { min }.into());
+    }
+    // Warnings are evaluated on every chunk request, on the chunk's own bytes.
+    let sha1 = hex::encode(chunk.sha1());
+    let subject = warnings::Subject {
+        desired: &req.filename,
+        title: &title,
+        sha1: &sha1,
+        size: chunk_len,
+    };
+    let warns = warnings::compute(state, &subject).await?;
+    if !warns.is_empty() && !req.ignorewarnings {
+        let row = stash_chunk(state, caller, chunk, session.as_ref()).await?;
+        return Ok(UploadResponse::Warning {
+            warnings: warns,
+            filekey: row.key,
+        });
+    }
+    let user = caller.user_id();
+    let session = match session {
+        None => {
+            let temp = chunk.into_temp(state, None).await?;
+            chunks::start(state, caller, temp, chunk_len).await?
+        }
+        Some(row) => {
+            if row.state != StashState::Chunks {
+                return Err(UploadError::NoChunkSession.into());
+            }
+            if let Some(st) = status::get(state, user, &row.key).await?
+                && !matches!(st, UploadStatus::Continue { .. })
+            {
+                return Err(UploadError::ChunkSessionCompleted.into());
+            }
+            let appended = match chunk {
+                ChunkBytes::Spooled(f) => chunks::append(state, &row, pos.offset, &f.path, chunk_len).await?,
+                ChunkBytes::Routed { chunk, size, hasher, .. } => chunks::commit_routed(state, &row, chunk, size, hasher.as_ref()).await?,
+            };
+            match appended {
+                Appended::At(_) => state.meta.stash(&row.key).await?.unwrap_or(row),
+                Appended::Replayed(at) => {
+                    return Ok(UploadResponse::Continue {
+                        warnings: warns,
+                        offset: at,
+                        filekey: row.key,
+                    });
+                }
+            }
+        }
+    };
+    let now_at = session.size as u64;
+    if now_at != filesize {
+        status::set(state, user, &session.key, &UploadStatus::Continue { offset: now_at }).await?;
+        return Ok(UploadResponse::Continue {
+            warnings: warns,
+            offset: now_at,
+            filekey: session.key,
+        });
+    }
+    // Last chunk.
+    if req.async_ {
+        // Beyond MediaWiki: `offset` tells a polling client how many bytes the server holds.
+        let queued = UploadStatus::Poll {
+            stage: Stage::Queued,
+            offset: Some(now_at),
+        };
+        status::set(state, user, &session.key, &queued).await?;
+        let job = Job::Assemble(super::jobs::AssembleJob {
+            user_id: user,
+            bot_app: caller.bot_app.clone(),
+            key: session.key.clone(),
+            filename: req.filename.clone(),
+        });
+        super::jobs::enqueue(state, &job).await?;
+        return Ok(UploadResponse::Queued {
+            warnings: warns,
+            filekey: Some(session.key),
+            filename: None,
+        });
+    }
+    status::delete(state, user, &session.key).await?;
+    let (row, warns) = chunks::assemble(state, caller, &session, &req.filename).await?;
+    Ok(UploadResponse::Assembled { warnings: warns, row })
+}

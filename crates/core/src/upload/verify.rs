@@ -1,0 +1,109 @@
+//! MediaWiki's `verifyUpload` in its order: empty → size → content → name. Content checks come
+//! before name checks (a PNG named `.exe` is a MIME mismatch, not a banned type).
+
+use super::error::{NameProblem, UploadError};
+use crate::state::AppState;
+use crate::title::{self, FileTitle, TitleError};
+use mwupload_media::{self as media, MediaInfo};
+use std::path::{Path, PathBuf};
+
+/// A rejected upload. Recoverable rejections (bad names) let the caller stash the file and
+/// return its filekey with the error, as MediaWiki does.
+#[derive(Debug)]
+pub struct Rejection {
+    pub error: UploadError,
+    pub recoverable: bool,
+}
+
+impl Rejection {
+    fn fatal(error: UploadError) -> Rejection {
+        Rejection { error, recoverable: false }
+    }
+}
+
+/// Sniffs type, dimensions and metadata off the async runtime (bounded reads).
+pub async fn analyze(path: PathBuf) -> std::io::Result<MediaInfo> {
+    tokio::task::spawn_blocking(move || media::analyze(&path))
+        .await
+        .map_err(|e| std::io::Error::other(format!("analysis task failed: {e}")))?
+}
+
+/// The name rules from configuration.
+pub fn title_rules(state: &AppState) -> title::TitleRules {
+    let cfg = &state.config.uploads;
+    title::TitleRules {
+        file_extensions: cfg.file_extensions.clone(),
+        prohibited_extensions: cfg.prohibited_extensions.clone(),
+        check_extensions: true,
+        strict_extensions: cfg.strict_extensions,
+    }
+}
+
+/// The domain's view of a name problem (all recoverable except a banned type).
+pub fn title_rejection(state: &AppState, e: TitleError) -> Rejection {
+    let (problem, recoverable) = match e {
+        TitleError::TooLong => (NameProblem::TooLong, true),
+        TitleError::Illegal { filtered } => (NameProblem::Illegal { filtered }, true),
+        TitleError::FiletypeMissing => (NameProblem::MissingExtension, true),
+        TitleError::TooShort => (NameProblem::TooShort, true),
+        TitleError::Banned { final_ext, blacklisted } => {
+            let mut allowed: Vec<String> = Vec::new();
+            for e in &state.config.uploads.file_extensions {
+                let e = e.to_lowercase();
+                if !allowed.contains(&e) {
+                    allowed.push(e);
+                }
+            }
+            (
+                NameProblem::BannedType {
+                    final_ext,
+                    blacklisted,
+                    allowed,
+                },
+                false,
+            )
+        }
+    };
+    Rejection {
+        error: UploadError::Name(problem),
+        recoverable,
+    }
+}
+
+/// Name-only checks (chunk requests, which have no complete file yet).
+pub fn check_name(state: &AppState, filename: &str) -> Result<FileTitle, Rejection> {
+    title::file_title(filename, &title_rules(state), None).map_err(|e| title_rejection(state, e))
+}
+
+/// The full verification of a complete file.
+pub async fn check_file(state: &AppState, path: &Path, info: &MediaInfo, size: u64, filename: &str) -> Result<FileTitle, Rejection> {
+    if size == 0 {
+        return Err(Rejection::fatal(UploadError::EmptyFile));
+    }
+    if size > state.config.uploads.max_upload_size {
+        return Err(Rejection::fatal(UploadError::FileTooLarge));
+    }
+    let guessed = media::canonical_extension(&info.mime);
+    let name = title::file_title(filename, &title_rules(state), guessed);
+    // The extension the content must match: the final one if the name is valid, else what was typed.
+    let ext = match &name {
+        Ok(t) => t.final_ext.clone(),
+        Err(_) => filename.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default(),
+    };
+    let p = path.to_path_buf();
+    let info2 = info.clone();
+    let verdict = tokio::task::spawn_blocking(move || media::verify_content(&p, &info2, &ext, &media::VerifyConfig::default()))
+        .await
+        .map_err(|e| {
+            Rejection::fatal(UploadError::Storage {
+                message: format!("verification task: {e}"),
+            })
+        })?;
+    if let Err(r) = verdict {
+        return Err(Rejection::fatal(UploadError::Verification {
+            info: r.info,
+            details: r.details,
+        }));
+    }
+    name.map_err(|e| title_rejection(state, e))
+}

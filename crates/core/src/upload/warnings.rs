@@ -1,0 +1,169 @@
+//! Upload warnings (`UploadBase::checkWarnings`), computed in MediaWiki's order. They are data;
+//! the API renders them (`ApiUpload::transformWarnings`, formatversion-dependent shapes).
+
+use crate::state::AppState;
+use crate::title::{self, FileTitle};
+use mwupload_store::StoreResult;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum UploadWarning {
+    /// The name was changed to this (illegal characters, case…).
+    BadFilename(String),
+    /// The extension is not in `$wgFileExtensions` (non-strict mode).
+    FiletypeUnwantedType {
+        ext: String,
+        allowed: Vec<String>,
+    },
+    /// Larger than `$wgUploadSizeWarning`.
+    LargeFile {
+        limit: u64,
+        size: u64,
+    },
+    EmptyFile,
+    /// A file of this name exists.
+    Exists(String),
+    /// The description page exists, the file does not.
+    PageExists(String),
+    /// A file with the same base and another (or normalized) extension exists.
+    ExistsNormalized(String),
+    /// The name looks like a thumbnail of an existing file.
+    Thumb(String),
+    /// The name looks like a thumbnail name.
+    ThumbName(String),
+    /// A camera-default prefix (`IMG`, `DSC_`…).
+    BadPrefix(String),
+    /// Identical to the current version, uploaded at this TS_MW timestamp.
+    NoChange {
+        timestamp: String,
+    },
+    /// Identical to old versions uploaded at these TS_MW timestamps.
+    DuplicateVersions(Vec<String>),
+    /// A file of this name was deleted.
+    WasDeleted(String),
+    /// Current files with the same content.
+    Duplicate(Vec<String>),
+    /// A deleted file with the same content.
+    DuplicateArchive(String),
+}
+
+impl UploadWarning {
+    /// MediaWiki's key for the warning (`exists`, `duplicate`…).
+    pub fn key(&self) -> &'static str {
+        match self {
+            UploadWarning::BadFilename(_) => "badfilename",
+            UploadWarning::FiletypeUnwantedType { .. } => "filetype-unwanted-type",
+            UploadWarning::LargeFile { .. } => "large-file",
+            UploadWarning::EmptyFile => "empty-file",
+            UploadWarning::Exists(_) => "exists",
+            UploadWarning::PageExists(_) => "page-exists",
+            UploadWarning::ExistsNormalized(_) => "exists-normalized",
+            UploadWarning::Thumb(_) => "thumb",
+            UploadWarning::ThumbName(_) => "thumb-name",
+            UploadWarning::BadPrefix(_) => "bad-prefix",
+            UploadWarning::NoChange { .. } => "nochange",
+            UploadWarning::DuplicateVersions(_) => "duplicateversions",
+            UploadWarning::WasDeleted(_) => "was-deleted",
+            UploadWarning::Duplicate(_) => "duplicate",
+            UploadWarning::DuplicateArchive(_) => "duplicate-archive",
+        }
+    }
+}
+
+/// Warnings in MediaWiki's order.
+pub type Warnings = Vec<UploadWarning>;
+
+/// What the warnings are computed about.
+pub struct Subject<'a> {
+    /// The `filename` parameter as sent.
+    pub desired: &'a str,
+    pub title: &'a FileTitle,
+    pub sha1: &'a str,
+    pub size: u64,
+}
+
+pub async fn compute(state: &AppState, s: &Subject<'_>) -> StoreResult<Warnings> {
+    let meta = &state.meta;
+    let name = &s.title.db_key;
+    let mut w: Warnings = Vec::new();
+    if let Some(fixed) = title::badfilename(s.desired, name) {
+        w.push(UploadWarning::BadFilename(fixed));
+    }
+    if s.title.unwanted_type {
+        let allowed: Vec<String> = state.config.uploads.file_extensions.iter().map(|e| e.to_lowercase()).collect();
+        w.push(UploadWarning::FiletypeUnwantedType {
+            ext: s.title.final_ext.clone(),
+            allowed,
+        });
+    }
+    let limit = state.config.uploads.size_warning;
+    if limit > 0 && s.size > limit {
+        w.push(UploadWarning::LargeFile { limit, size: s.size });
+    }
+    if s.size == 0 {
+        w.push(UploadWarning::EmptyFile);
+    }
+    // The "exists" family: at most one of these.
+    // Page before file: a file and its page are committed together, so reading in this order
+    // never reports `page-exists` for a file that a concurrent upload just created.
+    let page = meta.page(6, name).await?;
+    let current = meta.current_file(name).await?;
+    if current.is_some() {
+        w.push(UploadWarning::Exists(name.clone()));
+    } else if page.is_some() {
+        w.push(UploadWarning::PageExists(name.clone()));
+    } else if let Some(other) = normalized_twin(state, name, &s.title.final_ext).await? {
+        w.push(UploadWarning::ExistsNormalized(other));
+    } else if let Some(source) = title::thumb_source(name) {
+        if meta.current_file(&source).await?.is_some() {
+            w.push(UploadWarning::Thumb(name.clone()));
+        } else {
+            w.push(UploadWarning::ThumbName(name.clone()));
+        }
+    } else if title::has_bad_prefix(name) {
+        w.push(UploadWarning::BadPrefix(name.clone()));
+    }
+    if let Some(cur) = &current {
+        if cur.sha1 == s.sha1 {
+            w.push(UploadWarning::NoChange {
+                timestamp: cur.timestamp.clone(),
+            });
+        }
+        let old: Vec<String> = meta
+            .old_versions(name)
+            .await?
+            .into_iter()
+            .filter(|v| v.sha1 == s.sha1)
+            .map(|v| v.timestamp)
+            .collect();
+        if !old.is_empty() {
+            w.push(UploadWarning::DuplicateVersions(old));
+        }
+    } else if meta.has_log_entry("delete", 6, name).await? {
+        w.push(UploadWarning::WasDeleted(name.clone()));
+    }
+    let dupes: Vec<String> = meta.names_with_sha1(s.sha1).await?.into_iter().filter(|n| n != name).collect();
+    if !dupes.is_empty() {
+        w.push(UploadWarning::Duplicate(dupes));
+    }
+    if let Some(first) = meta.archived_names_with_sha1(s.sha1).await?.into_iter().next() {
+        w.push(UploadWarning::DuplicateArchive(first));
+    }
+    Ok(w)
+}
+
+/// `exists-normalized`: a file with the same base and the normalized extension, or any
+/// file with the same base and another extension.
+async fn normalized_twin(state: &AppState, name: &str, final_ext: &str) -> StoreResult<Option<String>> {
+    let Some((base, _)) = name.rsplit_once('.') else { return Ok(None) };
+    let norm = title::normalize_extension(final_ext);
+    if !norm.is_empty() && norm != final_ext {
+        let candidate = format!("{base}.{norm}");
+        if state.meta.current_file(&candidate).await?.is_some() {
+            return Ok(Some(candidate));
+        }
+    }
+    let prefix = format!("{base}.");
+    Ok(state.meta.names_with_prefix(&prefix, 5).await?.into_iter().find(|n| n != name))
+}

@@ -1,0 +1,581 @@
+//! The contract every storage adapter must pass, generic over the traits.
+//!
+//! A [`Backend`] opens any number of store instances on the same storage (each with its own
+//! connection pool and blob-store handle, as separate replicas would have); the cases race them.
+//! Run all of them with [`run_all`] from an adapter's tests.
+
+use crate::*;
+use sha1::{Digest, Sha1};
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+
+/// One store instance: metadata and blobs.
+#[derive(Clone)]
+pub struct Instance {
+    pub meta: Arc<dyn MetaStore>,
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+/// Opens store instances that share one storage.
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync {
+    /// A new instance (new pool, new blob handle) on the same storage as every other.
+    async fn open(&self) -> Instance;
+}
+
+/// Runs every case; panics (with the case's name) on the first broken guarantee.
+pub async fn run_all(b: &dyn Backend) {
+    two_writers_on_one_chunk_session(b).await;
+    lease_expiry_with_an_owner_check(b).await;
+    chunk_offsets_advance_by_compare_and_set(b).await;
+    publish_racing_the_stash_sweeper(b).await;
+    archive_name_collision(b).await;
+    same_name_publish_has_one_winner(b).await;
+    publish_is_compare_and_set_on_the_current_version(b).await;
+    a_job_claimed_twice(b).await;
+    a_job_whose_owners_keep_dying_is_handed_out_exhausted(b).await;
+    status_replace_is_compare_and_set(b).await;
+    blobs_append_read_and_materialize(b).await;
+}
+
+fn now() -> i64 {
+    crate::time::now_unix()
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", hex::encode(rand::random::<[u8; 6]>()))
+}
+
+fn session_row(key: &str, blob_key: &str) -> StashRow {
+    StashRow {
+        key: key.into(),
+        user_id: 1,
+        state: StashState::Chunks,
+        blob_key: blob_key.into(),
+        size: 0,
+        sha1: String::new(),
+        hash_state: None,
+        mime: "application/octet-stream".into(),
+        media_type: "UNKNOWN".into(),
+        width: 0,
+        height: 0,
+        bits: 0,
+        page_count: None,
+        metadata: "null".into(),
+        source: "chunks".into(),
+        temp_name: "x".into(),
+        timestamp: crate::time::now_ts(),
+        expires_at: now() + 3600,
+    }
+}
+
+fn version(name: &str, sha1: &str, blob_key: &str, timestamp: &str) -> FileVersion {
+    FileVersion {
+        name: name.into(),
+        archive_name: None,
+        size: 3,
+        width: 0,
+        height: 0,
+        bits: 0,
+        page_count: None,
+        metadata: "null".into(),
+        media_type: "TEXT".into(),
+        mime: "text/plain".into(),
+        description: String::new(),
+        user_id: 1,
+        user_name: "Tester".into(),
+        timestamp: timestamp.into(),
+        sha1: sha1.into(),
+        blob_key: blob_key.into(),
+    }
+}
+
+fn publish_op(v: FileVersion, expected: Option<&FileVersion>, archive_name: Option<String>, consume: Option<String>) -> PublishOp {
+    PublishOp {
+        log_params: LogParams::Upload {
+            img_sha1: crate::base36::sha1_hex_to_base36(&v.sha1).unwrap_or_default(),
+            img_timestamp: v.timestamp.clone(),
+        },
+        version: v,
+        expected_current: expected.map(|c| ExpectedCurrent {
+            sha1: c.sha1.clone(),
+            timestamp: c.timestamp.clone(),
+        }),
+        archive_name,
+        page_text: "text".into(),
+        comment: "comment".into(),
+        null_revision_comment: "null revision".into(),
+        tags: vec![],
+        log_action: "upload".into(),
+        consume_stash: consume,
+    }
+}
+
+async fn read_all(blobs: &dyn BlobStore, key: &str, len: u64) -> Vec<u8> {
+    let mut v = Vec::new();
+    blobs
+        .read(key, Some((0, len)))
+        .await
+        .expect("readable blob")
+        .read_to_end(&mut v)
+        .await
+        .expect("read blob");
+    v
+}
+
+fn sha1_state(h: &Sha1) -> Vec<u8> {
+    use sha1::digest::common::hazmat::SerializableState;
+    h.serialize().to_vec()
+}
+
+fn sha1_from_state(bytes: &[u8]) -> Option<Sha1> {
+    use sha1::digest::common::hazmat::{SerializableState, SerializedState};
+    Sha1::deserialize(&SerializedState::<Sha1>::try_from(bytes).ok()?).ok()
+}
+
+/// One writer's attempt to append `data` at `offset` with the lease protocol the domain uses:
+/// lease, write, advance (which releases). Returns whether this writer's chunk landed.
+async fn append_with_lease(inst: &Instance, key: &str, blob_key: &str, offset: i64, data: &[u8], owner: &str) -> bool {
+    loop {
+        match inst.meta.lease_chunks(key, offset, owner, now(), now() + 30).await.expect("lease") {
+            LeaseOutcome::Acquired => break,
+            LeaseOutcome::Busy { .. } => tokio::time::sleep(std::time::Duration::from_millis(2)).await,
+            LeaseOutcome::Moved { .. } | LeaseOutcome::Gone => return false,
+        }
+    }
+    let row = inst.meta.stash(key).await.expect("stash").expect("session");
+    assert_eq!(row.size, offset, "a lease was granted at a stale offset");
+    let mut hasher = row.hash_state.as_deref().and_then(sha1_from_state).unwrap_or_default();
+    let mut w = inst.blobs.open_append(blob_key, offset as u64).await.expect("open append");
+    // Written in pieces with yields between them, so racing writers interleave if they can.
+    for piece in data.chunks(1000) {
+        w.write(piece).await.expect("write");
+        tokio::task::yield_now().await;
+    }
+    w.finish().await.expect("finish");
+    hasher.update(data);
+    let adv = ChunkAdvance {
+        expected_offset: offset,
+        new_size: offset + data.len() as i64,
+        hash_state: &sha1_state(&hasher),
+        expires_at: now() + 3600,
+    };
+    inst.meta.advance_chunks(key, owner, &adv).await.expect("advance")
+}
+
+/// Two instances, several writers each, racing on every offset of one session: exactly one
+/// chunk lands per offset and the blob's bytes always match the saved running hash.
+pub async fn two_writers_on_one_chunk_session(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let key = unique("race.");
+    let blob_key = new_blob_key();
+    x.blobs.create_empty(&blob_key).await.expect("create blob");
+    x.meta.insert_stash(&session_row(&key, &blob_key)).await.expect("insert session");
+    let mut offset = 0i64;
+    for round in 0..8u8 {
+        let mut tasks = Vec::new();
+        for w in 0..6u8 {
+            let inst = if w % 2 == 0 { x.clone() } else { y.clone() };
+            let (key, blob_key) = (key.clone(), blob_key.clone());
+            // Different bytes per writer: a mix-up would show in the hash.
+            let data: Vec<u8> = (0..5000u32).map(|i| (i as u8) ^ (w * 37) ^ round).collect();
+            let owner = format!("writer-{round}-{w}");
+            tasks.push(tokio::spawn(async move {
+                let landed = append_with_lease(&inst, &key, &blob_key, offset, &data, &owner).await;
+                (landed, data)
+            }));
+        }
+        let mut landed = Vec::new();
+        for t in tasks {
+            let (ok, data) = t.await.expect("task");
+            if ok {
+                landed.push(data);
+            }
+        }
+        assert_eq!(landed.len(), 1, "two_writers_on_one_chunk_session: exactly one chunk per offset");
+        offset += landed[0].len() as i64;
+        let row = x.meta.stash(&key).await.expect("stash").expect("session");
+        assert_eq!(row.size, offset);
+        let bytes = read_all(x.blobs.as_ref(), &blob_key, offset as u64).await;
+        let saved = sha1_from_state(row.hash_state.as_deref().expect("hash state")).expect("state");
+        assert_eq!(
+            hex::encode(Sha1::digest(&bytes)),
+            hex::encode(saved.finalize()),
+            "two_writers_on_one_chunk_session: blob bytes differ from the recorded hash"
+        );
+    }
+}
+
+/// A lease blocks others until it expires; after that another owner takes it, and the first
+/// owner can neither renew, advance nor release it.
+pub async fn lease_expiry_with_an_owner_check(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let key = unique("lease.");
+    let blob_key = new_blob_key();
+    x.blobs.create_empty(&blob_key).await.expect("create");
+    x.meta.insert_stash(&session_row(&key, &blob_key)).await.expect("insert");
+    let t = now();
+    assert_eq!(x.meta.lease_chunks(&key, 0, "A", t, t + 10).await.unwrap(), LeaseOutcome::Acquired);
+    assert_eq!(
+        y.meta.lease_chunks(&key, 0, "B", t, t + 10).await.unwrap(),
+        LeaseOutcome::Busy { until: t + 10 },
+        "lease_expiry: an unexpired lease was taken over"
+    );
+    assert!(x.meta.renew_chunk_lease(&key, "A", t + 20).await.unwrap(), "owner renews");
+    // B comes back after A's lease ran out.
+    let later = t + 21;
+    assert_eq!(
+        y.meta.lease_chunks(&key, 0, "B", later, later + 10).await.unwrap(),
+        LeaseOutcome::Acquired
+    );
+    assert!(
+        !x.meta.renew_chunk_lease(&key, "A", later + 30).await.unwrap(),
+        "lease_expiry: a stale owner renewed"
+    );
+    let adv = ChunkAdvance {
+        expected_offset: 0,
+        new_size: 3,
+        hash_state: b"",
+        expires_at: later + 100,
+    };
+    assert!(
+        !x.meta.advance_chunks(&key, "A", &adv).await.unwrap(),
+        "lease_expiry: a stale owner advanced"
+    );
+    x.meta.release_chunk_lease(&key, "A").await.unwrap();
+    assert_eq!(
+        x.meta.lease_chunks(&key, 0, "C", later + 1, later + 5).await.unwrap(),
+        LeaseOutcome::Busy { until: later + 10 },
+        "lease_expiry: a stale owner's release freed the new owner's lease"
+    );
+    assert!(y.meta.advance_chunks(&key, "B", &adv).await.unwrap());
+    // The advance released the lease; the next writer finds the session moved on.
+    assert_eq!(
+        x.meta.lease_chunks(&key, 0, "C", later + 1, later + 5).await.unwrap(),
+        LeaseOutcome::Moved { offset: 3 }
+    );
+    assert_eq!(
+        x.meta.lease_chunks(&key, 3, "C", later + 1, later + 5).await.unwrap(),
+        LeaseOutcome::Acquired
+    );
+    x.meta.take_stash(&key).await.unwrap();
+    assert_eq!(
+        x.meta.lease_chunks(&key, 3, "C", later + 1, later + 5).await.unwrap(),
+        LeaseOutcome::Gone
+    );
+}
+
+/// A stale offset never wins, even for the lease holder.
+pub async fn chunk_offsets_advance_by_compare_and_set(b: &dyn Backend) {
+    let x = b.open().await;
+    let key = unique("cas.");
+    x.meta.insert_stash(&session_row(&key, "00ff")).await.unwrap();
+    let t = now();
+    assert_eq!(x.meta.lease_chunks(&key, 0, "A", t, t + 10).await.unwrap(), LeaseOutcome::Acquired);
+    let adv = |from, to| ChunkAdvance {
+        expected_offset: from,
+        new_size: to,
+        hash_state: b"s",
+        expires_at: t + 100,
+    };
+    assert!(
+        !x.meta.advance_chunks(&key, "A", &adv(10, 20)).await.unwrap(),
+        "stale offset must not win"
+    );
+    assert!(x.meta.advance_chunks(&key, "A", &adv(0, 20)).await.unwrap());
+    assert!(
+        !x.meta.advance_chunks(&key, "A", &adv(0, 30)).await.unwrap(),
+        "the advance released the lease"
+    );
+    assert_eq!(x.meta.stash(&key).await.unwrap().unwrap().size, 20);
+}
+
+/// The sweeper's order (take the stash row, then delete the blob if no row refers to it).
+async fn sweep_one(inst: &Instance, key: &str) {
+    if let Some(row) = inst.meta.take_stash(key).await.unwrap()
+        && !inst.meta.blob_in_use(&row.blob_key).await.unwrap()
+    {
+        inst.blobs.delete(&row.blob_key).await.unwrap();
+    }
+}
+
+/// A publish that consumes a stash entry and the sweeper removing that (expired) entry race:
+/// either the publish wins and its blob stays, or the sweep wins and the publish reports
+/// `StashGone` — never a published file without bytes.
+pub async fn publish_racing_the_stash_sweeper(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let mut published = 0;
+    for i in 0..20 {
+        let key = unique("sweep.");
+        let blob_key = new_blob_key();
+        let tmp = tempfile::NamedTempFile::new_in(x.blobs.scratch_dir()).unwrap();
+        std::fs::write(tmp.path(), b"abc").unwrap();
+        x.blobs.put_file(&blob_key, tmp.into_temp_path()).await.unwrap();
+        let mut row = session_row(&key, &blob_key);
+        row.state = StashState::Finished;
+        row.expires_at = now() - 1;
+        x.meta.insert_stash(&row).await.unwrap();
+        let name = format!("Sweep_{i}_{}.txt", unique(""));
+        let v = version(&name, "a9993e364706816aba3e25717850c26c9cd0d89d", &blob_key, &crate::time::now_ts());
+        let op = publish_op(v, None, None, Some(key.clone()));
+        let (pub_inst, sweep_inst) = if i % 2 == 0 {
+            (x.clone(), y.clone())
+        } else {
+            (y.clone(), x.clone())
+        };
+        let k2 = key.clone();
+        let sweeper = tokio::spawn(async move { sweep_one(&sweep_inst, &k2).await });
+        let result = pub_inst.meta.publish(&op).await.unwrap();
+        sweeper.await.unwrap();
+        let cur = x.meta.current_file(&name).await.unwrap();
+        match result {
+            PublishResult::Published { .. } => {
+                published += 1;
+                let cur = cur.expect("published file has a row");
+                assert_eq!(
+                    read_all(x.blobs.as_ref(), &cur.blob_key, 3).await,
+                    b"abc",
+                    "publish_racing_the_stash_sweeper: a published file lost its bytes"
+                );
+            }
+            PublishResult::StashGone => assert!(cur.is_none(), "publish_racing_the_stash_sweeper: failed publish left a row"),
+            other => panic!("publish_racing_the_stash_sweeper: unexpected {other:?}"),
+        }
+        assert!(x.meta.stash(&key).await.unwrap().is_none());
+    }
+    let _ = published;
+}
+
+/// Archiving the current version under a name another old version has fails cleanly (nothing
+/// changes), so the caller can pick another name.
+pub async fn archive_name_collision(b: &dyn Backend) {
+    let x = b.open().await;
+    let name = format!("Arch_{}.txt", unique(""));
+    let v1 = version(&name, "1111111111111111111111111111111111111111", "aa01", "20250101000000");
+    assert!(matches!(
+        x.meta.publish(&publish_op(v1.clone(), None, None, None)).await.unwrap(),
+        PublishResult::Published { page_created: true }
+    ));
+    let archive = crate::archive_name("20250101000001", &name);
+    let v2 = version(&name, "2222222222222222222222222222222222222222", "aa02", "20250101000001");
+    let op2 = publish_op(v2.clone(), Some(&v1), Some(archive.clone()), None);
+    assert_eq!(
+        x.meta.publish(&op2).await.unwrap(),
+        PublishResult::Published { page_created: false }
+    );
+    let v3 = version(&name, "3333333333333333333333333333333333333333", "aa03", "20250101000002");
+    let clash = publish_op(v3.clone(), Some(&v2), Some(archive.clone()), None);
+    assert_eq!(
+        x.meta.publish(&clash).await.unwrap(),
+        PublishResult::ArchiveNameTaken,
+        "archive_name_collision"
+    );
+    assert_eq!(
+        x.meta.current_file(&name).await.unwrap().unwrap().sha1,
+        v2.sha1,
+        "a failed publish changed the file"
+    );
+    assert_eq!(x.meta.old_versions(&name).await.unwrap().len(), 1);
+    let ok = publish_op(v3, Some(&v2), Some(crate::archive_name("20250101000002", &name)), None);
+    assert!(matches!(x.meta.publish(&ok).await.unwrap(), PublishResult::Published { .. }));
+    assert_eq!(x.meta.old_versions(&name).await.unwrap().len(), 2);
+}
+
+/// Many new-file publishes of one name from two instances: exactly one wins.
+pub async fn same_name_publish_has_one_winner(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let name = format!("Race_{}.txt", unique(""));
+    let mut tasks = Vec::new();
+    for i in 0..10u8 {
+        let inst = if i % 2 == 0 { x.clone() } else { y.clone() };
+        let v = version(&name, &format!("{:040x}", i as u64 + 1), &format!("bb{i:02}"), "20250101000000");
+        tasks.push(tokio::spawn(async move {
+            inst.meta.publish(&publish_op(v, None, None, None)).await.unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            PublishResult::Published { .. } => winners += 1,
+            PublishResult::CurrentChanged => {}
+            other => panic!("same_name_publish: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners, 1, "same_name_publish_has_one_winner");
+    assert_eq!(
+        x.meta
+            .log_events(&LogQuery {
+                title: Some(&name),
+                log_type: Some("upload"),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// A publish decided against an older current version changes nothing.
+pub async fn publish_is_compare_and_set_on_the_current_version(b: &dyn Backend) {
+    let x = b.open().await;
+    let name = format!("Cas_{}.txt", unique(""));
+    let v1 = version(&name, "1111111111111111111111111111111111111111", "cc01", "20250101000000");
+    x.meta.publish(&publish_op(v1.clone(), None, None, None)).await.unwrap();
+    let stale = version(&name, "9999999999999999999999999999999999999999", "cc09", "20250101000000");
+    let v2 = version(&name, "2222222222222222222222222222222222222222", "cc02", "20250101000001");
+    let an = |ts: &str| Some(crate::archive_name(ts, &name));
+    assert!(matches!(
+        x.meta
+            .publish(&publish_op(v2.clone(), Some(&v1), an("20250101000001"), None))
+            .await
+            .unwrap(),
+        PublishResult::Published { .. }
+    ));
+    // Decided against v1, but v2 is current now.
+    let v3 = version(&name, "3333333333333333333333333333333333333333", "cc03", "20250101000002");
+    assert_eq!(
+        x.meta
+            .publish(&publish_op(v3.clone(), Some(&v1), an("20250101000002"), None))
+            .await
+            .unwrap(),
+        PublishResult::CurrentChanged
+    );
+    assert_eq!(
+        x.meta
+            .publish(&publish_op(v3, Some(&stale), an("20250101000002"), None))
+            .await
+            .unwrap(),
+        PublishResult::CurrentChanged
+    );
+    assert_eq!(x.meta.current_file(&name).await.unwrap().unwrap().sha1, v2.sha1);
+    // A new-file publish over an existing file.
+    let v4 = version(&name, "4444444444444444444444444444444444444444", "cc04", "20250101000003");
+    assert_eq!(
+        x.meta.publish(&publish_op(v4, None, None, None)).await.unwrap(),
+        PublishResult::CurrentChanged
+    );
+}
+
+/// Two instances claim at once: one gets the job. Once its lease has run out, another owner
+/// gets it and the first can neither renew nor finish it.
+pub async fn a_job_claimed_twice(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    // Drain anything other cases queued.
+    while x.meta.claim_job("drain", now(), 3600, 100).await.unwrap().is_some() {}
+    let id = x.meta.enqueue_job("test", "{\"n\":1}").await.unwrap();
+    let t = now();
+    let (a, c) = tokio::join!(x.meta.claim_job("A", t, 10, 3), y.meta.claim_job("B", t, 10, 3));
+    let (a, c) = (a.unwrap(), c.unwrap());
+    assert!(a.is_some() != c.is_some(), "a_job_claimed_twice: claimed by both or neither");
+    let (first, second, first_inst) = if a.is_some() { ("A", "B", &x) } else { ("B", "A", &y) };
+    let job = a.or(c).unwrap();
+    assert_eq!(
+        (job.id, job.attempt, job.exhausted, job.payload.as_str()),
+        (id, 1, false, "{\"n\":1}")
+    );
+    assert!(first_inst.meta.renew_job(id, first, t + 20).await.unwrap());
+    // The first owner stops renewing (it died): after its lease, the other owner claims.
+    let later = t + 21;
+    let again = x
+        .meta
+        .claim_job(second, later, 10, 3)
+        .await
+        .unwrap()
+        .expect("reclaimed after the lease");
+    assert_eq!((again.id, again.attempt), (id, 2));
+    assert!(
+        !first_inst.meta.renew_job(id, first, later + 5).await.unwrap(),
+        "a_job_claimed_twice: stale owner renewed"
+    );
+    assert!(
+        !first_inst.meta.finish_job(id, first, None).await.unwrap(),
+        "a_job_claimed_twice: stale owner finished"
+    );
+    assert!(x.meta.finish_job(id, second, None).await.unwrap());
+    assert!(
+        x.meta.claim_job("C", later + 100, 10, 3).await.unwrap().is_none(),
+        "a finished job came back"
+    );
+}
+
+/// A job whose owners keep dying comes back flagged `exhausted` once, and then never again.
+pub async fn a_job_whose_owners_keep_dying_is_handed_out_exhausted(b: &dyn Backend) {
+    let x = b.open().await;
+    while x.meta.claim_job("drain", now(), 3600, 100).await.unwrap().is_some() {}
+    let id = x.meta.enqueue_job("assemble", "{}").await.unwrap();
+    let mut t = now();
+    for attempt in 1..=3 {
+        let j = x.meta.claim_job("w", t, 10, 3).await.unwrap().expect("claimable");
+        assert_eq!((j.id, j.attempt, j.exhausted), (id, attempt, false));
+        t += 11; // the worker died; its lease runs out
+    }
+    let j = x
+        .meta
+        .claim_job("w2", t, 10, 3)
+        .await
+        .unwrap()
+        .expect("handed out to record the failure");
+    assert!(j.exhausted, "exhausted flag");
+    assert!(x.meta.finish_job(id, "w2", Some("gave up")).await.unwrap());
+    assert!(x.meta.claim_job("w3", t + 100, 10, 3).await.unwrap().is_none());
+    assert!(
+        x.meta
+            .failed_jobs()
+            .await
+            .unwrap()
+            .iter()
+            .any(|(i, _, e)| *i == id && e.as_deref() == Some("gave up"))
+    );
+}
+
+pub async fn status_replace_is_compare_and_set(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let key = unique("status.");
+    let t = now();
+    assert!(x.meta.replace_status(5, &key, None, "one", t, t + 100).await.unwrap());
+    assert!(
+        !y.meta.replace_status(5, &key, None, "two", t, t + 100).await.unwrap(),
+        "absent expected, present found"
+    );
+    assert!(!y.meta.replace_status(5, &key, Some("zero"), "two", t, t + 100).await.unwrap());
+    assert!(y.meta.replace_status(5, &key, Some("one"), "two", t, t + 100).await.unwrap());
+    assert_eq!(x.meta.status(5, &key, t).await.unwrap().as_deref(), Some("two"));
+    assert_eq!(x.meta.status(5, &key, t + 101).await.unwrap(), None, "expired status is absent");
+    assert!(
+        x.meta.replace_status(5, &key, None, "three", t + 101, t + 200).await.unwrap(),
+        "expired counts as absent"
+    );
+    x.meta.delete_status(5, &key).await.unwrap();
+    assert_eq!(x.meta.status(5, &key, t).await.unwrap(), None);
+}
+
+pub async fn blobs_append_read_and_materialize(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let key = new_blob_key();
+    x.blobs.create_empty(&key).await.unwrap();
+    let mut w = x.blobs.open_append(&key, 0).await.unwrap();
+    w.write(b"hello ").await.unwrap();
+    assert_eq!(w.finish().await.unwrap(), 6);
+    // A failed attempt leaves a tail; the next append at the committed offset replaces it.
+    let mut w = y.blobs.open_append(&key, 6).await.unwrap();
+    w.write(b"garbage-garbage").await.unwrap();
+    w.finish().await.unwrap();
+    let mut w = x.blobs.open_append(&key, 6).await.unwrap();
+    w.write(b"world").await.unwrap();
+    w.finish().await.unwrap();
+    x.blobs.truncate(&key, 11).await.unwrap();
+    assert_eq!(y.blobs.len(&key).await.unwrap(), 11);
+    assert_eq!(read_all(y.blobs.as_ref(), &key, 11).await, b"hello world");
+    let m = y.blobs.materialize(&key).await.unwrap();
+    assert_eq!(std::fs::read(m.path()).unwrap(), b"hello world");
+    drop(m);
+    let tmp = y.blobs.copy_range_to_scratch(&key, 6, 5).await.unwrap();
+    assert_eq!(std::fs::read(&tmp).unwrap(), b"world");
+    assert!(y.blobs.same_bytes(&key, 6, &tmp).await.unwrap());
+    assert!(!y.blobs.same_bytes(&key, 5, &tmp).await.unwrap());
+    x.blobs.delete(&key).await.unwrap();
+    x.blobs.delete(&key).await.unwrap();
+    assert!(y.blobs.read(&key, None).await.is_err());
+}

@@ -1,0 +1,196 @@
+//! mwupload's storage: what the server remembers (metadata) and the bytes of files (blobs).
+//!
+//! * [`MetaStore`] is the database, grouped by aggregate: [`AccountStore`] (users, bot passwords,
+//!   sessions), [`FileStore`] (file versions, publish, delete, undelete), [`PageStore`]
+//!   (description pages, revisions, log, watchlist), [`StashStore`] (stash entries, chunked
+//!   sessions with their write lease, upload status) and [`JobStore`] (the durable job queue).
+//!   Operations that must be atomic are single methods, so each engine implements them with its
+//!   own locking; every guarantee (one winner of a same-name race, one writer of a chunk session,
+//!   one worker per job) comes from the database: unique keys, compare-and-set, leases with owners.
+//! * [`BlobStore`] holds immutable, randomly keyed blobs. Publishing, archiving and deleting only
+//!   change which row points at a blob; nothing outside an adapter sees where a blob lives.
+//!
+//! The store persists what it is given: MediaWiki's policy (which comment, which log entry,
+//! whether a publish may overwrite) is decided by the domain (`mwupload-core`).
+//! Adapters: SQLite (`sqlite` feature) and a local directory tree (`fs` feature). The
+//! [`contract`] suite (feature `contract`) is what every adapter must pass.
+
+pub mod base36;
+mod blob;
+mod error;
+mod rows;
+pub mod time;
+
+#[cfg(feature = "fs")]
+pub mod fs;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+#[cfg(feature = "contract")]
+pub mod contract;
+
+pub use blob::{BlobAppend, BlobReader, BlobStore, Materialized, new_blob_key};
+pub use error::{StoreError, StoreResult};
+pub use rows::*;
+
+use async_trait::async_trait;
+
+/// Users, bot passwords, sessions and settings.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn get_setting(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Sets a setting only if absent; returns the value now stored (the first writer wins).
+    async fn init_setting(&self, name: &str, value: &str) -> StoreResult<String>;
+
+    /// Creates a user; None if the name is taken.
+    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String]) -> StoreResult<Option<i64>>;
+    async fn count_users(&self) -> StoreResult<i64>;
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>>;
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>>;
+    async fn set_user_groups(&self, id: i64, groups: &[String]) -> StoreResult<bool>;
+    async fn set_user_password(&self, id: i64, hash: &str) -> StoreResult<bool>;
+
+    /// Creates or replaces a bot password.
+    async fn put_bot_password(&self, user_id: i64, app_id: &str, hash: &str, grants: &[String]) -> StoreResult<()>;
+    async fn bot_password(&self, user_id: i64, app_id: &str) -> StoreResult<Option<BotPasswordRow>>;
+
+    async fn create_session(&self, id: &str, secret: &str) -> StoreResult<()>;
+    async fn session(&self, id: &str) -> StoreResult<Option<SessionRow>>;
+    /// Logs a session in (or out with `None`), replacing its token secret.
+    async fn set_session_user(&self, id: &str, user_id: Option<i64>, bot_app_id: Option<&str>, new_secret: &str) -> StoreResult<()>;
+}
+
+/// File versions: current, archived (old) and deleted.
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    async fn current_file(&self, name: &str) -> StoreResult<Option<FileVersion>>;
+    /// Archived versions of `name`, newest first.
+    async fn old_versions(&self, name: &str) -> StoreResult<Vec<FileVersion>>;
+    async fn old_version_by_archive_name(&self, archive_name: &str) -> StoreResult<Option<FileVersion>>;
+    /// Names of current files with this SHA-1, by name.
+    async fn names_with_sha1(&self, sha1: &str) -> StoreResult<Vec<String>>;
+    /// Names of deleted files with this SHA-1, by name.
+    async fn archived_names_with_sha1(&self, sha1: &str) -> StoreResult<Vec<String>>;
+    /// Current files named `<prefix>…`, by name.
+    async fn names_with_prefix(&self, prefix: &str, limit: i64) -> StoreResult<Vec<String>>;
+    /// Current files by name or by (timestamp, name), with list=allimages' filters.
+    async fn list_files(&self, q: &FileListQuery<'_>) -> StoreResult<Vec<FileVersion>>;
+    async fn list_files_by_sha1(&self, sha1: &str, limit: i64) -> StoreResult<Vec<FileVersion>>;
+
+    /// One transaction: checks that the current version is still what the caller saw, archives
+    /// it, stores the new version, creates the description page or adds a null revision, writes
+    /// the log entries and consumes the stash entry the bytes came from.
+    async fn publish(&self, op: &PublishOp) -> StoreResult<PublishResult>;
+
+    /// Deletes a File page and every version of its file (versions to the file archive, bytes
+    /// untouched). Returns the log id, or None if there was neither a file nor a page.
+    async fn delete_file_page(&self, name: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<i64>>;
+    /// Deletes one archived version; `comment` is the log comment. Returns the log id, or None.
+    async fn delete_old_version(
+        &self,
+        name: &str,
+        archive_name: &str,
+        actor: &Actor<'_>,
+        comment: &str,
+        tags: &[String],
+    ) -> StoreResult<Option<i64>>;
+    /// Restores deleted versions (all, or these file-archive ids) and the page's revisions.
+    /// Returns (revisions restored, file versions restored).
+    async fn undelete(&self, name: &str, fileids: &[i64], actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<(i64, i64)>;
+    /// Deleted versions for list=filearchive.
+    async fn list_file_archive(&self, q: &ArchiveQuery<'_>) -> StoreResult<Vec<ArchivedFile>>;
+    /// True if any version, deleted version or stash entry refers to this blob.
+    async fn blob_in_use(&self, blob_key: &str) -> StoreResult<bool>;
+}
+
+/// Description pages, their revisions, the log and watchlists.
+#[async_trait]
+pub trait PageStore: Send + Sync {
+    async fn page(&self, namespace: i64, title: &str) -> StoreResult<Option<PageRow>>;
+    async fn page_by_id(&self, id: i64) -> StoreResult<Option<PageRow>>;
+    async fn revision(&self, id: i64) -> StoreResult<Option<RevisionRow>>;
+    async fn page_revisions(&self, q: &RevisionQuery<'_>) -> StoreResult<Vec<RevisionRow>>;
+    /// Saves a revision unless another user saved after `edit.base_rev` (check and write are one
+    /// transaction, so two editors of one base cannot both win).
+    async fn edit_page(&self, edit: &PageEdit<'_>) -> StoreResult<EditOutcome>;
+    /// The page's latest revision at or before `timestamp` (TS_MW).
+    async fn revision_at(&self, page_id: i64, timestamp: &str) -> StoreResult<Option<i64>>;
+    /// Whether the page was deleted after `timestamp` (TS_MW), per the deletion log.
+    async fn deleted_since(&self, namespace: i64, title: &str, timestamp: &str) -> StoreResult<bool>;
+    async fn has_log_entry(&self, log_type: &str, namespace: i64, title: &str) -> StoreResult<bool>;
+    async fn log_events(&self, q: &LogQuery<'_>) -> StoreResult<Vec<LogRow>>;
+    async fn watch(&self, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> StoreResult<()>;
+    async fn unwatch(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<()>;
+    async fn is_watched(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<bool>;
+    async fn watchlist(&self, q: &WatchlistQuery<'_>) -> StoreResult<Vec<(i64, String, Option<String>)>>;
+}
+
+/// The upload stash, chunked sessions and upload status (what `checkstatus` reads).
+#[async_trait]
+pub trait StashStore: Send + Sync {
+    async fn insert_stash(&self, row: &StashRow) -> StoreResult<()>;
+    async fn stash(&self, key: &str) -> StoreResult<Option<StashRow>>;
+    /// Removes a stash entry and returns it (the caller decides about its blob).
+    async fn take_stash(&self, key: &str) -> StoreResult<Option<StashRow>>;
+    /// Stash entries past their expiry, for the sweeper.
+    async fn expired_stash(&self, now: i64, limit: i64) -> StoreResult<Vec<StashRow>>;
+
+    /// Takes the write lease of a chunked session at `expected_offset` for `owner` until
+    /// `until` (unix seconds): only if the session is still at that offset and nobody else holds
+    /// an unexpired lease. An owner may re-take (renew) its own lease.
+    async fn lease_chunks(&self, key: &str, expected_offset: i64, owner: &str, now: i64, until: i64) -> StoreResult<LeaseOutcome>;
+    /// Extends `owner`'s lease; false if it has lost it.
+    async fn renew_chunk_lease(&self, key: &str, owner: &str, until: i64) -> StoreResult<bool>;
+    /// Gives the lease up (a failed or finished write).
+    async fn release_chunk_lease(&self, key: &str, owner: &str) -> StoreResult<()>;
+    /// Moves a session from `expected_offset` to `new_size` with the running hash state and
+    /// releases the lease, only if `owner` still holds it and the offset still matches.
+    async fn advance_chunks(&self, key: &str, owner: &str, adv: &ChunkAdvance<'_>) -> StoreResult<bool>;
+    /// Turns a complete chunked session (held by `owner`, at `size`) into a finished stash entry
+    /// under `finished.key`, in one step: the session key disappears as the new key appears.
+    async fn finish_chunks(&self, session_key: &str, owner: &str, size: i64, finished: &StashRow) -> StoreResult<bool>;
+
+    /// Upload status (the opaque serialized value the domain gave), unexpired.
+    async fn status(&self, user_id: i64, key: &str, now: i64) -> StoreResult<Option<String>>;
+    async fn set_status(&self, user_id: i64, key: &str, value: &str, expires_at: i64) -> StoreResult<()>;
+    /// Compare-and-set: writes `value` only if the unexpired current value is `expected`
+    /// (None: absent or expired).
+    async fn replace_status(
+        &self,
+        user_id: i64,
+        key: &str,
+        expected: Option<&str>,
+        value: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<bool>;
+    async fn delete_status(&self, user_id: i64, key: &str) -> StoreResult<()>;
+}
+
+/// The durable job queue. A job is claimed by one owner with a lease; a job whose owner stopped
+/// renewing is claimed again by someone else, and one that keeps being abandoned is handed out
+/// once more flagged `exhausted`, so its owner can record the failure before finishing it.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    async fn enqueue_job(&self, kind: &str, payload: &str) -> StoreResult<i64>;
+    /// Claims the oldest runnable job (queued, or running with an expired lease) for `owner`.
+    async fn claim_job(&self, owner: &str, now: i64, lease_secs: i64, max_attempts: i64) -> StoreResult<Option<ClaimedJob>>;
+    /// Extends the lease; false if `owner` no longer holds the job.
+    async fn renew_job(&self, id: i64, owner: &str, until: i64) -> StoreResult<bool>;
+    /// Marks the job done (or failed with `error`); false if `owner` no longer holds it.
+    async fn finish_job(&self, id: i64, owner: &str, error: Option<&str>) -> StoreResult<bool>;
+    /// Gives a running job back without counting an attempt (graceful shutdown).
+    async fn release_job(&self, id: i64, owner: &str) -> StoreResult<()>;
+    /// Failed jobs: (id, kind, last error).
+    async fn failed_jobs(&self) -> StoreResult<Vec<(i64, String, Option<String>)>>;
+}
+
+/// The whole metadata store.
+pub trait MetaStore: AccountStore + FileStore + PageStore + StashStore + JobStore {}
+impl<T: AccountStore + FileStore + PageStore + StashStore + JobStore> MetaStore for T {}
+
+/// Name of an archived (old) version: `<TS_MW>!<name>` ("20250115102030!Foo.png"), as
+/// MediaWiki's `oi_archive_name`.
+pub fn archive_name(timestamp: &str, db_key: &str) -> String {
+    format!("{timestamp}!{db_key}")
+}

@@ -1,0 +1,374 @@
+//! Row types and query descriptions shared by every adapter. Timestamps are MediaWiki's TS_MW
+//! (`YYYYMMDDHHMMSS`, UTC) unless a field says unix seconds; SHA-1s are 40 lowercase hex digits.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub password_hash: String,
+    pub groups: Vec<String>,
+    pub registered: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BotPasswordRow {
+    pub user_id: i64,
+    pub app_id: String,
+    pub password_hash: String,
+    pub grants: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub secret: String,
+    pub user_id: Option<i64>,
+    pub bot_app_id: Option<String>,
+}
+
+/// One version of a file: current (`files`), archived (`old_files`) or deleted (`file_archive`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileVersion {
+    pub name: String,
+    pub archive_name: Option<String>,
+    pub size: i64,
+    pub width: i64,
+    pub height: i64,
+    pub bits: i64,
+    pub page_count: Option<i64>,
+    /// JSON array of [name, value] pairs (imageinfo `metadata`).
+    pub metadata: String,
+    pub media_type: String,
+    pub mime: String,
+    pub description: String,
+    pub user_id: i64,
+    pub user_name: String,
+    pub timestamp: String,
+    pub sha1: String,
+    pub blob_key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StashRow {
+    pub key: String,
+    pub user_id: i64,
+    pub state: StashState,
+    pub blob_key: String,
+    pub size: i64,
+    pub sha1: String,
+    /// Chunked sessions: the serialized running SHA-1 after `size` bytes.
+    pub hash_state: Option<Vec<u8>>,
+    pub mime: String,
+    pub media_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub bits: i64,
+    pub page_count: Option<i64>,
+    pub metadata: String,
+    pub source: String,
+    pub temp_name: String,
+    pub timestamp: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageRow {
+    pub id: i64,
+    pub namespace: i64,
+    pub title: String,
+    pub latest_rev: i64,
+    pub touched: String,
+}
+
+/// list=allimages' selection (see `MetaStore::list_files`).
+#[derive(Debug, Default)]
+pub struct FileListQuery<'a> {
+    pub by_time: bool,
+    pub descending: bool,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub prefix: Option<&'a str>,
+    /// TS_MW bounds (by time).
+    pub start: Option<&'a str>,
+    pub end: Option<&'a str>,
+    /// Resume point: a name, or a TS_MW timestamp and name when by time.
+    pub continue_ts: Option<&'a str>,
+    pub continue_name: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub sha1: Option<&'a str>,
+    pub min_size: Option<i64>,
+    pub max_size: Option<i64>,
+    /// Some(list): only these MIME types (an empty list matches nothing).
+    pub mimes: Option<&'a [String]>,
+    pub limit: i64,
+}
+
+/// list=logevents' selection (see `MetaStore::log_events`).
+#[derive(Debug, Default)]
+pub struct LogQuery<'a> {
+    pub log_type: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub namespace: Option<i64>,
+    /// The namespace of `title` or `prefix`.
+    pub title_namespace: Option<i64>,
+    pub title: Option<&'a str>,
+    pub prefix: Option<&'a str>,
+    pub tag: Option<&'a str>,
+    /// TS_MW bounds.
+    pub start: Option<&'a str>,
+    pub end: Option<&'a str>,
+    pub newer_first: bool,
+    /// Resume position: (TS_MW timestamp, id).
+    pub from: Option<(&'a str, i64)>,
+    pub limit: i64,
+}
+
+/// list=watchlistraw's selection (see `MetaStore::watchlist`).
+#[derive(Debug, Default)]
+pub struct WatchlistQuery<'a> {
+    pub user_id: i64,
+    pub descending: bool,
+    /// Inclusive bounds as (namespace, DB key).
+    pub from: Option<(i64, &'a str)>,
+    pub to: Option<(i64, &'a str)>,
+    /// Some(list): only these namespaces.
+    pub namespaces: Option<&'a [i64]>,
+    pub limit: i64,
+}
+
+/// list=filearchive's selection (see `MetaStore::list_file_archive`).
+#[derive(Debug, Default)]
+pub struct ArchiveQuery<'a> {
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub prefix: Option<&'a str>,
+    pub sha1: Option<&'a str>,
+    pub descending: bool,
+    /// Resume position: (name, TS_MW timestamp, id).
+    pub resume: Option<(&'a str, &'a str, i64)>,
+    pub limit: i64,
+}
+
+/// prop=revisions' enumeration of one page (see `MetaStore::page_revisions`).
+#[derive(Debug, Default)]
+pub struct RevisionQuery<'a> {
+    pub page_id: i64,
+    pub newest_first: bool,
+    /// Resume point (rvcontinue's revision id).
+    pub from_id: Option<i64>,
+    pub start_id: Option<i64>,
+    pub end_id: Option<i64>,
+    /// TS_MW bounds.
+    pub start: Option<&'a str>,
+    pub end: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub exclude_user: Option<&'a str>,
+    pub tag: Option<&'a str>,
+    pub limit: i64,
+}
+
+/// One `action=edit` save.
+#[derive(Debug, Clone)]
+pub struct PageEdit<'a> {
+    pub namespace: i64,
+    pub title: &'a str,
+    pub text: &'a str,
+    pub comment: &'a str,
+    pub user_id: i64,
+    pub user_name: &'a str,
+    pub tags: &'a [String],
+    /// The revision the editor started from (conflict detection), if they said.
+    pub base_rev: Option<i64>,
+}
+
+pub enum EditOutcome {
+    Saved {
+        page_id: i64,
+        rev: i64,
+        new: bool,
+    },
+    /// Another user saved after the base revision.
+    Conflict,
+}
+
+#[derive(Debug, Clone)]
+pub struct RevisionRow {
+    pub tags: Vec<String>,
+    pub id: i64,
+    pub page_id: i64,
+    pub text: String,
+    pub comment: String,
+    pub user_id: i64,
+    pub user_name: String,
+    pub timestamp: String,
+    pub sha1: String,
+    /// The page's previous revision (0 for the first).
+    pub parent_id: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    pub tags: Vec<String>,
+    pub id: i64,
+    pub log_type: String,
+    pub action: String,
+    pub namespace: i64,
+    pub title: String,
+    pub user_id: i64,
+    pub user_name: String,
+    pub timestamp: String,
+    pub comment: String,
+    pub params: String,
+}
+
+/// A deleted file version (`filearchive` row).
+#[derive(Debug, Clone)]
+pub struct ArchivedFile {
+    pub id: i64,
+    pub version: FileVersion,
+    pub deleted_by: i64,
+    pub deleted_at: String,
+}
+
+/// Who did something (for rows and log entries).
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub user_id: i64,
+    pub user_name: &'a str,
+}
+
+/// A log entry's parameters as stored (MediaWiki's `log_params`), one variant per kind of entry.
+/// Stored as the JSON object MediaWiki's API shows for that entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LogParams {
+    /// upload/upload, upload/overwrite, upload/revert: the new version's base-36 SHA-1 and TS_MW time.
+    Upload { img_sha1: String, img_timestamp: String },
+    /// delete/delete of one old version.
+    DeleteOldVersion { oldimage: String },
+    /// delete/restore.
+    Restore { count: RestoreCount },
+    /// No parameters (delete/delete, create/create).
+    None {},
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreCount {
+    pub revisions: i64,
+    pub files: i64,
+}
+
+impl LogParams {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// The version a publish decision was made against (compare-and-set).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedCurrent {
+    pub sha1: String,
+    pub timestamp: String,
+}
+
+/// One publish, fully decided by the caller; the store applies it atomically or reports why not.
+#[derive(Debug, Clone)]
+pub struct PublishOp {
+    /// The new current version (its timestamp is final).
+    pub version: FileVersion,
+    /// The current version the caller saw; None: the name must still be free.
+    pub expected_current: Option<ExpectedCurrent>,
+    /// The archive name for the current version (required when `expected_current` is set).
+    pub archive_name: Option<String>,
+    /// Text of the description page when it has to be created.
+    pub page_text: String,
+    /// The upload comment: the new page's first revision and the log entry.
+    pub comment: String,
+    /// Comment of the null revision added when the description page already exists.
+    pub null_revision_comment: String,
+    pub tags: Vec<String>,
+    /// Upload-log action: `upload`, `overwrite` or `revert`.
+    pub log_action: String,
+    pub log_params: LogParams,
+    /// The stash entry whose bytes these are: it is removed in the same transaction, and the
+    /// publish fails with [`PublishResult::StashGone`] if it is already gone (swept).
+    pub consume_stash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PublishResult {
+    Published {
+        page_created: bool,
+    },
+    /// The current version is not the one the caller saw (or the name was taken meanwhile).
+    CurrentChanged,
+    /// The archive name is in use by another old version.
+    ArchiveNameTaken,
+    /// The stash entry to consume no longer exists.
+    StashGone,
+}
+
+/// A stash entry is a finished file, or a chunked session being uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StashState {
+    Finished,
+    Chunks,
+}
+
+impl StashState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StashState::Finished => "finished",
+            StashState::Chunks => "chunks",
+        }
+    }
+    pub fn parse(s: &str) -> Option<StashState> {
+        match s {
+            "finished" => Some(StashState::Finished),
+            "chunks" => Some(StashState::Chunks),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a chunked session's write lease was taken.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LeaseOutcome {
+    Acquired,
+    /// The session is at another offset now (someone else appended).
+    Moved {
+        offset: i64,
+    },
+    /// Someone else holds the lease until `until` (unix seconds).
+    Busy {
+        until: i64,
+    },
+    /// No chunked session with this key (finished, swept or never existed).
+    Gone,
+}
+
+/// A chunk's compare-and-set: the session moves from `expected_offset` to `new_size`.
+#[derive(Debug, Clone)]
+pub struct ChunkAdvance<'a> {
+    pub expected_offset: i64,
+    pub new_size: i64,
+    pub hash_state: &'a [u8],
+    pub expires_at: i64,
+}
+
+/// A job handed to a worker.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    /// 1 for the first run.
+    pub attempt: i64,
+    /// Earlier owners kept dying: the job must not run again; its owner records the failure
+    /// and finishes it as failed.
+    pub exhausted: bool,
+}

@@ -1,0 +1,291 @@
+//! The SQLite adapter (the embedded default): WAL, `synchronous=FULL` (a committed upload
+//! survives power loss), foreign keys, migrations applied at open. Write transactions begin
+//! `IMMEDIATE`, taking the write lock up front, so read-then-write logic cannot interleave
+//! even between processes sharing the database file. Races are decided by constraints (the
+//! primary key on `files.name` gives a same-name race exactly one winner) and compare-and-set.
+
+mod accounts;
+mod files;
+mod jobs;
+mod pages;
+mod stash;
+
+use crate::*;
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+type DbResult<T> = Result<T, sqlx::Error>;
+
+/// One SQLite database. Several `SqliteStore`s (in one process or several) may open the same
+/// file: every guarantee is made by the database, none by this value.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const FILE_COLS: &str =
+    "name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key";
+
+fn file_from_row(r: &sqlx::sqlite::SqliteRow, archived: bool) -> DbResult<FileVersion> {
+    Ok(FileVersion {
+        name: r.try_get("name")?,
+        archive_name: if archived { r.try_get("archive_name")? } else { None },
+        size: r.try_get("size")?,
+        width: r.try_get("width")?,
+        height: r.try_get("height")?,
+        bits: r.try_get("bits")?,
+        page_count: r.try_get("page_count")?,
+        metadata: r.try_get("metadata")?,
+        media_type: r.try_get("media_type")?,
+        mime: r.try_get("mime")?,
+        description: r.try_get("description")?,
+        user_id: r.try_get("user_id")?,
+        user_name: r.try_get("user_name")?,
+        timestamp: r.try_get("timestamp")?,
+        sha1: r.try_get("sha1")?,
+        blob_key: r.try_get("blob_key")?,
+    })
+}
+
+fn stash_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<StashRow> {
+    Ok(StashRow {
+        key: r.try_get("key")?,
+        user_id: r.try_get("user_id")?,
+        state: StashState::parse(&r.try_get::<String, _>("status")?).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "status".into(),
+            source: "unknown stash status".into(),
+        })?,
+        blob_key: r.try_get("blob_key")?,
+        size: r.try_get("size")?,
+        sha1: r.try_get("sha1")?,
+        hash_state: r.try_get("hash_state")?,
+        mime: r.try_get("mime")?,
+        media_type: r.try_get("media_type")?,
+        width: r.try_get("width")?,
+        height: r.try_get("height")?,
+        bits: r.try_get("bits")?,
+        page_count: r.try_get("page_count")?,
+        metadata: r.try_get("metadata")?,
+        source: r.try_get("source")?,
+        temp_name: r.try_get("temp_name")?,
+        timestamp: r.try_get("timestamp")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+fn page_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<PageRow> {
+    Ok(PageRow {
+        id: r.try_get("id")?,
+        namespace: r.try_get("namespace")?,
+        title: r.try_get("title")?,
+        latest_rev: r.try_get("latest_rev")?,
+        touched: r.try_get("touched")?,
+    })
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl SqliteStore {
+    /// Opens (creating) the database file and applies the migrations.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let url = format!("sqlite://{}", path.display());
+        let opts = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("migrating {}: {e}", path.display())))?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn begin_write(&self) -> DbResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        // IMMEDIATE takes the write lock up front, so read-then-write logic cannot interleave.
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+const FA_COLS: &str = "id, name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key, deleted_by, deleted_at";
+
+/// A log entry to write (MediaWiki's `logging` row).
+#[derive(Clone, Copy)]
+struct LogEntry<'a> {
+    log_type: &'a str,
+    action: &'a str,
+    namespace: i64,
+    title: &'a str,
+    timestamp: &'a str,
+    comment: &'a str,
+    params: &'a LogParams,
+    tags: &'a [String],
+}
+
+async fn insert_log(tx: &mut SqliteConnection, actor: &Actor<'_>, e: &LogEntry<'_>) -> DbResult<i64> {
+    Ok(sqlx::query(
+        "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params, tags)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(e.log_type)
+    .bind(e.action)
+    .bind(e.namespace)
+    .bind(e.title)
+    .bind(actor.user_id)
+    .bind(actor.user_name)
+    .bind(e.timestamp)
+    .bind(e.comment)
+    .bind(e.params.to_json())
+    .bind(e.tags.join(","))
+    .execute(&mut *tx)
+    .await?
+    .last_insert_rowid())
+}
+
+async fn archive_version(tx: &mut SqliteConnection, v: &FileVersion, deleted_by: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO file_archive (name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key, deleted_by, deleted_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&v.name)
+    .bind(&v.archive_name)
+    .bind(v.size)
+    .bind(v.width)
+    .bind(v.height)
+    .bind(v.bits)
+    .bind(v.page_count)
+    .bind(&v.metadata)
+    .bind(&v.media_type)
+    .bind(&v.mime)
+    .bind(&v.description)
+    .bind(v.user_id)
+    .bind(&v.user_name)
+    .bind(&v.timestamp)
+    .bind(&v.sha1)
+    .bind(&v.blob_key)
+    .bind(deleted_by)
+    .bind(crate::time::now_ts())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts `v` as the current version of its file, with `timestamp`.
+async fn insert_current(tx: &mut SqliteConnection, v: &FileVersion, timestamp: &str) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO files (name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&v.name)
+    .bind(v.size)
+    .bind(v.width)
+    .bind(v.height)
+    .bind(v.bits)
+    .bind(v.page_count)
+    .bind(&v.metadata)
+    .bind(&v.media_type)
+    .bind(&v.mime)
+    .bind(&v.description)
+    .bind(v.user_id)
+    .bind(&v.user_name)
+    .bind(timestamp)
+    .bind(&v.sha1)
+    .bind(&v.blob_key)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts `v` as an archived (old) version named `archive_name`.
+async fn insert_old(tx: &mut SqliteConnection, v: &FileVersion, archive_name: &str) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO old_files (name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&v.name)
+    .bind(archive_name)
+    .bind(v.size)
+    .bind(v.width)
+    .bind(v.height)
+    .bind(v.bits)
+    .bind(v.page_count)
+    .bind(&v.metadata)
+    .bind(&v.media_type)
+    .bind(&v.mime)
+    .bind(&v.description)
+    .bind(v.user_id)
+    .bind(&v.user_name)
+    .bind(&v.timestamp)
+    .bind(&v.sha1)
+    .bind(&v.blob_key)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_revision(
+    tx: &mut SqliteConnection,
+    page_id: i64,
+    text: &str,
+    comment: &str,
+    user_id: i64,
+    user_name: &str,
+    timestamp: &str,
+    tags: &[String],
+) -> DbResult<i64> {
+    use sha1::Digest;
+    let sha1 = hex::encode(sha1::Sha1::digest(text.as_bytes()));
+    let rev = sqlx::query(
+        "INSERT INTO revisions (page_id, text, comment, user_id, user_name, timestamp, sha1, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(page_id)
+    .bind(text)
+    .bind(comment)
+    .bind(user_id)
+    .bind(user_name)
+    .bind(timestamp)
+    .bind(sha1)
+    .bind(tags.join(","))
+    .execute(&mut *tx)
+    .await?
+    .last_insert_rowid();
+    sqlx::query("UPDATE pages SET latest_rev = ?, touched = ? WHERE id = ?")
+        .bind(rev)
+        .bind(timestamp)
+        .bind(page_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(rev)
+}
+
+/// Revision columns plus the parent (the page's previous revision), for `revision_row`.
+const REVISION_COLUMNS: &str = "r.id, r.page_id, r.text, r.comment, r.user_id, r.user_name, r.timestamp, r.sha1, r.tags, \
+     COALESCE((SELECT MAX(p.id) FROM revisions p WHERE p.page_id = r.page_id AND p.id < r.id), 0) AS parent_id";
+
+fn revision_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<RevisionRow> {
+    Ok(RevisionRow {
+        tags: split_list(&r.try_get::<String, _>("tags")?),
+        id: r.try_get("id")?,
+        page_id: r.try_get("page_id")?,
+        text: r.try_get("text")?,
+        comment: r.try_get("comment")?,
+        user_id: r.try_get("user_id")?,
+        user_name: r.try_get("user_name")?,
+        timestamp: r.try_get("timestamp")?,
+        sha1: r.try_get("sha1")?,
+        parent_id: r.try_get("parent_id")?,
+    })
+}
