@@ -39,6 +39,10 @@ enum Command {
         #[command(subcommand)]
         command: BotCommand,
     },
+    /// Upload files and directories to a MediaWiki (resumable, parallel, with progress).
+    Upload(mwupload_client::cli::UploadArgs),
+    /// Load-test a MediaWiki's upload API.
+    Bench(mwupload_client::bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -86,6 +90,8 @@ async fn main() -> anyhow::Result<()> {
         config.data_dir = d;
     }
     match cli.command {
+        Command::Upload(args) => std::process::exit(mwupload_client::cli::run_upload(args).await?),
+        Command::Bench(args) => std::process::exit(mwupload_client::bench::run(args).await?),
         Command::Serve { listen } => {
             if let Some(l) = listen {
                 config.listen = l;
