@@ -1,0 +1,86 @@
+//! `prop=duplicatefiles`: other files with the same content.
+
+use super::pageset::Page;
+use super::*;
+
+/// prop=duplicatefiles for one request.
+pub(super) struct DuplicateFiles {
+    values: Values,
+    limit: i64,
+}
+
+impl DuplicateFiles {
+    pub(super) fn prepare(call: &mut Call<'_>, limits: &mut Map<String, Value>) -> ApiResult<DuplicateFiles> {
+        let values = call.validate(&DUPLICATEFILES)?;
+        let limit = limit_of(call, &DUPLICATEFILES, &values, limits);
+        Ok(DuplicateFiles { values, limit })
+    }
+
+    pub(super) async fn add(&self, call: &Call<'_>, p: &Page<'_>, m: &mut Map<String, Value>, cont: &mut Continuation) -> ApiResult<()> {
+        let t = p.title;
+        if t.ns != 6 {
+            return Ok(());
+        }
+        let Some(cur) = call.state.meta.current_file(&t.db_key).await? else {
+            return Ok(());
+        };
+        let df = &self.values;
+        // dfcontinue is "Title|Name": resume this page after that duplicate.
+        let after = df
+            .str("continue")
+            .and_then(|c| c.split_once('|'))
+            .filter(|(page, _)| *page == t.db_key)
+            .map(|(_, name)| name.to_string());
+        let descending = df.str("dir") == Some("descending");
+        let mut names: Vec<FileVersion> = call
+            .state
+            .meta
+            .list_files_by_sha1(&cur.sha1, 5001)
+            .await?
+            .into_iter()
+            .filter(|o| o.name != cur.name)
+            .collect();
+        names.sort_by(|a, b| if descending { b.name.cmp(&a.name) } else { a.name.cmp(&b.name) });
+        let mut dupes = Vec::new();
+        for other in names.iter().filter(|o| match &after {
+            Some(a) if descending => o.name < *a,
+            Some(a) => o.name > *a,
+            None => true,
+        }) {
+            if dupes.len() as i64 >= self.limit {
+                if let Some(Value::Object(last)) = dupes.last()
+                    && let Some(name) = last.get("name").and_then(Value::as_str)
+                {
+                    cont.set("duplicatefiles", "dfcontinue", format!("{}|{}", t.db_key, name));
+                }
+                break;
+            }
+            let mut d = Map::new();
+            d.insert("name".into(), json!(other.name));
+            d.insert("timestamp".into(), json!(mwupload_store::time::ts_to_iso(&other.timestamp)));
+            call.ctx.put_bool(&mut d, "shared", false);
+            d.insert("user".into(), json!(other.user_name));
+            dupes.push(Value::Object(d));
+        }
+        if !dupes.is_empty() {
+            m.insert("duplicatefiles".into(), Value::Array(dupes));
+        }
+        Ok(())
+    }
+}
+
+pub static DUPLICATEFILES: ModuleSpec = ModuleSpec {
+    path: "query+duplicatefiles",
+    class: "ApiQueryDuplicateFiles",
+    group: Some(Group::Prop),
+    prefix: "df",
+    read_rights: true,
+    help: "Files with the same SHA-1 as the given files.",
+    params: &[
+        param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
+        param("continue", Type::String),
+        param("dir", Type::Enum(&["ascending", "descending"])).default("ascending"),
+        param("localonly", Type::Boolean).inert(),
+    ],
+    ..ModuleSpec::BASE
+};

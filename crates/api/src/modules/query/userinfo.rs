@@ -1,0 +1,124 @@
+//! `meta=userinfo`: the caller's name, groups and rights.
+
+use super::*;
+
+pub(super) fn client_ip(call: &Call<'_>) -> String {
+    call.headers
+        .get("x-mwupload-peer")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+        .unwrap_or_else(|| "127.0.0.1".into())
+}
+
+pub(super) fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
+    let v = call.validate(&USERINFO)?;
+    let props = v.list("prop").to_vec();
+    let c = &call.caller;
+    let mut u = Map::new();
+    u.insert("id".into(), json!(c.user_id()));
+    match &c.user {
+        Some(user) => {
+            u.insert("name".into(), json!(user.name));
+        }
+        None => {
+            u.insert("name".into(), json!(client_ip(call)));
+            u.insert("anon".into(), call.ctx.true_value());
+        }
+    }
+    for prop in &props {
+        match prop.as_str() {
+            "groups" => {
+                u.insert("groups".into(), json!(c.groups));
+            }
+            "implicitgroups" => {
+                let implicit: Vec<&String> = c
+                    .groups
+                    .iter()
+                    .filter(|g| ["*", "user", "autoconfirmed"].contains(&g.as_str()))
+                    .collect();
+                u.insert("implicitgroups".into(), json!(implicit));
+            }
+            "groupmemberships" => {
+                let explicit: Vec<Value> = c
+                    .user
+                    .iter()
+                    .flat_map(|x| x.groups.iter())
+                    .map(|g| json!({"group": g, "expiry": "infinity"}))
+                    .collect();
+                u.insert("groupmemberships".into(), Value::Array(explicit));
+            }
+            "rights" => {
+                u.insert("rights".into(), json!(c.rights));
+            }
+            "editcount" if c.is_logged_in() => {
+                u.insert("editcount".into(), json!(0));
+            }
+            "ratelimits" => {
+                u.insert("ratelimits".into(), Value::Object(Map::new()));
+            }
+            "registrationdate" => {
+                if let Some(user) = &c.user {
+                    u.insert("registrationdate".into(), json!(mwupload_store::time::ts_to_iso(&user.registered)));
+                }
+            }
+            "realname" => {
+                u.insert("realname".into(), json!(""));
+            }
+            "email" => {
+                u.insert("email".into(), json!(""));
+            }
+            "options" => {
+                u.insert("options".into(), json!({}));
+            }
+            "cancreateaccount" => {
+                call.ctx.put_bool(&mut u, "cancreateaccount", false);
+            }
+            "blockinfo"
+            | "hasmsg"
+            | "changeablegroups"
+            | "acceptlang"
+            | "unreadcount"
+            | "centralids"
+            | "latestcontrib"
+            | "theoreticalratelimits" => {}
+            _ => {}
+        }
+    }
+    query.insert("userinfo".into(), Value::Object(u));
+    Ok(())
+}
+
+pub static USERINFO: ModuleSpec = ModuleSpec {
+    path: "query+userinfo",
+    class: "ApiQueryUserInfo",
+    group: Some(Group::Meta),
+    prefix: "ui",
+    read_rights: true,
+    help: "The current user: name, id, groups, rights.",
+    params: &[param(
+        "prop",
+        Type::Enum(&[
+            "acceptlang",
+            "blockinfo",
+            "centralids",
+            "changeablegroups",
+            "editcount",
+            "email",
+            "groupmemberships",
+            "groups",
+            "hasmsg",
+            "implicitgroups",
+            "latestcontrib",
+            "options",
+            "ratelimits",
+            "realname",
+            "registrationdate",
+            "rights",
+            "theoreticalratelimits",
+            "unreadcount",
+        ]),
+    )
+    .multi()
+    .all("*")],
+    ..ModuleSpec::BASE
+};
