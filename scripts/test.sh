@@ -11,6 +11,19 @@ echo "== cargo test"
 cargo test --workspace --locked 2>&1 | tee /tmp/mwupload-cargo-test.log
 cargo_failed=$(grep -E '^test result:' /tmp/mwupload-cargo-test.log | grep -vc ' 0 failed' || true)
 
+echo "== layering: what each crate may not depend on (cargo tree)"
+layering_failed=0
+forbidden() { # crate, regex of crates it must not pull in
+  local hits
+  hits=$(cargo tree --locked -p "$1" -e normal --prefix none | grep -E "^($2) v" | sort -u || true)
+  if [[ -n $hits ]]; then echo "FAILED: $1 depends on: $hits"; layering_failed=1; fi
+}
+forbidden mwupload-media 'axum|hyper|sqlx|reqwest|tokio|mwupload-store|mwupload-core'
+forbidden mwupload-core 'axum|hyper|sqlx|reqwest|tower|mwupload-api'
+forbidden mwupload-store 'axum|hyper|reqwest|mwupload-core|mwupload-api'
+forbidden mwupload-api 'sqlx|reqwest'
+[[ $layering_failed -eq 0 ]] && echo "layering ok"
+
 echo "== acceptance: python clients"
 VENV=${MWUPLOAD_TEST_VENV:-$ROOT/target/acceptance-venv}
 if [[ ! -x $VENV/bin/python ]]; then
@@ -45,8 +58,8 @@ echo "== real clients: pywikibot, mwn, nodemw"
 clients_rc=0
 bash tests/clients/run.sh || clients_rc=$?
 
-if [[ $cargo_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 ]]; then
-  echo "FAILED: cargo test failures=$cargo_failed acceptance rc=$acc_rc clients rc=$clients_rc"
+if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 ]]; then
+  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc"
   exit 1
 fi
 echo "all tests passed"

@@ -11,7 +11,8 @@ pub struct Server {
     pub child: Option<Child>,
     pub base: String,
     pub api: String,
-    pub data: tempfile::TempDir,
+    /// Shared by servers started with [`Server::start_sharing`] (one data dir, several processes).
+    pub data: std::sync::Arc<tempfile::TempDir>,
     pub bot_user: String,
     pub bot_pass: String,
     pub admin_pass: String,
@@ -37,11 +38,28 @@ impl Server {
             child: None,
             base: String::new(),
             api: String::new(),
-            data,
+            data: std::sync::Arc::new(data),
             bot_user: String::new(),
             bot_pass: String::new(),
             admin_pass: String::new(),
             config,
+        };
+        s.spawn("127.0.0.1:0");
+        s
+    }
+
+    /// Another server process on the same data directory and configuration (as a second
+    /// replica would be), on its own port.
+    pub fn start_sharing(other: &Server) -> Server {
+        let mut s = Server {
+            child: None,
+            base: String::new(),
+            api: String::new(),
+            data: other.data.clone(),
+            bot_user: String::new(),
+            bot_pass: String::new(),
+            admin_pass: String::new(),
+            config: other.config.clone(),
         };
         s.spawn("127.0.0.1:0");
         s
@@ -198,6 +216,15 @@ pub struct Client {
 pub type Params<'a> = &'a [(&'a str, &'a str)];
 
 impl Client {
+    /// The same session, talking to another server (cookies are per host, not per port).
+    pub fn via(&self, other: &Server) -> Client {
+        Client {
+            http: self.http.clone(),
+            api: other.api.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+
     /// Another handle on the same session (reqwest clients share their cookie store).
     pub fn clone_session(&self) -> Client {
         Client {
