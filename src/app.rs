@@ -7,6 +7,9 @@ use std::sync::Arc;
 /// Opens the stores the configuration names (today: SQLite and the local blob directory under
 /// the data directory) and builds the shared state.
 pub async fn open(config: Config) -> anyhow::Result<SharedState> {
+    if let Err(bad) = mwupload_fetch::validate_allow_addresses(&config.url_uploads.allow_addresses) {
+        anyhow::bail!("url_uploads.allow_addresses: not an address or CIDR: {}", bad.join(", "));
+    }
     std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("creating data dir {}: {e}", config.data_dir.display()))?;
     let meta = mwupload_store::sqlite::SqliteStore::open(&config.db_path()).await?;
     let blobs = mwupload_store::fs::FsBlobStore::open(&config.blob_dir())?;

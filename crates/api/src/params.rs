@@ -14,8 +14,6 @@ pub struct Params {
     values: HashMap<String, String>,
     /// Names that arrived in the query string (for `mustpostparams`).
     in_query: HashSet<String>,
-    /// Names that arrived in the body as ordinary fields (an upload param sent that way is `badupload`).
-    text_in_body: HashSet<String>,
     files: Mutex<HashMap<String, FilePart>>,
     /// File parts already written to their destination while the body streamed (chunks).
     direct: Mutex<HashMap<String, DirectPart>>,
@@ -42,7 +40,6 @@ impl Params {
         for (k, v) in body {
             // PHP's $_POST + $_GET: the body value wins.
             p.in_query.remove(&k);
-            p.text_in_body.insert(k.clone());
             p.insert(k, v);
         }
         let mut map = HashMap::new();
@@ -134,10 +131,6 @@ impl Params {
     pub fn unused(&self) -> Vec<String> {
         let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
         self.order.iter().filter(|n| !used.contains(*n)).cloned().collect()
-    }
-
-    pub fn was_text_field(&self, name: &str) -> bool {
-        self.text_in_body.contains(name)
     }
 }
 

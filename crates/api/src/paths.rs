@@ -25,51 +25,16 @@ pub fn hash_path(db_key: &str) -> String {
     format!("{}/{}", &h[..1], &h[..2])
 }
 
-/// Name of an archived (old) version: `<YYYYMMDDHHMMSS>!<name>` ("20250115102030!Foo.png").
-pub fn archive_name(timestamp_yyyymmddhhmmss: &str, db_key: &str) -> String {
-    format!("{timestamp_yyyymmddhhmmss}!{db_key}")
-}
-
-/// Path of the current version relative to the public zone root, raw (for the disk):
-/// "a/ab/Foo.png".
-pub fn public_rel_path(db_key: &str) -> String {
-    format!("{}/{}", hash_path(db_key), db_key)
-}
-
 /// Path of the current version relative to the upload URL (`$wgUploadPath`), encoded the way
 /// `File::getUrlRel` does (rawurlencode of the name): "a/ab/Foo_%C3%A9.png".
 pub fn public_url_path(db_key: &str) -> String {
     format!("{}/{}", hash_path(db_key), rawurlencode(db_key))
 }
 
-/// Path of an archived version relative to the public zone root, raw (for the disk):
-/// "archive/a/ab/20250115102030!Foo.png". The hash is that of the current name `db_key`.
-pub fn archive_rel_path(archive_name: &str, db_key: &str) -> String {
-    format!("archive/{}/{}", hash_path(db_key), archive_name)
-}
-
 /// URL path of an archived version (`File::getArchiveUrl`):
 /// "archive/a/ab/20250115102030%21Foo.png". The hash is that of the current name `db_key`.
 pub fn archive_url_path(archive_name: &str, db_key: &str) -> String {
     format!("archive/{}/{}", hash_path(db_key), rawurlencode(archive_name))
-}
-
-/// Path of a deleted file in the deleted zone (not publicly served, `FileRepo::getDeletedHashPath`
-/// with 3 levels over the storage key `<sha1 base36>.<ext>`): "p/h/o/phoiac9h4m842xq45sp7s6u21eteeq1.png".
-/// An empty `ext` gives a key without a dot.
-pub fn deleted_rel_path(sha1_base36: &str, ext: &str) -> String {
-    let key = if ext.is_empty() {
-        sha1_base36.to_string()
-    } else {
-        format!("{sha1_base36}.{ext}")
-    };
-    let mut path = String::new();
-    for c in key.chars().take(3) {
-        path.push(c);
-        path.push('/');
-    }
-    path.push_str(&key);
-    path
 }
 
 pub use mwupload_store::base36::{sha1_base36, sha1_base36_to_hex, sha1_from_base36, sha1_hex_to_base36};
@@ -86,19 +51,16 @@ mod tests {
         assert_eq!(hash_path("Ref2-a-fv2.png"), "1/17");
         assert_eq!(hash_path("Ref2-ok.svg"), "7/76");
         assert_eq!(hash_path("Ref2-plain.txt"), "a/a2");
-        assert_eq!(public_rel_path("Ref2-a.png"), "9/95/Ref2-a.png");
         assert_eq!(public_url_path("Ref2-a.png"), "9/95/Ref2-a.png");
         assert_eq!(public_url_path("Foo_bar.png"), "0/08/Foo_bar.png");
     }
 
     #[test]
     fn archive_paths() {
-        let an = archive_name("20261126212307", "Ref2-a.png");
+        let an = mwupload_store::archive_name("20261126212307", "Ref2-a.png");
         assert_eq!(an, "20261126212307!Ref2-a.png");
         // Transcript: /images/archive/9/95/20261126212307%21Ref2-a.png
         assert_eq!(archive_url_path(&an, "Ref2-a.png"), "archive/9/95/20261126212307%21Ref2-a.png");
-        assert_eq!(archive_rel_path(&an, "Ref2-a.png"), "archive/9/95/20261126212307!Ref2-a.png");
-        assert_eq!(archive_name("20250115102030", "Foo.png"), "20250115102030!Foo.png");
     }
 
     #[test]
@@ -114,14 +76,5 @@ mod tests {
             "a%20b%2Bc%26d%27e%28f%29%21%2A%2C%3B%3D%40%24%25%22%60%5E"
         );
         assert_eq!(rawurlencode("x/y?z"), "x%2Fy%3Fz");
-    }
-
-    #[test]
-    fn deleted_paths() {
-        assert_eq!(
-            deleted_rel_path("phoiac9h4m842xq45sp7s6u21eteeq1", "png"),
-            "p/h/o/phoiac9h4m842xq45sp7s6u21eteeq1.png"
-        );
-        assert_eq!(deleted_rel_path("ab", ""), "a/b/ab");
     }
 }
