@@ -180,29 +180,9 @@ impl FileStore for SqliteStore {
                     Err(e) if is_unique_violation(&e) => return Ok(PublishResult::ArchiveNameTaken),
                     Err(e) => return Err(e.into()),
                 }
-                sqlx::query(
-                    "UPDATE files SET size = ?, width = ?, height = ?, bits = ?, page_count = ?, metadata = ?, media_type = ?, mime = ?,
-                     description = ?, user_id = ?, user_name = ?, timestamp = ?, sha1 = ?, blob_key = ? WHERE name = ?",
-                )
-                .bind(v.size)
-                .bind(v.width)
-                .bind(v.height)
-                .bind(v.bits)
-                .bind(v.page_count)
-                .bind(&v.metadata)
-                .bind(&v.media_type)
-                .bind(&v.mime)
-                .bind(&v.description)
-                .bind(v.user_id)
-                .bind(&v.user_name)
-                .bind(&v.timestamp)
-                .bind(&v.sha1)
-                .bind(&v.blob_key)
-                .bind(&v.name)
-                .execute(&mut *tx)
-                .await?;
+                update_current(&mut tx, v).await?;
             }
-            None => match insert_current(&mut tx, v, &v.timestamp).await {
+            None => match insert_current(&mut tx, v).await {
                 Ok(()) => {}
                 Err(e) if is_unique_violation(&e) => return Ok(PublishResult::CurrentChanged),
                 Err(e) => return Err(e.into()),
@@ -410,7 +390,7 @@ impl FileStore for SqliteStore {
         let mut restored = 0i64;
         for (i, (id, v)) in archived.iter().enumerate() {
             if i == 0 && !has_current {
-                insert_current(&mut tx, v, &v.timestamp).await?;
+                insert_current(&mut tx, v).await?;
             } else {
                 let mut ts = v.timestamp.clone();
                 let archive_name = loop {

@@ -154,84 +154,77 @@ async fn insert_log(tx: &mut SqliteConnection, actor: &Actor<'_>, e: &LogEntry<'
     .last_insert_rowid())
 }
 
+/// The columns every version row (current, old, deleted) has, in binding order.
+const VERSION_FIELDS: &str =
+    "size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key";
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Binds [`VERSION_FIELDS`] of `v`.
+fn bind_version<'q>(q: Query<'q>, v: &'q FileVersion) -> Query<'q> {
+    q.bind(v.size)
+        .bind(v.width)
+        .bind(v.height)
+        .bind(v.bits)
+        .bind(v.page_count)
+        .bind(&v.metadata)
+        .bind(&v.media_type)
+        .bind(&v.mime)
+        .bind(&v.description)
+        .bind(v.user_id)
+        .bind(&v.user_name)
+        .bind(&v.timestamp)
+        .bind(&v.sha1)
+        .bind(&v.blob_key)
+}
+
+/// `n` placeholders.
+fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
 async fn archive_version(tx: &mut SqliteConnection, v: &FileVersion, deleted_by: i64) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO file_archive (name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key, deleted_by, deleted_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&v.name)
-    .bind(&v.archive_name)
-    .bind(v.size)
-    .bind(v.width)
-    .bind(v.height)
-    .bind(v.bits)
-    .bind(v.page_count)
-    .bind(&v.metadata)
-    .bind(&v.media_type)
-    .bind(&v.mime)
-    .bind(&v.description)
-    .bind(v.user_id)
-    .bind(&v.user_name)
-    .bind(&v.timestamp)
-    .bind(&v.sha1)
-    .bind(&v.blob_key)
-    .bind(deleted_by)
-    .bind(crate::time::now_ts())
-    .execute(&mut *tx)
-    .await?;
+    let sql = format!(
+        "INSERT INTO file_archive (name, archive_name, {VERSION_FIELDS}, deleted_by, deleted_at) VALUES ({})",
+        marks(18)
+    );
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&v.name).bind(&v.archive_name);
+    bind_version(q, v)
+        .bind(deleted_by)
+        .bind(crate::time::now_ts())
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 
-/// Inserts `v` as the current version of its file, with `timestamp`.
-async fn insert_current(tx: &mut SqliteConnection, v: &FileVersion, timestamp: &str) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO files (name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&v.name)
-    .bind(v.size)
-    .bind(v.width)
-    .bind(v.height)
-    .bind(v.bits)
-    .bind(v.page_count)
-    .bind(&v.metadata)
-    .bind(&v.media_type)
-    .bind(&v.mime)
-    .bind(&v.description)
-    .bind(v.user_id)
-    .bind(&v.user_name)
-    .bind(timestamp)
-    .bind(&v.sha1)
-    .bind(&v.blob_key)
-    .execute(&mut *tx)
-    .await?;
+/// Inserts `v` as the current version of its file.
+async fn insert_current(tx: &mut SqliteConnection, v: &FileVersion) -> DbResult<()> {
+    let sql = format!("INSERT INTO files (name, {VERSION_FIELDS}) VALUES ({})", marks(15));
+    bind_version(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&v.name), v)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the current version of `v.name` with `v`.
+async fn update_current(tx: &mut SqliteConnection, v: &FileVersion) -> DbResult<()> {
+    let sql = format!("UPDATE files SET ({VERSION_FIELDS}) = ({}) WHERE name = ?", marks(14));
+    bind_version(sqlx::query(sqlx::AssertSqlSafe(sql)), v)
+        .bind(&v.name)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 
 /// Inserts `v` as an archived (old) version named `archive_name`.
 async fn insert_old(tx: &mut SqliteConnection, v: &FileVersion, archive_name: &str) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO old_files (name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&v.name)
-    .bind(archive_name)
-    .bind(v.size)
-    .bind(v.width)
-    .bind(v.height)
-    .bind(v.bits)
-    .bind(v.page_count)
-    .bind(&v.metadata)
-    .bind(&v.media_type)
-    .bind(&v.mime)
-    .bind(&v.description)
-    .bind(v.user_id)
-    .bind(&v.user_name)
-    .bind(&v.timestamp)
-    .bind(&v.sha1)
-    .bind(&v.blob_key)
-    .execute(&mut *tx)
-    .await?;
+    let sql = format!(
+        "INSERT INTO old_files (name, archive_name, {VERSION_FIELDS}) VALUES ({})",
+        marks(16)
+    );
+    bind_version(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&v.name).bind(archive_name), v)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 

@@ -31,6 +31,20 @@ async fn insert_stash_row(conn: &mut SqliteConnection, s: &StashRow) -> DbResult
     Ok(())
 }
 
+async fn upsert_status(conn: &mut SqliteConnection, user_id: i64, key: &str, value: &str, expires_at: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO upload_status (user_id, key, value, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(value)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl StashStore for SqliteStore {
     async fn insert_stash(&self, s: &StashRow) -> StoreResult<()> {
@@ -157,17 +171,8 @@ impl StashStore for SqliteStore {
     }
 
     async fn set_status(&self, user_id: i64, key: &str, value: &str, expires_at: i64) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO upload_status (user_id, key, value, expires_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-        )
-        .bind(user_id)
-        .bind(key)
-        .bind(value)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        Ok(upsert_status(&mut conn, user_id, key, value, expires_at).await?)
     }
 
     async fn replace_status(
@@ -189,16 +194,7 @@ impl StashStore for SqliteStore {
         if cur.as_deref() != expected {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO upload_status (user_id, key, value, expires_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-        )
-        .bind(user_id)
-        .bind(key)
-        .bind(value)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
+        upsert_status(&mut tx, user_id, key, value, expires_at).await?;
         tx.commit().await?;
         Ok(true)
     }
