@@ -36,6 +36,9 @@ pub async fn run_all(b: &dyn Backend) {
     a_job_whose_owners_keep_dying_is_handed_out_exhausted(b).await;
     status_replace_is_compare_and_set(b).await;
     blobs_append_read_and_materialize(b).await;
+    protections_expire_and_follow_the_page(b).await;
+    one_active_block_per_target(b).await;
+    group_memberships_expire_and_are_logged(b).await;
 }
 
 fn now() -> i64 {
@@ -578,4 +581,315 @@ pub async fn blobs_append_read_and_materialize(b: &dyn Backend) {
     x.blobs.delete(&key).await.unwrap();
     x.blobs.delete(&key).await.unwrap();
     assert!(y.blobs.read(&key, None).await.is_err());
+}
+
+fn log_write<'a>(action: &'a str, actor: Actor<'a>) -> LogWrite<'a> {
+    LogWrite {
+        actor,
+        action,
+        comment: "why",
+        params: LogParams::None {},
+        tags: &[],
+    }
+}
+
+/// Page restrictions and create protection: expiry, removal, and create protection ending
+/// when the page is created.
+pub async fn protections_expire_and_follow_the_page(b: &dyn Backend) {
+    let x = b.open().await;
+    let admin = Actor {
+        user_id: 1,
+        user_name: "Admin",
+    };
+    let name = format!("Prot_{}.txt", unique(""));
+    let restriction = |kind: &str, level: &str, expiry: Option<&str>| Restriction {
+        kind: kind.into(),
+        level: level.into(),
+        expiry: expiry.map(String::from),
+        cascade: false,
+    };
+    // Create protection of a missing title.
+    x.meta
+        .protect(&ProtectOp {
+            namespace: 6,
+            title: &name,
+            page_exists: false,
+            restrictions: vec![restriction("create", "sysop", None)],
+            log: log_write("protect", admin),
+        })
+        .await
+        .unwrap();
+    let now = crate::time::now_ts();
+    assert_eq!(
+        x.meta.restrictions(6, &name, &now).await.unwrap(),
+        vec![restriction("create", "sysop", None)]
+    );
+    let listed = x
+        .meta
+        .protected_titles(
+            &ProtectedTitlesQuery {
+                limit: 500,
+                ..Default::default()
+            },
+            &now,
+        )
+        .await
+        .unwrap();
+    assert!(
+        listed.iter().any(|p| p.title == name && p.reason == "why"),
+        "protected_titles lists it"
+    );
+    // Creating the page ends the create protection.
+    let v = version(&name, "1111111111111111111111111111111111111111", "dd01", &now);
+    x.meta.publish(&publish_op(v, None, None, None)).await.unwrap();
+    assert!(
+        x.meta.restrictions(6, &name, &now).await.unwrap().is_empty(),
+        "create protection outlived the page's creation"
+    );
+    // Page restrictions, one of them expiring.
+    x.meta
+        .protect(&ProtectOp {
+            namespace: 6,
+            title: &name,
+            page_exists: true,
+            restrictions: vec![
+                restriction("edit", "sysop", None),
+                restriction("upload", "autoconfirmed", Some("20300101000000")),
+            ],
+            log: log_write("protect", admin),
+        })
+        .await
+        .unwrap();
+    assert_eq!(x.meta.restrictions(6, &name, &now).await.unwrap().len(), 2);
+    assert_eq!(
+        x.meta.restrictions(6, &name, "20300101000001").await.unwrap(),
+        vec![restriction("edit", "sysop", None)],
+        "an expired restriction still counted"
+    );
+    // Removing one (empty level) keeps the other.
+    x.meta
+        .protect(&ProtectOp {
+            namespace: 6,
+            title: &name,
+            page_exists: true,
+            restrictions: vec![restriction("edit", "", None)],
+            log: log_write("modify", admin),
+        })
+        .await
+        .unwrap();
+    assert_eq!(x.meta.restrictions(6, &name, &now).await.unwrap().len(), 1);
+    let log = x
+        .meta
+        .log_events(&LogQuery {
+            log_type: Some("protect"),
+            title: Some(&name),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 3, "one protect log entry per change");
+    // Deleting the page removes its protection.
+    x.meta.delete_file_page(&name, &admin, "bye", &[]).await.unwrap();
+    assert!(x.meta.restrictions(6, &name, &now).await.unwrap().is_empty());
+}
+
+fn user_block(id: i64, name: &str, expiry: Option<&str>) -> BlockRow {
+    BlockRow {
+        id: 0,
+        target: BlockTarget::User { id, name: name.into() },
+        by_id: 1,
+        by_name: "Admin".into(),
+        reason: "test".into(),
+        timestamp: crate::time::now_ts(),
+        expiry: expiry.map(String::from),
+        anononly: false,
+        nocreate: true,
+        autoblock: false,
+        noemail: false,
+        allowusertalk: false,
+        sitewide: true,
+        pages: vec![],
+        namespaces: vec![],
+    }
+}
+
+/// Blocks: one active block per target (two instances racing to block get one block), reblock
+/// keeps the id, an expired block does not count, ranges cover addresses, unblock removes.
+pub async fn one_active_block_per_target(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let admin = Actor {
+        user_id: 1,
+        user_name: "Admin",
+    };
+    let uid = 1_000_000 + (rand::random::<u32>() as i64 % 1_000_000);
+    let name = format!("Blocked{uid}");
+    let now = crate::time::now_ts();
+    let (ba, bb) = (user_block(uid, &name, None), user_block(uid, &name, None));
+    let (la, lb) = (log_write("block", admin), log_write("block", admin));
+    let (r1, r2) = tokio::join!(
+        x.meta.insert_block(&ba, false, &now, &la),
+        y.meta.insert_block(&bb, false, &now, &lb)
+    );
+    let ids: Vec<i64> = [r1.unwrap(), r2.unwrap()]
+        .into_iter()
+        .filter_map(|r| match r {
+            BlockInsert::Inserted { id } => Some(id),
+            BlockInsert::AlreadyBlocked => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one_active_block_per_target: two blocks of one user");
+    let mut partial = user_block(uid, &name, Some("20300101000000"));
+    partial.sitewide = false;
+    partial.pages = vec![(6, "A.png".into())];
+    match x.meta.insert_block(&partial, true, &now, &log_write("block", admin)).await.unwrap() {
+        BlockInsert::Inserted { id } => assert_eq!(id, ids[0], "reblock keeps the block's id"),
+        BlockInsert::AlreadyBlocked => panic!("reblock refused"),
+    }
+    let against = y.meta.blocks_against(Some(uid), None, &now).await.unwrap();
+    assert_eq!(against.len(), 1);
+    assert_eq!(
+        (against[0].sitewide, against[0].pages.clone()),
+        (false, vec![(6, "A.png".to_string())])
+    );
+    assert!(
+        y.meta.blocks_against(Some(uid), None, "20300101000001").await.unwrap().is_empty(),
+        "an expired block counted"
+    );
+    // After expiry a new block may be placed.
+    match y
+        .meta
+        .insert_block(&user_block(uid, &name, None), false, "20300101000001", &log_write("block", admin))
+        .await
+        .unwrap()
+    {
+        BlockInsert::Inserted { .. } => {}
+        BlockInsert::AlreadyBlocked => panic!("an expired block prevented a new one"),
+    }
+    // An address range.
+    let range = BlockRow {
+        target: BlockTarget::Address {
+            text: format!("192.0.2.{}/32", uid % 200),
+            start: format!("C00002{:02X}", uid % 200),
+            end: format!("C00002{:02X}", uid % 200),
+        },
+        ..user_block(0, "", None)
+    };
+    x.meta.insert_block(&range, false, &now, &log_write("block", admin)).await.unwrap();
+    let hex = format!("C00002{:02X}", uid % 200);
+    assert!(
+        !x.meta.blocks_against(None, Some(&hex), &now).await.unwrap().is_empty(),
+        "a range block did not cover its address"
+    );
+    assert!(
+        x.meta
+            .blocks_against(None, Some("0A000001"), &now)
+            .await
+            .unwrap()
+            .iter()
+            .all(|b| b.target != range.target)
+    );
+    let listed = x
+        .meta
+        .list_blocks(
+            &BlockQuery {
+                user_ids: Some(&[uid]),
+                limit: 10,
+                ..Default::default()
+            },
+            &now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    // Unblock.
+    let removed = x
+        .meta
+        .remove_block(&BlockKey::User(uid), &now, &log_write("unblock", admin))
+        .await
+        .unwrap();
+    assert!(removed.is_some());
+    assert!(
+        x.meta
+            .remove_block(&BlockKey::User(uid), &now, &log_write("unblock", admin))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(x.meta.blocks_against(Some(uid), None, &now).await.unwrap().is_empty());
+    let log = x
+        .meta
+        .log_events(&LogQuery {
+            log_type: Some("block"),
+            title: Some(&name),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.iter().map(|l| l.action.as_str()).collect();
+    assert_eq!(actions, ["block", "reblock", "block", "unblock"], "block log, oldest first");
+}
+
+/// Group memberships with an expiry: expired ones are absent; a change is logged with the old
+/// and new memberships.
+pub async fn group_memberships_expire_and_are_logged(b: &dyn Backend) {
+    let x = b.open().await;
+    let admin = Actor {
+        user_id: 1,
+        user_name: "Admin",
+    };
+    let name = format!("Member{}", unique(""));
+    let id = x.meta.create_user(&name, "x", &[]).await.unwrap().unwrap();
+    let add = [
+        GroupMembership {
+            group: "bot".into(),
+            expiry: None,
+        },
+        GroupMembership {
+            group: "sysop".into(),
+            expiry: Some("20300101000000".into()),
+        },
+    ];
+    let now = crate::time::now_ts();
+    let (old, new) = x
+        .meta
+        .change_user_groups(id, &add, &[], &now, &log_write("rights", admin))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(old.is_empty());
+    assert_eq!(new, add.to_vec());
+    let u = x.meta.user_by_id(id).await.unwrap().unwrap();
+    assert_eq!(u.groups, ["bot", "sysop"]);
+    assert_eq!(u.memberships, add.to_vec());
+    let (old, new) = x
+        .meta
+        .change_user_groups(id, &[], &["bot".to_string()], "20300101000001", &log_write("rights", admin))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old, vec![add[0].clone()], "an expired membership counted as current");
+    assert!(new.is_empty());
+    assert!(
+        x.meta
+            .change_user_groups(-5, &add, &[], &now, &log_write("rights", admin))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let log = x
+        .meta
+        .log_events(&LogQuery {
+            log_type: Some("rights"),
+            title: Some(&name),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2);
+    let p: serde_json::Value = serde_json::from_str(&log[0].params).unwrap();
+    assert_eq!(p["newgroups"], serde_json::json!(["bot", "sysop"]));
+    assert_eq!(p["newmetadata"][1]["expiry"], "2030-01-01T00:00:00Z");
 }

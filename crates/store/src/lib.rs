@@ -3,7 +3,8 @@
 //! * [`MetaStore`] is the database, grouped by aggregate: [`AccountStore`] (users, bot passwords,
 //!   sessions), [`FileStore`] (file versions, publish, delete, undelete), [`PageStore`]
 //!   (description pages, revisions, log, watchlist), [`StashStore`] (stash entries, chunked
-//!   sessions with their write lease, upload status) and [`JobStore`] (the durable job queue).
+//!   sessions with their write lease, upload status), [`JobStore`] (the durable job queue),
+//!   [`ProtectionStore`] (page and create protection) and [`BlockStore`] (blocks).
 //!   Operations that must be atomic are single methods, so each engine implements them with its
 //!   own locking; every guarantee (one winner of a same-name race, one writer of a chunk session,
 //!   one worker per job) comes from the database: unique keys, compare-and-set, leases with owners.
@@ -47,7 +48,20 @@ pub trait AccountStore: Send + Sync {
     async fn count_users(&self) -> StoreResult<i64>;
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>>;
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>>;
+    /// Replaces a user's explicit groups (indefinite memberships).
     async fn set_user_groups(&self, id: i64, groups: &[String]) -> StoreResult<bool>;
+    /// `action=userrights`: adds (or changes the expiry of) and removes memberships in one
+    /// transaction with the rights log entry (whose params the store fills from the old and
+    /// new memberships; `log.params` is ignored). Memberships expired before `now` count as
+    /// absent. Returns (old, new) memberships, or None for no such user.
+    async fn change_user_groups(
+        &self,
+        user_id: i64,
+        add: &[GroupMembership],
+        remove: &[String],
+        now: &str,
+        log: &LogWrite<'_>,
+    ) -> StoreResult<Option<(Vec<GroupMembership>, Vec<GroupMembership>)>>;
     async fn set_user_password(&self, id: i64, hash: &str) -> StoreResult<bool>;
 
     /// Creates or replaces a bot password.
@@ -185,9 +199,35 @@ pub trait JobStore: Send + Sync {
     async fn failed_jobs(&self) -> StoreResult<Vec<(i64, String, Option<String>)>>;
 }
 
+/// Page protection and create protection of missing titles.
+#[async_trait]
+pub trait ProtectionStore: Send + Sync {
+    /// The unexpired restrictions of a title: the page's (`edit`, `move`, `upload`), or the
+    /// create protection (`create`) of a title with no page.
+    async fn restrictions(&self, namespace: i64, title: &str, now: &str) -> StoreResult<Vec<Restriction>>;
+    /// Applies a title's new restrictions and writes the protect log entry; returns its id.
+    async fn protect(&self, op: &ProtectOp<'_>) -> StoreResult<i64>;
+    /// Unexpired create protections, for list=protectedtitles.
+    async fn protected_titles(&self, q: &ProtectedTitlesQuery<'_>, now: &str) -> StoreResult<Vec<ProtectedTitle>>;
+}
+
+/// Blocks of users and of IP addresses and ranges (one active block per target).
+#[async_trait]
+pub trait BlockStore: Send + Sync {
+    /// Inserts a block (its `id` is ignored), or with `reblock` replaces the target's block, and
+    /// writes the log entry. An expired block of the target does not count.
+    async fn insert_block(&self, block: &BlockRow, reblock: bool, now: &str, log: &LogWrite<'_>) -> StoreResult<BlockInsert>;
+    /// Removes the block and writes the unblock log entry; the removed block, or None.
+    async fn remove_block(&self, key: &BlockKey<'_>, now: &str, log: &LogWrite<'_>) -> StoreResult<Option<BlockRow>>;
+    /// Unexpired blocks against this user or covering this address (hex), newest first.
+    async fn blocks_against(&self, user_id: Option<i64>, address_hex: Option<&str>, now: &str) -> StoreResult<Vec<BlockRow>>;
+    /// Unexpired blocks for list=blocks.
+    async fn list_blocks(&self, q: &BlockQuery<'_>, now: &str) -> StoreResult<Vec<BlockRow>>;
+}
+
 /// The whole metadata store.
-pub trait MetaStore: AccountStore + FileStore + PageStore + StashStore + JobStore {}
-impl<T: AccountStore + FileStore + PageStore + StashStore + JobStore> MetaStore for T {}
+pub trait MetaStore: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore {}
+impl<T: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore> MetaStore for T {}
 
 /// Name of an archived (old) version: `<TS_MW>!<name>` ("20250115102030!Foo.png"), as
 /// MediaWiki's `oi_archive_name`.

@@ -8,8 +8,49 @@ pub struct UserRow {
     pub id: i64,
     pub name: String,
     pub password_hash: String,
+    /// Explicit groups whose membership has not expired.
     pub groups: Vec<String>,
+    /// The same memberships with their expiry.
+    pub memberships: Vec<GroupMembership>,
     pub registered: String,
+}
+
+/// Membership in an explicit group (`user_groups`), until `expiry` (TS_MW; None: indefinitely).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMembership {
+    pub group: String,
+    pub expiry: Option<String>,
+}
+
+impl GroupMembership {
+    /// Stored in `users.groups_list` as `group` or `group@YYYYMMDDHHMMSS`.
+    pub fn encode(&self) -> String {
+        match &self.expiry {
+            Some(e) => format!("{}@{e}", self.group),
+            None => self.group.clone(),
+        }
+    }
+
+    pub fn decode(s: &str) -> Option<GroupMembership> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        Some(match s.split_once('@') {
+            Some((g, e)) => GroupMembership {
+                group: g.to_string(),
+                expiry: Some(e.to_string()),
+            },
+            None => GroupMembership {
+                group: s.to_string(),
+                expiry: None,
+            },
+        })
+    }
+
+    pub fn expired(&self, now: &str) -> bool {
+        self.expiry.as_deref().is_some_and(|e| e <= now)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -252,8 +293,68 @@ pub enum LogParams {
     DeleteOldVersion { oldimage: String },
     /// delete/restore.
     Restore { count: RestoreCount },
-    /// No parameters (delete/delete, create/create).
+    /// protect/protect and protect/modify: MediaWiki's description text and the details.
+    Protect {
+        description: String,
+        cascade: bool,
+        details: Vec<ProtectDetail>,
+    },
+    /// block/block and block/reblock.
+    Block {
+        duration: String,
+        flags: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        restrictions: Option<BlockRestrictionsParam>,
+        sitewide: bool,
+        /// ISO 8601, absent for an indefinite block.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expiry: Option<String>,
+    },
+    /// rights/rights.
+    Rights {
+        oldgroups: Vec<String>,
+        newgroups: Vec<String>,
+        oldmetadata: Vec<GroupMetadata>,
+        newmetadata: Vec<GroupMetadata>,
+    },
+    /// No parameters (delete/delete, create/create, protect/unprotect, block/unblock).
     None {},
+}
+
+/// One protection in a protect log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProtectDetail {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub level: String,
+    /// ISO 8601 or `infinite`.
+    pub expiry: String,
+    /// Present for page protections (not for create protection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cascade: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockRestrictionsParam {
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub pages: Vec<BlockPageParam>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub namespaces: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockPageParam {
+    pub page_ns: i64,
+    /// Prefixed title, as MediaWiki logs it.
+    pub page_title: String,
+}
+
+/// A group membership as the rights log shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupMetadata {
+    pub group: String,
+    /// ISO 8601 or `infinity`.
+    pub expiry: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -371,4 +472,138 @@ pub struct ClaimedJob {
     /// Earlier owners kept dying: the job must not run again; its owner records the failure
     /// and finishes it as failed.
     pub exhausted: bool,
+}
+
+/// A log entry a store operation writes besides its main change.
+#[derive(Debug, Clone)]
+pub struct LogWrite<'a> {
+    pub actor: Actor<'a>,
+    pub action: &'a str,
+    pub comment: &'a str,
+    pub params: LogParams,
+    pub tags: &'a [String],
+}
+
+/// One restriction on a page (`page_restrictions`) or on a missing title (`protected_titles`,
+/// kind `create`). `level` is a group-like name (`autoconfirmed`, `sysop`); empty removes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restriction {
+    pub kind: String,
+    pub level: String,
+    /// TS_MW; None: indefinitely.
+    pub expiry: Option<String>,
+    pub cascade: bool,
+}
+
+/// Create protection of a missing title, for list=protectedtitles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProtectedTitle {
+    pub namespace: i64,
+    pub title: String,
+    pub level: String,
+    pub expiry: Option<String>,
+    pub user_id: i64,
+    pub user_name: String,
+    pub reason: String,
+    pub timestamp: String,
+}
+
+/// list=protectedtitles' selection.
+#[derive(Debug, Default)]
+pub struct ProtectedTitlesQuery<'a> {
+    pub namespaces: Option<&'a [i64]>,
+    pub levels: Option<&'a [String]>,
+    pub newer_first: bool,
+    /// Resume position: (TS_MW timestamp, namespace, title), inclusive.
+    pub from: Option<(&'a str, i64, &'a str)>,
+    pub limit: i64,
+}
+
+/// Changes to one title's protection, applied in one transaction with its log entry.
+#[derive(Debug, Clone)]
+pub struct ProtectOp<'a> {
+    pub namespace: i64,
+    pub title: &'a str,
+    /// Whether the page exists (page restrictions) or not (create protection).
+    pub page_exists: bool,
+    /// The new restriction per kind; an empty level removes that kind's restriction.
+    pub restrictions: Vec<Restriction>,
+    pub log: LogWrite<'a>,
+}
+
+/// Who or what a block is against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BlockTarget {
+    User {
+        id: i64,
+        name: String,
+    },
+    /// An IP address or range: its text (`192.0.2.0/24`) and its bounds as MediaWiki's hex
+    /// (`C0000200`, `v6-…`), inclusive.
+    Address {
+        text: String,
+        start: String,
+        end: String,
+    },
+}
+
+impl BlockTarget {
+    /// The name MediaWiki shows (`Example`, `192.0.2.0/24`).
+    pub fn name(&self) -> &str {
+        match self {
+            BlockTarget::User { name, .. } => name,
+            BlockTarget::Address { text, .. } => text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockRow {
+    pub id: i64,
+    pub target: BlockTarget,
+    pub by_id: i64,
+    pub by_name: String,
+    pub reason: String,
+    pub timestamp: String,
+    /// TS_MW; None: indefinitely.
+    pub expiry: Option<String>,
+    pub anononly: bool,
+    pub nocreate: bool,
+    pub autoblock: bool,
+    pub noemail: bool,
+    pub allowusertalk: bool,
+    pub sitewide: bool,
+    /// Partial blocks: the pages (namespace, DB key) and namespaces they cover.
+    pub pages: Vec<(i64, String)>,
+    pub namespaces: Vec<i64>,
+}
+
+pub enum BlockInsert {
+    Inserted {
+        id: i64,
+    },
+    /// The target is blocked already (and `reblock` was not asked for).
+    AlreadyBlocked,
+}
+
+/// Which block an unblock removes.
+#[derive(Debug, Clone)]
+pub enum BlockKey<'a> {
+    Id(i64),
+    User(i64),
+    Address(&'a str),
+}
+
+/// list=blocks' selection.
+#[derive(Debug, Default)]
+pub struct BlockQuery<'a> {
+    pub ids: Option<&'a [i64]>,
+    pub user_ids: Option<&'a [i64]>,
+    pub addresses: Option<&'a [String]>,
+    /// Blocks covering this address (hex), as `bkip`.
+    pub covering: Option<&'a str>,
+    pub newer_first: bool,
+    /// Resume position: (TS_MW timestamp, id), inclusive.
+    pub from: Option<(&'a str, i64)>,
+    pub limit: i64,
 }

@@ -69,6 +69,56 @@ impl AccountStore for SqliteStore {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn change_user_groups(
+        &self,
+        user_id: i64,
+        add: &[GroupMembership],
+        remove: &[String],
+        now: &str,
+        log: &LogWrite<'_>,
+    ) -> StoreResult<Option<(Vec<GroupMembership>, Vec<GroupMembership>)>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT name, groups_list FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let name: String = row.try_get("name")?;
+        let old = memberships_of(&row.try_get::<String, _>("groups_list")?, now);
+        let mut new: Vec<GroupMembership> = old.iter().filter(|m| !remove.contains(&m.group)).cloned().collect();
+        for a in add {
+            match new.iter_mut().find(|m| m.group == a.group) {
+                Some(m) => m.expiry = a.expiry.clone(),
+                None => new.push(a.clone()),
+            }
+        }
+        sqlx::query("UPDATE users SET groups_list = ? WHERE id = ?")
+            .bind(encode_memberships(&new))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let params = LogParams::Rights {
+            oldgroups: old.iter().map(|m| m.group.clone()).collect(),
+            newgroups: new.iter().map(|m| m.group.clone()).collect(),
+            oldmetadata: metadata(&old),
+            newmetadata: metadata(&new),
+        };
+        let title = name.replace(' ', "_");
+        let entry = LogEntry {
+            log_type: "rights",
+            action: log.action,
+            namespace: 2,
+            title: &title,
+            timestamp: now,
+            comment: log.comment,
+            params: &params,
+            tags: log.tags,
+        };
+        insert_log(&mut tx, &log.actor, &entry).await?;
+        tx.commit().await?;
+        Ok(Some((old, new)))
+    }
+
     async fn set_user_password(&self, id: i64, hash: &str) -> StoreResult<bool> {
         let r = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(hash)
@@ -155,11 +205,35 @@ impl AccountStore for SqliteStore {
 }
 
 fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<UserRow> {
+    let now = crate::time::now_ts();
+    let memberships = memberships_of(&r.try_get::<String, _>("groups_list")?, &now);
     Ok(UserRow {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
         password_hash: r.try_get("password_hash")?,
-        groups: split_list(&r.try_get::<String, _>("groups_list")?),
+        groups: memberships.iter().map(|m| m.group.clone()).collect(),
+        memberships,
         registered: r.try_get("registered")?,
     })
+}
+
+/// Unexpired memberships of a `groups_list` value.
+fn memberships_of(list: &str, now: &str) -> Vec<GroupMembership> {
+    list.split(',')
+        .filter_map(GroupMembership::decode)
+        .filter(|m| !m.expired(now))
+        .collect()
+}
+
+fn encode_memberships(ms: &[GroupMembership]) -> String {
+    ms.iter().map(GroupMembership::encode).collect::<Vec<_>>().join(",")
+}
+
+fn metadata(ms: &[GroupMembership]) -> Vec<GroupMetadata> {
+    ms.iter()
+        .map(|m| GroupMetadata {
+            group: m.group.clone(),
+            expiry: m.expiry.as_deref().map(crate::time::ts_to_iso).unwrap_or_else(|| "infinity".into()),
+        })
+        .collect()
 }

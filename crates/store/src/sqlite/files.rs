@@ -212,6 +212,7 @@ impl FileStore for SqliteStore {
                     &op.tags,
                 )
                 .await?;
+                page_created(&mut tx, 6, &v.name).await?;
                 true
             }
             Some(p) => {
@@ -309,6 +310,11 @@ impl FileStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM pages WHERE id = ?").bind(pid).execute(&mut *tx).await?;
+            // A deleted page's protection goes with it, as in MediaWiki.
+            sqlx::query("DELETE FROM page_restrictions WHERE namespace = 6 AND title = ?")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
         }
         let now = crate::time::now_ts();
         let entry = LogEntry {

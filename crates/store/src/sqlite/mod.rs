@@ -4,6 +4,7 @@
 //! even between processes sharing the database file. Races are decided by constraints (the
 //! primary key on `files.name` gives a same-name race exactly one winner) and compare-and-set.
 
+mod access;
 mod accounts;
 mod files;
 mod jobs;
@@ -120,6 +121,16 @@ impl SqliteStore {
 }
 
 const FA_COLS: &str = "id, name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key, deleted_by, deleted_at";
+
+/// A page was created: its title's create protection has done its job (MediaWiki removes it).
+async fn page_created(tx: &mut SqliteConnection, namespace: i64, title: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM protected_titles WHERE namespace = ? AND title = ?")
+        .bind(namespace)
+        .bind(title)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
 
 /// A log entry to write (MediaWiki's `logging` row).
 #[derive(Clone, Copy)]

@@ -117,6 +117,7 @@ impl PageStore for SqliteStore {
         )
         .await?;
         if new {
+            page_created(&mut tx, edit.namespace, edit.title).await?;
             let actor = Actor {
                 user_id: edit.user_id,
                 user_name: edit.user_name,
