@@ -189,7 +189,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = mwupload_api::http::router(state.clone());
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -241,13 +241,18 @@ impl Ctx {
     }
 
     pub fn render_err(&self, err: &ApiError) -> Response<Body> {
+        // (Booleans in error data follow formatversion 1's rule below.)
         let mut body = Map::new();
         if self.errorformat == ErrorFormat::Bc {
             let mut e = Map::new();
             e.insert("code".into(), Value::String(err.code.clone()));
             e.insert("info".into(), Value::String(err.info.clone()));
             for (k, v) in &err.data {
-                e.insert(k.clone(), v.clone());
+                let mut v = v.clone();
+                if !self.fv2 {
+                    fv1_booleans(&mut v);
+                }
+                e.insert(k.clone(), v);
             }
             e.insert(self.content_key("docref").into(), Value::String(self.docref()));
             let out = self.finish(body, Some(("error", Value::Object(e))));
@@ -372,5 +377,20 @@ mod tests {
         assert_eq!(v["main"]["*"], "Unrecognized parameter: foo.");
         c.fv2 = true;
         assert_eq!(c.warnings_value().unwrap()["upload"]["warnings"], "a\nb");
+    }
+}
+
+/// Formatversion 1's booleans inside a value: `true` is `""`, a `false` member is left out.
+pub fn fv1_booleans(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| *x != Value::Bool(false));
+            for x in m.values_mut() {
+                fv1_booleans(x);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(fv1_booleans),
+        Value::Bool(true) => *v = Value::String(String::new()),
+        _ => {}
     }
 }

@@ -177,8 +177,15 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
         },
         None => None,
     };
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
     let caller = match session::resolve(&state, session_row).await {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.ip = peer;
+            c
+        }
         Err(e) => return ctx.render_err(&ApiError::from(e)),
     };
     // Decode the body: urlencoded, or multipart streamed to temp files while hashing.
@@ -324,7 +331,9 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         if origin == "*" {
             // Anonymous CORS: credentials are ignored.
             call.ctx.origin_star = true;
+            let ip = call.caller.ip;
             call.caller = session::resolve(call.state, None).await?;
+            call.caller.ip = ip;
         } else {
             let mut e = ApiError::new("cors-origin-mismatch", "Cross-origin requests with credentials are not allowed.");
             e.status = 403;
@@ -334,7 +343,9 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
     if let Some(cb) = fmt.str("callback") {
         // JSONP responses are readable by any site, so they are answered anonymously; the
         // name keeps only the characters MediaWiki allows.
+        let ip = call.caller.ip;
         call.caller = session::resolve(call.state, None).await?;
+        call.caller.ip = ip;
         let name: String = cb.chars().filter(|c| c.is_ascii_alphanumeric() || "[]._'\"".contains(*c)).collect();
         call.ctx.callback = Some(name);
     }

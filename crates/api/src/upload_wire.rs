@@ -7,6 +7,7 @@ use crate::envelope::Ctx;
 use crate::error::ApiError;
 use crate::params::group_digits;
 use mwupload_core::AppState;
+use mwupload_core::access::BlockInfo;
 use mwupload_core::title::display_name;
 use mwupload_core::upload::{FetchError, NameProblem, UploadError, UploadFailure, UploadStatus, UploadWarning};
 use serde_json::{Map, Value, json};
@@ -28,6 +29,8 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
             "tags-apply-no-permission",
             "You do not have permission to apply change tags along with your changes.",
         ),
+        E::Blocked(b) => blocked(b),
+        E::Protected { .. } => protected_page(),
         E::StashNotLoggedIn => ApiError::new("stashnotloggedin", "You must be logged in to upload this file."),
         E::StashZeroLength => ApiError::new("stashzerolength", "File is of zero length, and could not be stored in the stash."),
         E::StashPathInvalid { key } => ApiError::new(
@@ -131,6 +134,42 @@ fn name_error(p: &NameProblem) -> ApiError {
             err
         }
     }
+}
+
+/// `blocked`, with `blockinfo` (booleans are JSON booleans; formatversion 1 output turns them
+/// into MediaWiki's `""`/absent when the error is rendered).
+pub fn blocked(b: &BlockInfo) -> ApiError {
+    let info = if b.sitewide {
+        "You have been blocked from editing."
+    } else {
+        "You have been blocked from editing this page."
+    };
+    ApiError::new("blocked", info).with("blockinfo", Value::Object(block_info(b)))
+}
+
+/// MediaWiki's `ApiBlockInfoTrait::getBlockDetails`.
+pub fn block_info(b: &BlockInfo) -> Map<String, Value> {
+    use mwupload_core::access::{human_time, iso_or};
+    let mut m = Map::new();
+    m.insert("blockid".into(), json!(b.id));
+    m.insert("blockedby".into(), json!(b.by));
+    m.insert("blockedbyid".into(), json!(b.by_id));
+    m.insert("blockreason".into(), json!(b.reason));
+    m.insert("blockedtimestamp".into(), json!(mwupload_store::time::ts_to_iso(&b.timestamp)));
+    m.insert("blockexpiry".into(), json!(iso_or(&b.expiry, "infinite")));
+    m.insert("blockpartial".into(), json!(!b.sitewide));
+    m.insert("blocknocreate".into(), json!(b.nocreate));
+    m.insert("blockanononly".into(), json!(b.anononly));
+    m.insert("blockedtimestampformatted".into(), json!(human_time(&b.timestamp)));
+    let expiry = b.expiry.as_deref().map(human_time).unwrap_or_else(|| "infinite".into());
+    m.insert("blockexpiryformatted".into(), json!(expiry));
+    m.insert("blockexpiryrelative".into(), json!(expiry));
+    m
+}
+
+/// `protectedpage` (page, upload or create protection).
+pub fn protected_page() -> ApiError {
+    ApiError::new("protectedpage", "This page has been protected to prevent editing or other actions.")
 }
 
 /// MediaWiki's codes for URL fetching (its `HTTP` and copy-upload messages).

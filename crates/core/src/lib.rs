@@ -2,6 +2,7 @@
 //! typed results and no knowledge of HTTP, SQL or the API's JSON. Storage is reached through
 //! the traits of `mwupload-store`; URL fetching through [`upload::url::UrlFetcher`].
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod history;

@@ -18,6 +18,8 @@ pub struct Caller {
     pub groups: Vec<String>,
     /// Effective rights of this session (a bot-password session: user rights ∩ grants).
     pub rights: Vec<String>,
+    /// The address the request came from, when known (address blocks apply to it).
+    pub ip: Option<std::net::IpAddr>,
 }
 
 impl Caller {

@@ -97,14 +97,21 @@ pub fn default_group_permissions() -> Vec<(&'static str, Vec<&'static str>)> {
                 "managechangetags",
                 "deletechangetags",
                 "upload_by_url",
+                "unblockself",
             ],
+        ),
+        ("interface-admin", vec!["editinterface", "editsitecss", "editsitejson", "editsitejs", "editusercss", "edituserjson", "edituserjs"]),
+        ("bureaucrat", vec!["userrights", "noratelimit"]),
+        (
+            "suppress",
+            vec!["hideuser", "suppressrevision", "viewsuppressed", "suppressionlog", "deleterevision", "deletelogentry"],
         ),
     ]
 }
 
 /// Groups a user can be put in by `user set-groups`.
 pub fn known_groups() -> Vec<&'static str> {
-    vec!["bot", "sysop", "bureaucrat", "interface-admin"]
+    vec!["bot", "bureaucrat", "interface-admin", "suppress", "sysop"]
 }
 
 /// Rights a bot-password grant gives (`$wgGrantPermissions`, 1.39). `basic` is always included.
@@ -163,6 +170,7 @@ pub fn grant_rights(grant: &str) -> &'static [&'static str] {
         "editmywatchlist" => &["editmywatchlist", "writeapi"],
         "viewmywatchlist" => &["viewmywatchlist"],
         "protect" => &["protect", "editprotected", "writeapi"],
+        "blockusers" => &["block", "blockemail", "writeapi"],
         "rollback" => &["rollback", "writeapi"],
         "patrol" => &["patrol", "writeapi"],
         _ => &[],
@@ -192,6 +200,7 @@ pub fn known_grants() -> &'static [&'static str] {
         "editmywatchlist",
         "viewmywatchlist",
         "protect",
+        "blockusers",
         "rollback",
         "patrol",
     ]

@@ -72,6 +72,12 @@ pub enum UploadError {
     PermissionDenied { right: String },
     #[error("no permission to apply change tags")]
     TagsNotAllowed,
+    /// A block stops the caller (sitewide, or a partial block naming the page).
+    #[error("blocked")]
+    Blocked(crate::access::BlockInfo),
+    /// The page (or missing title) is protected at a level the caller lacks.
+    #[error("protected ({kind}={level})")]
+    Protected { kind: String, level: String },
 
     #[error("anonymous users cannot stash")]
     StashNotLoggedIn,

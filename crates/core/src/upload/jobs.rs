@@ -209,11 +209,16 @@ async fn publish_stashed(state: &Arc<AppState>, caller: &Caller, j: &PublishJob)
         Ok(t) => t,
         Err(r) => return set(fail(r.error)).await,
     };
-    // The same checks as a synchronous publish.
-    if let Err(e) = super::service::check_tags(caller, &j.tags) {
+    // The same checks as a synchronous publish (the caller may have been blocked, or the page
+    // protected, since the job was queued).
+    if let Err(e) = super::service::check_permissions(state, caller, false).await {
         return set(fail(e)).await;
     }
-    if let Err(e) = publish::authorize_overwrite(state, caller, &title.db_key).await {
+    let authorized = match super::service::authorize_publish(state, caller, &title.db_key).await {
+        Ok(a) => a.and_then(|()| super::service::check_tags(caller, &j.tags)),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = authorized {
         return set(fail(e)).await;
     }
     let req = publish::Request {
@@ -309,10 +314,14 @@ async fn fetch_and_publish(state: &Arc<AppState>, caller: &Caller, j: &FetchJob,
         };
         return set(result).await;
     }
-    if let Err(e) = super::service::check_tags(caller, &j.tags) {
-        return set(fail(Stage::Publish, e)).await;
-    }
-    if let Err(e) = publish::authorize_overwrite(state, caller, &title.db_key).await {
+    let authorized = match super::service::check_permissions(state, caller, true).await {
+        Ok(()) => match super::service::authorize_publish(state, caller, &title.db_key).await {
+            Ok(a) => a.and_then(|()| super::service::check_tags(caller, &j.tags)),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    if let Err(e) = authorized {
         return set(fail(Stage::Publish, e)).await;
     }
     set(UploadStatus::Poll {

@@ -131,6 +131,30 @@ pub fn check_rights(caller: &Caller, by_url: bool) -> UploadResult<()> {
     Ok(())
 }
 
+/// Step 5 of ApiUpload: the rights, then a sitewide block (`isBlockedFromUpload`), for every
+/// mode including stash and chunks.
+pub async fn check_permissions(state: &AppState, caller: &Caller, by_url: bool) -> UploadResult<()> {
+    check_rights(caller, by_url)?;
+    if let Some(block) = crate::access::sitewide_block(state, caller).await? {
+        return Err(UploadError::Blocked(block));
+    }
+    Ok(())
+}
+
+/// Step 8 of ApiUpload (not for `stash=1`): MediaWiki's `verifyTitlePermissions` — `edit` and
+/// `upload` (and `create` for a new page) on the file page: protection, then blocks that
+/// name it; then the overwrite rule. A protection or overwrite refusal is recoverable (the
+/// bytes stay in the stash); a block is not.
+pub async fn authorize_publish(state: &AppState, caller: &Caller, name: &str) -> UploadResult<Result<(), UploadError>> {
+    let page_exists = state.meta.page(6, name).await?.is_some();
+    match crate::access::authorize(state, caller, 6, name, page_exists, &["edit", "upload"]).await? {
+        Ok(()) => {}
+        Err(crate::access::Denial::Blocked(b)) => return Err(UploadError::Blocked(b)),
+        Err(crate::access::Denial::Protected { kind, level }) => return Ok(Err(UploadError::Protected { kind, level })),
+    }
+    Ok(publish::authorize_overwrite(state, caller, name).await)
+}
+
 /// Change tags need `applychangetags` (which tags exist is checked when parameters are).
 pub fn check_tags(caller: &Caller, tags: &[String]) -> UploadResult<()> {
     if !tags.is_empty() && !caller.has("applychangetags") {
@@ -199,7 +223,7 @@ pub async fn from_stash(state: &AppState, caller: &Caller, req: &UploadRequest, 
         return Err(UploadError::InvalidFileKey.into());
     }
     let row = stash::load_owned(state, caller, key).await?;
-    check_rights(caller, false)?;
+    check_permissions(state, caller, false).await?;
     if row.state != StashState::Finished {
         return Err(UploadError::StashNotComplete.into());
     }
@@ -224,7 +248,7 @@ pub async fn by_url(state: &AppState, caller: &Caller, req: &UploadRequest, url:
     }
     let policy = FetchPolicy::from_state(state);
     state.fetcher.precheck(url, &policy).map_err(UploadError::from)?;
-    check_rights(caller, true)?;
+    check_permissions(state, caller, true).await?;
     if req.async_ {
         return queue_url_upload(state, caller, req, url).await;
     }
@@ -297,7 +321,7 @@ async fn finish(
     source: Source,
 ) -> Res<UploadResponse> {
     if !req.stash
-        && let Err(e) = publish::authorize_overwrite(state, caller, &title.db_key).await
+        && let Err(e) = authorize_publish(state, caller, &title.db_key).await?
     {
         let key = ensure_stashed(state, caller, source, &props).await?;
         return Err(UploadFailure::recoverable(e, key, true));
@@ -415,7 +439,7 @@ pub async fn chunk(
         Some(k) => Some(stash::load_owned(state, caller, k).await?),
         None => None,
     };
-    check_rights(caller, false)?;
+    check_permissions(state, caller, false).await?;
     // Name-only verification (there is no complete file yet).
     let title = match verify::check_name(state, &req.filename) {
         Ok(t) => t,

@@ -2,12 +2,9 @@
 
 use super::*;
 
+/// The anonymous caller's name: their address, as MediaWiki shows it.
 pub(super) fn client_ip(call: &Call<'_>) -> String {
-    call.headers
-        .get("x-mwupload-peer")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from)
-        .unwrap_or_else(|| "127.0.0.1".into())
+    call.caller.ip.map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into())
 }
 
 pub(super) fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
