@@ -103,6 +103,7 @@ rec(admin, 'protect-create', 'POST', {'action': 'protect', 'title': 'File:' + la
 rec(admin, 'protectedtitles', 'GET', {'action': 'query', 'list': 'protectedtitles', 'ptnamespace': '6',
                                       'ptprop': 'timestamp|user|comment|expiry|level', 'formatversion': '2'})
 rec(admin, 'info-protection-missing', 'GET', {'action': 'query', 'titles': 'File:' + later, 'prop': 'info', 'inprop': 'protection', 'formatversion': '2'})
+rec(user, 'user-edit-createprotected', 'POST', {'action': 'edit', 'title': 'File:' + later, 'text': 'x', 'token': utok})
 rec(user, 'user-upload-createprotected', 'POST', {'action': 'upload', 'filename': later, 'token': utok}, {'file': ('f', png(16, 16, 67))})
 rec(admin, 'logevents-protect', 'GET', {'action': 'query', 'list': 'logevents', 'letype': 'protect',
                                         'leprop': 'title|type|user|comment|details', 'formatversion': '2'})

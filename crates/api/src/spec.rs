@@ -98,6 +98,10 @@ pub enum Type {
     Tags,
     /// Names of registered modules (see `Modules`).
     Modules(Modules),
+    /// A page title (`mustExist`: the page must exist, which the module checks).
+    Title {
+        must_exist: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -125,6 +129,10 @@ pub struct ParamSpec {
     pub info: &'static [&'static str],
     /// Accepted (validated, never "unrecognized") but has no effect here; the help says so.
     pub inert: bool,
+    /// Multi-value limits other than MediaWiki's default 50/500.
+    pub multi_limits: Option<(usize, usize)>,
+    /// Repeated values are kept (MediaWiki's `ISMULTI_ALLOWDUPLICATES`).
+    pub allow_duplicates: bool,
     pub help: &'static str,
 }
 
@@ -145,6 +153,8 @@ pub const fn param(name: &'static str, ty: Type) -> ParamSpec {
         submodule_param_prefix: None,
         info: &[],
         inert: false,
+        multi_limits: None,
+        allow_duplicates: false,
         help: "",
     }
 }
@@ -209,9 +219,18 @@ impl ParamSpec {
         self
     }
 
+    pub const fn multi_limits(mut self, low: usize, high: usize) -> Self {
+        self.multi_limits = Some((low, high));
+        self
+    }
+    pub const fn allow_duplicates(mut self) -> Self {
+        self.allow_duplicates = true;
+        self
+    }
+
     /// Multi-value limits (MediaWiki's defaults: 50, 500 with `apihighlimits`).
     pub fn limits(&self) -> (usize, usize) {
-        (50, 500)
+        self.multi_limits.unwrap_or((50, 500))
     }
 }
 
@@ -405,7 +424,7 @@ impl ModuleSpec {
             Type::Tags => check_tags(&values, v.config).map_err(|e| e.module(self.path))?,
             _ => {}
         }
-        Ok(Slot::List(dedup(values)))
+        Ok(Slot::List(if p.allow_duplicates { values } else { dedup(values) }))
     }
 
     fn single(&self, p: &ParamSpec, full: &str, raw: String, ctx: &mut Ctx, v: &Validator<'_>) -> ApiResult<Slot> {

@@ -96,7 +96,11 @@ pub fn parse_address_target(text: &str) -> Option<BlockTarget> {
             let end = start | !mask;
             let shown = std::net::Ipv4Addr::from(start);
             BlockTarget::Address {
-                text: if prefix.is_some() { format!("{shown}/{bits}") } else { shown.to_string() },
+                text: if prefix.is_some() {
+                    format!("{shown}/{bits}")
+                } else {
+                    shown.to_string()
+                },
                 start: format!("{start:08X}"),
                 end: format!("{end:08X}"),
             }
@@ -164,7 +168,14 @@ fn block_covers(b: &BlockRow, caller: &Caller, ns: i64, title: &str) -> bool {
 /// MediaWiki's `authorizeWrite` for `actions` (`edit`, `upload`, `move`, `create`) on a
 /// title: protection first, then blocks. `page_exists` picks page restrictions or create
 /// protection.
-pub async fn authorize(state: &AppState, caller: &Caller, ns: i64, title: &str, page_exists: bool, actions: &[&str]) -> StoreResult<Result<(), Denial>> {
+pub async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    ns: i64,
+    title: &str,
+    page_exists: bool,
+    actions: &[&str],
+) -> StoreResult<Result<(), Denial>> {
     let restrictions: Vec<Restriction> = state.meta.restrictions(ns, title, &now()).await?;
     for r in &restrictions {
         let applies = if page_exists {
@@ -197,7 +208,10 @@ mod tests {
     fn address_targets_are_sanitized_like_mediawiki() {
         match parse_address_target("192.0.2.77/24").unwrap() {
             BlockTarget::Address { text, start, end } => {
-                assert_eq!((text.as_str(), start.as_str(), end.as_str()), ("192.0.2.0/24", "C0000200", "C00002FF"));
+                assert_eq!(
+                    (text.as_str(), start.as_str(), end.as_str()),
+                    ("192.0.2.0/24", "C0000200", "C00002FF")
+                );
             }
             _ => panic!(),
         }
@@ -221,7 +235,10 @@ mod tests {
 /// `Err` carries the text for `invalidexpiry`/`pastexpiry`.
 pub fn parse_expiry(text: &str, now_unix: i64) -> Result<Option<String>, ExpiryError> {
     let t = text.trim();
-    if matches!(t.to_ascii_lowercase().as_str(), "infinite" | "indefinite" | "infinity" | "never" | "") {
+    if matches!(
+        t.to_ascii_lowercase().as_str(),
+        "infinite" | "indefinite" | "infinity" | "never" | ""
+    ) {
         return Ok(None);
     }
     let words: Vec<&str> = t.split_whitespace().collect();
@@ -358,6 +375,37 @@ pub async fn protect(
                 .collect(),
         }
     };
+    // MediaWiki records the change in the page's history with a null revision.
+    let shown = crate::title::PageTitle {
+        ns,
+        db_key: title.to_string(),
+    }
+    .display();
+    let summary = match action {
+        "unprotect" => format!("Removed protection from \"[[{shown}]]\""),
+        "modify" => format!("Changed protection settings for \"[[{shown}]]\""),
+        _ => format!("Protected \"[[{shown}]]\""),
+    };
+    let summary = if reason.is_empty() {
+        summary
+    } else {
+        format!("{summary}: {reason}")
+    };
+    let settings: Vec<String> = kept
+        .iter()
+        .map(|c| {
+            let until = match &c.expiry {
+                None => "indefinite".to_string(),
+                Some(e) => format!("expires {} (UTC)", human_time(e)),
+            };
+            format!("[{}={}] ({until})", capitalize(&c.kind), level_description(&c.level))
+        })
+        .collect();
+    let revision_comment = if settings.is_empty() {
+        summary
+    } else {
+        format!("{summary} ({})", settings.join(" "))
+    };
     let user_name = caller.user_name();
     let op = mwupload_store::ProtectOp {
         namespace: ns,
@@ -372,6 +420,7 @@ pub async fn protect(
                 cascade: cascade && c.kind != "create",
             })
             .collect(),
+        revision_comment: page_exists.then_some(revision_comment.as_str()),
         log: mwupload_store::LogWrite {
             actor: mwupload_store::Actor {
                 user_id: caller.user_id(),
@@ -386,6 +435,23 @@ pub async fn protect(
     Ok(Protected {
         log_id: state.meta.protect(&op).await?,
     })
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// MediaWiki's English name of a protection level (`protect-level-*`).
+fn level_description(level: &str) -> String {
+    match level {
+        "sysop" => "Allow only administrators".into(),
+        "autoconfirmed" => "Allow only autoconfirmed users".into(),
+        other => other.into(),
+    }
 }
 
 // ----------------------------------------------------------------- blocks
@@ -441,13 +507,21 @@ pub async fn block(state: &AppState, caller: &Caller, b: &NewBlock, tags: &[Stri
             .iter()
             .map(|(ns, t)| mwupload_store::BlockPageParam {
                 page_ns: *ns,
-                page_title: crate::title::PageTitle { ns: *ns, db_key: t.clone() }.display(),
+                page_title: crate::title::PageTitle {
+                    ns: *ns,
+                    db_key: t.clone(),
+                }
+                .display(),
             })
             .collect(),
         namespaces: b.namespaces.clone(),
     });
     let params = mwupload_store::LogParams::Block {
-        duration: if b.expiry.is_none() { "infinite".to_string() } else { b.duration.clone() },
+        duration: if b.expiry.is_none() {
+            "infinite".to_string()
+        } else {
+            b.duration.clone()
+        },
         flags: block_flags(b),
         restrictions,
         sitewide: b.sitewide,
@@ -488,7 +562,13 @@ pub async fn block(state: &AppState, caller: &Caller, b: &NewBlock, tags: &[Stri
 }
 
 /// Removes a block; the removed block, or None when there was none.
-pub async fn unblock(state: &AppState, caller: &Caller, key: &mwupload_store::BlockKey<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<BlockRow>> {
+pub async fn unblock(
+    state: &AppState,
+    caller: &Caller,
+    key: &mwupload_store::BlockKey<'_>,
+    reason: &str,
+    tags: &[String],
+) -> StoreResult<Option<BlockRow>> {
     let user_name = caller.user_name();
     let log = mwupload_store::LogWrite {
         actor: mwupload_store::Actor {

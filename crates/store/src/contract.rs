@@ -615,6 +615,7 @@ pub async fn protections_expire_and_follow_the_page(b: &dyn Backend) {
             title: &name,
             page_exists: false,
             restrictions: vec![restriction("create", "sysop", None)],
+            revision_comment: None,
             log: log_write("protect", admin),
         })
         .await
@@ -656,6 +657,7 @@ pub async fn protections_expire_and_follow_the_page(b: &dyn Backend) {
                 restriction("edit", "sysop", None),
                 restriction("upload", "autoconfirmed", Some("20300101000000")),
             ],
+            revision_comment: Some("Protected"),
             log: log_write("protect", admin),
         })
         .await
@@ -673,6 +675,7 @@ pub async fn protections_expire_and_follow_the_page(b: &dyn Backend) {
             title: &name,
             page_exists: true,
             restrictions: vec![restriction("edit", "", None)],
+            revision_comment: Some("Changed protection"),
             log: log_write("modify", admin),
         })
         .await

@@ -528,6 +528,8 @@ pub struct ProtectOp<'a> {
     pub page_exists: bool,
     /// The new restriction per kind; an empty level removes that kind's restriction.
     pub restrictions: Vec<Restriction>,
+    /// For an existing page: the comment of the null revision recording the change.
+    pub revision_comment: Option<&'a str>,
     pub log: LogWrite<'a>,
 }
 

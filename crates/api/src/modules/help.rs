@@ -118,6 +118,7 @@ fn type_text(call: &Call<'_>, ty: Type) -> String {
         Type::Upload => "file (multipart/form-data part)".into(),
         Type::Timestamp => "timestamp".into(),
         Type::User(_) => "user name".into(),
+        Type::Title { .. } => "page title".into(),
         Type::Namespace { .. } => "namespace id".into(),
         Type::Integer { min, max } => {
             let max = max.map(|b| match b {

@@ -2,6 +2,7 @@
 //! registry below is the one list of modules: `action=` accepts exactly its action modules,
 //! `prop`/`list`/`meta` its query submodules, and paraminfo and help describe them all.
 
+pub mod access;
 pub mod continuation;
 pub mod help;
 pub mod login;
@@ -19,6 +20,7 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &super::MAIN,
     &super::FORMAT_JSON,
     &super::FORMAT_JSONFM,
+    &access::BLOCK,
     &login::CLIENTLOGIN,
     &pages::DELETE,
     &pages::EDIT,
@@ -27,9 +29,12 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &login::LOGIN,
     &login::LOGOUT,
     &paraminfo::SPEC,
+    &access::PROTECT,
     &query::SPEC,
+    &access::UNBLOCK,
     &pages::UNDELETE,
     &upload::SPEC,
+    &access::USERRIGHTS,
     &query::TOKENS,
     &query::USERINFO,
     &query::SITEINFO,
@@ -40,6 +45,8 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &query::TEMPLATES,
     &query::DUPLICATEFILES,
     &query::ALLIMAGES,
+    &query::BLOCKS,
+    &query::PROTECTEDTITLES,
     &query::FILEARCHIVE,
     &query::LOGEVENTS,
     &query::WATCHLISTRAW,
@@ -76,17 +83,21 @@ pub fn action(name: &str) -> Option<&'static ModuleSpec> {
 
 pub async fn execute(module: &'static ModuleSpec, call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     match module.path {
+        "block" => access::block(call, v).await,
         "clientlogin" => login::clientlogin(call, v).await,
         "delete" => pages::delete(call, v).await,
         "edit" => pages::edit(call, v).await,
         "filerevert" => pages::filerevert(call, v).await,
+        "unblock" => access::unblock(call, v).await,
         "undelete" => pages::undelete(call, v).await,
         "help" => Ok(Output::Raw(help::page(call, &v))),
         "login" => login::login(call, v).await,
         "logout" => login::logout(call, v).await,
         "paraminfo" => paraminfo::execute(call, v).await,
+        "protect" => access::protect(call, v).await,
         "query" => query::execute(call, v).await,
         "upload" => upload::execute(call, v).await,
+        "userrights" => access::userrights(call, v).await,
         other => Err(super::error::ApiError::internal(
             "dispatch",
             format!("no handler for action {other}"),
@@ -154,6 +165,7 @@ mod tests {
         assert_eq!(
             actions,
             [
+                "block",
                 "clientlogin",
                 "delete",
                 "edit",
@@ -162,9 +174,12 @@ mod tests {
                 "login",
                 "logout",
                 "paraminfo",
+                "protect",
                 "query",
+                "unblock",
                 "undelete",
-                "upload"
+                "upload",
+                "userrights"
             ]
         );
         assert_eq!(registered(Modules::Group(Group::Format)).len(), 2);

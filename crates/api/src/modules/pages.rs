@@ -113,7 +113,7 @@ pub static FILEREVERT: ModuleSpec = ModuleSpec {
 };
 
 /// The `tags` a caller may apply (`applychangetags`); which tags exist was checked by validation.
-fn tags_allowed(call: &Call<'_>, v: &Values, module: &str) -> ApiResult<Vec<String>> {
+pub(super) fn tags_allowed(call: &Call<'_>, v: &Values, module: &str) -> ApiResult<Vec<String>> {
     let tags = v.list("tags").to_vec();
     super::may_apply_tags(call, &tags, module)?;
     Ok(tags)
@@ -121,7 +121,7 @@ fn tags_allowed(call: &Call<'_>, v: &Values, module: &str) -> ApiResult<Vec<Stri
 
 /// Applies `watchlist` (and the deprecated `watch`/`unwatch` where declared); `preferences`
 /// leaves the watchlist alone, as MediaWiki's default preferences do for deletions.
-async fn apply_watchlist(call: &Call<'_>, v: &Values, spec: &ModuleSpec, ns: i64, key: &str) -> ApiResult<()> {
+pub(super) async fn apply_watchlist(call: &Call<'_>, v: &Values, spec: &ModuleSpec, ns: i64, key: &str) -> ApiResult<()> {
     let flag = |n: &str| spec.param(n).is_some() && v.flag(n);
     let watch = match v.str("watchlist") {
         Some("watch") => Some(true),
@@ -139,7 +139,18 @@ async fn apply_watchlist(call: &Call<'_>, v: &Values, spec: &ModuleSpec, ns: i64
     Ok(())
 }
 
-fn need(call: &Call<'_>, right: &str, module: &str) -> ApiResult<()> {
+/// Protection and blocks on a page, as MediaWiki 1.39's API reports them to modules other than
+/// upload: `protectedpage` (for create protection too, as recorded) or `blocked`.
+pub(super) async fn refuse_denied(call: &Call<'_>, ns: i64, key: &str, exists: bool, actions: &[&str], module: &str) -> ApiResult<()> {
+    use mwupload_core::access::{Denial, authorize};
+    match authorize(call.state, &call.caller, ns, key, exists, actions).await? {
+        Ok(()) => Ok(()),
+        Err(Denial::Blocked(b)) => Err(crate::upload_wire::blocked(&b).module(module)),
+        Err(Denial::Protected { .. }) => Err(crate::upload_wire::protected_page().module(module)),
+    }
+}
+
+pub(super) fn need(call: &Call<'_>, right: &str, module: &str) -> ApiResult<()> {
     if call.caller.has(right) {
         Ok(())
     } else {
@@ -147,14 +158,14 @@ fn need(call: &Call<'_>, right: &str, module: &str) -> ApiResult<()> {
     }
 }
 
-fn out(module: &str, m: Map<String, Value>) -> Output {
+pub(super) fn out(module: &str, m: Map<String, Value>) -> Output {
     let mut o = Map::new();
     o.insert(module.into(), Value::Object(m));
     Output::Json(o)
 }
 
-/// Resolves `title=` (or `pageid=`) to a File-namespace DB key; other namespaces are refused.
-async fn file_title(call: &Call<'_>, title: Option<&str>, pageid: Option<i64>, module: &str) -> ApiResult<(i64, String)> {
+/// Resolves `title=` (or `pageid=`) to a (namespace, DB key).
+pub(super) async fn page_target(call: &Call<'_>, title: Option<&str>, pageid: Option<i64>, module: &str) -> ApiResult<(i64, String)> {
     let title = match (title, pageid) {
         (Some(t), None) => t.to_string(),
         (None, Some(id)) => match call.state.meta.page_by_id(id).await? {
@@ -180,7 +191,7 @@ async fn file_title(call: &Call<'_>, title: Option<&str>, pageid: Option<i64>, m
 
 pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     const M: &str = "edit";
-    let (ns, key) = file_title(call, v.str("title"), v.int("pageid"), M).await?;
+    let (ns, key) = page_target(call, v.str("title"), v.int("pageid"), M).await?;
     need(call, "edit", M)?;
     let summary = v.str("summary").unwrap_or("").to_string();
     let page = call.state.meta.page(ns, &key).await?;
@@ -193,6 +204,8 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     if page.is_none() && !call.caller.has("createpage") {
         return Err(ApiError::new("cantcreate", "You don't have permission to create new pages.").module(M));
     }
+    let actions: &[&str] = if page.is_some() { &["edit"] } else { &["edit", "create"] };
+    refuse_denied(call, ns, &key, page.is_some(), actions, M).await?;
     let old = match &page {
         Some(pg) => call.state.meta.revision(pg.latest_rev).await?,
         None => None,
@@ -280,8 +293,9 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
 
 pub async fn delete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     const M: &str = "delete";
-    let (ns, key) = file_title(call, v.str("title"), v.int("pageid"), M).await?;
+    let (ns, key) = page_target(call, v.str("title"), v.int("pageid"), M).await?;
     need(call, "delete", M)?;
+    refuse_denied(call, ns, &key, true, &["delete"], M).await?;
     let reason = v.str("reason").unwrap_or("").to_string();
     let tags = tags_allowed(call, &v, M)?;
     if ns != 6 {
@@ -308,7 +322,7 @@ pub async fn delete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
 
 pub async fn undelete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     const M: &str = "undelete";
-    let (ns, key) = file_title(call, v.str("title"), None, M).await?;
+    let (ns, key) = page_target(call, v.str("title"), None, M).await?;
     need(call, "undelete", M)?;
     let reason = v.str("reason").unwrap_or("").to_string();
     let tags = tags_allowed(call, &v, M)?;
@@ -340,6 +354,7 @@ pub async fn filerevert(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     need(call, "edit", M)?;
     need(call, "upload", M)?;
     need(call, "reupload", M)?;
+    refuse_denied(call, 6, &key, true, &["edit", "upload"], M).await?;
     use mwupload_core::history::RevertOutcome;
     let outcome = mwupload_core::history::revert(call.state, &call.caller, &key, &archive, &comment)
         .await

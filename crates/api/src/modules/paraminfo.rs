@@ -133,6 +133,12 @@ fn describe_param(call: &Call<'_>, index: usize, p: &ParamSpec) -> Value {
         m.insert("highlimit".into(), json!(high));
         let limit = if call.caller.has("apihighlimits") { high } else { low };
         m.insert("limit".into(), json!(limit));
+        if p.allow_duplicates {
+            m.insert("allowsduplicates".into(), ctx.true_value());
+        }
+    }
+    if let Type::Title { must_exist: true } = p.ty {
+        m.insert("mustExist".into(), ctx.true_value());
     }
     match p.ty {
         Type::Integer { min, max } => {
@@ -207,5 +213,6 @@ fn type_value(p: &ParamSpec) -> Value {
         Type::Tags => json!([]),
         Type::Enum(values) => json!(values),
         Type::Modules(which) => json!(super::registered(which).iter().map(|s| s.name()).collect::<Vec<_>>()),
+        Type::Title { .. } => json!("title"),
     }
 }

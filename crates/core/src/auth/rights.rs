@@ -100,11 +100,29 @@ pub fn default_group_permissions() -> Vec<(&'static str, Vec<&'static str>)> {
                 "unblockself",
             ],
         ),
-        ("interface-admin", vec!["editinterface", "editsitecss", "editsitejson", "editsitejs", "editusercss", "edituserjson", "edituserjs"]),
+        (
+            "interface-admin",
+            vec![
+                "editinterface",
+                "editsitecss",
+                "editsitejson",
+                "editsitejs",
+                "editusercss",
+                "edituserjson",
+                "edituserjs",
+            ],
+        ),
         ("bureaucrat", vec!["userrights", "noratelimit"]),
         (
             "suppress",
-            vec!["hideuser", "suppressrevision", "viewsuppressed", "suppressionlog", "deleterevision", "deletelogentry"],
+            vec![
+                "hideuser",
+                "suppressrevision",
+                "viewsuppressed",
+                "suppressionlog",
+                "deleterevision",
+                "deletelogentry",
+            ],
         ),
     ]
 }

@@ -89,6 +89,23 @@ impl ProtectionStore for SqliteStore {
                 .await?;
             }
         }
+        if let Some(comment) = op.revision_comment {
+            let page = sqlx::query("SELECT id, latest_rev FROM pages WHERE namespace = ? AND title = ?")
+                .bind(op.namespace)
+                .bind(op.title)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(p) = page {
+                let (page_id, latest): (i64, i64) = (p.try_get("id")?, p.try_get("latest_rev")?);
+                let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = ?")
+                    .bind(latest)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .unwrap_or_default();
+                let actor = &op.log.actor;
+                insert_revision(&mut tx, page_id, &text, comment, actor.user_id, actor.user_name, &now, op.log.tags).await?;
+            }
+        }
         let entry = LogEntry {
             log_type: "protect",
             action: op.log.action,

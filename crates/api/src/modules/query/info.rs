@@ -33,19 +33,31 @@ impl Info {
             }
         }
         if has("protection") {
-            m.insert("protection".into(), json!([]));
-            let types = if p.page.is_some() {
-                if t.ns == 6 {
-                    json!(["edit", "move", "upload"])
-                } else {
-                    json!(["edit", "move"])
-                }
-            } else if t.ns == 6 {
-                json!(["create", "upload"])
-            } else {
-                json!(["create"])
-            };
-            m.insert("restrictiontypes".into(), types);
+            let exists = p.page.is_some();
+            let restrictions = call
+                .state
+                .meta
+                .restrictions(t.ns, &t.db_key, &mwupload_store::time::now_ts())
+                .await?;
+            let list: Vec<Value> = restrictions
+                .iter()
+                .filter(|r| (r.kind == "create") != exists)
+                .map(|r| {
+                    let mut e = Map::new();
+                    e.insert("type".into(), json!(r.kind));
+                    e.insert("level".into(), json!(r.level));
+                    e.insert("expiry".into(), json!(mwupload_core::access::iso_or(&r.expiry, "infinity")));
+                    if r.cascade {
+                        call.ctx.put_bool(&mut e, "cascade", true);
+                    }
+                    Value::Object(e)
+                })
+                .collect();
+            m.insert("protection".into(), Value::Array(list));
+            m.insert(
+                "restrictiontypes".into(),
+                json!(mwupload_core::access::restriction_types(t.ns, exists)),
+            );
         }
         if has("watched") && call.caller.is_logged_in() {
             let w = call.state.meta.is_watched(call.caller.user_id(), t.ns, &t.db_key).await?;

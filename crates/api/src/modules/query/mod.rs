@@ -12,12 +12,14 @@ use mwupload_store::FileVersion;
 use serde_json::{Map, Value, json};
 
 mod allimages;
+mod blocks;
 mod duplicatefiles;
 mod filearchive;
 mod imageinfo;
 mod info;
 mod logevents;
 mod pageset;
+mod protectedtitles;
 mod revisions;
 mod siteinfo;
 mod stashimageinfo;
@@ -27,11 +29,13 @@ mod userinfo;
 mod watchlistraw;
 
 pub use allimages::ALLIMAGES;
+pub use blocks::BLOCKS;
 pub use duplicatefiles::DUPLICATEFILES;
 pub use filearchive::FILEARCHIVE;
 pub use imageinfo::IMAGEINFO;
 pub use info::INFO;
 pub use logevents::LOGEVENTS;
+pub use protectedtitles::PROTECTEDTITLES;
 pub use revisions::REVISIONS;
 pub use siteinfo::SITEINFO;
 pub use stashimageinfo::STASHIMAGEINFO;
@@ -109,6 +113,8 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     for l in &running_lists {
         match l.as_str() {
             "allimages" => all_images(call, &mut query, &mut cont, &mut limits).await?,
+            "blocks" => blocks::list_blocks(call, &mut query, &mut cont, &mut limits).await?,
+            "protectedtitles" => protectedtitles::protected_titles(call, &mut query, &mut cont, &mut limits).await?,
             "filearchive" => file_archive(call, &mut query, &mut cont, &mut limits).await?,
             "logevents" => log_events(call, &mut query, &mut cont, &mut limits).await?,
             "watchlistraw" => watchlist_raw(call, &mut query, &mut cont, &mut limits).await?,
@@ -119,7 +125,7 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     for m in &running_metas {
         match m.as_str() {
             "tokens" => tokens(call, &mut query).await?,
-            "userinfo" => userinfo(call, &mut query)?,
+            "userinfo" => userinfo(call, &mut query).await?,
             "siteinfo" => siteinfo(call, &mut query)?,
             _ => {}
         }

@@ -7,9 +7,14 @@ pub(super) fn client_ip(call: &Call<'_>) -> String {
     call.caller.ip.map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into())
 }
 
-pub(super) fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
+pub(super) async fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
     let v = call.validate(&USERINFO)?;
     let props = v.list("prop").to_vec();
+    let block = if props.iter().any(|p| p == "blockinfo") {
+        mwupload_core::access::any_block(call.state, &call.caller).await?
+    } else {
+        None
+    };
     let c = &call.caller;
     let mut u = Map::new();
     u.insert("id".into(), json!(c.user_id()));
@@ -20,6 +25,17 @@ pub(super) fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> A
         None => {
             u.insert("name".into(), json!(client_ip(call)));
             u.insert("anon".into(), call.ctx.true_value());
+        }
+    }
+    // MediaWiki puts the block details right after the name.
+    if let Some(b) = &block {
+        for (k, val) in crate::upload_wire::block_info(b) {
+            match val {
+                Value::Bool(flag) => call.ctx.put_bool(&mut u, &k, flag),
+                other => {
+                    u.insert(k, other);
+                }
+            }
         }
     }
     for prop in &props {
@@ -39,8 +55,8 @@ pub(super) fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> A
                 let explicit: Vec<Value> = c
                     .user
                     .iter()
-                    .flat_map(|x| x.groups.iter())
-                    .map(|g| json!({"group": g, "expiry": "infinity"}))
+                    .flat_map(|x| x.memberships.iter())
+                    .map(|m| json!({"group": m.group, "expiry": mwupload_core::access::iso_or(&m.expiry, "infinity")}))
                     .collect();
                 u.insert("groupmemberships".into(), Value::Array(explicit));
             }
