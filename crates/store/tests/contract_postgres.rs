@@ -377,6 +377,109 @@ async fn a_file_published_during_undelete_makes_the_restored_version_old() {
     .await;
 }
 
+/// An undelete that starts while a delete of the same page is under way waits for it, and then
+/// restores what that delete archived too (it reads the archive only once it holds the page).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_undelete_waits_for_a_delete_in_progress() {
+    with_database(|b| async move {
+        let store = Arc::new(b.store().await);
+        let name = "Busy.txt";
+        store
+            .publish(&publish_op(version(name, &sha(1), "k1", "20250101000000"), None, None))
+            .await
+            .unwrap();
+        store.delete_file_page(name, &ACTOR, "gone", &[]).await.unwrap().unwrap();
+        // The description page is written again, and a delete of it starts (and holds the page).
+        let edit = PageEdit {
+            namespace: 6,
+            title: name,
+            text: "again",
+            comment: "c",
+            user_id: 1,
+            user_name: "Tester",
+            tags: &[],
+            base_rev: None,
+        };
+        let EditOutcome::Saved { page_id, .. } = store.edit_page(&edit).await.unwrap() else {
+            panic!("saved")
+        };
+        let mut delete = store.pool().begin().await.unwrap();
+        sqlx::query("SELECT id FROM pages WHERE id = $1 FOR UPDATE")
+            .bind(page_id)
+            .execute(&mut *delete)
+            .await
+            .unwrap();
+        let s = store.clone();
+        let undelete = tokio::spawn(async move { s.undelete(name, &[], &ACTOR, "back", &[]).await });
+        assert_waiting(&undelete, "undelete of a page being deleted").await;
+        for sql in [
+            "INSERT INTO archived_revisions (namespace, title, text, comment, user_id, user_name, timestamp, sha1)
+             SELECT 6, 'Busy.txt', text, comment, user_id, user_name, timestamp, sha1 FROM revisions WHERE page_id = $1",
+            "DELETE FROM revisions WHERE page_id = $1",
+            "DELETE FROM pages WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(page_id).execute(&mut *delete).await.unwrap();
+        }
+        delete.commit().await.unwrap();
+        assert_eq!(undelete.await.unwrap().unwrap(), (2, 1), "both deletes' revisions are restored");
+        let page = store.page(6, name).await.unwrap().expect("page restored");
+        let text = store.revision(page.latest_rev).await.unwrap().unwrap().text;
+        assert_eq!(text, "again");
+    })
+    .await;
+}
+
+/// A transaction that inserts the name an undelete is restoring and then wants the page the
+/// undelete holds deadlocks with it; PostgreSQL aborts the undelete (it waited first), which is
+/// retried and completes, restoring the version as an old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_undelete_aborted_to_break_a_deadlock_is_retried() {
+    with_database(|b| async move {
+        let store = Arc::new(b.store().await);
+        let name = "Deadlock.txt";
+        store
+            .publish(&publish_op(version(name, &sha(1), "k1", "20250101000000"), None, None))
+            .await
+            .unwrap();
+        store.delete_file_page(name, &ACTOR, "gone", &[]).await.unwrap().unwrap();
+        let edit = PageEdit {
+            namespace: 6,
+            title: name,
+            text: "again",
+            comment: "c",
+            user_id: 1,
+            user_name: "Tester",
+            tags: &[],
+            base_rev: None,
+        };
+        store.edit_page(&edit).await.unwrap();
+        // A publish of the name: its row first (uncommitted), then it will want the page.
+        let mut publish = store.pool().begin().await.unwrap();
+        sqlx::query(
+            "INSERT INTO files (name, size, width, height, bits, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key)
+             VALUES ($1, 3, 0, 0, 0, 'null', 'TEXT', 'text/plain', '', 2, 'Other', '20250102000000', $2, 'new')",
+        )
+        .bind(name)
+        .bind(sha(2))
+        .execute(&mut *publish)
+        .await
+        .unwrap();
+        let s = store.clone();
+        let undelete = tokio::spawn(async move { s.undelete(name, &[], &ACTOR, "back", &[]).await });
+        assert_waiting(&undelete, "undelete restoring a name being inserted").await;
+        sqlx::query("SELECT id FROM pages WHERE namespace = 6 AND title = $1 FOR UPDATE")
+            .bind(name)
+            .execute(&mut *publish)
+            .await
+            .expect("the other side of the deadlock goes on once the undelete is aborted");
+        publish.commit().await.unwrap();
+        assert_eq!(undelete.await.unwrap().expect("retried after the deadlock"), (1, 1));
+        assert_eq!(store.current_file(name).await.unwrap().unwrap().sha1, sha(2));
+        assert_eq!(store.old_versions(name).await.unwrap()[0].sha1, sha(1));
+    })
+    .await;
+}
+
 /// Sixteen editors from eight pools save on the same base revision: the conflict check and the
 /// save are atomic, so exactly one wins. A page created by two first edits at once is created
 /// once.

@@ -425,9 +425,10 @@ async fn delete_file_page_once(pool: &PgPool, name: &str, actor: &Actor<'_>, rea
     Ok(Some(logid))
 }
 
-/// One attempt of [`FileStore::undelete`]. Archive names and the current row are claimed with
-/// `ON CONFLICT DO NOTHING`, so a name taken meanwhile means "try the next name" (or "restore as
-/// an old version") instead of an aborted transaction.
+/// One attempt of [`FileStore::undelete`]. It locks the current row and the page first, as
+/// publish and delete do, so it serializes with them. Archive names and the current row are
+/// claimed with `ON CONFLICT DO NOTHING`, so a name taken meanwhile means "try the next name"
+/// (or "restore as an old version") instead of an aborted transaction.
 async fn undelete_once(
     pool: &PgPool,
     name: &str,
@@ -443,6 +444,14 @@ async fn undelete_once(
         .fetch_optional(&mut *tx)
         .await?
         .is_some();
+    // Then the page, as delete does: a delete that is archiving the page's revisions finishes
+    // before this reads the archive. (A publish of a new file that waits for this lock while
+    // holding the name this undelete is about to insert is a deadlock PostgreSQL breaks; the
+    // aborted transaction is retried.)
+    sqlx::query("SELECT id FROM pages WHERE namespace = 6 AND title = $1 FOR UPDATE")
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
     let sql = format!("SELECT {FA_COLS} FROM file_archive WHERE name = $1 ORDER BY timestamp DESC, id DESC FOR UPDATE");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
     let mut archived = Vec::new();

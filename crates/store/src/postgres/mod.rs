@@ -294,7 +294,9 @@ async fn insert_old(tx: &mut PgConnection, v: &FileVersion, archive_name: &str) 
 /// `touched`) if it does not exist. Returns (page id, latest revision, created). A page that
 /// another transaction creates meanwhile is waited for and then locked, not created twice.
 async fn lock_or_create_page(tx: &mut PgConnection, namespace: i64, title: &str, touched: &str) -> DbResult<(i64, i64, bool)> {
-    loop {
+    // (Each turn waits for a transaction that created the page and one that deleted it again;
+    // a bound keeps a pathological churn from spinning here forever.)
+    for _ in 0..100 {
         let row = sqlx::query("SELECT id, latest_rev FROM pages WHERE namespace = $1 AND title = $2 FOR UPDATE")
             .bind(namespace)
             .bind(title)
@@ -316,6 +318,9 @@ async fn lock_or_create_page(tx: &mut PgConnection, namespace: i64, title: &str,
         }
         // Created by a transaction that committed while this one waited: lock that one.
     }
+    Err(sqlx::Error::InvalidArgument(format!(
+        "page {namespace}:{title} keeps being created and deleted"
+    )))
 }
 
 /// Adds a revision to a page this transaction has locked and makes it the latest.
