@@ -34,9 +34,6 @@ use std::time::Duration;
 
 type DbResult<T> = Result<T, sqlx::Error>;
 
-/// Connections per store (per replica) unless configured otherwise.
-pub const DEFAULT_POOL_SIZE: u32 = 10;
-
 /// One PostgreSQL database. Any number of `PgStore`s (in one process or in several replicas)
 /// may share it: every guarantee is made by the database, none by this value.
 #[derive(Clone, Debug)]
