@@ -11,6 +11,13 @@ echo "== cargo test"
 cargo test --workspace --locked 2>&1 | tee /tmp/mwupload-cargo-test.log
 cargo_failed=$(grep -E '^test result:' /tmp/mwupload-cargo-test.log | grep -vc ' 0 failed' || true)
 
+echo "== integration tests again, every server on a fresh PostgreSQL database"
+# The same HTTP-level suite over the PostgreSQL adapter (.ci/run makes sure the server runs).
+PG_SERVER=${MWUPLOAD_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+MWUPLOAD_TEST_DATABASE_URL=$PG_SERVER cargo test --locked -p mwupload --tests 2>&1 | tee /tmp/mwupload-cargo-test-pg.log
+pg_failed=$(grep -E '^test result:' /tmp/mwupload-cargo-test-pg.log | grep -vc ' 0 failed' || true)
+cargo_failed=$((cargo_failed + pg_failed))
+
 echo "== layering: what each crate may not depend on (cargo tree)"
 layering_failed=0
 forbidden() { # crate, regex of crates it must not pull in

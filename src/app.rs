@@ -2,23 +2,33 @@
 
 use mwupload_core::auth::{password, rights};
 use mwupload_core::{AppState, Config, SharedState};
+use mwupload_store::MetaStore;
 use std::sync::Arc;
 
-/// Opens the stores the configuration names (today: SQLite and the local blob directory under
-/// the data directory) and builds the shared state.
+/// Opens the stores the configuration names (the metadata in SQLite under the data directory,
+/// or in PostgreSQL when `database_url` says so; blobs in the local directory under the data
+/// directory) and builds the shared state.
 pub async fn open(config: Config) -> anyhow::Result<SharedState> {
     if let Err(bad) = mwupload_fetch::validate_allow_addresses(&config.url_uploads.allow_addresses) {
         anyhow::bail!("url_uploads.allow_addresses: not an address or CIDR: {}", bad.join(", "));
     }
     std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("creating data dir {}: {e}", config.data_dir.display()))?;
-    let meta = mwupload_store::sqlite::SqliteStore::open(&config.db_path()).await?;
+    let meta = open_meta(&config).await?;
     let blobs = mwupload_store::fs::FsBlobStore::open(&config.blob_dir())?;
-    Ok(AppState::new(
-        config,
-        Arc::new(meta),
-        Arc::new(blobs),
-        Arc::new(mwupload_fetch::HttpFetcher),
-    ))
+    Ok(AppState::new(config, meta, Arc::new(blobs), Arc::new(mwupload_fetch::HttpFetcher)))
+}
+
+async fn open_meta(config: &Config) -> anyhow::Result<Arc<dyn MetaStore>> {
+    let url = config.database_url.trim();
+    if url.is_empty() {
+        return Ok(Arc::new(mwupload_store::sqlite::SqliteStore::open(&config.db_path()).await?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = mwupload_store::postgres::PgStore::open(url, config.database_pool_size).await?;
+        return Ok(Arc::new(store));
+    }
+    // (The URL itself is not echoed: it may hold a password.)
+    anyhow::bail!("database_url: expected empty (SQLite in the data directory) or a postgres:// URL")
 }
 
 /// On the very first start (no users), creates `Admin` (sysop, bureaucrat) and a bot password

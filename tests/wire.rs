@@ -460,3 +460,31 @@ async fn jsonp_callback_is_wrapped_and_anonymous() {
         "Tokens may not be obtained when the same-origin policy is not applied."
     );
 }
+
+/// C0 control characters (a NUL above all) are cleaned to U+FFFD before anything sees them, as
+/// WebRequest does: no 500 from a database that refuses NUL, no control byte in a comment, and a
+/// `\x1f`-separated multi-value keeps its separators.
+#[tokio::test]
+async fn control_characters_in_parameters_are_cleaned_not_stored() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let r = c
+        .get(&[("action", "query"), ("list", "allimages"), ("aifrom", "a\0b"), ("format", "json")])
+        .await;
+    assert!(r.get("query").is_some() || r.get("error").is_some(), "{r}");
+    let r = c.upload("Nul comment.png", &png(8, 8, 3), &[("comment", "x\0y\x07z")]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    let ii = c.imageinfo("Nul comment.png", "comment", "1").await;
+    let comment = ii["query"]["pages"][0]["imageinfo"][0]["comment"].clone();
+    assert_eq!(comment, "x\u{FFFD}y\u{FFFD}z", "{ii}");
+    let r = c
+        .get(&[("action", "query"), ("titles", "\x1fFoo|1\x1fBar"), ("format", "json")])
+        .await;
+    let titles: Vec<&str> = r["query"]["pages"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Foo|1") && titles.contains(&"Bar"), "{r}");
+}

@@ -1,7 +1,12 @@
 //! Test kit: starts the real `mwupload` binary on a free port with a temp data dir, and talks
 //! to it over HTTP like a client would. Also: PNG generation and transcript normalization.
+//!
+//! With `MWUPLOAD_TEST_DATABASE_URL` set to a PostgreSQL server (`postgres://user@host:port/db`),
+//! every server started here gets a fresh database on that server (through its config file's
+//! `database_url`), dropped when the server is; otherwise servers use SQLite in their data dir.
 #![allow(dead_code)]
 
+use mwupload_store::postgres::scratch::ScratchDatabase;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -17,6 +22,33 @@ pub struct Server {
     pub bot_pass: String,
     pub admin_pass: String,
     config: Option<std::path::PathBuf>,
+    /// The PostgreSQL database of this server (with `MWUPLOAD_TEST_DATABASE_URL`).
+    /// Shared, like `data`, by the servers of [`Server::start_sharing`].
+    database: Option<std::sync::Arc<ScratchDatabase>>,
+}
+
+/// A fresh PostgreSQL database when `MWUPLOAD_TEST_DATABASE_URL` names a server.
+fn scratch_database() -> Option<ScratchDatabase> {
+    let server = std::env::var("MWUPLOAD_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())?;
+    let db = block_on(async move { ScratchDatabase::create(&server).await });
+    Some(db.unwrap_or_else(|e| panic!("MWUPLOAD_TEST_DATABASE_URL: creating a test database: {e}")))
+}
+
+/// Runs `f` to completion on a runtime of its own (callers may be inside a test's runtime).
+fn block_on<F>(f: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    })
+    .join()
+    .expect("database helper thread")
 }
 
 impl Server {
@@ -27,6 +59,12 @@ impl Server {
     /// Starts with extra TOML configuration (written to a file in the data dir).
     pub fn start_with_config(toml: &str) -> Server {
         let data = tempfile::tempdir().expect("tempdir");
+        let database = scratch_database().map(std::sync::Arc::new);
+        let toml = match &database {
+            // A top-level key goes before the first table.
+            Some(db) => format!("database_url = \"{}\"\n{toml}", db.url()),
+            None => toml.to_string(),
+        };
         let config = if toml.is_empty() {
             None
         } else {
@@ -43,6 +81,7 @@ impl Server {
             bot_pass: String::new(),
             admin_pass: String::new(),
             config,
+            database,
         };
         s.spawn("127.0.0.1:0");
         s
@@ -60,6 +99,7 @@ impl Server {
             bot_pass: String::new(),
             admin_pass: String::new(),
             config: other.config.clone(),
+            database: other.database.clone(),
         };
         s.spawn("127.0.0.1:0");
         s
@@ -131,14 +171,14 @@ impl Server {
         self.spawn(&addr);
     }
 
-    /// Runs an admin subcommand against this server's data dir.
+    /// Runs an admin subcommand against this server's data dir and configuration (its database).
     pub fn admin(&self, args: &[&str]) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_mwupload"))
-            .arg("--data")
-            .arg(self.data.path())
-            .args(args)
-            .output()
-            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mwupload"));
+        cmd.arg("--data").arg(self.data.path());
+        if let Some(c) = &self.config {
+            cmd.arg("--config").arg(c);
+        }
+        let out = cmd.args(args).output().unwrap();
         assert!(
             out.status.success(),
             "admin {:?} failed: {}",
@@ -204,6 +244,9 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+        if let Some(db) = self.database.take() {
+            let _ = block_on(async move { db.drop_database().await });
+        }
     }
 }
 

@@ -356,6 +356,21 @@ pub fn hostname() -> String {
         .unwrap_or_else(|_| "localhost".into())
 }
 
+/// Formatversion 1's booleans inside a value: `true` is `""`, a `false` member is left out.
+pub fn fv1_booleans(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| *x != Value::Bool(false));
+            for x in m.values_mut() {
+                fv1_booleans(x);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(fv1_booleans),
+        Value::Bool(true) => *v = Value::String(String::new()),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,20 +392,5 @@ mod tests {
         assert_eq!(v["main"]["*"], "Unrecognized parameter: foo.");
         c.fv2 = true;
         assert_eq!(c.warnings_value().unwrap()["upload"]["warnings"], "a\nb");
-    }
-}
-
-/// Formatversion 1's booleans inside a value: `true` is `""`, a `false` member is left out.
-pub fn fv1_booleans(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.retain(|_, x| *x != Value::Bool(false));
-            for x in m.values_mut() {
-                fv1_booleans(x);
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(fv1_booleans),
-        Value::Bool(true) => *v = Value::String(String::new()),
-        _ => {}
     }
 }

@@ -22,8 +22,17 @@ pub struct Params {
     used: Mutex<BTreeSet<String>>,
 }
 
+/// `UtfNormal\Validator::cleanUp`, as WebRequest applies it to every value: NFC, and C0
+/// controls other than tab, newline and carriage return become U+FFFD (so a NUL never reaches
+/// a title, a comment or the database).
 fn nfc(s: &str) -> String {
-    s.nfc().collect()
+    s.nfc()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            '\0'..='\x1f' => '\u{FFFD}',
+            _ => c,
+        })
+        .collect()
 }
 
 impl Params {
@@ -68,7 +77,16 @@ impl Params {
         if !self.order.contains(&k) {
             self.order.push(k.clone());
         }
-        self.values.insert(k, nfc(&v));
+        // A value starting with U+001F is a multi-value with that separator, which cleaning
+        // would destroy: ApiParamValidatorCallbacks cleans its pieces one by one.
+        let v = match v.strip_prefix('\x1f') {
+            Some(rest) => std::iter::once(String::new())
+                .chain(rest.split('\x1f').map(nfc))
+                .collect::<Vec<_>>()
+                .join("\x1f"),
+            None => nfc(&v),
+        };
+        self.values.insert(k, v);
     }
 
     fn mark(&self, name: &str) {
@@ -181,6 +199,12 @@ mod tests {
         assert_eq!(group_digits(1024), "1,024");
         assert_eq!(group_digits(4294967296), "4,294,967,296");
     }
+    #[test]
+    fn control_characters_become_replacement_characters() {
+        let ps = p(&[("comment", "a\0b\x07c\td\ne\rf")], &[]);
+        assert_eq!(ps.get("comment"), Some("a\u{FFFD}b\u{FFFD}c\td\ne\rf"));
+    }
+
     #[test]
     fn nfc_normalizes() {
         let ps = p(&[("filename", "e\u{301}.png")], &[]);

@@ -321,6 +321,19 @@ pub struct ProtectionChange {
     pub expiry: Option<String>,
 }
 
+/// One `action=protect`: the title (and whether its page exists), the protections to set (an
+/// empty level removes one), and the log entry's reason and tags.
+#[derive(Clone, Copy)]
+pub struct ProtectRequest<'a> {
+    pub ns: i64,
+    pub title: &'a str,
+    pub page_exists: bool,
+    pub changes: &'a [ProtectionChange],
+    pub cascade: bool,
+    pub reason: &'a str,
+    pub tags: &'a [String],
+}
+
 /// What `action=protect` did: the log id and the changes as applied.
 pub struct Protected {
     pub log_id: i64,
@@ -328,17 +341,16 @@ pub struct Protected {
 
 /// Applies protections to a title with MediaWiki's log entry (`protect`, `modify` when the
 /// title had protection already, `unprotect` when none remains).
-pub async fn protect(
-    state: &AppState,
-    caller: &Caller,
-    ns: i64,
-    title: &str,
-    page_exists: bool,
-    changes: &[ProtectionChange],
-    cascade: bool,
-    reason: &str,
-    tags: &[String],
-) -> StoreResult<Protected> {
+pub async fn protect(state: &AppState, caller: &Caller, req: &ProtectRequest<'_>) -> StoreResult<Protected> {
+    let ProtectRequest {
+        ns,
+        title,
+        page_exists,
+        changes,
+        cascade,
+        reason,
+        tags,
+    } = *req;
     let before = state.meta.restrictions(ns, title, &now()).await?;
     let kept: Vec<&ProtectionChange> = changes.iter().filter(|c| !c.level.is_empty()).collect();
     let action = if kept.is_empty() {

@@ -11,8 +11,15 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Data directory: the SQLite database and the blob tree live here.
+    /// Data directory: the SQLite database (unless `database_url` names another database) and
+    /// the blob tree live here.
     pub data_dir: PathBuf,
+    /// The metadata database. Empty (the default): SQLite in the data directory.
+    /// `postgres://user:password@host:port/database`: PostgreSQL, which several replicas share.
+    pub database_url: String,
+    /// PostgreSQL connections each process keeps at most (replicas × this must fit the server's
+    /// `max_connections`). Unused with SQLite.
+    pub database_pool_size: u32,
     /// Public base URL (`http://host:port`). Empty: taken from each request's Host header,
     /// like MediaWiki's protocol-relative `$wgServer`.
     pub server: String,
@@ -71,6 +78,8 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            database_pool_size: 10,
             server: String::new(),
             script_path: "/w".into(),
             sitename: "mwupload".into(),
@@ -154,15 +163,17 @@ mod tests {
         let c: Config = toml::from_str(&readme[start..end]).expect("README config example parses");
         assert_eq!(c.uploads.max_upload_size, 5_368_709_120);
         assert!(c.change_tags.is_empty() && !c.url_uploads.enabled);
+        assert!(c.database_url.is_empty(), "the README's example keeps the SQLite default");
     }
 
     #[test]
     fn parses_partial_toml_over_defaults() {
         let c: Config = toml::from_str(
-            "listen = \"127.0.0.1:9999\"\n[uploads]\nmax_upload_size = 1000\n[group_permissions]\nuser = [\"upload_by_url\"]\n",
+            "listen = \"127.0.0.1:9999\"\ndatabase_url = \"postgres://mw@db/mw\"\n[uploads]\nmax_upload_size = 1000\n[group_permissions]\nuser = [\"upload_by_url\"]\n",
         )
         .unwrap();
         assert_eq!(c.listen.port(), 9999);
+        assert_eq!((c.database_url.as_str(), c.database_pool_size), ("postgres://mw@db/mw", 10));
         assert_eq!(c.uploads.max_upload_size, 1000);
         assert_eq!(c.uploads.min_chunk_size, 1024);
         assert_eq!(c.group_permissions["user"], vec!["upload_by_url"]);

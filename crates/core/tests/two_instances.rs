@@ -1,31 +1,67 @@
 //! Two instances of the domain on the same database and blob directory (two connection pools
 //! and two blob-store handles, as two replicas or two processes on one data dir have) must be
 //! as correct as one: they race on one chunked session and on one job, and what is published
-//! must be exactly the bytes whose SHA-1 was recorded.
+//! must be exactly the bytes whose SHA-1 was recorded. On SQLite, or on PostgreSQL when
+//! `MWUPLOAD_TEST_DATABASE_URL` names a server.
 
 use mwupload_core::auth::Caller;
 use mwupload_core::upload::service::{self, ChunkBytes, ChunkPosition, Incoming, UploadRequest, UploadResponse};
 use mwupload_core::upload::{UploadError, UploadStatus, status};
 use mwupload_core::{AppState, Config, SharedState};
-use mwupload_store::LogQuery;
+use mwupload_store::postgres::{PgStore, scratch::ScratchDatabase};
+use mwupload_store::sqlite::SqliteStore;
+use mwupload_store::{LogQuery, MetaStore};
 use sha1::{Digest, Sha1};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
-async fn instance(dir: &std::path::Path) -> SharedState {
-    let config = Config {
-        data_dir: dir.to_path_buf(),
-        ..Config::default()
-    };
-    let meta = mwupload_store::sqlite::SqliteStore::open(&config.db_path()).await.expect("sqlite");
-    let blobs = mwupload_store::fs::FsBlobStore::open(&config.blob_dir()).expect("blobs");
-    AppState::new(
-        config,
-        Arc::new(meta),
-        Arc::new(blobs),
-        Arc::new(mwupload_core::upload::url::NoFetcher),
-    )
+/// What the instances share: a data directory (blobs, and SQLite) and, when
+/// `MWUPLOAD_TEST_DATABASE_URL` names a PostgreSQL server, a fresh database on it instead of
+/// SQLite (dropped with this value).
+struct Shared {
+    dir: tempfile::TempDir,
+    pg: Option<ScratchDatabase>,
+}
+
+impl Shared {
+    async fn new() -> Shared {
+        let pg = match std::env::var("MWUPLOAD_TEST_DATABASE_URL") {
+            Ok(server) if !server.is_empty() => Some(ScratchDatabase::create(&server).await.expect("test database")),
+            _ => None,
+        };
+        Shared {
+            dir: tempfile::tempdir().unwrap(),
+            pg,
+        }
+    }
+
+    /// An instance with its own connection pool and blob-store handle.
+    async fn instance(&self) -> SharedState {
+        let config = Config {
+            data_dir: self.dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        let meta: Arc<dyn MetaStore> = match &self.pg {
+            Some(db) => Arc::new(PgStore::open(db.url(), 8).await.expect("postgres")),
+            None => Arc::new(SqliteStore::open(&config.db_path()).await.expect("sqlite")),
+        };
+        let blobs = mwupload_store::fs::FsBlobStore::open(&config.blob_dir()).expect("blobs");
+        AppState::new(config, meta, Arc::new(blobs), Arc::new(mwupload_core::upload::url::NoFetcher))
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(db) = self.pg.take() {
+            // On a runtime of its own: this may run inside the test's runtime.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(db.drop_database())
+            })
+            .join();
+        }
+    }
 }
 
 async fn uploader(state: &SharedState) -> Caller {
@@ -149,8 +185,8 @@ async fn raced_session(a: &SharedState, b: &SharedState, name: &str, async_last:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_racing_on_one_chunk_session_publish_the_recorded_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (instance(dir.path()).await, instance(dir.path()).await);
+    let shared = Shared::new().await;
+    let (a, b) = (shared.instance().await, shared.instance().await);
     let (_, landed) = raced_session(&a, &b, "Raced.txt", false).await;
     // The last round assembled the file; find its stash entry and publish it from the other instance.
     let caller = uploader(&b).await;
@@ -181,8 +217,8 @@ async fn two_instances_racing_on_one_chunk_session_publish_the_recorded_bytes() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_racing_on_one_job_run_it_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (instance(dir.path()).await, instance(dir.path()).await);
+    let shared = Shared::new().await;
+    let (a, b) = (shared.instance().await, shared.instance().await);
     // Two workers per instance compete for every job.
     let mut workers = Vec::new();
     for s in [&a, &b, &a, &b] {

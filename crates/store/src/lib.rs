@@ -13,8 +13,9 @@
 //!
 //! The store persists what it is given: MediaWiki's policy (which comment, which log entry,
 //! whether a publish may overwrite) is decided by the domain (`mwupload-core`).
-//! Adapters: SQLite (`sqlite` feature) and a local directory tree (`fs` feature). The
-//! [`contract`] suite (feature `contract`) is what every adapter must pass.
+//! Adapters: SQLite (`sqlite` feature), PostgreSQL (`postgres` feature, for several replicas on
+//! one database) and a local directory tree (`fs` feature). The [`contract`] suite (feature
+//! `contract`) is what every adapter must pass.
 
 pub mod base36;
 mod blob;
@@ -24,6 +25,8 @@ pub mod time;
 
 #[cfg(feature = "fs")]
 pub mod fs;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

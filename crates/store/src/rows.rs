@@ -51,6 +51,48 @@ impl GroupMembership {
     pub fn expired(&self, now: &str) -> bool {
         self.expiry.as_deref().is_some_and(|e| e <= now)
     }
+
+    /// The unexpired memberships of a `groups_list` value.
+    pub fn parse_list(list: &str, now: &str) -> Vec<GroupMembership> {
+        list.split(',')
+            .filter_map(GroupMembership::decode)
+            .filter(|m| !m.expired(now))
+            .collect()
+    }
+
+    pub fn encode_list(ms: &[GroupMembership]) -> String {
+        ms.iter().map(GroupMembership::encode).collect::<Vec<_>>().join(",")
+    }
+
+    /// Group changes as the rights log records them.
+    pub fn rights_log_params(old: &[GroupMembership], new: &[GroupMembership]) -> LogParams {
+        let meta = |ms: &[GroupMembership]| {
+            ms.iter()
+                .map(|m| GroupMetadata {
+                    group: m.group.clone(),
+                    expiry: m.expiry.as_deref().map(crate::time::ts_to_iso).unwrap_or_else(|| "infinity".into()),
+                })
+                .collect()
+        };
+        LogParams::Rights {
+            oldgroups: old.iter().map(|m| m.group.clone()).collect(),
+            newgroups: new.iter().map(|m| m.group.clone()).collect(),
+            oldmetadata: meta(old),
+            newmetadata: meta(new),
+        }
+    }
+
+    /// `old` after removing `remove` and adding (or re-dating) `add`.
+    pub fn apply_changes(old: &[GroupMembership], add: &[GroupMembership], remove: &[String]) -> Vec<GroupMembership> {
+        let mut new: Vec<GroupMembership> = old.iter().filter(|m| !remove.contains(&m.group)).cloned().collect();
+        for a in add {
+            match new.iter_mut().find(|m| m.group == a.group) {
+                Some(m) => m.expiry = a.expiry.clone(),
+                None => new.push(a.clone()),
+            }
+        }
+        new
+    }
 }
 
 #[derive(Debug, Clone)]

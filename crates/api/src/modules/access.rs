@@ -222,7 +222,16 @@ pub async fn protect(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     }
     let reason = v.str("reason").unwrap_or("").to_string();
     let cascade = v.flag("cascade");
-    access::protect(call.state, &call.caller, ns, &key, page_exists, &applied, cascade, &reason, &tags).await?;
+    let request = access::ProtectRequest {
+        ns,
+        title: &key,
+        page_exists,
+        changes: &applied,
+        cascade,
+        reason: &reason,
+        tags: &tags,
+    };
+    access::protect(call.state, &call.caller, &request).await?;
     apply_watchlist(call, &v, &PROTECT, ns, &key).await?;
     let mut m = Map::new();
     m.insert("title".into(), json!(mwupload_core::title::PageTitle { ns, db_key: key }.display()));

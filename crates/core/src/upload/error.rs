@@ -74,7 +74,7 @@ pub enum UploadError {
     TagsNotAllowed,
     /// A block stops the caller (sitewide, or a partial block naming the page).
     #[error("blocked")]
-    Blocked(crate::access::BlockInfo),
+    Blocked(Box<crate::access::BlockInfo>),
     /// The page (or missing title) is protected at a level the caller lacks.
     #[error("protected ({kind}={level})")]
     Protected { kind: String, level: String },

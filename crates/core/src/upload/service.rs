@@ -136,7 +136,7 @@ pub fn check_rights(caller: &Caller, by_url: bool) -> UploadResult<()> {
 pub async fn check_permissions(state: &AppState, caller: &Caller, by_url: bool) -> UploadResult<()> {
     check_rights(caller, by_url)?;
     if let Some(block) = crate::access::sitewide_block(state, caller).await? {
-        return Err(UploadError::Blocked(block));
+        return Err(UploadError::Blocked(Box::new(block)));
     }
     Ok(())
 }
@@ -149,7 +149,7 @@ pub async fn authorize_publish(state: &AppState, caller: &Caller, name: &str) ->
     let page_exists = state.meta.page(6, name).await?.is_some();
     match crate::access::authorize(state, caller, 6, name, page_exists, &["edit", "upload"]).await? {
         Ok(()) => {}
-        Err(crate::access::Denial::Blocked(b)) => return Err(UploadError::Blocked(b)),
+        Err(crate::access::Denial::Blocked(b)) => return Err(UploadError::Blocked(Box::new(b))),
         Err(crate::access::Denial::Protected { kind, level }) => return Ok(Err(UploadError::Protected { kind, level })),
     }
     Ok(publish::authorize_overwrite(state, caller, name).await)

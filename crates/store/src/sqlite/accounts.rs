@@ -84,25 +84,14 @@ impl AccountStore for SqliteStore {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let name: String = row.try_get("name")?;
-        let old = memberships_of(&row.try_get::<String, _>("groups_list")?, now);
-        let mut new: Vec<GroupMembership> = old.iter().filter(|m| !remove.contains(&m.group)).cloned().collect();
-        for a in add {
-            match new.iter_mut().find(|m| m.group == a.group) {
-                Some(m) => m.expiry = a.expiry.clone(),
-                None => new.push(a.clone()),
-            }
-        }
+        let old = GroupMembership::parse_list(&row.try_get::<String, _>("groups_list")?, now);
+        let new = GroupMembership::apply_changes(&old, add, remove);
         sqlx::query("UPDATE users SET groups_list = ? WHERE id = ?")
-            .bind(encode_memberships(&new))
+            .bind(GroupMembership::encode_list(&new))
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        let params = LogParams::Rights {
-            oldgroups: old.iter().map(|m| m.group.clone()).collect(),
-            newgroups: new.iter().map(|m| m.group.clone()).collect(),
-            oldmetadata: metadata(&old),
-            newmetadata: metadata(&new),
-        };
+        let params = GroupMembership::rights_log_params(&old, &new);
         let title = name.replace(' ', "_");
         let entry = LogEntry {
             log_type: "rights",
@@ -206,7 +195,7 @@ impl AccountStore for SqliteStore {
 
 fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<UserRow> {
     let now = crate::time::now_ts();
-    let memberships = memberships_of(&r.try_get::<String, _>("groups_list")?, &now);
+    let memberships = GroupMembership::parse_list(&r.try_get::<String, _>("groups_list")?, &now);
     Ok(UserRow {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
@@ -215,25 +204,4 @@ fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<UserRow> {
         memberships,
         registered: r.try_get("registered")?,
     })
-}
-
-/// Unexpired memberships of a `groups_list` value.
-fn memberships_of(list: &str, now: &str) -> Vec<GroupMembership> {
-    list.split(',')
-        .filter_map(GroupMembership::decode)
-        .filter(|m| !m.expired(now))
-        .collect()
-}
-
-fn encode_memberships(ms: &[GroupMembership]) -> String {
-    ms.iter().map(GroupMembership::encode).collect::<Vec<_>>().join(",")
-}
-
-fn metadata(ms: &[GroupMembership]) -> Vec<GroupMetadata> {
-    ms.iter()
-        .map(|m| GroupMetadata {
-            group: m.group.clone(),
-            expiry: m.expiry.as_deref().map(crate::time::ts_to_iso).unwrap_or_else(|| "infinity".into()),
-        })
-        .collect()
 }

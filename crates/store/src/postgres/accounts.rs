@@ -1,0 +1,206 @@
+//! Users, bot passwords, sessions and settings: single statements; "first writer wins" is an
+//! `ON CONFLICT DO NOTHING`.
+
+use super::*;
+
+#[async_trait]
+impl AccountStore for PgStore {
+    async fn get_setting(&self, name: &str) -> StoreResult<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::from)
+    }
+
+    async fn init_setting(&self, name: &str, value: &str) -> StoreResult<String> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(self.get_setting(name).await?.unwrap_or_else(|| value.to_string()))
+    }
+
+    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String]) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar(
+            "INSERT INTO users (name, password_hash, groups_list, registered) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO NOTHING RETURNING id",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(groups.join(","))
+        .bind(crate::time::now_ts())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::from)
+    }
+
+    async fn count_users(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from)
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
+        let row = sqlx::query("SELECT * FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn set_user_groups(&self, id: i64, groups: &[String]) -> StoreResult<bool> {
+        let r = sqlx::query("UPDATE users SET groups_list = $1 WHERE id = $2")
+            .bind(groups.join(","))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn change_user_groups(
+        &self,
+        user_id: i64,
+        add: &[GroupMembership],
+        remove: &[String],
+        now: &str,
+        log: &LogWrite<'_>,
+    ) -> StoreResult<Option<(Vec<GroupMembership>, Vec<GroupMembership>)>> {
+        retrying(|| async move {
+            let mut tx = self.pool.begin().await?;
+            // The row lock serializes concurrent changes of one user's groups.
+            let row = sqlx::query("SELECT name, groups_list FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else { return Ok(None) };
+            let name: String = row.try_get("name")?;
+            let old = GroupMembership::parse_list(&row.try_get::<String, _>("groups_list")?, now);
+            let new = GroupMembership::apply_changes(&old, add, remove);
+            sqlx::query("UPDATE users SET groups_list = $1 WHERE id = $2")
+                .bind(GroupMembership::encode_list(&new))
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            let params = GroupMembership::rights_log_params(&old, &new);
+            let title = name.replace(' ', "_");
+            let entry = LogEntry {
+                log_type: "rights",
+                action: log.action,
+                namespace: 2,
+                title: &title,
+                timestamp: now,
+                comment: log.comment,
+                params: &params,
+                tags: log.tags,
+            };
+            insert_log(&mut tx, &log.actor, &entry).await?;
+            tx.commit().await?;
+            Ok(Some((old, new)))
+        })
+        .await
+    }
+
+    async fn set_user_password(&self, id: i64, hash: &str) -> StoreResult<bool> {
+        let r = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn put_bot_password(&self, user_id: i64, app_id: &str, hash: &str, grants: &[String]) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO bot_passwords (user_id, app_id, password_hash, grants, created) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (user_id, app_id) DO UPDATE SET password_hash = excluded.password_hash, grants = excluded.grants",
+        )
+        .bind(user_id)
+        .bind(app_id)
+        .bind(hash)
+        .bind(grants.join(","))
+        .bind(crate::time::now_ts())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn bot_password(&self, user_id: i64, app_id: &str) -> StoreResult<Option<BotPasswordRow>> {
+        let row = sqlx::query("SELECT * FROM bot_passwords WHERE user_id = $1 AND app_id = $2")
+            .bind(user_id)
+            .bind(app_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(BotPasswordRow {
+                user_id: r.try_get("user_id")?,
+                app_id: r.try_get("app_id")?,
+                password_hash: r.try_get("password_hash")?,
+                grants: split_list(&r.try_get::<String, _>("grants")?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_session(&self, id: &str, secret: &str) -> StoreResult<()> {
+        let now = crate::time::now_ts();
+        sqlx::query("INSERT INTO sessions (id, secret, created, last_seen) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(secret)
+            .bind(&now)
+            .bind(&now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
+        let row = sqlx::query("SELECT id, secret, user_id, bot_app_id FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(SessionRow {
+                id: r.try_get("id")?,
+                secret: r.try_get("secret")?,
+                user_id: r.try_get("user_id")?,
+                bot_app_id: r.try_get("bot_app_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_session_user(&self, id: &str, user_id: Option<i64>, bot_app_id: Option<&str>, new_secret: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET user_id = $1, bot_app_id = $2, secret = $3, last_seen = $4 WHERE id = $5")
+            .bind(user_id)
+            .bind(bot_app_id)
+            .bind(new_secret)
+            .bind(crate::time::now_ts())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+fn user_from_row(r: &PgRow) -> DbResult<UserRow> {
+    let memberships = GroupMembership::parse_list(&r.try_get::<String, _>("groups_list")?, &crate::time::now_ts());
+    Ok(UserRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        password_hash: r.try_get("password_hash")?,
+        groups: memberships.iter().map(|m| m.group.clone()).collect(),
+        memberships,
+        registered: r.try_get("registered")?,
+    })
+}

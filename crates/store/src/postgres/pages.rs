@@ -1,0 +1,299 @@
+//! Description pages, revisions, the log and watchlists. A page's revisions are only written
+//! under the page row's lock (`FOR UPDATE`), so an edit's conflict check and its save are one
+//! step, and `latest_rev` is always the newest revision.
+
+use super::*;
+use sqlx::{Postgres, QueryBuilder};
+
+#[async_trait]
+impl PageStore for PgStore {
+    async fn page(&self, namespace: i64, title: &str) -> StoreResult<Option<PageRow>> {
+        let row = sqlx::query("SELECT id, namespace, title, latest_rev, touched FROM pages WHERE namespace = $1 AND title = $2")
+            .bind(namespace)
+            .bind(title)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(page_from_row).transpose()?)
+    }
+
+    async fn page_by_id(&self, id: i64) -> StoreResult<Option<PageRow>> {
+        let row = sqlx::query("SELECT id, namespace, title, latest_rev, touched FROM pages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(page_from_row).transpose()?)
+    }
+
+    async fn revision(&self, id: i64) -> StoreResult<Option<RevisionRow>> {
+        let sql = format!("SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.id = $1");
+        // Only constant fragments are formatted in; values are bound.
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| revision_row(&r)).transpose()?)
+    }
+
+    /// One page's revisions for prop=revisions' enumeration mode, newest or oldest first.
+    /// Bounds are inclusive; `start` is where the walk begins (the newer end when newest first).
+    async fn page_revisions(&self, q: &RevisionQuery<'_>) -> StoreResult<Vec<RevisionRow>> {
+        let (from_op, to_op, order) = if q.newest_first {
+            ("<=", ">=", "DESC")
+        } else {
+            (">=", "<=", "ASC")
+        };
+        // Only operators are pushed as SQL; every value is bound.
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.page_id = "));
+        qb.push_bind(q.page_id);
+        for (id, op) in [(q.from_id, from_op), (q.start_id, from_op), (q.end_id, to_op)] {
+            if let Some(id) = id {
+                qb.push(format!(" AND r.id {op} ")).push_bind(id);
+            }
+        }
+        for (ts, op) in [(q.start, from_op), (q.end, to_op)] {
+            if let Some(ts) = ts {
+                qb.push(format!(" AND r.timestamp {op} ")).push_bind(ts);
+            }
+        }
+        if let Some(u) = q.user {
+            qb.push(" AND r.user_name = ").push_bind(u);
+        }
+        if let Some(u) = q.exclude_user {
+            qb.push(" AND r.user_name <> ").push_bind(u);
+        }
+        if let Some(tag) = q.tag {
+            // Tags are stored comma separated.
+            qb.push(" AND strpos(',' || r.tags || ',', ")
+                .push_bind(format!(",{tag},"))
+                .push(") > 0");
+        }
+        qb.push(format!(" ORDER BY r.id {order} LIMIT ")).push_bind(q.limit);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(revision_row).collect::<DbResult<_>>()?)
+    }
+
+    /// Creates or replaces a page's text (a new revision), unless `edit.base_rev` is set and
+    /// another user has saved a revision after it (an edit conflict: nothing is written). The
+    /// page row is locked before the check, so two editors of one base cannot both win.
+    async fn edit_page(&self, edit: &PageEdit<'_>) -> StoreResult<EditOutcome> {
+        retrying(|| async move {
+            let mut tx = self.pool.begin().await?;
+            let now = crate::time::now_ts();
+            let (page_id, _, new) = lock_or_create_page(&mut tx, edit.namespace, edit.title, &now).await?;
+            if let (false, Some(base)) = (new, edit.base_rev) {
+                let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM revisions WHERE page_id = $1 AND id > $2 AND user_id <> $3")
+                    .bind(page_id)
+                    .bind(base)
+                    .bind(edit.user_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if others > 0 {
+                    return Ok(EditOutcome::Conflict);
+                }
+            }
+            let rev = insert_revision(
+                &mut tx,
+                page_id,
+                edit.text,
+                edit.comment,
+                edit.user_id,
+                edit.user_name,
+                &now,
+                edit.tags,
+            )
+            .await?;
+            if new {
+                let actor = Actor {
+                    user_id: edit.user_id,
+                    user_name: edit.user_name,
+                };
+                let entry = LogEntry {
+                    log_type: "create",
+                    action: "create",
+                    namespace: edit.namespace,
+                    title: edit.title,
+                    timestamp: &now,
+                    comment: edit.comment,
+                    params: &LogParams::None {},
+                    tags: edit.tags,
+                };
+                insert_log(&mut tx, &actor, &entry).await?;
+            }
+            tx.commit().await?;
+            Ok(EditOutcome::Saved { page_id, rev, new })
+        })
+        .await
+    }
+
+    async fn revision_at(&self, page_id: i64, timestamp: &str) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar("SELECT MAX(id) FROM revisions WHERE page_id = $1 AND timestamp <= $2")
+            .bind(page_id)
+            .bind(timestamp)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from)
+    }
+
+    async fn deleted_since(&self, namespace: i64, title: &str, timestamp: &str) -> StoreResult<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM log_events
+                 WHERE log_type = 'delete' AND action = 'delete' AND namespace = $1 AND title = $2 AND timestamp > $3)",
+        )
+        .bind(namespace)
+        .bind(title)
+        .bind(timestamp)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn has_log_entry(&self, log_type: &str, namespace: i64, title: &str) -> StoreResult<bool> {
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM log_events WHERE log_type = $1 AND namespace = $2 AND title = $3)")
+                .bind(log_type)
+                .bind(namespace)
+                .bind(title)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Log entries for list=logevents, newest or oldest first, resuming at `q.from` (a
+    /// (timestamp, id) position, inclusive).
+    async fn log_events(&self, q: &LogQuery<'_>) -> StoreResult<Vec<LogRow>> {
+        let (ge, le) = if q.newer_first { ("<=", ">=") } else { (">=", "<=") };
+        // Only column names and operators are pushed as SQL; every value is bound.
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT id, log_type, action, namespace, title, user_id, user_name, timestamp, comment, params, tags FROM log_events WHERE TRUE",
+        );
+        for (col, v) in [
+            ("log_type", q.log_type),
+            ("action", q.action),
+            ("user_name", q.user),
+            ("title", q.title),
+        ] {
+            if let Some(v) = v {
+                qb.push(format!(" AND {col} = ")).push_bind(v);
+            }
+        }
+        if let Some(p) = q.prefix {
+            qb.push(" AND title >= ")
+                .push_bind(p)
+                .push(" AND title < ")
+                .push_bind(prefix_end(p));
+        }
+        if let Some(st) = q.start {
+            qb.push(format!(" AND timestamp {ge} ")).push_bind(st);
+        }
+        if let Some(e) = q.end {
+            qb.push(format!(" AND timestamp {le} ")).push_bind(e);
+        }
+        if let Some(tag) = q.tag {
+            // Tags are stored comma separated.
+            qb.push(" AND strpos(',' || tags || ',', ")
+                .push_bind(format!(",{tag},"))
+                .push(") > 0");
+        }
+        for ns in [q.namespace, q.title_namespace].into_iter().flatten() {
+            qb.push(" AND namespace = ").push_bind(ns);
+        }
+        if let Some((ts, id)) = q.from {
+            let op = if q.newer_first { "<" } else { ">" };
+            qb.push(format!(" AND (timestamp {op} "))
+                .push_bind(ts)
+                .push(" OR (timestamp = ")
+                .push_bind(ts)
+                .push(format!(" AND id {op}= "))
+                .push_bind(id)
+                .push("))");
+        }
+        let dir = if q.newer_first { "DESC" } else { "ASC" };
+        qb.push(format!(" ORDER BY timestamp {dir}, id {dir} LIMIT ")).push_bind(q.limit);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(LogRow {
+                    tags: split_list(&r.try_get::<String, _>("tags")?),
+                    id: r.try_get("id")?,
+                    log_type: r.try_get("log_type")?,
+                    action: r.try_get("action")?,
+                    namespace: r.try_get("namespace")?,
+                    title: r.try_get("title")?,
+                    user_id: r.try_get("user_id")?,
+                    user_name: r.try_get("user_name")?,
+                    timestamp: r.try_get("timestamp")?,
+                    comment: r.try_get("comment")?,
+                    params: r.try_get("params")?,
+                })
+            })
+            .collect::<DbResult<_>>()?)
+    }
+
+    async fn watch(&self, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO watchlist (user_id, namespace, title, expiry) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, namespace, title) DO UPDATE SET expiry = excluded.expiry",
+        )
+        .bind(user_id)
+        .bind(namespace)
+        .bind(title)
+        .bind(expiry)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn unwatch(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM watchlist WHERE user_id = $1 AND namespace = $2 AND title = $3")
+            .bind(user_id)
+            .bind(namespace)
+            .bind(title)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn is_watched(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM watchlist
+                 WHERE user_id = $1 AND namespace = $2 AND title = $3 AND (expiry IS NULL OR expiry > $4))",
+        )
+        .bind(user_id)
+        .bind(namespace)
+        .bind(title)
+        .bind(crate::time::now_ts())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// A user's unexpired watchlist entries in (namespace, title) order, either direction,
+    /// within inclusive (namespace, title) bounds and optionally some namespaces.
+    async fn watchlist(&self, q: &WatchlistQuery<'_>) -> StoreResult<Vec<(i64, String, Option<String>)>> {
+        let (ge, le) = if q.descending { ("<=", ">=") } else { (">=", "<=") };
+        // Only operators are pushed as SQL; every value is bound.
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT namespace, title, expiry FROM watchlist WHERE user_id = ");
+        qb.push_bind(q.user_id)
+            .push(" AND (expiry IS NULL OR expiry > ")
+            .push_bind(crate::time::now_ts())
+            .push(")");
+        for (bound, op) in [(q.from, ge), (q.to, le)] {
+            if let Some((ns, title)) = bound {
+                qb.push(format!(" AND (namespace, title) {op} ("))
+                    .push_bind(ns)
+                    .push(", ")
+                    .push_bind(title)
+                    .push(")");
+            }
+        }
+        if let Some(ns) = q.namespaces {
+            if ns.is_empty() {
+                return Ok(Vec::new());
+            }
+            qb.push(" AND namespace = ANY(").push_bind(ns.to_vec()).push(")");
+        }
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        qb.push(format!(" ORDER BY namespace {dir}, title {dir} LIMIT ")).push_bind(q.limit);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("namespace")?, r.try_get("title")?, r.try_get("expiry")?)))
+            .collect::<DbResult<_>>()?)
+    }
+}

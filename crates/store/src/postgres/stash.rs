@@ -1,0 +1,234 @@
+//! The stash and chunked sessions. A session's offset (`size`) and running hash move only by
+//! compare-and-set (one `UPDATE … WHERE <expected>`, which PostgreSQL re-checks against the row's
+//! latest version after waiting for a concurrent writer), and only for the lease holder.
+
+use super::*;
+
+const STASH_COLS: &str = "key, user_id, status, blob_key, size, sha1, hash_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at";
+
+async fn insert_stash_row(conn: &mut PgConnection, s: &StashRow) -> DbResult<()> {
+    let sql = format!(
+        "INSERT INTO stash ({STASH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    );
+    // Only the constant column list is formatted in; every value is bound.
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&s.key)
+        .bind(s.user_id)
+        .bind(s.state.as_str())
+        .bind(&s.blob_key)
+        .bind(s.size)
+        .bind(&s.sha1)
+        .bind(&s.hash_state)
+        .bind(&s.mime)
+        .bind(&s.media_type)
+        .bind(s.width)
+        .bind(s.height)
+        .bind(s.bits)
+        .bind(s.page_count)
+        .bind(&s.metadata)
+        .bind(&s.source)
+        .bind(&s.temp_name)
+        .bind(&s.timestamp)
+        .bind(s.expires_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl StashStore for PgStore {
+    async fn insert_stash(&self, s: &StashRow) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(insert_stash_row(&mut conn, s).await?)
+    }
+
+    async fn stash(&self, key: &str) -> StoreResult<Option<StashRow>> {
+        let sql = format!("SELECT {STASH_COLS} FROM stash WHERE key = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(stash_from_row).transpose()?)
+    }
+
+    async fn take_stash(&self, key: &str) -> StoreResult<Option<StashRow>> {
+        let sql = format!("DELETE FROM stash WHERE key = $1 RETURNING {STASH_COLS}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(stash_from_row).transpose()?)
+    }
+
+    async fn expired_stash(&self, now: i64, limit: i64) -> StoreResult<Vec<StashRow>> {
+        let sql = format!("SELECT {STASH_COLS} FROM stash WHERE expires_at < $1 AND lease_until < $1 ORDER BY expires_at, key LIMIT $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(stash_from_row).collect::<DbResult<_>>()?)
+    }
+
+    async fn lease_chunks(&self, key: &str, expected_offset: i64, owner: &str, now: i64, until: i64) -> StoreResult<LeaseOutcome> {
+        let r = sqlx::query(
+            "UPDATE stash SET lease_owner = $1, lease_until = $2
+             WHERE key = $3 AND status = 'chunks' AND size = $4 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $5)",
+        )
+        .bind(owner)
+        .bind(until)
+        .bind(key)
+        .bind(expected_offset)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 1 {
+            return Ok(LeaseOutcome::Acquired);
+        }
+        // Not taken: say why (a read after the fact, as in SQLite: the outcome is advice).
+        let row = sqlx::query("SELECT status, size, lease_owner, lease_until FROM stash WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(LeaseOutcome::Gone) };
+        let (status, size): (String, i64) = (row.try_get("status")?, row.try_get("size")?);
+        if status != "chunks" {
+            return Ok(LeaseOutcome::Gone);
+        }
+        if size != expected_offset {
+            return Ok(LeaseOutcome::Moved { offset: size });
+        }
+        Ok(LeaseOutcome::Busy {
+            until: row.try_get("lease_until")?,
+        })
+    }
+
+    async fn renew_chunk_lease(&self, key: &str, owner: &str, until: i64) -> StoreResult<bool> {
+        let r = sqlx::query("UPDATE stash SET lease_until = $1 WHERE key = $2 AND status = 'chunks' AND lease_owner = $3")
+            .bind(until)
+            .bind(key)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn release_chunk_lease(&self, key: &str, owner: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE stash SET lease_owner = NULL, lease_until = 0 WHERE key = $1 AND lease_owner = $2")
+            .bind(key)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn advance_chunks(&self, key: &str, owner: &str, adv: &ChunkAdvance<'_>) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE stash SET size = $1, hash_state = $2, expires_at = $3, lease_owner = NULL, lease_until = 0
+             WHERE key = $4 AND status = 'chunks' AND size = $5 AND lease_owner = $6",
+        )
+        .bind(adv.new_size)
+        .bind(adv.hash_state)
+        .bind(adv.expires_at)
+        .bind(key)
+        .bind(adv.expected_offset)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn finish_chunks(&self, session_key: &str, owner: &str, size: i64, finished: &StashRow) -> StoreResult<bool> {
+        retrying(|| async move {
+            let mut tx = self.pool.begin().await?;
+            // The compare-and-set: the DELETE locks the session row and re-checks it, so of two
+            // finishers (or a finisher and an appender) only one sees it as expected.
+            let r = sqlx::query("DELETE FROM stash WHERE key = $1 AND status = 'chunks' AND size = $2 AND lease_owner = $3")
+                .bind(session_key)
+                .bind(size)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+            if r.rows_affected() != 1 {
+                return Ok(false);
+            }
+            insert_stash_row(&mut tx, finished).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn status(&self, user_id: i64, key: &str, now: i64) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM upload_status WHERE user_id = $1 AND key = $2 AND expires_at >= $3")
+                .bind(user_id)
+                .bind(key)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_status(&self, user_id: i64, key: &str, value: &str, expires_at: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO upload_status (user_id, key, value, expires_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+        )
+        .bind(user_id)
+        .bind(key)
+        .bind(value)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn replace_status(
+        &self,
+        user_id: i64,
+        key: &str,
+        expected: Option<&str>,
+        value: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<bool> {
+        // One statement each, so the check and the write cannot interleave with another writer.
+        let r = match expected {
+            // Present, unexpired and as expected.
+            Some(expected) => {
+                sqlx::query(
+                    "UPDATE upload_status SET value = $1, expires_at = $2
+                     WHERE user_id = $3 AND key = $4 AND expires_at >= $5 AND value = $6",
+                )
+                .bind(value)
+                .bind(expires_at)
+                .bind(user_id)
+                .bind(key)
+                .bind(now)
+                .bind(expected)
+                .execute(&self.pool)
+                .await?
+            }
+            // Absent (inserted) or expired (overwritten); an unexpired row stays as it is.
+            None => {
+                sqlx::query(
+                    "INSERT INTO upload_status (user_id, key, value, expires_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+                     WHERE upload_status.expires_at < $5",
+                )
+                .bind(user_id)
+                .bind(key)
+                .bind(value)
+                .bind(expires_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+            }
+        };
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_status(&self, user_id: i64, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM upload_status WHERE user_id = $1 AND key = $2")
+            .bind(user_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
