@@ -21,6 +21,7 @@ pub mod imageinfo;
 pub mod names;
 pub mod params;
 mod php;
+pub mod render;
 pub mod script;
 pub mod source;
 pub mod transform;
@@ -33,5 +34,6 @@ pub use imageinfo::{
 pub use names::{thumb_name, thumb_url_path};
 pub use params::ThumbParams;
 pub use php::{rawurldecode, rawurlencode};
+pub use render::{RenderLimits, Rendered, read_exif_orientation, render};
 pub use source::{Handler, SourceFile};
 pub use transform::{Thumb, Transform, transform};
