@@ -261,3 +261,70 @@ pub fn thumb_info(file: &SourceFile, cfg: &ThumbConfig, params: &ThumbParams) ->
         responsive,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_without_a_handler_get_the_icon() {
+        let cfg = ThumbConfig::default();
+        let pdf = SourceFile::new("Doc.pdf", "application/pdf", 0, 0);
+        let req = UrlRequest {
+            width: 120,
+            height: -1,
+            param: "page2-120px",
+        };
+        let merged = merge_thumb_params(&pdf, &cfg, &req).unwrap().unwrap();
+        assert_eq!(merged.warnings, vec![UrlParamWarning::NoImageHandler { file: "Doc.pdf".into() }]);
+        let info = thumb_info(&pdf, &cfg, &merged.params).unwrap();
+        assert_eq!(info.thumb, Transform::Icon { icon: "fileicon-pdf.png" });
+        assert_eq!((info.width, info.height, info.thumbmime), (120, 120, ThumbMime::Absent));
+        assert!(info.responsive.is_empty());
+        // Only a height, no width of its own: the largest $wgThumbLimits.
+        let req = UrlRequest {
+            width: -1,
+            height: 50,
+            param: "",
+        };
+        assert_eq!(merge_thumb_params(&pdf, &cfg, &req).unwrap().unwrap().params.width, Some(300));
+    }
+
+    #[test]
+    fn animated_webp_is_not_rendered() {
+        let cfg = ThumbConfig::default();
+        let webp = SourceFile {
+            frame_count: 5,
+            ..SourceFile::new("A.webp", "image/webp", 400, 300)
+        };
+        let info = thumb_info(&webp, &cfg, &ThumbParams::width(120)).unwrap();
+        assert_eq!(info.thumb, Transform::Icon { icon: "fileicon.png" });
+        assert_eq!(info.thumbmime, ThumbMime::Mime("image/png".into()));
+    }
+
+    #[test]
+    fn no_request_no_thumbnail() {
+        let f = SourceFile::new("A.png", "image/png", 10, 10);
+        assert_eq!(
+            merge_thumb_params(&f, &ThumbConfig::default(), &UrlRequest::default()).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn texts_use_the_module_prefix() {
+        let e = UrlParamError::InvalidUrlParam {
+            name: "width".into(),
+            value: "0".into(),
+        };
+        assert_eq!(
+            (e.code(), e.info("sii").as_str()),
+            ("invalidurlparam", "Invalid value for \"siiurlparam\" (\"width=0\").")
+        );
+        let w = UrlParamWarning::UrlParamWidth {
+            param_width: "120".into(),
+            width: 200,
+        };
+        assert!(w.text("sii").contains("\"siiurlwidth\"/\"siiurlheight\" (200)"));
+    }
+}

@@ -213,7 +213,9 @@ fn encode_png(p: &Pixels) -> Result<Vec<u8>, ThumbError> {
         3 => ExtendedColorType::Rgb8,
         _ => ExtendedColorType::Rgba8,
     };
-    PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive)
+    // zlib level 4 with adaptive row filters: ImageMagick uses level 9, and level 6 costs 2-3x
+    // the time of level 4 on noisy images for 5-20% smaller files.
+    PngEncoder::new_with_quality(&mut out, CompressionType::Level(4), FilterType::Adaptive)
         .write_image(&p.data, p.width, p.height, color)
         .map_err(encode_err)?;
     Ok(out)
