@@ -6,9 +6,9 @@
     /tmp/thumbvenv/bin/python scripts/record_thumbnails.py
 
 What it does:
-1. generates a small set of test images (PNG RGB/RGBA/tiny/tall, JPEG plain and with an EXIF
-   Orientation tag, GIF still and animated, WebP, TIFF, SVG, a PNG whose header claims
-   20000x20000) into crates/thumb/tests/fixtures/src/;
+1. generates a small set of test images (PNG RGB/RGBA/tiny/tall/odd name, JPEG plain and with
+   EXIF Orientation tags, GIF still/animated/too big to animate, WebP, TIFF, SVG with shapes and
+   with text, a PNG whose header claims 20000x20000) into crates/thumb/tests/fixtures/src/;
 2. uploads them under fixed names (Mwthumb-*.ext, ignorewarnings, so re-running adds versions),
    and a second version of one PNG, so that an archived version exists;
 3. asks prop=imageinfo for every file and a list of iiurlwidth/iiurlheight/iiurlparam
@@ -167,6 +167,15 @@ SVG = b'''<?xml version="1.0" encoding="UTF-8"?>
 '''
 
 
+SVG_TEXT = b'''<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="300" height="120" viewBox="0 0 300 120">
+  <rect width="300" height="120" fill="#ffffff"/>
+  <text x="10" y="40" font-family="sans-serif" font-size="28" fill="#202080">Thumbnail 123</text>
+  <text x="10" y="90" font-family="serif" font-size="28" fill="#802020">MediaWiki text</text>
+</svg>
+'''
+
+
 def make_files():
     """(wiki name, fixture file name, bytes). Kept small: the biggest is ~400x300."""
     return [
@@ -183,6 +192,7 @@ def make_files():
         (f'{PREFIX}-pic.webp', 'pic.webp', webp_bytes(rgb_image(400, 300))),
         (f'{PREFIX}-scan.tif', 'scan.tif', tiff_bytes(rgb_image(300, 200))),
         (f'{PREFIX}-drawing.svg', 'drawing.svg', SVG),
+        (f'{PREFIX}-text.svg', 'text.svg', SVG_TEXT),
         (f'{PREFIX}-huge.png', 'huge.png', huge_png_header(20000, 20000)),
         (f"{PREFIX}-it's_(1)_&_co.png", 'odd-name.png', png_bytes(rgb_image(40, 30))),
     ]
@@ -424,6 +434,7 @@ def main():
         ('pic.webp', f'{PREFIX}-pic.webp', {'iiurlwidth': 5000}),
         ('drawing.svg', f'{PREFIX}-drawing.svg', {'iiurlwidth': 120}),
         ('drawing.svg', f'{PREFIX}-drawing.svg', {'iiurlwidth': 450}),
+        ('text.svg', f'{PREFIX}-text.svg', {'iiurlwidth': 300}),
     ]
     for fixture, name, req in wanted:
         ans = imageinfo(name, req)

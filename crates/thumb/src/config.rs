@@ -59,6 +59,10 @@ pub struct ThumbConfig {
     pub abbrv_threshold: usize,
     /// `$wgHashedUploadDirectory` levels of the local repository. Default 2 (`a/ab/`).
     pub hash_levels: usize,
+    /// Where SVG text finds its fonts: `None` (default) the system's font directories, as
+    /// rsvg's fontconfig does; `Some(dirs)` only these (an empty list draws no text). These are
+    /// the only files rendering reads besides the source.
+    pub svg_font_dirs: Option<Vec<std::path::PathBuf>>,
 }
 
 impl Default for ThumbConfig {
@@ -79,6 +83,7 @@ impl Default for ThumbConfig {
             enable_auto_rotation: None,
             abbrv_threshold: 255,
             hash_levels: 2,
+            svg_font_dirs: None,
         }
     }
 }

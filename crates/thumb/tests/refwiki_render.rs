@@ -167,6 +167,26 @@ fn rendered_thumbnails_match_mediawiki() {
 }
 
 #[test]
+fn svg_text_is_drawn_with_the_systems_fonts() {
+    // Text is a small part of the picture, so the mean difference alone would not notice text
+    // that is missing: compare how much of each image is ink.
+    let cases = render_all();
+    let c = cases.iter().find(|c| c.label.contains("Mwthumb-text.svg")).expect("the text SVG");
+    let ink = |img: &RgbaImage| {
+        img.pixels()
+            .filter(|p| p[3] > 128 && (p[0] < 128 || p[1] < 128 || p[2] < 128))
+            .count() as f64
+    };
+    let (ours, theirs) = (ink(&c.ours[0]), ink(&c.theirs[0]));
+    println!("ink pixels: ours {ours}, MediaWiki {theirs}");
+    assert!(theirs > 500.0, "the reference has text");
+    assert!(
+        (0.8..1.25).contains(&(ours / theirs)),
+        "ink pixels: ours {ours}, MediaWiki {theirs}"
+    );
+}
+
+#[test]
 fn mistakes_are_caught() {
     // The metric tells a right thumbnail from plausible wrong ones: mirrored, upside down, or
     // shifted by 2 pixels (a wrong crop or rounding of the geometry). On the test pattern images,

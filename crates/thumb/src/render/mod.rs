@@ -106,7 +106,7 @@ fn render_inner(source: &Path, file: &SourceFile, thumb: &Thumb, cfg: &ThumbConf
         other => return Err(ThumbError::UnsupportedType(other.to_string())),
     };
     if handler == Handler::Svg {
-        let pixels = svg::render_svg(source, pw, ph, thumb.params.lang.as_deref().unwrap_or("en"))?;
+        let pixels = svg::render_svg(source, pw, ph, thumb.params.lang.as_deref().unwrap_or("en"), &cfg.svg_font_dirs)?;
         return finish(pixels, output, thumb, cfg);
     }
     let max_area = if handler == Handler::Jpeg && cfg.jpeg_skips_area_check {
