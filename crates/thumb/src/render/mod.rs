@@ -48,6 +48,8 @@ pub struct RenderLimits {
     pub max_decoded_pixels: u64,
     /// Largest thumbnail, width x height. Default 40 million (a 5120 x 7812 SVG rendering).
     pub max_output_pixels: u64,
+    /// Largest SVG file parsed (SVGs are parsed in memory). Default 64 MiB.
+    pub max_svg_bytes: u64,
 }
 
 impl Default for RenderLimits {
@@ -55,6 +57,7 @@ impl Default for RenderLimits {
         RenderLimits {
             max_decoded_pixels: 40_000_000,
             max_output_pixels: 40_000_000,
+            max_svg_bytes: 64 << 20,
         }
     }
 }
@@ -106,7 +109,14 @@ fn render_inner(source: &Path, file: &SourceFile, thumb: &Thumb, cfg: &ThumbConf
         other => return Err(ThumbError::UnsupportedType(other.to_string())),
     };
     if handler == Handler::Svg {
-        let pixels = svg::render_svg(source, pw, ph, thumb.params.lang.as_deref().unwrap_or("en"), &cfg.svg_font_dirs)?;
+        let pixels = svg::render_svg(
+            source,
+            pw,
+            ph,
+            thumb.params.lang.as_deref().unwrap_or("en"),
+            &cfg.svg_font_dirs,
+            limits.max_svg_bytes,
+        )?;
         return finish(pixels, output, thumb, cfg);
     }
     let max_area = if handler == Handler::Jpeg && cfg.jpeg_skips_area_check {

@@ -2,6 +2,7 @@
 //! `lang` parameter).
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -50,8 +51,21 @@ fn set_generic_families(db: &mut usvg::fontdb::Database) {
 /// Renders `path` at exactly `width` x `height` (stretched like rsvg-convert with both -w and
 /// -h). External files are never read: `<image>` may only use `data:` URLs (MediaWiki runs rsvg
 /// on a symlink in an empty directory for the same reason).
-pub(crate) fn render_svg(path: &Path, width: u32, height: u32, lang: &str, font_dirs: &Option<Vec<PathBuf>>) -> Result<Pixels, ThumbError> {
-    let data = std::fs::read(path)?;
+pub(crate) fn render_svg(
+    path: &Path,
+    width: u32,
+    height: u32,
+    lang: &str,
+    font_dirs: &Option<Vec<PathBuf>>,
+    max_bytes: u64,
+) -> Result<Pixels, ThumbError> {
+    let mut data = Vec::new();
+    std::fs::File::open(path)?
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut data)?;
+    if data.len() as u64 > max_bytes {
+        return Err(ThumbError::InvalidSvg(format!("the file is larger than {max_bytes} bytes")));
+    }
     let mut opt = usvg::Options {
         fontdb: fontdb(font_dirs),
         languages: vec![lang.to_string()],
