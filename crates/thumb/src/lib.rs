@@ -14,6 +14,29 @@
 //!
 //! The size logic is checked against answers recorded from a real MediaWiki 1.39
 //! (`tests/fixtures/refwiki-thumbs.json`, `scripts/record_thumbnails.py`).
+//!
+//! ```
+//! use mwupload_thumb::*;
+//!
+//! let cfg = ThumbConfig::default();
+//! let file = SourceFile::new("Sunset.jpg", "image/jpeg", 4000, 3000);
+//! // prop=imageinfo&iiurlwidth=256: parameters once per file, then per version.
+//! let req = UrlRequest { width: 256, height: -1, param: "" };
+//! let merged = merge_thumb_params(&file, &cfg, &req).expect("valid").expect("asked");
+//! let info = thumb_info(&file, &cfg, &merged.params).expect("no thumberror");
+//! let Transform::Thumb(thumb) = &info.thumb else { unreachable!() };
+//! assert_eq!((thumb.name.as_str(), info.width, info.height), ("256px-Sunset.jpg", 256, 192));
+//! assert_eq!(thumb_url_path(file.name, None, &thumb.name, &cfg), "thumb/4/43/Sunset.jpg/256px-Sunset.jpg");
+//! assert_eq!(info.responsive.len(), 2); // 384px and 512px
+//! // Serving thumb/4/43/Sunset.jpg/256px-Sunset.jpg: render it if it is not stored yet.
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let source = dir.path().join("Sunset.jpg");
+//! # let mut enc = jpeg_encoder::Encoder::new_file(&source, 90).unwrap();
+//! # enc.encode(&vec![90u8; 4000 * 3000 * 3], 4000, 3000, jpeg_encoder::ColorType::Rgb).unwrap();
+//! let out = render(&source, &file, thumb, &cfg, &RenderLimits::default())?;
+//! assert_eq!((out.width, out.height, out.mime.as_str()), (256, 192, "image/jpeg"));
+//! # Ok::<(), ThumbError>(())
+//! ```
 
 pub mod config;
 pub mod error;

@@ -276,7 +276,8 @@ fn normalise_image(file: &SourceFile, p: &mut ThumbParams) -> Option<()> {
     });
     let (sw, sh) = (file.width as i64, file.height as i64);
     let mut height = p.height.filter(|&h| h != -1);
-    let mut physical_width = None;
+    // A physical width already set (normalised parameters normalised again) is kept.
+    let mut physical_width = p.physical_width;
     if let Some(h) = height {
         if width as i128 * sh as i128 > h as i128 * sw as i128 {
             // Height is the relatively smaller dimension: scale the width to it.
