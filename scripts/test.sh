@@ -26,6 +26,7 @@ forbidden() { # crate, regex of crates it must not pull in
   if [[ -n $hits ]]; then echo "FAILED: $1 depends on: $hits"; layering_failed=1; fi
 }
 forbidden mwupload-media 'axum|hyper|sqlx|reqwest|tokio|mwupload-store|mwupload-core'
+forbidden mwupload-thumb 'axum|hyper|sqlx|reqwest|tokio|mwupload-store|mwupload-core'
 forbidden mwupload-core 'axum|hyper|sqlx|reqwest|tower|mwupload-api'
 forbidden mwupload-store 'axum|hyper|reqwest|mwupload-core|mwupload-api'
 forbidden mwupload-api 'sqlx|reqwest'
