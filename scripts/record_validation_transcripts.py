@@ -92,11 +92,12 @@ def session(who):
     return s
 
 
-def main():
+def record_cases(cases, fixture):
+    """Sends each case to the wiki and writes cases and answers to tests/fixtures/`fixture`."""
     sessions = {'anon': session('anon'), 'bot': session('bot')}
     csrf = sessions['bot'].get(API, params={'action': 'query', 'meta': 'tokens', 'format': 'json'}).json()['query']['tokens']['csrftoken']
     out = []
-    for case in CASES:
+    for case in cases:
         name, who, method, params = case[:4]
         in_query = case[4] if len(case) > 4 else []
         s = sessions[who]
@@ -110,9 +111,13 @@ def main():
         out.append({'name': name, 'who': who, 'method': method, 'params': sent, 'query': in_query,
                     'status': r.status_code, 'error_header': r.headers.get('MediaWiki-API-Error'), 'response': body})
         print(name, json.dumps(body)[:160])
-    with open(os.path.join(ROOT, 'tests/fixtures/refwiki-validation.json'), 'w') as f:
+    with open(os.path.join(ROOT, 'tests/fixtures', fixture), 'w') as f:
         json.dump(out, f, indent=1, ensure_ascii=False)
         f.write('\n')
+
+
+def main():
+    record_cases(CASES, 'refwiki-validation.json')
     # formatversion 2, and 1 (what pywikibot reads: true as "", false left out).
     for fv, name in (('2', 'refwiki-paraminfo.json'), ('1', 'refwiki-paraminfo-fv1.json')):
         info = requests.get(API, params={'action': 'paraminfo', 'modules': PATHS, 'format': 'json',

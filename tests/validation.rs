@@ -20,11 +20,27 @@ fn comparable(v: &Value) -> String {
 async fn validation_matches_the_reference_recording() {
     let cases: Vec<Value> = serde_json::from_str(include_str!("fixtures/refwiki-validation.json")).unwrap();
     assert!(cases.len() >= 30, "fixture lost its cases");
+    replay(&cases).await;
+}
+
+/// `tests/fixtures/refwiki-input.json` (`scripts/record_input_transcripts.py`): control
+/// characters and non-NFC text cleaned with MediaWiki's warning, `normalized` entries with
+/// `fromencoded`, U+001F multi-values cleaned per piece, and the reason of every kind of invalid
+/// title.
+#[tokio::test]
+async fn input_cleaning_and_title_rejection_match_the_reference_recording() {
+    let cases: Vec<Value> = serde_json::from_str(include_str!("fixtures/refwiki-input.json")).unwrap();
+    assert!(cases.len() >= 25, "fixture lost its cases");
+    replay(&cases).await;
+}
+
+/// Sends every recorded case to a fresh mwupload and compares status, error header and answer.
+async fn replay(cases: &[Value]) {
     let srv = Server::start();
     let anon = srv.client();
     let bot = srv.bot().await;
     let mut failures = Vec::new();
-    for case in &cases {
+    for case in cases {
         let name = case["name"].as_str().unwrap();
         let c = if case["who"] == "bot" { &bot } else { &anon };
         let in_query: Vec<&str> = case["query"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();

@@ -17,6 +17,7 @@ pub mod params;
 pub mod paths;
 pub mod session;
 pub mod spec;
+pub mod special_pages;
 pub mod upload_wire;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, Response};

@@ -20,6 +20,9 @@ pub struct Params {
     /// Arrival order of names, for stable warnings.
     order: Vec<String>,
     used: Mutex<BTreeSet<String>>,
+    /// The values as sent, of the parameters that cleaning changed (for MediaWiki's
+    /// "invalid or non-normalized data" warning and `fromencoded` titles).
+    before_cleaning: HashMap<String, String>,
 }
 
 /// `UtfNormal\Validator::cleanUp`, as WebRequest applies it to every value: NFC, and C0
@@ -79,14 +82,19 @@ impl Params {
         }
         // A value starting with U+001F is a multi-value with that separator, which cleaning
         // would destroy: ApiParamValidatorCallbacks cleans its pieces one by one.
-        let v = match v.strip_prefix('\x1f') {
+        let cleaned = match v.strip_prefix('\x1f') {
             Some(rest) => std::iter::once(String::new())
                 .chain(rest.split('\x1f').map(nfc))
                 .collect::<Vec<_>>()
                 .join("\x1f"),
             None => nfc(&v),
         };
-        self.values.insert(k, v);
+        if cleaned != v {
+            self.before_cleaning.insert(k.clone(), v);
+        } else {
+            self.before_cleaning.remove(&k);
+        }
+        self.values.insert(k, cleaned);
     }
 
     fn mark(&self, name: &str) {
@@ -99,6 +107,11 @@ impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.mark(name);
         self.values.get(name).map(String::as_str)
+    }
+
+    /// The value as sent, when cleaning (NFC, control characters) changed it.
+    pub fn before_cleaning(&self, name: &str) -> Option<&str> {
+        self.before_cleaning.get(name).map(String::as_str)
     }
 
     /// The raw value without marking it used (for reading output settings before validation).

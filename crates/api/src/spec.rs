@@ -355,6 +355,15 @@ impl ModuleSpec {
                 Some(d) => self.default_slot(p, d, v),
             });
         };
+        if params.before_cleaning(&full).is_some() {
+            ctx.warn(
+                self.path,
+                "badutf8",
+                format!(
+                    "The value passed for \"{full}\" contains invalid or non-normalized data. Textual data should be valid, NFC-normalized Unicode without C0 control characters other than HT (\\t), LF (\\n), and CR (\\r)."
+                ),
+            );
+        }
         if p.deprecated {
             self.deprecation(ctx, &full);
         }

@@ -378,10 +378,71 @@ pub fn similar_name_prefix(db_key: &str) -> String {
 /// references, then `MediaWikiTitleCodec::splitTitleString`. The input should be NFC already (the
 /// result of decoding is NFC-normalized, as MediaWiki does).
 pub fn parse_title(text: &str, default_ns: i32) -> Option<ParsedTitle> {
+    parse_title_checked(text, default_ns).ok()
+}
+
+/// [`parse_title`] with the reason a title is invalid (`MalformedTitleException`).
+pub fn parse_title_checked(text: &str, default_ns: i32) -> Result<ParsedTitle, InvalidTitle> {
     let decoded = decode_char_references(text);
     // MediaWiki re-normalizes whenever the reference regex matched, i.e. whenever there was a '&'.
     let decoded: String = if text.contains('&') { decoded.nfc().collect() } else { decoded };
     split_title_string(&decoded, default_ns)
+}
+
+/// `ApiQueryBase::titlePartToKey`: the DB key of the start of a title in `ns` (a `from`,
+/// `to` or `prefix` parameter), checked by `Title::makeTitleSafe` with an `x` appended (so a
+/// trailing space survives and the part is capitalized). None where MediaWiki answers
+/// `invalidtitle`: an invalid title, a fragment, or a part that names another namespace.
+pub fn title_part_to_key(part: &str, ns: i32) -> Option<String> {
+    let full = match ns {
+        NS_MAIN => format!("{part}x"),
+        _ => format!("{}:{part}x", canonical_ns_name(ns)?),
+    };
+    let t = split_title_string(&full, NS_MAIN).ok()?;
+    if t.namespace != ns || !t.fragment.is_empty() {
+        return None;
+    }
+    let mut key = t.db_key;
+    key.pop();
+    Some(key)
+}
+
+/// Why a title is invalid: the `MalformedTitleException`s of `MediaWikiTitleCodec::splitTitleString`,
+/// in the order it checks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvalidTitle {
+    /// `title-invalid-utf8`: U+FFFD (what input cleaning made of a bad byte or control character).
+    Utf8,
+    /// `title-invalid-empty`: nothing, or only a namespace.
+    Empty,
+    /// `title-invalid-talk-namespace`: `Talk:File:X`, a talk page of a talk page.
+    TalkNamespace,
+    /// `title-invalid-characters`: the first offending match (a character, `%XX` or `&name;`).
+    Characters(String),
+    /// `title-invalid-relative`: `./`, `../` and the like.
+    Relative,
+    /// `title-invalid-magic-tilde`: `~~~`.
+    MagicTilde,
+    /// `title-invalid-too-long`: more bytes than the limit (255, or 512 for Special pages).
+    TooLong(usize),
+    /// `title-invalid-leading-colon`: a colon left at the start after the prefixes.
+    LeadingColon,
+}
+
+impl InvalidTitle {
+    /// MediaWiki's message key.
+    pub fn key(&self) -> &'static str {
+        match self {
+            InvalidTitle::Utf8 => "title-invalid-utf8",
+            InvalidTitle::Empty => "title-invalid-empty",
+            InvalidTitle::TalkNamespace => "title-invalid-talk-namespace",
+            InvalidTitle::Characters(_) => "title-invalid-characters",
+            InvalidTitle::Relative => "title-invalid-relative",
+            InvalidTitle::MagicTilde => "title-invalid-magic-tilde",
+            InvalidTitle::TooLong(_) => "title-invalid-too-long",
+            InvalidTitle::LeadingColon => "title-invalid-leading-colon",
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,7 +457,7 @@ fn make_title_safe(ns: i32, title: &str) -> Option<String> {
     } else {
         format!("{prefix}:{title}")
     };
-    let t = split_title_string(&full, NS_MAIN)?;
+    let t = split_title_string(&full, NS_MAIN).ok()?;
     if t.namespace != ns || t.db_key.is_empty() {
         return None;
     }
@@ -520,7 +581,7 @@ fn is_title_space(c: char) -> bool {
 }
 
 /// `MediaWikiTitleCodec::splitTitleString` (no interwikis).
-fn split_title_string(text: &str, default_ns: i32) -> Option<ParsedTitle> {
+fn split_title_string(text: &str, default_ns: i32) -> Result<ParsedTitle, InvalidTitle> {
     // Spaces to underscores, strip bidi marks (U+200E, U+200F, U+202A–U+202E), collapse
     // whitespace-like runs into one '_', trim '_'.
     let mut collapsed = String::with_capacity(text.len());
@@ -542,7 +603,7 @@ fn split_title_string(text: &str, default_ns: i32) -> Option<ParsedTitle> {
     let mut dbkey: &str = collapsed.trim_matches('_');
 
     if dbkey.contains('\u{FFFD}') {
-        return None;
+        return Err(InvalidTitle::Utf8);
     }
 
     let mut namespace = default_ns;
@@ -552,7 +613,7 @@ fn split_title_string(text: &str, default_ns: i32) -> Option<ParsedTitle> {
         dbkey = rest.trim_matches('_');
     }
     if dbkey.is_empty() {
-        return None;
+        return Err(InvalidTitle::Empty);
     }
 
     // Namespace prefix: /^(.+?)_*:_*(.*)$/
@@ -566,7 +627,7 @@ fn split_title_string(text: &str, default_ns: i32) -> Option<ParsedTitle> {
             && let Some((x, _)) = match_prefix(dbkey)
             && ns_index(x).is_some_and(|n| n != 0)
         {
-            return None;
+            return Err(InvalidTitle::TalkNamespace);
         }
     }
 
@@ -583,8 +644,8 @@ fn split_title_string(text: &str, default_ns: i32) -> Option<ParsedTitle> {
     }
     let dbkey = key_owned;
 
-    if has_invalid_title_sequence(&dbkey) {
-        return None;
+    if let Some(bad) = first_invalid_title_sequence(&dbkey) {
+        return Err(InvalidTitle::Characters(bad.to_string()));
     }
 
     // Relative paths.
@@ -598,29 +659,29 @@ fn split_title_string(text: &str, default_ns: i32) -> Option<ParsedTitle> {
             || dbkey.ends_with("/.")
             || dbkey.ends_with("/.."))
     {
-        return None;
+        return Err(InvalidTitle::Relative);
     }
 
     if dbkey.contains("~~~") {
-        return None;
+        return Err(InvalidTitle::MagicTilde);
     }
 
     let max_len = if namespace != NS_SPECIAL { 255 } else { 512 };
     if dbkey.len() > max_len {
-        return None;
+        return Err(InvalidTitle::TooLong(max_len));
     }
 
     // Every namespace is capitalized with $wgCapitalLinks (the default).
     let dbkey = ucfirst(&dbkey);
 
     if dbkey.is_empty() && namespace != NS_MAIN {
-        return None;
+        return Err(InvalidTitle::Empty);
     }
     if dbkey.starts_with(':') {
-        return None;
+        return Err(InvalidTitle::LeadingColon);
     }
 
-    Some(ParsedTitle {
+    Ok(ParsedTitle {
         namespace,
         db_key: dbkey,
         fragment,
@@ -658,33 +719,37 @@ fn match_prefix(s: &str) -> Option<(&str, &str)> {
 
 /// `MediaWikiTitleCodec::getTitleInvalidRegex`: an illegal character, a percent-encoded byte, or an
 /// HTML/XML character reference (`&name;`, `&#123;`, `&#x1F;` — lowercase `x` only).
-fn has_invalid_title_sequence(s: &str) -> bool {
-    if s.chars().any(|c| !is_legal_title_char(c)) {
-        return true;
-    }
+/// The leftmost match of the invalid-title regex, as `preg_match`'s `$matches[0]` (what
+/// `title-invalid-characters` quotes). The regex works on bytes and every byte >= 0x80 is
+/// legal, so an illegal "character" is always one ASCII byte.
+fn first_invalid_title_sequence(s: &str) -> Option<&str> {
     let b = s.as_bytes();
     for i in 0..b.len() {
+        // (A continuation byte of a multi-byte character is never a match start: all legal.)
+        if b[i].is_ascii() && !is_legal_title_char(b[i] as char) {
+            return Some(&s[i..i + 1]);
+        }
         match b[i] {
             b'%' if b.len() > i + 2 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() => {
-                return true;
+                return Some(&s[i..i + 3]);
             }
             b'&' => {
                 // &[A-Za-z0-9\x80-\xff]+;
                 let n = b[i + 1..].iter().take_while(|&&x| x.is_ascii_alphanumeric() || x >= 0x80).count();
                 if n > 0 && b.get(i + 1 + n) == Some(&b';') {
-                    return true;
+                    return Some(&s[i..i + 2 + n]);
                 }
                 if b.get(i + 1) == Some(&b'#') {
                     // &#[0-9]+;
                     let n = b[i + 2..].iter().take_while(|x| x.is_ascii_digit()).count();
                     if n > 0 && b.get(i + 2 + n) == Some(&b';') {
-                        return true;
+                        return Some(&s[i..i + 3 + n]);
                     }
                     // &#x[0-9A-Fa-f]+;
                     if b.get(i + 2) == Some(&b'x') {
                         let n = b[i + 3..].iter().take_while(|x| x.is_ascii_hexdigit()).count();
                         if n > 0 && b.get(i + 3 + n) == Some(&b';') {
-                            return true;
+                            return Some(&s[i..i + 4 + n]);
                         }
                     }
                 }
@@ -692,7 +757,7 @@ fn has_invalid_title_sequence(s: &str) -> bool {
             _ => {}
         }
     }
-    false
+    None
 }
 
 /// `Sanitizer::decodeCharReferences` (regex
@@ -1192,8 +1257,10 @@ mod tests {
         // Without decoding (makeTitleSafe), '#' starts a fragment.
         assert_eq!(make_title_safe(NS_FILE, "a&#X41;.png"), Some("A&".into()));
         assert_eq!(make_title_safe(NS_FILE, "a&#x41;.png"), Some("A&".into()));
-        assert!(has_invalid_title_sequence("a&#x41;b") && has_invalid_title_sequence("a&amp;b"));
-        assert!(has_invalid_title_sequence("a%41b") && !has_invalid_title_sequence("a%4gb"));
+        assert_eq!(first_invalid_title_sequence("a&#x41;b"), Some("&#x41;"));
+        assert_eq!(first_invalid_title_sequence("a&amp;b"), Some("&amp;"));
+        assert_eq!(first_invalid_title_sequence("a%41b"), Some("%41"));
+        assert_eq!(first_invalid_title_sequence("a%4gb"), None);
         assert_eq!(parse_title("a&#X41;b", NS_MAIN).unwrap().db_key, "AAb");
         assert_eq!(key("A&B.png"), "A&B.png");
         assert_eq!(key("100%.png"), "100%.png");
@@ -1373,6 +1440,30 @@ mod tests {
         assert!(parse_title("a/..", NS_MAIN).is_none());
         assert!(parse_title(&"x".repeat(256), NS_MAIN).is_none());
         assert!(parse_title(&"x".repeat(255), NS_MAIN).is_some());
+    }
+
+    #[test]
+    fn invalid_titles_say_why_like_splittitlestring() {
+        let why = |t: &str| parse_title_checked(t, NS_MAIN).unwrap_err();
+        assert_eq!(why("A\u{FFFD}B"), InvalidTitle::Utf8);
+        assert_eq!(why(":"), InvalidTitle::Empty);
+        assert_eq!(why("Talk:"), InvalidTitle::Empty);
+        assert_eq!(why("Talk:File:X"), InvalidTitle::TalkNamespace);
+        assert_eq!(why("Foo|1"), InvalidTitle::Characters("|".into()));
+        assert_eq!(why("A%20B[c]"), InvalidTitle::Characters("%20".into()));
+        assert_eq!(why("\u{e9}&foo;x"), InvalidTitle::Characters("&foo;".into()));
+        assert_eq!(why("A\tB"), InvalidTitle::Characters("\t".into()));
+        assert_eq!(why("A/../B"), InvalidTitle::Relative);
+        assert_eq!(why("A~~~B"), InvalidTitle::MagicTilde);
+        assert_eq!(why(&"x".repeat(256)), InvalidTitle::TooLong(255));
+        assert_eq!(why(&format!("Special:{}", "x".repeat(513))), InvalidTitle::TooLong(512));
+        assert_eq!(why("::A"), InvalidTitle::LeadingColon);
+        assert_eq!(parse_title_checked("#frag", NS_MAIN).unwrap().db_key, "");
+        assert_eq!(title_part_to_key("foo bar ", NS_FILE).as_deref(), Some("Foo_bar_"));
+        assert_eq!(title_part_to_key("Talk:x", NS_FILE).as_deref(), Some("Talk:x"));
+        assert_eq!(title_part_to_key("a[b", NS_FILE), None);
+        assert_eq!(title_part_to_key("a#b", NS_FILE), None);
+        assert_eq!(title_part_to_key("Talk:x", NS_MAIN), None);
         assert_eq!(parse_title("a&eacute;b", NS_MAIN).unwrap().db_key, "Aéb");
         assert_eq!(parse_title("a&#233;b", NS_MAIN).unwrap().db_key, "Aéb");
         assert_eq!(parse_title("a&#xE9;b", NS_MAIN).unwrap().db_key, "Aéb");

@@ -89,8 +89,15 @@ pub(super) async fn all_images_rows(
         )
         .module(module));
     }
-    let key = |s: &str| title::file_db_key(s).unwrap_or_else(|| s.to_string());
-    let (from, to, prefix) = (p.str("from").map(key), p.str("to").map(key), p.str("prefix").map(key));
+    let key = |name: &str| -> ApiResult<Option<String>> {
+        p.str(name)
+            .map(|part| {
+                title::title_part_to_key(part, title::NS_FILE)
+                    .ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{part}\".")).module(module))
+            })
+            .transpose()
+    };
+    let (from, to, prefix) = (key("from")?, key("to")?, key("prefix")?);
     let bad_continue = || ApiError::badcontinue(module);
     let (continue_ts, continue_name) = match p.str("continue") {
         None => (None, None),

@@ -96,11 +96,23 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         }
         None => v.list("titles").to_vec(),
     };
+    // `titles` pieces that input cleaning changed: MediaWiki lists them first in `normalized`,
+    // URL-encoded (ApiPageSet::handleParamNormalization).
+    let cleaned_titles: Vec<(String, String)> = match (v.str("generator"), call.params.before_cleaning("titles")) {
+        (None, Some(raw)) => crate::params::split_multi(raw)
+            .into_iter()
+            .zip(v.list("titles").iter())
+            .filter(|(raw, clean)| raw != *clean)
+            .map(|(raw, clean)| (raw, clean.clone()))
+            .collect(),
+        _ => Vec::new(),
+    };
     let generator_set_limits = !limits.is_empty();
     let page_props: Vec<String> = props.iter().filter(|p| *p != "stashimageinfo").cloned().collect();
     if !cont.generator_done() && (!titles.is_empty() || !missing_ids.is_empty() || !page_props.is_empty()) {
         let set = PageSet {
             titles: &titles,
+            cleaned_titles: &cleaned_titles,
             missing_ids: &missing_ids,
             index_page_ids: v.flag("indexpageids"),
         };

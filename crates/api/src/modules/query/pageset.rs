@@ -1,11 +1,14 @@
 //! The page set of a query (titles, page ids or a generator's pages) and `query.pages` with the prop modules' members.
 
 use super::*;
+use mwupload_core::title::InvalidTitle;
 
 /// The pages a query works on: titles (given, from page ids, or generated), and page ids
 /// that name no page.
 pub(super) struct PageSet<'a> {
     pub titles: &'a [String],
+    /// (as sent, as cleaned) for `titles` pieces that input cleaning changed.
+    pub cleaned_titles: &'a [(String, String)],
     pub missing_ids: &'a [i64],
     pub index_page_ids: bool,
 }
@@ -32,11 +35,11 @@ pub(super) async fn pages(
 ) -> ApiResult<()> {
     let titles = set.titles;
     let index_page_ids = set.index_page_ids;
-    let mut normalized = Vec::new();
-    let mut out: Vec<(String, Map<String, Value>)> = Vec::new();
-    // Existing pages' (namespace, DB key), by page id: MediaWiki's order for them.
-    let mut existing: std::collections::HashMap<String, (i64, String)> = std::collections::HashMap::new();
-    let mut missing_id = 0i64;
+    let mut normalized: Vec<Value> = set
+        .cleaned_titles
+        .iter()
+        .map(|(raw, clean)| normalized_entry(call, true, raw, clean))
+        .collect();
     // Prop modules that run on this request (a continued query skips finished ones).
     let running: Vec<String> = props.iter().filter(|p| cont.runs(p)).cloned().collect();
     let want = |n: &str| running.iter().any(|p| p == n);
@@ -62,42 +65,100 @@ pub(super) async fn pages(
     } else {
         None
     };
+    // ApiPageSet::processTitlesArray: invalid titles get fake page ids first, then special
+    // pages; the others are collected once each, grouped by namespace in order of appearance,
+    // and those found missing get the next fake ids in that order.
+    let mut fake_id = 0i64;
+    let mut invalid: Vec<(i64, Map<String, Value>)> = Vec::new();
+    let mut special: Vec<(i64, Map<String, Value>)> = Vec::new();
+    let mut by_namespace: Vec<(i64, Vec<PageTitle>)> = Vec::new();
+    let mut seen: std::collections::HashSet<(i64, String)> = std::collections::HashSet::new();
+    let mut normalized_from: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut parsed: Vec<(&String, PageTitle)> = Vec::with_capacity(titles.len());
+    let mut invalid_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for raw in titles {
-        let Some(t) = parse_title(raw) else {
-            let mut m = Map::new();
-            m.insert("title".into(), json!(raw));
-            m.insert(
-                "invalidreason".into(),
-                json!(format!("The requested page title contains invalid characters: \"{raw}\".")),
-            );
-            m.insert("invalid".into(), call.ctx.true_value());
-            missing_id -= 1;
-            out.push((missing_id.to_string(), m));
-            continue;
-        };
-        let display = t.display();
-        if display != *raw {
-            normalized.push(json!({"from": raw, "to": display}));
+        match mwupload_core::title::parse_title_checked(raw, 0) {
+            Ok(p) => parsed.push((
+                raw,
+                PageTitle {
+                    ns: i64::from(p.namespace),
+                    db_key: p.db_key,
+                },
+            )),
+            Err(why) => {
+                if invalid_seen.insert(raw) {
+                    fake_id -= 1;
+                    let mut m = Map::new();
+                    m.insert("title".into(), json!(raw));
+                    m.insert("invalidreason".into(), json!(invalid_title_text(&why)));
+                    m.insert("invalid".into(), call.ctx.true_value());
+                    invalid.push((fake_id, m));
+                }
+            }
         }
+    }
+    for (raw, mut t) in parsed {
+        if t.ns == -1
+            && let Some(local) = crate::special_pages::canonical(&t.db_key)
+        {
+            t.db_key = local;
+        }
+        let display = t.display();
+        if display != *raw && normalized_from.insert(raw) {
+            normalized.push(normalized_entry(call, false, raw, &display));
+        }
+        if t.db_key.is_empty() {
+            // A bare fragment (`#frag`) links to the page itself: normalized, then dropped.
+            continue;
+        }
+        if !seen.insert((t.ns, t.db_key.clone())) {
+            continue;
+        }
+        if t.ns < 0 {
+            fake_id -= 1;
+            let known = match t.ns {
+                -1 => crate::special_pages::exists(&t.db_key),
+                _ => call.state.meta.current_file(&t.db_key).await?.is_some(),
+            };
+            let mut m = Map::new();
+            m.insert("ns".into(), json!(t.ns));
+            m.insert("title".into(), json!(display));
+            m.insert("special".into(), call.ctx.true_value());
+            if !known {
+                m.insert("missing".into(), call.ctx.true_value());
+            }
+            special.push((fake_id, m));
+            continue;
+        }
+        match by_namespace.iter_mut().find(|(ns, _)| *ns == t.ns) {
+            Some((_, list)) => list.push(t),
+            None => by_namespace.push((t.ns, vec![t])),
+        }
+    }
+    // Missing titles, then invalid ones, missing page ids, special pages and existing pages by
+    // namespace and title: MediaWiki's member order (fv1 and `pageids`).
+    let mut missing: Vec<(String, Map<String, Value>)> = Vec::new();
+    // Existing pages: (namespace, DB key) to sort by, then the member's key and value.
+    let mut found: Vec<(PageSortKey, String, Map<String, Value>)> = Vec::new();
+    for t in by_namespace.into_iter().flat_map(|(_, list)| list) {
+        let display = t.display();
         let page = call.state.meta.page(t.ns, &t.db_key).await?;
         let mut m = Map::new();
-        let key;
-        match &page {
+        let key = match &page {
             Some(pg) => {
-                key = pg.id.to_string();
-                existing.insert(key.clone(), (t.ns, t.db_key.clone()));
                 m.insert("pageid".into(), json!(pg.id));
                 m.insert("ns".into(), json!(t.ns));
                 m.insert("title".into(), json!(display));
+                pg.id.to_string()
             }
             None => {
-                missing_id -= 1;
-                key = missing_id.to_string();
+                fake_id -= 1;
                 m.insert("ns".into(), json!(t.ns));
                 m.insert("title".into(), json!(display));
                 m.insert("missing".into(), call.ctx.true_value());
+                fake_id.to_string()
             }
-        }
+        };
         let latest = match &page {
             Some(pg) => call.state.meta.revision(pg.latest_rev).await?,
             None => None,
@@ -130,28 +191,27 @@ pub(super) async fn pages(
         if let Some(ii) = &image_info {
             ii.add(call, &p, &mut m, cont).await?;
         }
-        out.push((key, m));
+        match page {
+            Some(_) => found.push(((t.ns, t.db_key.clone()), key, m)),
+            None => missing.push((key, m)),
+        }
     }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<(String, Map<String, Value>)> = missing;
+    out.extend(invalid.into_iter().map(|(id, m)| (id.to_string(), m)));
     for id in set.missing_ids {
         let mut m = Map::new();
         m.insert("pageid".into(), json!(id));
         m.insert("missing".into(), call.ctx.true_value());
         out.push((id.to_string(), m));
     }
+    out.extend(special.into_iter().map(|(id, m)| (id.to_string(), m)));
+    out.extend(found.into_iter().map(|(_, k, m)| (k, m)));
     if !normalized.is_empty() {
         query.insert("normalized".into(), Value::Array(normalized));
     }
     if !out.is_empty() {
-        // MediaWiki's page set order: missing and invalid titles (negative ids, in request
-        // order), then existing pages by namespace and title. That is fv1's member order and
-        // `pageids`; fv2 turns the id-keyed map into a list sorted by id.
         let id = |k: &str| k.parse::<i64>().unwrap_or(0);
-        out.sort_by(|(a, _), (b, _)| match (existing.get(a), existing.get(b)) {
-            (Some(x), Some(y)) => x.cmp(y),
-            (Some(_), None) => std::cmp::Ordering::Greater,
-            (None, Some(_)) => std::cmp::Ordering::Less,
-            (None, None) => id(b).cmp(&id(a)),
-        });
         if index_page_ids {
             query.insert("pageids".into(), json!(out.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()));
         }
@@ -172,4 +232,36 @@ pub(super) async fn pages(
         }
     }
     Ok(())
+}
+
+/// Existing pages come out by namespace and DB key.
+type PageSortKey = (i64, String);
+
+/// One `normalized` member: `fromencoded` (true for a `titles` piece input cleaning changed,
+/// then `from` is the piece as sent, URL-encoded), `from`, `to`.
+fn normalized_entry(call: &Call<'_>, fromencoded: bool, from: &str, to: &str) -> Value {
+    let mut m = Map::new();
+    call.ctx.put_bool(&mut m, "fromencoded", fromencoded);
+    let from = if fromencoded {
+        crate::paths::rawurlencode(from)
+    } else {
+        from.to_string()
+    };
+    m.insert("from".into(), json!(from));
+    m.insert("to".into(), json!(to));
+    Value::Object(m)
+}
+
+/// `invalidreason`: the English text of MediaWiki's `title-invalid-*` message.
+pub(super) fn invalid_title_text(why: &InvalidTitle) -> String {
+    match why {
+        InvalidTitle::Utf8 => "The requested page title contains an invalid UTF-8 sequence.".into(),
+        InvalidTitle::Empty => "The requested page title is empty or contains only the name of a namespace.".into(),
+        InvalidTitle::TalkNamespace => "The requested page title refers to a talk page that cannot exist.".into(),
+        InvalidTitle::Characters(c) => format!("The requested page title contains invalid characters: \"{c}\"."),
+        InvalidTitle::Relative => "Title has relative path. Relative page titles (./, ../) are invalid, because they will often be unreachable when handled by user's browser.".into(),
+        InvalidTitle::MagicTilde => "The requested page title contains invalid magic tilde sequence (<nowiki>~~~</nowiki>).".into(),
+        InvalidTitle::TooLong(max) => format!("The requested page title is too long. It must be no longer than {max} bytes in UTF-8 encoding."),
+        InvalidTitle::LeadingColon => "The requested page title contains an invalid colon at the beginning.".into(),
+    }
 }

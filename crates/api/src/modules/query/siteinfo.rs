@@ -160,6 +160,7 @@ pub(super) fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> A
                     "dbrepllag" => json!([{"host": crate::envelope::hostname(), "lag": 0}]),
                     "rightsinfo" => json!({"url": "", "text": ""}),
                     "defaultoptions" | "uploaddialog" => json!({}),
+                    "specialpagealiases" => crate::special_pages::ALIASES.clone(),
                     _ => json!([]),
                 };
                 query.insert(prop.clone(), v);
