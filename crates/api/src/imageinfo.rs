@@ -38,6 +38,18 @@ fn metadata_value(json_text: &str) -> Value {
     serde_json::from_str::<Value>(json_text).unwrap_or(Value::Array(vec![]))
 }
 
+/// `getCommonMetaArray`: the Exif handlers (JPEG, TIFF) share their metadata without the
+/// format version; the other handlers share nothing.
+fn common_metadata(mime: &str, json_text: &str) -> Value {
+    if !matches!(mime, "image/jpeg" | "image/tiff") {
+        return json!([]);
+    }
+    match metadata_value(json_text) {
+        Value::Array(items) => Value::Array(items.into_iter().filter(|i| i["name"] != "MEDIAWIKI_EXIF_VERSION").collect()),
+        _ => json!([]),
+    }
+}
+
 fn ext_metadata(timestamp_iso: &str, name: &str) -> Value {
     let object = name.rsplit_once('.').map(|(b, _)| b).unwrap_or(name).replace('_', " ");
     json!({
@@ -46,9 +58,19 @@ fn ext_metadata(timestamp_iso: &str, name: &str) -> Value {
     })
 }
 
-/// The "file exists" notice MediaWiki puts in the upload result's `html` (clients ignore it).
+/// The "file exists" notice MediaWiki puts in the upload result's `html` (clients ignore it):
+/// the `fileexists` message with a `[[File:…|thumb]]`, which renders as a thumbnail box for an
+/// image MediaWiki can show and as a plain link otherwise (no handler, or a damaged 0×0 image).
 fn exists_notice_html(v: &FileVersion) -> String {
     let display = v.name.replace('_', " ");
+    let renderable = matches!(v.media_type.as_str(), "BITMAP" | "DRAWING") && v.width > 0 && v.height > 0;
+    if !renderable {
+        return format!(
+            "A file with this name exists already, please check <strong><a class=\"mw-selflink selflink\">File:{d}</a></strong> if you are not sure if you want to overwrite it.\n<a href=\"/w/index.php?title=File:{t}\" title=\"File:{d}\">File:{d}</a>",
+            d = html_escape(&display),
+            t = title_url_encode(&v.name),
+        );
+    }
     let src = format!("{}/{}", UPLOAD_PATH, paths::public_url_path(&v.name));
     format!(
         "<p>A file with this name exists already, please check <strong><a class=\"mw-selflink selflink\">File:{d}</a></strong> if you are not sure if you want to overwrite it.\n</p>\n<div class=\"thumb tright\"><div class=\"thumbinner\" style=\"width:{w2}px;\"><a href=\"/w/index.php?title=File:{t}\" class=\"image\"><img alt=\"{d}\" src=\"{src}\" decoding=\"async\" width=\"{w}\" height=\"{h}\" class=\"thumbimage\" /></a>  <div class=\"thumbcaption\"><div class=\"magnify\"><a href=\"/w/index.php?title=File:{t}\" class=\"internal\" title=\"Enlarge\"></a></div></div></div></div>",
@@ -135,7 +157,7 @@ pub fn for_version(ctx: &Ctx, v: &FileVersion, props: &[String], page_id: Option
         m.insert("metadata".into(), metadata_value(&v.metadata));
     }
     if has("commonmetadata") {
-        m.insert("commonmetadata".into(), json!([]));
+        m.insert("commonmetadata".into(), common_metadata(&v.mime, &v.metadata));
     }
     if has("extmetadata") {
         m.insert("extmetadata".into(), ext_metadata(&iso, &v.name));
@@ -211,7 +233,7 @@ pub fn for_stash(ctx: &Ctx, s: &StashRow, props: &[String]) -> Map<String, Value
         m.insert("metadata".into(), metadata_value(&s.metadata));
     }
     if has("commonmetadata") {
-        m.insert("commonmetadata".into(), json!([]));
+        m.insert("commonmetadata".into(), common_metadata(&s.mime, &s.metadata));
     }
     if has("extmetadata") {
         m.insert("extmetadata".into(), ext_metadata(&iso, &s.temp_name));

@@ -83,7 +83,7 @@ pub fn parse(f: &mut File, size: u64) -> PngInfo {
             width: 0,
             height: 0,
             bits: 0,
-            metadata: vec![("_error".to_string(), Value::from(0))],
+            metadata: vec![("_error".to_string(), Value::from("0"))],
         },
     }
 }

@@ -414,7 +414,8 @@ fn libmagic(prefix: &[u8], size: u64) -> &'static str {
         (b"{\\rtf", 0, "text/rtf"),
         (b"wOFF", 0, "font/woff"),
         (b"wOF2", 0, "font/woff2"),
-        (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+        // libmagic wants the IHDR chunk right after the signature.
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", 0, "image/png"),
         (b"\xff\xd8", 0, "image/jpeg"),
         (b"GIF8", 0, "image/gif"),
         (b"II\x2a\x00", 0, "image/tiff"),
