@@ -25,11 +25,15 @@ pub mod time;
 
 #[cfg(feature = "fs")]
 pub mod fs;
+#[cfg(feature = "s3")]
+pub mod s3;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(all(feature = "contract", feature = "s3"))]
+pub mod s3_servers;
 
 pub use blob::{BlobAppend, BlobReader, BlobStore, Materialized, new_blob_key};
 pub use error::{StoreError, StoreResult};
