@@ -4,18 +4,43 @@ use mwupload_core::auth::{password, rights};
 use mwupload_core::{AppState, Config, SharedState};
 use std::sync::Arc;
 
-/// Opens the stores the configuration names (today: SQLite and the local blob directory under
-/// the data directory) and builds the shared state.
+/// Opens the stores the configuration names (SQLite under the data directory; blobs in the
+/// local blob directory or an S3 bucket) and builds the shared state.
 pub async fn open(config: Config) -> anyhow::Result<SharedState> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("creating data dir {}: {e}", config.data_dir.display()))?;
     let meta = mwupload_store::sqlite::SqliteStore::open(&config.db_path()).await?;
-    let blobs = mwupload_store::fs::FsBlobStore::open(&config.blob_dir())?;
-    Ok(AppState::new(
-        config,
-        Arc::new(meta),
-        Arc::new(blobs),
-        Arc::new(mwupload_fetch::HttpFetcher),
-    ))
+    let blobs = open_blobs(&config).await?;
+    Ok(AppState::new(config, Arc::new(meta), blobs, Arc::new(mwupload_fetch::HttpFetcher)))
+}
+
+/// The blob store `[storage]` names.
+pub async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn mwupload_store::BlobStore>> {
+    use mwupload_core::config::StorageKind;
+    match config.storage.kind {
+        StorageKind::Local => Ok(Arc::new(mwupload_store::fs::FsBlobStore::open(&config.blob_dir())?)),
+        StorageKind::S3 => {
+            let st = &config.storage;
+            let cfg = mwupload_store::s3::S3Config {
+                endpoint: st.endpoint.clone(),
+                bucket: st.bucket.clone(),
+                region: st.region.clone(),
+                access_key_id: st.access_key_id.clone(),
+                secret_access_key: st.secret_access_key.clone(),
+                path_style: st.path_style,
+                prefix: st.prefix.clone(),
+                part_size: usize::try_from(st.part_size).map_err(|_| anyhow::anyhow!("storage.part_size is too large"))?,
+                concurrency: st.concurrency,
+            };
+            // Scratch space (request bodies, analysis copies) stays local.
+            let store = mwupload_store::s3::S3BlobStore::open(cfg, &config.blob_dir().join("tmp"))
+                .map_err(|e| anyhow::anyhow!("[storage] S3: {e}"))?;
+            store
+                .check()
+                .await
+                .map_err(|e| anyhow::anyhow!("[storage] S3 bucket {} at {:?} does not answer: {e}", st.bucket, st.endpoint))?;
+            Ok(Arc::new(store))
+        }
+    }
 }
 
 /// On the very first start (no users), creates `Admin` (sysop, bureaucrat) and a bot password
