@@ -214,6 +214,11 @@ pub fn storage_toml() -> String {
     }
 }
 
+/// Whether the servers under test keep blobs under their data directory (not on S3).
+pub fn blobs_on_local_disk() -> bool {
+    !matches!(std::env::var("MWUPLOAD_TEST_STORAGE").as_deref(), Ok("garage"))
+}
+
 fn rand_bytes() -> [u8; 6] {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();

@@ -30,6 +30,7 @@ pub async fn run_all(b: &dyn Backend) {
     small_chunks_coalesce_into_parts(b).await;
     a_stale_writers_part_is_never_referenced(b).await;
     many_1kib_chunks_assemble_with_the_right_sha1(b).await;
+    orphans_are_listed_by_blob_key(b).await;
     two_writers_on_one_chunk_session(b).await;
     lease_expiry_with_an_owner_check(b).await;
     chunk_offsets_advance_by_compare_and_set(b).await;
@@ -840,5 +841,44 @@ pub async fn many_1kib_chunks_assemble_with_the_right_sha1(b: &dyn Backend) {
         hex::encode(Sha1::digest(&bytes)),
         hex::encode(Sha1::digest(&all)),
         "many_1kib_chunks_assemble_with_the_right_sha1"
+    );
+}
+
+/// The orphan sweep's view: blobs (and an unfinished session's bytes) are listed by their blob
+/// key once older than the cutoff, and deleting that key removes them all.
+pub async fn orphans_are_listed_by_blob_key(b: &dyn Backend) {
+    let x = b.open().await;
+    let blob = new_blob_key();
+    x.blobs
+        .put_file(&blob, scratch_file(x.blobs.as_ref(), b"orphan").await)
+        .await
+        .unwrap();
+    let session = new_blob_key();
+    let state = x.blobs.begin_session(&session).await.unwrap();
+    let mut w = x.blobs.append_session(&session, &state, 0).await.unwrap();
+    w.write(&pattern(3000, 9)).await.unwrap();
+    w.finish().await.unwrap();
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let listed = x.blobs.keys_older_than(past).await.unwrap();
+    assert!(
+        !listed.contains(&blob) && !listed.contains(&session),
+        "orphans_are_listed_by_blob_key: new blobs are not old"
+    );
+    // Object stores keep modification times in whole seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let future = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    let listed = x.blobs.keys_older_than(future).await.unwrap();
+    assert!(listed.contains(&blob), "orphans_are_listed_by_blob_key: a blob");
+    assert!(
+        listed.contains(&session),
+        "orphans_are_listed_by_blob_key: an unfinished session, by its blob key"
+    );
+    for key in [&blob, &session] {
+        x.blobs.delete(key).await.unwrap();
+    }
+    let listed = x.blobs.keys_older_than(future).await.unwrap();
+    assert!(
+        !listed.contains(&blob) && !listed.contains(&session),
+        "orphans_are_listed_by_blob_key: deleted keys are gone"
     );
 }
