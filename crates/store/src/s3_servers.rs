@@ -39,19 +39,20 @@ impl Drop for S3Server {
 }
 
 /// Runs `bin args…` under a watchdog shell (in a new process group) that stops it when this
-/// test process exits, with output to `log`.
-fn spawn_watched(bin: &std::path::Path, args: &[std::ffi::OsString], log: &std::path::Path) -> Child {
+/// test process exits and then removes `dir` (the server's data), with output to `dir/server.log`.
+fn spawn_watched(bin: &std::path::Path, args: &[std::ffi::OsString], dir: &std::path::Path) -> Child {
     use std::os::unix::process::CommandExt;
-    let script = r#"parent=$1; shift; "$@" & server=$!
-trap 'kill $server 2>/dev/null; exit 0' TERM INT
+    let script = r#"parent=$1; dir=$2; shift 2; "$@" & server=$!
+trap 'kill $server 2>/dev/null; wait $server; rm -rf "$dir"; exit 0' TERM INT
 while kill -0 "$parent" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 1; done
-kill $server 2>/dev/null; wait $server"#;
-    let log = std::fs::File::create(log).expect("log file");
+kill $server 2>/dev/null; wait $server; rm -rf "$dir""#;
+    let log = std::fs::File::create(dir.join("server.log")).expect("log file");
     Command::new("bash")
         .arg("-c")
         .arg(script)
         .arg("watchdog")
         .arg(std::process::id().to_string())
+        .arg(dir)
         .arg(bin)
         .args(args)
         .stdin(Stdio::null())
@@ -131,11 +132,7 @@ pub fn garage() -> S3Server {
         ),
     )
     .expect("write garage.toml");
-    let mut child = spawn_watched(
-        &bin,
-        &["-c".into(), cfg.clone().into_os_string(), "server".into()],
-        &dir.path().join("server.log"),
-    );
+    let mut child = spawn_watched(&bin, &["-c".into(), cfg.clone().into_os_string(), "server".into()], dir.path());
     let cli = |args: &[&str]| -> Result<String, String> {
         let out = Command::new(&bin)
             .arg("-c")
@@ -213,7 +210,7 @@ pub fn s3s_fs() -> S3Server {
     .map(Into::into)
     .chain([root.clone().into_os_string()])
     .collect();
-    let mut child = spawn_watched(&bin, &args, &dir.path().join("server.log"));
+    let mut child = spawn_watched(&bin, &args, dir.path());
     wait_for_port(port, &mut child, "s3s-fs");
     S3Server {
         child,
