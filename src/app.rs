@@ -6,16 +6,16 @@ use mwupload_store::MetaStore;
 use std::sync::Arc;
 
 /// Opens the stores the configuration names (the metadata in SQLite under the data directory,
-/// or in PostgreSQL when `database_url` says so; blobs in the local directory under the data
-/// directory) and builds the shared state.
+/// or in PostgreSQL when `database_url` says so; blobs in the local blob directory or an S3
+/// bucket) and builds the shared state.
 pub async fn open(config: Config) -> anyhow::Result<SharedState> {
     if let Err(bad) = mwupload_fetch::validate_allow_addresses(&config.url_uploads.allow_addresses) {
         anyhow::bail!("url_uploads.allow_addresses: not an address or CIDR: {}", bad.join(", "));
     }
     std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("creating data dir {}: {e}", config.data_dir.display()))?;
     let meta = open_meta(&config).await?;
-    let blobs = mwupload_store::fs::FsBlobStore::open(&config.blob_dir())?;
-    Ok(AppState::new(config, meta, Arc::new(blobs), Arc::new(mwupload_fetch::HttpFetcher)))
+    let blobs = open_blobs(&config).await?;
+    Ok(AppState::new(config, meta, blobs, Arc::new(mwupload_fetch::HttpFetcher)))
 }
 
 async fn open_meta(config: &Config) -> anyhow::Result<Arc<dyn MetaStore>> {
@@ -29,6 +29,36 @@ async fn open_meta(config: &Config) -> anyhow::Result<Arc<dyn MetaStore>> {
     }
     // (The URL itself is not echoed: it may hold a password.)
     anyhow::bail!("database_url: expected empty (SQLite in the data directory) or a postgres:// URL")
+}
+
+/// The blob store `[storage]` names.
+pub async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn mwupload_store::BlobStore>> {
+    use mwupload_core::config::StorageKind;
+    match config.storage.kind {
+        StorageKind::Local => Ok(Arc::new(mwupload_store::fs::FsBlobStore::open(&config.blob_dir())?)),
+        StorageKind::S3 => {
+            let st = &config.storage;
+            let cfg = mwupload_store::s3::S3Config {
+                endpoint: st.endpoint.clone(),
+                bucket: st.bucket.clone(),
+                region: st.region.clone(),
+                access_key_id: st.access_key_id.clone(),
+                secret_access_key: st.secret_access_key.clone(),
+                path_style: st.path_style,
+                prefix: st.prefix.clone(),
+                part_size: usize::try_from(st.part_size).map_err(|_| anyhow::anyhow!("storage.part_size is too large"))?,
+                concurrency: st.concurrency,
+            };
+            // Scratch space (request bodies, analysis copies) stays local.
+            let store = mwupload_store::s3::S3BlobStore::open(cfg, &config.blob_dir().join("tmp"))
+                .map_err(|e| anyhow::anyhow!("[storage] S3: {e}"))?;
+            store
+                .check()
+                .await
+                .map_err(|e| anyhow::anyhow!("[storage] S3 bucket {} at {:?} does not answer: {e}", st.bucket, st.endpoint))?;
+            Ok(Arc::new(store))
+        }
+    }
 }
 
 /// On the very first start (no users), creates `Admin` (sysop, bureaucrat) and a bot password

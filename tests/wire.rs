@@ -403,6 +403,11 @@ async fn file_urls_serve_ranges_etags_and_safe_headers() {
 
 #[tokio::test]
 async fn orphaned_blobs_are_swept_and_owned_ones_kept() {
+    if !common::blobs_on_local_disk() {
+        // It plants a stray file in the blob directory; on S3 the storage contract covers
+        // listing orphans (`orphans_are_listed_by_blob_key`).
+        return;
+    }
     let mut srv = Server::start_with_config("[uploads]\norphan_grace_secs = 0\n");
     let c = srv.bot().await;
     let f = png(12, 12, 5);

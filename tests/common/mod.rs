@@ -65,11 +65,12 @@ impl Server {
             Some(db) => format!("database_url = \"{}\"\n{toml}", db.url()),
             None => toml.to_string(),
         };
+        let toml = format!("{toml}{}", storage_toml());
         let config = if toml.is_empty() {
             None
         } else {
             let p = data.path().join("test-config.toml");
-            std::fs::write(&p, toml).unwrap();
+            std::fs::write(&p, &toml).unwrap();
             Some(p)
         };
         let mut s = Server {
@@ -248,6 +249,48 @@ impl Drop for Server {
             let _ = block_on(async move { db.drop_database().await });
         }
     }
+}
+
+/// `[storage]` for the server under test: none (local disk), or with
+/// `MWUPLOAD_TEST_STORAGE=garage` a bucket on one Garage process shared by this test binary
+/// (started on loopback on first use), under a fresh prefix per server.
+pub fn storage_toml() -> String {
+    use mwupload_store::s3_servers::{self, S3Server};
+    static GARAGE: std::sync::OnceLock<S3Server> = std::sync::OnceLock::new();
+    match std::env::var("MWUPLOAD_TEST_STORAGE").as_deref() {
+        Ok("garage") => {
+            let c = &GARAGE.get_or_init(s3_servers::garage).config;
+            format!(
+                "\n[storage]\nkind = \"s3\"\nendpoint = \"{}\"\nbucket = \"{}\"\nregion = \"{}\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\npath_style = true\nprefix = \"srv-{}/\"\n",
+                c.endpoint,
+                c.bucket,
+                c.region,
+                c.access_key_id,
+                c.secret_access_key,
+                hex::encode(rand_bytes())
+            )
+        }
+        Ok("local") | Ok("") | Err(_) => String::new(),
+        Ok(other) => panic!("MWUPLOAD_TEST_STORAGE={other}: expected local or garage"),
+    }
+}
+
+/// Whether the servers under test keep blobs under their data directory (not on S3).
+pub fn blobs_on_local_disk() -> bool {
+    !matches!(std::env::var("MWUPLOAD_TEST_STORAGE").as_deref(), Ok("garage"))
+}
+
+fn rand_bytes() -> [u8; 6] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    let v = h.finish().to_le_bytes();
+    [v[0], v[1], v[2], v[3], v[4], v[5]]
 }
 
 pub struct Client {

@@ -33,6 +33,57 @@ pub struct Config {
     /// Change tags users may apply (`tags=`), like tags defined with Special:Tags in MediaWiki.
     /// Empty (the default, as on a fresh wiki): every tag is refused with `badtags`.
     pub change_tags: Vec<String>,
+    /// Where file bytes live: the local data directory (default) or an S3-compatible bucket.
+    pub storage: StorageConfig,
+}
+
+/// `[storage]`: `kind = "local"` (the default: files under the data directory) or
+/// `kind = "s3"` with the bucket's coordinates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub kind: StorageKind,
+    /// `http(s)://host:port` of an S3-compatible server; empty: AWS S3 in `region`.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    /// Empty: from the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`).
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Path-style requests (`endpoint/bucket/key`), as most self-hosted servers want; false:
+    /// virtual-hosted style (`bucket.endpoint/key`).
+    pub path_style: bool,
+    /// Prepended to every object name, so one bucket can hold several wikis.
+    pub prefix: String,
+    /// Size of uploaded parts in bytes (at least 5 MiB; at most 10,000 parts per file).
+    pub part_size: u64,
+    /// Parts uploaded at once per upload (memory: about part_size × (concurrency + 1) each).
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    #[default]
+    Local,
+    S3,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            kind: StorageKind::Local,
+            endpoint: String::new(),
+            bucket: String::new(),
+            region: "us-east-1".into(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            path_style: true,
+            prefix: String::new(),
+            part_size: 8 << 20,
+            concurrency: 4,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +138,7 @@ impl Default for Config {
             group_permissions: BTreeMap::new(),
             url_uploads: UrlUploadConfig::default(),
             change_tags: Vec::new(),
+            storage: StorageConfig::default(),
         }
     }
 }

@@ -1,10 +1,17 @@
 //! The blob store: file bytes under immutable random keys.
 //!
 //! Bytes arrive in a process-local scratch file (streamed, hashed and fsynced by the caller) and
-//! are then moved in with [`BlobStore::put_file`] — a rename on local disk, an upload elsewhere.
-//! Chunked sessions grow one blob with [`BlobStore::open_append`]; the database decides who may
-//! append (a lease) and which length counts (the session's offset), so bytes past that offset
-//! are leftovers of a failed attempt and are overwritten by the next one.
+//! are then moved in with [`BlobStore::put_file`] — a rename on local disk, a multipart upload
+//! on S3.
+//!
+//! Chunked sessions build one blob chunk by chunk ([`BlobStore::append_session`]). The adapter
+//! keeps its own **session state** (an opaque string: nothing on local disk; the multipart
+//! upload id, its parts and the not-yet-uploaded tail on S3), which the caller stores in the
+//! database and moves together with the session's offset by one compare-and-set. The database
+//! decides who may append (a lease) and which state counts, so whatever a failed or stale
+//! attempt wrote is never part of the committed state: on local disk it lies past the offset and
+//! is overwritten by the next attempt; on S3 it went to part numbers and tail objects no
+//! committed state refers to.
 
 use async_trait::async_trait;
 use std::io;
@@ -20,13 +27,14 @@ pub fn new_blob_key() -> String {
 /// A readable stream of a blob's bytes (a range of them, when asked).
 pub type BlobReader = std::pin::Pin<Box<dyn AsyncRead + Send>>;
 
-/// Bytes being appended to a blob. Writes may be buffered; [`BlobAppend::finish`] makes them
-/// durable.
+/// Bytes being appended to a chunked session. Writes may be buffered in memory (bounded);
+/// [`BlobAppend::finish`] makes them durable and returns the session's new adapter state, which
+/// only counts once the caller commits it with the new offset.
 #[async_trait]
 pub trait BlobAppend: Send {
     async fn write(&mut self, data: &[u8]) -> io::Result<()>;
-    /// Flushes and makes everything written durable; returns how many bytes were appended.
-    async fn finish(self: Box<Self>) -> io::Result<u64>;
+    /// Makes everything written durable; returns the session state that covers it.
+    async fn finish(self: Box<Self>) -> io::Result<String>;
 }
 
 /// A local, read-only copy of a blob for code that needs a file (media analysis). It lives in
@@ -58,15 +66,56 @@ pub trait BlobStore: Send + Sync {
     /// Moves a fully written, fsynced scratch file in as blob `key`.
     async fn put_file(&self, key: &str, file: tempfile::TempPath) -> io::Result<()>;
 
-    /// Creates an empty blob to append chunks to.
-    async fn create_empty(&self, key: &str) -> io::Result<()>;
+    /// Starts an empty chunked session that will become blob `key`; returns its state.
+    async fn begin_session(&self, key: &str) -> io::Result<String>;
 
-    /// Opens blob `key` for appending at `offset`; bytes after `offset` (a failed attempt's) are
-    /// discarded. The caller must hold the session's lease.
-    async fn open_append(&self, key: &str, offset: u64) -> io::Result<Box<dyn BlobAppend>>;
+    /// Starts a session from its first chunk (a fully written, fsynced scratch file of `len`
+    /// bytes); returns its state. Local disk adopts the file by a rename.
+    async fn start_session_from_file(&self, key: &str, file: tempfile::TempPath, len: u64) -> io::Result<String> {
+        use tokio::io::AsyncReadExt;
+        let state = self.begin_session(key).await?;
+        let mut out = self.append_session(key, &state, 0).await?;
+        let mut input = tokio::fs::File::open(&file).await?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut copied = 0u64;
+        loop {
+            let n = input.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            out.write(&buf[..n]).await?;
+            copied += n as u64;
+        }
+        if copied != len {
+            return Err(io::Error::other(format!("first chunk is {copied} bytes, expected {len}")));
+        }
+        out.finish().await
+    }
 
-    /// Cuts blob `key` to `len` bytes (a finished session drops a failed attempt's tail).
-    async fn truncate(&self, key: &str, len: u64) -> io::Result<()>;
+    /// Opens session `key` (committed `state`, at `offset`) for appending. The caller must
+    /// hold the session's lease; what it writes counts only once the state [`BlobAppend::finish`]
+    /// returns is committed with the new offset.
+    async fn append_session(&self, key: &str, state: &str, offset: u64) -> io::Result<Box<dyn BlobAppend>>;
+
+    /// Turns a complete session (committed `state`, `size` bytes) into the ordinary blob `key`
+    /// (S3: a multipart upload of server-side copies; no byte goes through this process).
+    /// Idempotent: a session that was already finished stays as it is. The caller holds the
+    /// session's lease.
+    async fn finish_session(&self, key: &str, state: &str, size: u64) -> io::Result<()>;
+
+    /// Gives up a session: frees what its state holds besides the blob itself (S3: the
+    /// session's part and tail objects). The caller deletes the blob after.
+    async fn abort_session(&self, _key: &str, _state: &str) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Whether a session's committed bytes can be read back with [`BlobStore::read`] before it
+    /// is finished (local disk: yes; S3: no, parts of an unfinished multipart upload cannot be
+    /// read). When not, a chunk is streamed into its session only if it can never be needed
+    /// on its own (see `core::upload::chunks::open_routed`).
+    fn session_bytes_readable(&self) -> bool {
+        true
+    }
 
     /// Current length of a blob.
     async fn len(&self, key: &str) -> io::Result<u64>;

@@ -25,6 +25,12 @@ pub trait Backend: Send + Sync {
 
 /// Runs every case; panics (with the case's name) on the first broken guarantee.
 pub async fn run_all(b: &dyn Backend) {
+    blobs_put_read_and_materialize(b).await;
+    a_failed_attempt_is_never_committed(b).await;
+    small_chunks_coalesce_into_parts(b).await;
+    a_stale_writers_part_is_never_referenced(b).await;
+    many_1kib_chunks_assemble_with_the_right_sha1(b).await;
+    orphans_are_listed_by_blob_key(b).await;
     two_writers_on_one_chunk_session(b).await;
     lease_expiry_with_an_owner_check(b).await;
     chunk_offsets_advance_by_compare_and_set(b).await;
@@ -35,7 +41,6 @@ pub async fn run_all(b: &dyn Backend) {
     a_job_claimed_twice(b).await;
     a_job_whose_owners_keep_dying_is_handed_out_exhausted(b).await;
     status_replace_is_compare_and_set(b).await;
-    blobs_append_read_and_materialize(b).await;
     protections_expire_and_follow_the_page(b).await;
     one_active_block_per_target(b).await;
     group_memberships_expire_and_are_logged(b).await;
@@ -58,6 +63,7 @@ fn session_row(key: &str, blob_key: &str) -> StashRow {
         size: 0,
         sha1: String::new(),
         hash_state: None,
+        blob_state: None,
         mime: "application/octet-stream".into(),
         media_type: "UNKNOWN".into(),
         width: 0,
@@ -136,45 +142,102 @@ fn sha1_from_state(bytes: &[u8]) -> Option<Sha1> {
     Sha1::deserialize(&SerializedState::<Sha1>::try_from(bytes).ok()?).ok()
 }
 
-/// One writer's attempt to append `data` at `offset` with the lease protocol the domain uses:
-/// lease, write, advance (which releases). Returns whether this writer's chunk landed.
-async fn append_with_lease(inst: &Instance, key: &str, blob_key: &str, offset: i64, data: &[u8], owner: &str) -> bool {
+/// Takes the session's lease at `offset` for `owner`, waiting while someone else holds it.
+/// False if the session moved on or is gone.
+async fn take_lease(inst: &Instance, key: &str, offset: i64, owner: &str) -> bool {
     loop {
         match inst.meta.lease_chunks(key, offset, owner, now(), now() + 30).await.expect("lease") {
-            LeaseOutcome::Acquired => break,
+            LeaseOutcome::Acquired => return true,
             LeaseOutcome::Busy { .. } => tokio::time::sleep(std::time::Duration::from_millis(2)).await,
             LeaseOutcome::Moved { .. } | LeaseOutcome::Gone => return false,
         }
     }
+}
+
+/// A new chunked session (row + blob session) whose blob will be `blob_key`.
+async fn new_session(inst: &Instance, prefix: &str) -> (String, String) {
+    let key = unique(prefix);
+    let blob_key = new_blob_key();
+    let state = inst.blobs.begin_session(&blob_key).await.expect("begin session");
+    let mut row = session_row(&key, &blob_key);
+    row.blob_state = Some(state);
+    inst.meta.insert_stash(&row).await.expect("insert session");
+    (key, blob_key)
+}
+
+/// One writer's attempt to append `data` at `offset` with the lease protocol the domain uses:
+/// lease, write, advance (which releases). Returns whether this writer's chunk landed.
+async fn append_with_lease(inst: &Instance, key: &str, blob_key: &str, offset: i64, data: &[u8], owner: &str) -> bool {
+    if !take_lease(inst, key, offset, owner).await {
+        return false;
+    }
     let row = inst.meta.stash(key).await.expect("stash").expect("session");
     assert_eq!(row.size, offset, "a lease was granted at a stale offset");
     let mut hasher = row.hash_state.as_deref().and_then(sha1_from_state).unwrap_or_default();
-    let mut w = inst.blobs.open_append(blob_key, offset as u64).await.expect("open append");
+    let blob_state = row.blob_state.clone().unwrap_or_default();
+    let mut w = inst
+        .blobs
+        .append_session(blob_key, &blob_state, offset as u64)
+        .await
+        .expect("open append");
     // Written in pieces with yields between them, so racing writers interleave if they can.
-    for piece in data.chunks(1000) {
+    for piece in data.chunks(1000.max(data.len() / 64)) {
         w.write(piece).await.expect("write");
         tokio::task::yield_now().await;
     }
-    w.finish().await.expect("finish");
+    let new_state = w.finish().await.expect("finish");
     hasher.update(data);
     let adv = ChunkAdvance {
         expected_offset: offset,
         new_size: offset + data.len() as i64,
         hash_state: &sha1_state(&hasher),
+        blob_state: &new_state,
         expires_at: now() + 3600,
     };
     inst.meta.advance_chunks(key, owner, &adv).await.expect("advance")
+}
+
+/// Finishes a complete session the way the domain does (under its lease) and returns its bytes;
+/// checks they match the session's saved running hash.
+async fn finish_and_read(inst: &Instance, key: &str, blob_key: &str, case: &str) -> Vec<u8> {
+    let row = inst.meta.stash(key).await.expect("stash").expect("session");
+    let owner = unique("finisher.");
+    assert!(take_lease(inst, key, row.size, &owner).await, "{case}: finisher's lease");
+    let state = row.blob_state.clone().unwrap_or_default();
+    inst.blobs
+        .finish_session(blob_key, &state, row.size as u64)
+        .await
+        .unwrap_or_else(|e| panic!("{case}: finishing the session: {e}"));
+    // Finishing is idempotent (an assembler that died after it is retried).
+    inst.blobs
+        .finish_session(blob_key, &state, row.size as u64)
+        .await
+        .unwrap_or_else(|e| panic!("{case}: finishing the session again: {e}"));
+    inst.meta.release_chunk_lease(key, &owner).await.expect("release");
+    assert_eq!(
+        inst.blobs.len(blob_key).await.expect("len"),
+        row.size as u64,
+        "{case}: finished blob's length"
+    );
+    let bytes = read_all(inst.blobs.as_ref(), blob_key, row.size as u64).await;
+    assert_eq!(bytes.len() as i64, row.size, "{case}: finished blob's bytes");
+    if let Some(saved) = row.hash_state.as_deref().and_then(sha1_from_state) {
+        assert_eq!(
+            hex::encode(Sha1::digest(&bytes)),
+            hex::encode(saved.finalize()),
+            "{case}: finished blob differs from the recorded hash"
+        );
+    }
+    bytes
 }
 
 /// Two instances, several writers each, racing on every offset of one session: exactly one
 /// chunk lands per offset and the blob's bytes always match the saved running hash.
 pub async fn two_writers_on_one_chunk_session(b: &dyn Backend) {
     let (x, y) = (b.open().await, b.open().await);
-    let key = unique("race.");
-    let blob_key = new_blob_key();
-    x.blobs.create_empty(&blob_key).await.expect("create blob");
-    x.meta.insert_stash(&session_row(&key, &blob_key)).await.expect("insert session");
+    let (key, blob_key) = new_session(&x, "race.").await;
     let mut offset = 0i64;
+    let mut expected = Vec::new();
     for round in 0..8u8 {
         let mut tasks = Vec::new();
         for w in 0..6u8 {
@@ -197,26 +260,28 @@ pub async fn two_writers_on_one_chunk_session(b: &dyn Backend) {
         }
         assert_eq!(landed.len(), 1, "two_writers_on_one_chunk_session: exactly one chunk per offset");
         offset += landed[0].len() as i64;
+        expected.extend_from_slice(&landed[0]);
         let row = x.meta.stash(&key).await.expect("stash").expect("session");
         assert_eq!(row.size, offset);
-        let bytes = read_all(x.blobs.as_ref(), &blob_key, offset as u64).await;
-        let saved = sha1_from_state(row.hash_state.as_deref().expect("hash state")).expect("state");
-        assert_eq!(
-            hex::encode(Sha1::digest(&bytes)),
-            hex::encode(saved.finalize()),
-            "two_writers_on_one_chunk_session: blob bytes differ from the recorded hash"
-        );
+        if x.blobs.session_bytes_readable() {
+            let bytes = read_all(x.blobs.as_ref(), &blob_key, offset as u64).await;
+            let saved = sha1_from_state(row.hash_state.as_deref().expect("hash state")).expect("state");
+            assert_eq!(
+                hex::encode(Sha1::digest(&bytes)),
+                hex::encode(saved.finalize()),
+                "two_writers_on_one_chunk_session: blob bytes differ from the recorded hash"
+            );
+        }
     }
+    let bytes = finish_and_read(&y, &key, &blob_key, "two_writers_on_one_chunk_session").await;
+    assert!(bytes == expected, "two_writers_on_one_chunk_session: the landed chunks, in order");
 }
 
 /// A lease blocks others until it expires; after that another owner takes it, and the first
 /// owner can neither renew, advance nor release it.
 pub async fn lease_expiry_with_an_owner_check(b: &dyn Backend) {
     let (x, y) = (b.open().await, b.open().await);
-    let key = unique("lease.");
-    let blob_key = new_blob_key();
-    x.blobs.create_empty(&blob_key).await.expect("create");
-    x.meta.insert_stash(&session_row(&key, &blob_key)).await.expect("insert");
+    let (key, _blob_key) = new_session(&x, "lease.").await;
     let t = now();
     assert_eq!(x.meta.lease_chunks(&key, 0, "A", t, t + 10).await.unwrap(), LeaseOutcome::Acquired);
     assert_eq!(
@@ -239,6 +304,7 @@ pub async fn lease_expiry_with_an_owner_check(b: &dyn Backend) {
         expected_offset: 0,
         new_size: 3,
         hash_state: b"",
+        blob_state: "",
         expires_at: later + 100,
     };
     assert!(
@@ -279,6 +345,7 @@ pub async fn chunk_offsets_advance_by_compare_and_set(b: &dyn Backend) {
         expected_offset: from,
         new_size: to,
         hash_state: b"s",
+        blob_state: "",
         expires_at: t + 100,
     };
     assert!(
@@ -554,33 +621,269 @@ pub async fn status_replace_is_compare_and_set(b: &dyn Backend) {
     assert_eq!(x.meta.status(5, &key, t).await.unwrap(), None);
 }
 
-pub async fn blobs_append_read_and_materialize(b: &dyn Backend) {
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    let mut x = u32::from(seed).wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+async fn scratch_file(blobs: &dyn BlobStore, data: &[u8]) -> tempfile::TempPath {
+    let tmp = tempfile::NamedTempFile::new_in(blobs.scratch_dir()).expect("scratch file");
+    std::fs::write(tmp.path(), data).expect("write scratch");
+    tmp.into_temp_path()
+}
+
+/// Whole blobs: put (small, and large enough for a multipart upload in several parts), ranged
+/// reads, materialize, copies, deletes.
+pub async fn blobs_put_read_and_materialize(b: &dyn Backend) {
     let (x, y) = (b.open().await, b.open().await);
-    let key = new_blob_key();
-    x.blobs.create_empty(&key).await.unwrap();
-    let mut w = x.blobs.open_append(&key, 0).await.unwrap();
-    w.write(b"hello ").await.unwrap();
-    assert_eq!(w.finish().await.unwrap(), 6);
-    // A failed attempt leaves a tail; the next append at the committed offset replaces it.
-    let mut w = y.blobs.open_append(&key, 6).await.unwrap();
-    w.write(b"garbage-garbage").await.unwrap();
+    let small = new_blob_key();
+    x.blobs
+        .put_file(&small, scratch_file(x.blobs.as_ref(), b"hello world").await)
+        .await
+        .unwrap();
+    assert_eq!(y.blobs.len(&small).await.unwrap(), 11);
+    assert_eq!(read_all(y.blobs.as_ref(), &small, 11).await, b"hello world");
+    let mut part = Vec::new();
+    y.blobs
+        .read(&small, Some((6, 9)))
+        .await
+        .unwrap()
+        .read_to_end(&mut part)
+        .await
+        .unwrap();
+    assert_eq!(part, b"wor");
+    let m = y.blobs.materialize(&small).await.unwrap();
+    assert_eq!(std::fs::read(m.path()).unwrap(), b"hello world");
+    assert!(m.path().starts_with(y.blobs.scratch_dir()), "materialized copies live in scratch");
+    drop(m);
+    let tmp = y.blobs.copy_range_to_scratch(&small, 6, 5).await.unwrap();
+    assert_eq!(std::fs::read(&tmp).unwrap(), b"world");
+    assert!(y.blobs.same_bytes(&small, 6, &tmp).await.unwrap());
+    assert!(!y.blobs.same_bytes(&small, 5, &tmp).await.unwrap());
+
+    let data = pattern(21 << 20, 7);
+    let large = new_blob_key();
+    x.blobs.put_file(&large, scratch_file(x.blobs.as_ref(), &data).await).await.unwrap();
+    assert_eq!(y.blobs.len(&large).await.unwrap(), data.len() as u64);
+    let got = read_all(y.blobs.as_ref(), &large, data.len() as u64).await;
+    assert!(got == data, "blobs_put_read_and_materialize: large blob round trip");
+    let (s, e) = ((8 << 20) - 3, (16 << 20) + 5);
+    let mut mid = Vec::new();
+    y.blobs
+        .read(&large, Some((s, e)))
+        .await
+        .unwrap()
+        .read_to_end(&mut mid)
+        .await
+        .unwrap();
+    assert!(mid[..] == data[s as usize..e as usize], "ranged read across parts");
+    let m = y.blobs.materialize(&large).await.unwrap();
+    assert_eq!(
+        hex::encode(Sha1::digest(std::fs::read(m.path()).unwrap())),
+        hex::encode(Sha1::digest(&data))
+    );
+    drop(m);
+    for key in [&small, &large] {
+        x.blobs.delete(key).await.unwrap();
+        x.blobs.delete(key).await.unwrap();
+        assert!(y.blobs.read(key, None).await.is_err(), "a deleted blob is gone");
+    }
+}
+
+/// A failed attempt's bytes (written, never committed) are not part of the session; the next
+/// attempt at the committed offset replaces them, and finishing yields exactly the committed bytes.
+pub async fn a_failed_attempt_is_never_committed(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let (key, blob_key) = new_session(&x, "failed.").await;
+    assert!(append_with_lease(&x, &key, &blob_key, 0, b"hello ", "A").await);
+    // An attempt that writes and finishes but never commits (its request failed).
+    assert!(take_lease(&y, &key, 6, "B").await);
+    let row = y.meta.stash(&key).await.unwrap().unwrap();
+    let mut w = y
+        .blobs
+        .append_session(&blob_key, row.blob_state.as_deref().unwrap_or(""), 6)
+        .await
+        .unwrap();
+    w.write(&pattern(6 << 20, 1)).await.unwrap();
     w.finish().await.unwrap();
-    let mut w = x.blobs.open_append(&key, 6).await.unwrap();
-    w.write(b"world").await.unwrap();
-    w.finish().await.unwrap();
-    x.blobs.truncate(&key, 11).await.unwrap();
-    assert_eq!(y.blobs.len(&key).await.unwrap(), 11);
-    assert_eq!(read_all(y.blobs.as_ref(), &key, 11).await, b"hello world");
-    let m = y.blobs.materialize(&key).await.unwrap();
+    y.meta.release_chunk_lease(&key, "B").await.unwrap();
+    assert!(append_with_lease(&y, &key, &blob_key, 6, b"world", "C").await);
+    let bytes = finish_and_read(&x, &key, &blob_key, "a_failed_attempt_is_never_committed").await;
+    assert_eq!(bytes, b"hello world");
+    let m = y.blobs.materialize(&blob_key).await.unwrap();
     assert_eq!(std::fs::read(m.path()).unwrap(), b"hello world");
     drop(m);
-    let tmp = y.blobs.copy_range_to_scratch(&key, 6, 5).await.unwrap();
-    assert_eq!(std::fs::read(&tmp).unwrap(), b"world");
-    assert!(y.blobs.same_bytes(&key, 6, &tmp).await.unwrap());
-    assert!(!y.blobs.same_bytes(&key, 5, &tmp).await.unwrap());
-    x.blobs.delete(&key).await.unwrap();
-    x.blobs.delete(&key).await.unwrap();
-    assert!(y.blobs.read(&key, None).await.is_err());
+    let row = x.meta.take_stash(&key).await.unwrap().unwrap();
+    x.blobs
+        .abort_session(&blob_key, row.blob_state.as_deref().unwrap_or(""))
+        .await
+        .unwrap();
+    x.blobs.delete(&blob_key).await.unwrap();
+}
+
+/// Chunks of every size below the stores' 5 MiB part minimum (MediaWiki's may be 1 KiB) and
+/// above it, alternating: a store that enforces the minimum (AWS, s3s-fs) accepts the result,
+/// and the bytes are exactly the chunks in order.
+pub async fn small_chunks_coalesce_into_parts(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let (key, blob_key) = new_session(&x, "coalesce.").await;
+    let sizes: [usize; 12] = [
+        1024,
+        1024,
+        3 << 20,
+        (2 << 20) + 1,
+        1024,
+        4 << 20,
+        6 << 20,
+        100 << 10,
+        9 << 20,
+        (5 << 20) - 1,
+        1024,
+        777,
+    ];
+    let mut expected = Vec::new();
+    let mut offset = 0i64;
+    for (i, n) in sizes.iter().enumerate() {
+        let data = pattern(*n, i as u8 + 10);
+        let inst = if i % 2 == 0 { &x } else { &y };
+        assert!(
+            append_with_lease(inst, &key, &blob_key, offset, &data, &format!("w{i}")).await,
+            "small_chunks_coalesce_into_parts: chunk {i} landed"
+        );
+        offset += *n as i64;
+        expected.extend_from_slice(&data);
+    }
+    let bytes = finish_and_read(&y, &key, &blob_key, "small_chunks_coalesce_into_parts").await;
+    assert!(bytes == expected, "small_chunks_coalesce_into_parts: bytes in order");
+}
+
+/// A writer whose lease ran out finishes its attempt only after another writer committed the
+/// same offset: whatever the stale writer uploaded is never part of the session.
+pub async fn a_stale_writers_part_is_never_referenced(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let (key, blob_key) = new_session(&x, "stale.").await;
+    let first = pattern(2 << 20, 3);
+    assert!(append_with_lease(&x, &key, &blob_key, 0, &first, "first").await);
+    let offset = first.len() as i64;
+    let t = now();
+    assert_eq!(
+        x.meta.lease_chunks(&key, offset, "A", t, t + 30).await.unwrap(),
+        LeaseOutcome::Acquired
+    );
+    let row = x.meta.stash(&key).await.unwrap().unwrap();
+    let state = row.blob_state.clone().unwrap_or_default();
+    let mut a = x.blobs.append_session(&blob_key, &state, offset as u64).await.unwrap();
+    a.write(&pattern(6 << 20, 4)).await.unwrap();
+    // A stalls past its lease; B takes the session over at the same offset and commits.
+    assert_eq!(
+        y.meta.lease_chunks(&key, offset, "B", t + 31, t + 61).await.unwrap(),
+        LeaseOutcome::Acquired,
+        "a_stale_writers_part_is_never_referenced: takeover after expiry"
+    );
+    let mut bw = y.blobs.append_session(&blob_key, &state, offset as u64).await.unwrap();
+    let b_data = pattern(6 << 20, 5);
+    bw.write(&b_data).await.unwrap();
+    let b_state = bw.finish().await.unwrap();
+    let mut h = sha1_from_state(row.hash_state.as_deref().unwrap()).unwrap();
+    h.update(&b_data);
+    let adv = ChunkAdvance {
+        expected_offset: offset,
+        new_size: offset + b_data.len() as i64,
+        hash_state: &sha1_state(&h),
+        blob_state: &b_state,
+        expires_at: now() + 3600,
+    };
+    assert!(y.meta.advance_chunks(&key, "B", &adv).await.unwrap());
+    // A wakes up and finishes its attempt (uploading what it buffered), then tries to commit.
+    let a_state = a.finish().await;
+    if let Ok(a_state) = a_state {
+        let adv = ChunkAdvance {
+            blob_state: &a_state,
+            ..adv.clone()
+        };
+        assert!(
+            !x.meta.advance_chunks(&key, "A", &adv).await.unwrap(),
+            "a_stale_writers_part_is_never_referenced: a stale writer committed"
+        );
+    }
+    let bytes = finish_and_read(&x, &key, &blob_key, "a_stale_writers_part_is_never_referenced").await;
+    let mut expected = first;
+    expected.extend_from_slice(&b_data);
+    assert!(
+        bytes == expected,
+        "a_stale_writers_part_is_never_referenced: the session holds B's bytes"
+    );
+}
+
+/// Many 1 KiB chunks (MediaWiki's minimum), with one large chunk in the middle: the assembled
+/// file has the right SHA-1.
+pub async fn many_1kib_chunks_assemble_with_the_right_sha1(b: &dyn Backend) {
+    let x = b.open().await;
+    let (key, blob_key) = new_session(&x, "tiny.").await;
+    let mut all = Vec::new();
+    let mut offset = 0i64;
+    let mut sizes = vec![1024usize; 300];
+    sizes.push((5 << 20) - (200 << 10));
+    sizes.extend(std::iter::repeat_n(1024usize, 300));
+    sizes.push(300);
+    for (i, n) in sizes.iter().enumerate() {
+        let data = pattern(*n, (i % 251) as u8);
+        assert!(append_with_lease(&x, &key, &blob_key, offset, &data, &format!("t{i}")).await);
+        offset += *n as i64;
+        all.extend_from_slice(&data);
+    }
+    let bytes = finish_and_read(&x, &key, &blob_key, "many_1kib_chunks_assemble_with_the_right_sha1").await;
+    assert_eq!(
+        hex::encode(Sha1::digest(&bytes)),
+        hex::encode(Sha1::digest(&all)),
+        "many_1kib_chunks_assemble_with_the_right_sha1"
+    );
+}
+
+/// The orphan sweep's view: blobs (and an unfinished session's bytes) are listed by their blob
+/// key once older than the cutoff, and deleting that key removes them all.
+pub async fn orphans_are_listed_by_blob_key(b: &dyn Backend) {
+    let x = b.open().await;
+    let blob = new_blob_key();
+    x.blobs
+        .put_file(&blob, scratch_file(x.blobs.as_ref(), b"orphan").await)
+        .await
+        .unwrap();
+    let session = new_blob_key();
+    let state = x.blobs.begin_session(&session).await.unwrap();
+    let mut w = x.blobs.append_session(&session, &state, 0).await.unwrap();
+    w.write(&pattern(3000, 9)).await.unwrap();
+    w.finish().await.unwrap();
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let listed = x.blobs.keys_older_than(past).await.unwrap();
+    assert!(
+        !listed.contains(&blob) && !listed.contains(&session),
+        "orphans_are_listed_by_blob_key: new blobs are not old"
+    );
+    // Object stores keep modification times in whole seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let future = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    let listed = x.blobs.keys_older_than(future).await.unwrap();
+    assert!(listed.contains(&blob), "orphans_are_listed_by_blob_key: a blob");
+    assert!(
+        listed.contains(&session),
+        "orphans_are_listed_by_blob_key: an unfinished session, by its blob key"
+    );
+    for key in [&blob, &session] {
+        x.blobs.delete(key).await.unwrap();
+    }
+    let listed = x.blobs.keys_older_than(future).await.unwrap();
+    assert!(
+        !listed.contains(&blob) && !listed.contains(&session),
+        "orphans_are_listed_by_blob_key: deleted keys are gone"
+    );
 }
 
 fn log_write<'a>(action: &'a str, actor: Actor<'a>) -> LogWrite<'a> {

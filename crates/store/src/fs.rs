@@ -1,30 +1,26 @@
 //! Blobs on a local disk: `blobs/<2 hex>/<key>`, written to this process's scratch directory
 //! first (same filesystem), fsynced, then renamed into place with the directory fsynced.
 //!
-//! Scratch space is per process: `tmp/<instance>/`, holding an exclusive lock on
-//! `tmp/<instance>/.lock` for the life of the store. Another process's scratch directory is
-//! removed only once its lock can be taken, i.e. when that process is gone — so several
-//! processes can share one data directory without deleting each other's uploads in flight.
+//! Scratch space is per process ([`Scratch`] under `tmp/`), so several processes can share one
+//! data directory without deleting each other's uploads in flight.
+//!
+//! A chunked session is the blob file itself, grown at the session's offset; its adapter state
+//! is empty. Appends are written straight through (no buffer), so everything an attempt writes
+//! lands while its caller still checks its lease: finishing a stale attempt only fsyncs and
+//! can never overwrite bytes a newer attempt committed.
 
 use crate::blob::{BlobAppend, BlobReader, BlobStore, Materialized};
+use crate::scratch::Scratch;
 use async_trait::async_trait;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
-
-const LOCK_FILE: &str = ".lock";
-/// A scratch directory without a lock file is another process's that is just being set up,
-/// unless it is older than this (then it is a leftover of an older version or a crash).
-const UNLOCKED_DIR_GRACE: Duration = Duration::from_secs(300);
-const APPEND_BUF: usize = 128 * 1024;
 
 #[derive(Debug)]
 pub struct FsBlobStore {
     root: PathBuf,
-    scratch: PathBuf,
-    /// Held (locked) while this store lives: tells other processes this scratch dir is in use.
-    _lock: std::fs::File,
+    scratch: Scratch,
 }
 
 impl FsBlobStore {
@@ -32,70 +28,16 @@ impl FsBlobStore {
     /// removes scratch directories of processes that are gone.
     pub fn open(root: &Path) -> io::Result<FsBlobStore> {
         std::fs::create_dir_all(root.join("blobs"))?;
-        std::fs::create_dir_all(root.join("tmp"))?;
-        let instance = hex::encode(rand::random::<[u8; 8]>());
-        let scratch = root.join("tmp").join(&instance);
-        std::fs::create_dir(&scratch)?;
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(scratch.join(LOCK_FILE))?;
-        lock.try_lock()
-            .map_err(|e| io::Error::other(format!("locking scratch dir {}: {e}", scratch.display())))?;
-        let store = FsBlobStore {
+        let scratch = Scratch::open(&root.join("tmp"))?;
+        Ok(FsBlobStore {
             root: root.to_path_buf(),
             scratch,
-            _lock: lock,
-        };
-        let removed = store.remove_dead_scratch()?;
-        if removed > 0 {
-            tracing::info!("removed {removed} scratch dir(s) left by stopped processes");
-        }
-        Ok(store)
+        })
     }
 
-    /// Removes the scratch space of processes that no longer run (their lock is free), and
-    /// loose files from older versions that spooled straight into `tmp/`. Returns how many
-    /// entries were removed.
+    /// Removes the scratch space of processes that no longer run (see [`Scratch`]).
     pub fn remove_dead_scratch(&self) -> io::Result<usize> {
-        let mut removed = 0;
-        for entry in std::fs::read_dir(self.root.join("tmp"))? {
-            let entry = entry?;
-            let path = entry.path();
-            if path == self.scratch {
-                continue;
-            }
-            let ft = entry.file_type()?;
-            if ft.is_file() {
-                // Older versions spooled into tmp/ directly; no process of this version writes
-                // there, so such a file is a leftover.
-                std::fs::remove_file(&path)?;
-                removed += 1;
-                continue;
-            }
-            if !ft.is_dir() {
-                continue;
-            }
-            match std::fs::OpenOptions::new().write(true).open(path.join(LOCK_FILE)) {
-                Ok(f) => {
-                    if f.try_lock().is_ok() {
-                        // Its process is gone (the lock is released when a process exits).
-                        std::fs::remove_dir_all(&path)?;
-                        removed += 1;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
-                    if age > UNLOCKED_DIR_GRACE {
-                        std::fs::remove_dir_all(&path)?;
-                        removed += 1;
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(removed)
+        self.scratch.remove_dead()
     }
 
     fn path(&self, key: &str) -> io::Result<PathBuf> {
@@ -112,29 +54,29 @@ async fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 struct FsAppend {
-    writer: tokio::io::BufWriter<tokio::fs::File>,
-    written: u64,
+    file: tokio::fs::File,
 }
 
 #[async_trait]
 impl BlobAppend for FsAppend {
     async fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.writer.write_all(data).await?;
-        self.written += data.len() as u64;
-        Ok(())
+        self.file.write_all(data).await?;
+        // tokio's File completes writes in the background: wait until this one reached the
+        // kernel, so nothing is left to land after the caller's lease check.
+        self.file.flush().await
     }
 
-    async fn finish(mut self: Box<Self>) -> io::Result<u64> {
-        self.writer.flush().await?;
-        self.writer.get_ref().sync_data().await?;
-        Ok(self.written)
+    async fn finish(mut self: Box<Self>) -> io::Result<String> {
+        self.file.flush().await?;
+        self.file.sync_data().await?;
+        Ok(String::new())
     }
 }
 
 #[async_trait]
 impl BlobStore for FsBlobStore {
     fn scratch_dir(&self) -> &Path {
-        &self.scratch
+        self.scratch.dir()
     }
 
     async fn put_file(&self, key: &str, file: tempfile::TempPath) -> io::Result<()> {
@@ -147,29 +89,34 @@ impl BlobStore for FsBlobStore {
         sync_dir(&dir).await
     }
 
-    async fn create_empty(&self, key: &str) -> io::Result<()> {
+    async fn begin_session(&self, key: &str) -> io::Result<String> {
         let dest = self.path(key)?;
         let dir = dest.parent().map(Path::to_path_buf).unwrap_or_else(|| self.root.clone());
         tokio::fs::create_dir_all(&dir).await?;
         let f = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&dest).await?;
         f.sync_all().await?;
-        sync_dir(&dir).await
+        sync_dir(&dir).await?;
+        Ok(String::new())
     }
 
-    async fn open_append(&self, key: &str, offset: u64) -> io::Result<Box<dyn BlobAppend>> {
-        let mut f = tokio::fs::OpenOptions::new().write(true).open(self.path(key)?).await?;
-        f.set_len(offset).await?;
-        f.seek(io::SeekFrom::Start(offset)).await?;
-        Ok(Box::new(FsAppend {
-            writer: tokio::io::BufWriter::with_capacity(APPEND_BUF, f),
-            written: 0,
-        }))
+    async fn start_session_from_file(&self, key: &str, file: tempfile::TempPath, _len: u64) -> io::Result<String> {
+        self.put_file(key, file).await?;
+        Ok(String::new())
     }
 
-    async fn truncate(&self, key: &str, len: u64) -> io::Result<()> {
+    async fn append_session(&self, key: &str, _state: &str, offset: u64) -> io::Result<Box<dyn BlobAppend>> {
+        let mut file = tokio::fs::OpenOptions::new().write(true).open(self.path(key)?).await?;
+        // Bytes past the committed offset are a failed attempt's.
+        file.set_len(offset).await?;
+        file.seek(io::SeekFrom::Start(offset)).await?;
+        Ok(Box::new(FsAppend { file }))
+    }
+
+    async fn finish_session(&self, key: &str, _state: &str, size: u64) -> io::Result<()> {
+        // Bytes past the offset are a failed attempt's; the blob is exactly `size` bytes.
         let f = tokio::fs::OpenOptions::new().write(true).open(self.path(key)?).await?;
-        if f.metadata().await?.len() != len {
-            f.set_len(len).await?;
+        if f.metadata().await?.len() != size {
+            f.set_len(size).await?;
             f.sync_all().await?;
         }
         Ok(())
@@ -193,7 +140,7 @@ impl BlobStore for FsBlobStore {
 
     async fn materialize(&self, key: &str) -> io::Result<Materialized> {
         let src = self.path(key)?;
-        let dest = self.scratch.join(format!("view-{}", crate::new_blob_key()));
+        let dest = self.scratch.dir().join(format!("view-{}", crate::new_blob_key()));
         // A hard link: no bytes copied, and the caller never holds the stored path. Blobs are
         // immutable once materialized (sessions are cut to their length first).
         if tokio::fs::hard_link(&src, &dest).await.is_err() {
@@ -211,7 +158,7 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn sweep_scratch(&self) -> io::Result<usize> {
-        self.remove_dead_scratch()
+        self.scratch.remove_dead()
     }
 
     async fn keys_older_than(&self, cutoff: SystemTime) -> io::Result<Vec<String>> {
@@ -258,9 +205,9 @@ mod tests {
         let key = crate::new_blob_key();
         store.put_file(&key, tmp.into_temp_path()).await.unwrap();
         assert_eq!(read_all(&store, &key).await, b"hello");
-        let mut a = store.open_append(&key, 3).await.unwrap();
+        let mut a = store.append_session(&key, "", 3).await.unwrap();
         a.write(b"LO!").await.unwrap();
-        assert_eq!(a.finish().await.unwrap(), 3);
+        assert_eq!(a.finish().await.unwrap(), "");
         assert_eq!(read_all(&store, &key).await, b"helLO!");
         let mut part = Vec::new();
         store.read(&key, Some((1, 4))).await.unwrap().read_to_end(&mut part).await.unwrap();

@@ -14,24 +14,29 @@
 //! The store persists what it is given: MediaWiki's policy (which comment, which log entry,
 //! whether a publish may overwrite) is decided by the domain (`mwupload-core`).
 //! Adapters: SQLite (`sqlite` feature), PostgreSQL (`postgres` feature, for several replicas on
-//! one database) and a local directory tree (`fs` feature). The [`contract`] suite (feature
-//! `contract`) is what every adapter must pass.
+//! one database), a local directory tree (`fs` feature) and an S3-compatible object store (`s3`
+//! feature). The [`contract`] suite (feature `contract`) is what every adapter must pass.
 
 pub mod base36;
 mod blob;
 mod error;
 mod rows;
+pub mod scratch;
 pub mod time;
 
 #[cfg(feature = "fs")]
 pub mod fs;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "s3")]
+pub mod s3;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(all(feature = "contract", feature = "s3"))]
+pub mod s3_servers;
 
 pub use blob::{BlobAppend, BlobReader, BlobStore, Materialized, new_blob_key};
 pub use error::{StoreError, StoreResult};
@@ -160,9 +165,11 @@ pub trait StashStore: Send + Sync {
     async fn renew_chunk_lease(&self, key: &str, owner: &str, until: i64) -> StoreResult<bool>;
     /// Gives the lease up (a failed or finished write).
     async fn release_chunk_lease(&self, key: &str, owner: &str) -> StoreResult<()>;
-    /// Moves a session from `expected_offset` to `new_size` with the running hash state and
-    /// releases the lease, only if `owner` still holds it and the offset still matches.
+    /// Moves a session from `expected_offset` to `new_size` with the running hash state and the
+    /// blob adapter's state, and releases the lease, only if `owner` still holds it and the
+    /// offset still matches (one compare-and-set: offset, hash and blob state move together).
     async fn advance_chunks(&self, key: &str, owner: &str, adv: &ChunkAdvance<'_>) -> StoreResult<bool>;
+
     /// Turns a complete chunked session (held by `owner`, at `size`) into a finished stash entry
     /// under `finished.key`, in one step: the session key disappears as the new key appears.
     async fn finish_chunks(&self, session_key: &str, owner: &str, size: i64, finished: &StashRow) -> StoreResult<bool>;

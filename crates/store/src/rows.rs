@@ -141,8 +141,12 @@ pub struct StashRow {
     pub blob_key: String,
     pub size: i64,
     pub sha1: String,
-    /// Chunked sessions: the serialized running SHA-1 after `size` bytes.
+    /// Chunked sessions: the domain's progress after `size` bytes (its running SHA-1), opaque
+    /// to the store.
     pub hash_state: Option<Vec<u8>>,
+    /// Chunked sessions: the blob adapter's session state after `size` bytes (S3: upload id,
+    /// parts, tail objects; empty on local disk), opaque to everything but the adapter.
+    pub blob_state: Option<String>,
     pub mime: String,
     pub media_type: String,
     pub width: i64,
@@ -500,6 +504,8 @@ pub struct ChunkAdvance<'a> {
     pub expected_offset: i64,
     pub new_size: i64,
     pub hash_state: &'a [u8],
+    /// The blob adapter's session state covering `new_size` bytes.
+    pub blob_state: &'a str,
     pub expires_at: i64,
 }
 

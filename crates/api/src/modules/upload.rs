@@ -393,7 +393,8 @@ impl ChunkRouter {
         }
         let key = get("filekey").filter(|k| !k.is_empty()).or(get("sessionkey"))?.to_string();
         let offset: u64 = get("offset")?.trim().parse().ok()?;
-        let routed = chunks::open_routed(&self.state, self.user_id, &key, offset).await?;
+        let ignorewarnings = fields.iter().any(|(n, _)| n == "ignorewarnings");
+        let routed = chunks::open_routed(&self.state, self.user_id, &key, offset, get("filename"), ignorewarnings).await?;
         Some(crate::multipart::Direct {
             sink: routed.sink,
             hasher: routed.hasher,

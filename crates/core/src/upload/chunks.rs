@@ -7,6 +7,10 @@
 //! is fine; two writers never write the same session at once, and a writer whose lease ran out
 //! (a stalled client) stops writing before anyone else may start: it renews its lease before
 //! every write once less than [`RENEW_BELOW_SECS`] remain, and gives up if renewal fails.
+//!
+//! The blob store keeps its own state per session (S3: the objects holding the bytes so far);
+//! it moves with the offset and the running hash in the same compare-and-set, so a stale
+//! writer's bytes are never part of the committed session on any store.
 
 use super::error::{UploadError, UploadResult};
 use super::publish::Props;
@@ -44,6 +48,54 @@ pub fn load_state(bytes: &[u8]) -> Option<Sha1> {
     Sha1::deserialize(&arr).ok()
 }
 
+/// The size and SHA-1 of the chunk that ended at a session's offset.
+pub type LastChunk = (u64, [u8; 20]);
+
+/// What a session remembers between chunks (its `hash_state`, opaque to the store): the
+/// running SHA-1 and the last chunk's size and SHA-1, so that a re-sent last chunk is
+/// recognised without reading bytes back (an unfinished S3 multipart upload cannot be read).
+#[derive(Default)]
+pub struct Progress {
+    pub hasher: Option<Sha1>,
+    pub last_chunk: Option<LastChunk>,
+}
+
+const PROGRESS_V1: u8 = 0xC1;
+
+impl Progress {
+    pub fn encode(hasher: &Sha1, last_chunk: LastChunk) -> Vec<u8> {
+        let mut v = vec![PROGRESS_V1];
+        v.extend_from_slice(&last_chunk.0.to_le_bytes());
+        v.extend_from_slice(&last_chunk.1);
+        v.extend_from_slice(&save_state(hasher));
+        v
+    }
+
+    /// Reads either form: the current one, or a bare hash state (sessions of older versions).
+    pub fn decode(bytes: Option<&[u8]>) -> Progress {
+        let Some(b) = bytes.filter(|b| !b.is_empty()) else {
+            return Progress::default();
+        };
+        if let Some(hasher) = load_state(b) {
+            return Progress {
+                hasher: Some(hasher),
+                last_chunk: None,
+            };
+        }
+        if b.len() > 29 && b[0] == PROGRESS_V1 {
+            let mut len = [0u8; 8];
+            len.copy_from_slice(&b[1..9]);
+            let mut sha1 = [0u8; 20];
+            sha1.copy_from_slice(&b[9..29]);
+            return Progress {
+                hasher: load_state(&b[29..]),
+                last_chunk: Some((u64::from_le_bytes(len), sha1)),
+            };
+        }
+        Progress::default()
+    }
+}
+
 /// A held write lease on one session.
 pub struct ChunkLease {
     state: Arc<AppState>,
@@ -51,6 +103,8 @@ pub struct ChunkLease {
     owner: String,
     until: i64,
     released: bool,
+    /// The blob state a routed chunk's finished append returned (committed by [`commit_routed`]).
+    written_state: Option<String>,
 }
 
 impl ChunkLease {
@@ -70,6 +124,7 @@ impl ChunkLease {
                         owner,
                         until: t + LEASE_SECS,
                         released: false,
+                        written_state: None,
                     });
                 }
                 LeaseOutcome::Moved { offset } => return Err(UploadError::ChunkOffset { offset: offset as u64 }),
@@ -95,6 +150,7 @@ impl ChunkLease {
                     owner,
                     until: t + LEASE_SECS,
                     released: false,
+                    written_state: None,
                 }),
                 _ => None,
             },
@@ -134,14 +190,24 @@ impl ChunkLease {
         }
     }
 
-    /// Moves the session past `len` bytes written at `from` with `hasher`'s state, releasing
-    /// the lease. If the lease was lost meanwhile, nothing changes and the real offset is the error.
-    pub async fn advance(mut self, from: u64, len: u64, hasher: Option<&Sha1>, stash_max_age: i64) -> UploadResult<u64> {
-        let new_state = hasher.map(save_state);
+    /// Moves the session past chunk `chunk` (size, SHA-1) written at `from`, with `hasher`'s
+    /// state and the blob store's new session state, releasing the lease. If the lease was lost
+    /// meanwhile, nothing changes and the real offset is the error.
+    pub async fn advance(
+        mut self,
+        from: u64,
+        chunk: LastChunk,
+        hasher: Option<&Sha1>,
+        blob_state: &str,
+        stash_max_age: i64,
+    ) -> UploadResult<u64> {
+        let len = chunk.0;
+        let new_state = hasher.map(|h| Progress::encode(h, chunk));
         let adv = ChunkAdvance {
             expected_offset: from as i64,
             new_size: (from + len) as i64,
             hash_state: new_state.as_deref().unwrap_or(&[]),
+            blob_state,
             expires_at: now() + stash_max_age,
         };
         let moved = self.state.meta.advance_chunks(&self.key, &self.owner, &adv).await?;
@@ -199,8 +265,10 @@ impl BlobAppend for LeasedAppend {
         self.inner.write(data).await
     }
 
-    async fn finish(self: Box<Self>) -> std::io::Result<u64> {
-        self.inner.finish().await
+    async fn finish(self: Box<Self>) -> std::io::Result<String> {
+        let blob_state = self.inner.finish().await?;
+        self.lease.lock().await.written_state = Some(blob_state.clone());
+        Ok(blob_state)
     }
 }
 
@@ -221,10 +289,27 @@ pub struct RoutedSink {
 
 /// Opens the caller's session `key` for a chunk at exactly its offset, if the session exists,
 /// is the caller's, is waiting for chunks and nobody is writing it; None otherwise (then the
-/// chunk is spooled and appended by [`append`]).
-pub async fn open_routed(state: &Arc<AppState>, user_id: i64, key: &str, offset: u64) -> Option<RoutedSink> {
+/// chunk is spooled and appended by [`append`]). `filename` and `ignorewarnings` are the
+/// request's, as far as they arrived before the chunk.
+pub async fn open_routed(
+    state: &Arc<AppState>,
+    user_id: i64,
+    key: &str,
+    offset: u64,
+    filename: Option<&str>,
+    ignorewarnings: bool,
+) -> Option<RoutedSink> {
     if user_id == 0 || offset == 0 {
         return None;
+    }
+    if !state.blobs.session_bytes_readable() {
+        // A chunk streamed into its session could not be read back to stash it on its own
+        // (what a warning or a recoverable name error does), so stream it only when neither
+        // can happen; otherwise it is spooled first.
+        let name = filename?;
+        if !ignorewarnings || super::verify::check_name(state, name).is_err() {
+            return None;
+        }
     }
     let row = state.meta.stash(key).await.ok()??;
     if row.user_id != user_id || row.state != StashState::Chunks || row.size as u64 != offset {
@@ -242,14 +327,18 @@ pub async fn open_routed(state: &Arc<AppState>, user_id: i64, key: &str, offset:
     if row.size as u64 != offset {
         return None;
     }
-    let inner = state.blobs.open_append(&row.blob_key, offset).await.ok()?;
+    let inner = state
+        .blobs
+        .append_session(&row.blob_key, row.blob_state.as_deref().unwrap_or(""), offset)
+        .await
+        .ok()?;
     let lease = Arc::new(tokio::sync::Mutex::new(lease));
     Some(RoutedSink {
         sink: Box::new(LeasedAppend {
             lease: lease.clone(),
             inner,
         }),
-        hasher: row.hash_state.as_deref().and_then(load_state),
+        hasher: Progress::decode(row.hash_state.as_deref()).hasher,
         chunk: RoutedChunk {
             key: key.to_string(),
             offset,
@@ -274,6 +363,7 @@ pub async fn commit_routed(
     row: &StashRow,
     chunk: RoutedChunk,
     size: u64,
+    sha1: [u8; 20],
     hasher: Option<&Sha1>,
 ) -> UploadResult<Appended> {
     let server = row.size as u64;
@@ -281,14 +371,25 @@ pub async fn commit_routed(
         return Err(UploadError::ChunkOffset { offset: server });
     }
     check_room(state, server, size)?;
-    let lease = Arc::try_unwrap(chunk.lease)
+    let mut lease = Arc::try_unwrap(chunk.lease)
         .map_err(|_| UploadError::Storage {
             message: "routed chunk still being written".into(),
         })?
         .into_inner();
+    let Some(blob_state) = lease.written_state.take() else {
+        return Err(UploadError::Storage {
+            message: "routed chunk was not finished".into(),
+        });
+    };
     tracing::debug!(key = %row.key, server, size, "committing a chunk written in place");
     let at = lease
-        .advance(server, size, hasher, state.config.uploads.stash_max_age_secs as i64)
+        .advance(
+            server,
+            (size, sha1),
+            hasher,
+            &blob_state,
+            state.config.uploads.stash_max_age_secs as i64,
+        )
         .await?;
     Ok(Appended::At(at))
 }
@@ -301,24 +402,45 @@ pub async fn start(state: &AppState, caller: &Caller, chunk: tempfile::TempPath,
     // The key's extension comes from sniffing the first chunk, as in MediaWiki.
     let info = super::verify::analyze(chunk.to_path_buf()).await?;
     let hasher = hash_file(chunk.to_path_buf()).await?;
+    let mut sha1 = [0u8; 20];
+    sha1.copy_from_slice(&hasher.clone().finalize());
     let blob = new_blob_key();
-    state.blobs.put_file(&blob, chunk).await?;
+    let blob_state = state.blobs.start_session_from_file(&blob, chunk, chunk_len).await?;
     let props = Props::from_info(&info, chunk_len, "");
     let mut row = super::stash::new_row(state, caller.user_id(), &blob, &props, "chunks", StashState::Chunks);
-    row.hash_state = Some(save_state(&hasher));
+    row.hash_state = Some(Progress::encode(&hasher, (chunk_len, sha1)));
+    row.blob_state = Some(blob_state);
     if let Err(e) = state.meta.insert_stash(&row).await {
+        let _ = state.blobs.abort_session(&blob, row.blob_state.as_deref().unwrap_or("")).await;
         let _ = state.blobs.delete(&blob).await;
         return Err(e.into());
     }
     Ok(row)
 }
 
+/// Whether a chunk of `len` bytes with `sha1` ending at the session's offset is the last one
+/// again (a retry after a lost response).
+async fn is_replay(state: &AppState, row: &StashRow, at: u64, chunk: &Path, len: u64, sha1: [u8; 20]) -> UploadResult<bool> {
+    if Progress::decode(row.hash_state.as_deref()).last_chunk == Some((len, sha1)) {
+        return Ok(true);
+    }
+    // Sessions of older versions did not record their last chunk: compare the bytes.
+    Ok(state.blobs.session_bytes_readable() && state.blobs.same_bytes(&row.blob_key, at, chunk).await?)
+}
+
 /// Appends a spooled chunk at `offset` (None: at the server's offset, for clients that omit it).
-pub async fn append(state: &Arc<AppState>, row: &StashRow, offset: Option<u64>, chunk: &Path, chunk_len: u64) -> UploadResult<Appended> {
+pub async fn append(
+    state: &Arc<AppState>,
+    row: &StashRow,
+    offset: Option<u64>,
+    chunk: &Path,
+    chunk_len: u64,
+    chunk_sha1: [u8; 20],
+) -> UploadResult<Appended> {
     let server = row.size as u64;
     let at = offset.unwrap_or(server);
     if at != server {
-        if at + chunk_len == server && state.blobs.same_bytes(&row.blob_key, at, chunk).await? {
+        if at + chunk_len == server && is_replay(state, row, at, chunk, chunk_len, chunk_sha1).await? {
             tracing::debug!(key = %row.key, at, "chunk re-sent with identical bytes: no-op");
             return Ok(Appended::Replayed(server));
         }
@@ -326,12 +448,15 @@ pub async fn append(state: &Arc<AppState>, row: &StashRow, offset: Option<u64>, 
     }
     check_room(state, server, chunk_len)?;
     let mut lease = ChunkLease::acquire(state, &row.key, server).await?;
-    // Read under the lease: the hash state belongs to exactly this offset now.
+    // Read under the lease: the hash and blob states belong to exactly this offset now.
     let row = state.meta.stash(&row.key).await?.ok_or(UploadError::NoChunkSession)?;
-    let mut hasher = row.hash_state.as_deref().and_then(load_state);
+    let mut hasher = Progress::decode(row.hash_state.as_deref()).hasher;
     let written = async {
         use tokio::io::AsyncReadExt;
-        let mut out = state.blobs.open_append(&row.blob_key, server).await?;
+        let mut out = state
+            .blobs
+            .append_session(&row.blob_key, row.blob_state.as_deref().unwrap_or(""), server)
+            .await?;
         let mut input = tokio::fs::File::open(chunk).await?;
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -348,16 +473,24 @@ pub async fn append(state: &Arc<AppState>, row: &StashRow, offset: Option<u64>, 
             }
             out.write(&buf[..n]).await?;
         }
-        out.finish().await?;
-        Ok::<(), UploadError>(())
+        Ok::<String, UploadError>(out.finish().await?)
     }
     .await;
-    if let Err(e) = written {
-        lease.release().await;
-        return Err(e);
-    }
+    let blob_state = match written {
+        Ok(s) => s,
+        Err(e) => {
+            lease.release().await;
+            return Err(e);
+        }
+    };
     let at = lease
-        .advance(server, chunk_len, hasher.as_ref(), state.config.uploads.stash_max_age_secs as i64)
+        .advance(
+            server,
+            (chunk_len, chunk_sha1),
+            hasher.as_ref(),
+            &blob_state,
+            state.config.uploads.stash_max_age_secs as i64,
+        )
         .await?;
     Ok(Appended::At(at))
 }
@@ -395,12 +528,16 @@ async fn hash_file(path: std::path::PathBuf) -> std::io::Result<Sha1> {
 pub async fn assemble(state: &Arc<AppState>, caller: &Caller, session: &StashRow, filename: &str) -> UploadResult<(StashRow, Warnings)> {
     let size = session.size as u64;
     let mut lease = ChunkLease::acquire(state, &session.key, size).await?;
-    // Bytes past the offset are a failed attempt's; the file is exactly `size` bytes.
-    state.blobs.truncate(&session.blob_key, size).await?;
     let session = state.meta.stash(&session.key).await?.ok_or(UploadError::NoChunkSession)?;
+    // The committed session becomes an ordinary blob of exactly `size` bytes (S3: server-side
+    // copies into one multipart upload; no byte passes through here).
+    state
+        .blobs
+        .finish_session(&session.blob_key, session.blob_state.as_deref().unwrap_or(""), size)
+        .await?;
     let local = state.blobs.materialize(&session.blob_key).await?;
     // The running hash covers exactly `size` bytes.
-    let sha1 = match session.hash_state.as_deref().filter(|s| !s.is_empty()).and_then(load_state) {
+    let sha1 = match Progress::decode(session.hash_state.as_deref()).hasher {
         Some(h) => hex::encode(h.finalize()),
         None => hex::encode(hash_file(local.to_path_buf()).await?.finalize()),
     };
@@ -446,5 +583,20 @@ mod tests {
         resumed.update(b"world");
         assert_eq!(hex::encode(resumed.finalize()), hex::encode(Sha1::digest(b"hello world")));
         assert!(load_state(b"garbage").is_none());
+    }
+
+    #[test]
+    fn progress_round_trips_and_reads_bare_hash_states() {
+        let mut h = Sha1::new();
+        h.update(b"hello ");
+        let p = Progress::decode(Some(&Progress::encode(&h, (6, [7u8; 20]))));
+        assert_eq!(p.last_chunk, Some((6, [7u8; 20])));
+        let mut resumed = p.hasher.expect("hasher");
+        resumed.update(b"world");
+        assert_eq!(hex::encode(resumed.finalize()), hex::encode(Sha1::digest(b"hello world")));
+        let old = Progress::decode(Some(&save_state(&h)));
+        assert!(old.hasher.is_some() && old.last_chunk.is_none());
+        assert!(Progress::decode(None).hasher.is_none());
+        assert!(Progress::decode(Some(b"garbage")).hasher.is_none());
     }
 }

@@ -498,8 +498,10 @@ pub async fn chunk(
                 return Err(UploadError::ChunkSessionCompleted.into());
             }
             let appended = match chunk {
-                ChunkBytes::Spooled(f) => chunks::append(state, &row, pos.offset, &f.path, chunk_len).await?,
-                ChunkBytes::Routed { chunk, size, hasher, .. } => chunks::commit_routed(state, &row, chunk, size, hasher.as_ref()).await?,
+                ChunkBytes::Spooled(f) => chunks::append(state, &row, pos.offset, &f.path, chunk_len, f.sha1).await?,
+                ChunkBytes::Routed {
+                    chunk, size, sha1, hasher, ..
+                } => chunks::commit_routed(state, &row, chunk, size, sha1, hasher.as_ref()).await?,
             };
             match appended {
                 Appended::At(_) => state.meta.stash(&row.key).await?.unwrap_or(row),

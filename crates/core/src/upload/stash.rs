@@ -73,6 +73,7 @@ pub fn new_row(state: &AppState, user_id: i64, blob_key: &str, props: &Props, so
         size: props.size as i64,
         sha1: props.sha1.clone(),
         hash_state: None,
+        blob_state: None,
         mime: props.mime.clone(),
         media_type: props.media_type.clone(),
         width: props.width,
@@ -132,6 +133,13 @@ pub async fn remove(state: &AppState, key: &str) -> UploadResult<()> {
     if let Some(row) = state.meta.take_stash(key).await?
         && !state.meta.blob_in_use(&row.blob_key).await?
     {
+        if row.state == StashState::Chunks {
+            // An unfinished session: free what the store holds for it (S3: its multipart upload).
+            state
+                .blobs
+                .abort_session(&row.blob_key, row.blob_state.as_deref().unwrap_or(""))
+                .await?;
+        }
         state.blobs.delete(&row.blob_key).await?;
     }
     Ok(())

@@ -135,6 +135,7 @@ fn stash_from_row(r: &PgRow) -> DbResult<StashRow> {
         size: r.try_get("size")?,
         sha1: r.try_get("sha1")?,
         hash_state: r.try_get("hash_state")?,
+        blob_state: r.try_get("blob_state")?,
         mime: r.try_get("mime")?,
         media_type: r.try_get("media_type")?,
         width: r.try_get("width")?,

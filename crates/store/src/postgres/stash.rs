@@ -4,11 +4,11 @@
 
 use super::*;
 
-const STASH_COLS: &str = "key, user_id, status, blob_key, size, sha1, hash_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at";
+const STASH_COLS: &str = "key, user_id, status, blob_key, size, sha1, hash_state, blob_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at";
 
 async fn insert_stash_row(conn: &mut PgConnection, s: &StashRow) -> DbResult<()> {
     let sql = format!(
-        "INSERT INTO stash ({STASH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        "INSERT INTO stash ({STASH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
     );
     // Only the constant column list is formatted in; every value is bound.
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -19,6 +19,7 @@ async fn insert_stash_row(conn: &mut PgConnection, s: &StashRow) -> DbResult<()>
         .bind(s.size)
         .bind(&s.sha1)
         .bind(&s.hash_state)
+        .bind(&s.blob_state)
         .bind(&s.mime)
         .bind(&s.media_type)
         .bind(s.width)
@@ -118,11 +119,12 @@ impl StashStore for PgStore {
 
     async fn advance_chunks(&self, key: &str, owner: &str, adv: &ChunkAdvance<'_>) -> StoreResult<bool> {
         let r = sqlx::query(
-            "UPDATE stash SET size = $1, hash_state = $2, expires_at = $3, lease_owner = NULL, lease_until = 0
-             WHERE key = $4 AND status = 'chunks' AND size = $5 AND lease_owner = $6",
+            "UPDATE stash SET size = $1, hash_state = $2, blob_state = $3, expires_at = $4, lease_owner = NULL, lease_until = 0
+             WHERE key = $5 AND status = 'chunks' AND size = $6 AND lease_owner = $7",
         )
         .bind(adv.new_size)
         .bind(adv.hash_state)
+        .bind(adv.blob_state)
         .bind(adv.expires_at)
         .bind(key)
         .bind(adv.expected_offset)

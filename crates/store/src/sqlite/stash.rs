@@ -3,10 +3,10 @@
 
 use super::*;
 
-const STASH_COLS: &str = "key, user_id, status, blob_key, size, sha1, hash_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at";
+const STASH_COLS: &str = "key, user_id, status, blob_key, size, sha1, hash_state, blob_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at";
 
 async fn insert_stash_row(conn: &mut SqliteConnection, s: &StashRow) -> DbResult<()> {
-    let sql = format!("INSERT INTO stash ({STASH_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    let sql = format!("INSERT INTO stash ({STASH_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&s.key)
         .bind(s.user_id)
@@ -15,6 +15,7 @@ async fn insert_stash_row(conn: &mut SqliteConnection, s: &StashRow) -> DbResult
         .bind(s.size)
         .bind(&s.sha1)
         .bind(&s.hash_state)
+        .bind(&s.blob_state)
         .bind(&s.mime)
         .bind(&s.media_type)
         .bind(s.width)
@@ -129,11 +130,12 @@ impl StashStore for SqliteStore {
 
     async fn advance_chunks(&self, key: &str, owner: &str, adv: &ChunkAdvance<'_>) -> StoreResult<bool> {
         let r = sqlx::query(
-            "UPDATE stash SET size = ?, hash_state = ?, expires_at = ?, lease_owner = NULL, lease_until = 0
+            "UPDATE stash SET size = ?, hash_state = ?, blob_state = ?, expires_at = ?, lease_owner = NULL, lease_until = 0
              WHERE key = ? AND status = 'chunks' AND size = ? AND lease_owner = ?",
         )
         .bind(adv.new_size)
         .bind(adv.hash_state)
+        .bind(adv.blob_state)
         .bind(adv.expires_at)
         .bind(key)
         .bind(adv.expected_offset)
