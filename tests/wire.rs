@@ -493,3 +493,83 @@ async fn control_characters_in_parameters_are_cleaned_not_stored() {
         .collect();
     assert!(titles.contains(&"Foo|1") && titles.contains(&"Bar"), "{r}");
 }
+
+/// CORS as ApiMain::handleCORS answers it (headers recorded from the reference wiki): anonymous
+/// `origin=*` runs logged out; `origin=<site>` runs with the session and gets credentials
+/// headers only for configured sites; an `origin` that is not the `Origin` header is a 403;
+/// preflights allow only simple headers.
+#[tokio::test]
+async fn cors_like_handle_cors() {
+    let srv = Server::start_with_config("[cors]\nallowed_origins = [\"*.good.example\"]\norigin_exceptions = [\"bad.good.example\"]\n");
+    let c = srv.bot().await;
+    let send = |origin_param: &str, origin_header: &str, method: reqwest::Method| {
+        let url = format!("{}?action=query&meta=userinfo&format=json&origin={}", c.api, origin_param);
+        c.http.request(method, url).header("Origin", origin_header.to_string())
+    };
+    let h = |r: &reqwest::Response, name: &str| r.headers().get(name).map(|v| v.to_str().unwrap().to_string());
+    // Anonymous CORS: logged out, credentials false.
+    let r = send("*", "https://any.example", reqwest::Method::GET).send().await.unwrap();
+    assert_eq!(h(&r, "access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(h(&r, "access-control-allow-credentials").as_deref(), Some("false"));
+    assert_eq!(h(&r, "mediawiki-login-suppressed").as_deref(), Some("true"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["query"]["userinfo"]["id"], 0, "{body}");
+    // An allowed site: the session, credentials true.
+    let r = send("https://a.good.example", "https://a.good.example", reqwest::Method::GET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h(&r, "access-control-allow-origin").as_deref(), Some("https://a.good.example"));
+    assert_eq!(h(&r, "access-control-allow-credentials").as_deref(), Some("true"));
+    assert_eq!(h(&r, "timing-allow-origin").as_deref(), Some("https://a.good.example"));
+    assert!(h(&r, "access-control-expose-headers").unwrap().contains("MediaWiki-API-Error"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_ne!(body["query"]["userinfo"]["id"], 0, "{body}");
+    // An excepted or unknown site: no CORS headers, a rejection header.
+    for site in ["https://bad.good.example", "https://other.example"] {
+        let r = send(site, site, reqwest::Method::GET).send().await.unwrap();
+        assert_eq!(h(&r, "mediawiki-cors-rejection").as_deref(), Some("Origin mismatch"), "{site}");
+        assert_eq!(h(&r, "access-control-allow-origin"), None, "{site}");
+    }
+    // origin= that is not the Origin header.
+    let r = send("https://a.good.example", "https://evil.example", reqwest::Method::GET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.text().await.unwrap(), "'origin' parameter does not match Origin header\n");
+    // Preflights.
+    let r = send("https://a.good.example", "https://a.good.example", reqwest::Method::OPTIONS)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type, api-user-agent")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(h(&r, "access-control-allow-methods").as_deref(), Some("POST, GET, HEAD"));
+    assert_eq!(
+        h(&r, "access-control-allow-headers").as_deref(),
+        Some("content-type, api-user-agent")
+    );
+    assert_eq!(h(&r, "access-control-allow-origin").as_deref(), Some("https://a.good.example"));
+    let r = send("*", "https://a.good.example", reqwest::Method::OPTIONS)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type, x-foo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        h(&r, "mediawiki-cors-rejection").as_deref(),
+        Some("Unsupported header requested in preflight")
+    );
+    assert_eq!(h(&r, "access-control-allow-origin"), None);
+    // No origin: no CORS headers at all.
+    let r = c
+        .http
+        .get(format!("{}?action=query&meta=tokens&format=json", c.api))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h(&r, "access-control-expose-headers"), None);
+    assert_eq!(h(&r, "x-frame-options").as_deref(), Some("DENY"));
+}

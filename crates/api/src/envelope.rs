@@ -300,12 +300,9 @@ impl Ctx {
         h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
         h.insert("content-disposition", HeaderValue::from_static("inline; filename=api-result.json"));
         h.insert("cache-control", HeaderValue::from_static("private, must-revalidate, max-age=0"));
-        h.insert(
-            "access-control-expose-headers",
-            HeaderValue::from_static("MediaWiki-API-Error, Retry-After, X-Database-Lag, MediaWiki-Login-Suppressed"),
-        );
-        if self.origin_star {
-            h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+        h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        // Anonymous CORS and JSONP break the same-origin policy: they ran logged out, and say so.
+        if self.origin_star || self.callback.is_some() {
             h.insert("mediawiki-login-suppressed", HeaderValue::from_static("true"));
         }
         if let Some(code) = error_code

@@ -7,6 +7,7 @@
 // are moved once per request, so boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod cors;
 pub mod envelope;
 pub mod error;
 pub mod http;
@@ -152,7 +153,7 @@ pub fn base_url(state: &SharedState, headers: &HeaderMap) -> String {
 
 pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let mut ctx = Ctx::new(base_url(&state, &parts.headers), state.config.api_path());
+    let ctx = Ctx::new(base_url(&state, &parts.headers), state.config.api_path());
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::POST | Method::OPTIONS) {
         let mut e = ApiError::new("invalidmethod", "Invalid HTTP method. Consider using GET or POST.");
         e.status = 405;
@@ -163,12 +164,42 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    if parts.method == Method::OPTIONS {
+    let origin = query.iter().rev().find(|(k, _)| k == "origin").map(|(_, v)| v.as_str());
+    let cors_cfg = &state.config.cors;
+    let cors = match cors::check(
+        origin,
+        &parts.headers,
+        &parts.method,
+        &cors_cfg.allowed_origins,
+        &cors_cfg.origin_exceptions,
+    ) {
+        Ok(c) => c,
+        Err(forbidden) => return forbidden,
+    };
+    let mut resp = if parts.method == Method::OPTIONS {
+        // A preflight (or any OPTIONS): the CORS headers are the answer.
         let mut r = Response::new(Body::empty());
-        r.headers_mut()
-            .insert("access-control-allow-origin", axum::http::HeaderValue::from_static("*"));
-        return r;
-    }
+        let h = r.headers_mut();
+        h.insert("content-type", axum::http::HeaderValue::from_static("text/html; charset=UTF-8"));
+        h.insert("x-content-type-options", axum::http::HeaderValue::from_static("nosniff"));
+        if origin == Some("*") {
+            h.insert("mediawiki-login-suppressed", axum::http::HeaderValue::from_static("true"));
+        }
+        r
+    } else {
+        handle_request(state, parts, body, query, ctx).await
+    };
+    cors.apply(&mut resp);
+    resp
+}
+
+async fn handle_request(
+    state: SharedState,
+    parts: axum::http::request::Parts,
+    body: Body,
+    query: Vec<(String, String)>,
+    mut ctx: Ctx,
+) -> Response<Body> {
     // The caller first: a chunk for one of the caller's upload sessions can then be written
     // straight into the session while the body streams (see `ChunkRouter`).
     let session_row = match session::session_id_from_headers(&parts.headers) {
@@ -328,18 +359,14 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
     call.ctx.requestid = main.str("requestid").map(String::from);
     call.ctx.servedby = main.flag("servedby");
     call.ctx.curtimestamp = main.flag("curtimestamp");
-    if let Some(origin) = main.str("origin") {
-        if origin == "*" {
-            // Anonymous CORS: credentials are ignored.
-            call.ctx.origin_star = true;
-            let ip = call.caller.ip;
-            call.caller = session::resolve(call.state, None).await?;
-            call.caller.ip = ip;
-        } else {
-            let mut e = ApiError::new("cors-origin-mismatch", "Cross-origin requests with credentials are not allowed.");
-            e.status = 403;
-            return Err(e);
-        }
+    // (Credentialed CORS, `origin=<site>`, was decided with the headers in `cors`: the request
+    // runs with the session and only the browser decides whether the page may read it.)
+    if main.str("origin") == Some("*") {
+        // Anonymous CORS: credentials are ignored.
+        call.ctx.origin_star = true;
+        let ip = call.caller.ip;
+        call.caller = session::resolve(call.state, None).await?;
+        call.caller.ip = ip;
     }
     if let Some(cb) = fmt.str("callback") {
         // JSONP responses are readable by any site, so they are answered anonymously; the

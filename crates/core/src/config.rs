@@ -35,6 +35,18 @@ pub struct Config {
     pub change_tags: Vec<String>,
     /// Where file bytes live: the local data directory (default) or an S3-compatible bucket.
     pub storage: StorageConfig,
+    /// Which other sites' pages may call the API with the user's session (`origin=`).
+    pub cors: CorsConfig,
+}
+
+/// `[cors]`: `$wgCrossSiteAJAXdomains` and `$wgCrossSiteAJAXdomainExceptions`. Patterns match the
+/// host (and port) after `http://` or `https://`; `*` is any run of characters, `?` one.
+/// Anonymous CORS (`origin=*`) needs no configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorsConfig {
+    pub allowed_origins: Vec<String>,
+    pub origin_exceptions: Vec<String>,
 }
 
 /// `[storage]`: `kind = "local"` (the default: files under the data directory) or
@@ -139,6 +151,7 @@ impl Default for Config {
             url_uploads: UrlUploadConfig::default(),
             change_tags: Vec::new(),
             storage: StorageConfig::default(),
+            cors: CorsConfig::default(),
         }
     }
 }
