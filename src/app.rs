@@ -69,7 +69,8 @@ pub async fn bootstrap(state: &AppState, api_url: &str) -> anyhow::Result<()> {
     }
     let admin_pass = password::random_password(24);
     let bot_pass = password::random_password(32);
-    let groups = vec!["sysop".to_string(), "bureaucrat".to_string()];
+    // The groups MediaWiki's installer gives its first account.
+    let groups = vec!["bureaucrat".to_string(), "interface-admin".to_string(), "sysop".to_string()];
     let Some(uid) = state
         .meta
         .create_user("Admin", &password::hash_password(&admin_pass), &groups)

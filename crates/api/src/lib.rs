@@ -465,6 +465,11 @@ pub fn check_token(call: &Call<'_>, param: &str, token_type: &str) -> ApiResult<
 /// Token validity: anonymous callers' CSRF-type tokens are the fixed `+\`; login-type tokens and
 /// logged-in callers' tokens are HMACs keyed by the session secret.
 pub fn token_is_valid(caller: &Caller, token_type: &str, value: &str) -> bool {
+    token_is_valid_aged(caller, token_type, value, None)
+}
+
+/// [`token_is_valid`], refusing tokens older than `max_age_secs` (action=checktoken's maxtokenage).
+pub fn token_is_valid_aged(caller: &Caller, token_type: &str, value: &str, max_age_secs: Option<i64>) -> bool {
     let session_bound = matches!(token_type, "login" | "createaccount");
     if !caller.is_logged_in() && !session_bound {
         return value == token::ANON_TOKEN;
@@ -472,5 +477,5 @@ pub fn token_is_valid(caller: &Caller, token_type: &str, value: &str) -> bool {
     let (Some(secret), Some(salt)) = (caller.secret(), token::salt_for_type(token_type)) else {
         return false;
     };
-    token::check_token(secret, salt, value, mwupload_store::time::now_unix(), None)
+    token::check_token(secret, salt, value, mwupload_store::time::now_unix(), max_age_secs)
 }

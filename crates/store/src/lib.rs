@@ -156,6 +156,9 @@ pub trait StashStore: Send + Sync {
     async fn take_stash(&self, key: &str) -> StoreResult<Option<StashRow>>;
     /// Stash entries past their expiry, for the sweeper.
     async fn expired_stash(&self, now: i64, limit: i64) -> StoreResult<Vec<StashRow>>;
+    /// One user's stash entries (finished files and chunk sessions) with their stable ids, in id
+    /// order from `from_id` (list=mystashedfiles and its continuation).
+    async fn user_stash(&self, user_id: i64, from_id: i64, limit: i64) -> StoreResult<Vec<(i64, StashRow)>>;
 
     /// Takes the write lease of a chunked session at `expected_offset` for `owner` until
     /// `until` (unix seconds): only if the session is still at that offset and nobody else holds

@@ -3,6 +3,7 @@
 //! `prop`/`list`/`meta` its query submodules, and paraminfo and help describe them all.
 
 pub mod access;
+pub mod checktoken;
 pub mod continuation;
 pub mod help;
 pub mod login;
@@ -21,6 +22,7 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &super::FORMAT_JSON,
     &super::FORMAT_JSONFM,
     &access::BLOCK,
+    &checktoken::SPEC,
     &login::CLIENTLOGIN,
     &pages::DELETE,
     &pages::EDIT,
@@ -50,6 +52,10 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &query::FILEARCHIVE,
     &query::LOGEVENTS,
     &query::WATCHLISTRAW,
+    &query::USERS,
+    &query::MYSTASHEDFILES,
+    &query::AUTHMANAGERINFO,
+    &query::FILEREPOINFO,
 ];
 
 pub fn by_path(path: &str) -> Option<&'static ModuleSpec> {
@@ -84,6 +90,7 @@ pub fn action(name: &str) -> Option<&'static ModuleSpec> {
 pub async fn execute(module: &'static ModuleSpec, call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     match module.path {
         "block" => access::block(call, v).await,
+        "checktoken" => checktoken::execute(call, v).await,
         "clientlogin" => login::clientlogin(call, v).await,
         "delete" => pages::delete(call, v).await,
         "edit" => pages::edit(call, v).await,
@@ -169,6 +176,7 @@ mod tests {
             actions,
             [
                 "block",
+                "checktoken",
                 "clientlogin",
                 "delete",
                 "edit",

@@ -3,6 +3,7 @@
 pub mod password;
 pub mod rights;
 pub mod token;
+pub mod username;
 
 use crate::state::AppState;
 use mwupload_store::{SessionRow, StoreResult, UserRow};

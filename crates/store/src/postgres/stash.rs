@@ -65,6 +65,21 @@ impl StashStore for PgStore {
         Ok(rows.iter().map(stash_from_row).collect::<DbResult<_>>()?)
     }
 
+    async fn user_stash(&self, user_id: i64, from_id: i64, limit: i64) -> StoreResult<Vec<(i64, StashRow)>> {
+        let sql = format!("SELECT id AS stash_id, {STASH_COLS} FROM stash WHERE user_id = $1 AND id >= $2 ORDER BY id LIMIT $3");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(from_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push((r.try_get::<i64, _>("stash_id")?, stash_from_row(r)?));
+        }
+        Ok(out)
+    }
+
     async fn lease_chunks(&self, key: &str, expected_offset: i64, owner: &str, now: i64, until: i64) -> StoreResult<LeaseOutcome> {
         let r = sqlx::query(
             "UPDATE stash SET lease_owner = $1, lease_until = $2

@@ -58,6 +58,8 @@ pub(super) async fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>
                     .flat_map(|x| x.memberships.iter())
                     .map(|m| json!({"group": m.group, "expiry": mwupload_core::access::iso_or(&m.expiry, "infinity")}))
                     .collect();
+                let mut explicit = explicit;
+                explicit.sort_by(|a, b| a["group"].as_str().cmp(&b["group"].as_str()));
                 u.insert("groupmemberships".into(), Value::Array(explicit));
             }
             "rights" => {

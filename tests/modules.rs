@@ -1,0 +1,190 @@
+//! Modules upload tools call around uploads, with state the reference recordings cannot show:
+//! list=mystashedfiles over real stash entries and chunk sessions, list=users for a blocked user
+//! and after a group change, action=checktoken for a logged-in session.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+#[tokio::test]
+async fn mystashedfiles_lists_the_callers_stash_with_continuation() {
+    let srv = Server::start();
+    let bot = srv.bot().await;
+    // Two stashed files and a chunked session halfway through.
+    let mut keys = Vec::new();
+    for (i, name) in ["Msf-a.png", "Msf-b.png"].iter().enumerate() {
+        let r = bot.upload(name, &png(3 + i as u32, 2, i as u64), &[("stash", "1")]).await;
+        keys.push(r["upload"]["filekey"].as_str().unwrap_or_else(|| panic!("{r}")).to_string());
+    }
+    let total = random_bytes(3000, 7);
+    let total_len = total.len().to_string();
+    let first = bot
+        .post_file(
+            &[
+                ("action", "upload"),
+                ("format", "json"),
+                ("filename", "Msf-c.txt"),
+                ("stash", "1"),
+                ("filesize", &total_len),
+                ("offset", "0"),
+                ("token", &bot.csrf),
+            ],
+            "chunk",
+            &total[..1024],
+        )
+        .await;
+    assert_eq!(first["upload"]["result"], "Continue", "{first}");
+    keys.push(first["upload"]["filekey"].as_str().unwrap().to_string());
+
+    let list = |extra: Vec<(&'static str, String)>| {
+        let bot = &bot;
+        async move {
+            let mut p: Vec<(&str, String)> = vec![
+                ("action", "query".into()),
+                ("list", "mystashedfiles".into()),
+                ("format", "json".into()),
+                ("formatversion", "2".into()),
+            ];
+            p.extend(extra);
+            let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            bot.get(&p).await
+        }
+    };
+    let all = list(vec![("msfprop", "size|type".into())]).await;
+    let files = all["query"]["mystashedfiles"].as_array().unwrap_or_else(|| panic!("{all}"));
+    let got: Vec<&str> = files.iter().map(|f| f["filekey"].as_str().unwrap()).collect();
+    assert_eq!(got, keys.iter().map(String::as_str).collect::<Vec<_>>(), "{all}");
+    assert_eq!(files[0]["status"], "finished");
+    assert_eq!(files[0]["mimetype"], "image/png");
+    assert_eq!(files[0]["mediatype"], "BITMAP");
+    assert_eq!(files[0]["width"], 3);
+    assert_eq!(files[1]["width"], 4);
+    // The chunk session shows its offset as its size, as MediaWiki's us_size.
+    assert_eq!(files[2]["status"], "chunks");
+    assert_eq!(files[2]["size"], 1024);
+
+    // One at a time, resumed by msfcontinue, the same three in the same order.
+    let mut seen = Vec::new();
+    let mut cont: Option<String> = None;
+    for _ in 0..5 {
+        let mut extra = vec![("msflimit", "1".to_string())];
+        if let Some(c) = &cont {
+            extra.push(("msfcontinue", c.clone()));
+            extra.push(("continue", "-||".into()));
+        }
+        let page = list(extra).await;
+        for f in page["query"]["mystashedfiles"].as_array().unwrap() {
+            seen.push(f["filekey"].as_str().unwrap().to_string());
+            assert!(f.get("size").is_none(), "no size without msfprop=size: {f}");
+        }
+        match page["continue"]["msfcontinue"].as_str() {
+            Some(c) => cont = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, keys);
+
+    // Another user sees nothing of it; publishing removes the entry.
+    srv.admin(&["user", "create", "Other", "--password", "other-password-123"]);
+    let mut other = srv.client();
+    other.login("Other", "other-password-123").await;
+    let theirs = other
+        .get(&[
+            ("action", "query"),
+            ("list", "mystashedfiles"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(theirs["query"]["mystashedfiles"], Value::Array(vec![]), "{theirs}");
+    let published = bot
+        .post(&[
+            ("action", "upload"),
+            ("format", "json"),
+            ("filename", "Msf-a.png"),
+            ("filekey", &keys[0]),
+            ("token", &bot.csrf),
+        ])
+        .await;
+    assert_eq!(published["upload"]["result"], "Success", "{published}");
+    let after = list(vec![]).await;
+    let left: Vec<&str> = after["query"]["mystashedfiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["filekey"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, [keys[1].as_str(), keys[2].as_str()]);
+}
+
+#[tokio::test]
+async fn users_shows_blocks_groups_and_rights_of_others() {
+    let srv = Server::start();
+    srv.admin(&["user", "create", "Vandal", "--password", "vandal-password-123"]);
+    let mut bot = srv.client();
+    bot.login("Admin", &srv.admin_pass).await;
+    let r = bot
+        .post(&[
+            ("action", "block"),
+            ("user", "vandal"),
+            ("reason", "testing"),
+            ("expiry", "infinite"),
+            ("format", "json"),
+            ("token", &bot.csrf),
+        ])
+        .await;
+    assert!(r["block"]["id"].is_number(), "{r}");
+    let u = bot
+        .get(&[
+            ("action", "query"),
+            ("list", "users"),
+            ("ususers", "Vandal|Admin|vandal"),
+            ("usprop", "blockinfo|groups|rights"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let users = u["query"]["users"].as_array().unwrap();
+    assert_eq!(users.len(), 3, "{u}");
+    assert_eq!(users[0]["name"], "Vandal");
+    assert_eq!(users[0]["blockreason"], "testing", "{u}");
+    assert_eq!(users[0]["blockexpiry"], "infinite");
+    assert_eq!(users[0]["blockedby"], "Admin");
+    assert_eq!(users[0]["groups"], serde_json::json!(["*", "user", "autoconfirmed"]));
+    assert!(users[0]["rights"].as_array().unwrap().iter().any(|r| r == "upload"), "{u}");
+    assert!(users[1].get("blockid").is_none(), "Admin is not blocked: {u}");
+    assert_eq!(users[1]["groups"][0], "bureaucrat");
+    assert!(users[1]["rights"].as_array().unwrap().iter().any(|r| r == "delete"));
+    assert_eq!(users[2]["name"], "Vandal", "canonicalized like the first");
+}
+
+#[tokio::test]
+async fn checktoken_knows_this_sessions_tokens() {
+    let srv = Server::start();
+    let bot = srv.bot().await;
+    let check = |kind: &'static str, token: String, maxage: Option<&'static str>| {
+        let bot = &bot;
+        async move {
+            let mut p = vec![
+                ("action", "checktoken"),
+                ("type", kind),
+                ("token", token.as_str()),
+                ("format", "json"),
+            ];
+            if let Some(m) = maxage {
+                p.push(("maxtokenage", m));
+            }
+            bot.post(&p).await["checktoken"].clone()
+        }
+    };
+    let valid = check("csrf", bot.csrf.clone(), None).await;
+    assert_eq!(valid["result"], "valid", "{valid}");
+    assert!(valid["generated"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(check("csrf", bot.csrf.clone(), Some("3600")).await["result"], "valid");
+    assert_eq!(check("csrf", bot.csrf.clone(), Some("-10")).await["result"], "expired");
+    assert_eq!(check("watch", bot.csrf.clone(), None).await["result"], "invalid");
+    // Another session's token is not this session's.
+    let other = srv.bot().await;
+    assert_eq!(check("csrf", other.csrf.clone(), None).await["result"], "invalid");
+    assert_eq!(check("csrf", "+\\".into(), None).await["result"], "invalid");
+}
