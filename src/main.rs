@@ -109,7 +109,10 @@ async fn main() -> anyhow::Result<()> {
                     let groups = split(&groups);
                     check_groups(&groups)?;
                     let pw = pw.unwrap_or_else(|| password::random_password(24));
-                    let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
+                    let name = canonical_user(&name)?;
+                    if !mwupload_core::auth::username::is_creatable(&name) {
+                        anyhow::bail!("invalid user name {name:?}: new accounts may not contain @ : >");
+                    }
                     match state.meta.create_user(&name, &password::hash_password(&pw), &groups).await? {
                         Some(id) => println!("created user {name} (id {id}) with password {pw}"),
                         None => anyhow::bail!("user {name} already exists"),
@@ -118,6 +121,7 @@ async fn main() -> anyhow::Result<()> {
                 UserCommand::SetGroups { name, groups } => {
                     let groups = split(&groups);
                     check_groups(&groups)?;
+                    let name = canonical_user(&name)?;
                     let user = state
                         .meta
                         .user_by_name(&name)
@@ -195,4 +199,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// A user name as MediaWiki stores it (`UserNameUtils::getCanonical`), or one line saying why not.
+fn canonical_user(name: &str) -> anyhow::Result<String> {
+    mwupload_core::auth::username::canonical(name.trim()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "invalid user name {name:?}: MediaWiki refuses names with any of # < > [ ] | {{ }} /, IP addresses and names of other namespaces"
+        )
+    })
 }

@@ -188,3 +188,33 @@ async fn checktoken_knows_this_sessions_tokens() {
     assert_eq!(check("csrf", other.csrf.clone(), None).await["result"], "invalid");
     assert_eq!(check("csrf", "+\\".into(), None).await["result"], "invalid");
 }
+
+#[tokio::test]
+async fn the_cli_makes_user_names_as_mediawiki_does() {
+    let srv = Server::start();
+    let out = srv.admin(&["user", "create", "new_user", "--password", "new-user-password-1"]);
+    assert!(out.contains("created user New user"), "{out}");
+    for bad in ["Bad<name", "10.1.2.3", "A@b", "Talk:X", "A/b"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mwupload"))
+            .arg("--data")
+            .arg(srv.data.path())
+            .args(["user", "create", bad, "--password", "xxxxxxxxxxxx"])
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("invalid user name"), "{bad}: {err}");
+    }
+    let bot = srv.bot().await;
+    let u = bot
+        .get(&[
+            ("action", "query"),
+            ("list", "users"),
+            ("ususers", "New_user"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert!(u["query"]["users"][0]["userid"].is_number(), "{u}");
+}

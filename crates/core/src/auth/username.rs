@@ -40,6 +40,13 @@ pub fn is_valid(name: &str) -> bool {
     })
 }
 
+/// `UserNameUtils::isCreatable` for a canonical name: valid, and none of
+/// `$wgInvalidUsernameCharacters` (`@:>`), so it can never be mistaken for a bot-password login
+/// (`User@app`) or an interwiki name.
+pub fn is_creatable(name: &str) -> bool {
+    is_valid(name) && !name.contains(['@', ':', '>'])
+}
+
 /// `UserNameUtils::isIP`: a dotted quad (the last part may be `xxx`) or a valid IPv6 address.
 pub fn is_ip(name: &str) -> bool {
     let parts: Vec<&str> = name.split('.').collect();
@@ -79,5 +86,7 @@ mod tests {
         }
         assert_eq!(canonical(&"x".repeat(256)), None);
         assert!(canonical(&"x".repeat(255)).is_some());
+        assert!(is_creatable("Bob smith"));
+        assert!(!is_creatable("Foo:Bar") && !is_creatable("A@b"));
     }
 }
