@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Records MediaWiki 1.39's answers for the modules upload tools call around uploads
-(list=users, list=mystashedfiles, action=checktoken, meta=authmanagerinfo, meta=filerepoinfo)
+(list=users, list=mystashedfiles, action=checktoken, meta=authmanagerinfo, meta=filerepoinfo,
+and file uses: list=imageusage, prop=fileusage, prop=images and their generators over pages
+the recording creates; run it against a wiki that does not have those pages yet)
 into tests/fixtures/refwiki-modules.json; tests/validation.rs replays them against mwupload.
 
     set -a; . /tmp/refwiki/credentials.env; set +a
@@ -51,6 +53,39 @@ CASES = [
     q('filerepoinfo', 'anon', meta='filerepoinfo'),
     q('filerepoinfo-fv1', 'anon', meta='filerepoinfo', formatversion='1'),
     q('filerepoinfo-some', 'anon', meta='filerepoinfo', friprop='name|url|local'),
+]
+
+# File uses: three pages that use files (which need not exist), then every way of reading them.
+PAGE1 = ('[[File:Fl-a.png]] [[Image:Fl-b.png|thumb|x]] [[Media:Fl-a.png]] [[:File:Fl-c.png]] [[file:fl-f.png]]\n'
+         '<gallery>\nFl-d.png\nFile:Fl-e.png|cap\n</gallery>\n<nowiki>[[File:Fl-n.png]]</nowiki>')
+for title, text in (('Fl page 1', PAGE1), ('Fl page 2', '[[File:Fl-a.png|left]]'), ('Talk:Fl page 3', '[[File:Fl-a.png]]')):
+    CASES.append(('edit-' + title, 'bot', 'POST', {'action': 'edit', 'title': title, 'text': text, 'token': 'CSRF'}))
+CASES += [
+    q('imageusage', 'anon', list='imageusage', iutitle='File:Fl-a.png'),
+    q('imageusage-fv1', 'anon', list='imageusage', iutitle='File:Fl-a.png', formatversion='1'),
+    q('imageusage-limit', 'anon', list='imageusage', iutitle='File:Fl-a.png', iulimit='1'),
+    q('imageusage-continue', 'anon', list='imageusage', iutitle='File:Fl-a.png', iulimit='1', iucontinue='0|999999',
+      **{'continue': '-||'}),
+    q('imageusage-namespace-desc', 'anon', list='imageusage', iutitle='File:Fl-a.png', iunamespace='1', iudir='descending'),
+    q('imageusage-not-file', 'anon', list='imageusage', iutitle='Fl-a.png'),
+    q('imageusage-no-title', 'anon', list='imageusage'),
+    q('imageusage-both', 'anon', list='imageusage', iutitle='File:Fl-a.png', iupageid='1'),
+    q('imageusage-bad-continue', 'anon', list='imageusage', iutitle='File:Fl-a.png', iucontinue='x'),
+    q('imageusage-unused', 'anon', list='imageusage', iutitle='File:Fl-c.png'),
+    q('imageusage-redirects', 'anon', list='imageusage', iutitle='File:Fl-a.png', iufilterredir='redirects'),
+    q('generator-imageusage', 'anon', generator='imageusage', giutitle='File:Fl-a.png'),
+    q('images', 'anon', prop='images', titles='Fl page 1|Fl page 2|Fl page none'),
+    q('images-fv1', 'anon', prop='images', titles='Fl page 1|Fl page 2', formatversion='1'),
+    q('images-limit', 'anon', prop='images', titles='Fl page 1|Fl page 2', imlimit='2'),
+    q('images-only', 'anon', prop='images', titles='Fl page 1', imimages='File:Fl-b.png|File:Fl-zz.png'),
+    q('images-desc', 'anon', prop='images', titles='Fl page 1', imdir='descending', imlimit='2'),
+    q('generator-images', 'anon', generator='images', titles='Fl page 1'),
+    q('fileusage', 'anon', prop='fileusage', titles='File:Fl-a.png|File:Fl-b.png|File:Fl-c.png'),
+    q('fileusage-fv1', 'anon', prop='fileusage', titles='File:Fl-a.png|File:Fl-b.png', formatversion='1'),
+    q('fileusage-limit', 'anon', prop='fileusage', titles='File:Fl-a.png|File:Fl-b.png', fulimit='1'),
+    q('fileusage-props-ns', 'anon', prop='fileusage', titles='File:Fl-a.png', fuprop='title', funamespace='1'),
+    q('fileusage-show-redirect', 'anon', prop='fileusage', titles='File:Fl-a.png', fushow='redirect'),
+    q('generator-fileusage', 'anon', generator='fileusage', titles='File:Fl-a.png'),
 ]
 
 if __name__ == '__main__':

@@ -24,7 +24,8 @@ PATHS = ('main|clientlogin|delete|edit|filerevert|help|login|logout|paraminfo|qu
          'query+tokens|query+userinfo|query+siteinfo|query+info|query+imageinfo|query+revisions|'
          'query+stashimageinfo|query+duplicatefiles|query+allimages|query+filearchive|query+logevents|'
          'query+watchlistraw|query+templates|json|jsonfm|'
-         'checktoken|query+users|query+mystashedfiles|query+authmanagerinfo|query+filerepoinfo')
+         'checktoken|query+users|query+mystashedfiles|query+authmanagerinfo|query+filerepoinfo|'
+         'query+imageusage|query+fileusage|query+images')
 
 MISSING = 'File:Validation-missing.png'
 CASES = [

@@ -156,6 +156,37 @@ async fn users_shows_blocks_groups_and_rights_of_others() {
     assert_eq!(users[1]["groups"][0], "bureaucrat");
     assert!(users[1]["rights"].as_array().unwrap().iter().any(|r| r == "delete"));
     assert_eq!(users[2]["name"], "Vandal", "canonicalized like the first");
+
+    // Edit counts follow saved revisions (uploads create description pages).
+    let count = |c: &Client| {
+        let c = c.clone_session();
+        async move {
+            let u = c
+                .get(&[
+                    ("action", "query"),
+                    ("list", "users"),
+                    ("ususers", "Admin"),
+                    ("usprop", "editcount"),
+                    ("format", "json"),
+                ])
+                .await;
+            u["query"]["users"][0]["editcount"].as_i64().unwrap()
+        }
+    };
+    let before = count(&bot).await;
+    let r = bot
+        .post(&[
+            ("action", "edit"),
+            ("title", "Counted"),
+            ("text", "x"),
+            ("format", "json"),
+            ("token", &bot.csrf),
+        ])
+        .await;
+    assert_eq!(r["edit"]["result"], "Success", "{r}");
+    let r = bot.upload("Counted.png", &png(2, 2, 99), &[]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(count(&bot).await, before + 2);
 }
 
 #[tokio::test]
@@ -217,4 +248,94 @@ async fn the_cli_makes_user_names_as_mediawiki_does() {
         ])
         .await;
     assert!(u["query"]["users"][0]["userid"].is_number(), "{u}");
+}
+
+#[tokio::test]
+async fn file_uses_follow_edits_uploads_deletes_and_undeletes() {
+    let srv = Server::start();
+    let mut admin = srv.client();
+    admin.login("Admin", &srv.admin_pass).await;
+    let usage = |file: &'static str| {
+        let c = admin.clone_session();
+        async move {
+            let r = c
+                .get(&[
+                    ("action", "query"),
+                    ("list", "imageusage"),
+                    ("iutitle", file),
+                    ("format", "json"),
+                    ("formatversion", "2"),
+                ])
+                .await;
+            r["query"]["imageusage"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{r}"))
+                .iter()
+                .map(|p| p["title"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let edit = |title: &'static str, text: &'static str| {
+        let c = admin.clone_session();
+        async move {
+            let r = c
+                .post(&[
+                    ("action", "edit"),
+                    ("title", title),
+                    ("text", text),
+                    ("format", "json"),
+                    ("token", &c.csrf),
+                ])
+                .await;
+            assert_eq!(r["edit"]["result"], "Success", "{r}");
+        }
+    };
+    edit("Gallery", "[[File:Used.png|thumb]] <gallery>\nAlso.png\n</gallery>").await;
+    assert_eq!(usage("File:Used.png").await, ["Gallery"]);
+    assert_eq!(usage("File:Also.png").await, ["Gallery"]);
+    // An upload's description page uses what its text links to.
+    let r = admin
+        .upload("Used.png", &png(4, 4, 1), &[("text", "See also [[File:Also.png]]")])
+        .await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(usage("File:Also.png").await, ["Gallery", "File:Used.png"]);
+    // Editing the link away removes the use.
+    edit("Gallery", "no files any more").await;
+    assert!(usage("File:Used.png").await.is_empty());
+    // Deleting the file page takes its uses along; undeleting brings them back.
+    let del = admin
+        .post(&[
+            ("action", "delete"),
+            ("title", "File:Used.png"),
+            ("format", "json"),
+            ("token", &admin.csrf),
+        ])
+        .await;
+    assert!(del.get("delete").is_some(), "{del}");
+    assert!(usage("File:Also.png").await.is_empty());
+    let und = admin
+        .post(&[
+            ("action", "undelete"),
+            ("title", "File:Used.png"),
+            ("format", "json"),
+            ("token", &admin.csrf),
+        ])
+        .await;
+    assert!(und.get("undelete").is_some(), "{und}");
+    assert_eq!(usage("File:Also.png").await, ["File:Used.png"]);
+    // prop=images and prop=fileusage read the same table.
+    let r = admin
+        .get(&[
+            ("action", "query"),
+            ("prop", "images|fileusage"),
+            ("titles", "File:Used.png|File:Also.png"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let pages = r["query"]["pages"].as_array().unwrap();
+    let used = pages.iter().find(|p| p["title"] == "File:Used.png").unwrap();
+    assert_eq!(used["images"][0]["title"], "File:Also.png", "{r}");
+    let also = pages.iter().find(|p| p["title"] == "File:Also.png").unwrap();
+    assert_eq!(also["fileusage"][0]["title"], "File:Used.png", "{r}");
 }

@@ -47,9 +47,15 @@ async fn modules_around_uploads_match_the_reference_recording() {
         let fv1 = case["params"]["formatversion"] == "1";
         // The rights list is this server's own (its rights table names only the rights it
         // enforces); groups and their order are compared.
+        // Edit counts depend on what the reference wiki's account did before the recording
+        // (tests/modules.rs checks ours count).
         if let Some(users) = case.pointer_mut("/response/query/users").and_then(Value::as_array_mut) {
             for u in users {
-                u.as_object_mut().unwrap().remove("rights");
+                let u = u.as_object_mut().unwrap();
+                u.remove("rights");
+                if u.contains_key("editcount") {
+                    u.insert("editcount".into(), Value::from(0));
+                }
             }
         }
         if let Some(info) = case.pointer_mut("/response/query/authmanagerinfo").and_then(Value::as_object_mut)
@@ -62,7 +68,32 @@ async fn modules_around_uploads_match_the_reference_recording() {
             }
         }
     }
-    replay_on(Server::start_with_config("sitename = \"RefWiki\"\n"), &cases).await;
+    replay_on(Server::start_with_config("sitename = \"RefWiki\"\n"), &cases, true).await;
+}
+
+/// Page ids depend on what the wiki held before (the reference wiki had pages already): page
+/// ids inside continuation values and formatversion=1's page-id keys become placeholders.
+fn id_agnostic(v: &Value) -> Value {
+    let digits = regex_lite::Regex::new(r"\d+").unwrap();
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .enumerate()
+                .map(|(i, (k, x))| {
+                    let x = match x {
+                        Value::String(s) if k.ends_with("continue") && k != "continue" => {
+                            Value::String(digits.replace_all(s, "N").into_owned())
+                        }
+                        other => id_agnostic(other),
+                    };
+                    let key = if k.parse::<i64>().is_ok() { format!("#{i}") } else { k.clone() };
+                    (key, x)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(id_agnostic).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Drops `rights` from list=users answers (see above) before comparing.
@@ -79,10 +110,10 @@ fn without_user_rights(mut v: Value) -> Value {
 
 /// Sends every recorded case to a fresh mwupload and compares status, error header and answer.
 async fn replay(cases: &[Value]) {
-    replay_on(Server::start(), cases).await
+    replay_on(Server::start(), cases, false).await
 }
 
-async fn replay_on(srv: Server, cases: &[Value]) {
+async fn replay_on(srv: Server, cases: &[Value], ids_agnostic: bool) {
     let anon = srv.client();
     let bot = srv.bot().await;
     let mut failures = Vec::new();
@@ -110,7 +141,11 @@ async fn replay_on(srv: Server, cases: &[Value]) {
         let header = resp.headers().get("mediawiki-api-error").map(|v| v.to_str().unwrap().to_string());
         let body: Value = without_user_rights(resp.json().await.unwrap());
         let want_header = case["error_header"].as_str().map(String::from);
-        let (got, want) = (comparable(&body), comparable(&case["response"]));
+        let (got, want) = if ids_agnostic {
+            (comparable(&id_agnostic(&body)), comparable(&id_agnostic(&case["response"])))
+        } else {
+            (comparable(&body), comparable(&case["response"]))
+        };
         if status != case["status"].as_u64().unwrap() as u16 || header != want_header || got != want {
             failures.push(format!(
                 "{name}:\n   ours: {status} {header:?} {got}\n   want: {} {want_header:?} {want}",

@@ -145,6 +145,13 @@ pub trait PageStore: Send + Sync {
     async fn unwatch(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<()>;
     async fn is_watched(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<bool>;
     async fn watchlist(&self, q: &WatchlistQuery<'_>) -> StoreResult<Vec<(i64, String, Option<String>)>>;
+    /// Replaces the files page `page_id` uses (derived from its latest text, like MediaWiki's
+    /// deferred LinksUpdate; a deleted page's uses go with it).
+    async fn set_file_links(&self, page_id: i64, targets: &[String]) -> StoreResult<()>;
+    /// Revisions a user has saved, deleted ones included (MediaWiki's `user_editcount`).
+    async fn edit_count(&self, user_id: i64) -> StoreResult<i64>;
+    /// File uses (`imagelinks`) in the order `q.order` asks for.
+    async fn file_links(&self, q: &FileLinkQuery<'_>) -> StoreResult<Vec<FileLink>>;
 }
 
 /// The upload stash, chunked sessions and upload status (what `checkstatus` reads).

@@ -53,6 +53,9 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &query::LOGEVENTS,
     &query::WATCHLISTRAW,
     &query::USERS,
+    &query::IMAGEUSAGE,
+    &query::FILEUSAGE,
+    &query::IMAGES,
     &query::MYSTASHEDFILES,
     &query::AUTHMANAGERINFO,
     &query::FILEREPOINFO,
@@ -195,6 +198,15 @@ mod tests {
         );
         assert_eq!(registered(Modules::Group(Group::Format)).len(), 2);
         let generators: Vec<&str> = registered(Modules::Generators).iter().map(|m| m.path).collect();
-        assert_eq!(generators, ["query+allimages", "query+templates"]);
+        assert_eq!(
+            generators,
+            [
+                "query+allimages",
+                "query+fileusage",
+                "query+images",
+                "query+imageusage",
+                "query+templates"
+            ]
+        );
     }
 }

@@ -408,6 +408,10 @@ async fn delete_file_page_once(pool: &PgPool, name: &str, actor: &Actor<'_>, rea
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM pages WHERE id = $1").bind(pid).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM imagelinks WHERE page_id = $1")
+            .bind(pid)
+            .execute(&mut *tx)
+            .await?;
         // Protection belongs to the page and goes with it (MediaWiki deletes page_restrictions).
         sqlx::query("DELETE FROM page_restrictions WHERE namespace = 6 AND title = $1")
             .bind(name)

@@ -310,6 +310,10 @@ impl FileStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM pages WHERE id = ?").bind(pid).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM imagelinks WHERE page_id = ?")
+                .bind(pid)
+                .execute(&mut *tx)
+                .await?;
             // A deleted page's protection goes with it, as in MediaWiki.
             sqlx::query("DELETE FROM page_restrictions WHERE namespace = 6 AND title = ?")
                 .bind(name)

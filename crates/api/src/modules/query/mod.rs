@@ -16,6 +16,7 @@ mod authmanagerinfo;
 mod blocks;
 mod duplicatefiles;
 mod filearchive;
+mod filelinks;
 mod filerepoinfo;
 mod imageinfo;
 mod info;
@@ -37,6 +38,7 @@ pub use authmanagerinfo::AUTHMANAGERINFO;
 pub use blocks::BLOCKS;
 pub use duplicatefiles::DUPLICATEFILES;
 pub use filearchive::FILEARCHIVE;
+pub use filelinks::{FILEUSAGE, IMAGES, IMAGEUSAGE};
 pub use filerepoinfo::FILEREPOINFO;
 pub use imageinfo::IMAGEINFO;
 pub use info::INFO;
@@ -84,6 +86,15 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         Some("templates") => {
             let input = v.list("titles").to_vec();
             generate_templates(call, &input, &mut cont, &mut limits).await?
+        }
+        Some("imageusage") => filelinks::generate_image_usage(call, &mut cont, &mut limits).await?,
+        Some("images") => {
+            let input = v.list("titles").to_vec();
+            filelinks::generate_images(call, &input, &mut cont, &mut limits).await?
+        }
+        Some("fileusage") => {
+            let input = v.list("titles").to_vec();
+            filelinks::generate_file_usage(call, &input, &mut cont, &mut limits).await?
         }
         Some(_) => Vec::new(),
         None if !v.ints("pageids").is_empty() => {
@@ -139,6 +150,7 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             "logevents" => log_events(call, &mut query, &mut cont, &mut limits).await?,
             "watchlistraw" => watchlist_raw(call, &mut query, &mut cont, &mut limits).await?,
             "users" => users::users(call, &mut query).await?,
+            "imageusage" => filelinks::list_image_usage(call, &mut query, &mut cont, &mut limits).await?,
             "mystashedfiles" => mystashedfiles::my_stashed_files(call, &mut query, &mut cont, &mut limits).await?,
             _ => {}
         }

@@ -66,7 +66,7 @@ pub(super) async fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>
                 u.insert("rights".into(), json!(c.rights));
             }
             "editcount" if c.is_logged_in() => {
-                u.insert("editcount".into(), json!(0));
+                u.insert("editcount".into(), json!(call.state.meta.edit_count(c.user_id()).await?));
             }
             "ratelimits" => {
                 u.insert("ratelimits".into(), Value::Object(Map::new()));

@@ -57,7 +57,7 @@ pub(super) async fn users(call: &mut Call<'_>, query: &mut Map<String, Value>) -
         m.insert("userid".into(), json!(user.id));
         m.insert("name".into(), json!(user.name));
         if has("editcount") {
-            m.insert("editcount".into(), json!(0));
+            m.insert("editcount".into(), json!(call.state.meta.edit_count(user.id).await?));
         }
         if has("registration") {
             m.insert("registration".into(), json!(mwupload_store::time::ts_to_iso(&user.registered)));
