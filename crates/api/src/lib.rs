@@ -18,6 +18,7 @@ pub mod params;
 pub mod paths;
 pub mod session;
 pub mod spec;
+pub mod thumb_http;
 pub mod special_pages;
 pub mod upload_wire;
 use axum::body::Body;

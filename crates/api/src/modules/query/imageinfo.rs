@@ -2,6 +2,46 @@
 
 use super::pageset::Page;
 use super::*;
+use crate::imageinfo::ThumbHome;
+use mwupload_core::thumbs::{self, MediaFacts};
+use mwupload_thumb::{SourceFile, ThumbParams, UrlRequest};
+
+/// `ApiQueryImageInfo::mergeThumbParams()` for `file` (its current version): the parameters
+/// every version is transformed with, `None` when no thumbnail was asked for. Its warnings go to
+/// `module`; its errors end the request.
+pub(super) fn merge_url_params(
+    call: &mut Call<'_>,
+    module: &str,
+    prefix: &str,
+    file: &SourceFile<'_>,
+    req: &UrlRequest<'_>,
+) -> ApiResult<Option<ThumbParams>> {
+    let cfg = &call.state.thumbs.config;
+    let path = format!("query+{module}");
+    match mwupload_thumb::merge_thumb_params(file, cfg, req) {
+        Ok(None) => Ok(None),
+        Ok(Some(merged)) => {
+            for w in &merged.warnings {
+                call.ctx.warn(module, warning_code(w), w.text(prefix));
+            }
+            Ok(Some(merged.params))
+        }
+        Err(failure) => {
+            for w in &failure.warnings {
+                call.ctx.warn(module, warning_code(w), w.text(prefix));
+            }
+            Err(ApiError::new(failure.error.code(), failure.error.info(prefix)).module(&path))
+        }
+    }
+}
+
+fn warning_code(w: &mwupload_thumb::UrlParamWarning) -> &'static str {
+    match w {
+        mwupload_thumb::UrlParamWarning::NoImageHandler { .. } => "nothumb-noimagehandler",
+        mwupload_thumb::UrlParamWarning::BadUrlParam { .. } => "badurlparam",
+        mwupload_thumb::UrlParamWarning::UrlParamWidth { .. } => "urlparamwidth",
+    }
+}
 
 /// prop=imageinfo for one request.
 pub(super) struct ImageInfo {
@@ -12,6 +52,10 @@ pub(super) struct ImageInfo {
     /// imageinfo continues into older versions only when the set holds exactly one file page,
     /// so counting stops at two.
     existing_file_pages: usize,
+    /// `iiurlwidth`, `iiurlheight`, `iiurlparam`.
+    url_width: i64,
+    url_height: i64,
+    url_param: String,
 }
 
 impl ImageInfo {
@@ -34,10 +78,13 @@ impl ImageInfo {
             start: v.str("start").map(String::from),
             end: v.str("end").map(String::from),
             existing_file_pages,
+            url_width: v.int("urlwidth").unwrap_or(-1),
+            url_height: v.int("urlheight").unwrap_or(-1),
+            url_param: v.str("urlparam").unwrap_or("").to_string(),
         })
     }
 
-    pub(super) async fn add(&self, call: &Call<'_>, p: &Page<'_>, m: &mut Map<String, Value>, cont: &mut Continuation) -> ApiResult<()> {
+    pub(super) async fn add(&self, call: &mut Call<'_>, p: &Page<'_>, m: &mut Map<String, Value>, cont: &mut Continuation) -> ApiResult<()> {
         let t = p.title;
         if t.ns != 6 {
             return Ok(());
@@ -54,6 +101,19 @@ impl ImageInfo {
             .filter(|v| self.start.as_ref().map(|s| v.timestamp <= *s).unwrap_or(true))
             .filter(|v| self.end.as_ref().map(|e| v.timestamp >= *e).unwrap_or(true))
             .collect();
+        // mergeThumbParams(): once per file, with its current version; its failure ends the
+        // request.
+        let thumb_params = {
+            let cur = &versions[0];
+            let facts = MediaFacts::from_metadata(&cur.metadata);
+            let file = thumbs::source_of(&cur.name, cur, facts);
+            let req = UrlRequest {
+                width: self.url_width,
+                height: self.url_height,
+                param: &self.url_param,
+            };
+            merge_url_params(call, "imageinfo", "ii", &file, &req)?
+        };
         let mut list = Vec::new();
         for (i, v) in selected.iter().enumerate() {
             if i as i64 >= self.limit {
@@ -64,7 +124,31 @@ impl ImageInfo {
                 break;
             }
             let pid = p.page.map(|p| p.id);
-            list.push(Value::Object(crate::imageinfo::for_version(&call.ctx, v, &self.props, pid)));
+            let thumb = thumb_params.as_ref().map(|params| {
+                let facts = MediaFacts::from_metadata(&v.metadata);
+                let file = thumbs::source_of(&v.name, v, facts);
+                let home = ThumbHome::Published {
+                    name: &v.name,
+                    archive_name: v.archive_name.as_deref(),
+                };
+                let want_mime = self.props.iter().any(|p| p == "thumbmime");
+                crate::imageinfo::thumb_fields(
+                    &call.ctx,
+                    &call.state.config.script_path,
+                    &home,
+                    &file,
+                    &call.state.thumbs.config,
+                    params,
+                    want_mime,
+                )
+            });
+            list.push(Value::Object(crate::imageinfo::for_version_with_thumb(
+                &call.ctx,
+                v,
+                &self.props,
+                pid,
+                thumb,
+            )));
         }
         m.insert("imageinfo".into(), Value::Array(list));
         Ok(())
@@ -109,13 +193,13 @@ pub static IMAGEINFO: ModuleSpec = ModuleSpec {
         param("limit", Type::Limit { max: 500, highmax: 5000 }).default("1"),
         param("start", Type::Timestamp),
         param("end", Type::Timestamp),
-        param("urlwidth", Type::Integer { min: None, max: None }).default("-1").inert(),
-        param("urlheight", Type::Integer { min: None, max: None }).default("-1").inert(),
+        param("urlwidth", Type::Integer { min: None, max: None }).default("-1"),
+        param("urlheight", Type::Integer { min: None, max: None }).default("-1"),
         param("metadataversion", Type::String).default("1").inert(),
         param("extmetadatalanguage", Type::String).default("en").inert(),
         param("extmetadatamultilang", Type::Boolean).inert(),
         param("extmetadatafilter", Type::String).multi().inert(),
-        param("urlparam", Type::String).default("").inert(),
+        param("urlparam", Type::String).default(""),
         param("badfilecontexttitle", Type::String).inert(),
         param("continue", Type::String).inert(),
         param("localonly", Type::Boolean).inert(),
