@@ -116,9 +116,10 @@ pub fn for_version_with_thumb(
     v: &FileVersion,
     props: &[String],
     page_id: Option<i64>,
-    thumb: Option<Map<String, Value>>,
+    thumb: Option<ThumbOut>,
 ) -> Map<String, Value> {
-    let has = |p: &str| props.iter().any(|x| x == p);
+    let mime_flag = mime_flag(props, thumb.as_ref());
+    let has = |p: &str| if p == "mime" { mime_flag } else { props.iter().any(|x| x == p) };
     let mut m = Map::new();
     let iso = mwupload_store::time::ts_to_iso(&v.timestamp);
     if has("timestamp") {
@@ -155,7 +156,7 @@ pub fn for_version_with_thumb(
     }
     if has("url") {
         if let Some(t) = thumb {
-            m.extend(t);
+            m.extend(t.fields);
         }
         m.insert("url".into(), json!(file_url(ctx, v)));
         m.insert("descriptionurl".into(), json!(description_url(ctx, &v.name)));
@@ -225,8 +226,9 @@ pub fn for_stash(ctx: &Ctx, s: &StashRow, props: &[String]) -> Map<String, Value
 }
 
 /// [`for_stash`] with the thumbnail fields ([`thumb_fields`]), which go before `url`.
-pub fn for_stash_with_thumb(ctx: &Ctx, s: &StashRow, props: &[String], thumb: Option<Map<String, Value>>) -> Map<String, Value> {
-    let has = |p: &str| props.iter().any(|x| x == p);
+pub fn for_stash_with_thumb(ctx: &Ctx, s: &StashRow, props: &[String], thumb: Option<ThumbOut>) -> Map<String, Value> {
+    let mime_flag = mime_flag(props, thumb.as_ref());
+    let has = |p: &str| if p == "mime" { mime_flag } else { props.iter().any(|x| x == p) };
     let mut m = Map::new();
     let iso = mwupload_store::time::ts_to_iso(&s.timestamp);
     if has("timestamp") {
@@ -245,7 +247,7 @@ pub fn for_stash_with_thumb(ctx: &Ctx, s: &StashRow, props: &[String], thumb: Op
     }
     if has("url") {
         if let Some(t) = thumb {
-            m.extend(t);
+            m.extend(t.fields);
         }
         m.insert("url".into(), json!(stash_url(ctx, &s.key)));
         m.insert("descriptionurl".into(), json!(stash_url(ctx, &s.key)));
@@ -310,6 +312,23 @@ pub fn transform_url(ctx: &Ctx, script_path: &str, home: &ThumbHome<'_>, t: &Tra
     }
 }
 
+/// The thumbnail fields of one version, and what they do to `mime`.
+pub struct ThumbOut {
+    pub fields: Map<String, Value>,
+    /// `getInfo()` reads the thumbnail's MIME type into the variable that held "prop=mime was
+    /// asked": from then on `mime` is shown when the thumbnail has a type (even if not asked)
+    /// and hidden when it has none (a TIFF without `$wgTiffThumbnailType`), as MediaWiki 1.39
+    /// answers.
+    pub mime_shown: Option<bool>,
+}
+
+fn mime_flag(props: &[String], thumb: Option<&ThumbOut>) -> bool {
+    match thumb.and_then(|t| t.mime_shown) {
+        Some(shown) => shown,
+        None => props.iter().any(|x| x == "mime"),
+    }
+}
+
 /// `ApiQueryImageInfo::getInfo()`'s thumbnail fields for one version: `thumburl`,
 /// `thumbwidth`, `thumbheight`, `thumbmime` (with `prop=thumbmime`), `responsiveUrls`, or
 /// `thumberror`.
@@ -321,8 +340,9 @@ pub fn thumb_fields(
     cfg: &ThumbConfig,
     params: &ThumbParams,
     want_mime: bool,
-) -> Map<String, Value> {
+) -> ThumbOut {
     let mut m = Map::new();
+    let mut mime_shown = None;
     match mwupload_thumb::thumb_info(file, cfg, params) {
         Err(e) => {
             m.insert("thumberror".into(), json!(e.text()));
@@ -336,8 +356,10 @@ pub fn thumb_fields(
                     ThumbMime::Absent => {}
                     ThumbMime::Null => {
                         m.insert("thumbmime".into(), Value::Null);
+                        mime_shown = Some(false);
                     }
                     ThumbMime::Mime(mime) => {
+                        mime_shown = Some(!mime.is_empty());
                         m.insert("thumbmime".into(), json!(mime));
                     }
                 }
@@ -351,5 +373,5 @@ pub fn thumb_fields(
             }
         }
     }
-    m
+    ThumbOut { fields: m, mime_shown }
 }

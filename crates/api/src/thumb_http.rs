@@ -8,7 +8,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use mwupload_core::SharedState;
-use mwupload_core::thumbs::{self, MediaFacts, ThumbFailure};
+use mwupload_core::thumbs::{self, ThumbFailure};
 use mwupload_store::FileVersion;
 use mwupload_thumb::names::{ThumbPathError, check_thumb_path, extract_thumb_params, parse_thumb_path};
 use mwupload_thumb::script::{content_disposition, parse_script_query, script_transform};
@@ -100,7 +100,7 @@ pub async fn thumb_path(state: &SharedState, rel: &str, method: &Method, headers
     let Some(v) = version else {
         return missing_source(&path.file);
     };
-    let facts = MediaFacts::from_metadata(&v.metadata);
+    let facts = thumbs::facts_of(state, &v.blob_key, &v.mime, &v.metadata).await;
     let file = thumbs::source_of(&v.name, &v, facts);
     let params = match check_thumb_path(&file, cfg, &path, v.archive_name.as_deref()) {
         Ok(p) => p,
@@ -169,7 +169,7 @@ pub async fn thumb_php(state: &SharedState, query: &[(String, String)], method: 
     let Some(v) = version else {
         return missing_source(&req.file);
     };
-    let facts = MediaFacts::from_metadata(&v.metadata);
+    let facts = thumbs::facts_of(state, &v.blob_key, &v.mime, &v.metadata).await;
     let file = thumbs::source_of(&v.name, &v, facts);
     transform_and_serve(state, &v, &file, &req.params, req.malformed, req.download, method, headers).await
 }
@@ -183,7 +183,7 @@ pub async fn stash_thumb(
     method: &Method,
     headers: &HeaderMap,
 ) -> Response<Body> {
-    let facts = MediaFacts::from_metadata(&row.metadata);
+    let facts = thumbs::facts_of(state, &row.blob_key, &row.mime, &row.metadata).await;
     let file = thumbs::stash_source_of(row, facts);
     let Some(params) = extract_thumb_params(&file, &row.key, thumb_name) else {
         return thumb_error(400, "The specified thumbnail parameters are not recognized.");

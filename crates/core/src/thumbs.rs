@@ -79,6 +79,52 @@ impl MediaFacts {
     }
 }
 
+/// How much of a JPEG or TIFF is read for its EXIF orientation when the metadata lacks it.
+const EXIF_HEAD: u64 = 256 << 10;
+
+/// [`MediaFacts`] of the bytes `blob_key` (of type `mime`, with `metadata`): from the metadata,
+/// and for a JPEG or TIFF whose metadata has no `Orientation`, from the file's EXIF (the first
+/// 256 KiB, remembered per blob: blobs never change). MediaWiki keeps the whole EXIF in the
+/// metadata; the orientation decides whether an upright-size thumbnail is the original.
+pub async fn facts_of(state: &AppState, blob_key: &str, mime: &str, metadata: &str) -> MediaFacts {
+    let mut facts = MediaFacts::from_metadata(metadata);
+    if facts.orientation.is_some() || !matches!(mime, "image/jpeg" | "image/tiff") {
+        return facts;
+    }
+    let t = &state.thumbs;
+    if let Some(o) = t.orientations.lock().unwrap_or_else(|p| p.into_inner()).get(blob_key) {
+        facts.orientation = *o;
+        return facts;
+    }
+    let orientation = match read_head(state, blob_key).await {
+        Ok(head) => mwupload_thumb::exif_orientation_from_bytes(&head),
+        Err(e) => {
+            tracing::warn!("reading the EXIF of blob {blob_key}: {e}");
+            return facts;
+        }
+    };
+    let mut cache = t.orientations.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= 10_000 {
+        cache.clear();
+    }
+    cache.insert(blob_key.to_string(), orientation);
+    facts.orientation = orientation;
+    facts
+}
+
+async fn read_head(state: &AppState, blob_key: &str) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let len = state.blobs.len(blob_key).await?;
+    let mut head = Vec::new();
+    state
+        .blobs
+        .read(blob_key, Some((0, len.min(EXIF_HEAD))))
+        .await?
+        .read_to_end(&mut head)
+        .await?;
+    Ok(head)
+}
+
 /// A version as the thumbnail logic sees it.
 pub fn source_of<'a>(name: &'a str, v: &'a FileVersion, facts: MediaFacts) -> SourceFile<'a> {
     SourceFile {
@@ -145,6 +191,8 @@ pub struct Thumbnailer {
     permits: Semaphore,
     inflight: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
     rendered: AtomicU64,
+    /// EXIF orientations read from blobs whose metadata lacks them (see [`facts_of`]).
+    orientations: Mutex<HashMap<String, Option<u16>>>,
 }
 
 impl Thumbnailer {
@@ -160,6 +208,7 @@ impl Thumbnailer {
             permits: Semaphore::new(workers),
             inflight: Mutex::new(HashMap::new()),
             rendered: AtomicU64::new(0),
+            orientations: Mutex::new(HashMap::new()),
         }
     }
 

@@ -3,7 +3,7 @@
 use super::pageset::Page;
 use super::*;
 use crate::imageinfo::ThumbHome;
-use mwupload_core::thumbs::{self, MediaFacts};
+use mwupload_core::thumbs;
 use mwupload_thumb::{SourceFile, ThumbParams, UrlRequest};
 
 /// `ApiQueryImageInfo::mergeThumbParams()` for `file` (its current version): the parameters
@@ -103,9 +103,12 @@ impl ImageInfo {
             .collect();
         // mergeThumbParams(): once per file, with its current version; its failure ends the
         // request.
-        let thumb_params = {
+        let asked = self.url_width != -1 || self.url_height != -1 || !self.url_param.is_empty();
+        let thumb_params = if !asked {
+            None
+        } else {
             let cur = &versions[0];
-            let facts = MediaFacts::from_metadata(&cur.metadata);
+            let facts = thumbs::facts_of(call.state, &cur.blob_key, &cur.mime, &cur.metadata).await;
             let file = thumbs::source_of(&cur.name, cur, facts);
             let req = UrlRequest {
                 width: self.url_width,
@@ -124,8 +127,13 @@ impl ImageInfo {
                 break;
             }
             let pid = p.page.map(|p| p.id);
-            let thumb = thumb_params.as_ref().map(|params| {
-                let facts = MediaFacts::from_metadata(&v.metadata);
+            let facts = match &thumb_params {
+                Some(_) if self.props.iter().any(|p| p == "url") => {
+                    Some(thumbs::facts_of(call.state, &v.blob_key, &v.mime, &v.metadata).await)
+                }
+                _ => None,
+            };
+            let thumb = thumb_params.as_ref().zip(facts).map(|(params, facts)| {
                 let file = thumbs::source_of(&v.name, v, facts);
                 let home = ThumbHome::Published {
                     name: &v.name,

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::imageinfo::ThumbHome;
-use mwupload_core::thumbs::{self, MediaFacts};
+use mwupload_core::thumbs;
 use mwupload_thumb::UrlRequest;
 
 pub(super) async fn stash_image_info(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
@@ -22,7 +22,7 @@ pub(super) async fn stash_image_info(call: &mut Call<'_>, query: &mut Map<String
         let row = mwupload_core::upload::stash::load_owned(call.state, &call.caller, &key)
             .await
             .map_err(|e| crate::upload_wire::error(call.state, &e).module("query+stashimageinfo"))?;
-        let facts = MediaFacts::from_metadata(&row.metadata);
+        let facts = thumbs::facts_of(call.state, &row.blob_key, &row.mime, &row.metadata).await;
         let file = thumbs::stash_source_of(&row, facts);
         let req = UrlRequest {
             width: url_width,
