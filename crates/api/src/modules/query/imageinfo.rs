@@ -4,7 +4,7 @@ use super::pageset::Page;
 use super::*;
 use crate::imageinfo::ThumbHome;
 use mwupload_core::thumbs;
-use mwupload_thumb::{SourceFile, ThumbParams, UrlRequest};
+use mwupload_thumb::{SourceFile, ThumbParams, UrlParamError, UrlParamWarning, UrlRequest};
 
 /// `ApiQueryImageInfo::mergeThumbParams()` for `file` (its current version): the parameters
 /// every version is transformed with, `None` when no thumbnail was asked for. Its warnings go to
@@ -18,28 +18,29 @@ pub(super) fn merge_url_params(
 ) -> ApiResult<Option<ThumbParams>> {
     let cfg = &call.state.thumbs.config;
     let path = format!("query+{module}");
-    match mwupload_thumb::merge_thumb_params(file, cfg, req) {
-        Ok(None) => Ok(None),
-        Ok(Some(merged)) => {
-            for w in &merged.warnings {
-                call.ctx.warn(module, warning_code(w), w.text(prefix));
-            }
-            Ok(Some(merged.params))
-        }
-        Err(failure) => {
-            for w in &failure.warnings {
-                call.ctx.warn(module, warning_code(w), w.text(prefix));
-            }
-            Err(ApiError::new(failure.error.code(), failure.error.info(prefix)).module(&path))
+    let (params, warnings, error) = match mwupload_thumb::merge_thumb_params(file, cfg, req) {
+        Ok(None) => return Ok(None),
+        Ok(Some(merged)) => (Some(merged.params), merged.warnings, None),
+        Err(failure) => (None, failure.warnings, Some(failure.error)),
+    };
+    for w in &warnings {
+        let text = w.text(prefix);
+        match w {
+            UrlParamWarning::NoImageHandler { .. } => call.ctx.warn(module, "nothumb-noimagehandler", text),
+            UrlParamWarning::BadUrlParam { .. } => call.ctx.warn(module, "badurlparam", text),
+            UrlParamWarning::UrlParamWidth { .. } => call.ctx.warn(module, "urlparamwidth", text),
         }
     }
-}
-
-fn warning_code(w: &mwupload_thumb::UrlParamWarning) -> &'static str {
-    match w {
-        mwupload_thumb::UrlParamWarning::NoImageHandler { .. } => "nothumb-noimagehandler",
-        mwupload_thumb::UrlParamWarning::BadUrlParam { .. } => "badurlparam",
-        mwupload_thumb::UrlParamWarning::UrlParamWidth { .. } => "urlparamwidth",
+    match error {
+        None => Ok(params),
+        Some(e) => {
+            let info = e.info(prefix);
+            Err(match e {
+                UrlParamError::InvalidUrlParam { .. } => ApiError::new("invalidurlparam", info),
+                UrlParamError::UrlParamNormal { .. } => ApiError::new("urlparamnormal", info),
+            }
+            .module(&path))
+        }
     }
 }
 
