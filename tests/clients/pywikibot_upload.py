@@ -626,6 +626,25 @@ def main():
         expect(all(t.startswith(prefix) for t in got), f'allimages outside the prefix: {got}')
         expect(title('direct').split(':', 1)[1] in got, f'direct upload missing from {got}')
 
+    def t_thumbnail():
+        # FilePage.get_file_url(url_width=...) is prop=imageinfo&iiurlwidth=...: pywikibot returns
+        # the thumburl, which must answer with a PNG of that width (rendered on request).
+        expect(state.get('direct'), 'depends on direct upload')
+        fp = pywikibot.FilePage(state['site'], title('direct'))
+        url = fp.get_file_url(url_width=12)
+        name = title('direct').split(':', 1)[1].replace(' ', '_')
+        expect('/thumb/' in url and url.endswith('/12px-' + urllib.parse.quote(name)),
+               f'thumburl {url!r}')
+        info = fp.latest_file_info
+        expect((int(info.thumbwidth), int(info.thumbheight)) == (12, 12),
+               f'thumbwidth/thumbheight {info.thumbwidth}x{info.thumbheight}')
+        r = pwb_http.fetch(url)
+        expect(r.status_code == 200, f'GET {url} -> {r.status_code}')
+        expect(r.headers.get('content-type') == 'image/png', f'content-type {r.headers.get("content-type")}')
+        expect(r.content[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG')
+        w, h = struct.unpack('>II', r.content[16:24])
+        expect((w, h) == (12, 12), f'thumbnail is {w}x{h}')
+
     check('site from API_URL (AutoFamily) + paraminfo bootstrap', t_site_paraminfo)
     if 'site' in state:
         check('login with bot password (action=login)', t_login)
@@ -651,6 +670,7 @@ def main():
         check('upload by URL', t_url, skip_reason='SKIP_URL=1' if SKIP_URL else None)
         check('site.allimages(prefix) (generator=allimages)', t_allimages)
         check('FilePage.save() edits the description page', t_save_description)
+        check('FilePage.get_file_url(url_width=12) -> working thumburl', t_thumbnail)
 
     passed = sum(1 for _, r in results if r == 'pass')
     failed = sum(1 for _, r in results if r == 'fail')

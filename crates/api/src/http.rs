@@ -13,7 +13,8 @@ pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
         .route(&api_path, any(api))
         .route("/images/{*path}", get(image))
-        .route("/w/index.php", get(index_php));
+        .route("/w/index.php", get(index_php))
+        .route(&format!("{}/thumb.php", state.config.script_path), get(thumb_php));
     if api_path != "/api.php" {
         r = r.route("/api.php", any(api));
     }
@@ -36,6 +37,9 @@ fn status(code: StatusCode, text: &str) -> Response<Body> {
 
 /// `/images/a/ab/Name.png` (current) and `/images/archive/a/ab/TS!Name.png` (old versions).
 async fn image(State(state): State<SharedState>, Path(path): Path<String>, method: Method, headers: HeaderMap) -> Response<Body> {
+    if let Some(rel) = path.strip_prefix("thumb/") {
+        return crate::thumb_http::thumb_path(&state, rel, &method, &headers).await;
+    }
     let parts: Vec<&str> = path.split('/').collect();
     let (archived, hash1, hash2, name) = match parts.as_slice() {
         ["archive", a, b, n] => (true, *a, *b, *n),
@@ -185,7 +189,19 @@ fn parse_range(h: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
     Some(Ok((start, end)))
 }
 
-/// `index.php?title=Special:UploadStash/file/KEY` serves stashed bytes to their owner only.
+/// `thumb.php?f=Name.png&width=120`: MediaWiki's thumbnail script.
+async fn thumb_php(State(state): State<SharedState>, req: Request) -> Response<Body> {
+    let (parts, _) = req.into_parts();
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    crate::thumb_http::thumb_php(&state, &query, &parts.method, &parts.headers).await
+}
+
+/// `index.php?title=Special:UploadStash/file/KEY` serves stashed bytes to their owner only
+/// (and `Special:UploadStash/thumb/KEY/120px-KEY` their thumbnails).
 async fn index_php(State(state): State<SharedState>, req: Request) -> Response<Body> {
     let (parts, _) = req.into_parts();
     let query: Vec<(String, String)> = parts
@@ -194,7 +210,12 @@ async fn index_php(State(state): State<SharedState>, req: Request) -> Response<B
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let title = query.iter().find(|(k, _)| k == "title").map(|(_, v)| v.clone()).unwrap_or_default();
-    if let Some(key) = title.strip_prefix("Special:UploadStash/file/") {
+    let stash_thumb = title
+        .strip_prefix("Special:UploadStash/thumb/")
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(k, t)| (k.to_string(), t.to_string()));
+    let stash_file = title.strip_prefix("Special:UploadStash/file/").map(str::to_string);
+    if let Some(key) = stash_file.as_deref().or(stash_thumb.as_ref().map(|(k, _)| k.as_str())) {
         let session = match crate::session::session_id_from_headers(&parts.headers) {
             Some(id) => state.meta.session(&id).await.ok().flatten(),
             None => None,
@@ -210,6 +231,10 @@ async fn index_php(State(state): State<SharedState>, req: Request) -> Response<B
             );
         }
         return match mwupload_core::upload::stash::load_owned(&state, &caller, key).await {
+            Ok(row) if row.state == mwupload_store::StashState::Finished && stash_thumb.is_some() => {
+                let thumb_name = stash_thumb.as_ref().map(|(_, t)| t.as_str()).unwrap_or_default();
+                crate::thumb_http::stash_thumb(&state, &row, thumb_name, &parts.method, &parts.headers).await
+            }
             Ok(row) if row.state == mwupload_store::StashState::Finished => {
                 let ctype = if row.mime.contains('/') && !row.mime.starts_with("unknown") {
                     row.mime.clone()

@@ -4,6 +4,8 @@
 use super::envelope::{Ctx, html_escape};
 use crate::paths;
 use mwupload_store::{FileVersion, StashRow};
+use mwupload_thumb::names;
+use mwupload_thumb::{SourceFile, ThumbConfig, ThumbMime, ThumbParams, Transform};
 use serde_json::{Map, Value, json};
 
 /// Path under which public files are served (MediaWiki's `$wgUploadPath`, as on the reference wiki).
@@ -105,7 +107,19 @@ pub const UPLOAD_PROPS: &[&str] = &[
 
 /// imageinfo for a published (current or archived) version. `page_id` adds `descriptionshorturl`.
 pub fn for_version(ctx: &Ctx, v: &FileVersion, props: &[String], page_id: Option<i64>) -> Map<String, Value> {
-    let has = |p: &str| props.iter().any(|x| x == p);
+    for_version_with_thumb(ctx, v, props, page_id, None)
+}
+
+/// [`for_version`] with the thumbnail fields ([`thumb_fields`]), which go before `url`.
+pub fn for_version_with_thumb(
+    ctx: &Ctx,
+    v: &FileVersion,
+    props: &[String],
+    page_id: Option<i64>,
+    thumb: Option<ThumbOut>,
+) -> Map<String, Value> {
+    let mime_flag = mime_flag(props, thumb.as_ref());
+    let has = |p: &str| if p == "mime" { mime_flag } else { props.iter().any(|x| x == p) };
     let mut m = Map::new();
     let iso = mwupload_store::time::ts_to_iso(&v.timestamp);
     if has("timestamp") {
@@ -141,6 +155,9 @@ pub fn for_version(ctx: &Ctx, v: &FileVersion, props: &[String], page_id: Option
         m.insert("canonicaltitle".into(), json!(format!("File:{}", v.name.replace('_', " "))));
     }
     if has("url") {
+        if let Some(t) = thumb {
+            m.extend(t.fields);
+        }
         m.insert("url".into(), json!(file_url(ctx, v)));
         m.insert("descriptionurl".into(), json!(description_url(ctx, &v.name)));
         if let Some(id) = page_id {
@@ -205,7 +222,13 @@ pub fn stash_url(ctx: &Ctx, key: &str) -> String {
 
 /// imageinfo for a stashed file (no user, comment or mediatype, like MediaWiki's stash property set).
 pub fn for_stash(ctx: &Ctx, s: &StashRow, props: &[String]) -> Map<String, Value> {
-    let has = |p: &str| props.iter().any(|x| x == p);
+    for_stash_with_thumb(ctx, s, props, None)
+}
+
+/// [`for_stash`] with the thumbnail fields ([`thumb_fields`]), which go before `url`.
+pub fn for_stash_with_thumb(ctx: &Ctx, s: &StashRow, props: &[String], thumb: Option<ThumbOut>) -> Map<String, Value> {
+    let mime_flag = mime_flag(props, thumb.as_ref());
+    let has = |p: &str| if p == "mime" { mime_flag } else { props.iter().any(|x| x == p) };
     let mut m = Map::new();
     let iso = mwupload_store::time::ts_to_iso(&s.timestamp);
     if has("timestamp") {
@@ -223,6 +246,9 @@ pub fn for_stash(ctx: &Ctx, s: &StashRow, props: &[String]) -> Map<String, Value
         m.insert("canonicaltitle".into(), json!(format!("File:{}", s.temp_name)));
     }
     if has("url") {
+        if let Some(t) = thumb {
+            m.extend(t.fields);
+        }
         m.insert("url".into(), json!(stash_url(ctx, &s.key)));
         m.insert("descriptionurl".into(), json!(stash_url(ctx, &s.key)));
     }
@@ -255,4 +281,102 @@ pub fn for_stash(ctx: &Ctx, s: &StashRow, props: &[String]) -> Map<String, Value
 
 pub fn props(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Where a thumbnail of a published version or of a stashed file lives.
+pub enum ThumbHome<'a> {
+    /// A published version: `name` and, for an old version, its archive name.
+    Published { name: &'a str, archive_name: Option<&'a str> },
+    /// A stashed file (`Special:UploadStash/thumb/<key>/<thumb name>`).
+    Stash { key: &'a str },
+}
+
+/// The URL `thumburl`/`responsiveUrls` give for a transform's outcome.
+pub fn transform_url(ctx: &Ctx, script_path: &str, home: &ThumbHome<'_>, t: &Transform, cfg: &ThumbConfig) -> String {
+    match (t, home) {
+        (Transform::Original { .. }, ThumbHome::Published { name, archive_name }) => {
+            format!("{}{}/{}", ctx.base_url, UPLOAD_PATH, names::file_url_path(name, *archive_name, cfg))
+        }
+        (Transform::Original { .. }, ThumbHome::Stash { key }) => stash_url(ctx, key),
+        (Transform::Thumb(th), ThumbHome::Published { name, archive_name }) => {
+            format!(
+                "{}{}/{}",
+                ctx.base_url,
+                UPLOAD_PATH,
+                names::thumb_url_path(name, *archive_name, &th.name, cfg)
+            )
+        }
+        (Transform::Thumb(th), ThumbHome::Stash { key }) => format!(
+            "{}/w/index.php?title=Special:UploadStash/thumb/{}/{}",
+            ctx.base_url,
+            title_url_encode(key),
+            title_url_encode(&th.name)
+        ),
+        (Transform::Icon { icon }, _) => format!("{}{script_path}/resources/assets/file-type-icons/{icon}", ctx.base_url),
+        (Transform::Error(_), _) => String::new(),
+    }
+}
+
+/// The thumbnail fields of one version, and what they do to `mime`.
+pub struct ThumbOut {
+    pub fields: Map<String, Value>,
+    /// `getInfo()` reads the thumbnail's MIME type into the variable that held "prop=mime was
+    /// asked": from then on `mime` is shown when the thumbnail has a type (even if not asked)
+    /// and hidden when it has none (a TIFF without `$wgTiffThumbnailType`), as MediaWiki 1.39
+    /// answers.
+    pub mime_shown: Option<bool>,
+}
+
+fn mime_flag(props: &[String], thumb: Option<&ThumbOut>) -> bool {
+    match thumb.and_then(|t| t.mime_shown) {
+        Some(shown) => shown,
+        None => props.iter().any(|x| x == "mime"),
+    }
+}
+
+/// `ApiQueryImageInfo::getInfo()`'s thumbnail fields for one version: `thumburl`,
+/// `thumbwidth`, `thumbheight`, `thumbmime` (with `prop=thumbmime`), `responsiveUrls`, or
+/// `thumberror`.
+pub fn thumb_fields(
+    ctx: &Ctx,
+    script_path: &str,
+    home: &ThumbHome<'_>,
+    file: &SourceFile<'_>,
+    cfg: &ThumbConfig,
+    params: &ThumbParams,
+    want_mime: bool,
+) -> ThumbOut {
+    let mut m = Map::new();
+    let mut mime_shown = None;
+    match mwupload_thumb::thumb_info(file, cfg, params) {
+        Err(e) => {
+            m.insert("thumberror".into(), json!(e.text()));
+        }
+        Ok(info) => {
+            m.insert("thumburl".into(), json!(transform_url(ctx, script_path, home, &info.thumb, cfg)));
+            m.insert("thumbwidth".into(), json!(info.width));
+            m.insert("thumbheight".into(), json!(info.height));
+            if want_mime {
+                match info.thumbmime {
+                    ThumbMime::Absent => {}
+                    ThumbMime::Null => {
+                        m.insert("thumbmime".into(), Value::Null);
+                        mime_shown = Some(false);
+                    }
+                    ThumbMime::Mime(mime) => {
+                        mime_shown = Some(!mime.is_empty());
+                        m.insert("thumbmime".into(), json!(mime));
+                    }
+                }
+            }
+            if !info.responsive.is_empty() {
+                let mut r = Map::new();
+                for (density, t) in &info.responsive {
+                    r.insert((*density).to_string(), json!(transform_url(ctx, script_path, home, t, cfg)));
+                }
+                m.insert("responsiveUrls".into(), Value::Object(r));
+            }
+        }
+    }
+    ThumbOut { fields: m, mime_shown }
 }

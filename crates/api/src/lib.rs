@@ -19,6 +19,7 @@ pub mod paths;
 pub mod session;
 pub mod spec;
 pub mod special_pages;
+pub mod thumb_http;
 pub mod upload_wire;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, Response};

@@ -37,6 +37,49 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Which other sites' pages may call the API with the user's session (`origin=`).
     pub cors: CorsConfig,
+    /// `[thumbnails]`: MediaWiki's thumbnail settings and the render pool.
+    pub thumbnails: ThumbnailConfig,
+}
+
+/// `[thumbnails]`: thumbnails are rendered on their first request, on a pool of at most
+/// `render_workers` threads (so rendering never takes every core from uploads), and kept in the
+/// blob store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThumbnailConfig {
+    /// Thumbnails rendered at once (each on a blocking thread). 0: half the cores, at least 1.
+    pub render_workers: usize,
+    /// `$wgMaxImageArea`: bitmaps with more pixels are not thumbnailed (JPEGs are, decoded at a
+    /// reduced DCT scale, as with ImageMagick). 0: no limit. Default 12,500,000.
+    pub max_image_area: u64,
+    /// `$wgMaxAnimatedGifArea`. Default 12,500,000.
+    pub max_animated_gif_area: u64,
+    /// `$wgSVGMaxSize`. Default 5120.
+    pub svg_max_size: i64,
+    /// `$wgJpegQuality`. Default 80.
+    pub jpeg_quality: u8,
+    /// `$wgResponsiveImages`: imageinfo reports 1.5x and 2x URLs. Default true.
+    pub responsive_images: bool,
+    /// `$wgTiffThumbnailType`: `""` (MediaWiki's default: TIFFs get the file icon), `"jpg"` or
+    /// `"png"`.
+    pub tiff_thumbnail_type: String,
+    /// Most pixels decoded at once while rendering (memory bound: 4 bytes each). Default 40 M.
+    pub max_decoded_pixels: u64,
+}
+
+impl Default for ThumbnailConfig {
+    fn default() -> Self {
+        ThumbnailConfig {
+            render_workers: 0,
+            max_image_area: 12_500_000,
+            max_animated_gif_area: 12_500_000,
+            svg_max_size: 5120,
+            jpeg_quality: 80,
+            responsive_images: true,
+            tiff_thumbnail_type: String::new(),
+            max_decoded_pixels: 40_000_000,
+        }
+    }
 }
 
 /// `[cors]`: `$wgCrossSiteAJAXdomains` and `$wgCrossSiteAJAXdomainExceptions`. Patterns match the
@@ -152,6 +195,7 @@ impl Default for Config {
             change_tags: Vec::new(),
             storage: StorageConfig::default(),
             cors: CorsConfig::default(),
+            thumbnails: ThumbnailConfig::default(),
         }
     }
 }

@@ -16,7 +16,16 @@ pub async fn delete_file(state: &AppState, caller: &Caller, name: &str, reason: 
         user_id: caller.user_id(),
         user_name: &user_name,
     };
-    state.meta.delete_file_page(name, &actor, reason, tags).await
+    // The bytes whose thumbnails go with the file (MediaWiki purges them on deletion).
+    let mut sources: Vec<String> = state.meta.current_file(name).await?.into_iter().map(|v| v.blob_key).collect();
+    sources.extend(state.meta.old_versions(name).await?.into_iter().map(|v| v.blob_key));
+    let deleted = state.meta.delete_file_page(name, &actor, reason, tags).await?;
+    if deleted.is_some()
+        && let Err(e) = crate::thumbs::purge_unused(state, &sources).await
+    {
+        tracing::warn!("thumbnails of {name} not purged (the periodic sweep will): {e}");
+    }
+    Ok(deleted)
 }
 
 /// MediaWiki's log comment for deleting one old version.
@@ -43,7 +52,15 @@ pub async fn delete_old_version(
         user_name: &user_name,
     };
     let comment = old_version_comment(archive_name, reason);
-    state.meta.delete_old_version(name, archive_name, &actor, &comment, tags).await
+    let source = state.meta.old_version_by_archive_name(archive_name).await?.map(|v| v.blob_key);
+    let deleted = state.meta.delete_old_version(name, archive_name, &actor, &comment, tags).await?;
+    if deleted.is_some()
+        && let Some(source) = source
+        && let Err(e) = crate::thumbs::purge_unused(state, &[source]).await
+    {
+        tracing::warn!("thumbnails of {archive_name} not purged (the periodic sweep will): {e}");
+    }
+    Ok(deleted)
 }
 
 /// Restores deleted versions (all, or these file-archive ids) and the page's revisions.

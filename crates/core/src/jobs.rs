@@ -97,6 +97,11 @@ pub async fn sweeper(state: SharedState) {
             Ok(n) => tracing::info!("removed {n} orphaned blob(s)"),
             Err(e) => tracing::error!("orphan sweep: {e}"),
         }
+        match crate::thumbs::sweep_unused(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} thumbnail(s) of files that are gone"),
+            Err(e) => tracing::error!("thumbnail sweep: {e}"),
+        }
         match state.blobs.sweep_scratch().await {
             Ok(0) => {}
             Ok(n) => tracing::info!("removed {n} scratch dir(s) of stopped processes"),

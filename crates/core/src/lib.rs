@@ -8,6 +8,7 @@ pub mod config;
 pub mod history;
 pub mod jobs;
 pub mod state;
+pub mod thumbs;
 pub mod title;
 pub mod upload;
 pub mod wikitext;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub jobs_notify: Notify,
     /// This process's name in leases and job claims (unique per start).
     pub instance: String,
+    /// The thumbnail render pool and the size/name settings.
+    pub thumbs: crate::thumbs::Thumbnailer,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -26,7 +28,9 @@ pub type SharedState = Arc<AppState>;
 impl AppState {
     pub fn new(config: Config, meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, fetcher: Arc<dyn UrlFetcher>) -> SharedState {
         let permissions = rights::permission_table(&config.group_permissions);
+        let thumbs = crate::thumbs::Thumbnailer::new(&config.thumbnails);
         Arc::new(AppState {
+            thumbs,
             config,
             meta,
             blobs,

@@ -44,6 +44,7 @@ pub async fn run_all(b: &dyn Backend) {
     protections_expire_and_follow_the_page(b).await;
     one_active_block_per_target(b).await;
     group_memberships_expire_and_are_logged(b).await;
+    thumbnails_follow_the_bytes_in_use(b).await;
 }
 
 fn now() -> i64 {
@@ -1198,4 +1199,100 @@ pub async fn group_memberships_expire_and_are_logged(b: &dyn Backend) {
     let p: serde_json::Value = serde_json::from_str(&log[0].params).unwrap();
     assert_eq!(p["newgroups"], serde_json::json!(["bot", "sysop"]));
     assert_eq!(p["newmetadata"][1]["expiry"], "2030-01-01T00:00:00Z");
+}
+
+fn thumbnail_row(source_blob: &str, name: &str, blob_key: &str) -> ThumbnailRow {
+    ThumbnailRow {
+        source_blob: source_blob.into(),
+        name: name.into(),
+        blob_key: blob_key.into(),
+        mime: "image/png".into(),
+        size: 10,
+        sha1: "0".repeat(40),
+        width: 120,
+        height: 90,
+        created_at: now(),
+    }
+}
+
+/// Thumbnails: one row per (source bytes, name) when two instances store it at once; kept while
+/// a current or old version uses the bytes, purged once none does; their blobs count as used.
+pub async fn thumbnails_follow_the_bytes_in_use(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let name = format!("Thumb_{}.png", unique(""));
+    let (src1, src2) = (unique("ee"), unique("ee"));
+    let v1 = version(&name, "1111111111111111111111111111111111111111", &src1, "20250101000000");
+    x.meta.publish(&publish_op(v1.clone(), None, None, None)).await.unwrap();
+    let (tx, ty) = (unique("ef"), unique("ef"));
+    let (a, b2) = tokio::join!(
+        x.meta.insert_thumbnail(&thumbnail_row(&src1, "120px-T.png", &tx)),
+        y.meta.insert_thumbnail(&thumbnail_row(&src1, "120px-T.png", &ty)),
+    );
+    let (a, b2) = (a.unwrap(), b2.unwrap());
+    let winner = match (&a, &b2) {
+        (None, Some(w)) => {
+            assert_eq!(w.blob_key, tx, "thumbnails: the loser is told the winner's row");
+            tx.clone()
+        }
+        (Some(w), None) => {
+            assert_eq!(w.blob_key, ty, "thumbnails: the loser is told the winner's row");
+            ty.clone()
+        }
+        other => panic!("thumbnails: one insert must win, got {other:?}"),
+    };
+    assert_eq!(x.meta.thumbnail(&src1, "120px-T.png").await.unwrap().unwrap().blob_key, winner);
+    assert!(x.meta.blob_in_use(&winner).await.unwrap(), "a thumbnail's blob is in use");
+    // Overwritten: the old version still uses the bytes, so nothing is purged.
+    let v2 = version(&name, "2222222222222222222222222222222222222222", &src2, "20250101000001");
+    let op2 = publish_op(v2.clone(), Some(&v1), Some(crate::archive_name("20250101000001", &name)), None);
+    x.meta.publish(&op2).await.unwrap();
+    assert!(x.meta.purge_thumbnails(std::slice::from_ref(&src1)).await.unwrap().is_empty());
+    assert!(x.meta.thumbnail(&src1, "120px-T.png").await.unwrap().is_some());
+    // Deleted: no version uses either source any more.
+    let admin = Actor {
+        user_id: 1,
+        user_name: "Admin",
+    };
+    x.meta.delete_file_page(&name, &admin, "", &[]).await.unwrap().expect("deleted");
+    let purged = x.meta.purge_thumbnails(&[src1.clone(), src2.clone()]).await.unwrap();
+    assert_eq!(purged.len(), 1, "thumbnails: the deleted file's thumbnail is purged");
+    assert_eq!(purged[0].blob_key, winner);
+    assert!(x.meta.thumbnail(&src1, "120px-T.png").await.unwrap().is_none());
+    assert!(!x.meta.blob_in_use(&winner).await.unwrap(), "a purged thumbnail's blob is unused");
+    // The sweep finds rows of unused sources (a rendering that finished after the deletion).
+    let late = unique("ef");
+    assert!(
+        x.meta
+            .insert_thumbnail(&thumbnail_row(&src2, "60px-T.png", &late))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let swept = x.meta.purge_unused_thumbnails(1000).await.unwrap();
+    assert!(swept.iter().any(|r| r.blob_key == late), "thumbnails: the sweep removes a late row");
+    // delete_thumbnails removes rows of sources in use too (action=purge).
+    let src3 = unique("ee");
+    let name3 = format!("Thumb3_{}.png", unique(""));
+    x.meta
+        .publish(&publish_op(
+            version(&name3, "3333333333333333333333333333333333333333", &src3, "20250101000002"),
+            None,
+            None,
+            None,
+        ))
+        .await
+        .unwrap();
+    x.meta
+        .insert_thumbnail(&thumbnail_row(&src3, "120px-T3.png", &unique("ef")))
+        .await
+        .unwrap();
+    assert!(
+        x.meta
+            .purge_unused_thumbnails(1000)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.source_blob != src3)
+    );
+    assert_eq!(x.meta.delete_thumbnails(std::slice::from_ref(&src3)).await.unwrap().len(), 1);
 }

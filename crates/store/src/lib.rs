@@ -121,7 +121,7 @@ pub trait FileStore: Send + Sync {
     async fn undelete(&self, name: &str, fileids: &[i64], actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<(i64, i64)>;
     /// Deleted versions for list=filearchive.
     async fn list_file_archive(&self, q: &ArchiveQuery<'_>) -> StoreResult<Vec<ArchivedFile>>;
-    /// True if any version, deleted version or stash entry refers to this blob.
+    /// True if any version, deleted version, stash entry or thumbnail refers to this blob.
     async fn blob_in_use(&self, blob_key: &str) -> StoreResult<bool>;
 }
 
@@ -245,9 +245,30 @@ pub trait BlockStore: Send + Sync {
     async fn list_blocks(&self, q: &BlockQuery<'_>, now: &str) -> StoreResult<Vec<BlockRow>>;
 }
 
+/// Rendered thumbnails (MediaWiki's thumb zone). A thumbnail belongs to the source *bytes*
+/// (the version's blob key), not to a file name: after an overwrite or a revert the current
+/// version's blob differs, so the name's old thumbnails are never served for it, and an old
+/// version keeps its own for `thumb/archive/` URLs. Thumbnails of bytes that no current or old
+/// version and no stash entry uses any more are purged (rows here, blobs by the caller).
+#[async_trait]
+pub trait ThumbStore: Send + Sync {
+    async fn thumbnail(&self, source_blob: &str, name: &str) -> StoreResult<Option<ThumbnailRow>>;
+    /// Records a rendered thumbnail. If the same thumbnail was recorded meanwhile, nothing is
+    /// written and that row is returned (the caller deletes its own blob).
+    async fn insert_thumbnail(&self, row: &ThumbnailRow) -> StoreResult<Option<ThumbnailRow>>;
+    /// Removes the thumbnails of these source blobs if no current or old version and no stash
+    /// entry uses the source any more; returns the removed rows (the caller deletes the blobs).
+    async fn purge_thumbnails(&self, source_blobs: &[String]) -> StoreResult<Vec<ThumbnailRow>>;
+    /// The same over the whole table, at most `limit` rows (the periodic sweep: catches a
+    /// rendering that finished after its file was deleted).
+    async fn purge_unused_thumbnails(&self, limit: i64) -> StoreResult<Vec<ThumbnailRow>>;
+    /// Removes every thumbnail of these source blobs (MediaWiki's `action=purge`); returns them.
+    async fn delete_thumbnails(&self, source_blobs: &[String]) -> StoreResult<Vec<ThumbnailRow>>;
+}
+
 /// The whole metadata store.
-pub trait MetaStore: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore {}
-impl<T: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore> MetaStore for T {}
+pub trait MetaStore: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore + ThumbStore {}
+impl<T: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore + ThumbStore> MetaStore for T {}
 
 /// Name of an archived (old) version: `<TS_MW>!<name>` ("20250115102030!Foo.png"), as
 /// MediaWiki's `oi_archive_name`.

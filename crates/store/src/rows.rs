@@ -690,3 +690,20 @@ pub struct FileLinkQuery<'a> {
     pub descending: bool,
     pub limit: i64,
 }
+
+/// A rendered thumbnail: the blob holding thumbnail `name` of the source bytes `source_blob`
+/// (see [`crate::ThumbStore`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThumbnailRow {
+    pub source_blob: String,
+    pub name: String,
+    pub blob_key: String,
+    pub mime: String,
+    pub size: i64,
+    /// Hex SHA-1 of the thumbnail's bytes (its ETag).
+    pub sha1: String,
+    pub width: i64,
+    pub height: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+}

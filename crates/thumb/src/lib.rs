@@ -57,6 +57,6 @@ pub use imageinfo::{
 pub use names::{thumb_name, thumb_url_path};
 pub use params::ThumbParams;
 pub use php::{rawurldecode, rawurlencode};
-pub use render::{RenderLimits, Rendered, read_exif_orientation, render};
+pub use render::{RenderLimits, Rendered, exif_orientation_from_bytes, read_exif_orientation, render};
 pub use source::{Handler, SourceFile};
 pub use transform::{Thumb, Transform, transform};

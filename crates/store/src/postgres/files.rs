@@ -240,7 +240,8 @@ impl FileStore for PgStore {
     async fn blob_in_use(&self, blob_key: &str) -> StoreResult<bool> {
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM files WHERE blob_key = $1) OR EXISTS (SELECT 1 FROM old_files WHERE blob_key = $1)
-                 OR EXISTS (SELECT 1 FROM file_archive WHERE blob_key = $1) OR EXISTS (SELECT 1 FROM stash WHERE blob_key = $1)",
+                 OR EXISTS (SELECT 1 FROM file_archive WHERE blob_key = $1) OR EXISTS (SELECT 1 FROM stash WHERE blob_key = $1)
+                 OR EXISTS (SELECT 1 FROM thumbnails WHERE blob_key = $1)",
         )
         .bind(blob_key)
         .fetch_one(&self.pool)

@@ -24,6 +24,7 @@ mod jobs;
 mod pages;
 pub mod scratch;
 mod stash;
+mod thumbs;
 
 use crate::*;
 use async_trait::async_trait;

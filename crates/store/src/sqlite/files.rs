@@ -554,7 +554,8 @@ impl FileStore for SqliteStore {
     async fn blob_in_use(&self, blob_key: &str) -> StoreResult<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM files WHERE blob_key = ?1) + (SELECT COUNT(*) FROM old_files WHERE blob_key = ?1)
-                  + (SELECT COUNT(*) FROM file_archive WHERE blob_key = ?1) + (SELECT COUNT(*) FROM stash WHERE blob_key = ?1)",
+                  + (SELECT COUNT(*) FROM file_archive WHERE blob_key = ?1) + (SELECT COUNT(*) FROM stash WHERE blob_key = ?1)
+                  + (SELECT COUNT(*) FROM thumbnails WHERE blob_key = ?1)",
         )
         .bind(blob_key)
         .fetch_one(&self.pool)

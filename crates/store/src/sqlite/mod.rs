@@ -10,6 +10,7 @@ mod files;
 mod jobs;
 mod pages;
 mod stash;
+mod thumbs;
 
 use crate::*;
 use async_trait::async_trait;

@@ -193,7 +193,17 @@ pub(crate) fn decode_jpeg_from<R: BufRead>(r: R, min_width: u32, min_height: u32
 /// [`crate::SourceFile::exif_orientation`] when the caller's metadata lacks it.
 pub fn read_exif_orientation(path: &Path) -> Option<u16> {
     let mut r = open(path).ok()?;
-    let exif = exif::Reader::new().read_from_container(&mut r).ok()?;
+    orientation_from(&mut r)
+}
+
+/// [`read_exif_orientation`] from the first bytes of a file (EXIF sits near a JPEG's start; a
+/// TIFF's first IFD usually does too). `None` when the bytes do not hold it.
+pub fn exif_orientation_from_bytes(head: &[u8]) -> Option<u16> {
+    orientation_from(&mut std::io::Cursor::new(head))
+}
+
+fn orientation_from<R: std::io::BufRead + std::io::Seek>(r: &mut R) -> Option<u16> {
+    let exif = exif::Reader::new().read_from_container(r).ok()?;
     let field = exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)?;
     field.value.get_uint(0).and_then(|v| u16::try_from(v).ok())
 }

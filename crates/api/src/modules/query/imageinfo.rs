@@ -2,6 +2,47 @@
 
 use super::pageset::Page;
 use super::*;
+use crate::imageinfo::ThumbHome;
+use mwupload_core::thumbs;
+use mwupload_thumb::{SourceFile, ThumbParams, UrlParamError, UrlParamWarning, UrlRequest};
+
+/// `ApiQueryImageInfo::mergeThumbParams()` for `file` (its current version): the parameters
+/// every version is transformed with, `None` when no thumbnail was asked for. Its warnings go to
+/// `module`; its errors end the request.
+pub(super) fn merge_url_params(
+    call: &mut Call<'_>,
+    module: &str,
+    prefix: &str,
+    file: &SourceFile<'_>,
+    req: &UrlRequest<'_>,
+) -> ApiResult<Option<ThumbParams>> {
+    let cfg = &call.state.thumbs.config;
+    let path = format!("query+{module}");
+    let (params, warnings, error) = match mwupload_thumb::merge_thumb_params(file, cfg, req) {
+        Ok(None) => return Ok(None),
+        Ok(Some(merged)) => (Some(merged.params), merged.warnings, None),
+        Err(failure) => (None, failure.warnings, Some(failure.error)),
+    };
+    for w in &warnings {
+        let text = w.text(prefix);
+        match w {
+            UrlParamWarning::NoImageHandler { .. } => call.ctx.warn(module, "nothumb-noimagehandler", text),
+            UrlParamWarning::BadUrlParam { .. } => call.ctx.warn(module, "badurlparam", text),
+            UrlParamWarning::UrlParamWidth { .. } => call.ctx.warn(module, "urlparamwidth", text),
+        }
+    }
+    match error {
+        None => Ok(params),
+        Some(e) => {
+            let info = e.info(prefix);
+            Err(match e {
+                UrlParamError::InvalidUrlParam { .. } => ApiError::new("invalidurlparam", info),
+                UrlParamError::UrlParamNormal { .. } => ApiError::new("urlparamnormal", info),
+            }
+            .module(&path))
+        }
+    }
+}
 
 /// prop=imageinfo for one request.
 pub(super) struct ImageInfo {
@@ -12,6 +53,10 @@ pub(super) struct ImageInfo {
     /// imageinfo continues into older versions only when the set holds exactly one file page,
     /// so counting stops at two.
     existing_file_pages: usize,
+    /// `iiurlwidth`, `iiurlheight`, `iiurlparam`.
+    url_width: i64,
+    url_height: i64,
+    url_param: String,
 }
 
 impl ImageInfo {
@@ -34,10 +79,19 @@ impl ImageInfo {
             start: v.str("start").map(String::from),
             end: v.str("end").map(String::from),
             existing_file_pages,
+            url_width: v.int("urlwidth").unwrap_or(-1),
+            url_height: v.int("urlheight").unwrap_or(-1),
+            url_param: v.str("urlparam").unwrap_or("").to_string(),
         })
     }
 
-    pub(super) async fn add(&self, call: &Call<'_>, p: &Page<'_>, m: &mut Map<String, Value>, cont: &mut Continuation) -> ApiResult<()> {
+    pub(super) async fn add(
+        &self,
+        call: &mut Call<'_>,
+        p: &Page<'_>,
+        m: &mut Map<String, Value>,
+        cont: &mut Continuation,
+    ) -> ApiResult<()> {
         let t = p.title;
         if t.ns != 6 {
             return Ok(());
@@ -54,6 +108,22 @@ impl ImageInfo {
             .filter(|v| self.start.as_ref().map(|s| v.timestamp <= *s).unwrap_or(true))
             .filter(|v| self.end.as_ref().map(|e| v.timestamp >= *e).unwrap_or(true))
             .collect();
+        // mergeThumbParams(): once per file, with its current version; its failure ends the
+        // request.
+        let asked = self.url_width != -1 || self.url_height != -1 || !self.url_param.is_empty();
+        let thumb_params = if !asked {
+            None
+        } else {
+            let cur = &versions[0];
+            let facts = thumbs::facts_of(call.state, &cur.blob_key, &cur.mime, &cur.metadata).await;
+            let file = thumbs::source_of(&cur.name, cur, facts);
+            let req = UrlRequest {
+                width: self.url_width,
+                height: self.url_height,
+                param: &self.url_param,
+            };
+            merge_url_params(call, "imageinfo", "ii", &file, &req)?
+        };
         let mut list = Vec::new();
         for (i, v) in selected.iter().enumerate() {
             if i as i64 >= self.limit {
@@ -64,7 +134,36 @@ impl ImageInfo {
                 break;
             }
             let pid = p.page.map(|p| p.id);
-            list.push(Value::Object(crate::imageinfo::for_version(&call.ctx, v, &self.props, pid)));
+            let facts = match &thumb_params {
+                Some(_) if self.props.iter().any(|p| p == "url") => {
+                    Some(thumbs::facts_of(call.state, &v.blob_key, &v.mime, &v.metadata).await)
+                }
+                _ => None,
+            };
+            let thumb = thumb_params.as_ref().zip(facts).map(|(params, facts)| {
+                let file = thumbs::source_of(&v.name, v, facts);
+                let home = ThumbHome::Published {
+                    name: &v.name,
+                    archive_name: v.archive_name.as_deref(),
+                };
+                let want_mime = self.props.iter().any(|p| p == "thumbmime");
+                crate::imageinfo::thumb_fields(
+                    &call.ctx,
+                    &call.state.config.script_path,
+                    &home,
+                    &file,
+                    &call.state.thumbs.config,
+                    params,
+                    want_mime,
+                )
+            });
+            list.push(Value::Object(crate::imageinfo::for_version_with_thumb(
+                &call.ctx,
+                v,
+                &self.props,
+                pid,
+                thumb,
+            )));
         }
         m.insert("imageinfo".into(), Value::Array(list));
         Ok(())
@@ -109,13 +208,13 @@ pub static IMAGEINFO: ModuleSpec = ModuleSpec {
         param("limit", Type::Limit { max: 500, highmax: 5000 }).default("1"),
         param("start", Type::Timestamp),
         param("end", Type::Timestamp),
-        param("urlwidth", Type::Integer { min: None, max: None }).default("-1").inert(),
-        param("urlheight", Type::Integer { min: None, max: None }).default("-1").inert(),
+        param("urlwidth", Type::Integer { min: None, max: None }).default("-1"),
+        param("urlheight", Type::Integer { min: None, max: None }).default("-1"),
         param("metadataversion", Type::String).default("1").inert(),
         param("extmetadatalanguage", Type::String).default("en").inert(),
         param("extmetadatamultilang", Type::Boolean).inert(),
         param("extmetadatafilter", Type::String).multi().inert(),
-        param("urlparam", Type::String).default("").inert(),
+        param("urlparam", Type::String).default(""),
         param("badfilecontexttitle", Type::String).inert(),
         param("continue", Type::String).inert(),
         param("localonly", Type::Boolean).inert(),
