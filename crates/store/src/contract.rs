@@ -1224,10 +1224,8 @@ pub async fn thumbnails_follow_the_bytes_in_use(b: &dyn Backend) {
     let v1 = version(&name, "1111111111111111111111111111111111111111", &src1, "20250101000000");
     x.meta.publish(&publish_op(v1.clone(), None, None, None)).await.unwrap();
     let (tx, ty) = (unique("ef"), unique("ef"));
-    let (a, b2) = tokio::join!(
-        x.meta.insert_thumbnail(&thumbnail_row(&src1, "120px-T.png", &tx)),
-        y.meta.insert_thumbnail(&thumbnail_row(&src1, "120px-T.png", &ty)),
-    );
+    let (row_x, row_y) = (thumbnail_row(&src1, "120px-T.png", &tx), thumbnail_row(&src1, "120px-T.png", &ty));
+    let (a, b2) = tokio::join!(x.meta.insert_thumbnail(&row_x), y.meta.insert_thumbnail(&row_y));
     let (a, b2) = (a.unwrap(), b2.unwrap());
     let winner = match (&a, &b2) {
         (None, Some(w)) => {
