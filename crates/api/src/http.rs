@@ -1,5 +1,6 @@
 //! HTTP: routes, file serving (`/images/…` with Range and ETag), and the stash special page.
-//! No MediaWiki semantics beyond URL shapes live here.
+//! No MediaWiki semantics beyond URL shapes live here. `index.php` itself (the HTML pages) is
+//! routed by the web crate, which hands stashed-file URLs back to [`index_php`].
 
 use axum::Router;
 use axum::body::Body;
@@ -12,8 +13,7 @@ pub fn router(state: SharedState) -> Router {
     let api_path = state.config.api_path();
     let mut r = Router::new()
         .route(&api_path, any(api))
-        .route("/images/{*path}", get(image))
-        .route("/w/index.php", get(index_php));
+        .route("/images/{*path}", get(image));
     if api_path != "/api.php" {
         r = r.route("/api.php", any(api));
     }
@@ -186,7 +186,7 @@ fn parse_range(h: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
 }
 
 /// `index.php?title=Special:UploadStash/file/KEY` serves stashed bytes to their owner only.
-async fn index_php(State(state): State<SharedState>, req: Request) -> Response<Body> {
+pub async fn index_php(State(state): State<SharedState>, req: Request) -> Response<Body> {
     let (parts, _) = req.into_parts();
     let query: Vec<(String, String)> = parts
         .uri
