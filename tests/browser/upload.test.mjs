@@ -311,8 +311,20 @@ await step('Special:ListFiles and Special:UploadStash', async () => {
   const names = await page.locator('table.listfiles td.name').allTextContents();
   const sorted = [...names].sort();
   assert(JSON.stringify(names) === JSON.stringify(sorted), 'sorted by name: ' + names.join(' | '));
+  // Something in the stash: a file stashed through the API from the page (stash=1).
+  const stashed = await page.evaluate(async (b64) => {
+    const t = await (await fetch('/w/api.php?action=query&meta=tokens&format=json')).json();
+    const fd = new FormData();
+    fd.append('action', 'upload'); fd.append('stash', '1'); fd.append('filename', 'Stashed from the browser.png');
+    fd.append('token', t.query.tokens.csrftoken); fd.append('format', 'json');
+    fd.append('file', new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/png' }), 'x.png');
+    return (await fetch('/w/api.php', { method: 'POST', body: fd })).json();
+  }, png(32, 32, 5, false).toString('base64'));
+  const key = stashed.upload && stashed.upload.filekey;
+  assert(key, 'stashed: ' + JSON.stringify(stashed));
   await page.goto(`${BASE}/wiki/Special:UploadStash`);
   assert((await page.textContent('h1')).includes('Upload stash'), 'stash page');
+  assert(await page.locator(`table.stash td.filekey:has-text("${key}")`).count() === 1, 'the stashed file is listed');
   await shot('uploadstash');
 });
 

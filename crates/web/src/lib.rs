@@ -35,6 +35,9 @@ pub fn router(state: SharedState) -> Router {
         .route("/wiki/{*title}", get(wiki).post(wiki))
         .route(&format!("{sp}/index.php"), get(index_php).post(index_php))
         .route(&format!("{sp}/resources/mwupload/{{file}}"), get(asset))
+        .route("/docs", get(docs_index))
+        .route("/docs/", get(docs_index))
+        .route("/docs/{file}", get(doc))
         .with_state(state.clone());
     mwupload_api::http::router(state).merge(pages)
 }
@@ -54,6 +57,31 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     r
+}
+
+/// The documentation this binary was built with, served as plain text (Markdown).
+pub(crate) const DOCS: [(&str, &str, &str); 4] = [
+    ("README.md", "running, configuring and testing the server", include_str!("../../../README.md")),
+    ("web.md", "these pages: URLs, form fields, the JavaScript uploader", include_str!("../../../docs/web.md")),
+    ("cli.md", "the command-line uploader", include_str!("../../../docs/cli.md")),
+    ("architecture.md", "how the server is built", include_str!("../../../docs/architecture.md")),
+];
+
+async fn docs_index() -> Response<Body> {
+    redirect("/#documentation")
+}
+
+async fn doc(axum::extract::Path(file): axum::extract::Path<String>) -> Response<Body> {
+    match DOCS.iter().find(|(f, _, _)| *f == file) {
+        Some((_, _, text)) => {
+            let mut r = plain(StatusCode::OK, text);
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
+            r.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            r
+        }
+        None => plain(StatusCode::NOT_FOUND, "Not found"),
+    }
 }
 
 fn plain(code: StatusCode, text: &str) -> Response<Body> {

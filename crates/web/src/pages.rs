@@ -34,7 +34,12 @@ pub fn home(ctx: &mut Ctx) -> Response<Body> {
             "The command-line uploader that comes with this server: "
             code { "mwupload upload --api URL --user NAME --password-file FILE FILES…" } "."
         }
-        p { "Documentation: the " code { "README.md" } " and " code { "docs/" } " directory of the mwupload source (" code { "docs/web.md" } " describes these pages)." }
+        h2 #documentation { "Documentation" }
+        ul {
+            @for (file, what) in crate::DOCS.iter().map(|(f, w, _)| (f, w)) {
+                li { a href=(format!("/docs/{file}")) { (file) } " — " (what) }
+            }
+        }
     };
     ctx.page(StatusCode::OK, &site, body)
 }
@@ -82,7 +87,7 @@ pub async fn login_form(ctx: &mut Ctx, error: Option<&str>) -> Response<Body> {
                 button #wpLoginAttempt type="submit" name="wploginattempt" value="Log in" { "Log in" }
             }
         }
-        p.hint { "Accounts are created by the server's operator (" code { "mwupload user add" } "). Bot passwords (" code { "Name@bot" } ") are for tools; log in here with your main account." }
+        p.hint { "Accounts are created by the server's operator (" code { "mwupload user create" } "). Bot passwords (" code { "Name@bot" } ") are for tools; log in here with your main account." }
     };
     ctx.page(StatusCode::OK, "Log in", body)
 }
