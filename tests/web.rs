@@ -25,8 +25,7 @@ fn browser(srv: &Server) -> Browser {
 /// The value of a hidden input in a page.
 fn hidden(html: &str, name: &str) -> String {
     let re = regex_lite::Regex::new(&format!(r#"name="{name}" value="([^"]*)""#)).unwrap();
-    re.captures(html)
-        .unwrap_or_else(|| panic!("no hidden {name} in page:\n{html}"))[1]
+    re.captures(html).unwrap_or_else(|| panic!("no hidden {name} in page:\n{html}"))[1]
         .replace("&amp;", "&")
         .replace("&quot;", "\"")
 }
@@ -73,7 +72,12 @@ impl Browser {
         let (code, headers, page) = self.get("/wiki/Special:UserLogin").await;
         assert_eq!(code, 200, "{page}");
         assert_eq!(headers["x-frame-options"], "DENY");
-        for field in ["name=\"wpName\"", "name=\"wpPassword\"", "name=\"wploginattempt\"", "id=\"wpLoginAttempt\""] {
+        for field in [
+            "name=\"wpName\"",
+            "name=\"wpPassword\"",
+            "name=\"wploginattempt\"",
+            "id=\"wpLoginAttempt\"",
+        ] {
             assert!(page.contains(field), "login form lacks {field}");
         }
         let token = hidden(&page, "wpLoginToken");
@@ -146,7 +150,11 @@ async fn form_upload_without_javascript_with_warnings_and_choices() {
     let (code, _, page) = b
         .post_multipart(
             "/wiki/Special:Upload",
-            &[("wpEditToken", "bad+\\"), ("wpDestFile", "Web form.png"), ("wpUpload", "Upload file")],
+            &[
+                ("wpEditToken", "bad+\\"),
+                ("wpDestFile", "Web form.png"),
+                ("wpUpload", "Upload file"),
+            ],
             Some(("local.png", png1.clone())),
         )
         .await;
@@ -177,7 +185,10 @@ async fn form_upload_without_javascript_with_warnings_and_choices() {
     assert!(page.contains("24 × 16 pixels"), "{page}");
     assert!(page.contains("image/png"), "{page}");
     assert!(page.contains("A test picture"), "{page}");
-    assert!(page.contains(&format!("/images/{}", "a/a3/Web_form.png")) || page.contains("/Web_form.png\""), "{page}");
+    assert!(
+        page.contains(&format!("/images/{}", "a/a3/Web_form.png")) || page.contains("/Web_form.png\""),
+        "{page}"
+    );
     let c = srv.client();
     let info = c.imageinfo("Web_form.png", "size|sha1", "1").await;
     assert_eq!(info["query"]["pages"][0]["imageinfo"][0]["size"], png1.len(), "{info}");
@@ -263,6 +274,27 @@ async fn form_upload_without_javascript_with_warnings_and_choices() {
     let info = c.imageinfo("Web_form.png", "sha1", "5").await;
     assert_eq!(info["query"]["pages"][0]["imageinfo"][0]["sha1"], sha1_hex(&png1), "{info}");
 
+    // Delete one old version through its confirmation form.
+    let (_, _, page) = b.get("/wiki/File:Web_form.png").await;
+    let del_re = regex_lite::Regex::new(r#"href="([^"]*action=delete&amp;oldimage=[^"]*)""#).unwrap();
+    let href = del_re.captures(&page).expect("a delete link for an old version")[1].replace("&amp;", "&");
+    let (code, _, form) = b.get(&href).await;
+    assert_eq!(code, 200, "{form}");
+    let t = hidden(&form, "wpEditToken");
+    let (code, _, _) = b.post_form(&href, &[("wpReason", "not needed"), ("wpEditToken", "+\\")]).await;
+    assert_eq!(code, 200, "a bad token deletes nothing");
+    assert_eq!(
+        c.imageinfo("Web_form.png", "sha1", "5").await["query"]["pages"][0]["imageinfo"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let (code, _, _) = b.post_form(&href, &[("wpReason", "not needed"), ("wpEditToken", &t)]).await;
+    assert_eq!(code, 303);
+    let info = c.imageinfo("Web_form.png", "sha1", "5").await;
+    assert_eq!(info["query"]["pages"][0]["imageinfo"].as_array().unwrap().len(), 2, "{info}");
+
     // Cancel: back to an empty form.
     let (_, _, page) = b
         .post_multipart(
@@ -320,7 +352,12 @@ async fn missing_file_is_a_404_with_an_upload_link_and_pages_exist() {
     let (code, headers, page) = b.get("/").await;
     assert_eq!(code, 200);
     assert_eq!(headers["x-frame-options"], "DENY");
-    for link in ["/wiki/Special:Upload", "/wiki/Special:ListFiles", "/wiki/Special:UserLogin", "/w/api.php"] {
+    for link in [
+        "/wiki/Special:Upload",
+        "/wiki/Special:ListFiles",
+        "/wiki/Special:UserLogin",
+        "/w/api.php",
+    ] {
         assert!(page.contains(&format!("href=\"{link}\"")), "landing page lacks {link}");
     }
     // Stashed files are still served by index.php (the API's route).
@@ -338,19 +375,31 @@ async fn hostile_names_and_descriptions_are_escaped_everywhere() {
     let evil_desc = "<script>alert(\"desc\")</script><img src=x onerror=alert(1)>";
     let evil_name = "Q\"'&x onmouseover=alert(1) .png";
     let r = c
-        .upload(evil_name, &png(8, 8, 9), &[("comment", evil_desc), ("text", evil_desc), ("ignorewarnings", "1")])
+        .upload(
+            evil_name,
+            &png(8, 8, 9),
+            &[("comment", evil_desc), ("text", evil_desc), ("ignorewarnings", "1")],
+        )
         .await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
     let name = r["upload"]["filename"].as_str().unwrap().to_string();
     let b = browser(&srv);
     let (_, _, list) = b.get("/wiki/Special:ListFiles").await;
-    let (code, _, page) = b.get(&format!("/wiki/File:{}", name.replace('&', "%26").replace('"', "%22").replace(' ', "_"))).await;
+    let (code, _, page) = b
+        .get(&format!(
+            "/wiki/File:{}",
+            name.replace('&', "%26").replace('"', "%22").replace(' ', "_")
+        ))
+        .await;
     assert_eq!(code, 200, "{page}");
     for html in [&list, &page] {
         assert!(!html.contains("<script>alert"), "unescaped script:\n{html}");
         assert!(!html.contains("<img src=x"), "unescaped img:\n{html}");
         assert!(!html.contains("\"'&x"), "unescaped name:\n{html}");
-        assert!(html.contains("&lt;script&gt;alert(&quot;desc&quot;)&lt;/script&gt;"), "description missing:\n{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(&quot;desc&quot;)&lt;/script&gt;"),
+            "description missing:\n{html}"
+        );
     }
 }
 
@@ -366,7 +415,10 @@ async fn list_files_pages_and_the_stash_page_shows_own_files() {
     let b = browser(&srv);
     let (code, _, page) = b.get("/wiki/Special:ListFiles?sort=img_name&asc=1&limit=2").await;
     assert_eq!(code, 200);
-    assert!(page.contains("Page a.png") && page.contains("Page b.png") && !page.contains("Page c.png"), "{page}");
+    assert!(
+        page.contains("Page a.png") && page.contains("Page b.png") && !page.contains("Page c.png"),
+        "{page}"
+    );
     let re = regex_lite::Regex::new(r#"rel="next" href="([^"]*)""#).unwrap();
     let next = re.captures(&page).expect("a next link")[1].replace("&amp;", "&");
     let (_, _, page2) = b.get(&next).await;
@@ -386,4 +438,21 @@ async fn list_files_pages_and_the_stash_page_shows_own_files() {
     let (code, _, page) = b.get("/wiki/Special:UploadStash").await;
     assert_eq!(code, 200);
     assert!(page.contains(&key), "{page}");
+    // Its bytes, to its owner, at both of MediaWiki's URLs.
+    for path in [
+        format!("/wiki/Special:UploadStash/file/{key}"),
+        format!("/w/index.php?title=Special:UploadStash/file/{key}"),
+    ] {
+        let r = b.http.get(format!("{}{path}", b.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.bytes().await.unwrap().to_vec(), png(5, 5, 7), "{path}");
+    }
+    let anon = browser(&srv);
+    let (code, _, _) = anon.get(&format!("/wiki/Special:UploadStash/file/{key}")).await;
+    assert_eq!(code, 403);
+    // The documentation the landing page links to.
+    let (code, headers, text) = b.get("/docs/web.md").await;
+    assert_eq!(code, 200);
+    assert!(headers["content-type"].to_str().unwrap().starts_with("text/markdown"));
+    assert!(text.contains("wpUploadFile"));
 }

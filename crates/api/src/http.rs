@@ -11,9 +11,7 @@ use mwupload_core::SharedState;
 
 pub fn router(state: SharedState) -> Router {
     let api_path = state.config.api_path();
-    let mut r = Router::new()
-        .route(&api_path, any(api))
-        .route("/images/{*path}", get(image));
+    let mut r = Router::new().route(&api_path, any(api)).route("/images/{*path}", get(image));
     if api_path != "/api.php" {
         r = r.route("/api.php", any(api));
     }

@@ -376,7 +376,10 @@ pub async fn a_users_stash_lists_theirs_unexpired_newest_first(b: &dyn Backend) 
     x.meta.insert_stash(&row(&old, user, "20260101000001", t + 100)).await.unwrap();
     x.meta.insert_stash(&row(&new, user, "20260101000002", t + 100)).await.unwrap();
     x.meta.insert_stash(&row(&expired, user, "20260101000003", t - 1)).await.unwrap();
-    x.meta.insert_stash(&row(&other, user + 1, "20260101000004", t + 100)).await.unwrap();
+    x.meta
+        .insert_stash(&row(&other, user + 1, "20260101000004", t + 100))
+        .await
+        .unwrap();
     let keys: Vec<String> = x.meta.user_stash(user, t, 10).await.unwrap().into_iter().map(|r| r.key).collect();
     assert_eq!(keys, vec![new.clone(), old.clone()]);
     assert_eq!(x.meta.user_stash(user, t, 1).await.unwrap().len(), 1, "limit");

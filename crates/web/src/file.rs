@@ -187,7 +187,12 @@ pub async fn view(ctx: &mut Ctx, name: &str) -> Response<Body> {
 type Lookup = (Option<FileVersion>, Option<mwupload_store::PageRow>);
 
 async fn lookup(ctx: &Ctx, name: &str) -> Result<Lookup, Response<Body>> {
-    let cur = ctx.state.meta.current_file(name).await.map_err(|e| ctx.unavailable("file lookup", e))?;
+    let cur = ctx
+        .state
+        .meta
+        .current_file(name)
+        .await
+        .map_err(|e| ctx.unavailable("file lookup", e))?;
     let page = ctx.state.meta.page(6, name).await.map_err(|e| ctx.unavailable("page lookup", e))?;
     Ok((cur, page))
 }

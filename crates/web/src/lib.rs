@@ -61,10 +61,22 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
 
 /// The documentation this binary was built with, served as plain text (Markdown).
 pub(crate) const DOCS: [(&str, &str, &str); 4] = [
-    ("README.md", "running, configuring and testing the server", include_str!("../../../README.md")),
-    ("web.md", "these pages: URLs, form fields, the JavaScript uploader", include_str!("../../../docs/web.md")),
+    (
+        "README.md",
+        "running, configuring and testing the server",
+        include_str!("../../../README.md"),
+    ),
+    (
+        "web.md",
+        "these pages: URLs, form fields, the JavaScript uploader",
+        include_str!("../../../docs/web.md"),
+    ),
     ("cli.md", "the command-line uploader", include_str!("../../../docs/cli.md")),
-    ("architecture.md", "how the server is built", include_str!("../../../docs/architecture.md")),
+    (
+        "architecture.md",
+        "how the server is built",
+        include_str!("../../../docs/architecture.md"),
+    ),
 ];
 
 async fn docs_index() -> Response<Body> {
@@ -77,7 +89,8 @@ async fn doc(axum::extract::Path(file): axum::extract::Path<String>) -> Response
             let mut r = plain(StatusCode::OK, text);
             r.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
-            r.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            r.headers_mut()
+                .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
             r
         }
         None => plain(StatusCode::NOT_FOUND, "Not found"),
@@ -108,6 +121,18 @@ async fn wiki_root() -> Response<Body> {
 
 /// `/wiki/Title` (the title percent-decoded by axum).
 async fn wiki(State(state): State<SharedState>, axum::extract::Path(title): axum::extract::Path<String>, req: Request) -> Response<Body> {
+    if title.starts_with("Special:UploadStash/file/") {
+        // Stashed bytes: the API crate serves them (to their owner only) at index.php.
+        let (mut parts, body) = req.into_parts();
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("title", &title)
+            .finish();
+        match format!("/w/index.php?{query}").parse() {
+            Ok(uri) => parts.uri = uri,
+            Err(_) => return plain(StatusCode::NOT_FOUND, "Not found"),
+        }
+        return mwupload_api::http::index_php(State(state), Request::from_parts(parts, body)).await;
+    }
     let (parts, body) = req.into_parts();
     let query = query_pairs(&parts);
     let mut ctx = match Ctx::new(state, &parts, query).await {
@@ -277,7 +302,10 @@ impl Ctx {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
         h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, must-revalidate, max-age=0"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, must-revalidate, max-age=0"),
+        );
         h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
         h.insert(
             "content-security-policy",
@@ -502,6 +530,11 @@ pub(crate) fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a 
     form.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// MediaWiki's `sessionfailure` message (a form's token did not match the session).
+pub(crate) fn pages_session_failure() -> &'static str {
+    "There seems to be a problem with your login session; this action has been canceled as a precaution against session hijacking. Please resubmit the form."
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -525,9 +558,4 @@ mod tests {
         assert!(s.contains("&lt;script&gt;"), "{s}");
         assert!(s.contains("&quot;"), "{s}");
     }
-}
-
-/// MediaWiki's `sessionfailure` message (a form's token did not match the session).
-pub(crate) fn pages_session_failure() -> &'static str {
-    "There seems to be a problem with your login session; this action has been canceled as a precaution against session hijacking. Please resubmit the form."
 }

@@ -207,7 +207,11 @@ pub async fn logout_post(ctx: &mut Ctx, body: Body) -> Response<Body> {
 /// The one place that decides which URL shows a file at `width` pixels: today the original,
 /// scaled by the browser; once thumbnails exist, a thumbnail URL.
 pub fn display_url(name: &str, _width: u32) -> String {
-    format!("{}/{}", mwupload_api::imageinfo::UPLOAD_PATH, mwupload_api::paths::public_url_path(name))
+    format!(
+        "{}/{}",
+        mwupload_api::imageinfo::UPLOAD_PATH,
+        mwupload_api::paths::public_url_path(name)
+    )
 }
 
 /// Whether a browser can show this MIME type in an `<img>`.
@@ -255,13 +259,9 @@ pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
     };
     // Resume points are inclusive: the row after the last one shown starts the next page.
     let next_start = if files.len() as i64 > limit {
-        files.pop().map(|f| {
-            if by_name {
-                f.name
-            } else {
-                format!("{}|{}", f.timestamp, f.name)
-            }
-        })
+        files
+            .pop()
+            .map(|f| if by_name { f.name } else { format!("{}|{}", f.timestamp, f.name) })
     } else {
         None
     };
@@ -425,6 +425,10 @@ pub async fn upload_stash(ctx: &mut Ctx) -> Response<Body> {
     ctx.page(StatusCode::OK, "Upload stash", body)
 }
 
+fn to_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -435,8 +439,4 @@ mod tests {
         assert_eq!(super::safe_return(""), "/");
         assert_eq!(super::safe_return("https://evil.example/"), "/");
     }
-}
-
-fn to_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
-    v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
 }
