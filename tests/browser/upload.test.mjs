@@ -339,6 +339,38 @@ await step('phone-sized upload page', async () => {
   await phone.close();
 });
 
+await step('accessibility: axe-core finds no serious or critical problem on any page', async () => {
+  // (axe is injected as a script, so this context ignores the pages' CSP.)
+  const a11y = await browser.newContext({ bypassCSP: true });
+  await a11y.addCookies(await context.cookies(BASE));
+  const p = await a11y.newPage();
+  const axePath = path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js');
+  const problems = [];
+  // A control: axe does report a picture without a text alternative.
+  await p.setContent('<!DOCTYPE html><html lang="en"><title>t</title><body><main><img src="data:,"></main></body></html>');
+  await p.addScriptTag({ path: axePath });
+  const control = await p.evaluate(async () => (await window.axe.run()).violations.map((v) => v.id));
+  assert(control.includes('image-alt'), 'axe works: ' + control.join(','));
+  for (const url of ['/', '/wiki/Special:Upload', `/wiki/File:${BIG_KEY}`, '/wiki/File:Nope.png', '/wiki/Special:ListFiles',
+    '/wiki/Special:UploadStash', `/w/index.php?title=File:${BIG_KEY}&action=delete`]) {
+    await p.goto(BASE + url);
+    await p.addScriptTag({ path: axePath });
+    const res = await p.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`));
+    for (const r of res) { problems.push(`${url}: ${r}`); }
+  }
+  const anon = await browser.newContext({ bypassCSP: true });
+  const q = await anon.newPage();
+  await q.goto(BASE + '/wiki/Special:UserLogin');
+  await q.addScriptTag({ path: axePath });
+  const res = await q.evaluate(async () => (await window.axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id));
+  for (const r of res) { problems.push(`Special:UserLogin: ${r}`); }
+  await anon.close();
+  await a11y.close();
+  assert(problems.length === 0, problems.join('\n'));
+});
+
 await step('without JavaScript: the plain form post', async () => {
   const nojs = await browser.newContext({ javaScriptEnabled: false });
   await nojs.addCookies(await context.cookies(BASE));
