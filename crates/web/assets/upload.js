@@ -281,7 +281,7 @@
 
   // ---- publishing and MediaWiki's warnings -----------------------------------------------------
   var WARNINGS = {
-    exists: function (v) { return 'A file with this name exists already, please check File:' + v + ' if you are not sure if you want to change it.'; },
+    exists: function (v) { return 'A file with this name exists already, please check File:' + v + ' if you are not sure if you want to overwrite it.'; },
     'page-exists': function (v) { return 'The description page for this file has already been created at File:' + v + ', but no file with this name currently exists.'; },
     'exists-normalized': function (v) { return 'A file with a similar name exists: File:' + v + '.'; },
     'was-deleted': function (v) { return 'A file of this name has been previously uploaded and subsequently deleted (' + v + '). You should check the deletion log before proceeding to upload it again.'; },

@@ -213,7 +213,7 @@ fn file_link(name: &str) -> Markup {
 fn warning_text(w: &UploadWarning) -> Markup {
     match w {
         UploadWarning::Exists(name) => html! {
-            "A file with this name exists already, please check " strong { (file_link(name)) } " if you are not sure if you want to change it."
+            "A file with this name exists already, please check " strong { (file_link(name)) } " if you are not sure if you want to overwrite it."
         },
         UploadWarning::PageExists(name) => html! {
             "The description page for this file has already been created at " strong { (file_link(name)) } ", but no file with this name currently exists. The summary you enter will not appear on the description page."
