@@ -319,6 +319,24 @@ async fn form_upload_without_javascript_with_warnings_and_choices() {
     assert_eq!(code, 303);
     assert_eq!(location(&headers), "/wiki/Special:Upload");
 
+    // "Ignore any warnings" ticked on the form: straight to a new version.
+    let png5 = png(24, 16, 5);
+    let (code, _, page) = b
+        .post_multipart(
+            "/wiki/Special:Upload",
+            &[
+                ("wpDestFile", "Web form.png"),
+                ("wpIgnoreWarning", "1"),
+                ("wpEditToken", &token),
+                ("wpUpload", "Upload file"),
+            ],
+            Some(("fifth.png", png5.clone())),
+        )
+        .await;
+    assert_eq!(code, 303, "{page}");
+    let info = c.imageinfo("Web_form.png", "sha1", "1").await;
+    assert_eq!(info["query"]["pages"][0]["imageinfo"][0]["sha1"], sha1_hex(&png5), "{info}");
+
     // Log out with the token; the API agrees.
     let (_, _, page) = b.get("/").await;
     let t = hidden(&page, "wpEditToken");

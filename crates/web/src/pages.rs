@@ -435,8 +435,18 @@ mod tests {
     fn returnto_stays_on_this_site() {
         assert_eq!(super::safe_return("Special:Upload"), "/wiki/Special:Upload");
         assert_eq!(super::safe_return("File:A b.png"), "/wiki/File:A_b.png");
-        assert_eq!(super::safe_return("//evil.example/x"), "/");
         assert_eq!(super::safe_return(""), "/");
-        assert_eq!(super::safe_return("https://evil.example/"), "/");
+        // Whatever the input, the target is a path on this server (never `//host` or a scheme).
+        for hostile in [
+            "//evil.example/x",
+            "https://evil.example/",
+            "/\\evil.example",
+            "\\\\evil",
+            "javascript:alert(1)",
+        ] {
+            let to = super::safe_return(hostile);
+            assert!(to == "/" || to.starts_with("/wiki/"), "{hostile} -> {to}");
+            assert!(!to.starts_with("//") && !to.contains('\\'), "{hostile} -> {to}");
+        }
     }
 }
