@@ -427,7 +427,8 @@ async fn list_files_pages_and_the_stash_page_shows_own_files() {
     let mut c = srv.client();
     c.login("Admin", &srv.admin_pass).await;
     for (i, n) in ["Page a.png", "Page b.png", "Page c.png"].iter().enumerate() {
-        let r = c.upload(n, &png(4, 4, 100 + i as u64), &[]).await;
+        let side = 4 << i; // distinct sizes: a < b < c
+        let r = c.upload(n, &png(side, side, 100 + i as u64), &[]).await;
         assert_eq!(r["upload"]["result"], "Success", "{r}");
     }
     let b = browser(&srv);
@@ -441,6 +442,26 @@ async fn list_files_pages_and_the_stash_page_shows_own_files() {
     let next = re.captures(&page).expect("a next link")[1].replace("&amp;", "&");
     let (_, _, page2) = b.get(&next).await;
     assert!(page2.contains("Page c.png") && !page2.contains("Page a.png"), "{page2}");
+    // By size, largest first, paged with the (size, name) resume point.
+    let (_, _, page) = b.get("/wiki/Special:ListFiles?sort=img_size&desc=1&limit=2").await;
+    let sizes: Vec<i64> = regex_lite::Regex::new(r#"data-bytes="(\d+)""#)
+        .unwrap()
+        .captures_iter(&page)
+        .map(|c| c[1].parse().unwrap())
+        .collect();
+    assert_eq!(sizes.len(), 2, "{page}");
+    assert!(sizes[0] > sizes[1], "{sizes:?}");
+    assert!(page.find("Page c.png").unwrap() < page.find("Page b.png").unwrap(), "{page}");
+    let next = re.captures(&page).expect("a next link")[1].replace("&amp;", "&");
+    let (_, _, page2) = b.get(&next).await;
+    let rest: Vec<i64> = regex_lite::Regex::new(r#"data-bytes="(\d+)""#)
+        .unwrap()
+        .captures_iter(&page2)
+        .map(|c| c[1].parse().unwrap())
+        .collect();
+    assert_eq!(rest.len(), 1, "{page2}");
+    assert!(rest[0] < sizes[1] && page2.contains("Page a.png"), "{page2}");
+
     // Newest first by default.
     let (_, _, page) = b.get("/wiki/Special:ListFiles").await;
     let (a, cc) = (page.find("Page a.png").unwrap(), page.find("Page c.png").unwrap());

@@ -222,10 +222,16 @@ pub fn is_image(mime: &str) -> bool {
     )
 }
 
-/// `Special:ListFiles`: current files, sortable by date or name, paged (`limit`, `offset`), and
+/// `Special:ListFiles`: current files, sortable by date, name or size (MediaWiki's `sort=img_timestamp|
+/// img_name|img_size` with `asc=1`/`desc=1`), paged (`limit`, `offset`), and
 /// by one uploader (`user=` or `Special:ListFiles/User`).
 pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
-    let by_name = ctx.param("sort") == Some("img_name");
+    let sort = match ctx.param("sort") {
+        Some("img_name") => "img_name",
+        Some("img_size") => "img_size",
+        _ => "img_timestamp",
+    };
+    let (by_name, by_size) = (sort == "img_name", sort == "img_size");
     let descending = match (ctx.param("desc"), ctx.param("asc")) {
         (Some(d), _) if !d.is_empty() && d != "0" => true,
         (_, Some(a)) if !a.is_empty() && a != "0" => false,
@@ -239,14 +245,24 @@ pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
         .map(|u| mwupload_core::title::display_name(&mwupload_core::title::ucfirst(u.trim())))
         .filter(|u| !u.is_empty());
     let offset = ctx.param("offset").unwrap_or("").to_string();
-    let (cont_ts, cont_name) = match (by_name, offset.split_once('|')) {
-        (false, Some((ts, name))) => (Some(ts.to_string()), Some(name.to_string())),
-        (true, _) if !offset.is_empty() => (None, Some(offset.clone())),
-        _ => (None, None),
-    };
+    let (mut cont_ts, mut cont_size, mut cont_name) = (None, None, None);
+    match (sort, offset.split_once('|')) {
+        ("img_name", _) if !offset.is_empty() => cont_name = Some(offset.clone()),
+        ("img_size", Some((size, name))) => {
+            cont_size = size.parse::<i64>().ok();
+            cont_name = cont_size.map(|_| name.to_string());
+        }
+        ("img_timestamp", Some((ts, name))) => {
+            cont_ts = Some(ts.to_string());
+            cont_name = Some(name.to_string());
+        }
+        _ => {}
+    }
     let q = FileListQuery {
-        by_time: !by_name,
+        by_time: sort == "img_timestamp",
+        by_size,
         descending,
+        continue_size: cont_size,
         continue_ts: cont_ts.as_deref(),
         continue_name: cont_name.as_deref(),
         user: user.as_deref(),
@@ -259,14 +275,16 @@ pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
     };
     // Resume points are inclusive: the row after the last one shown starts the next page.
     let next_start = if files.len() as i64 > limit {
-        files
-            .pop()
-            .map(|f| if by_name { f.name } else { format!("{}|{}", f.timestamp, f.name) })
+        files.pop().map(|f| match sort {
+            "img_name" => f.name,
+            "img_size" => format!("{}|{}", f.size, f.name),
+            _ => format!("{}|{}", f.timestamp, f.name),
+        })
     } else {
         None
     };
     let sort_link = |col: &str, label: &str| {
-        let is_current = (col == "img_name") == by_name;
+        let is_current = col == sort;
         let (dir_key, aria) = if is_current {
             if descending { ("asc", "descending") } else { ("desc", "ascending") }
         } else if col == "img_name" {
@@ -286,8 +304,9 @@ pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
     };
     let date_col = sort_link("img_timestamp", "Date");
     let name_col = sort_link("img_name", "Name");
+    let size_col = sort_link("img_size", "Size");
     let mut next_params: Vec<(String, String)> = vec![
-        ("sort".into(), if by_name { "img_name" } else { "img_timestamp" }.into()),
+        ("sort".into(), sort.into()),
         (if descending { "desc" } else { "asc" }.into(), "1".into()),
         ("limit".into(), limit.to_string()),
     ];
@@ -318,7 +337,7 @@ pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
                     option value=(n) selected[n == limit] { (n) }
                 }
             }
-            (hidden("sort", if by_name { "img_name" } else { "img_timestamp" }))
+            (hidden("sort", sort))
             (hidden(if descending { "desc" } else { "asc" }, "1"))
             button type="submit" { "Go" }
         }
@@ -332,7 +351,7 @@ pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
                         (col(&date_col))
                         (col(&name_col))
                         th scope="col" { "Thumbnail" }
-                        th scope="col" { "Size" }
+                        (col(&size_col))
                         th scope="col" { "User" }
                         th scope="col" { "Description" }
                     } }
