@@ -66,6 +66,10 @@ fn limits(ctx: &Ctx) -> multipart::Limits {
 }
 
 pub async fn post(ctx: &mut Ctx, parts: &axum::http::request::Parts, body: Body) -> Response<Body> {
+    if !ctx.caller.is_logged_in() {
+        // Before reading (and spooling) the body: nobody anonymous may upload.
+        return login_required(ctx);
+    }
     let ctype = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -98,9 +102,6 @@ pub async fn post(ctx: &mut Ctx, parts: &axum::http::request::Parts, body: Body)
             None => return render_error(ctx, "The form could not be read."),
         }
     };
-    if !ctx.caller.is_logged_in() {
-        return login_required(ctx);
-    }
     let f = |n: &str| field(&fields, n).map(str::to_string);
     let present = |n: &str| field(&fields, n).is_some();
     let mut st = FormState {
