@@ -380,9 +380,9 @@ pub async fn a_users_stash_lists_theirs_unexpired_newest_first(b: &dyn Backend) 
         .insert_stash(&row(&other, user + 1, "20260101000004", t + 100))
         .await
         .unwrap();
-    let keys: Vec<String> = x.meta.user_stash(user, t, 10).await.unwrap().into_iter().map(|r| r.key).collect();
+    let keys: Vec<String> = x.meta.unexpired_user_stash(user, t, 10).await.unwrap().into_iter().map(|r| r.key).collect();
     assert_eq!(keys, vec![new.clone(), old.clone()]);
-    assert_eq!(x.meta.user_stash(user, t, 1).await.unwrap().len(), 1, "limit");
+    assert_eq!(x.meta.unexpired_user_stash(user, t, 1).await.unwrap().len(), 1, "limit");
     for k in [old, new, expired, other] {
         x.meta.take_stash(&k).await.unwrap();
     }

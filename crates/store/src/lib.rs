@@ -158,7 +158,7 @@ pub trait StashStore: Send + Sync {
     async fn expired_stash(&self, now: i64, limit: i64) -> StoreResult<Vec<StashRow>>;
     /// A user's stash entries (finished files and chunk sessions) that have not expired at
     /// `now`, newest first (`Special:UploadStash`).
-    async fn user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>>;
+    async fn unexpired_user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>>;
 
     /// Takes the write lease of a chunked session at `expected_offset` for `owner` until
     /// `until` (unix seconds): only if the session is still at that offset and nobody else holds

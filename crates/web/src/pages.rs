@@ -396,7 +396,7 @@ pub async fn upload_stash(ctx: &mut Ctx) -> Response<Body> {
         return ctx.page(StatusCode::FORBIDDEN, "Upload stash", body);
     }
     let now = mwupload_store::time::now_unix();
-    let rows = match ctx.state.meta.user_stash(ctx.caller.user_id(), now, 500).await {
+    let rows = match ctx.state.meta.unexpired_user_stash(ctx.caller.user_id(), now, 500).await {
         Ok(r) => r,
         Err(e) => return ctx.unavailable("listing the stash", e),
     };

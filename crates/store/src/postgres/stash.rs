@@ -65,7 +65,7 @@ impl StashStore for PgStore {
         Ok(rows.iter().map(stash_from_row).collect::<DbResult<_>>()?)
     }
 
-    async fn user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>> {
+    async fn unexpired_user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>> {
         let sql = format!("SELECT {STASH_COLS} FROM stash WHERE user_id = $1 AND expires_at >= $2 ORDER BY timestamp DESC, key LIMIT $3");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)

@@ -76,7 +76,7 @@ impl StashStore for SqliteStore {
         Ok(rows.iter().map(stash_from_row).collect::<DbResult<_>>()?)
     }
 
-    async fn user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>> {
+    async fn unexpired_user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>> {
         let sql = format!("SELECT {STASH_COLS} FROM stash WHERE user_id = ? AND expires_at >= ? ORDER BY timestamp DESC, key LIMIT ?");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
