@@ -31,6 +31,7 @@ forbidden mwupload-core 'axum|hyper|sqlx|reqwest|tower|mwupload-api'
 # (The S3 adapter talks HTTP through object_store's reqwest client: the store may, axum not.)
 forbidden mwupload-store 'axum|tower-http|mwupload-core|mwupload-api'
 forbidden mwupload-api 'sqlx|reqwest'
+forbidden mwupload-web 'sqlx|reqwest'
 [[ $layering_failed -eq 0 ]] && echo "layering ok"
 
 echo "== acceptance: python clients"
@@ -67,8 +68,14 @@ echo "== real clients: pywikibot, mwn, nodemw"
 clients_rc=0
 bash tests/clients/run.sh || clients_rc=$?
 
-if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 ]]; then
-  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc"
+echo "== browser: the upload pages in chromium (playwright-core)"
+# A fresh server of its own; screenshots go to a scratch dir (docs/screenshots holds the
+# committed ones: run tests/browser/run.sh without SCREENSHOTS to refresh them).
+browser_rc=0
+SCREENSHOTS=${SCREENSHOTS:-$(mktemp -d)} bash tests/browser/run.sh || browser_rc=$?
+
+if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 || $browser_rc -ne 0 ]]; then
+  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc browser rc=$browser_rc"
   exit 1
 fi
 echo "all tests passed"

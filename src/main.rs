@@ -190,7 +190,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(mwupload_core::jobs::worker(state.clone()));
     }
     tokio::spawn(mwupload_core::jobs::sweeper(state.clone()));
-    let app = mwupload_api::http::router(state.clone());
+    let app = mwupload_web::router(state.clone());
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

@@ -34,6 +34,7 @@ pub async fn run_all(b: &dyn Backend) {
     two_writers_on_one_chunk_session(b).await;
     lease_expiry_with_an_owner_check(b).await;
     chunk_offsets_advance_by_compare_and_set(b).await;
+    a_users_stash_lists_theirs_unexpired_newest_first(b).await;
     publish_racing_the_stash_sweeper(b).await;
     archive_name_collision(b).await;
     same_name_publish_has_one_winner(b).await;
@@ -359,6 +360,40 @@ pub async fn chunk_offsets_advance_by_compare_and_set(b: &dyn Backend) {
         "the advance released the lease"
     );
     assert_eq!(x.meta.stash(&key).await.unwrap().unwrap().size, 20);
+}
+
+/// `Special:UploadStash`: a user's own entries that have not expired, newest first.
+pub async fn a_users_stash_lists_theirs_unexpired_newest_first(b: &dyn Backend) {
+    let x = b.open().await;
+    let user = 1_000_000 + i64::from(rand::random::<u32>());
+    let t = now();
+    let row = |key: &str, uid: i64, ts: &str, expires_at: i64| StashRow {
+        user_id: uid,
+        timestamp: ts.into(),
+        expires_at,
+        ..session_row(key, "00aa")
+    };
+    let (old, new, expired, other) = (unique("us.old."), unique("us.new."), unique("us.exp."), unique("us.oth."));
+    x.meta.insert_stash(&row(&old, user, "20260101000001", t + 100)).await.unwrap();
+    x.meta.insert_stash(&row(&new, user, "20260101000002", t + 100)).await.unwrap();
+    x.meta.insert_stash(&row(&expired, user, "20260101000003", t - 1)).await.unwrap();
+    x.meta
+        .insert_stash(&row(&other, user + 1, "20260101000004", t + 100))
+        .await
+        .unwrap();
+    let keys: Vec<String> = x
+        .meta
+        .unexpired_user_stash(user, t, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(keys, vec![new.clone(), old.clone()]);
+    assert_eq!(x.meta.unexpired_user_stash(user, t, 1).await.unwrap().len(), 1, "limit");
+    for k in [old, new, expired, other] {
+        x.meta.take_stash(&k).await.unwrap();
+    }
 }
 
 /// The sweeper's order (take the stash row, then delete the blob if no row refers to it).

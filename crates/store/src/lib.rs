@@ -166,6 +166,9 @@ pub trait StashStore: Send + Sync {
     /// One user's stash entries (finished files and chunk sessions) with their stable ids, in id
     /// order from `from_id` (list=mystashedfiles and its continuation).
     async fn user_stash(&self, user_id: i64, from_id: i64, limit: i64) -> StoreResult<Vec<(i64, StashRow)>>;
+    /// A user's stash entries (finished files and chunk sessions) that have not expired at
+    /// `now`, newest first (`Special:UploadStash`).
+    async fn unexpired_user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>>;
 
     /// Takes the write lease of a chunked session at `expected_offset` for `owner` until
     /// `until` (unix seconds): only if the session is still at that offset and nobody else holds

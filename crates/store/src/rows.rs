@@ -174,6 +174,9 @@ pub struct PageRow {
 #[derive(Debug, Default)]
 pub struct FileListQuery<'a> {
     pub by_time: bool,
+    /// Order by (size, name) instead (`Special:ListFiles`); resume with `continue_size` + `continue_name`.
+    pub by_size: bool,
+    pub continue_size: Option<i64>,
     pub descending: bool,
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,

@@ -91,6 +91,17 @@ impl StashStore for SqliteStore {
         Ok(out)
     }
 
+    async fn unexpired_user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>> {
+        let sql = format!("SELECT {STASH_COLS} FROM stash WHERE user_id = ? AND expires_at >= ? ORDER BY timestamp DESC, key LIMIT ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(stash_from_row).collect::<DbResult<_>>()?)
+    }
+
     async fn lease_chunks(&self, key: &str, expected_offset: i64, owner: &str, now: i64, until: i64) -> StoreResult<LeaseOutcome> {
         let r = sqlx::query(
             "UPDATE stash SET lease_owner = ?, lease_until = ?
