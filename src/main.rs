@@ -1,6 +1,7 @@
 //! `mwupload`: the server and its admin commands.
 
 mod app;
+mod edge;
 
 use clap::{Parser, Subcommand};
 use mwupload_core::Config;
@@ -189,10 +190,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = mwupload_api::http::router(state.clone());
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    edge::serve(listener, app, &state.config.limits, shutdown_signal()).await?;
     Ok(())
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (what service managers and container runtimes send).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
