@@ -187,6 +187,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(mwupload_core::jobs::worker(state.clone()));
     }
     tokio::spawn(mwupload_core::jobs::sweeper(state.clone()));
+    // The dummy hash unknown login names are checked against, computed before any login.
+    tokio::task::spawn_blocking(mwupload_core::auth::throttle::warm_up);
     let app = mwupload_api::http::router(state.clone());
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");

@@ -444,3 +444,84 @@ async fn a_stalled_chunk_does_not_block_the_retry() {
     assert!(took < Duration::from_secs(5), "the retry waited {took:?} for the stalled client");
     let _ = tokio::time::timeout(Duration::from_secs(10), stalled).await;
 }
+
+/// One `action=login` attempt on a fresh session.
+async fn try_login(s: &Server, user: &str, pass: &str) -> (serde_json::Value, Duration) {
+    let c = s.client();
+    let t = c
+        .get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+        .await;
+    let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let start = Instant::now();
+    let r = c
+        .post(&[
+            ("action", "login"),
+            ("lgname", user),
+            ("lgpassword", pass),
+            ("lgtoken", &lt),
+            ("format", "json"),
+        ])
+        .await;
+    (r, start.elapsed())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// `$wgPasswordAttemptThrottle`: the 6th attempt in 5 minutes is refused with MediaWiki's
+/// answer — on every replica, since the counters are in the database — even with the right
+/// password; a wrong password for an unknown name costs as long as for a real account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logins_are_throttled_and_unknown_names_take_as_long() {
+    let s = Server::start();
+    let other = Server::start_sharing(&s);
+    let mut known = Vec::new();
+    for i in 0..5 {
+        let (r, took) = try_login(&s, "Admin", &format!("wrong-{i}")).await;
+        assert_eq!(r["login"]["result"], "Failed", "{r}");
+        assert_eq!(r["login"]["reason"], "Incorrect username or password entered. Please try again.");
+        known.push(took);
+    }
+    // The 6th, on the other replica, with the right password.
+    let (r, _) = try_login(&other, "Admin", &s.admin_pass).await;
+    assert_eq!(r["login"]["result"], "Failed", "{r}");
+    assert_eq!(
+        r["login"]["reason"],
+        "You have made too many recent login attempts.\nPlease wait 5 minutes before trying again."
+    );
+    // Bot passwords have their own counters (MediaWiki's "botpassword" throttle type).
+    let (r, _) = try_login(&s, &s.bot_user, &s.bot_pass).await;
+    assert_eq!(r["login"]["result"], "Success", "{r}");
+    // clientlogin answers the same refusal its own way.
+    let c = s.client();
+    let t = c
+        .get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+        .await;
+    let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let r = c
+        .post(&[
+            ("action", "clientlogin"),
+            ("username", "Admin"),
+            ("password", &s.admin_pass),
+            ("loginreturnurl", "http://localhost/"),
+            ("logintoken", &lt),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(r["clientlogin"]["status"], "FAIL", "{r}");
+    assert_eq!(r["clientlogin"]["messagecode"], "login-throttled", "{r}");
+    // Unknown names: same answer, same time (a dummy hash is checked).
+    let mut unknown = Vec::new();
+    for i in 0..5 {
+        let (r, took) = try_login(&s, &format!("Nobody {i}"), "wrong").await;
+        assert_eq!(r["login"]["reason"], "Incorrect username or password entered. Please try again.");
+        unknown.push(took);
+    }
+    let (k, u) = (median(known), median(unknown));
+    assert!(
+        u * 2 >= k && k * 2 >= u,
+        "wrong password for a real account: {k:?}, for an unknown name: {u:?}"
+    );
+}
