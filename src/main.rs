@@ -59,6 +59,12 @@ enum UserCommand {
     },
     /// Replace a user's explicit groups.
     SetGroups { name: String, groups: String },
+    /// Set a user's password; prints a generated one unless --password is given.
+    SetPassword {
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -126,6 +132,25 @@ async fn main() -> anyhow::Result<()> {
                         .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
                     state.meta.set_user_groups(user.id, &groups).await?;
                     println!("{name}: groups {}", groups.join(","));
+                }
+                UserCommand::SetPassword { name, password: pw } => {
+                    let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
+                    let user = state
+                        .meta
+                        .user_by_name(&name)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
+                    let generated = pw.is_none();
+                    let pw = pw.unwrap_or_else(|| password::random_password(24));
+                    if pw.is_empty() {
+                        anyhow::bail!("the password must not be empty");
+                    }
+                    state.meta.set_user_password(user.id, &password::hash_password(&pw)).await?;
+                    if generated {
+                        println!("password of {name} set to {pw}");
+                    } else {
+                        println!("password of {name} set");
+                    }
                 }
             }
             Ok(())

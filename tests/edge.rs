@@ -525,3 +525,90 @@ async fn logins_are_throttled_and_unknown_names_take_as_long() {
         "wrong password for a real account: {k:?}, for an unknown name: {u:?}"
     );
 }
+
+/// Starts `mwupload serve` on `data` with extra environment; returns the child and its address
+/// once it listens, or None when it exits first.
+fn serve_raw(data: &std::path::Path, env: &[(&str, &str)]) -> Option<(std::process::Child, String)> {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mwupload"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"]).arg(data);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap_or_default();
+        if let Some(rest) = line.trim().strip_prefix("listening on ") {
+            let base = rest.to_string();
+            std::thread::spawn(move || for _ in lines {});
+            return Some((child, base));
+        }
+    }
+    let _ = child.wait();
+    None
+}
+
+fn credentials(data: &std::path::Path) -> Option<(String, String, String)> {
+    let text = std::fs::read_to_string(data.join("initial-credentials.env")).ok()?;
+    let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).map(str::to_string);
+    Some((get("BOT_USER=")?, get("BOT_PASS=")?, get("ADMIN_PASS=")?))
+}
+
+async fn login_ok(api: &str, user: &str, pass: &str) -> bool {
+    let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let t: serde_json::Value = http
+        .get(api)
+        .query(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let r: serde_json::Value = http
+        .post(api)
+        .form(&[("action", "login"), ("lgname", user), ("lgpassword", pass), ("lgtoken", &lt), ("format", "json")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["login"]["result"] == "Success"
+}
+
+/// A first start killed right after committing the administrator (before its bot password and
+/// credentials file): the next start completes it, and both accounts work with the written
+/// credentials. `mwupload user set-password` then replaces the administrator's password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_first_start_is_completed_and_passwords_can_be_set() {
+    let data = tempfile::tempdir().unwrap();
+    if let Some((mut child, _)) = serve_raw(data.path(), &[("MWUPLOAD_TEST_CRASH_AT", "first-start-after-commit")]) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server did not stop at the crash point");
+    }
+    assert!(credentials(data.path()).is_none(), "no credentials yet");
+    let (mut child, base) = serve_raw(data.path(), &[]).expect("second start listens");
+    let (bot_user, bot_pass, admin_pass) = credentials(data.path()).expect("the second start wrote the credentials");
+    let api = format!("{base}/w/api.php");
+    assert!(login_ok(&api, &bot_user, &bot_pass).await, "bot password from the file");
+    assert!(login_ok(&api, "Admin", &admin_pass).await, "admin password from the file");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mwupload"))
+        .arg("--data")
+        .arg(data.path())
+        .args(["user", "set-password", "Admin", "--password", "a-new-password-for-admin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(login_ok(&api, "Admin", "a-new-password-for-admin").await);
+    assert!(!login_ok(&api, "Admin", &admin_pass).await);
+    let _ = child.kill();
+    let _ = child.wait();
+}
