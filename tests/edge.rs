@@ -612,3 +612,100 @@ async fn an_interrupted_first_start_is_completed_and_passwords_can_be_set() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Mounts a `size` tmpfs at `dir` (None when this machine does not allow it, e.g. without root).
+fn mount_tmpfs(dir: &std::path::Path, size: &str) -> bool {
+    std::fs::create_dir_all(dir).unwrap();
+    std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The blob store on a full disk (a 4 MiB tmpfs): uploads fail with MediaWiki's storage error
+/// codes and a readable message, never `internal_api_error_*`; logins, queries and downloads
+/// keep working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_disk_gives_storage_errors_and_reads_keep_working() {
+    let mut mounted = false;
+    let mut s = Server::start_prepared("", |d| mounted = mount_tmpfs(&d.join("files"), "4m"));
+    if !mounted {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root/CAP_SYS_ADMIN)");
+        return;
+    }
+    let files = s.data.path().join("files");
+    let result = std::panic::AssertUnwindSafe(async {
+        let bot = s.bot().await;
+        let small = png(16, 16, 1);
+        let r = bot.upload("Before full.png", &small, &[]).await;
+        assert_eq!(r["upload"]["result"], "Success", "{r}");
+        let url = r["upload"]["imageinfo"]["url"].as_str().unwrap().to_string();
+        // Direct uploads that do not fit.
+        let mut refused = 0;
+        for i in 0..3 {
+            let big = png(700, 700, 10 + i); // ~1.4 MiB
+            let r = bot.upload(&format!("Too big {i}.png"), &big, &[]).await;
+            if r["upload"]["result"] == "Success" {
+                continue;
+            }
+            refused += 1;
+            let code = r["error"]["code"].as_str().unwrap_or("").to_string();
+            assert!(code.starts_with("backend-fail-") || code == "stashfailed", "{r}");
+            assert!(r["error"]["info"].as_str().unwrap_or("").contains("space"), "{r}");
+        }
+        assert!(refused > 0, "a 4 MiB disk took three 1.4 MiB files");
+        // A chunked upload whose second chunk does not fit.
+        let data = random_bytes(5 << 20, 5);
+        let total = data.len().to_string();
+        let mut key = String::new();
+        let mut last = serde_json::Value::Null;
+        for (i, part) in data.chunks(2 << 20).enumerate() {
+            let off = (i * (2 << 20)).to_string();
+            let mut p: Vec<(&str, &str)> = vec![
+                ("action", "upload"),
+                ("format", "json"),
+                ("stash", "1"),
+                ("filename", "Chunks full.txt"),
+                ("filesize", &total),
+                ("offset", &off),
+                ("token", &bot.csrf),
+            ];
+            if !key.is_empty() {
+                p.push(("filekey", &key));
+            }
+            last = bot.post_file(&p, "chunk", part).await;
+            match last["upload"]["filekey"].as_str() {
+                Some(k) if last.get("error").is_none() => key = k.to_string(),
+                _ => break,
+            }
+        }
+        let code = last["error"]["code"].as_str().unwrap_or("").to_string();
+        assert!(code.starts_with("backend-fail-") || code == "stashfailed", "{last}");
+        // Reads, and a new login, still work.
+        let (status, bytes) = bot.fetch(&url).await;
+        assert_eq!((status, bytes.len()), (200, small.len()));
+        let info = bot.imageinfo("Before full.png", "sha1|size", "1").await;
+        assert_eq!(info["query"]["pages"][0]["imageinfo"][0]["sha1"], sha1_hex(&small));
+        let again = s.bot().await;
+        assert!(!again.csrf.is_empty());
+    })
+    .catch_unwind_safe()
+    .await;
+    s.kill();
+    let _ = std::process::Command::new("umount").arg(&files).status();
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}
+
+trait CatchUnwindSafe: std::future::Future + Sized {
+    fn catch_unwind_safe(self) -> futures_util::future::CatchUnwind<Self>
+    where
+        Self: std::panic::UnwindSafe,
+    {
+        futures_util::FutureExt::catch_unwind(self)
+    }
+}
+impl<F: std::future::Future> CatchUnwindSafe for F {}

@@ -58,7 +58,14 @@ impl Server {
 
     /// Starts with extra TOML configuration (written to a file in the data dir).
     pub fn start_with_config(toml: &str) -> Server {
+        Self::start_prepared(toml, |_| {})
+    }
+
+    /// Like [`Server::start_with_config`], running `prepare` on the empty data directory first
+    /// (e.g. to mount a small filesystem for the blobs).
+    pub fn start_prepared(toml: &str, prepare: impl FnOnce(&std::path::Path)) -> Server {
         let data = tempfile::tempdir().expect("tempdir");
+        prepare(data.path());
         let database = scratch_database().map(std::sync::Arc::new);
         let toml = match &database {
             // A top-level key goes before the first table.

@@ -352,7 +352,15 @@ fn multipart_error(state: &SharedState, e: multipart::MultipartError) -> ApiErro
                 params::group_digits(state.config.uploads.max_upload_size as i64)
             ),
         ),
-        M::Io(err) => ApiError::internal("spooling upload", err),
+        M::Io(err) => match error::storage_failure(&err) {
+            // The disk under the spool (or the chunk's session blob) failed: MediaWiki's
+            // backend error, with the reason, instead of an internal error.
+            Some(why) => {
+                tracing::error!("spooling upload: {err}");
+                ApiError::new("backend-fail-writetemp", format!("Could not write to temporary file: {why}."))
+            }
+            None => ApiError::internal("spooling upload", err),
+        },
         other => ApiError::new("badupload", format!("The upload could not be read: {other}.")),
     }
 }

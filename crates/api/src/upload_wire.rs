@@ -95,6 +95,16 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
                 "An unknown error occurred in storage backend \"local-backend\": there is no space left to store the file.",
             )
         }
+        // A failing disk (the message of an I/O error carries its OS error number).
+        E::Storage { message } if message.starts_with("storage:") && message.contains("(os error 5)") => {
+            crate::error::backend_failure("the device reported an input/output error", message)
+        }
+        E::Storage { message } if message.starts_with("storage:") && message.contains("(os error 30)") => {
+            crate::error::backend_failure("the file system is read-only", message)
+        }
+        E::Storage { message } if message.starts_with("storage:") && message.contains("(os error 122)") => {
+            crate::error::backend_failure("the disk quota is exceeded", message)
+        }
         E::Storage { message } => ApiError::internal("storage", message),
     }
 }
