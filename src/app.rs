@@ -164,13 +164,7 @@ fn sync_dir(dir: &std::path::Path) {
     }
 }
 
-/// For the crash tests: `MWUPLOAD_TEST_CRASH_AT=<point>` aborts the process there, as a kill would.
-fn crash_point(point: &str) {
-    if std::env::var("MWUPLOAD_TEST_CRASH_AT").as_deref() == Ok(point) {
-        eprintln!("MWUPLOAD_TEST_CRASH_AT={point}: aborting");
-        std::process::abort();
-    }
-}
+use mwupload_core::crash_point;
 
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;

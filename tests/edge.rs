@@ -709,3 +709,112 @@ trait CatchUnwindSafe: std::future::Future + Sized {
     }
 }
 impl<F: std::future::Future> CatchUnwindSafe for F {}
+
+/// An async publish whose server dies right after the file is published (before the job's
+/// status says so): the retried job finds its own published file and reports Success, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_publish_interrupted_after_publishing_reports_success() {
+    let mut s = Server::start();
+    let mut c = s.bot().await;
+    let f = png(40, 40, 77);
+    let r = c.upload("Async crash.png", &f, &[("stash", "1")]).await;
+    let key = r["upload"]["filekey"].as_str().expect("stashed").to_string();
+    s.env = vec![("MWUPLOAD_TEST_CRASH_AT".into(), "publish-job-after-publish".into())];
+    s.restart();
+    c.refresh_csrf().await;
+    let r = c
+        .post(&[
+            ("action", "upload"),
+            ("format", "json"),
+            ("filename", "Async crash.png"),
+            ("filekey", &key),
+            ("async", "1"),
+            ("token", &c.csrf),
+        ])
+        .await;
+    assert_eq!(r["upload"]["result"], "Poll", "{r}");
+    // The job publishes, then the process dies before recording it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while s.child.as_mut().unwrap().try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the server did not reach the crash point");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    s.env.clear();
+    s.restart();
+    // The job's lease runs out (10 s) and it is retried.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let r = loop {
+        let r = c
+            .post(&[
+                ("action", "upload"),
+                ("format", "json"),
+                ("checkstatus", "1"),
+                ("filekey", &key),
+                ("token", &c.csrf),
+            ])
+            .await;
+        if r["upload"]["result"] != "Poll" {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "still polling: {r}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    let info = c.imageinfo("Async crash.png", "sha1", "10").await;
+    let versions = info["query"]["pages"][0]["imageinfo"].as_array().unwrap().clone();
+    assert_eq!(versions.len(), 1, "{info}");
+    assert_eq!(versions[0]["sha1"], sha1_hex(&f));
+}
+
+/// `tags=` needs `applychangetags` on the asynchronous path too: the publish is refused and
+/// no log entry carries the tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_publish_checks_applychangetags() {
+    let s = Server::start_with_config(
+        "change_tags = [\"edge-tag\"]\n[group_permissions]\nuser = [\"read\", \"edit\", \"createpage\", \"upload\", \"reupload\", \"writeapi\"]\n",
+    );
+    let c = s.bot().await;
+    let f = png(30, 30, 78);
+    let r = c.upload("Tagged async.png", &f, &[("stash", "1")]).await;
+    let key = r["upload"]["filekey"].as_str().expect("stashed").to_string();
+    let r = c
+        .post(&[
+            ("action", "upload"),
+            ("format", "json"),
+            ("filename", "Tagged async.png"),
+            ("filekey", &key),
+            ("async", "1"),
+            ("tags", "edge-tag"),
+            ("token", &c.csrf),
+        ])
+        .await;
+    let refused = r["error"]["code"] == "tags-apply-no-permission";
+    if !refused {
+        // Queued: the job must refuse it.
+        assert_eq!(r["upload"]["result"], "Poll", "{r}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let r = loop {
+            let r = c
+                .post(&[
+                    ("action", "upload"),
+                    ("format", "json"),
+                    ("checkstatus", "1"),
+                    ("filekey", &key),
+                    ("token", &c.csrf),
+                ])
+                .await;
+            if r["upload"]["result"] != "Poll" {
+                break r;
+            }
+            assert!(Instant::now() < deadline, "still polling: {r}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(r["error"]["code"], "tags-apply-no-permission", "{r}");
+    }
+    let log = c
+        .get(&[("action", "query"), ("list", "logevents"), ("letype", "upload"), ("leprop", "title|tags"), ("format", "json")])
+        .await;
+    assert!(!log.to_string().contains("edge-tag"), "{log}");
+    let info = c.imageinfo("Tagged async.png", "sha1", "1").await;
+    assert!(info["query"]["pages"][0]["imageinfo"].is_null(), "{info}");
+}
