@@ -90,14 +90,22 @@ pub async fn serve(listener: TcpListener, app: Router, limits: &LimitsConfig, sh
             },
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            refuse(stream, &log, &format!("{max} connections open (limits.max_connections); refusing {peer}"));
+            refuse(
+                stream,
+                &log,
+                &format!("{max} connections open (limits.max_connections); refusing {peer}"),
+            );
             continue;
         };
         let Some(ip_slot) = PerIp::take(&per_ip, peer.ip()) else {
             refuse(
                 stream,
                 &log,
-                &format!("{} connections open from {} (limits.max_connections_per_ip); refusing", per_ip.max, peer.ip()),
+                &format!(
+                    "{} connections open from {} (limits.max_connections_per_ip); refusing",
+                    per_ip.max,
+                    peer.ip()
+                ),
             );
             continue;
         };

@@ -10,7 +10,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// Short timeouts so that each attack is decided in a second or two.
-const FAST_LIMITS: &str = "[limits]\nheader_timeout_secs = 1.0\nkeepalive_timeout_secs = 1.0\nbody_timeout_secs = 1.0\nbody_min_rate = 2000\n";
+const FAST_LIMITS: &str =
+    "[limits]\nheader_timeout_secs = 1.0\nkeepalive_timeout_secs = 1.0\nbody_timeout_secs = 1.0\nbody_min_rate = 2000\n";
 
 fn addr(s: &Server) -> String {
     s.base.trim_start_matches("http://").to_string()
@@ -153,7 +154,9 @@ fn silent_and_slow_clients_are_disconnected() {
 
 #[test]
 fn connections_are_capped_per_client_and_overall() {
-    let s = Server::start_with_config("[limits]\nmax_connections = 64\nmax_connections_per_ip = 16\nkeepalive_timeout_secs = 30\nheader_timeout_secs = 30\n");
+    let s = Server::start_with_config(
+        "[limits]\nmax_connections = 64\nmax_connections_per_ip = 16\nkeepalive_timeout_secs = 30\nheader_timeout_secs = 30\n",
+    );
     let a = addr(&s);
     // Let start-up settle, then count.
     let mut probe = TcpStream::connect(&a).unwrap();
@@ -206,7 +209,11 @@ fn connections_are_capped_per_client_and_overall() {
         during <= base + 16 + 4,
         "{during} descriptors open with 300 idle connections from one client (was {base})"
     );
-    assert!(open.len() <= 16, "{} connections still open (refused at connect: {refused})", open.len());
+    assert!(
+        open.len() <= 16,
+        "{} connections still open (refused at connect: {refused})",
+        open.len()
+    );
     assert!(closed + refused >= 284, "closed {closed}, refused {refused}, 503s {answered_503}");
     // The holder goes away: the server serves again.
     drop(held);
@@ -251,9 +258,7 @@ async fn memory_stays_bounded_before_authentication() {
         let http = c.http.clone();
         let api = c.api.clone();
         tasks.push(tokio::spawn(async move {
-            let mut form = reqwest::multipart::Form::new()
-                .text("action", "upload")
-                .text("format", "json");
+            let mut form = reqwest::multipart::Form::new().text("action", "upload").text("format", "json");
             for j in 0..24 {
                 form = form.text(format!("f{j}"), "x".repeat(3 << 20));
             }
@@ -367,7 +372,12 @@ async fn unauthenticated_file_parts_never_reach_the_disk() {
     let (r, most) = post_big_file(
         &s,
         &bot,
-        &[("action", "upload"), ("format", "json"), ("filename", "Big.png"), ("token", "0123456789abcdef+\\")],
+        &[
+            ("action", "upload"),
+            ("format", "json"),
+            ("filename", "Big.png"),
+            ("token", "0123456789abcdef+\\"),
+        ],
     )
     .await;
     assert_eq!(r["error"]["code"], "badtoken", "{r}");
@@ -420,7 +430,11 @@ async fn a_stalled_chunk_does_not_block_the_retry() {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
     tx.send(Ok(second[..second.len() / 2].to_vec())).await.unwrap();
     let part = reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(ReceiverStream(rx))).file_name("blob");
-    let stalled = c.http.post(&c.api).multipart(fields(reqwest::multipart::Form::new()).part("chunk", part)).send();
+    let stalled = c
+        .http
+        .post(&c.api)
+        .multipart(fields(reqwest::multipart::Form::new()).part("chunk", part))
+        .send();
     let stalled = tokio::spawn(async move {
         let r = stalled.await;
         drop(tx);
@@ -573,7 +587,13 @@ async fn login_ok(api: &str, user: &str, pass: &str) -> bool {
     let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
     let r: serde_json::Value = http
         .post(api)
-        .form(&[("action", "login"), ("lgname", user), ("lgpassword", pass), ("lgtoken", &lt), ("format", "json")])
+        .form(&[
+            ("action", "login"),
+            ("lgname", user),
+            ("lgpassword", pass),
+            ("lgtoken", &lt),
+            ("format", "json"),
+        ])
         .send()
         .await
         .unwrap()
@@ -812,7 +832,13 @@ async fn async_publish_checks_applychangetags() {
         assert_eq!(r["error"]["code"], "tags-apply-no-permission", "{r}");
     }
     let log = c
-        .get(&[("action", "query"), ("list", "logevents"), ("letype", "upload"), ("leprop", "title|tags"), ("format", "json")])
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letype", "upload"),
+            ("leprop", "title|tags"),
+            ("format", "json"),
+        ])
         .await;
     assert!(!log.to_string().contains("edge-tag"), "{log}");
     let info = c.imageinfo("Tagged async.png", "sha1", "1").await;

@@ -64,10 +64,7 @@ pub fn params(data: &[u8]) {
         let _ = p.in_query_string(name);
         if let Some(v) = p.get(name) {
             // Cleaned values carry no C0 controls but tab, newline, CR (and the 0x1f separator).
-            assert!(
-                !v.chars().any(|c| c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\x1f')),
-                "{v:?}"
-            );
+            assert!(!v.chars().any(|c| c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\x1f')), "{v:?}");
             let _ = split_multi(v);
         }
     }

@@ -523,8 +523,15 @@ impl PartWriter {
 enum Sink {
     Discard,
     /// A file part the router refused to store: its bytes are counted and dropped.
-    Withheld { name: String, client_filename: String, size: u64 },
-    Field { name: String, value: Vec<u8> },
+    Withheld {
+        name: String,
+        client_filename: String,
+        size: u64,
+    },
+    Field {
+        name: String,
+        value: Vec<u8>,
+    },
     File(Box<FileSink>),
 }
 

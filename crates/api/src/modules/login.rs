@@ -128,7 +128,11 @@ async fn authenticate(call: &Call<'_>, name: &str, pass: &str) -> ApiResult<Auth
     } else {
         (name.clone(), None, pass.to_string())
     };
-    let kind = if app.is_some() { throttle::Kind::BotPassword } else { throttle::Kind::Password };
+    let kind = if app.is_some() {
+        throttle::Kind::BotPassword
+    } else {
+        throttle::Kind::Password
+    };
     let ip = call.caller.ip;
     if let Some(wait) = throttle::attempt(call.state, kind, &user_name, ip).await? {
         return Ok(Auth::Throttled(wait));

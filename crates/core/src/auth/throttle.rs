@@ -27,8 +27,16 @@ impl Kind {
 }
 
 fn key(kind: Kind, index: usize, cond: &ThrottleCondition, user: &str, ip: Option<IpAddr>) -> String {
-    let ip = if cond.all_ips { String::new() } else { ip.map(|i| i.to_string()).unwrap_or_default() };
-    let user = if user.is_empty() { String::new() } else { hex::encode(Md5::digest(user.as_bytes())) };
+    let ip = if cond.all_ips {
+        String::new()
+    } else {
+        ip.map(|i| i.to_string()).unwrap_or_default()
+    };
+    let user = if user.is_empty() {
+        String::new()
+    } else {
+        hex::encode(Md5::digest(user.as_bytes()))
+    };
     format!("{}:{index}:{ip}:{user}", kind.name())
 }
 
@@ -80,7 +88,13 @@ pub fn message(wait_secs: i64) -> String {
 
 /// `Language::formatDuration` with its default intervals (years, days, hours, minutes, seconds).
 pub fn format_duration(secs: i64) -> String {
-    const UNITS: [(&str, i64); 5] = [("year", 31_556_952), ("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)];
+    const UNITS: [(&str, i64); 5] = [
+        ("year", 31_556_952),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+        ("second", 1),
+    ];
     let mut left = secs.max(0);
     let mut parts = Vec::new();
     for (name, size) in UNITS {

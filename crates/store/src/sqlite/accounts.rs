@@ -213,7 +213,10 @@ impl AccountStore for SqliteStore {
 
     async fn throttle_clear(&self, keys: &[String]) -> StoreResult<()> {
         for key in keys {
-            sqlx::query("DELETE FROM login_throttle WHERE key = ?").bind(key).execute(&self.pool).await?;
+            sqlx::query("DELETE FROM login_throttle WHERE key = ?")
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
         }
         Ok(())
     }
