@@ -844,3 +844,141 @@ async fn async_publish_checks_applychangetags() {
     let info = c.imageinfo("Tagged async.png", "sha1", "1").await;
     assert!(info["query"]["pages"][0]["imageinfo"].is_null(), "{info}");
 }
+
+/// A request that may fail because the server is being killed: None instead of a panic.
+async fn try_form(http: &reqwest::Client, api: &str, params: &[(&str, &str)]) -> Option<serde_json::Value> {
+    let r = http.post(api).form(params).timeout(Duration::from_secs(20)).send().await.ok()?;
+    r.json().await.ok()
+}
+
+async fn try_file(http: &reqwest::Client, api: &str, params: &[(&str, &str)], part: &str, bytes: &[u8]) -> Option<serde_json::Value> {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in params {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form = form.part(part.to_string(), reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("blob"));
+    let r = http.post(api).multipart(form).timeout(Duration::from_secs(20)).send().await.ok()?;
+    r.json().await.ok()
+}
+
+/// One upload of `kind` (0: direct, 1: chunked then published, 2: stashed then published
+/// asynchronously); Some(name) once the server acknowledged it as published.
+async fn upload_surviving_kills(c: &Client, kind: u64, name: &str, bytes: &[u8]) -> Option<String> {
+    let (http, api, token) = (&c.http, c.api.as_str(), c.csrf.as_str());
+    let base = [("action", "upload"), ("format", "json"), ("filename", name), ("token", token)];
+    let ok = |r: &serde_json::Value| r["upload"]["result"] == "Success";
+    match kind {
+        0 => {
+            let r = try_file(http, api, &base, "file", bytes).await?;
+            ok(&r).then(|| name.to_string())
+        }
+        1 => {
+            let total = bytes.len().to_string();
+            let cut = bytes.len() / 2;
+            let mut p: Vec<(&str, &str)> = base.to_vec();
+            p.extend([("stash", "1"), ("filesize", total.as_str()), ("offset", "0")]);
+            let r = try_file(http, api, &p, "chunk", &bytes[..cut]).await?;
+            let key = r["upload"]["filekey"].as_str()?.to_string();
+            let off = cut.to_string();
+            let mut p: Vec<(&str, &str)> = base.to_vec();
+            p.extend([
+                ("stash", "1"),
+                ("filesize", total.as_str()),
+                ("offset", off.as_str()),
+                ("filekey", key.as_str()),
+            ]);
+            let r = try_file(http, api, &p, "chunk", &bytes[cut..]).await?;
+            let key = r["upload"]["filekey"].as_str().filter(|_| ok(&r))?.to_string();
+            let mut p: Vec<(&str, &str)> = base.to_vec();
+            p.push(("filekey", key.as_str()));
+            let r = try_form(http, api, &p).await?;
+            ok(&r).then(|| name.to_string())
+        }
+        _ => {
+            let mut p: Vec<(&str, &str)> = base.to_vec();
+            p.push(("stash", "1"));
+            let r = try_file(http, api, &p, "file", bytes).await?;
+            let key = r["upload"]["filekey"].as_str()?.to_string();
+            let mut p: Vec<(&str, &str)> = base.to_vec();
+            p.extend([("filekey", key.as_str()), ("async", "1")]);
+            let r = try_form(http, api, &p).await?;
+            if r["upload"]["result"] != "Poll" && !ok(&r) {
+                return None;
+            }
+            // Poll through kills (the job is retried once its lease runs out).
+            let deadline = Instant::now() + Duration::from_secs(40);
+            while Instant::now() < deadline {
+                let q = [
+                    ("action", "upload"),
+                    ("format", "json"),
+                    ("checkstatus", "1"),
+                    ("filekey", key.as_str()),
+                    ("token", token),
+                ];
+                match try_form(http, api, &q).await {
+                    Some(r) if ok(&r) => return Some(name.to_string()),
+                    Some(r) if r["upload"]["result"] != "Poll" => return None,
+                    _ => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+            None
+        }
+    }
+}
+
+/// SIGKILLs at random moments while three clients upload directly, in chunks and
+/// asynchronously: after the last restart, every upload the server acknowledged is there with
+/// exactly the bytes sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn random_kills_never_lose_an_acknowledged_upload() {
+    let mut s = Server::start();
+    let c = std::sync::Arc::new(s.bot().await);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    eprintln!("random_kills seed {seed}");
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..3u64 {
+        let (c, acked, stop) = (c.clone(), acked.clone(), stop.clone());
+        workers.push(tokio::spawn(async move {
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                i += 1;
+                let kind = (w + i) % 3;
+                let bytes = png(48, 48, seed ^ (w << 32) ^ i);
+                let name = format!("Kill {w}-{i}.png");
+                if let Some(n) = upload_surviving_kills(&c, kind, &name, &bytes).await {
+                    acked.lock().unwrap().push((n, sha1_hex(&bytes)));
+                } else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }));
+    }
+    let mut rng = seed | 1;
+    for _ in 0..6 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        tokio::time::sleep(Duration::from_millis(300 + rng % 700)).await;
+        tokio::task::block_in_place(|| s.restart());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    eprintln!("random_kills: {} uploads acknowledged across 6 kills", acked.len());
+    assert!(acked.len() >= 6, "only {} uploads were acknowledged", acked.len());
+    for (name, sha1) in &acked {
+        let info = c.imageinfo(name, "sha1|url", "1").await;
+        let ii = &info["query"]["pages"][0]["imageinfo"][0];
+        assert_eq!(ii["sha1"].as_str(), Some(sha1.as_str()), "{name}: {info}");
+        let (status, bytes) = c.fetch(ii["url"].as_str().unwrap()).await;
+        assert_eq!((status, sha1_hex(&bytes)), (200, sha1.clone()), "{name}");
+    }
+}

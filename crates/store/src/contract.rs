@@ -58,7 +58,10 @@ pub async fn login_throttle_counts_across_instances(b: &dyn Backend) {
         assert!(inst.meta.throttle_attempt(&key, 5, 300, t).await.unwrap(), "attempt {i}");
     }
     assert!(!x.meta.throttle_attempt(&key, 5, 300, t + 1).await.unwrap(), "6th attempt");
-    assert!(!y.meta.throttle_attempt(&key, 5, 300, t + 299).await.unwrap(), "still in the window");
+    assert!(
+        !y.meta.throttle_attempt(&key, 5, 300, t + 299).await.unwrap(),
+        "still in the window"
+    );
     // The window ends: counting starts over.
     assert!(y.meta.throttle_attempt(&key, 5, 300, t + 300).await.unwrap(), "after the window");
     for _ in 0..4 {
