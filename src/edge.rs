@@ -287,14 +287,17 @@ fn timed_out(what: String) -> std::io::Error {
 }
 
 /// A request body that fails when the client stops sending (nothing for `body` while the
-/// handler waits) or sends too slowly (under `min_rate` bytes/s over a `body` window).
+/// handler waits) or sends too slowly (under `min_rate` bytes/s over a window of `body` spent
+/// waiting for it). Only the time the handler spends waiting for the client counts, so a
+/// handler that is slow between reads never makes its client look slow.
 struct TimedBody {
     inner: Incoming,
     t: Timeouts,
     sleep: Pin<Box<Sleep>>,
-    /// The handler is waiting for data (the sleep is armed).
-    waiting: bool,
-    window_start: Option<Instant>,
+    /// Since when the handler has been waiting for data (the sleep is armed), if it is.
+    waiting_since: Option<Instant>,
+    /// Time spent waiting for data, and the bytes that arrived, in the current window.
+    window_waited: Duration,
     window_bytes: u64,
 }
 
@@ -304,8 +307,8 @@ impl TimedBody {
             inner,
             t,
             sleep: Box::pin(tokio::time::sleep(t.body)),
-            waiting: false,
-            window_start: None,
+            waiting_since: None,
+            window_waited: Duration::ZERO,
             window_bytes: 0,
         }
     }
@@ -318,25 +321,26 @@ impl HttpBody for TimedBody {
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
         let now = Instant::now();
-        let start = *this.window_start.get_or_insert(now);
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
-                this.waiting = false;
+                if let Some(since) = this.waiting_since.take() {
+                    this.window_waited += now.saturating_duration_since(since);
+                }
                 if let Some(d) = frame.data_ref() {
                     this.window_bytes += d.len() as u64;
                 }
-                let elapsed = now.saturating_duration_since(start);
-                if elapsed >= this.t.body {
-                    let need = (this.t.min_rate as f64 * elapsed.as_secs_f64()) as u64;
+                let waited = this.window_waited;
+                if waited >= this.t.body {
+                    let need = (this.t.min_rate as f64 * waited.as_secs_f64()) as u64;
                     if this.window_bytes < need {
                         return Poll::Ready(Some(Err(Box::new(timed_out(format!(
                             "the request body arrives too slowly ({} bytes in {:.1} s; at least {} bytes/s expected)",
                             this.window_bytes,
-                            elapsed.as_secs_f64(),
+                            waited.as_secs_f64(),
                             this.t.min_rate
                         ))))));
                     }
-                    this.window_start = Some(now);
+                    this.window_waited = Duration::ZERO;
                     this.window_bytes = 0;
                 }
                 Poll::Ready(Some(Ok(frame)))
@@ -344,8 +348,8 @@ impl HttpBody for TimedBody {
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
-                if !this.waiting {
-                    this.waiting = true;
+                if this.waiting_since.is_none() {
+                    this.waiting_since = Some(now);
                     this.sleep.as_mut().reset((now + this.t.body).into());
                 }
                 if this.sleep.as_mut().poll(cx).is_ready() {
