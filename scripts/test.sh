@@ -67,8 +67,17 @@ echo "== real clients: pywikibot, mwn, nodemw"
 clients_rc=0
 bash tests/clients/run.sh || clients_rc=$?
 
-if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 ]]; then
-  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc"
+echo "== fuzzing: each cargo-fuzz target for a short bounded time (MWUPLOAD_FUZZ_SECS, 0 = skip)"
+# (The corpora are also replayed by cargo test, in tests/fuzz_corpus.rs.) A first run installs
+# cargo-fuzz (~3 min) and builds the fuzz crate (~7 min on 2 cores).
+fuzz_rc=0
+FUZZ_SECS=${MWUPLOAD_FUZZ_SECS:-20}
+if [[ $FUZZ_SECS -gt 0 ]]; then
+  bash scripts/fuzz.sh "$FUZZ_SECS" || fuzz_rc=$?
+fi
+
+if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 || $fuzz_rc -ne 0 ]]; then
+  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc fuzz rc=$fuzz_rc"
   exit 1
 fi
 echo "all tests passed"
