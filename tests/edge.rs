@@ -982,3 +982,42 @@ async fn random_kills_never_lose_an_acknowledged_upload() {
         assert_eq!((status, sha1_hex(&bytes)), (200, sha1.clone()), "{name}");
     }
 }
+
+/// SIGTERM: the listener closes at once, a request in flight is finished and answered, then the
+/// process exits (well before the grace period).
+#[test]
+fn sigterm_drains_requests_in_flight() {
+    let mut s = Server::start_with_config("[limits]\nshutdown_grace_secs = 10\n");
+    let a = addr(&s);
+    let mut c = TcpStream::connect(&a).unwrap();
+    c.write_all(
+        b"POST /w/api.php HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 24\r\n\r\naction=query",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid(&s).to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // New connections are refused once the listener is gone.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(&a).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c.write_all(b"&format=json").unwrap();
+    let (_, got) = wait_closed(&mut c, Duration::from_secs(8)).expect("answered and closed");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200") && text.contains("batchcomplete"), "{text}");
+    let child = s.child.as_mut().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(8);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            assert!(st.success(), "exit status {st:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running after the drain");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
