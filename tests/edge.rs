@@ -1021,3 +1021,51 @@ fn sigterm_drains_requests_in_flight() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `$wgRateLimits['upload']`: publishes beyond the limit are refused with `ratelimited` and a
+/// `Retry-After` header, on every replica (the counters are in the database); stash uploads do
+/// not count; `noratelimit` (the first-start bot's `highvolume` grant) exempts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_rate_limited_per_account() {
+    let s = Server::start_with_config("[rate_limits.upload]\nuser = [2, 60]\n");
+    let other = Server::start_sharing(&s);
+    s.admin(&["user", "create", "Limited", "--password", "limited-password-1"]);
+    let mut c = s.client();
+    c.login("Limited", "limited-password-1").await;
+    for i in 0..2 {
+        let r = c.upload(&format!("Limited {i}.png"), &png(10, 10, 500 + i), &[]).await;
+        assert_eq!(r["upload"]["result"], "Success", "{r}");
+    }
+    // Stashing is not publishing.
+    let r = c.upload("Limited stash.png", &png(10, 10, 510), &[("stash", "1")]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    let third = c.via(&other);
+    let resp = third
+        .post_file_raw(
+            &[
+                ("action", "upload"),
+                ("format", "json"),
+                ("filename", "Limited 2.png"),
+                ("token", &c.csrf),
+            ],
+            "file",
+            &png(10, 10, 502),
+        )
+        .await;
+    let retry_after = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    let r: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(r["error"]["code"], "ratelimited", "{r}");
+    assert_eq!(
+        r["error"]["info"],
+        "You've exceeded your rate limit. Please wait some time and try again."
+    );
+    assert_eq!(retry_after.as_deref(), Some("60"));
+    let info = c.imageinfo("Limited 2.png", "sha1", "1").await;
+    assert!(info["query"]["pages"][0]["imageinfo"].is_null(), "{info}");
+    // The bot has noratelimit.
+    let bot = s.bot().await;
+    for i in 0..3 {
+        let r = bot.upload(&format!("Unlimited {i}.png"), &png(10, 10, 520 + i), &[]).await;
+        assert_eq!(r["upload"]["result"], "Success", "{r}");
+    }
+}

@@ -82,6 +82,14 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
             ),
         ),
         E::PublishInProgress => ApiError::new("publishfailed", "Upload from stash already in progress."),
+        E::RateLimited { retry_after } => {
+            let mut e = ApiError::new(
+                "ratelimited",
+                "You've exceeded your rate limit. Please wait some time and try again.",
+            );
+            e.headers.push(("retry-after".into(), (*retry_after).max(1).to_string()));
+            e
+        }
         E::UrlUploadInProgress => ApiError::new("publishfailed", "Upload from this URL is already in progress."),
         E::FileVanished => ApiError::new("publishfailed", "The file vanished after publishing."),
         E::Fetch(f) => fetch_error(f),

@@ -39,6 +39,10 @@ pub struct Config {
     pub cors: CorsConfig,
     /// Timeouts, connection caps and request-size caps (what PHP and nginx give MediaWiki).
     pub limits: LimitsConfig,
+    /// `$wgRateLimits`: action → kind (`anon`, `user`, `newbie`, `ip`, or a group name) →
+    /// `[count, seconds]`. Only `upload` is enforced (on publishing). The `noratelimit` right
+    /// exempts.
+    pub rate_limits: BTreeMap<String, BTreeMap<String, [i64; 2]>>,
 }
 
 /// `[limits]`: what one client may hold of the server — connections, time, and memory or disk
@@ -247,6 +251,12 @@ impl Default for Config {
             storage: StorageConfig::default(),
             cors: CorsConfig::default(),
             limits: LimitsConfig::default(),
+            // MediaWiki 1.39's default for uploads: 8 a minute per address for anonymous and
+            // new users, and 8 a minute per new account.
+            rate_limits: BTreeMap::from([(
+                "upload".to_string(),
+                BTreeMap::from([("ip".to_string(), [8, 60]), ("newbie".to_string(), [8, 60])]),
+            )]),
         }
     }
 }

@@ -161,3 +161,64 @@ mod tests {
         );
     }
 }
+
+/// `User::pingLimiter( $action )` with `$wgRateLimits[$action]` (counters in the database,
+/// shared by replicas): `None` when the action may go ahead (and was counted), `Some(seconds)`
+/// when a limit refuses it. Callers with `noratelimit` are never limited. As in MediaWiki 1.39:
+/// `anon` limits all anonymous callers together; `ip` (per address) applies to anonymous and
+/// new (not autoconfirmed) users, `newbie` to new accounts; `user` or the most generous of the
+/// caller's groups' limits applies per account.
+pub async fn ping_limiter(state: &AppState, caller: &crate::auth::Caller, action: &str) -> StoreResult<Option<i64>> {
+    let Some(limits) = state.config.rate_limits.get(action) else {
+        return Ok(None);
+    };
+    if caller.has("noratelimit") {
+        return Ok(None);
+    }
+    let id = caller.user_id();
+    let newbie = !caller.has("autoconfirmed");
+    let mut keys: Vec<(String, [i64; 2])> = Vec::new();
+    if id == 0 {
+        if let Some(l) = limits.get("anon") {
+            keys.push((format!("limiter:{action}:anon"), *l));
+        }
+    }
+    if newbie {
+        if let (Some(l), Some(ip)) = (limits.get("ip"), caller.ip) {
+            keys.push((format!("limiter:{action}:ip:{ip}"), *l));
+        }
+        if id != 0
+            && let Some(l) = limits.get("newbie")
+        {
+            keys.push((format!("limiter:{action}:user:{id}"), *l));
+        }
+    }
+    if id != 0 {
+        let mut user_limit = limits.get("user").copied();
+        for g in &caller.groups {
+            if let Some(l) = limits.get(g.as_str()) {
+                let rate = |x: &[i64; 2]| x[0] as f64 / x[1].max(1) as f64;
+                if user_limit.is_none_or(|u| rate(l) > rate(&u)) {
+                    user_limit = Some(*l);
+                }
+            }
+        }
+        if let Some(l) = user_limit {
+            let key = format!("limiter:{action}:user:{id}");
+            keys.retain(|(k, _)| *k != key);
+            keys.push((key, l));
+        }
+    }
+    let now = mwupload_store::time::now_unix();
+    let mut refused = None;
+    for (key, [count, seconds]) in keys {
+        if count < 0 || seconds <= 0 {
+            continue;
+        }
+        if !state.meta.throttle_attempt(&key, count, seconds, now).await? {
+            tracing::info!("rate limit {action}: {key} hit its limit of {count} in {seconds} s");
+            refused = Some(refused.map_or(seconds, |r: i64| r.max(seconds)));
+        }
+    }
+    Ok(refused)
+}
