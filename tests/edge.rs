@@ -1062,8 +1062,30 @@ async fn uploads_are_rate_limited_per_account() {
     assert_eq!(retry_after.as_deref(), Some("60"));
     let info = c.imageinfo("Limited 2.png", "sha1", "1").await;
     assert!(info["query"]["pages"][0]["imageinfo"].is_null(), "{info}");
+    // meta=userinfo shows the limits that apply (pywikibot reads them).
+    let ui = c
+        .get(&[
+            ("action", "query"),
+            ("meta", "userinfo"),
+            ("uiprop", "ratelimits"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(
+        ui["query"]["userinfo"]["ratelimits"],
+        serde_json::json!({"upload": {"user": {"hits": 2, "seconds": 60}}})
+    );
     // The bot has noratelimit.
     let bot = s.bot().await;
+    let ui = bot
+        .get(&[
+            ("action", "query"),
+            ("meta", "userinfo"),
+            ("uiprop", "ratelimits"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(ui["query"]["userinfo"]["ratelimits"], serde_json::json!({}));
     for i in 0..3 {
         let r = bot.upload(&format!("Unlimited {i}.png"), &png(10, 10, 520 + i), &[]).await;
         assert_eq!(r["upload"]["result"], "Success", "{r}");
