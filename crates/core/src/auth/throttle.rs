@@ -145,23 +145,6 @@ pub async fn verify(plain: &str, stored: Option<&str>) -> bool {
     ok && known
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_like_mediawikis() {
-        assert_eq!(format_duration(300), "5 minutes");
-        assert_eq!(format_duration(172_800), "2 days");
-        assert_eq!(format_duration(60), "1 minute");
-        assert_eq!(format_duration(3_661), "1 hour, 1 minute and 1 second");
-        assert_eq!(
-            message(300),
-            "You have made too many recent login attempts.\nPlease wait 5 minutes before trying again."
-        );
-    }
-}
-
 /// `User::pingLimiter( $action )` with `$wgRateLimits[$action]` (counters in the database,
 /// shared by replicas): `None` when the action may go ahead (and was counted), `Some(seconds)`
 /// when a limit refuses it. Callers with `noratelimit` are never limited. As in MediaWiki 1.39:
@@ -178,10 +161,10 @@ pub async fn ping_limiter(state: &AppState, caller: &crate::auth::Caller, action
     let id = caller.user_id();
     let newbie = !caller.has("autoconfirmed");
     let mut keys: Vec<(String, [i64; 2])> = Vec::new();
-    if id == 0 {
-        if let Some(l) = limits.get("anon") {
-            keys.push((format!("limiter:{action}:anon"), *l));
-        }
+    if id == 0
+        && let Some(l) = limits.get("anon")
+    {
+        keys.push((format!("limiter:{action}:anon"), *l));
     }
     if newbie {
         if let (Some(l), Some(ip)) = (limits.get("ip"), caller.ip) {
@@ -221,4 +204,21 @@ pub async fn ping_limiter(state: &AppState, caller: &crate::auth::Caller, action
         }
     }
     Ok(refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_mediawikis() {
+        assert_eq!(format_duration(300), "5 minutes");
+        assert_eq!(format_duration(172_800), "2 days");
+        assert_eq!(format_duration(60), "1 minute");
+        assert_eq!(format_duration(3_661), "1 hour, 1 minute and 1 second");
+        assert_eq!(
+            message(300),
+            "You have made too many recent login attempts.\nPlease wait 5 minutes before trying again."
+        );
+    }
 }
