@@ -1,6 +1,7 @@
 //! `mwupload`: the server and its admin commands.
 
 mod app;
+mod edge;
 
 use clap::{Parser, Subcommand};
 use mwupload_core::Config;
@@ -58,6 +59,12 @@ enum UserCommand {
     },
     /// Replace a user's explicit groups.
     SetGroups { name: String, groups: String },
+    /// Set a user's password; prints a generated one unless --password is given.
+    SetPassword {
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,6 +137,25 @@ async fn main() -> anyhow::Result<()> {
                     state.meta.set_user_groups(user.id, &groups).await?;
                     println!("{name}: groups {}", groups.join(","));
                 }
+                UserCommand::SetPassword { name, password: pw } => {
+                    let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
+                    let user = state
+                        .meta
+                        .user_by_name(&name)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
+                    let generated = pw.is_none();
+                    let pw = pw.unwrap_or_else(|| password::random_password(24));
+                    if pw.is_empty() {
+                        anyhow::bail!("the password must not be empty");
+                    }
+                    state.meta.set_user_password(user.id, &password::hash_password(&pw)).await?;
+                    if generated {
+                        println!("password of {name} set to {pw}");
+                    } else {
+                        println!("password of {name} set");
+                    }
+                }
             }
             Ok(())
         }
@@ -190,14 +216,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(mwupload_core::jobs::worker(state.clone()));
     }
     tokio::spawn(mwupload_core::jobs::sweeper(state.clone()));
+    // The dummy hash unknown login names are checked against, computed before any login.
+    tokio::task::spawn_blocking(mwupload_core::auth::throttle::warm_up);
     let app = mwupload_web::router(state.clone());
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    edge::serve(listener, app, &state.config.limits, shutdown_signal()).await?;
     Ok(())
 }
 
@@ -208,4 +232,20 @@ fn canonical_user(name: &str) -> anyhow::Result<String> {
             "invalid user name {name:?}: MediaWiki refuses names with any of # < > [ ] | {{ }} /, IP addresses and names of other namespaces"
         )
     })
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (what service managers and container runtimes send).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

@@ -46,6 +46,48 @@ pub async fn run_all(b: &dyn Backend) {
     one_active_block_per_target(b).await;
     group_memberships_expire_and_are_logged(b).await;
     thumbnails_follow_the_bytes_in_use(b).await;
+    login_throttle_counts_across_instances(b).await;
+}
+
+/// `$wgPasswordAttemptThrottle` counters: shared by every instance, `limit` attempts per
+/// window then refusals (which do not count), a new window after expiry, and clearing.
+pub async fn login_throttle_counts_across_instances(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let key = unique("password:0:127.0.0.1:");
+    let t = now();
+    for i in 0..5 {
+        let inst = if i % 2 == 0 { &x } else { &y };
+        assert!(inst.meta.throttle_attempt(&key, 5, 300, t).await.unwrap(), "attempt {i}");
+    }
+    assert!(!x.meta.throttle_attempt(&key, 5, 300, t + 1).await.unwrap(), "6th attempt");
+    assert!(
+        !y.meta.throttle_attempt(&key, 5, 300, t + 299).await.unwrap(),
+        "still in the window"
+    );
+    // The window ends: counting starts over.
+    assert!(y.meta.throttle_attempt(&key, 5, 300, t + 300).await.unwrap(), "after the window");
+    for _ in 0..4 {
+        assert!(x.meta.throttle_attempt(&key, 5, 300, t + 301).await.unwrap());
+    }
+    assert!(!x.meta.throttle_attempt(&key, 5, 300, t + 302).await.unwrap());
+    // Other keys are independent; clearing resets.
+    let other = unique("password:0:127.0.0.2:");
+    assert!(x.meta.throttle_attempt(&other, 5, 300, t + 302).await.unwrap());
+    y.meta.throttle_clear(std::slice::from_ref(&key)).await.unwrap();
+    assert!(x.meta.throttle_attempt(&key, 5, 300, t + 303).await.unwrap(), "after clearing");
+    // Many attempts at once never let more than `limit` through.
+    let burst = unique("botpassword:0:127.0.0.3:");
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let inst = if i % 2 == 0 { x.meta.clone() } else { y.meta.clone() };
+        let k = burst.clone();
+        tasks.push(tokio::spawn(async move { inst.throttle_attempt(&k, 5, 300, t).await.unwrap() }));
+    }
+    let mut passed = 0;
+    for task in tasks {
+        passed += usize::from(task.await.unwrap());
+    }
+    assert_eq!(passed, 5, "attempts let through in a burst");
 }
 
 fn now() -> i64 {

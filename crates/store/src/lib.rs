@@ -80,6 +80,14 @@ pub trait AccountStore: Send + Sync {
     async fn session(&self, id: &str) -> StoreResult<Option<SessionRow>>;
     /// Logs a session in (or out with `None`), replacing its token secret.
     async fn set_session_user(&self, id: &str, user_id: Option<i64>, bot_app_id: Option<&str>, new_secret: &str) -> StoreResult<()>;
+
+    /// One login attempt against the throttle counter `key` (MediaWiki's `Throttler::increase`
+    /// for one condition, shared by every process on the database): a missing or expired
+    /// counter starts at 1, expiring at `now + seconds`; one under `limit` goes up by one; one
+    /// at `limit` stays and the attempt is refused (false).
+    async fn throttle_attempt(&self, key: &str, limit: i64, seconds: i64, now: i64) -> StoreResult<bool>;
+    /// Removes throttle counters (a successful login clears its own).
+    async fn throttle_clear(&self, keys: &[String]) -> StoreResult<()>;
 }
 
 /// File versions: current, archived (old) and deleted.

@@ -57,10 +57,14 @@ pub async fn form(ctx: &mut Ctx) -> Response<Body> {
 }
 
 fn limits(ctx: &Ctx) -> multipart::Limits {
+    // The form has a handful of fields and one file: tighter than the API's [limits].
+    let l = &ctx.state.config.limits;
     multipart::Limits {
         max_file_bytes: ctx.state.config.uploads.max_upload_size.saturating_add(1),
-        max_field_bytes: 1 << 20,
+        max_field_bytes: (1 << 20).min(usize::try_from(l.max_field_bytes).unwrap_or(usize::MAX)),
+        max_text_bytes: (2 << 20).min(usize::try_from(l.max_form_bytes).unwrap_or(usize::MAX)),
         max_parts: 100,
+        max_file_parts: 1,
         max_header_bytes: 16 << 10,
     }
 }

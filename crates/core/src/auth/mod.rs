@@ -2,6 +2,7 @@
 
 pub mod password;
 pub mod rights;
+pub mod throttle;
 pub mod token;
 pub mod username;
 
