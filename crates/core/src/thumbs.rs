@@ -184,12 +184,15 @@ pub struct Served {
     pub rendered: bool,
 }
 
+/// Renders in progress, by (source blob, thumbnail name): one lock each (single flight).
+type InFlight = HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>;
+
 /// This process's thumbnail renderer: the pool's permits and the thumbnails being rendered.
 pub struct Thumbnailer {
     pub config: ThumbConfig,
     pub limits: RenderLimits,
     permits: Semaphore,
-    inflight: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    inflight: Mutex<InFlight>,
     rendered: AtomicU64,
     /// EXIF orientations read from blobs whose metadata lacks them (see [`facts_of`]).
     orientations: Mutex<HashMap<String, Option<u16>>>,
