@@ -134,7 +134,30 @@ async fn main() -> anyhow::Result<()> {
                         .user_by_name(&name)
                         .await?
                         .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
-                    state.meta.set_user_groups(user.id, &groups).await?;
+                    // Through the same path as action=userrights, so the rights log records it, by
+                    // "Maintenance script" as MediaWiki's maintenance scripts do.
+                    let add: Vec<mwupload_store::GroupMembership> = groups
+                        .iter()
+                        .filter(|g| !user.groups.contains(g))
+                        .map(|g| mwupload_store::GroupMembership {
+                            group: g.clone(),
+                            expiry: None,
+                        })
+                        .collect();
+                    let remove: Vec<String> = user.groups.iter().filter(|g| !groups.contains(g)).cloned().collect();
+                    let script = mwupload_core::auth::Caller {
+                        user: Some(mwupload_store::UserRow {
+                            id: 0,
+                            name: "Maintenance script".into(),
+                            password_hash: String::new(),
+                            groups: Vec::new(),
+                            memberships: Vec::new(),
+                            registered: String::new(),
+                        }),
+                        rights: vec!["userrights".into()],
+                        ..Default::default()
+                    };
+                    mwupload_core::access::change_groups(&state, &script, user.id, &add, &remove, "", &[]).await?;
                     println!("{name}: groups {}", groups.join(","));
                 }
                 UserCommand::SetPassword { name, password: pw } => {

@@ -339,3 +339,41 @@ async fn file_uses_follow_edits_uploads_deletes_and_undeletes() {
     let also = pages.iter().find(|p| p["title"] == "File:Also.png").unwrap();
     assert_eq!(also["fileusage"][0]["title"], "File:Used.png", "{r}");
 }
+
+#[tokio::test]
+async fn cli_group_changes_are_in_the_rights_log() {
+    let srv = Server::start();
+    srv.admin(&["user", "create", "Promoted", "--password", "promoted-password-1"]);
+    srv.admin(&["user", "set-groups", "Promoted", "sysop,bot"]);
+    srv.admin(&["user", "set-groups", "Promoted", "bot"]);
+    let c = srv.client();
+    let r = c
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letype", "rights"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let events = r["query"]["logevents"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(events.len(), 2, "{r}");
+    for e in events {
+        assert_eq!(e["title"], "User:Promoted", "{r}");
+        assert_eq!(e["user"], "Maintenance script", "{r}");
+        assert_eq!(e["action"], "rights");
+    }
+    // Newest first: the second change removed sysop.
+    assert_eq!(events[0]["params"]["oldgroups"], serde_json::json!(["bot", "sysop"]), "{r}");
+    assert_eq!(events[0]["params"]["newgroups"], serde_json::json!(["bot"]), "{r}");
+    let u = c
+        .get(&[
+            ("action", "query"),
+            ("list", "users"),
+            ("ususers", "Promoted"),
+            ("usprop", "groups"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(u["query"]["users"][0]["groups"][0], "bot", "{u}");
+}

@@ -66,6 +66,10 @@ impl GroupMembership {
 
     /// Group changes as the rights log records them.
     pub fn rights_log_params(old: &[GroupMembership], new: &[GroupMembership]) -> LogParams {
+        // MediaWiki reads a user's groups in `user_groups` key order: by name.
+        let mut old = old.to_vec();
+        old.sort_by(|a, b| a.group.cmp(&b.group));
+        let old = old.as_slice();
         let meta = |ms: &[GroupMembership]| {
             ms.iter()
                 .map(|m| GroupMetadata {
@@ -84,7 +88,9 @@ impl GroupMembership {
 
     /// `old` after removing `remove` and adding (or re-dating) `add`.
     pub fn apply_changes(old: &[GroupMembership], add: &[GroupMembership], remove: &[String]) -> Vec<GroupMembership> {
+        // MediaWiki's order: the old groups (by name) less the removed ones, then the added ones.
         let mut new: Vec<GroupMembership> = old.iter().filter(|m| !remove.contains(&m.group)).cloned().collect();
+        new.sort_by(|a, b| a.group.cmp(&b.group));
         for a in add {
             match new.iter_mut().find(|m| m.group == a.group) {
                 Some(m) => m.expiry = a.expiry.clone(),
