@@ -191,7 +191,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!("listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+            // Ctrl-C, or SIGTERM from a supervisor (scripts/cluster.sh down, systemd, Kubernetes):
+            // stop accepting, let requests in flight finish. Jobs this process was running are
+            // taken over by another replica once their leases run out.
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term => {}
+            }
         })
         .await?;
     Ok(())

@@ -37,6 +37,12 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Which other sites' pages may call the API with the user's session (`origin=`).
     pub cors: CorsConfig,
+    /// Reverse proxies and load balancers in front of this server, as addresses or CIDRs
+    /// (MediaWiki's `$wgCdnServersNoPurge`). A request from one of them is attributed to the
+    /// address it names in `X-Forwarded-For` (the rightmost hop that is not itself a trusted
+    /// proxy); any other request to its connection's peer address. Empty: `X-Forwarded-For`
+    /// is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[cors]`: `$wgCrossSiteAJAXdomains` and `$wgCrossSiteAJAXdomainExceptions`. Patterns match the
@@ -152,6 +158,7 @@ impl Default for Config {
             change_tags: Vec::new(),
             storage: StorageConfig::default(),
             cors: CorsConfig::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
