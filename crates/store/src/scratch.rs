@@ -63,35 +63,85 @@ impl Scratch {
             if path == self.dir {
                 continue;
             }
-            let ft = entry.file_type()?;
-            if ft.is_file() {
-                // Older versions spooled into the parent directly; no process of this version
-                // writes there, so such a file is a leftover.
-                std::fs::remove_file(&path)?;
-                removed += 1;
-                continue;
-            }
-            if !ft.is_dir() {
-                continue;
-            }
-            match std::fs::OpenOptions::new().write(true).open(path.join(LOCK_FILE)) {
-                Ok(f) => {
-                    if f.try_lock().is_ok() {
-                        // Its process is gone (the lock is released when a process exits).
-                        std::fs::remove_dir_all(&path)?;
-                        removed += 1;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
-                    if age > UNLOCKED_DIR_GRACE {
-                        std::fs::remove_dir_all(&path)?;
-                        removed += 1;
-                    }
-                }
+            // Processes starting together on one parent sweep the same dead directories: what
+            // another one removed first is gone, not an error.
+            match Self::remove_if_dead(&entry, &path) {
+                Ok(true) => removed += 1,
+                Ok(false) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(removed)
+    }
+
+    fn remove_if_dead(entry: &std::fs::DirEntry, path: &Path) -> io::Result<bool> {
+        let ft = entry.file_type()?;
+        if ft.is_file() {
+            // Older versions spooled into the parent directly; no process of this version
+            // writes there, so such a file is a leftover.
+            std::fs::remove_file(path)?;
+            return Ok(true);
+        }
+        if !ft.is_dir() {
+            return Ok(false);
+        }
+        match std::fs::OpenOptions::new().write(true).open(path.join(LOCK_FILE)) {
+            Ok(f) => {
+                if f.try_lock().is_ok() {
+                    // Its process is gone (the lock is released when a process exits).
+                    std::fs::remove_dir_all(path)?;
+                    return Ok(true);
+                }
+                Ok(false)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+                if age > UNLOCKED_DIR_GRACE {
+                    std::fs::remove_dir_all(path)?;
+                    return Ok(true);
+                }
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Processes starting together on one parent all sweep the same dead scratch dirs; none of
+    /// them fails because another removed a dir first, and only the dead ones go.
+    #[test]
+    fn simultaneous_starts_sweep_dead_dirs_without_failing() {
+        for _round in 0..5 {
+            let parent = tempfile::tempdir().unwrap();
+            for i in 0..40 {
+                let d = parent.path().join(format!("dead{i:02}"));
+                std::fs::create_dir(&d).unwrap();
+                std::fs::write(d.join(LOCK_FILE), b"").unwrap();
+                for j in 0..20 {
+                    std::fs::write(d.join(format!("spool{j}")), b"x").unwrap();
+                }
+            }
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+            let opened: Vec<Scratch> = (0..6)
+                .map(|_| {
+                    let (p, b) = (parent.path().to_path_buf(), barrier.clone());
+                    std::thread::spawn(move || {
+                        b.wait();
+                        Scratch::open(&p)
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().unwrap().expect("a simultaneous start failed"))
+                .collect();
+            let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().flatten().map(|e| e.path()).collect();
+            assert_eq!(left.len(), 6, "only the live scratch dirs remain: {left:?}");
+            assert!(opened.iter().all(|s| s.dir().is_dir()));
+        }
     }
 }
