@@ -290,9 +290,12 @@ http {
     fastcgi_temp_path $n/tmp/fastcgi;
     uwsgi_temp_path $n/tmp/uwsgi;
     scgi_temp_path $n/tmp/scgi;
+    # No keepalive pool towards the replicas: a request never goes out on a pooled connection
+    # to a replica that has died meanwhile (nginx would answer 502 instead of trying the next
+    # replica, since it does not replay a POST once sent). A refused connect is retried on the
+    # next replica.
     upstream mwupload {
-$servers        keepalive 32;
-    }
+$servers    }
     server {
         listen 127.0.0.1:$NGINX_PORT;
         # Uploads of any size stream through to a replica as they arrive (the replica enforces
@@ -301,7 +304,6 @@ $servers        keepalive 32;
         proxy_request_buffering off;
         proxy_buffering off;
         proxy_http_version 1.1;
-        proxy_set_header Connection "";
         proxy_set_header Host \$http_host;
         proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto \$scheme;

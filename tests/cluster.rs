@@ -255,12 +255,15 @@ async fn served_everywhere(c: &Client, cl: &Cluster, url: &str, bytes: &[u8]) {
 async fn any_replica_takes_any_request() {
     let Some(cl) = cluster() else { return };
     let _one = ONE_AT_A_TIME.lock().await;
+    cl.restore(); // (whatever an earlier failure left stopped)
     let (bot, _) = cl.bot().await;
     let (a, b, cc) = (cl.on(&bot, 0), cl.on(&bot, 1), cl.on(&bot, 2));
     let name = format!("Cluster-{}.txt", hex::encode(rand_bytes()));
     // Chunks of 6 MiB (real S3 parts) and a 1 KiB tail (coalesced by the store).
     const C: usize = 6 << 20;
-    let data = text(2 * C + 1024, 11);
+    // (Fresh bytes every run, so no earlier run's file is a duplicate.)
+    let seed = u32::from_le_bytes(rand_bytes()) as u64;
+    let data = text(2 * C + 1024, seed);
     let total = data.len();
 
     let r = send_chunk(&a, &name, total, 0, None, &data[..C], false).await;
@@ -319,7 +322,7 @@ async fn any_replica_takes_any_request() {
     assert_eq!(st["upload"]["result"], "Success", "checkstatus on B: {st}");
 
     // A second version through nginx, so the first is archived.
-    let v2 = text(300_000, 12);
+    let v2 = text(300_000, seed + 1);
     let r = bot.upload(&name, &v2, &[("ignorewarnings", "1")]).await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
     let info = cc.imageinfo(&name, "sha1|url|archivename", "5").await;
@@ -403,6 +406,7 @@ async fn half_a_chunk(
 async fn sigkilled_replicas_lose_nothing() {
     let Some(cl) = cluster() else { return };
     let _one = ONE_AT_A_TIME.lock().await;
+    cl.restore(); // (whatever an earlier failure left stopped)
     let mib: usize = std::env::var("MWUPLOAD_TEST_CLUSTER_MIB")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -414,13 +418,14 @@ async fn sigkilled_replicas_lose_nothing() {
     let background = {
         let (c, stop) = (bot.clone_session(), stop.clone());
         let run = hex::encode(rand_bytes());
+        let seed = u32::from_le_bytes(rand_bytes()) as u64;
         tokio::spawn(async move {
             let mut acknowledged = Vec::new();
             let mut n = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 n += 1;
                 let name = format!("Cluster-small-{run}-{n}.txt");
-                let bytes = text(10_000 + n as usize, 1000 + n);
+                let bytes = text(10_000 + n as usize, seed + n);
                 let r = c
                     .post_file_raw(
                         &[("action", "upload"), ("format", "json"), ("filename", &name), ("token", &c.csrf)],
@@ -441,7 +446,7 @@ async fn sigkilled_replicas_lose_nothing() {
 
     let name = format!("Cluster-kill-{}.txt", hex::encode(rand_bytes()));
     const C: usize = 10 << 20;
-    let data = text(mib << 20, 21);
+    let data = text(mib << 20, u32::from_le_bytes(rand_bytes()) as u64);
     let total = data.len();
     let chunks: Vec<(usize, usize)> = (0..total).step_by(C).map(|o| (o, (o + C).min(total))).collect();
     assert!(chunks.len() >= 3, "MWUPLOAD_TEST_CLUSTER_MIB is at least 21");
@@ -539,4 +544,75 @@ async fn killed_mid_job(cl: &Cluster, kind: &str, since: i64) {
         }
         None => eprintln!("the {kind} job finished before it could be killed"),
     }
+}
+
+/// `/readyz` on every replica follows PostgreSQL and Garage: 503 naming the missing one while
+/// it is down (and `/healthz` still 200), 200 again once `cluster.sh up` has restarted it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_follows_the_database_and_the_bucket() {
+    let Some(cl) = cluster() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    cl.restore(); // (whatever an earlier failure left stopped)
+    let http = reqwest::Client::new();
+    let probe = |base: String, path: &'static str| {
+        let http = http.clone();
+        async move {
+            let r = http.get(format!("{base}{path}")).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    for base in &cl.replicas {
+        assert_eq!(probe(base.clone(), "/readyz").await, (200, "ready\n".to_string()), "{base}");
+    }
+    let signal = |sig: &str, pid: &str| {
+        let ok = std::process::Command::new("kill").args([sig, pid.trim()]).status().unwrap();
+        assert!(ok.success(), "kill {sig} {pid}");
+    };
+    let wait_gone = |pid: &str| {
+        let p = format!("/proc/{}", pid.trim());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Path::new(&p).exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // PostgreSQL, fast shutdown (SIGINT to the postmaster).
+    let pm = std::fs::read_to_string(cl.dir.join("pg/postmaster.pid")).unwrap();
+    let pm = pm.lines().next().unwrap().to_string();
+    signal("-INT", &pm);
+    wait_gone(&pm);
+    for base in &cl.replicas {
+        let (code, text) = probe(base.clone(), "/readyz").await;
+        assert_eq!(code, 503, "{base}: {text}");
+        assert!(text.starts_with("not ready: database"), "{base}: {text}");
+        assert_eq!(probe(base.clone(), "/healthz").await.0, 200);
+    }
+    cl.restore();
+    // Garage.
+    let garage = std::fs::read_to_string(cl.dir.join("garage.pid")).unwrap();
+    signal("-TERM", &garage);
+    wait_gone(&garage);
+    for base in &cl.replicas {
+        let (code, text) = probe(base.clone(), "/readyz").await;
+        assert_eq!(code, 503, "{base}: {text}");
+        assert!(text.starts_with("not ready: blob store"), "{base}: {text}");
+    }
+    cl.restore();
+    for base in &cl.replicas {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (code, text) = probe(base.clone(), "/readyz").await;
+            if code == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{base} not ready again: {text}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // And the cluster works again: a login and an upload through nginx.
+    let (bot, _) = cl.bot().await;
+    let bytes = text(5000, u32::from_le_bytes(rand_bytes()) as u64);
+    let r = bot
+        .upload(&format!("Cluster-after-restart-{}.txt", hex::encode(rand_bytes())), &bytes, &[])
+        .await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
 }
