@@ -85,6 +85,12 @@ else
     (set -a; . "$CLUSTER/initial-credentials.env"; set +a; PYTHON=$VENV/bin/python bash tests/acceptance/run.sh) || cluster_rc=$?
     MWUPLOAD_TEST_CLUSTER=$CLUSTER cargo test --locked -p mwupload --test cluster 2>&1 | tee /tmp/mwupload-cargo-test-cluster.log
     grep -E '^test result:' /tmp/mwupload-cargo-test-cluster.log | grep -q ' 0 failed' || cluster_rc=1
+    if [[ $cluster_rc -ne 0 ]]; then
+      # The cluster's logs (replicas, nginx, Garage, PostgreSQL) outlive its directory.
+      rm -rf /tmp/mwupload-cluster-logs && mkdir -p /tmp/mwupload-cluster-logs
+      cp "$CLUSTER"/*.log "$CLUSTER"/nginx/*.log /tmp/mwupload-cluster-logs/ 2>/dev/null || true
+      echo "cluster logs: /tmp/mwupload-cluster-logs"
+    fi
   else
     echo "FAILED: scripts/cluster.sh up"
     cluster_rc=1

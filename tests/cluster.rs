@@ -494,6 +494,8 @@ async fn sigkilled_replicas_lose_nothing() {
     assert_eq!(st["upload"]["result"], "Success", "assembled: {st}");
     assert_eq!(st["upload"]["imageinfo"]["sha1"], sha1_hex(&data));
     let stashed = st["upload"]["filekey"].as_str().unwrap().to_string();
+    // (The killed replica comes back, as a supervisor would restart it: one down at a time.)
+    cl.restore();
 
     let since = cl.last_job_id();
     let r = bot

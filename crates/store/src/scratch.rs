@@ -12,6 +12,8 @@ const LOCK_FILE: &str = ".lock";
 /// A scratch directory without a lock file is another process's that is just being set up,
 /// unless it is older than this (then it is a leftover of an older version or a crash).
 const UNLOCKED_DIR_GRACE: Duration = Duration::from_secs(300);
+/// A scratch directory being set up (see [`Scratch::open`]).
+const STAGING_PREFIX: &str = ".new-";
 
 #[derive(Debug)]
 pub struct Scratch {
@@ -27,15 +29,20 @@ impl Scratch {
     pub fn open(parent: &Path) -> io::Result<Scratch> {
         std::fs::create_dir_all(parent)?;
         let instance = hex::encode(rand::random::<[u8; 8]>());
-        let dir = parent.join(&instance);
-        std::fs::create_dir(&dir)?;
+        // Set up under a staging name that other processes' sweeps leave alone, and appear
+        // under the real name only with the lock held: a lock file that exists but is not yet
+        // locked would look like a dead process's to a sweep running at that moment.
+        let staging = parent.join(format!("{STAGING_PREFIX}{instance}"));
+        std::fs::create_dir(&staging)?;
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(dir.join(LOCK_FILE))?;
+            .open(staging.join(LOCK_FILE))?;
         lock.try_lock()
-            .map_err(|e| io::Error::other(format!("locking scratch dir {}: {e}", dir.display())))?;
+            .map_err(|e| io::Error::other(format!("locking scratch dir {}: {e}", staging.display())))?;
+        let dir = parent.join(&instance);
+        std::fs::rename(&staging, &dir)?;
         let scratch = Scratch {
             parent: parent.to_path_buf(),
             dir,
@@ -86,6 +93,15 @@ impl Scratch {
         if !ft.is_dir() {
             return Ok(false);
         }
+        if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+            // Another process setting up; only a crash's leftover once old.
+            let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+            if age > UNLOCKED_DIR_GRACE {
+                std::fs::remove_dir_all(path)?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
         match std::fs::OpenOptions::new().write(true).open(path.join(LOCK_FILE)) {
             Ok(f) => {
                 if f.try_lock().is_ok() {
@@ -113,16 +129,17 @@ mod tests {
     use super::*;
 
     /// Processes starting together on one parent all sweep the same dead scratch dirs; none of
-    /// them fails because another removed a dir first, and only the dead ones go.
+    /// them fails because another removed a dir first, only the dead ones go, and no process's
+    /// new dir is taken for a dead one while it is being set up.
     #[test]
     fn simultaneous_starts_sweep_dead_dirs_without_failing() {
-        for _round in 0..5 {
+        for _round in 0..100 {
             let parent = tempfile::tempdir().unwrap();
-            for i in 0..40 {
+            for i in 0..8 {
                 let d = parent.path().join(format!("dead{i:02}"));
                 std::fs::create_dir(&d).unwrap();
                 std::fs::write(d.join(LOCK_FILE), b"").unwrap();
-                for j in 0..20 {
+                for j in 0..5 {
                     std::fs::write(d.join(format!("spool{j}")), b"x").unwrap();
                 }
             }
