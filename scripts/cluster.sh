@@ -250,9 +250,26 @@ up_replicas() {
   done
   for i in $(seq 1 "$REPLICAS"); do
     port=REPLICA_${i}_PORT
-    local ok=0
+    local ok=0 tries=0
     for _ in $(seq 1 600); do
-      alive "$DIR/replica-$i.pid" || { tail -20 "$DIR/replica-$i.log" >&2; die "replica $i exited while starting"; }
+      if ! alive "$DIR/replica-$i.pid"; then
+        # Its port was taken meanwhile by someone else (ports are picked before anything
+        # starts): pick another one and start it again.
+        if grep -q "binding 127.0.0.1:${!port}:" "$DIR/replica-$i.log" && [[ $tries -lt 3 ]]; then
+          tries=$((tries + 1))
+          local new
+          new=$(free_port)
+          log "replica $i: port ${!port} was taken; using $new"
+          sed -i "s/^REPLICA_${i}_PORT=.*/REPLICA_${i}_PORT=$new/" "$DIR/ports.env"
+          printf -v "$port" '%s' "$new"
+          setsid "$bin" serve --listen "127.0.0.1:${!port}" --data "$DIR/data" --config "$DIR/mwupload.toml" \
+            >>"$DIR/replica-$i.log" 2>&1 </dev/null &
+          echo $! >"$DIR/replica-$i.pid"
+          continue
+        fi
+        tail -20 "$DIR/replica-$i.log" >&2
+        die "replica $i exited while starting"
+      fi
       if [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${!port}/readyz") == 200 ]]; then ok=1; break; fi
       sleep 0.1
     done
