@@ -67,10 +67,10 @@ echo "== real clients: pywikibot, mwn, nodemw"
 clients_rc=0
 bash tests/clients/run.sh || clients_rc=$?
 
-echo "== cluster: PostgreSQL + Garage + 3 replicas + nginx (scripts/cluster.sh), acceptance and tests/cluster.rs"
+echo "== cluster: PostgreSQL + Garage + 3 replicas + nginx (scripts/cluster.sh): acceptance, real clients, tests/cluster.rs"
 # The scaled-out deployment, started as `scripts/cluster.sh up` starts it (installing nginx, and
-# Garage through scripts/install-s3-servers.sh, when missing): the acceptance scripts through
-# nginx, then tests/cluster.rs (requests spread over the replicas, replicas SIGKILLed mid-chunk
+# Garage through scripts/install-s3-servers.sh, when missing): the acceptance scripts and the real
+# clients through nginx, then tests/cluster.rs (requests spread over the replicas, replicas SIGKILLed mid-chunk
 # and mid-job). MWUPLOAD_TEST_CLUSTER=skip skips this part.
 cluster_rc=0
 if [[ ${MWUPLOAD_TEST_CLUSTER:-} == skip ]]; then
@@ -83,6 +83,7 @@ else
   export MWUPLOAD_BIN=$ROOT/target/debug/mwupload
   if CLUSTER_EXTRA_TOML=$CLUSTER_TOML bash scripts/cluster.sh up "$CLUSTER"; then
     (set -a; . "$CLUSTER/initial-credentials.env"; set +a; PYTHON=$VENV/bin/python bash tests/acceptance/run.sh) || cluster_rc=$?
+    (set -a; . "$CLUSTER/initial-credentials.env"; set +a; bash tests/clients/run.sh) || cluster_rc=$?
     MWUPLOAD_TEST_CLUSTER=$CLUSTER cargo test --locked -p mwupload --test cluster 2>&1 | tee /tmp/mwupload-cargo-test-cluster.log
     grep -E '^test result:' /tmp/mwupload-cargo-test-cluster.log | grep -q ' 0 failed' || cluster_rc=1
     if [[ $cluster_rc -ne 0 ]]; then
