@@ -85,8 +85,41 @@ if [[ $FUZZ_SECS -gt 0 ]]; then
 fi
 
 
-if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 || $browser_rc -ne 0 || $fuzz_rc -ne 0 ]]; then
-  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc browser rc=$browser_rc fuzz rc=$fuzz_rc"
+echo "== cluster: PostgreSQL + Garage + 3 replicas + nginx (scripts/cluster.sh): acceptance, real clients, tests/cluster.rs"
+# The scaled-out deployment, started as `scripts/cluster.sh up` starts it (installing nginx, and
+# Garage through scripts/install-s3-servers.sh, when missing): the acceptance scripts and the real
+# clients through nginx, then tests/cluster.rs (requests spread over the replicas, replicas SIGKILLed mid-chunk
+# and mid-job). MWUPLOAD_TEST_CLUSTER=skip skips this part.
+cluster_rc=0
+if [[ ${MWUPLOAD_TEST_CLUSTER:-} == skip ]]; then
+  echo "skipped (MWUPLOAD_TEST_CLUSTER=skip)"
+else
+  CLUSTER=$(mktemp -d /tmp/mwupload-cluster.XXXXXX)
+  CLUSTER_TOML=$(mktemp)
+  printf '[url_uploads]\nenabled = true\nallow_addresses = ["127.0.0.0/8"]\n' >"$CLUSTER_TOML"
+  trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"; bash "$ROOT/scripts/cluster.sh" down "$CLUSTER" >/dev/null 2>&1 || true; rm -rf "$CLUSTER" "$CLUSTER_TOML"' EXIT
+  export MWUPLOAD_BIN=$ROOT/target/debug/mwupload
+  if CLUSTER_EXTRA_TOML=$CLUSTER_TOML bash scripts/cluster.sh up "$CLUSTER"; then
+    (set -a; . "$CLUSTER/initial-credentials.env"; set +a; PYTHON=$VENV/bin/python bash tests/acceptance/run.sh) || cluster_rc=$?
+    (set -a; . "$CLUSTER/initial-credentials.env"; set +a; bash tests/clients/run.sh) || cluster_rc=$?
+    MWUPLOAD_TEST_CLUSTER=$CLUSTER cargo test --locked -p mwupload --test cluster 2>&1 | tee /tmp/mwupload-cargo-test-cluster.log || true
+    grep -E '^test result:' /tmp/mwupload-cargo-test-cluster.log | grep -q ' 0 failed' || cluster_rc=1
+    if [[ $cluster_rc -ne 0 ]]; then
+      # The cluster's logs (replicas, nginx, Garage, PostgreSQL) outlive its directory.
+      rm -rf /tmp/mwupload-cluster-logs && mkdir -p /tmp/mwupload-cluster-logs
+      cp "$CLUSTER"/*.log "$CLUSTER"/nginx/*.log /tmp/mwupload-cluster-logs/ 2>/dev/null || true
+      echo "cluster logs: /tmp/mwupload-cluster-logs"
+    fi
+  else
+    echo "FAILED: scripts/cluster.sh up"
+    cluster_rc=1
+  fi
+  bash scripts/cluster.sh down "$CLUSTER" || true
+fi
+
+
+if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 || $browser_rc -ne 0 || $fuzz_rc -ne 0 || $cluster_rc -ne 0 ]]; then
+  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc browser rc=$browser_rc fuzz rc=$fuzz_rc cluster rc=$cluster_rc"
   exit 1
 fi
 echo "all tests passed"

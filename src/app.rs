@@ -12,6 +12,9 @@ pub async fn open(config: Config) -> anyhow::Result<SharedState> {
     if let Err(bad) = mwupload_fetch::validate_allow_addresses(&config.url_uploads.allow_addresses) {
         anyhow::bail!("url_uploads.allow_addresses: not an address or CIDR: {}", bad.join(", "));
     }
+    if let Err(bad) = mwupload_api::client_ip::parse_trusted(&config.trusted_proxies) {
+        anyhow::bail!("trusted_proxies: not an address or CIDR: {}", bad.join(", "));
+    }
     std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("creating data dir {}: {e}", config.data_dir.display()))?;
     let meta = open_meta(&config).await?;
     let blobs = open_blobs(&config).await?;

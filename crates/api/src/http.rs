@@ -16,7 +16,9 @@ pub fn router(state: SharedState) -> Router {
     let mut r = Router::new()
         .route(&api_path, any(api))
         .route("/images/{*path}", get(image))
-        .route(&format!("{}/thumb.php", state.config.script_path), get(thumb_php));
+        .route(&format!("{}/thumb.php", state.config.script_path), get(thumb_php))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
     if api_path != "/api.php" {
         r = r.route("/api.php", any(api));
     }
@@ -25,6 +27,43 @@ pub fn router(state: SharedState) -> Router {
 
 async fn api(State(state): State<SharedState>, req: Request) -> Response<Body> {
     crate::handle(state, req).await
+}
+
+/// Liveness: the process serves requests (a load balancer or supervisor restarts it otherwise).
+async fn healthz() -> Response<Body> {
+    let mut r = status(StatusCode::OK, "ok\n");
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// How long a readiness check waits for each store.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Readiness: 200 when the database answers a query and the blob store is reachable, else 503
+/// with a short reason (details go to the log), so a load balancer sends traffic elsewhere.
+async fn readyz(State(state): State<SharedState>) -> Response<Body> {
+    let db = tokio::time::timeout(READY_TIMEOUT, state.meta.get_setting("readyz-probe")).await;
+    let reason = match db {
+        Err(_) => Some("database: no answer within 3 s"),
+        Ok(Err(e)) => {
+            tracing::warn!("readyz: database: {e}");
+            Some("database: query failed")
+        }
+        Ok(Ok(_)) => match tokio::time::timeout(READY_TIMEOUT, state.blobs.ready()).await {
+            Err(_) => Some("blob store: no answer within 3 s"),
+            Ok(Err(e)) => {
+                tracing::warn!("readyz: blob store: {e}");
+                Some("blob store: unreachable")
+            }
+            Ok(Ok(())) => None,
+        },
+    };
+    let mut r = match reason {
+        None => status(StatusCode::OK, "ready\n"),
+        Some(why) => status(StatusCode::SERVICE_UNAVAILABLE, &format!("not ready: {why}\n")),
+    };
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 fn status(code: StatusCode, text: &str) -> Response<Body> {

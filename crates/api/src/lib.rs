@@ -7,6 +7,7 @@
 // are moved once per request, so boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod client_ip;
 pub mod cors;
 pub mod envelope;
 pub mod error;
@@ -232,10 +233,15 @@ async fn handle_request(
         },
         None => None,
     };
+    // The connection's peer, or behind trusted proxies the address they forwarded for.
     let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| c.0.ip())
+        .map(|ip| {
+            let trusted = client_ip::parse_trusted(&state.config.trusted_proxies).unwrap_or_default();
+            client_ip::from_headers(ip, &parts.headers, &trusted)
+        });
     let caller = match session::resolve(&state, session_row).await {
         Ok(mut c) => {
             c.ip = peer;

@@ -45,6 +45,12 @@ pub struct Config {
     /// `[count, seconds]`. Only `upload` is enforced (on publishing). The `noratelimit` right
     /// exempts.
     pub rate_limits: BTreeMap<String, BTreeMap<String, [i64; 2]>>,
+    /// Reverse proxies and load balancers in front of this server, as addresses or CIDRs
+    /// (MediaWiki's `$wgCdnServersNoPurge`). A request from one of them is attributed to the
+    /// address it names in `X-Forwarded-For` (the rightmost hop that is not itself a trusted
+    /// proxy); any other request to its connection's peer address. Empty: `X-Forwarded-For`
+    /// is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[thumbnails]`: thumbnails are rendered on their first request, on a pool of at most
@@ -301,6 +307,7 @@ impl Default for Config {
                 "upload".to_string(),
                 BTreeMap::from([("ip".to_string(), [8, 60]), ("newbie".to_string(), [8, 60])]),
             )]),
+            trusted_proxies: Vec::new(),
         }
     }
 }

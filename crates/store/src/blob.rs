@@ -63,6 +63,12 @@ pub trait BlobStore: Send + Sync {
     /// No other process writes or cleans it while this store is open.
     fn scratch_dir(&self) -> &Path;
 
+    /// Whether the store answers now (for a readiness probe): the blob tree is there, the
+    /// bucket can be listed. The default looks at the scratch directory.
+    async fn ready(&self) -> io::Result<()> {
+        tokio::fs::metadata(self.scratch_dir()).await.map(|_| ())
+    }
+
     /// Moves a fully written, fsynced scratch file in as blob `key`.
     async fn put_file(&self, key: &str, file: tempfile::TempPath) -> io::Result<()>;
 

@@ -79,6 +79,11 @@ impl BlobStore for FsBlobStore {
         self.scratch.dir()
     }
 
+    async fn ready(&self) -> io::Result<()> {
+        tokio::fs::metadata(self.root.join("blobs")).await?;
+        tokio::fs::metadata(self.scratch.dir()).await.map(|_| ())
+    }
+
     async fn put_file(&self, key: &str, file: tempfile::TempPath) -> io::Result<()> {
         let dest = self.path(key)?;
         let dir = dest.parent().map(Path::to_path_buf).unwrap_or_else(|| self.root.clone());

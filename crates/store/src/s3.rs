@@ -483,6 +483,10 @@ impl BlobStore for S3BlobStore {
         self.scratch.dir()
     }
 
+    async fn ready(&self) -> io::Result<()> {
+        self.check().await
+    }
+
     async fn put_file(&self, key: &str, file: tempfile::TempPath) -> io::Result<()> {
         let path = self.inner.blob_path(key)?;
         let mut f = tokio::fs::File::open(&file).await?;

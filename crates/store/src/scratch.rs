@@ -12,6 +12,8 @@ const LOCK_FILE: &str = ".lock";
 /// A scratch directory without a lock file is another process's that is just being set up,
 /// unless it is older than this (then it is a leftover of an older version or a crash).
 const UNLOCKED_DIR_GRACE: Duration = Duration::from_secs(300);
+/// A scratch directory being set up (see [`Scratch::open`]).
+const STAGING_PREFIX: &str = ".new-";
 
 #[derive(Debug)]
 pub struct Scratch {
@@ -27,19 +29,20 @@ impl Scratch {
     pub fn open(parent: &Path) -> io::Result<Scratch> {
         std::fs::create_dir_all(parent)?;
         let instance = hex::encode(rand::random::<[u8; 8]>());
-        let dir = parent.join(&instance);
-        std::fs::create_dir(&dir)?;
-        // Lock under a temporary name, then rename: another process that finds `.lock` always
-        // finds it locked (a lock file created and not yet locked would look abandoned to it).
-        let pending = dir.join(".lock.pending");
+        // Set up under a staging name that other processes' sweeps leave alone, and appear
+        // under the real name only with the lock held: a lock file that exists but is not yet
+        // locked would look like a dead process's to a sweep running at that moment.
+        let staging = parent.join(format!("{STAGING_PREFIX}{instance}"));
+        std::fs::create_dir(&staging)?;
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(&pending)?;
+            .open(staging.join(LOCK_FILE))?;
         lock.try_lock()
-            .map_err(|e| io::Error::other(format!("locking scratch dir {}: {e}", dir.display())))?;
-        std::fs::rename(&pending, dir.join(LOCK_FILE))?;
+            .map_err(|e| io::Error::other(format!("locking scratch dir {}: {e}", staging.display())))?;
+        let dir = parent.join(&instance);
+        std::fs::rename(&staging, &dir)?;
         let scratch = Scratch {
             parent: parent.to_path_buf(),
             dir,
@@ -67,35 +70,95 @@ impl Scratch {
             if path == self.dir {
                 continue;
             }
-            let ft = entry.file_type()?;
-            if ft.is_file() {
-                // Older versions spooled into the parent directly; no process of this version
-                // writes there, so such a file is a leftover.
-                std::fs::remove_file(&path)?;
-                removed += 1;
-                continue;
-            }
-            if !ft.is_dir() {
-                continue;
-            }
-            match std::fs::OpenOptions::new().write(true).open(path.join(LOCK_FILE)) {
-                Ok(f) => {
-                    if f.try_lock().is_ok() {
-                        // Its process is gone (the lock is released when a process exits).
-                        std::fs::remove_dir_all(&path)?;
-                        removed += 1;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
-                    if age > UNLOCKED_DIR_GRACE {
-                        std::fs::remove_dir_all(&path)?;
-                        removed += 1;
-                    }
-                }
+            // Processes starting together on one parent sweep the same dead directories: what
+            // another one removed first is gone, not an error.
+            match Self::remove_if_dead(&entry, &path) {
+                Ok(true) => removed += 1,
+                Ok(false) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(removed)
+    }
+
+    fn remove_if_dead(entry: &std::fs::DirEntry, path: &Path) -> io::Result<bool> {
+        let ft = entry.file_type()?;
+        if ft.is_file() {
+            // Older versions spooled into the parent directly; no process of this version
+            // writes there, so such a file is a leftover.
+            std::fs::remove_file(path)?;
+            return Ok(true);
+        }
+        if !ft.is_dir() {
+            return Ok(false);
+        }
+        if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+            // Another process setting up; only a crash's leftover once old.
+            let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+            if age > UNLOCKED_DIR_GRACE {
+                std::fs::remove_dir_all(path)?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        match std::fs::OpenOptions::new().write(true).open(path.join(LOCK_FILE)) {
+            Ok(f) => {
+                if f.try_lock().is_ok() {
+                    // Its process is gone (the lock is released when a process exits).
+                    std::fs::remove_dir_all(path)?;
+                    return Ok(true);
+                }
+                Ok(false)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+                if age > UNLOCKED_DIR_GRACE {
+                    std::fs::remove_dir_all(path)?;
+                    return Ok(true);
+                }
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Processes starting together on one parent all sweep the same dead scratch dirs; none of
+    /// them fails because another removed a dir first, only the dead ones go, and no process's
+    /// new dir is taken for a dead one while it is being set up.
+    #[test]
+    fn simultaneous_starts_sweep_dead_dirs_without_failing() {
+        for _round in 0..100 {
+            let parent = tempfile::tempdir().unwrap();
+            for i in 0..8 {
+                let d = parent.path().join(format!("dead{i:02}"));
+                std::fs::create_dir(&d).unwrap();
+                std::fs::write(d.join(LOCK_FILE), b"").unwrap();
+                for j in 0..5 {
+                    std::fs::write(d.join(format!("spool{j}")), b"x").unwrap();
+                }
+            }
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+            let opened: Vec<Scratch> = (0..6)
+                .map(|_| {
+                    let (p, b) = (parent.path().to_path_buf(), barrier.clone());
+                    std::thread::spawn(move || {
+                        b.wait();
+                        Scratch::open(&p)
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().unwrap().expect("a simultaneous start failed"))
+                .collect();
+            let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().flatten().map(|e| e.path()).collect();
+            assert_eq!(left.len(), 6, "only the live scratch dirs remain: {left:?}");
+            assert!(opened.iter().all(|s| s.dir().is_dir()));
+        }
     }
 }
