@@ -235,9 +235,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let api_url = format!("http://{addr}{}", state.config.api_path());
     app::bootstrap(&state, &api_url).await?;
-    for _ in 0..2 {
-        tokio::spawn(mwupload_core::jobs::worker(state.clone()));
-    }
+    let workers: Vec<_> = (0..2).map(|_| tokio::spawn(mwupload_core::jobs::worker(state.clone()))).collect();
     tokio::spawn(mwupload_core::jobs::sweeper(state.clone()));
     // The dummy hash unknown login names are checked against, computed before any login.
     tokio::task::spawn_blocking(mwupload_core::auth::throttle::warm_up);
@@ -245,6 +243,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");
     edge::serve(listener, app, &state.config.limits, shutdown_signal()).await?;
+    // Requests are drained; the job workers finish the job in hand within the same grace period
+    // (a job cut off later is taken over through its lease, by this server's next start or
+    // another replica).
+    state.stopping.store(true, std::sync::atomic::Ordering::Release);
+    state.jobs_notify.notify_waiters();
+    let grace = mwupload_core::config::LimitsConfig::secs(state.config.limits.shutdown_grace_secs);
+    let all_done = async {
+        for w in workers {
+            let _ = w.await;
+        }
+    };
+    if tokio::time::timeout(grace, all_done).await.is_err() {
+        tracing::warn!("job workers still busy after {grace:?}; their jobs resume through their leases");
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -18,6 +18,9 @@ const MAX_ATTEMPTS: i64 = 3;
 pub async fn worker(state: SharedState) {
     let owner = format!("{}/worker-{}", state.instance, hex::encode(rand::random::<[u8; 3]>()));
     loop {
+        if state.stopping.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
         let claimed = state
             .meta
             .claim_job(&owner, mwupload_store::time::now_unix(), LEASE_SECS, MAX_ATTEMPTS)

@@ -21,6 +21,9 @@ pub struct AppState {
     pub instance: String,
     /// The thumbnail render pool and the size/name settings.
     pub thumbs: crate::thumbs::Thumbnailer,
+    /// Set when the process is shutting down: job workers claim nothing more and return after
+    /// the job in hand.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -37,6 +40,7 @@ impl AppState {
             fetcher,
             permissions,
             jobs_notify: Notify::new(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             instance: format!("{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 4]>())),
         })
     }
