@@ -2,6 +2,7 @@
 
 mod app;
 mod edge;
+mod ops;
 
 use clap::{Parser, Subcommand};
 use mwupload_core::Config;
@@ -90,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let mut config = Config::load(cli.config.as_deref())?;
@@ -218,7 +220,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(mwupload_core::jobs::sweeper(state.clone()));
     // The dummy hash unknown login names are checked against, computed before any login.
     tokio::task::spawn_blocking(mwupload_core::auth::throttle::warm_up);
-    let app = mwupload_web::router(state.clone());
+    let metrics = std::sync::Arc::new(ops::Metrics::default());
+    let scrape = (state.clone(), metrics.clone());
+    let app = mwupload_web::router(state.clone())
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let (state, metrics) = scrape.clone();
+                async move { ops::metrics_response(&state, &metrics).await }
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(metrics, ops::layer));
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");
     edge::serve(listener, app, &state.config.limits, shutdown_signal()).await?;

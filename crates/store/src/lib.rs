@@ -228,6 +228,8 @@ pub trait JobStore: Send + Sync {
     async fn release_job(&self, id: i64, owner: &str) -> StoreResult<()>;
     /// Failed jobs: (id, kind, last error).
     async fn failed_jobs(&self) -> StoreResult<Vec<(i64, String, Option<String>)>>;
+    /// For `/metrics`: (chunked upload sessions open, jobs queued or running).
+    async fn ops_gauges(&self) -> StoreResult<(i64, i64)>;
 }
 
 /// Page protection and create protection of missing titles.

@@ -1,0 +1,147 @@
+//! The operator's view of a running server: the access log, `/metrics`, the data-directory
+//! lock and start-up checks, and the admin commands. Each test drives the real binary.
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+/// Waits until the server's log contains `needle` (lines are written when a response ends).
+async fn wait_log(s: &Server, needle: &str) -> String {
+    for _ in 0..50 {
+        let log = s.log_text();
+        if log.contains(needle) {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("log never contained {needle:?}:\n{}", s.log_text());
+}
+
+#[tokio::test]
+async fn access_log_has_a_line_per_request_upload_and_failed_login_without_secrets() {
+    let s = Server::start_logged("");
+    let c = s.bot().await;
+    // A request with secrets in the query string: their values never reach the log.
+    let _ = reqwest::get(format!(
+        "{}?action=query&meta=tokens&format=json&token=SECRETTOKEN42&lgpassword=hunter2hunter2",
+        s.api
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let png = png(20, 20, 7);
+    let r = c.upload("Ops-log.png", &png, &[("ignorewarnings", "1")]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+
+    // A failed login through the API.
+    let anon = s.client();
+    let t = anon
+        .get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+        .await;
+    let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let r = anon
+        .post(&[
+            ("action", "login"),
+            ("lgname", "Nobody here"),
+            ("lgpassword", "wrong-password-xyz"),
+            ("lgtoken", &lt),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(r["login"]["result"], "Failed", "{r}");
+
+    let log = wait_log(&s, "failed login").await;
+    let log = wait_log(&s, "meta=tokens&format=json&token=***").await + &log;
+    assert!(!log.contains("SECRETTOKEN42"), "token value logged:\n{log}");
+    assert!(!log.contains("hunter2hunter2"), "password value logged:\n{log}");
+    assert!(!log.contains("wrong-password-xyz"), "password value logged:\n{log}");
+    assert!(!log.contains(&s.bot_pass), "bot password logged");
+    assert!(!log.contains('\x1b'), "colour codes in a log that is not a terminal:\n{log}");
+    // The upload's request line: ip, method, path, status, bytes, duration, user.
+    let re = regex_lite::Regex::new(r"mwupload::access: 127\.0\.0\.1 POST /w/api\.php 200 (\d+) [0-9.]+ms Admin").unwrap();
+    let caps = re.captures(&log).unwrap_or_else(|| panic!("no access line for the upload:\n{log}"));
+    assert!(caps[1].parse::<u64>().unwrap() > 30, "response bytes counted:\n{log}");
+    assert!(
+        log.contains(&format!("upload \"Ops-log.png\" by Admin: {} bytes, Success", png.len())),
+        "upload line:\n{log}"
+    );
+    assert!(
+        log.contains("failed login for \"Nobody here\" from 127.0.0.1: no such user"),
+        "failed-login line:\n{log}"
+    );
+    // An anonymous request logs '-' as the user.
+    assert!(
+        regex_lite::Regex::new(r"mwupload::access: 127\.0\.0\.1 GET /w/api\.php\?\S+ 200 \d+ [0-9.]+ms -")
+            .unwrap()
+            .is_match(&log),
+        "anonymous line:\n{log}"
+    );
+}
+
+/// The value of one sample line (`name{labels}` exactly) in a Prometheus text exposition.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap_or(0.0)
+}
+
+async fn scrape(s: &Server) -> String {
+    let r = reqwest::get(format!("{}/metrics", s.base)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_count_requests_uploads_bytes_chunk_sessions_and_durations() {
+    let s = Server::start();
+    let c = s.bot().await;
+    let before = scrape(&s).await;
+    let png = png(24, 24, 9);
+    let r = c.upload("Ops-metrics.png", &png, &[("ignorewarnings", "1")]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    // A bad upload (no file) counts under its error code.
+    let r = c
+        .post(&[("action", "upload"), ("format", "json"), ("filename", "X.png"), ("token", &c.csrf)])
+        .await;
+    assert_eq!(r["error"]["code"], "missingparam", "{r}");
+    // An unfinished chunked upload is an open session.
+    let first = vec![b'a'; 2000];
+    let r = c
+        .post_file(
+            &[
+                ("action", "upload"),
+                ("format", "json"),
+                ("stash", "1"),
+                ("filename", "Ops-chunks.txt"),
+                ("filesize", "5000"),
+                ("offset", "0"),
+                ("token", &c.csrf),
+            ],
+            "chunk",
+            &first,
+        )
+        .await;
+    assert_eq!(r["upload"]["result"], "Continue", "{r}");
+    let _ = reqwest::get(format!("{}/no/such/page", s.base)).await.unwrap().text().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = scrape(&s).await;
+    let d = |series: &str| sample(&after, series) - sample(&before, series);
+    assert_eq!(d("mwupload_uploads_total{result=\"Success\"}"), 1.0, "{after}");
+    assert_eq!(d("mwupload_uploads_total{result=\"Continue\"}"), 1.0, "{after}");
+    assert_eq!(d("mwupload_uploads_total{result=\"missingparam\"}"), 1.0, "{after}");
+    assert_eq!(d("mwupload_upload_bytes_total"), (png.len() + first.len()) as f64, "{after}");
+    assert!(d("mwupload_http_requests_total{class=\"2xx\"}") >= 4.0, "{after}");
+    assert!(d("mwupload_http_requests_total{class=\"4xx\"}") >= 1.0, "{after}");
+    assert!(d("mwupload_http_request_duration_seconds_count") >= 5.0, "{after}");
+    assert!(
+        sample(&after, "mwupload_http_request_duration_seconds_bucket{le=\"+Inf\"}")
+            >= sample(&after, "mwupload_http_request_duration_seconds_bucket{le=\"0.005\"}")
+    );
+    assert_eq!(sample(&after, "mwupload_chunk_sessions_open"), 1.0, "{after}");
+    assert!(after.contains("# TYPE mwupload_job_queue_depth gauge"), "{after}");
+    assert!(after.contains("# TYPE mwupload_http_request_duration_seconds histogram"));
+}
