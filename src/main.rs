@@ -30,6 +30,13 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long, env = "MWUPLOAD_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Create the data directory if it does not exist (a new, empty wiki).
+        #[arg(long)]
+        init: bool,
+        /// Run although another server holds the data directory's lock (several processes on
+        /// one SQLite data directory on purpose; PostgreSQL setups never take the lock).
+        #[arg(long, env = "MWUPLOAD_ALLOW_SHARED_DATA", hide = true)]
+        allow_shared_data: bool,
     },
     /// Manage user accounts.
     User {
@@ -86,8 +93,25 @@ fn split(s: &str) -> Vec<String> {
     s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line for the user (with its causes), not a backtrace.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
         .with_writer(std::io::stderr)
@@ -95,16 +119,36 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let mut config = Config::load(cli.config.as_deref())?;
+    // A data directory somebody named (flag, environment, config file), as opposed to the default.
+    let named_data = cli.data.is_some() || config.data_dir != Config::default().data_dir;
     if let Some(d) = cli.data {
         config.data_dir = d;
+    }
+    let sqlite = config.database_url.trim().is_empty();
+    if sqlite && !config.data_dir.exists() && matches!(cli.command, Command::User { .. } | Command::Botpassword { .. }) {
+        anyhow::bail!(
+            "data directory {} does not exist; give the server's --data (or MWUPLOAD_DATA)",
+            config.data_dir.display()
+        );
     }
     match cli.command {
         Command::Upload(args) => std::process::exit(mwupload_client::cli::run_upload(args).await?),
         Command::Bench(args) => std::process::exit(mwupload_client::bench::run(args).await?),
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            init,
+            allow_shared_data,
+        } => {
             if let Some(l) = listen {
                 config.listen = l;
             }
+            prepare_data_dir(&config, init, named_data)?;
+            // The lock lives as long as the server.
+            let _lock = if sqlite && !allow_shared_data {
+                Some(lock_data_dir(&config.data_dir)?)
+            } else {
+                None
+            };
             serve(config).await
         }
         Command::User { command } => {
@@ -196,6 +240,62 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// A data directory that does not exist is created only with `serve --init`, or on the very
+/// first start with the default directory; a named one that does not exist is most likely a typo.
+fn prepare_data_dir(config: &Config, init: bool, named: bool) -> anyhow::Result<()> {
+    let dir = &config.data_dir;
+    if dir.exists() {
+        if !dir.is_dir() {
+            anyhow::bail!("--data {} is not a directory", dir.display());
+        }
+        return Ok(());
+    }
+    if named && !init {
+        anyhow::bail!(
+            "data directory {} does not exist; check --data (or MWUPLOAD_DATA, or data_dir in the config file), or run `mwupload serve --init` to create a new wiki there",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating data directory {}: {e}", dir.display()))?;
+    tracing::info!("first start: created the data directory {}", dir.display());
+    Ok(())
+}
+
+/// Takes the data directory's lock (embedded SQLite only: one server per data directory), or
+/// says which server holds it.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join("mwupload.lock");
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            let by = if holder.is_empty() {
+                String::new()
+            } else {
+                format!(" (pid {holder})")
+            };
+            anyhow::bail!(
+                "another mwupload server{by} is already running on the data directory {}; stop it first, or give this one its own --data",
+                dir.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => anyhow::bail!("locking {}: {e}", path.display()),
+    }
+    use std::io::{Seek, Write};
+    let _ = f.set_len(0);
+    let _ = f.seek(std::io::SeekFrom::Start(0));
+    let _ = writeln!(f, "{}", std::process::id());
+    Ok(f)
+}
+
 fn check_groups(groups: &[String]) -> anyhow::Result<()> {
     for g in groups {
         if !rights::known_groups().contains(&g.as_str()) {
@@ -208,9 +308,12 @@ fn check_groups(groups: &[String]) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = app::open(config).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("binding {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "address {listen} is already in use; choose another with --listen ADDR (or MWUPLOAD_LISTEN, or listen in the config file)"
+        ),
+        _ => anyhow::anyhow!("listening on {listen}: {e}; choose another address with --listen ADDR"),
+    })?;
     let addr = listener.local_addr()?;
     let api_url = format!("http://{addr}{}", state.config.api_path());
     app::bootstrap(&state, &api_url).await?;

@@ -145,3 +145,142 @@ async fn metrics_count_requests_uploads_bytes_chunk_sessions_and_durations() {
     assert!(after.contains("# TYPE mwupload_job_queue_depth gauge"), "{after}");
     assert!(after.contains("# TYPE mwupload_http_request_duration_seconds histogram"));
 }
+
+/// Runs `mwupload ARGS` to completion (it must exit within 30 s): (exit code, stdout, stderr).
+fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mwupload"));
+    cmd.args(args).envs(env.iter().copied()).env("RUST_BACKTRACE", "1");
+    cmd.stdin(std::process::Stdio::null());
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "mwupload {args:?} did not exit: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The one `error: …` line a failed command prints last, with no backtrace or panic around it.
+fn one_error_line(stderr: &str) -> String {
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+    assert!(!stderr.contains("Caused by"), "{stderr}");
+    let last = stderr.trim_end().lines().last().unwrap_or_default().to_string();
+    assert!(last.starts_with("error: "), "last line: {last:?}\n{stderr}");
+    last
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_dir_refuses_to_start_unless_postgres() {
+    let s = Server::start();
+    let data = s.data.path().to_str().unwrap().to_string();
+    let config = s.data.path().join("test-config.toml");
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--data", &data];
+    let cfg = config.to_str().unwrap().to_string();
+    if config.exists() {
+        args.extend(["--config", &cfg]);
+    }
+    if std::env::var("MWUPLOAD_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        // Replicas on PostgreSQL share a data directory: no lock, the second one serves.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mwupload"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        let mut r = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut listening = false;
+        while std::io::BufRead::read_line(&mut r, &mut line).unwrap_or(0) > 0 {
+            if line.starts_with("listening on ") {
+                listening = true;
+                break;
+            }
+            line.clear();
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(listening, "a second PostgreSQL replica on the same data dir did not start");
+        return;
+    }
+    let (code, _, err) = run_cli(&args, &[]);
+    assert_eq!(code, 1, "{err}");
+    let line = one_error_line(&err);
+    assert!(line.contains("already running on the data directory"), "{line}");
+    assert!(line.contains(&data), "{line}");
+    assert!(line.contains(&format!("pid {}", s.child.as_ref().unwrap().id())), "{line}");
+    // The first server is unharmed, and once it is gone the directory can be served again.
+    let c = s.bot().await;
+    assert!(c.get(&[("action", "query"), ("meta", "siteinfo"), ("format", "json")]).await["query"].is_object());
+    let mut s = s;
+    s.restart();
+    s.bot().await;
+}
+
+#[test]
+fn a_missing_data_dir_is_created_only_with_init() {
+    let tmp = tempfile::tempdir().unwrap();
+    let typo = tmp.path().join("dtaa");
+    let typo_s = typo.to_str().unwrap();
+    let (code, _, err) = run_cli(&["serve", "--listen", "127.0.0.1:0", "--data", typo_s], &[]);
+    assert_eq!(code, 1, "{err}");
+    let line = one_error_line(&err);
+    assert!(line.contains("does not exist") && line.contains("--init"), "{line}");
+    assert!(!typo.exists(), "a typo created a data directory");
+    // Admin commands do not create one either.
+    let (code, _, err) = run_cli(&["--data", typo_s, "user", "set-password", "Admin"], &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(one_error_line(&err).contains("does not exist"));
+    assert!(!typo.exists());
+
+    // With --init it is created, and the log says so.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mwupload"))
+        .args(["serve", "--init", "--listen", "127.0.0.1:0", "--data", typo_s])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut r = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut r, &mut line).unwrap_or(0) > 0 && !line.starts_with("listening on ") {
+        line.clear();
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(line.starts_with("listening on "), "{err}");
+    assert!(typo.join("initial-credentials.env").exists());
+    assert!(err.contains(&format!("created the data directory {typo_s}")), "{err}");
+}
+
+#[test]
+fn a_busy_port_names_the_flag_that_changes_it() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_cli(&["serve", "--listen", &addr, "--data", tmp.path().to_str().unwrap()], &[]);
+    assert_eq!(code, 1, "{err}");
+    let line = one_error_line(&err);
+    assert!(
+        line.contains(&addr) && line.contains("already in use") && line.contains("--listen"),
+        "{line}"
+    );
+}

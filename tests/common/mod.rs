@@ -135,7 +135,8 @@ impl Server {
             bot_pass: String::new(),
             admin_pass: String::new(),
             config: other.config.clone(),
-            env: Vec::new(),
+            // On purpose: past the data directory's one-server lock (SQLite).
+            env: vec![("MWUPLOAD_ALLOW_SHARED_DATA".into(), "1".into())],
             database: other.database.clone(),
             log: None,
         };
