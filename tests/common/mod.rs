@@ -136,7 +136,7 @@ impl Server {
             admin_pass: String::new(),
             config: other.config.clone(),
             // On purpose: past the data directory's one-server lock (SQLite).
-            env: vec![("MWUPLOAD_ALLOW_SHARED_DATA".into(), "1".into())],
+            env: vec![("MWUPLOAD_ALLOW_SHARED_DATA".into(), "true".into())],
             database: other.database.clone(),
             log: None,
         };
