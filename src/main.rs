@@ -11,7 +11,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "mwupload", version, about = "A MediaWiki-compatible file upload server")]
+#[command(
+    name = "mwupload",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("MWUPLOAD_GIT_COMMIT"), ")"),
+    about = "A MediaWiki-compatible file upload server"
+)]
 struct Cli {
     /// Configuration file (TOML). Without one, embedded defaults are used.
     #[arg(long, global = true, env = "MWUPLOAD_CONFIG")]
@@ -73,6 +77,10 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// List the accounts: id, name, explicit groups, registration time.
+    List,
+    /// Delete an account with its sessions and bot passwords (its uploads and edits stay).
+    Delete { name: String },
 }
 
 #[derive(Subcommand)]
@@ -87,6 +95,10 @@ enum BotCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// List a user's bot passwords and their grants.
+    List { user: String },
+    /// Delete a bot password (sessions logged in with it stop working).
+    Delete { user: String, botname: String },
 }
 
 fn split(s: &str) -> Vec<String> {
@@ -117,7 +129,7 @@ async fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let mut config = Config::load(cli.config.as_deref())?;
     // A data directory somebody named (flag, environment, config file), as opposed to the default.
     let named_data = cli.data.is_some() || config.data_dir != Config::default().data_dir;
@@ -183,6 +195,23 @@ async fn run() -> anyhow::Result<()> {
                     state.meta.set_user_groups(user.id, &groups).await?;
                     println!("{name}: groups {}", groups.join(","));
                 }
+                UserCommand::List => {
+                    for u in state.meta.list_users().await? {
+                        println!("{}\t{}\t{}\t{}", u.id, u.name, u.groups.join(","), u.registered);
+                    }
+                }
+                UserCommand::Delete { name } => {
+                    let name = canonical_user(&name)?;
+                    let user = state
+                        .meta
+                        .user_by_name(&name)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
+                    if !state.meta.delete_user(user.id).await? {
+                        anyhow::bail!("no user {name}");
+                    }
+                    println!("deleted user {name} (id {})", user.id);
+                }
                 UserCommand::SetPassword { name, password: pw } => {
                     let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
                     let user = state
@@ -206,6 +235,27 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Botpassword {
+            command: BotCommand::List { user },
+        } => {
+            let state = app::open(config).await?;
+            let u = existing_user(&state, &user).await?;
+            for bp in state.meta.bot_passwords(u.id).await? {
+                println!("{}@{}\t{}", u.name, bp.app_id, bp.grants.join(","));
+            }
+            Ok(())
+        }
+        Command::Botpassword {
+            command: BotCommand::Delete { user, botname },
+        } => {
+            let state = app::open(config).await?;
+            let u = existing_user(&state, &user).await?;
+            if !state.meta.delete_bot_password(u.id, &botname).await? {
+                anyhow::bail!("no bot password {}@{botname}", u.name);
+            }
+            println!("deleted bot password {}@{botname}", u.name);
+            Ok(())
+        }
+        Command::Botpassword {
             command:
                 BotCommand::Create {
                     user,
@@ -224,11 +274,7 @@ async fn run() -> anyhow::Result<()> {
             if botname.is_empty() || botname.contains('@') || botname.len() > 32 {
                 anyhow::bail!("bot name must be 1-32 characters without '@'");
             }
-            let u = state
-                .meta
-                .user_by_name(&user)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no user {user}"))?;
+            let u = existing_user(&state, &user).await?;
             let pw = pw.unwrap_or_else(|| password::random_password(32));
             state
                 .meta
@@ -294,6 +340,31 @@ fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
     let _ = f.seek(std::io::SeekFrom::Start(0));
     let _ = writeln!(f, "{}", std::process::id());
     Ok(f)
+}
+
+/// Parses the command line, with the valid grants and groups listed in the help of the
+/// commands that take them (the lists live in the code, not in the attributes).
+fn parse_cli() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let grants = format!("Valid grants: {}", rights::known_grants().join(", "));
+    let groups = format!("Valid groups: {}", rights::known_groups().join(", "));
+    let cmd = Cli::command()
+        .mut_subcommand("botpassword", |c| c.mut_subcommand("create", |c| c.after_help(grants)))
+        .mut_subcommand("user", |c| {
+            c.mut_subcommand("create", |c| c.after_help(groups.clone()))
+                .mut_subcommand("set-groups", |c| c.after_help(groups))
+        });
+    Cli::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+/// The account a command names (canonicalized as MediaWiki would), or one line saying there is none.
+async fn existing_user(state: &mwupload_core::AppState, name: &str) -> anyhow::Result<mwupload_store::UserRow> {
+    let name = canonical_user(name)?;
+    state
+        .meta
+        .user_by_name(&name)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user {name}"))
 }
 
 fn check_groups(groups: &[String]) -> anyhow::Result<()> {

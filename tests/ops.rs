@@ -284,3 +284,139 @@ fn a_busy_port_names_the_flag_that_changes_it() {
         "{line}"
     );
 }
+
+/// Runs an admin command against the server's data dir and config; (success, stdout, stderr).
+fn admin_try(s: &Server, args: &[&str]) -> (bool, String, String) {
+    let data = s.data.path().to_str().unwrap().to_string();
+    let config = s.data.path().join("test-config.toml");
+    let cfg = config.to_str().unwrap().to_string();
+    let mut all = vec!["--data", &data];
+    if config.exists() {
+        all.extend(["--config", &cfg]);
+    }
+    all.extend_from_slice(args);
+    let (code, out, err) = run_cli(&all, &[]);
+    (code == 0, out, err)
+}
+
+async fn try_login(s: &Server, user: &str, pass: &str) -> (Client, serde_json::Value) {
+    let c = s.client();
+    let t = c
+        .get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+        .await;
+    let lt = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let r = c
+        .post(&[
+            ("action", "login"),
+            ("lgname", user),
+            ("lgpassword", pass),
+            ("lgtoken", &lt),
+            ("format", "json"),
+        ])
+        .await;
+    (c, r)
+}
+
+async fn whoami(c: &Client) -> String {
+    let r = c.get(&[("action", "query"), ("meta", "userinfo"), ("format", "json")]).await;
+    r["query"]["userinfo"]["name"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn user_list_and_delete() {
+    let s = Server::start();
+    s.admin(&[
+        "user",
+        "create",
+        "ops_person",
+        "--password",
+        "ops-password-12345",
+        "--groups",
+        "bot",
+    ]);
+    let list = s.admin(&["user", "list"]);
+    let names: Vec<&str> = list.lines().map(|l| l.split('\t').nth(1).unwrap()).collect();
+    assert_eq!(names, ["Admin", "Ops person"], "{list}");
+    assert!(list.lines().nth(1).unwrap().split('\t').nth(2) == Some("bot"), "{list}");
+    let (c, r) = try_login(&s, "Ops person", "ops-password-12345").await;
+    assert_eq!(r["login"]["result"], "Success", "{r}");
+    assert_eq!(whoami(&c).await, "Ops person");
+
+    // Names are canonicalized as MediaWiki would; bad names are refused in one line.
+    let out = s.admin(&["user", "delete", "ops_person"]);
+    assert!(out.contains("deleted user Ops person"), "{out}");
+    let list = s.admin(&["user", "list"]);
+    assert!(!list.contains("Ops person"), "{list}");
+    // Its session stops authenticating, and it can no longer log in.
+    assert_ne!(whoami(&c).await, "Ops person");
+    let (_, r) = try_login(&s, "Ops person", "ops-password-12345").await;
+    assert_eq!(r["login"]["result"], "Failed", "{r}");
+    let (ok, _, err) = admin_try(&s, &["user", "delete", "Ops person"]);
+    assert!(!ok);
+    assert_eq!(one_error_line(&err), "error: no user Ops person");
+    let (ok, _, err) = admin_try(&s, &["user", "delete", "Bad|name"]);
+    assert!(!ok);
+    assert!(one_error_line(&err).contains("invalid user name"), "{err}");
+}
+
+#[tokio::test]
+async fn botpassword_list_delete_and_grants_in_help() {
+    let s = Server::start();
+    let out = s.admin(&[
+        "botpassword",
+        "create",
+        "admin",
+        "ops",
+        "--grants",
+        "basic,uploadfile",
+        "--password",
+        "abcdefghijklmnopqrstuvwxyz012345",
+    ]);
+    assert!(out.contains("Admin@ops"), "{out}");
+    let list = s.admin(&["botpassword", "list", "Admin"]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert!(lines.contains(&"Admin@ops\tbasic,uploadfile"), "{list}");
+    assert!(lines.iter().any(|l| l.starts_with("Admin@bot\t")), "{list}");
+    let (c, r) = try_login(&s, "Admin@ops", "abcdefghijklmnopqrstuvwxyz012345").await;
+    assert_eq!(r["login"]["result"], "Success", "{r}");
+    assert_eq!(whoami(&c).await, "Admin");
+
+    let out = s.admin(&["botpassword", "delete", "Admin", "ops"]);
+    assert!(out.contains("deleted bot password Admin@ops"), "{out}");
+    let list = s.admin(&["botpassword", "list", "Admin"]);
+    assert!(!list.contains("Admin@ops"), "{list}");
+    assert!(list.contains("Admin@bot"), "the other bot password stays: {list}");
+    assert_ne!(whoami(&c).await, "Admin", "a session of a deleted bot password still authenticates");
+    let (_, r) = try_login(&s, "Admin@ops", "abcdefghijklmnopqrstuvwxyz012345").await;
+    assert_eq!(r["login"]["result"], "Failed", "{r}");
+    let (ok, _, err) = admin_try(&s, &["botpassword", "delete", "Admin", "ops"]);
+    assert!(!ok);
+    assert_eq!(one_error_line(&err), "error: no bot password Admin@ops");
+
+    // The help lists the valid grants; a wrong one is refused with the list.
+    let (code, help, _) = run_cli(&["botpassword", "create", "--help"], &[]);
+    assert_eq!(code, 0);
+    for g in ["basic", "highvolume", "editpage", "uploadfile", "uploadeditmovefile", "delete"] {
+        assert!(help.contains(g), "grant {g} not in help:\n{help}");
+    }
+    assert!(help.contains("Valid grants:"), "{help}");
+    let (ok, _, err) = admin_try(&s, &["botpassword", "create", "Admin", "x", "--grants", "basic,flyingcar"]);
+    assert!(!ok);
+    let line = one_error_line(&err);
+    assert!(line.contains("unknown grant flyingcar") && line.contains("uploadfile"), "{line}");
+}
+
+#[test]
+fn version_names_the_git_commit() {
+    let (code, out, _) = run_cli(&["--version"], &[]);
+    assert_eq!(code, 0);
+    let expected = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    assert_eq!(out.trim(), format!("mwupload {} (commit {expected})", env!("CARGO_PKG_VERSION")));
+}
