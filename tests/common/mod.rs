@@ -107,7 +107,7 @@ impl Server {
             std::fs::write(&p, &toml).unwrap();
             Some(p)
         };
-        let mut s = Server {
+        Server {
             child: None,
             base: String::new(),
             api: String::new(),
@@ -119,8 +119,7 @@ impl Server {
             env: Vec::new(),
             database,
             log: None,
-        };
-        s
+        }
     }
 
     /// Another server process on the same data directory and configuration (as a second
