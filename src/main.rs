@@ -2,6 +2,7 @@
 
 mod app;
 mod edge;
+mod ops;
 
 use clap::{Parser, Subcommand};
 use mwupload_core::Config;
@@ -10,7 +11,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "mwupload", version, about = "A MediaWiki-compatible file upload server")]
+#[command(
+    name = "mwupload",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("MWUPLOAD_GIT_COMMIT"), ")"),
+    about = "A MediaWiki-compatible file upload server"
+)]
 struct Cli {
     /// Configuration file (TOML). Without one, embedded defaults are used.
     #[arg(long, global = true, env = "MWUPLOAD_CONFIG")]
@@ -29,6 +34,13 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long, env = "MWUPLOAD_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Create the data directory if it does not exist (a new, empty wiki).
+        #[arg(long)]
+        init: bool,
+        /// Run although another server holds the data directory's lock (several processes on
+        /// one SQLite data directory on purpose; PostgreSQL setups never take the lock).
+        #[arg(long, env = "MWUPLOAD_ALLOW_SHARED_DATA", hide = true)]
+        allow_shared_data: bool,
     },
     /// Manage user accounts.
     User {
@@ -65,6 +77,10 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// List the accounts: id, name, explicit groups, registration time.
+    List,
+    /// Delete an account with its sessions and bot passwords (its uploads and edits stay).
+    Delete { name: String },
 }
 
 #[derive(Subcommand)]
@@ -79,30 +95,72 @@ enum BotCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// List a user's bot passwords and their grants.
+    List { user: String },
+    /// Delete a bot password (sessions logged in with it stop working).
+    Delete { user: String, botname: String },
 }
 
 fn split(s: &str) -> Vec<String> {
     s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line for the user (with its causes), not a backtrace.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let mut config = Config::load(cli.config.as_deref())?;
+    // A data directory somebody named (flag, environment, config file), as opposed to the default.
+    let named_data = cli.data.is_some() || config.data_dir != Config::default().data_dir;
     if let Some(d) = cli.data {
         config.data_dir = d;
+    }
+    let sqlite = config.database_url.trim().is_empty();
+    if sqlite && !config.data_dir.exists() && matches!(cli.command, Command::User { .. } | Command::Botpassword { .. }) {
+        anyhow::bail!(
+            "data directory {} does not exist; give the server's --data (or MWUPLOAD_DATA)",
+            config.data_dir.display()
+        );
     }
     match cli.command {
         Command::Upload(args) => std::process::exit(mwupload_client::cli::run_upload(args).await?),
         Command::Bench(args) => std::process::exit(mwupload_client::bench::run(args).await?),
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            init,
+            allow_shared_data,
+        } => {
             if let Some(l) = listen {
                 config.listen = l;
             }
+            prepare_data_dir(&config, init, named_data)?;
+            // The lock lives as long as the server.
+            let _lock = if sqlite && !allow_shared_data {
+                Some(lock_data_dir(&config.data_dir)?)
+            } else {
+                None
+            };
             serve(config).await
         }
         Command::User { command } => {
@@ -160,6 +218,23 @@ async fn main() -> anyhow::Result<()> {
                     mwupload_core::access::change_groups(&state, &script, user.id, &add, &remove, "", &[]).await?;
                     println!("{name}: groups {}", groups.join(","));
                 }
+                UserCommand::List => {
+                    for u in state.meta.list_users().await? {
+                        println!("{}\t{}\t{}\t{}", u.id, u.name, u.groups.join(","), u.registered);
+                    }
+                }
+                UserCommand::Delete { name } => {
+                    let name = canonical_user(&name)?;
+                    let user = state
+                        .meta
+                        .user_by_name(&name)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
+                    if !state.meta.delete_user(user.id).await? {
+                        anyhow::bail!("no user {name}");
+                    }
+                    println!("deleted user {name} (id {})", user.id);
+                }
                 UserCommand::SetPassword { name, password: pw } => {
                     let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
                     let user = state
@@ -183,6 +258,27 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Botpassword {
+            command: BotCommand::List { user },
+        } => {
+            let state = app::open(config).await?;
+            let u = existing_user(&state, &user).await?;
+            for bp in state.meta.bot_passwords(u.id).await? {
+                println!("{}@{}\t{}", u.name, bp.app_id, bp.grants.join(","));
+            }
+            Ok(())
+        }
+        Command::Botpassword {
+            command: BotCommand::Delete { user, botname },
+        } => {
+            let state = app::open(config).await?;
+            let u = existing_user(&state, &user).await?;
+            if !state.meta.delete_bot_password(u.id, &botname).await? {
+                anyhow::bail!("no bot password {}@{botname}", u.name);
+            }
+            println!("deleted bot password {}@{botname}", u.name);
+            Ok(())
+        }
+        Command::Botpassword {
             command:
                 BotCommand::Create {
                     user,
@@ -201,11 +297,7 @@ async fn main() -> anyhow::Result<()> {
             if botname.is_empty() || botname.contains('@') || botname.len() > 32 {
                 anyhow::bail!("bot name must be 1-32 characters without '@'");
             }
-            let u = state
-                .meta
-                .user_by_name(&user)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no user {user}"))?;
+            let u = existing_user(&state, &user).await?;
             let pw = pw.unwrap_or_else(|| password::random_password(32));
             state
                 .meta
@@ -215,6 +307,87 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A data directory that does not exist is created only with `serve --init`, or on the very
+/// first start with the default directory; a named one that does not exist is most likely a typo.
+fn prepare_data_dir(config: &Config, init: bool, named: bool) -> anyhow::Result<()> {
+    let dir = &config.data_dir;
+    if dir.exists() {
+        if !dir.is_dir() {
+            anyhow::bail!("--data {} is not a directory", dir.display());
+        }
+        return Ok(());
+    }
+    if named && !init {
+        anyhow::bail!(
+            "data directory {} does not exist; check --data (or MWUPLOAD_DATA, or data_dir in the config file), or run `mwupload serve --init` to create a new wiki there",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating data directory {}: {e}", dir.display()))?;
+    tracing::info!("first start: created the data directory {}", dir.display());
+    Ok(())
+}
+
+/// Takes the data directory's lock (embedded SQLite only: one server per data directory), or
+/// says which server holds it.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join("mwupload.lock");
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            let by = if holder.is_empty() {
+                String::new()
+            } else {
+                format!(" (pid {holder})")
+            };
+            anyhow::bail!(
+                "another mwupload server{by} is already running on the data directory {}; stop it first, or give this one its own --data",
+                dir.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => anyhow::bail!("locking {}: {e}", path.display()),
+    }
+    use std::io::{Seek, Write};
+    let _ = f.set_len(0);
+    let _ = f.seek(std::io::SeekFrom::Start(0));
+    let _ = writeln!(f, "{}", std::process::id());
+    Ok(f)
+}
+
+/// Parses the command line, with the valid grants and groups listed in the help of the
+/// commands that take them (the lists live in the code, not in the attributes).
+fn parse_cli() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let grants = format!("Valid grants: {}", rights::known_grants().join(", "));
+    let groups = format!("Valid groups: {}", rights::known_groups().join(", "));
+    let cmd = Cli::command()
+        .mut_subcommand("botpassword", |c| c.mut_subcommand("create", |c| c.after_help(grants)))
+        .mut_subcommand("user", |c| {
+            c.mut_subcommand("create", |c| c.after_help(groups.clone()))
+                .mut_subcommand("set-groups", |c| c.after_help(groups))
+        });
+    Cli::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+/// The account a command names (canonicalized as MediaWiki would), or one line saying there is none.
+async fn existing_user(state: &mwupload_core::AppState, name: &str) -> anyhow::Result<mwupload_store::UserRow> {
+    let name = canonical_user(name)?;
+    state
+        .meta
+        .user_by_name(&name)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user {name}"))
 }
 
 fn check_groups(groups: &[String]) -> anyhow::Result<()> {
@@ -229,9 +402,12 @@ fn check_groups(groups: &[String]) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = app::open(config).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("binding {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "address {listen} is already in use; choose another with --listen ADDR (or MWUPLOAD_LISTEN, or listen in the config file)"
+        ),
+        _ => anyhow::anyhow!("listening on {listen}: {e}; choose another address with --listen ADDR"),
+    })?;
     let addr = listener.local_addr()?;
     let api_url = format!("http://{addr}{}", state.config.api_path());
     app::bootstrap(&state, &api_url).await?;
@@ -239,7 +415,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(mwupload_core::jobs::sweeper(state.clone()));
     // The dummy hash unknown login names are checked against, computed before any login.
     tokio::task::spawn_blocking(mwupload_core::auth::throttle::warm_up);
-    let app = mwupload_web::router(state.clone());
+    let metrics = std::sync::Arc::new(ops::Metrics::new(state.config.trusted_proxies.clone()));
+    let scrape = (state.clone(), metrics.clone());
+    let app = mwupload_web::router(state.clone())
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let (state, metrics) = scrape.clone();
+                async move { ops::metrics_response(&state, &metrics).await }
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(metrics, ops::layer));
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");
     edge::serve(listener, app, &state.config.limits, shutdown_signal()).await?;

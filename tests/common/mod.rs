@@ -27,6 +27,8 @@ pub struct Server {
     /// The PostgreSQL database of this server (with `MWUPLOAD_TEST_DATABASE_URL`).
     /// Shared, like `data`, by the servers of [`Server::start_sharing`].
     database: Option<std::sync::Arc<ScratchDatabase>>,
+    /// Where the server's stderr (its log) goes; inherited when None.
+    pub log: Option<std::path::PathBuf>,
 }
 
 /// A fresh PostgreSQL database when `MWUPLOAD_TEST_DATABASE_URL` names a server.
@@ -66,6 +68,29 @@ impl Server {
     /// Like [`Server::start_with_config`], running `prepare` on the empty data directory first
     /// (e.g. to mount a small filesystem for the blobs).
     pub fn start_prepared(toml: &str, prepare: impl FnOnce(&std::path::Path)) -> Server {
+        let mut s = Self::prepared(toml, prepare);
+        s.spawn("127.0.0.1:0");
+        s
+    }
+
+    /// Starts with the server's log (stderr) written to `log.txt` in its data dir; read it with
+    /// [`Server::log_text`].
+    pub fn start_logged(toml: &str) -> Server {
+        let mut s = Self::prepared(toml, |_| {});
+        s.log = Some(s.data.path().join("log.txt"));
+        s.spawn("127.0.0.1:0");
+        s
+    }
+
+    /// The log so far of a server started with [`Server::start_logged`].
+    pub fn log_text(&self) -> String {
+        self.log
+            .as_ref()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn prepared(toml: &str, prepare: impl FnOnce(&std::path::Path)) -> Server {
         let data = tempfile::tempdir().expect("tempdir");
         prepare(data.path());
         let database = scratch_database().map(std::sync::Arc::new);
@@ -82,7 +107,7 @@ impl Server {
             std::fs::write(&p, &toml).unwrap();
             Some(p)
         };
-        let mut s = Server {
+        Server {
             child: None,
             base: String::new(),
             api: String::new(),
@@ -93,9 +118,8 @@ impl Server {
             config,
             env: Vec::new(),
             database,
-        };
-        s.spawn("127.0.0.1:0");
-        s
+            log: None,
+        }
     }
 
     /// Another server process on the same data directory and configuration (as a second
@@ -110,8 +134,10 @@ impl Server {
             bot_pass: String::new(),
             admin_pass: String::new(),
             config: other.config.clone(),
-            env: Vec::new(),
+            // On purpose: past the data directory's one-server lock (SQLite).
+            env: vec![("MWUPLOAD_ALLOW_SHARED_DATA".into(), "true".into())],
             database: other.database.clone(),
+            log: None,
         };
         s.spawn("127.0.0.1:0");
         s
@@ -124,7 +150,11 @@ impl Server {
             cmd.arg("--config").arg(c);
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn mwupload");
+        let stderr = match &self.log {
+            Some(p) => Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(p).expect("log file")),
+            None => Stdio::inherit(),
+        };
+        let mut child = cmd.stdout(Stdio::piped()).stderr(stderr).spawn().expect("spawn mwupload");
         let stdout = child.stdout.take().unwrap();
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();

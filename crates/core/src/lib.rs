@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod history;
 pub mod jobs;
+pub mod request_log;
 pub mod state;
 pub mod thumbs;
 pub mod title;

@@ -75,6 +75,15 @@ pub trait AccountStore: Send + Sync {
     /// Creates or replaces a bot password.
     async fn put_bot_password(&self, user_id: i64, app_id: &str, hash: &str, grants: &[String]) -> StoreResult<()>;
     async fn bot_password(&self, user_id: i64, app_id: &str) -> StoreResult<Option<BotPasswordRow>>;
+    /// All users, by id (the admin command `user list`).
+    async fn list_users(&self) -> StoreResult<Vec<UserRow>>;
+    /// Deletes an account with its sessions and bot passwords; false if there was none. Files and
+    /// revisions keep the name they were recorded with.
+    async fn delete_user(&self, id: i64) -> StoreResult<bool>;
+    /// A user's bot passwords, by app id.
+    async fn bot_passwords(&self, user_id: i64) -> StoreResult<Vec<BotPasswordRow>>;
+    /// Deletes a bot password (its sessions stop authenticating); false if there was none.
+    async fn delete_bot_password(&self, user_id: i64, app_id: &str) -> StoreResult<bool>;
 
     async fn create_session(&self, id: &str, secret: &str) -> StoreResult<()>;
     async fn session(&self, id: &str) -> StoreResult<Option<SessionRow>>;
@@ -228,6 +237,8 @@ pub trait JobStore: Send + Sync {
     async fn release_job(&self, id: i64, owner: &str) -> StoreResult<()>;
     /// Failed jobs: (id, kind, last error).
     async fn failed_jobs(&self) -> StoreResult<Vec<(i64, String, Option<String>)>>;
+    /// For `/metrics`: (chunked upload sessions open, jobs queued or running).
+    async fn ops_gauges(&self) -> StoreResult<(i64, i64)>;
 }
 
 /// Page protection and create protection of missing titles.

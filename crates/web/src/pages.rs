@@ -113,8 +113,11 @@ pub async fn login_post(ctx: &mut Ctx, body: Body) -> Response<Body> {
             Err(e) => return ctx.unavailable("login", e),
         }
     };
+    let known = user.is_some();
     let Some(user) = user.filter(|u| password::verify_password(&pass, &u.password_hash)) else {
-        tracing::warn!(user = %user_name, "failed login on Special:UserLogin");
+        let why = if known { "wrong password" } else { "no such user" };
+        let ip = ctx.caller.ip.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
+        tracing::warn!(target: "mwupload::login", "failed login for {user_name:?} from {ip} on Special:UserLogin: {why}");
         ctx.query.retain(|(k, _)| k != "wpName");
         ctx.query.push(("wpName".into(), name));
         return login_form(ctx, Some(WRONG_PASSWORD)).await;

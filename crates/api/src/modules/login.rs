@@ -135,6 +135,7 @@ async fn authenticate(call: &Call<'_>, name: &str, pass: &str) -> ApiResult<Auth
     };
     let ip = call.caller.ip;
     if let Some(wait) = throttle::attempt(call.state, kind, &user_name, ip).await? {
+        failed_login(&name, ip, "throttled");
         return Ok(Auth::Throttled(wait));
     }
     let user = call.state.meta.user_by_name(&user_name).await?;
@@ -145,13 +146,26 @@ async fn authenticate(call: &Call<'_>, name: &str, pass: &str) -> ApiResult<Auth
     };
     // Unknown names and bot passwords are checked against a dummy hash: same time as a wrong password.
     if !throttle::verify(&secret, stored.as_deref()).await {
+        let why = match (&user, &app) {
+            (None, _) => "no such user",
+            (Some(_), Some(_)) if stored.is_none() => "no such bot password",
+            _ => "wrong password",
+        };
+        failed_login(&name, ip, why);
         return Ok(Auth::Wrong);
     }
     let Some(user) = user else {
+        failed_login(&name, ip, "no such user");
         return Ok(Auth::Wrong);
     };
     throttle::clear(call.state, kind, &user_name, ip).await?;
     Ok(Auth::Passed(user.id, user.name, app))
+}
+
+/// The log line of a failed login (never the password).
+fn failed_login(name: &str, ip: Option<std::net::IpAddr>, why: &str) {
+    let ip = ip.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
+    tracing::warn!(target: "mwupload::login", "failed login for {name:?} from {ip}: {why}");
 }
 
 /// A failed login's `reason`: a string in errorformat bc, else `{code, text}`.

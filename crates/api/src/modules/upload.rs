@@ -149,7 +149,32 @@ fn incoming(f: FilePart) -> Incoming {
 }
 
 pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
-    let mut up = parse(call, v);
+    let up = parse(call, v);
+    let name = up.filename.clone().unwrap_or_default();
+    let bytes = [
+        up.file.as_ref().map(|f| f.size),
+        up.chunk.as_ref().map(|f| f.size),
+        up.chunk_direct.as_ref().map(|f| f.size),
+    ]
+    .into_iter()
+    .flatten()
+    .sum::<u64>();
+    let r = execute_parsed(call, up).await;
+    let result = match &r {
+        Ok(Output::Json(m)) => m
+            .get("upload")
+            .and_then(|u| u.get("result"))
+            .and_then(|r| r.as_str())
+            .unwrap_or("Success")
+            .to_string(),
+        Ok(Output::Raw(_)) => "Success".to_string(),
+        Err(e) => e.code.clone(),
+    };
+    mwupload_core::request_log::note_upload(&name, bytes, &result);
+    r
+}
+
+async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<Output> {
     service::check_enabled(call.state).map_err(|e| domain_error(call, e))?;
     let chunk = match (up.chunk.take(), up.chunk_direct.take()) {
         (Some(f), _) => Some(ChunkBytes::Spooled(incoming(f))),

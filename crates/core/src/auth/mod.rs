@@ -79,6 +79,7 @@ pub async fn resolve(state: &AppState, session: Option<SessionRow>) -> StoreResu
             }
             caller.bot_app = Some(app.clone());
         }
+        crate::request_log::set_user(&user.name);
         caller.user = Some(user);
     }
     Ok(caller.with_rights(state, grants.as_deref()))

@@ -7,6 +7,16 @@ use super::*;
 
 #[async_trait]
 impl JobStore for PgStore {
+    async fn ops_gauges(&self) -> StoreResult<(i64, i64)> {
+        let chunks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stash WHERE status = 'chunks'")
+            .fetch_one(&self.pool)
+            .await?;
+        let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((chunks, jobs))
+    }
+
     async fn enqueue_job(&self, kind: &str, payload: &str) -> StoreResult<i64> {
         sqlx::query_scalar("INSERT INTO jobs (kind, payload, created) VALUES ($1, $2, $3) RETURNING id")
             .bind(kind)

@@ -133,6 +133,57 @@ impl AccountStore for SqliteStore {
         Ok(())
     }
 
+    async fn list_users(&self) -> StoreResult<Vec<UserRow>> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY id").fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn delete_user(&self, id: i64) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        for sql in [
+            "DELETE FROM sessions WHERE user_id = ?",
+            "DELETE FROM bot_passwords WHERE user_id = ?",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        let r = sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn bot_passwords(&self, user_id: i64) -> StoreResult<Vec<BotPasswordRow>> {
+        let rows = sqlx::query("SELECT * FROM bot_passwords WHERE user_id = ? ORDER BY app_id")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BotPasswordRow {
+                    user_id: r.try_get("user_id")?,
+                    app_id: r.try_get("app_id")?,
+                    password_hash: r.try_get("password_hash")?,
+                    grants: split_list(&r.try_get::<String, _>("grants")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_bot_password(&self, user_id: i64, app_id: &str) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND bot_app_id = ?")
+            .bind(user_id)
+            .bind(app_id)
+            .execute(&mut *tx)
+            .await?;
+        let r = sqlx::query("DELETE FROM bot_passwords WHERE user_id = ? AND app_id = ?")
+            .bind(user_id)
+            .bind(app_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     async fn bot_password(&self, user_id: i64, app_id: &str) -> StoreResult<Option<BotPasswordRow>> {
         let row = sqlx::query("SELECT * FROM bot_passwords WHERE user_id = ? AND app_id = ?")
             .bind(user_id)
