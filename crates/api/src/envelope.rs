@@ -21,6 +21,12 @@ pub enum ErrorFormat {
 pub enum Format {
     Json,
     JsonFm,
+    Xml,
+    XmlFm,
+    Php,
+    PhpFm,
+    None,
+    RawFm,
 }
 
 #[derive(Debug, Clone)]
@@ -272,33 +278,13 @@ impl Ctx {
     }
 
     fn respond(&self, v: Value, error_code: Option<&str>, status: u16, extra: &[(String, String)]) -> Response<Body> {
-        let mut text = serde_json::to_string(&v).unwrap_or_else(|_| "{}".into());
-        let escape = if self.fv2 { self.ascii } else { !self.utf8 };
-        if escape {
-            text = escape_non_ascii(&text);
-        }
-        let (ctype, body) = match self.format {
-            Format::Json => match &self.callback {
-                Some(cb) => ("text/javascript; charset=utf-8", format!("/**/{cb}({text})")),
-                None => ("application/json; charset=utf-8", text),
-            },
-            Format::JsonFm => {
-                let pretty = serde_json::to_string_pretty(&v).unwrap_or(text);
-                (
-                    "text/html; charset=utf-8",
-                    format!(
-                        "<!DOCTYPE html><html><head><title>MediaWiki API result</title></head><body><pre>{}</pre></body></html>",
-                        html_escape(&pretty)
-                    ),
-                )
-            }
-        };
+        let (ctype, disposition, body) = self.render_body(&v);
         let mut resp = Response::new(Body::from(body));
         *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
         let h = resp.headers_mut();
         h.insert("content-type", HeaderValue::from_static(ctype));
         h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-        h.insert("content-disposition", HeaderValue::from_static("inline; filename=api-result.json"));
+        h.insert("content-disposition", HeaderValue::from_static(disposition));
         h.insert("cache-control", HeaderValue::from_static("private, must-revalidate, max-age=0"));
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
         // Anonymous CORS and JSONP break the same-origin policy: they ran logged out, and say so.
@@ -322,6 +308,50 @@ impl Ctx {
         }
         resp
     }
+}
+
+impl Ctx {
+    /// The body in the requested format, with its Content-Type and Content-Disposition
+    /// (ApiFormatBase::initPrinter: `api-result.<ext>`, `api-result.html` for the HTML forms).
+    fn render_body(&self, v: &Value) -> (&'static str, &'static str, String) {
+        const HTML: &str = "text/html; charset=utf-8";
+        const HTML_FILE: &str = "inline; filename=api-result.html";
+        let xml_opts = |pretty| crate::formats::XmlOptions {
+            pretty,
+            message_key: if self.errorformat == ErrorFormat::Html { "html" } else { "text" },
+        };
+        match self.format {
+            Format::Json => {
+                let mut text = serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
+                let escape = if self.fv2 { self.ascii } else { !self.utf8 };
+                if escape {
+                    text = escape_non_ascii(&text);
+                }
+                match &self.callback {
+                    Some(cb) => ("text/javascript; charset=utf-8", "inline; filename=api-result.js", format!("/**/{cb}({text})")),
+                    None => ("application/json; charset=utf-8", "inline; filename=api-result.json", text),
+                }
+            }
+            Format::JsonFm | Format::RawFm => {
+                let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+                (HTML, HTML_FILE, pretty_page(&pretty))
+            }
+            Format::Xml => ("text/xml; charset=utf-8", "inline; filename=api-result.xml", crate::formats::xml(v, &xml_opts(false))),
+            Format::XmlFm => (HTML, HTML_FILE, pretty_page(&crate::formats::xml(v, &xml_opts(true)))),
+            Format::Php => ("application/vnd.php.serialized; charset=utf-8", "inline; filename=api-result.php", crate::formats::php(v)),
+            Format::PhpFm => (HTML, HTML_FILE, pretty_page(&crate::formats::php(v))),
+            Format::None => ("text/plain; charset=utf-8", "inline; filename=api-result.txt", String::new()),
+        }
+    }
+}
+
+/// The HTML page of the `…fm` formats: the printer's text in
+/// `<pre class="api-pretty-content">`, escaped as Html::element does (`&` and `<`).
+fn pretty_page(text: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\" dir=\"ltr\">\n<head>\n<meta charset=\"UTF-8\"/>\n<title>MediaWiki API result</title>\n<meta name=\"robots\" content=\"noindex,nofollow\"/>\n</head>\n<body><h1 id=\"firstHeading\">MediaWiki API result</h1><div class=\"api-pretty-header\"><p>This is an HTML representation intended for debugging, and is unsuitable for application use.</p></div><pre class=\"api-pretty-content\">{}</pre>\n</body>\n</html>\n",
+        text.replace('&', "&amp;").replace('<', "&lt;")
+    )
 }
 
 /// fv1 output: every non-ASCII character as `\uXXXX` (UTF-16 surrogate pairs above the BMP), like PHP.

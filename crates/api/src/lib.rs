@@ -10,6 +10,7 @@
 pub mod cors;
 pub mod envelope;
 pub mod error;
+pub mod formats;
 pub mod http;
 pub mod imageinfo;
 pub mod modules;
@@ -102,6 +103,64 @@ pub static FORMAT_JSONFM: ModuleSpec = ModuleSpec {
         JSON_OPTIONS[2],
         JSON_OPTIONS[3],
     ],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_XML: ModuleSpec = ModuleSpec {
+    path: "xml",
+    class: "ApiFormatXml",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[param("xslt", Type::String), param("includexmlnamespace", Type::Boolean)],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_XMLFM: ModuleSpec = ModuleSpec {
+    path: "xmlfm",
+    class: "ApiFormatXml",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[
+        param("wrappedhtml", Type::Boolean).inert(),
+        param("xslt", Type::String),
+        param("includexmlnamespace", Type::Boolean),
+    ],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_PHP: ModuleSpec = ModuleSpec {
+    path: "php",
+    class: "ApiFormatPhp",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[JSON_OPTIONS[3]],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_PHPFM: ModuleSpec = ModuleSpec {
+    path: "phpfm",
+    class: "ApiFormatPhp",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[param("wrappedhtml", Type::Boolean).inert(), JSON_OPTIONS[3]],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_NONE: ModuleSpec = ModuleSpec {
+    path: "none",
+    class: "ApiFormatNone",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_RAWFM: ModuleSpec = ModuleSpec {
+    path: "rawfm",
+    class: "ApiFormatJson",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[param("wrappedhtml", Type::Boolean).inert()],
     ..ModuleSpec::BASE
 };
 
@@ -375,12 +434,22 @@ pub enum Output {
 /// back in the format, version and error format the client asked for.
 fn output_settings(call: &mut Call<'_>) {
     let p = call.params;
-    call.ctx.format = if p.peek("format") == Some("json") {
-        Format::Json
-    } else {
-        Format::JsonFm
+    call.ctx.format = match p.peek("format") {
+        Some("json") => Format::Json,
+        Some("xml") => Format::Xml,
+        Some("xmlfm") => Format::XmlFm,
+        Some("php") => Format::Php,
+        Some("phpfm") => Format::PhpFm,
+        Some("none") => Format::None,
+        Some("rawfm") => Format::RawFm,
+        _ => Format::JsonFm,
     };
-    call.ctx.fv2 = matches!(p.peek("formatversion"), Some("2") | Some("latest"));
+    // XML is rendered from formatversion 1's shape, rawfm from 2's; both ignore the parameter.
+    call.ctx.fv2 = match call.ctx.format {
+        Format::Xml | Format::XmlFm | Format::None => false,
+        Format::RawFm => true,
+        _ => matches!(p.peek("formatversion"), Some("2") | Some("latest")),
+    };
     call.ctx.utf8 = p.peek("utf8").is_some();
     call.ctx.ascii = p.peek("ascii").is_some();
     call.ctx.errorformat = match p.peek("errorformat") {
@@ -400,6 +469,12 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
     let main = call.validate(&MAIN)?;
     let format = match main.str("format") {
         Some("json") => &FORMAT_JSON,
+        Some("xml") => &FORMAT_XML,
+        Some("xmlfm") => &FORMAT_XMLFM,
+        Some("php") => &FORMAT_PHP,
+        Some("phpfm") => &FORMAT_PHPFM,
+        Some("none") => &FORMAT_NONE,
+        Some("rawfm") => &FORMAT_RAWFM,
         _ => &FORMAT_JSONFM,
     };
     let fmt = match call.validate(format) {
