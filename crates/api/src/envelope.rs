@@ -338,8 +338,8 @@ impl Ctx {
             }
             Format::Xml => ("text/xml; charset=utf-8", "inline; filename=api-result.xml", crate::formats::xml(v, &xml_opts(false))),
             Format::XmlFm => (HTML, HTML_FILE, pretty_page(&crate::formats::xml(v, &xml_opts(true)))),
-            Format::Php => ("application/vnd.php.serialized; charset=utf-8", "inline; filename=api-result.php", crate::formats::php(v)),
-            Format::PhpFm => (HTML, HTML_FILE, pretty_page(&crate::formats::php(v))),
+            Format::Php => ("application/vnd.php.serialized; charset=utf-8", "inline; filename=api-result.php", crate::formats::php(v, !self.fv2)),
+            Format::PhpFm => (HTML, HTML_FILE, pretty_page(&crate::formats::php(v, !self.fv2))),
             Format::None => ("text/plain; charset=utf-8", "inline; filename=api-result.txt", String::new()),
         }
     }

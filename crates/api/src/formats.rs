@@ -74,7 +74,6 @@ pub fn indexed_tag(key: &str) -> &'static str {
         "examples" => "example",
         "templatevars" => "var",
         "type" => "t",
-        "values" => "v",
         // upload / errors / warnings
         "allowed" | "blacklisted" => "ext",
         "details" => "detail",
@@ -279,10 +278,30 @@ fn mangle(name: &str) -> String {
 }
 
 /// PHP's `serialize()` of the decoded answer (objects and lists are both PHP arrays).
-pub fn php(v: &Value) -> String {
+/// In formatversion 1, ApiResult's BC transform re-adds the content value as `*` last.
+pub fn php(v: &Value, fv1: bool) -> String {
     let mut out = String::new();
-    php_rec(v, &mut out);
+    if fv1 {
+        let mut v = v.clone();
+        content_last(&mut v);
+        php_rec(&v, &mut out);
+    } else {
+        php_rec(v, &mut out);
+    }
     out
+}
+
+fn content_last(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(c) = m.remove("*") {
+                m.insert("*".into(), c);
+            }
+            m.values_mut().for_each(content_last);
+        }
+        Value::Array(a) => a.iter_mut().for_each(content_last),
+        _ => {}
+    }
 }
 
 fn php_key(k: &str, out: &mut String) {
@@ -336,7 +355,7 @@ mod tests {
     fn php_serialize_like_php() {
         let v = json!({"a": "é", "-1": {"x": true, "n": 5}, "l": [null, false], "01": 1});
         assert_eq!(
-            php(&v),
+            php(&v, false),
             "a:4:{s:1:\"a\";s:2:\"é\";i:-1;a:2:{s:1:\"x\";b:1;s:1:\"n\";i:5;}s:1:\"l\";a:2:{i:0;N;i:1;b:0;}s:2:\"01\";i:1;}"
         );
     }
