@@ -294,7 +294,7 @@ pub fn php(v: &Value, fv1: bool) -> String {
 fn content_last(v: &mut Value) {
     match v {
         Value::Object(m) => {
-            if let Some(c) = m.remove("*") {
+            if let Some(c) = m.shift_remove("*") {
                 m.insert("*".into(), c);
             }
             m.values_mut().for_each(content_last);
