@@ -27,6 +27,7 @@ REQUESTS = [
     ('allimages-empty', {'action': 'query', 'list': 'allimages', 'aiprefix': 'Zzz-formats-none'}),
     ('siteinfo-namespaces', {'action': 'query', 'meta': 'siteinfo', 'siprop': 'namespaces'}),
     ('userinfo', {'action': 'query', 'meta': 'userinfo'}),
+    ('xml-options', {'action': 'query', 'meta': 'tokens', 'xslt': 'MediaWiki:X.xsl', 'includexmlnamespace': '1'}),
 ]
 
 FORMATS = [

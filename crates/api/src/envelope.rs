@@ -52,6 +52,11 @@ pub struct Ctx {
     pub origin_star: bool,
     /// JSONP: the (filtered) function name to wrap a `format=json` answer in.
     pub callback: Option<String>,
+    /// `includexmlnamespace`: the XML printer adds `xmlns` (last) to the answer.
+    pub xml_namespace: bool,
+    /// `xslt` was given to the XML printer (`xml` or `xmlfm`): it warns while printing, so
+    /// after every other warning.
+    pub xslt_warning: Option<&'static str>,
     pub warnings: Vec<Warning>,
     /// The format module's own parameters were invalid: MediaWiki then warns and renders the
     /// error with default settings, and those warnings land on top of the error.
@@ -77,6 +82,8 @@ impl Ctx {
             curtimestamp: false,
             origin_star: false,
             callback: None,
+            xml_namespace: false,
+            xslt_warning: None,
             warnings: Vec::new(),
             warnings_during_module: None,
             printer_failed: false,
@@ -241,12 +248,27 @@ impl Ctx {
         out
     }
 
+    /// The printer's own warnings come last (ApiFormatXml::execute runs after the module).
+    fn with_printer_warnings(&self) -> Option<Ctx> {
+        let module = self.xslt_warning?;
+        let mut c = self.clone();
+        c.xslt_warning = None;
+        c.warn(module, "xslt-disabled", "The xslt option is disabled on this wiki.");
+        Some(c)
+    }
+
     pub fn render_ok(&self, body: Map<String, Value>) -> Response<Body> {
+        if let Some(c) = self.with_printer_warnings() {
+            return c.render_ok(body);
+        }
         let out = self.finish(body, None);
         self.respond(Value::Object(out), None, 200, &[])
     }
 
     pub fn render_err(&self, err: &ApiError) -> Response<Body> {
+        if let Some(c) = self.with_printer_warnings() {
+            return c.render_err(err);
+        }
         // (Booleans in error data follow formatversion 1's rule below.)
         let mut body = Map::new();
         if self.errorformat == ErrorFormat::Bc {
@@ -316,6 +338,19 @@ impl Ctx {
     fn render_body(&self, v: &Value) -> (&'static str, &'static str, String) {
         const HTML: &str = "text/html; charset=utf-8";
         const HTML_FILE: &str = "inline; filename=api-result.html";
+        let with_ns;
+        let v = if self.xml_namespace && matches!(self.format, Format::Xml | Format::XmlFm) {
+            let mut m = v.clone();
+            if let Value::Object(o) = &mut m
+                && !o.contains_key("xmlns")
+            {
+                o.insert("xmlns".into(), Value::String("http://www.mediawiki.org/xml/api/".into()));
+            }
+            with_ns = m;
+            &with_ns
+        } else {
+            v
+        };
         let xml_opts = |pretty| crate::formats::XmlOptions {
             pretty,
             message_key: if self.errorformat == ErrorFormat::Html { "html" } else { "text" },

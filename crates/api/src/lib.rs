@@ -492,6 +492,13 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
             return Err(e);
         }
     };
+    if format.path.starts_with("xml") {
+        // ApiFormatXml: $wgEnableUnsafeXsltOption is off, as in MediaWiki's default.
+        if fmt.str("xslt").is_some() {
+            call.ctx.xslt_warning = Some(format.path);
+        }
+        call.ctx.xml_namespace = fmt.flag("includexmlnamespace");
+    }
     call.ctx.requestid = main.str("requestid").map(String::from);
     call.ctx.servedby = main.flag("servedby");
     call.ctx.curtimestamp = main.flag("curtimestamp");
