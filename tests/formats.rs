@@ -100,7 +100,11 @@ async fn formats_match_the_reference_recording() {
             if format.starts_with("php") {
                 let raw = s.replace("&lt;", "<").replace("&amp;", "&");
                 let out = php_rewrite(if format == "phpfm" { &raw } else { s }, &fix);
-                if format == "phpfm" { out.replace('&', "&amp;").replace('<', "&lt;") } else { out }
+                if format == "phpfm" {
+                    out.replace('&', "&amp;").replace('<', "&lt;")
+                } else {
+                    out
+                }
             } else {
                 fix(s)
             }
@@ -121,11 +125,20 @@ async fn formats_match_the_reference_recording() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
 fn php_rewrite_checks_lengths() {
-    assert_eq!(php_rewrite("a:1:{s:1:\"a\";s:3:\"xyz\";}", &|s| s.replace('y', "yy")), "a:1:{s:1:\"a\";s:4:\"xyyz\";}");
+    assert_eq!(
+        php_rewrite("a:1:{s:1:\"a\";s:3:\"xyz\";}", &|s| s.replace('y', "yy")),
+        "a:1:{s:1:\"a\";s:4:\"xyyz\";}"
+    );
     assert!(std::panic::catch_unwind(|| php_rewrite("s:2:\"xyz\";", &|s| s.to_string())).is_err());
 }

@@ -363,7 +363,11 @@ impl Ctx {
                     text = escape_non_ascii(&text);
                 }
                 match &self.callback {
-                    Some(cb) => ("text/javascript; charset=utf-8", "inline; filename=api-result.js", format!("/**/{cb}({text})")),
+                    Some(cb) => (
+                        "text/javascript; charset=utf-8",
+                        "inline; filename=api-result.js",
+                        format!("/**/{cb}({text})"),
+                    ),
                     None => ("application/json; charset=utf-8", "inline; filename=api-result.json", text),
                 }
             }
@@ -371,9 +375,17 @@ impl Ctx {
                 let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
                 (HTML, HTML_FILE, pretty_page(&pretty))
             }
-            Format::Xml => ("text/xml; charset=utf-8", "inline; filename=api-result.xml", crate::formats::xml(v, &xml_opts(false))),
+            Format::Xml => (
+                "text/xml; charset=utf-8",
+                "inline; filename=api-result.xml",
+                crate::formats::xml(v, &xml_opts(false)),
+            ),
             Format::XmlFm => (HTML, HTML_FILE, pretty_page(&crate::formats::xml(v, &xml_opts(true)))),
-            Format::Php => ("application/vnd.php.serialized; charset=utf-8", "inline; filename=api-result.php", crate::formats::php(v, !self.fv2)),
+            Format::Php => (
+                "application/vnd.php.serialized; charset=utf-8",
+                "inline; filename=api-result.php",
+                crate::formats::php(v, !self.fv2),
+            ),
             Format::PhpFm => (HTML, HTML_FILE, pretty_page(&crate::formats::php(v, !self.fv2))),
             Format::None => ("text/plain; charset=utf-8", "inline; filename=api-result.txt", String::new()),
         }

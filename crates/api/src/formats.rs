@@ -155,18 +155,18 @@ pub struct XmlOptions {
 /// `<?xml version="1.0"?><api …>…</api>` from the formatversion 1 shape.
 pub fn xml(v: &Value, opts: &XmlOptions) -> String {
     let mut out = String::from("<?xml version=\"1.0\"?>");
-    out.push_str(&rec(Some("api"), "api", v, if opts.pretty { Some(-2) } else { None }, Vec::new(), opts));
+    out.push_str(&rec(
+        Some("api"),
+        "api",
+        v,
+        if opts.pretty { Some(-2) } else { None },
+        Vec::new(),
+        opts,
+    ));
     out
 }
 
-fn rec(
-    name: Option<&str>,
-    key: &str,
-    value: &Value,
-    indent: Option<i32>,
-    mut attrs: Vec<(String, String)>,
-    opts: &XmlOptions,
-) -> String {
+fn rec(name: Option<&str>, key: &str, value: &Value, indent: Option<i32>, mut attrs: Vec<(String, String)>, opts: &XmlOptions) -> String {
     let indent = indent.map(|i| if name.is_some() { i + 2 } else { i });
     let indstr = indent.map(|i| format!("\n{}", " ".repeat(i.max(0) as usize))).unwrap_or_default();
     let mut out = String::new();
@@ -235,7 +235,9 @@ fn rec(
         if scalar {
             let (k, t) = &scalar_subelements[i];
             let child_indent = indent.map(|x| x + 2);
-            let ind = child_indent.map(|x| format!("\n{}", " ".repeat(x.max(0) as usize))).unwrap_or_default();
+            let ind = child_indent
+                .map(|x| format!("\n{}", " ".repeat(x.max(0) as usize)))
+                .unwrap_or_default();
             out.push_str(&ind);
             out.push_str(&element(k, &[("xml:space".into(), "preserve".into())], Some(t)));
         } else {
@@ -244,7 +246,11 @@ fn rec(
         }
     }
     for (i, v) in indexed {
-        let a = if is_object { vec![("_idx".to_string(), i.to_string())] } else { Vec::new() };
+        let a = if is_object {
+            vec![("_idx".to_string(), i.to_string())]
+        } else {
+            Vec::new()
+        };
         out.push_str(&rec(Some(tag), tag, v, indent, a, opts));
     }
     if let Some(n) = name {
@@ -362,7 +368,10 @@ mod tests {
 
     #[test]
     fn xml_like_rec_xml_print() {
-        let o = XmlOptions { pretty: false, message_key: "text" };
+        let o = XmlOptions {
+            pretty: false,
+            message_key: "text",
+        };
         assert_eq!(xml(&json!({}), &o), "<?xml version=\"1.0\"?><api />");
         let v = json!({"batchcomplete": "", "query": {"pages": {"-1": {"title": "a'<\n", "missing": ""}}, "normalized": [{"from": "x", "to": "X"}]}});
         assert_eq!(

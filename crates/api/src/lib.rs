@@ -511,7 +511,13 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         call.caller = session::resolve(call.state, None).await?;
         call.caller.ip = ip;
     }
-    if let Some(cb) = format.params.iter().any(|p| p.name == "callback").then(|| fmt.str("callback")).flatten() {
+    if let Some(cb) = format
+        .params
+        .iter()
+        .any(|p| p.name == "callback")
+        .then(|| fmt.str("callback"))
+        .flatten()
+    {
         // JSONP responses are readable by any site, so they are answered anonymously; the
         // name keeps only the characters MediaWiki allows.
         let ip = call.caller.ip;

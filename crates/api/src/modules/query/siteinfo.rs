@@ -122,8 +122,11 @@ pub(super) fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> A
                         name.to_string()
                     };
                     e.insert(call.ctx.content_key("name").into(), json!(display));
-                    call.ctx
-                        .put_bool(&mut e, "subpages", matches!(id, 1 | 2 | 3 | 4 | 5 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 15));
+                    call.ctx.put_bool(
+                        &mut e,
+                        "subpages",
+                        matches!(id, 1 | 2 | 3 | 4 | 5 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 15),
+                    );
                     if *id != 0 {
                         e.insert("canonical".into(), json!(name));
                     }
