@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Records MediaWiki's answers in its other output formats (xml, xmlfm, php, phpfm, none, rawfm)
+"""Records MediaWiki's answers in its other output formats (xml, xmlfm, php, phpfm, none, and JSONP's headers)
 into tests/fixtures/refwiki-formats.json; tests/formats.rs replays each request against mwupload
 and compares the bodies (for the *fm formats: the <pre class="api-pretty-content"> part).
 
@@ -39,6 +39,8 @@ FORMATS = [
     {'format': 'phpfm'},
     {'format': 'phpfm', 'formatversion': '2'},
     {'format': 'none'},
+    # JSONP: its own Content-Type and file name.
+    {'format': 'json', 'callback': 'cb'},
 ]
 
 PRE = re.compile(r'<pre class="api-pretty-content">(.*?)</pre>', re.S)

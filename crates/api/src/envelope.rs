@@ -357,7 +357,14 @@ impl Ctx {
         };
         match self.format {
             Format::Json => {
-                let mut text = serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
+                let mut text = if self.fv2 {
+                    serde_json::to_string(v)
+                } else {
+                    let mut v = v.clone();
+                    crate::formats::content_last(&mut v);
+                    serde_json::to_string(&v)
+                }
+                .unwrap_or_else(|_| "{}".into());
                 let escape = if self.fv2 { self.ascii } else { !self.utf8 };
                 if escape {
                     text = escape_non_ascii(&text);

@@ -297,7 +297,8 @@ pub fn php(v: &Value, fv1: bool) -> String {
     out
 }
 
-fn content_last(v: &mut Value) {
+/// Formatversion 1's BC transform re-adds the content value as `*` after the other members.
+pub fn content_last(v: &mut Value) {
     match v {
         Value::Object(m) => {
             if let Some(c) = m.shift_remove("*") {

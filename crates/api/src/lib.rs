@@ -450,6 +450,12 @@ fn output_settings(call: &mut Call<'_>) {
         Format::RawFm => true,
         _ => matches!(p.peek("formatversion"), Some("2") | Some("latest")),
     };
+    if call.ctx.format == Format::Json
+        && let Some(cb) = p.peek("callback")
+    {
+        // Even an error in ApiMain's own parameters comes back wrapped.
+        call.ctx.callback = Some(jsonp_name(cb));
+    }
     call.ctx.utf8 = p.peek("utf8").is_some();
     call.ctx.ascii = p.peek("ascii").is_some();
     call.ctx.errorformat = match p.peek("errorformat") {
@@ -460,6 +466,11 @@ fn output_settings(call: &mut Call<'_>) {
         Some("none") => ErrorFormat::None,
         _ => ErrorFormat::Bc,
     };
+}
+
+/// A JSONP function name keeps only the characters MediaWiki allows.
+fn jsonp_name(cb: &str) -> String {
+    cb.chars().filter(|c| c.is_ascii_alphanumeric() || "[]._'\"".contains(*c)).collect()
 }
 
 /// ApiMain: main and format parameters, asserts, the module's parameters (its token last),
@@ -523,8 +534,7 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         let ip = call.caller.ip;
         call.caller = session::resolve(call.state, None).await?;
         call.caller.ip = ip;
-        let name: String = cb.chars().filter(|c| c.is_ascii_alphanumeric() || "[]._'\"".contains(*c)).collect();
-        call.ctx.callback = Some(name);
+        call.ctx.callback = Some(jsonp_name(cb));
     }
     // assert / assertuser are checked before the module's parameters.
     match main.str("assert") {
