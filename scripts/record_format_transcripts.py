@@ -39,6 +39,8 @@ FORMATS = [
     {'format': 'phpfm'},
     {'format': 'phpfm', 'formatversion': '2'},
     {'format': 'none'},
+    {'format': 'jsonfm'},
+    {'format': 'jsonfm', 'formatversion': '2'},
     # JSONP: its own Content-Type and file name.
     {'format': 'json', 'callback': 'cb'},
 ]

@@ -379,7 +379,26 @@ impl Ctx {
                 }
             }
             Format::JsonFm | Format::RawFm => {
-                let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+                // FormatJson::encode( …, pretty ): four spaces; fv1 escapes non-ASCII.
+                let mut v = v.clone();
+                if !self.fv2 {
+                    crate::formats::content_last(&mut v);
+                }
+                // (serde_json indents by two; strings hold no raw newline, so doubling each
+                // line's leading spaces gives four.)
+                let two = serde_json::to_string_pretty(&v).unwrap_or_default();
+                let mut pretty = two
+                    .lines()
+                    .map(|l| {
+                        let body = l.trim_start_matches(' ');
+                        format!("{}{body}", " ".repeat(2 * (l.len() - body.len())))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let escape = if self.fv2 { self.ascii } else { !self.utf8 };
+                if escape && self.format == Format::JsonFm {
+                    pretty = escape_non_ascii(&pretty);
+                }
                 (HTML, HTML_FILE, pretty_page(&pretty))
             }
             Format::Xml => (
