@@ -27,6 +27,7 @@ REQUESTS = [
     ('allimages-empty', {'action': 'query', 'list': 'allimages', 'aiprefix': 'Zzz-formats-none'}),
     ('siteinfo-namespaces', {'action': 'query', 'meta': 'siteinfo', 'siprop': 'namespaces'}),
     ('userinfo', {'action': 'query', 'meta': 'userinfo'}),
+    ('formatversion-bogus', {'action': 'query', 'meta': 'tokens', 'formatversion': '3'}),
     ('xml-options', {'action': 'query', 'meta': 'tokens', 'xslt': 'MediaWiki:X.xsl', 'includexmlnamespace': '1'}),
 ]
 
@@ -53,6 +54,10 @@ def main():
     out = []
     for name, params in REQUESTS:
         for fmt in FORMATS:
+            if name == 'formatversion-bogus' and 'callback' in fmt:
+                # Not covered: MediaWiki runs the module before the JSON printer rejects
+                # formatversion, then prints error and warnings in another order.
+                continue
             sent = {**params, **fmt}
             r = s.get(API, params=sent)
             body = r.content.decode('utf-8')

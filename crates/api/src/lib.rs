@@ -494,6 +494,7 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
             // MediaWiki's error printer fails on its own bad parameters, warns, and retries
             // with defaults.
             call.ctx.fv2 = false;
+            call.ctx.callback = None;
             call.ctx.utf8 = false;
             call.ctx.ascii = false;
             call.ctx
