@@ -202,7 +202,8 @@ mod tests {
                 "userrights"
             ]
         );
-        assert_eq!(registered(Modules::Group(Group::Format)).len(), 2);
+        let formats: Vec<&str> = registered(Modules::Group(Group::Format)).iter().map(|m| m.path).collect();
+        assert_eq!(formats, ["json", "jsonfm", "none", "php", "phpfm", "rawfm", "xml", "xmlfm"]);
         let generators: Vec<&str> = registered(Modules::Generators).iter().map(|m| m.path).collect();
         assert_eq!(
             generators,
