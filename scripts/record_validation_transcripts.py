@@ -23,7 +23,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 PATHS = ('main|clientlogin|delete|edit|filerevert|help|login|logout|paraminfo|query|undelete|upload|'
          'query+tokens|query+userinfo|query+siteinfo|query+info|query+imageinfo|query+revisions|'
          'query+stashimageinfo|query+duplicatefiles|query+allimages|query+filearchive|query+logevents|'
-         'query+watchlistraw|query+templates|json|jsonfm|'
+         'query+watchlistraw|query+templates|json|jsonfm|xml|xmlfm|php|phpfm|none|rawfm|'
          'checktoken|query+users|query+mystashedfiles|query+authmanagerinfo|query+filerepoinfo|'
          'query+imageusage|query+fileusage|query+images')
 

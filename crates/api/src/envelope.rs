@@ -21,6 +21,12 @@ pub enum ErrorFormat {
 pub enum Format {
     Json,
     JsonFm,
+    Xml,
+    XmlFm,
+    Php,
+    PhpFm,
+    None,
+    RawFm,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +52,11 @@ pub struct Ctx {
     pub origin_star: bool,
     /// JSONP: the (filtered) function name to wrap a `format=json` answer in.
     pub callback: Option<String>,
+    /// `includexmlnamespace`: the XML printer adds `xmlns` (last) to the answer.
+    pub xml_namespace: bool,
+    /// `xslt` was given to the XML printer (`xml` or `xmlfm`): it warns while printing, so
+    /// after every other warning.
+    pub xslt_warning: Option<&'static str>,
     pub warnings: Vec<Warning>,
     /// The format module's own parameters were invalid: MediaWiki then warns and renders the
     /// error with default settings, and those warnings land on top of the error.
@@ -71,6 +82,8 @@ impl Ctx {
             curtimestamp: false,
             origin_star: false,
             callback: None,
+            xml_namespace: false,
+            xslt_warning: None,
             warnings: Vec::new(),
             warnings_during_module: None,
             printer_failed: false,
@@ -235,12 +248,27 @@ impl Ctx {
         out
     }
 
+    /// The printer's own warnings come last (ApiFormatXml::execute runs after the module).
+    fn with_printer_warnings(&self) -> Option<Ctx> {
+        let module = self.xslt_warning?;
+        let mut c = self.clone();
+        c.xslt_warning = None;
+        c.warn(module, "xslt-disabled", "The xslt option is disabled on this wiki.");
+        Some(c)
+    }
+
     pub fn render_ok(&self, body: Map<String, Value>) -> Response<Body> {
+        if let Some(c) = self.with_printer_warnings() {
+            return c.render_ok(body);
+        }
         let out = self.finish(body, None);
         self.respond(Value::Object(out), None, 200, &[])
     }
 
     pub fn render_err(&self, err: &ApiError) -> Response<Body> {
+        if let Some(c) = self.with_printer_warnings() {
+            return c.render_err(err);
+        }
         // (Booleans in error data follow formatversion 1's rule below.)
         let mut body = Map::new();
         if self.errorformat == ErrorFormat::Bc {
@@ -272,33 +300,13 @@ impl Ctx {
     }
 
     fn respond(&self, v: Value, error_code: Option<&str>, status: u16, extra: &[(String, String)]) -> Response<Body> {
-        let mut text = serde_json::to_string(&v).unwrap_or_else(|_| "{}".into());
-        let escape = if self.fv2 { self.ascii } else { !self.utf8 };
-        if escape {
-            text = escape_non_ascii(&text);
-        }
-        let (ctype, body) = match self.format {
-            Format::Json => match &self.callback {
-                Some(cb) => ("text/javascript; charset=utf-8", format!("/**/{cb}({text})")),
-                None => ("application/json; charset=utf-8", text),
-            },
-            Format::JsonFm => {
-                let pretty = serde_json::to_string_pretty(&v).unwrap_or(text);
-                (
-                    "text/html; charset=utf-8",
-                    format!(
-                        "<!DOCTYPE html><html><head><title>MediaWiki API result</title></head><body><pre>{}</pre></body></html>",
-                        html_escape(&pretty)
-                    ),
-                )
-            }
-        };
+        let (ctype, disposition, body) = self.render_body(&v);
         let mut resp = Response::new(Body::from(body));
         *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
         let h = resp.headers_mut();
         h.insert("content-type", HeaderValue::from_static(ctype));
         h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-        h.insert("content-disposition", HeaderValue::from_static("inline; filename=api-result.json"));
+        h.insert("content-disposition", HeaderValue::from_static(disposition));
         h.insert("cache-control", HeaderValue::from_static("private, must-revalidate, max-age=0"));
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
         // Anonymous CORS and JSONP break the same-origin policy: they ran logged out, and say so.
@@ -322,6 +330,101 @@ impl Ctx {
         }
         resp
     }
+}
+
+impl Ctx {
+    /// The body in the requested format, with its Content-Type and Content-Disposition
+    /// (ApiFormatBase::initPrinter: `api-result.<ext>`, `api-result.html` for the HTML forms).
+    fn render_body(&self, v: &Value) -> (&'static str, &'static str, String) {
+        const HTML: &str = "text/html; charset=utf-8";
+        const HTML_FILE: &str = "inline; filename=api-result.html";
+        let with_ns;
+        let v = if self.xml_namespace && matches!(self.format, Format::Xml | Format::XmlFm) {
+            let mut m = v.clone();
+            if let Value::Object(o) = &mut m
+                && !o.contains_key("xmlns")
+            {
+                o.insert("xmlns".into(), Value::String("http://www.mediawiki.org/xml/api/".into()));
+            }
+            with_ns = m;
+            &with_ns
+        } else {
+            v
+        };
+        let xml_opts = |pretty| crate::formats::XmlOptions {
+            pretty,
+            message_key: if self.errorformat == ErrorFormat::Html { "html" } else { "text" },
+        };
+        match self.format {
+            Format::Json => {
+                let mut text = if self.fv2 {
+                    serde_json::to_string(v)
+                } else {
+                    let mut v = v.clone();
+                    crate::formats::content_last(&mut v);
+                    serde_json::to_string(&v)
+                }
+                .unwrap_or_else(|_| "{}".into());
+                let escape = if self.fv2 { self.ascii } else { !self.utf8 };
+                if escape {
+                    text = escape_non_ascii(&text);
+                }
+                match &self.callback {
+                    Some(cb) => (
+                        "text/javascript; charset=utf-8",
+                        "inline; filename=api-result.js",
+                        format!("/**/{cb}({text})"),
+                    ),
+                    None => ("application/json; charset=utf-8", "inline; filename=api-result.json", text),
+                }
+            }
+            Format::JsonFm | Format::RawFm => {
+                // FormatJson::encode( …, pretty ): four spaces; fv1 escapes non-ASCII.
+                let mut v = v.clone();
+                if !self.fv2 {
+                    crate::formats::content_last(&mut v);
+                }
+                // (serde_json indents by two; strings hold no raw newline, so doubling each
+                // line's leading spaces gives four.)
+                let two = serde_json::to_string_pretty(&v).unwrap_or_default();
+                let mut pretty = two
+                    .lines()
+                    .map(|l| {
+                        let body = l.trim_start_matches(' ');
+                        format!("{}{body}", " ".repeat(2 * (l.len() - body.len())))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let escape = if self.fv2 { self.ascii } else { !self.utf8 };
+                if escape && self.format == Format::JsonFm {
+                    pretty = escape_non_ascii(&pretty);
+                }
+                (HTML, HTML_FILE, pretty_page(&pretty))
+            }
+            Format::Xml => (
+                "text/xml; charset=utf-8",
+                "inline; filename=api-result.xml",
+                crate::formats::xml(v, &xml_opts(false)),
+            ),
+            Format::XmlFm => (HTML, HTML_FILE, pretty_page(&crate::formats::xml(v, &xml_opts(true)))),
+            Format::Php => (
+                "application/vnd.php.serialized; charset=utf-8",
+                "inline; filename=api-result.php",
+                crate::formats::php(v, !self.fv2),
+            ),
+            Format::PhpFm => (HTML, HTML_FILE, pretty_page(&crate::formats::php(v, !self.fv2))),
+            Format::None => ("text/plain; charset=utf-8", "inline; filename=api-result.txt", String::new()),
+        }
+    }
+}
+
+/// The HTML page of the `…fm` formats: the printer's text in
+/// `<pre class="api-pretty-content">`, escaped as Html::element does (`&` and `<`).
+fn pretty_page(text: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\" dir=\"ltr\">\n<head>\n<meta charset=\"UTF-8\"/>\n<title>MediaWiki API result</title>\n<meta name=\"robots\" content=\"noindex,nofollow\"/>\n</head>\n<body><h1 id=\"firstHeading\">MediaWiki API result</h1><div class=\"api-pretty-header\"><p>This is an HTML representation intended for debugging, and is unsuitable for application use.</p></div><pre class=\"api-pretty-content\">{}</pre>\n</body>\n</html>\n",
+        text.replace('&', "&amp;").replace('<', "&lt;")
+    )
 }
 
 /// fv1 output: every non-ASCII character as `\uXXXX` (UTF-16 surrogate pairs above the BMP), like PHP.

@@ -11,6 +11,7 @@ pub mod client_ip;
 pub mod cors;
 pub mod envelope;
 pub mod error;
+pub mod formats;
 pub mod http;
 pub mod imageinfo;
 pub mod modules;
@@ -103,6 +104,64 @@ pub static FORMAT_JSONFM: ModuleSpec = ModuleSpec {
         JSON_OPTIONS[2],
         JSON_OPTIONS[3],
     ],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_XML: ModuleSpec = ModuleSpec {
+    path: "xml",
+    class: "ApiFormatXml",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[param("xslt", Type::String), param("includexmlnamespace", Type::Boolean)],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_XMLFM: ModuleSpec = ModuleSpec {
+    path: "xmlfm",
+    class: "ApiFormatXml",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[
+        param("wrappedhtml", Type::Boolean).inert(),
+        param("xslt", Type::String),
+        param("includexmlnamespace", Type::Boolean),
+    ],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_PHP: ModuleSpec = ModuleSpec {
+    path: "php",
+    class: "ApiFormatPhp",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[JSON_OPTIONS[3]],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_PHPFM: ModuleSpec = ModuleSpec {
+    path: "phpfm",
+    class: "ApiFormatPhp",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[param("wrappedhtml", Type::Boolean).inert(), JSON_OPTIONS[3]],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_NONE: ModuleSpec = ModuleSpec {
+    path: "none",
+    class: "ApiFormatNone",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[],
+    ..ModuleSpec::BASE
+};
+
+pub static FORMAT_RAWFM: ModuleSpec = ModuleSpec {
+    path: "rawfm",
+    class: "ApiFormatJson",
+    group: Some(Group::Format),
+    read_rights: true,
+    params: &[param("wrappedhtml", Type::Boolean).inert()],
     ..ModuleSpec::BASE
 };
 
@@ -381,12 +440,28 @@ pub enum Output {
 /// back in the format, version and error format the client asked for.
 fn output_settings(call: &mut Call<'_>) {
     let p = call.params;
-    call.ctx.format = if p.peek("format") == Some("json") {
-        Format::Json
-    } else {
-        Format::JsonFm
+    call.ctx.format = match p.peek("format") {
+        Some("json") => Format::Json,
+        Some("xml") => Format::Xml,
+        Some("xmlfm") => Format::XmlFm,
+        Some("php") => Format::Php,
+        Some("phpfm") => Format::PhpFm,
+        Some("none") => Format::None,
+        Some("rawfm") => Format::RawFm,
+        _ => Format::JsonFm,
     };
-    call.ctx.fv2 = matches!(p.peek("formatversion"), Some("2") | Some("latest"));
+    // XML is rendered from formatversion 1's shape, rawfm from 2's; both ignore the parameter.
+    call.ctx.fv2 = match call.ctx.format {
+        Format::Xml | Format::XmlFm | Format::None => false,
+        Format::RawFm => true,
+        _ => matches!(p.peek("formatversion"), Some("2") | Some("latest")),
+    };
+    if call.ctx.format == Format::Json
+        && let Some(cb) = p.peek("callback")
+    {
+        // Even an error in ApiMain's own parameters comes back wrapped.
+        call.ctx.callback = Some(jsonp_name(cb));
+    }
     call.ctx.utf8 = p.peek("utf8").is_some();
     call.ctx.ascii = p.peek("ascii").is_some();
     call.ctx.errorformat = match p.peek("errorformat") {
@@ -399,6 +474,11 @@ fn output_settings(call: &mut Call<'_>) {
     };
 }
 
+/// A JSONP function name keeps only the characters MediaWiki allows.
+fn jsonp_name(cb: &str) -> String {
+    cb.chars().filter(|c| c.is_ascii_alphanumeric() || "[]._'\"".contains(*c)).collect()
+}
+
 /// ApiMain: main and format parameters, asserts, the module's parameters (its token last),
 /// maxlag, the POST requirement, then the module — MediaWiki's order, so the same error wins.
 async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
@@ -406,6 +486,12 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
     let main = call.validate(&MAIN)?;
     let format = match main.str("format") {
         Some("json") => &FORMAT_JSON,
+        Some("xml") => &FORMAT_XML,
+        Some("xmlfm") => &FORMAT_XMLFM,
+        Some("php") => &FORMAT_PHP,
+        Some("phpfm") => &FORMAT_PHPFM,
+        Some("none") => &FORMAT_NONE,
+        Some("rawfm") => &FORMAT_RAWFM,
         _ => &FORMAT_JSONFM,
     };
     let fmt = match call.validate(format) {
@@ -414,6 +500,7 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
             // MediaWiki's error printer fails on its own bad parameters, warns, and retries
             // with defaults.
             call.ctx.fv2 = false;
+            call.ctx.callback = None;
             call.ctx.utf8 = false;
             call.ctx.ascii = false;
             call.ctx
@@ -423,6 +510,13 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
             return Err(e);
         }
     };
+    if format.path.starts_with("xml") {
+        // ApiFormatXml: $wgEnableUnsafeXsltOption is off, as in MediaWiki's default.
+        if fmt.str("xslt").is_some() {
+            call.ctx.xslt_warning = Some(format.path);
+        }
+        call.ctx.xml_namespace = fmt.flag("includexmlnamespace");
+    }
     call.ctx.requestid = main.str("requestid").map(String::from);
     call.ctx.servedby = main.flag("servedby");
     call.ctx.curtimestamp = main.flag("curtimestamp");
@@ -435,14 +529,19 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
         call.caller = session::resolve(call.state, None).await?;
         call.caller.ip = ip;
     }
-    if let Some(cb) = fmt.str("callback") {
+    if let Some(cb) = format
+        .params
+        .iter()
+        .any(|p| p.name == "callback")
+        .then(|| fmt.str("callback"))
+        .flatten()
+    {
         // JSONP responses are readable by any site, so they are answered anonymously; the
         // name keeps only the characters MediaWiki allows.
         let ip = call.caller.ip;
         call.caller = session::resolve(call.state, None).await?;
         call.caller.ip = ip;
-        let name: String = cb.chars().filter(|c| c.is_ascii_alphanumeric() || "[]._'\"".contains(*c)).collect();
-        call.ctx.callback = Some(name);
+        call.ctx.callback = Some(jsonp_name(cb));
     }
     // assert / assertuser are checked before the module's parameters.
     match main.str("assert") {

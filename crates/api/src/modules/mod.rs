@@ -21,6 +21,12 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &super::MAIN,
     &super::FORMAT_JSON,
     &super::FORMAT_JSONFM,
+    &super::FORMAT_NONE,
+    &super::FORMAT_PHP,
+    &super::FORMAT_PHPFM,
+    &super::FORMAT_RAWFM,
+    &super::FORMAT_XML,
+    &super::FORMAT_XMLFM,
     &access::BLOCK,
     &checktoken::SPEC,
     &login::CLIENTLOGIN,
@@ -196,7 +202,8 @@ mod tests {
                 "userrights"
             ]
         );
-        assert_eq!(registered(Modules::Group(Group::Format)).len(), 2);
+        let formats: Vec<&str> = registered(Modules::Group(Group::Format)).iter().map(|m| m.path).collect();
+        assert_eq!(formats, ["json", "jsonfm", "none", "php", "phpfm", "rawfm", "xml", "xmlfm"]);
         let generators: Vec<&str> = registered(Modules::Generators).iter().map(|m| m.path).collect();
         assert_eq!(
             generators,

@@ -122,13 +122,20 @@ pub(super) fn siteinfo(call: &mut Call<'_>, query: &mut Map<String, Value>) -> A
                         name.to_string()
                     };
                     e.insert(call.ctx.content_key("name").into(), json!(display));
-                    call.ctx
-                        .put_bool(&mut e, "subpages", matches!(id, 1 | 2 | 3 | 4 | 5 | 7 | 9 | 10 | 11 | 12 | 13 | 15));
+                    call.ctx.put_bool(
+                        &mut e,
+                        "subpages",
+                        matches!(id, 1 | 2 | 3 | 4 | 5 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 15),
+                    );
                     if *id != 0 {
                         e.insert("canonical".into(), json!(name));
                     }
                     call.ctx.put_bool(&mut e, "content", *id == 0);
                     call.ctx.put_bool(&mut e, "nonincludable", false);
+                    if *id == 8 {
+                        // $wgNamespaceProtection[NS_MEDIAWIKI]
+                        e.insert("namespaceprotection".into(), json!("editinterface"));
+                    }
                     ns.insert(id.to_string(), Value::Object(e));
                 }
                 query.insert("namespaces".into(), Value::Object(ns));
