@@ -137,7 +137,12 @@ async fn imageinfo_thumbnail_fields_match_mediawiki() {
         }
     }
     assert!(checked >= 480, "{checked}");
-    assert!(failures.is_empty(), "{} of {checked} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Every encoded frame as RGBA (JPEG through jpeg-decoder, the rest through image).
@@ -236,10 +241,11 @@ async fn thumb_php_answers_as_mediawiki() {
     let c = srv.bot().await;
     upload_fixture_files(&c, &fx).await;
     // The archived version's timestamp replaces the recorded TS.
-    let hist = c
-        .imageinfo("Mwthumb-history.png", "archivename", "2")
-        .await;
-    let archive = hist["query"]["pages"][0]["imageinfo"][1]["archivename"].as_str().expect("archivename").to_string();
+    let hist = c.imageinfo("Mwthumb-history.png", "archivename", "2").await;
+    let archive = hist["query"]["pages"][0]["imageinfo"][1]["archivename"]
+        .as_str()
+        .expect("archivename")
+        .to_string();
     let ts = archive.split('!').next().expect("ts");
     let mut failures = Vec::new();
     for case in fx["thumbphp"].as_array().expect("thumbphp") {
@@ -247,7 +253,11 @@ async fn thumb_php_answers_as_mediawiki() {
         let url = format!("{}/w/thumb.php?{q}", srv.base);
         let resp = c.http.get(&url).send().await.expect("get");
         let status = resp.status().as_u16();
-        let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_default();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
         let disposition = resp
             .headers()
             .get("content-disposition")
@@ -292,7 +302,11 @@ async fn thumbnails_are_served_like_originals() {
     let c = srv.bot().await;
     let r = c.upload("Thumbhdr.png", &png(400, 300, 7), &[]).await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
-    let url = format!("{}/images/thumb/{}/Thumbhdr.png/100px-Thumbhdr.png", srv.base, hash_path("Thumbhdr.png"));
+    let url = format!(
+        "{}/images/thumb/{}/Thumbhdr.png/100px-Thumbhdr.png",
+        srv.base,
+        hash_path("Thumbhdr.png")
+    );
     let ii = c
         .get(&[
             ("action", "query"),
@@ -382,7 +396,11 @@ async fn overwrite_and_deletion_purge_thumbnails() {
     assert_eq!(current, first, "same name, same thumbnail URL");
     let (s, v2) = c.fetch(&current).await;
     assert_eq!(s, 200);
-    assert_eq!(image::load_from_memory(&v2).expect("png").height(), 60, "the new version's thumbnail");
+    assert_eq!(
+        image::load_from_memory(&v2).expect("png").height(),
+        60,
+        "the new version's thumbnail"
+    );
     let archived = thumb_of(&now, 1).expect("archive thumburl");
     assert!(archived.contains("/images/thumb/archive/"), "{archived}");
     let (s, old) = c.fetch(&archived).await;
@@ -412,7 +430,10 @@ async fn overwrite_and_deletion_purge_thumbnails() {
 async fn revert_shows_the_old_versions_thumbnail() {
     let srv = Server::start();
     let c = srv.bot().await;
-    assert_eq!(c.upload("Thumbrev.png", &png(400, 300, 1), &[]).await["upload"]["result"], "Success");
+    assert_eq!(
+        c.upload("Thumbrev.png", &png(400, 300, 1), &[]).await["upload"]["result"],
+        "Success"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let r = c.upload("Thumbrev.png", &png(200, 100, 2), &[("ignorewarnings", "1")]).await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
@@ -427,14 +448,33 @@ async fn revert_shows_the_old_versions_thumbnail() {
         ("formatversion", "2"),
     ];
     let r = c.get(&q).await;
-    let current = r["query"]["pages"][0]["imageinfo"][0]["thumburl"].as_str().expect("thumburl").to_string();
+    let current = r["query"]["pages"][0]["imageinfo"][0]["thumburl"]
+        .as_str()
+        .expect("thumburl")
+        .to_string();
     assert_eq!(image::load_from_memory(&c.fetch(&current).await.1).expect("png").height(), 60);
-    let archive = r["query"]["pages"][0]["imageinfo"][1]["archivename"].as_str().expect("archivename").to_string();
-    let r = post_token(&c, &[("action", "filerevert"), ("filename", "Thumbrev.png"), ("archivename", &archive), ("comment", "back")]).await;
+    let archive = r["query"]["pages"][0]["imageinfo"][1]["archivename"]
+        .as_str()
+        .expect("archivename")
+        .to_string();
+    let r = post_token(
+        &c,
+        &[
+            ("action", "filerevert"),
+            ("filename", "Thumbrev.png"),
+            ("archivename", &archive),
+            ("comment", "back"),
+        ],
+    )
+    .await;
     assert_eq!(r["filerevert"]["result"], "Success", "{r}");
     let (s, bytes) = c.fetch(&current).await;
     assert_eq!(s, 200);
-    assert_eq!(image::load_from_memory(&bytes).expect("png").height(), 90, "the reverted-to version's thumbnail");
+    assert_eq!(
+        image::load_from_memory(&bytes).expect("png").height(),
+        90,
+        "the reverted-to version's thumbnail"
+    );
 }
 
 /// Many concurrent requests for one new thumbnail: one rendering, everyone gets its bytes.
@@ -490,7 +530,10 @@ async fn decompression_bombs_are_refused() {
         ])
         .await;
     let ii = &r["query"]["pages"][0]["imageinfo"][0];
-    assert_eq!(ii["thumberror"], "Error creating thumbnail: File with dimensions greater than 12.5 MP", "{r}");
+    assert_eq!(
+        ii["thumberror"], "Error creating thumbnail: File with dimensions greater than 12.5 MP",
+        "{r}"
+    );
     assert!(ii.get("thumburl").is_none());
     let resp = c
         .http
@@ -503,7 +546,11 @@ async fn decompression_bombs_are_refused() {
     assert!(text.contains("File with dimensions greater than 12.5 MP"), "{text}");
     let resp = c
         .http
-        .get(format!("{}/images/thumb/{}/Thumbbomb.png/120px-Thumbbomb.png", srv.base, hash_path("Thumbbomb.png")))
+        .get(format!(
+            "{}/images/thumb/{}/Thumbbomb.png/120px-Thumbbomb.png",
+            srv.base,
+            hash_path("Thumbbomb.png")
+        ))
         .send()
         .await
         .expect("get");
@@ -529,10 +576,17 @@ async fn stashed_files_have_thumbnails() {
         ])
         .await;
     let ii = &r["query"]["stashimageinfo"][0];
-    assert_eq!((ii["thumbwidth"].as_i64(), ii["thumbheight"].as_i64()), (Some(120), Some(90)), "{r}");
+    assert_eq!(
+        (ii["thumbwidth"].as_i64(), ii["thumbheight"].as_i64()),
+        (Some(120), Some(90)),
+        "{r}"
+    );
     assert_eq!(ii["thumbmime"], "image/png");
     let thumburl = ii["thumburl"].as_str().expect("thumburl");
-    assert!(thumburl.contains(&format!("Special:UploadStash/thumb/{key}/120px-{key}")), "{thumburl}");
+    assert!(
+        thumburl.contains(&format!("Special:UploadStash/thumb/{key}/120px-{key}")),
+        "{thumburl}"
+    );
     let (s, bytes) = c.fetch(thumburl).await;
     assert_eq!(s, 200);
     assert_eq!(image::load_from_memory(&bytes).expect("png").width(), 120);

@@ -299,7 +299,12 @@ pub fn transform_url(ctx: &Ctx, script_path: &str, home: &ThumbHome<'_>, t: &Tra
         }
         (Transform::Original { .. }, ThumbHome::Stash { key }) => stash_url(ctx, key),
         (Transform::Thumb(th), ThumbHome::Published { name, archive_name }) => {
-            format!("{}{}/{}", ctx.base_url, UPLOAD_PATH, names::thumb_url_path(name, *archive_name, &th.name, cfg))
+            format!(
+                "{}{}/{}",
+                ctx.base_url,
+                UPLOAD_PATH,
+                names::thumb_url_path(name, *archive_name, &th.name, cfg)
+            )
         }
         (Transform::Thumb(th), ThumbHome::Stash { key }) => format!(
             "{}/w/index.php?title=Special:UploadStash/thumb/{}/{}",

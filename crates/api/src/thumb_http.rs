@@ -41,7 +41,10 @@ const BAD_TITLE: &str = "The requested page title was invalid, empty, or an inco
 
 fn unavailable(e: impl std::fmt::Display) -> Response<Body> {
     tracing::error!("thumbnail: {e}");
-    thumb_error(500, "Error creating thumbnail: the thumbnail could not be stored or read; see the server log.")
+    thumb_error(
+        500,
+        "Error creating thumbnail: the thumbnail could not be stored or read; see the server log.",
+    )
 }
 
 /// Renders (if needed) and serves `thumb` of `source_blob`.

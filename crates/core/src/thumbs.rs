@@ -272,30 +272,32 @@ async fn render_and_store(state: &AppState, source_blob: &str, file: &SourceFile
     let (name, mime) = (file.name.to_string(), file.mime.to_string());
     let owned = (file.width, file.height, file.frame_count, file.exif_orientation, file.page_count);
     let (thumb_c, cfg, limits) = (thumb.clone(), t.config.clone(), t.limits.clone());
-    let job = tokio::task::spawn_blocking(move || -> Result<(tempfile::TempPath, String, u64, u32, u32, String), ThumbFailure> {
-        // Our metadata may not carry the EXIF orientation: then read it from the file (the
-        // stored width and height are already the upright ones).
-        let orientation = match owned.3 {
-            None if matches!(mime.as_str(), "image/jpeg" | "image/tiff") => mwupload_thumb::read_exif_orientation(source.path()),
-            o => o,
-        };
-        let src = SourceFile {
-            name: &name,
-            mime: &mime,
-            width: owned.0,
-            height: owned.1,
-            frame_count: owned.2,
-            exif_orientation: orientation,
-            page_count: owned.4,
-        };
-        let out = mwupload_thumb::render(source.path(), &src, &thumb_c, &cfg, &limits).map_err(ThumbFailure::Render)?;
-        drop(source);
-        let sha1 = hex::encode(Sha1::digest(&out.bytes));
-        let mut f = tempfile::NamedTempFile::new_in(&scratch)?;
-        f.write_all(&out.bytes)?;
-        f.as_file().sync_all()?;
-        Ok((f.into_temp_path(), sha1, out.bytes.len() as u64, out.width, out.height, out.mime))
-    });
+    let job = tokio::task::spawn_blocking(
+        move || -> Result<(tempfile::TempPath, String, u64, u32, u32, String), ThumbFailure> {
+            // Our metadata may not carry the EXIF orientation: then read it from the file (the
+            // stored width and height are already the upright ones).
+            let orientation = match owned.3 {
+                None if matches!(mime.as_str(), "image/jpeg" | "image/tiff") => mwupload_thumb::read_exif_orientation(source.path()),
+                o => o,
+            };
+            let src = SourceFile {
+                name: &name,
+                mime: &mime,
+                width: owned.0,
+                height: owned.1,
+                frame_count: owned.2,
+                exif_orientation: orientation,
+                page_count: owned.4,
+            };
+            let out = mwupload_thumb::render(source.path(), &src, &thumb_c, &cfg, &limits).map_err(ThumbFailure::Render)?;
+            drop(source);
+            let sha1 = hex::encode(Sha1::digest(&out.bytes));
+            let mut f = tempfile::NamedTempFile::new_in(&scratch)?;
+            f.write_all(&out.bytes)?;
+            f.as_file().sync_all()?;
+            Ok((f.into_temp_path(), sha1, out.bytes.len() as u64, out.width, out.height, out.mime))
+        },
+    );
     let (file_path, sha1, size, width, height, mime) = job
         .await
         .map_err(|e| ThumbFailure::Render(ThumbError::Decode(format!("rendering failed: {e}"))))??;
@@ -320,7 +322,10 @@ async fn render_and_store(state: &AppState, source_blob: &str, file: &SourceFile
             if let Err(e) = state.blobs.delete(&blob_key).await {
                 tracing::warn!("thumbnail blob {blob_key} not removed: {e}");
             }
-            Ok(Served { row: winner, rendered: false })
+            Ok(Served {
+                row: winner,
+                rendered: false,
+            })
         }
         Err(e) => {
             let _ = state.blobs.delete(&blob_key).await;

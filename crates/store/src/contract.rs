@@ -1224,10 +1224,8 @@ pub async fn thumbnails_follow_the_bytes_in_use(b: &dyn Backend) {
     let v1 = version(&name, "1111111111111111111111111111111111111111", &src1, "20250101000000");
     x.meta.publish(&publish_op(v1.clone(), None, None, None)).await.unwrap();
     let (tx, ty) = (unique("ef"), unique("ef"));
-    let (a, b2) = tokio::join!(
-        x.meta.insert_thumbnail(&thumbnail_row(&src1, "120px-T.png", &tx)),
-        y.meta.insert_thumbnail(&thumbnail_row(&src1, "120px-T.png", &ty)),
-    );
+    let (rx, ry) = (thumbnail_row(&src1, "120px-T.png", &tx), thumbnail_row(&src1, "120px-T.png", &ty));
+    let (a, b2) = tokio::join!(x.meta.insert_thumbnail(&rx), y.meta.insert_thumbnail(&ry));
     let (a, b2) = (a.unwrap(), b2.unwrap());
     let winner = match (&a, &b2) {
         (None, Some(w)) => {
@@ -1261,17 +1259,38 @@ pub async fn thumbnails_follow_the_bytes_in_use(b: &dyn Backend) {
     assert!(!x.meta.blob_in_use(&winner).await.unwrap(), "a purged thumbnail's blob is unused");
     // The sweep finds rows of unused sources (a rendering that finished after the deletion).
     let late = unique("ef");
-    assert!(x.meta.insert_thumbnail(&thumbnail_row(&src2, "60px-T.png", &late)).await.unwrap().is_none());
+    assert!(
+        x.meta
+            .insert_thumbnail(&thumbnail_row(&src2, "60px-T.png", &late))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let swept = x.meta.purge_unused_thumbnails(1000).await.unwrap();
     assert!(swept.iter().any(|r| r.blob_key == late), "thumbnails: the sweep removes a late row");
     // delete_thumbnails removes rows of sources in use too (action=purge).
     let src3 = unique("ee");
     let name3 = format!("Thumb3_{}.png", unique(""));
     x.meta
-        .publish(&publish_op(version(&name3, "3333333333333333333333333333333333333333", &src3, "20250101000002"), None, None, None))
+        .publish(&publish_op(
+            version(&name3, "3333333333333333333333333333333333333333", &src3, "20250101000002"),
+            None,
+            None,
+            None,
+        ))
         .await
         .unwrap();
-    x.meta.insert_thumbnail(&thumbnail_row(&src3, "120px-T3.png", &unique("ef"))).await.unwrap();
-    assert!(x.meta.purge_unused_thumbnails(1000).await.unwrap().iter().all(|r| r.source_blob != src3));
+    x.meta
+        .insert_thumbnail(&thumbnail_row(&src3, "120px-T3.png", &unique("ef")))
+        .await
+        .unwrap();
+    assert!(
+        x.meta
+            .purge_unused_thumbnails(1000)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.source_blob != src3)
+    );
     assert_eq!(x.meta.delete_thumbnails(std::slice::from_ref(&src3)).await.unwrap().len(), 1);
 }

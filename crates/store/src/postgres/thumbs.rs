@@ -80,7 +80,10 @@ impl ThumbStore for PgStore {
 
     async fn purge_thumbnails(&self, source_blobs: &[String]) -> StoreResult<Vec<ThumbnailRow>> {
         let sql = format!("DELETE FROM thumbnails WHERE source_blob = ANY($1) AND {UNUSED} RETURNING {THUMB_COLS}");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(source_blobs).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(source_blobs)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(thumb_from_row).collect::<DbResult<_>>()?)
     }
 
@@ -94,7 +97,10 @@ impl ThumbStore for PgStore {
 
     async fn delete_thumbnails(&self, source_blobs: &[String]) -> StoreResult<Vec<ThumbnailRow>> {
         let sql = format!("DELETE FROM thumbnails WHERE source_blob = ANY($1) RETURNING {THUMB_COLS}");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(source_blobs).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(source_blobs)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(thumb_from_row).collect::<DbResult<_>>()?)
     }
 }

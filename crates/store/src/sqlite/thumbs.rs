@@ -78,9 +78,8 @@ impl ThumbStore for SqliteStore {
     }
 
     async fn purge_unused_thumbnails(&self, limit: i64) -> StoreResult<Vec<ThumbnailRow>> {
-        let sql = format!(
-            "DELETE FROM thumbnails WHERE rowid IN (SELECT rowid FROM thumbnails WHERE {UNUSED} LIMIT ?) RETURNING {THUMB_COLS}"
-        );
+        let sql =
+            format!("DELETE FROM thumbnails WHERE rowid IN (SELECT rowid FROM thumbnails WHERE {UNUSED} LIMIT ?) RETURNING {THUMB_COLS}");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(thumb_from_row).collect::<DbResult<_>>()?)
     }

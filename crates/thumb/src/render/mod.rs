@@ -31,8 +31,8 @@ use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{Delay, ExtendedColorType, ImageEncoder, RgbaImage};
 
-pub use decode::{exif_orientation_from_bytes, read_exif_orientation};
 use decode::{Decoded, decode_jpeg, decode_still, frame_pixels, gif_frames};
+pub use decode::{exif_orientation_from_bytes, read_exif_orientation};
 use pixels::{Filter, Pixels};
 
 use crate::config::ThumbConfig;

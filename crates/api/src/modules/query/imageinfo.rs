@@ -85,7 +85,13 @@ impl ImageInfo {
         })
     }
 
-    pub(super) async fn add(&self, call: &mut Call<'_>, p: &Page<'_>, m: &mut Map<String, Value>, cont: &mut Continuation) -> ApiResult<()> {
+    pub(super) async fn add(
+        &self,
+        call: &mut Call<'_>,
+        p: &Page<'_>,
+        m: &mut Map<String, Value>,
+        cont: &mut Continuation,
+    ) -> ApiResult<()> {
         let t = p.title;
         if t.ns != 6 {
             return Ok(());

@@ -41,7 +41,9 @@ pub(super) async fn stash_image_info(call: &mut Call<'_>, query: &mut Map<String
                 want_mime,
             )
         });
-        list.push(Value::Object(crate::imageinfo::for_stash_with_thumb(&call.ctx, &row, &props, thumb)));
+        list.push(Value::Object(crate::imageinfo::for_stash_with_thumb(
+            &call.ctx, &row, &props, thumb,
+        )));
     }
     query.insert("stashimageinfo".into(), Value::Array(list));
     Ok(())
