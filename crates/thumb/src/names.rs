@@ -148,12 +148,15 @@ pub struct ThumbPath {
     pub rel: String,
 }
 
+/// The thumb-zone path patterns for one hash level count: normal (and archive), temp.
+type PathPatterns = Arc<(Regex, Regex)>;
+
 /// `wfExtractThumbRequestInfo()`: splits a thumb-zone path (already URL-decoded once, like
 /// `WebRequest::getRequestPathSuffix()`) such as `a/ab/Foo.png/120px-Foo.png`. `None` is
 /// thumb.php's 400 "The specified thumbnail parameters are not recognized.".
 pub fn parse_thumb_path(rel_path: &str, cfg: &ThumbConfig) -> Option<ThumbPath> {
     // The two patterns depend only on the hash levels: compiled once per level count.
-    static PATTERNS: OnceLock<std::sync::Mutex<Vec<(usize, Arc<(Regex, Regex)>)>>> = OnceLock::new();
+    static PATTERNS: OnceLock<std::sync::Mutex<Vec<(usize, PathPatterns)>>> = OnceLock::new();
     let patterns = {
         let mut cache = PATTERNS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
         match cache.iter().find(|(levels, _)| *levels == cfg.hash_levels) {
