@@ -12,6 +12,7 @@ Each case is data: who sends it (anon or the bot), GET or POST, the parameters (
 test tests/validation.rs replays every case against mwupload and compares the answers.
 """
 import json
+import sys
 import os
 
 import requests
@@ -22,7 +23,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 PATHS = ('main|clientlogin|delete|edit|filerevert|help|login|logout|paraminfo|query|undelete|upload|'
          'query+tokens|query+userinfo|query+siteinfo|query+info|query+imageinfo|query+revisions|'
          'query+stashimageinfo|query+duplicatefiles|query+allimages|query+filearchive|query+logevents|'
-         'query+watchlistraw|query+templates|json|jsonfm')
+         'query+watchlistraw|query+templates|json|jsonfm|'
+         'checktoken|query+users|query+mystashedfiles|query+authmanagerinfo|query+filerepoinfo|'
+         'query+imageusage|query+fileusage|query+images')
 
 MISSING = 'File:Validation-missing.png'
 CASES = [
@@ -117,7 +120,9 @@ def record_cases(cases, fixture):
 
 
 def main():
-    record_cases(CASES, 'refwiki-validation.json')
+    # --paraminfo-only: re-record only the module descriptions (after adding a module to PATHS).
+    if '--paraminfo-only' not in sys.argv:
+        record_cases(CASES, 'refwiki-validation.json')
     # formatversion 2, and 1 (what pywikibot reads: true as "", false left out).
     for fv, name in (('2', 'refwiki-paraminfo.json'), ('1', 'refwiki-paraminfo-fv1.json')):
         info = requests.get(API, params={'action': 'paraminfo', 'modules': PATHS, 'format': 'json',

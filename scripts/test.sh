@@ -31,6 +31,7 @@ forbidden mwupload-core 'axum|hyper|sqlx|reqwest|tower|mwupload-api'
 # (The S3 adapter talks HTTP through object_store's reqwest client: the store may, axum not.)
 forbidden mwupload-store 'axum|tower-http|mwupload-core|mwupload-api'
 forbidden mwupload-api 'sqlx|reqwest'
+forbidden mwupload-web 'sqlx|reqwest'
 [[ $layering_failed -eq 0 ]] && echo "layering ok"
 
 echo "== acceptance: python clients"
@@ -67,8 +68,25 @@ echo "== real clients: pywikibot, mwn, nodemw"
 clients_rc=0
 bash tests/clients/run.sh || clients_rc=$?
 
-if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 ]]; then
-  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc"
+echo "== browser: the upload pages in chromium (playwright-core)"
+# A fresh server of its own; screenshots go to a scratch dir (docs/screenshots holds the
+# committed ones: run tests/browser/run.sh without SCREENSHOTS to refresh them).
+browser_rc=0
+SCREENSHOTS=${SCREENSHOTS:-$(mktemp -d)} bash tests/browser/run.sh || browser_rc=$?
+
+
+echo "== fuzzing: each cargo-fuzz target for a short bounded time (MWUPLOAD_FUZZ_SECS, 0 = skip)"
+# (The corpora are also replayed by cargo test, in tests/fuzz_corpus.rs.) A first run installs
+# cargo-fuzz (~3 min) and builds the fuzz crate (~7 min on 2 cores).
+fuzz_rc=0
+FUZZ_SECS=${MWUPLOAD_FUZZ_SECS:-20}
+if [[ $FUZZ_SECS -gt 0 ]]; then
+  bash scripts/fuzz.sh "$FUZZ_SECS" || fuzz_rc=$?
+fi
+
+
+if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 || $browser_rc -ne 0 || $fuzz_rc -ne 0 ]]; then
+  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc browser rc=$browser_rc fuzz rc=$fuzz_rc"
   exit 1
 fi
 echo "all tests passed"

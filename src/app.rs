@@ -63,36 +63,109 @@ pub async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn mwupload_stor
 
 /// On the very first start (no users), creates `Admin` (sysop, bureaucrat) and a bot password
 /// `Admin@bot` with upload grants, prints them once and writes `initial-credentials.env` (0600).
+///
+/// Crash-safe: the credentials are written (and fsynced) to a file of this process before the
+/// account is committed, and renamed to `initial-credentials.env` once the bot password exists
+/// too. A start that finds accounts but no credentials file finishes what a killed first start
+/// left: the pending file whose administrator password matches the stored account gets its bot
+/// password (if missing) and becomes `initial-credentials.env`.
 pub async fn bootstrap(state: &AppState, api_url: &str) -> anyhow::Result<()> {
+    let dir = &state.config.data_dir;
+    let path = dir.join("initial-credentials.env");
     if state.meta.count_users().await? > 0 {
-        return Ok(());
+        return repair_first_start(state, &path).await;
     }
     let admin_pass = password::random_password(24);
     let bot_pass = password::random_password(32);
-    let groups = vec!["sysop".to_string(), "bureaucrat".to_string()];
+    let env = format!(
+        "# mwupload first-start credentials (shown once). Source with: set -a; . ./initial-credentials.env; set +a\nAPI_URL={api_url}\nBOT_USER=Admin@bot\nBOT_PASS={bot_pass}\nADMIN_USER=Admin\nADMIN_PASS={admin_pass}\n"
+    );
+    let pending = dir.join(format!("{PENDING_PREFIX}{}", std::process::id()));
+    write_private(&pending, &env)?;
+    sync_dir(dir);
+    crash_point("first-start-before-commit");
+    // The groups MediaWiki's installer gives its first account.
+    let groups = vec!["bureaucrat".to_string(), "interface-admin".to_string(), "sysop".to_string()];
     let Some(uid) = state
         .meta
         .create_user("Admin", &password::hash_password(&admin_pass), &groups)
         .await?
     else {
+        let _ = std::fs::remove_file(&pending);
         return Ok(()); // another process won the race
     };
+    crash_point("first-start-after-commit");
     let grants: Vec<String> = rights::FIRST_START_BOT_GRANTS.iter().map(|s| s.to_string()).collect();
     state
         .meta
         .put_bot_password(uid, "bot", &password::hash_password(&bot_pass), &grants)
         .await?;
-    let env = format!(
-        "# mwupload first-start credentials (shown once). Source with: set -a; . ./initial-credentials.env; set +a\nAPI_URL={api_url}\nBOT_USER=Admin@bot\nBOT_PASS={bot_pass}\nADMIN_USER=Admin\nADMIN_PASS={admin_pass}\n"
-    );
-    let path = state.config.data_dir.join("initial-credentials.env");
-    write_private(&path, &env)?;
+    std::fs::rename(&pending, &path)?;
+    sync_dir(dir);
     println!(
         "created administrator Admin and bot password Admin@bot (saved to {}):\n{env}",
         path.display()
     );
     Ok(())
 }
+
+/// Name of a first start's credentials before its account is complete (+ the process id).
+const PENDING_PREFIX: &str = ".initial-credentials.env.pending-";
+
+/// Completes a first start that was killed after committing the administrator.
+async fn repair_first_start(state: &AppState, path: &std::path::Path) -> anyhow::Result<()> {
+    let dir = &state.config.data_dir;
+    let pending: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(PENDING_PREFIX))
+        .map(|e| e.path())
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let admin = state.meta.user_by_name("Admin").await?;
+    for p in pending {
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).map(str::to_string);
+        let ours = match (&admin, get("ADMIN_PASS="), get("BOT_PASS=")) {
+            (Some(a), Some(ap), Some(bp)) if !path.exists() && password::verify_password(&ap, &a.password_hash) => Some((a.id, bp)),
+            _ => None,
+        };
+        match ours {
+            Some((uid, bot_pass)) => {
+                if state.meta.bot_password(uid, "bot").await?.is_none() {
+                    let grants: Vec<String> = rights::FIRST_START_BOT_GRANTS.iter().map(|s| s.to_string()).collect();
+                    state
+                        .meta
+                        .put_bot_password(uid, "bot", &password::hash_password(&bot_pass), &grants)
+                        .await?;
+                }
+                std::fs::rename(&p, path)?;
+                sync_dir(dir);
+                println!(
+                    "completed the interrupted first start: administrator Admin and bot password Admin@bot (saved to {})",
+                    path.display()
+                );
+            }
+            // Another start's leftovers (it lost the race, or its account was never committed).
+            None => {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes a rename or a new file in `dir` durable.
+fn sync_dir(dir: &std::path::Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+use mwupload_core::crash_point;
 
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;

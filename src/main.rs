@@ -1,6 +1,7 @@
 //! `mwupload`: the server and its admin commands.
 
 mod app;
+mod edge;
 
 use clap::{Parser, Subcommand};
 use mwupload_core::Config;
@@ -58,6 +59,12 @@ enum UserCommand {
     },
     /// Replace a user's explicit groups.
     SetGroups { name: String, groups: String },
+    /// Set a user's password; prints a generated one unless --password is given.
+    SetPassword {
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,7 +116,10 @@ async fn main() -> anyhow::Result<()> {
                     let groups = split(&groups);
                     check_groups(&groups)?;
                     let pw = pw.unwrap_or_else(|| password::random_password(24));
-                    let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
+                    let name = canonical_user(&name)?;
+                    if !mwupload_core::auth::username::is_creatable(&name) {
+                        anyhow::bail!("invalid user name {name:?}: new accounts may not contain @ : >");
+                    }
                     match state.meta.create_user(&name, &password::hash_password(&pw), &groups).await? {
                         Some(id) => println!("created user {name} (id {id}) with password {pw}"),
                         None => anyhow::bail!("user {name} already exists"),
@@ -118,6 +128,7 @@ async fn main() -> anyhow::Result<()> {
                 UserCommand::SetGroups { name, groups } => {
                     let groups = split(&groups);
                     check_groups(&groups)?;
+                    let name = canonical_user(&name)?;
                     let user = state
                         .meta
                         .user_by_name(&name)
@@ -125,6 +136,25 @@ async fn main() -> anyhow::Result<()> {
                         .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
                     state.meta.set_user_groups(user.id, &groups).await?;
                     println!("{name}: groups {}", groups.join(","));
+                }
+                UserCommand::SetPassword { name, password: pw } => {
+                    let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
+                    let user = state
+                        .meta
+                        .user_by_name(&name)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
+                    let generated = pw.is_none();
+                    let pw = pw.unwrap_or_else(|| password::random_password(24));
+                    if pw.is_empty() {
+                        anyhow::bail!("the password must not be empty");
+                    }
+                    state.meta.set_user_password(user.id, &password::hash_password(&pw)).await?;
+                    if generated {
+                        println!("password of {name} set to {pw}");
+                    } else {
+                        println!("password of {name} set");
+                    }
                 }
             }
             Ok(())
@@ -186,13 +216,36 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(mwupload_core::jobs::worker(state.clone()));
     }
     tokio::spawn(mwupload_core::jobs::sweeper(state.clone()));
-    let app = mwupload_api::http::router(state.clone());
+    // The dummy hash unknown login names are checked against, computed before any login.
+    tokio::task::spawn_blocking(mwupload_core::auth::throttle::warm_up);
+    let app = mwupload_web::router(state.clone());
     println!("listening on http://{addr}");
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    edge::serve(listener, app, &state.config.limits, shutdown_signal()).await?;
     Ok(())
+}
+
+/// A user name as MediaWiki stores it (`UserNameUtils::getCanonical`), or one line saying why not.
+fn canonical_user(name: &str) -> anyhow::Result<String> {
+    mwupload_core::auth::username::canonical(name.trim()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "invalid user name {name:?}: MediaWiki refuses names with any of # < > [ ] | {{ }} /, IP addresses and names of other namespaces"
+        )
+    })
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (what service managers and container runtimes send).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

@@ -34,9 +34,86 @@ async fn input_cleaning_and_title_rejection_match_the_reference_recording() {
     replay(&cases).await;
 }
 
+/// `tests/fixtures/refwiki-modules.json` (`scripts/record_module_transcripts.py`): the modules
+/// upload tools call around uploads — list=users, list=mystashedfiles, action=checktoken,
+/// meta=authmanagerinfo, meta=filerepoinfo.
+#[tokio::test]
+async fn modules_around_uploads_match_the_reference_recording() {
+    let mut cases: Vec<Value> = serde_json::from_str(include_str!("fixtures/refwiki-modules.json")).unwrap();
+    assert!(cases.len() >= 30, "fixture lost its cases");
+    // Design decision (docs/architecture.md): accounts are created by the operator, there is no
+    // createaccount module, so authmanagerinfo says cancreateaccounts false where MediaWiki says true.
+    for case in &mut cases {
+        let fv1 = case["params"]["formatversion"] == "1";
+        // The rights list is this server's own (its rights table names only the rights it
+        // enforces); groups and their order are compared.
+        // Edit counts depend on what the reference wiki's account did before the recording
+        // (tests/modules.rs checks ours count).
+        if let Some(users) = case.pointer_mut("/response/query/users").and_then(Value::as_array_mut) {
+            for u in users {
+                let u = u.as_object_mut().unwrap();
+                u.remove("rights");
+                if u.contains_key("editcount") {
+                    u.insert("editcount".into(), Value::from(0));
+                }
+            }
+        }
+        if let Some(info) = case.pointer_mut("/response/query/authmanagerinfo").and_then(Value::as_object_mut)
+            && info.contains_key("cancreateaccounts")
+        {
+            if fv1 {
+                info.remove("cancreateaccounts");
+            } else {
+                info.insert("cancreateaccounts".into(), Value::Bool(false));
+            }
+        }
+    }
+    replay_on(Server::start_with_config("sitename = \"RefWiki\"\n"), &cases, true).await;
+}
+
+/// Page ids depend on what the wiki held before (the reference wiki had pages already): page
+/// ids inside continuation values and formatversion=1's page-id keys become placeholders.
+fn id_agnostic(v: &Value) -> Value {
+    let digits = regex_lite::Regex::new(r"\d+").unwrap();
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .enumerate()
+                .map(|(i, (k, x))| {
+                    let x = match x {
+                        Value::String(s) if k.ends_with("continue") && k != "continue" => {
+                            Value::String(digits.replace_all(s, "N").into_owned())
+                        }
+                        other => id_agnostic(other),
+                    };
+                    let key = if k.parse::<i64>().is_ok() { format!("#{i}") } else { k.clone() };
+                    (key, x)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(id_agnostic).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Drops `rights` from list=users answers (see above) before comparing.
+fn without_user_rights(mut v: Value) -> Value {
+    if let Some(users) = v.pointer_mut("/query/users").and_then(Value::as_array_mut) {
+        for u in users {
+            if let Some(o) = u.as_object_mut() {
+                o.remove("rights");
+            }
+        }
+    }
+    v
+}
+
 /// Sends every recorded case to a fresh mwupload and compares status, error header and answer.
 async fn replay(cases: &[Value]) {
-    let srv = Server::start();
+    replay_on(Server::start(), cases, false).await
+}
+
+async fn replay_on(srv: Server, cases: &[Value], ids_agnostic: bool) {
     let anon = srv.client();
     let bot = srv.bot().await;
     let mut failures = Vec::new();
@@ -62,9 +139,13 @@ async fn replay(cases: &[Value]) {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let header = resp.headers().get("mediawiki-api-error").map(|v| v.to_str().unwrap().to_string());
-        let body: Value = resp.json().await.unwrap();
+        let body: Value = without_user_rights(resp.json().await.unwrap());
         let want_header = case["error_header"].as_str().map(String::from);
-        let (got, want) = (comparable(&body), comparable(&case["response"]));
+        let (got, want) = if ids_agnostic {
+            (comparable(&id_agnostic(&body)), comparable(&id_agnostic(&case["response"])))
+        } else {
+            (comparable(&body), comparable(&case["response"]))
+        };
         if status != case["status"].as_u64().unwrap() as u16 || header != want_header || got != want {
             failures.push(format!(
                 "{name}:\n   ours: {status} {header:?} {got}\n   want: {} {want_header:?} {want}",

@@ -22,6 +22,8 @@ pub struct Server {
     pub bot_pass: String,
     pub admin_pass: String,
     config: Option<std::path::PathBuf>,
+    /// Extra environment of the server process (e.g. `MWUPLOAD_TEST_CRASH_AT`), for its next starts.
+    pub env: Vec<(String, String)>,
     /// The PostgreSQL database of this server (with `MWUPLOAD_TEST_DATABASE_URL`).
     /// Shared, like `data`, by the servers of [`Server::start_sharing`].
     database: Option<std::sync::Arc<ScratchDatabase>>,
@@ -58,7 +60,14 @@ impl Server {
 
     /// Starts with extra TOML configuration (written to a file in the data dir).
     pub fn start_with_config(toml: &str) -> Server {
+        Self::start_prepared(toml, |_| {})
+    }
+
+    /// Like [`Server::start_with_config`], running `prepare` on the empty data directory first
+    /// (e.g. to mount a small filesystem for the blobs).
+    pub fn start_prepared(toml: &str, prepare: impl FnOnce(&std::path::Path)) -> Server {
         let data = tempfile::tempdir().expect("tempdir");
+        prepare(data.path());
         let database = scratch_database().map(std::sync::Arc::new);
         let toml = match &database {
             // A top-level key goes before the first table.
@@ -82,6 +91,7 @@ impl Server {
             bot_pass: String::new(),
             admin_pass: String::new(),
             config,
+            env: Vec::new(),
             database,
         };
         s.spawn("127.0.0.1:0");
@@ -100,6 +110,7 @@ impl Server {
             bot_pass: String::new(),
             admin_pass: String::new(),
             config: other.config.clone(),
+            env: Vec::new(),
             database: other.database.clone(),
         };
         s.spawn("127.0.0.1:0");
@@ -112,6 +123,7 @@ impl Server {
         if let Some(c) = &self.config {
             cmd.arg("--config").arg(c);
         }
+        cmd.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn mwupload");
         let stdout = child.stdout.take().unwrap();
         let mut reader = BufReader::new(stdout);

@@ -77,15 +77,46 @@ impl ApiError {
     }
 }
 
+/// What a disk failure clients should hear about is, in words (`None`: not such a failure).
+pub fn storage_failure(e: &std::io::Error) -> Option<&'static str> {
+    match e.raw_os_error()? {
+        28 => Some("there is no space left on the device"),
+        122 => Some("the disk quota is exceeded"),
+        5 => Some("the device reported an input/output error"),
+        30 => Some("the file system is read-only"),
+        _ => None,
+    }
+}
+
+/// MediaWiki's `backend-fail-internal` with the reason (the details go to the log).
+pub fn backend_failure(why: &str, detail: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!("storage: {detail}");
+    ApiError::new(
+        "backend-fail-internal",
+        format!("An unknown error occurred in storage backend \"local-backend\": {why}."),
+    )
+}
+
 impl From<mwupload_store::StoreError> for ApiError {
     fn from(e: mwupload_store::StoreError) -> ApiError {
+        if e.is_disk_full() {
+            return backend_failure("there is no space left to store the data", &e);
+        }
+        if let mwupload_store::StoreError::Io(io) = &e
+            && let Some(why) = storage_failure(io)
+        {
+            return backend_failure(why, &e);
+        }
         ApiError::internal("storage", e)
     }
 }
 
 impl From<std::io::Error> for ApiError {
     fn from(e: std::io::Error) -> ApiError {
-        ApiError::internal("storage", e)
+        match storage_failure(&e) {
+            Some(why) => backend_failure(why, &e),
+            None => ApiError::internal("storage", e),
+        }
     }
 }
 

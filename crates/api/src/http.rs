@@ -1,5 +1,6 @@
 //! HTTP: routes, file serving (`/images/…` with Range and ETag), and the stash special page.
-//! No MediaWiki semantics beyond URL shapes live here.
+//! No MediaWiki semantics beyond URL shapes live here. `index.php` itself (the HTML pages) is
+//! routed by the web crate, which hands stashed-file URLs back to [`index_php`].
 
 use axum::Router;
 use axum::body::Body;
@@ -10,10 +11,11 @@ use mwupload_core::SharedState;
 
 pub fn router(state: SharedState) -> Router {
     let api_path = state.config.api_path();
+    // `/w/index.php` belongs to the web pages (crates/web), which hand stashed-file URLs to
+    // [`index_php`].
     let mut r = Router::new()
         .route(&api_path, any(api))
         .route("/images/{*path}", get(image))
-        .route("/w/index.php", get(index_php))
         .route(&format!("{}/thumb.php", state.config.script_path), get(thumb_php));
     if api_path != "/api.php" {
         r = r.route("/api.php", any(api));
@@ -202,7 +204,7 @@ async fn thumb_php(State(state): State<SharedState>, req: Request) -> Response<B
 
 /// `index.php?title=Special:UploadStash/file/KEY` serves stashed bytes to their owner only
 /// (and `Special:UploadStash/thumb/KEY/120px-KEY` their thumbnails).
-async fn index_php(State(state): State<SharedState>, req: Request) -> Response<Body> {
+pub async fn index_php(State(state): State<SharedState>, req: Request) -> Response<Body> {
     let (parts, _) = req.into_parts();
     let query: Vec<(String, String)> = parts
         .uri

@@ -125,11 +125,27 @@ impl Call<'_> {
 /// Limits of a multipart body. The file limit is the largest upload plus slack; the real
 /// `file-too-large` decision is made by the upload module against `$wgMaxUploadSize`.
 fn multipart_limits(state: &SharedState) -> multipart::Limits {
+    let l = &state.config.limits;
     multipart::Limits {
         max_file_bytes: state.config.uploads.max_upload_size.saturating_add(1),
-        max_field_bytes: 8 << 20,
-        max_parts: 1000,
+        max_field_bytes: usize::try_from(l.max_field_bytes).unwrap_or(usize::MAX),
+        max_text_bytes: usize::try_from(l.max_form_bytes).unwrap_or(usize::MAX),
+        max_parts: l.max_parts,
+        max_file_parts: l.max_file_parts,
         max_header_bytes: 16 << 10,
+    }
+}
+
+/// Keeps the first `max` parameters of a query string or body (PHP's `max_input_vars`: the
+/// rest are dropped, with a warning here rather than only in PHP's log).
+fn cap_params(ctx: &mut Ctx, pairs: &mut Vec<(String, String)>, max: usize, what: &str) {
+    if pairs.len() > max {
+        pairs.truncate(max);
+        ctx.warn(
+            "main",
+            "toomanyparams",
+            format!("The {what} has more than {max} parameters; only the first {max} were read."),
+        );
     }
 }
 
@@ -160,10 +176,16 @@ pub async fn handle(state: SharedState, req: Request<Body>) -> Response<Body> {
         e.status = 405;
         return ctx.render_err(&e);
     }
+    let max_params = state.config.limits.max_params;
     let query: Vec<(String, String)> = parts
         .uri
         .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .take(max_params.saturating_add(1))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
         .unwrap_or_default();
     let origin = query.iter().rev().find(|(k, _)| k == "origin").map(|(_, v)| v.as_str());
     let cors_cfg = &state.config.cors;
@@ -228,6 +250,9 @@ async fn handle_request(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let max_params = state.config.limits.max_params;
+    let mut query = query;
+    cap_params(&mut ctx, &mut query, max_params, "query string");
     let mut body_fields = Vec::new();
     let mut files = Vec::new();
     let mut direct = Vec::new();
@@ -239,7 +264,19 @@ async fn handle_request(
             };
             let stream = body.into_data_stream().map(|r| r.map_err(|e| e.to_string()));
             let spool = state.blobs.scratch_dir().to_path_buf();
-            let mut router = modules::upload::ChunkRouter::new(state.clone(), caller.user_id());
+            // Callers answered anonymously (`origin=*`, JSONP) are judged as such before any
+            // file part is stored.
+            let anonymous = query.iter().any(|(k, v)| (k == "origin" && v == "*") || k == "callback");
+            let judged = if anonymous {
+                match session::resolve(&state, None).await {
+                    Ok(c) => c,
+                    Err(e) => return ctx.render_err(&ApiError::from(e)),
+                }
+            } else {
+                caller.clone()
+            };
+            let mut router = modules::upload::ChunkRouter::new(state.clone(), caller.user_id())
+                .judging(judged, query.iter().rev().find(|(k, _)| k == "action").map(|(_, v)| v.clone()));
             match multipart::parse_routed(stream, &boundary, &spool, &multipart_limits(&state), &mut router).await {
                 Ok(form) => {
                     body_fields = form.fields;
@@ -249,9 +286,24 @@ async fn handle_request(
                 Err(e) => return ctx.render_err(&multipart_error(&state, e)),
             }
         } else if lower.starts_with("application/x-www-form-urlencoded") || lower.is_empty() {
-            match axum::body::to_bytes(body, 16 << 20).await {
-                Ok(bytes) => body_fields = form_urlencoded::parse(&bytes).into_owned().collect(),
-                Err(_) => return ctx.render_err(&ApiError::new("badupload", "The request body is too large or was interrupted.")),
+            let limit = usize::try_from(state.config.limits.max_form_bytes).unwrap_or(usize::MAX);
+            match axum::body::to_bytes(body, limit).await {
+                Ok(bytes) => {
+                    body_fields = form_urlencoded::parse(&bytes)
+                        .take(max_params.saturating_add(1))
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect();
+                    cap_params(&mut ctx, &mut body_fields, max_params, "request body");
+                }
+                Err(e) => {
+                    let too_large = format!("{e} {e:?}").contains("length limit");
+                    let info = if too_large {
+                        format!("The request body is larger than {limit} bytes (limits.max_form_bytes).")
+                    } else {
+                        format!("The request body could not be read: {e}.")
+                    };
+                    return ctx.render_err(&ApiError::new("badupload", info));
+                }
             }
             if lower.is_empty() && !body_fields.is_empty() {
                 ctx.warn(
@@ -301,7 +353,15 @@ fn multipart_error(state: &SharedState, e: multipart::MultipartError) -> ApiErro
                 params::group_digits(state.config.uploads.max_upload_size as i64)
             ),
         ),
-        M::Io(err) => ApiError::internal("spooling upload", err),
+        M::Io(err) => match error::storage_failure(&err) {
+            // The disk under the spool (or the chunk's session blob) failed: MediaWiki's
+            // backend error, with the reason, instead of an internal error.
+            Some(why) => {
+                tracing::error!("spooling upload: {err}");
+                ApiError::new("backend-fail-writetemp", format!("Could not write to temporary file: {why}."))
+            }
+            None => ApiError::internal("spooling upload", err),
+        },
         other => ApiError::new("badupload", format!("The upload could not be read: {other}.")),
     }
 }
@@ -466,6 +526,11 @@ pub fn check_token(call: &Call<'_>, param: &str, token_type: &str) -> ApiResult<
 /// Token validity: anonymous callers' CSRF-type tokens are the fixed `+\`; login-type tokens and
 /// logged-in callers' tokens are HMACs keyed by the session secret.
 pub fn token_is_valid(caller: &Caller, token_type: &str, value: &str) -> bool {
+    token_is_valid_aged(caller, token_type, value, None)
+}
+
+/// [`token_is_valid`], refusing tokens older than `max_age_secs` (action=checktoken's maxtokenage).
+pub fn token_is_valid_aged(caller: &Caller, token_type: &str, value: &str, max_age_secs: Option<i64>) -> bool {
     let session_bound = matches!(token_type, "login" | "createaccount");
     if !caller.is_logged_in() && !session_bound {
         return value == token::ANON_TOKEN;
@@ -473,5 +538,5 @@ pub fn token_is_valid(caller: &Caller, token_type: &str, value: &str) -> bool {
     let (Some(secret), Some(salt)) = (caller.secret(), token::salt_for_type(token_type)) else {
         return false;
     };
-    token::check_token(secret, salt, value, mwupload_store::time::now_unix(), None)
+    token::check_token(secret, salt, value, mwupload_store::time::now_unix(), max_age_secs)
 }

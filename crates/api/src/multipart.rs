@@ -42,10 +42,14 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 pub struct Limits {
     /// Per file part; exceeding it -> [`MultipartError::FileTooLarge`] (reading stops, the temp file is deleted).
     pub max_file_bytes: u64,
-    /// Per ordinary field value (e.g. 8 MiB).
+    /// Per ordinary field value (e.g. 4 MiB).
     pub max_field_bytes: usize,
+    /// All ordinary field values together (e.g. 8 MiB): memory per request stays bounded.
+    pub max_text_bytes: usize,
     /// Number of parts, e.g. 1000.
     pub max_parts: usize,
+    /// Number of file parts (PHP's `max_file_uploads`), e.g. 20.
+    pub max_file_parts: usize,
     /// Per part header block, e.g. 16 KiB.
     pub max_header_bytes: usize,
 }
@@ -105,6 +109,14 @@ impl std::fmt::Debug for DirectPart {
 /// Chooses, when a file part starts, whether it goes to a [`Direct`] destination instead of the
 /// spool, given the part's name and the fields that arrived before it.
 pub trait Router: Send {
+    /// Whether the file part `part` may be stored at all, given the fields before it. A part
+    /// refused here is read and thrown away, and handed on as an empty file: the request is
+    /// answered as it would be with the bytes (e.g. `mustbeloggedin`, `badtoken`), but an
+    /// unauthenticated client never makes the server store its bytes.
+    fn spool_allowed(&self, _part: &str, _fields: &[(String, String)]) -> bool {
+        true
+    }
+
     fn route<'a>(
         &'a mut self,
         part: &'a str,
@@ -123,6 +135,10 @@ pub enum MultipartError {
     FieldTooLarge { field: String },
     #[error("the multipart body has too many parts")]
     TooManyParts,
+    #[error("the multipart body has too many file parts")]
+    TooManyFiles,
+    #[error("the form fields of the multipart body are too large together")]
+    TextTooLarge,
     /// No boundary found, bad part headers, ...
     #[error("malformed multipart body: {0}")]
     Malformed(String),
@@ -506,7 +522,16 @@ impl PartWriter {
 /// Where the data of the current part goes.
 enum Sink {
     Discard,
-    Field { name: String, value: Vec<u8> },
+    /// A file part the router refused to store: its bytes are counted and dropped.
+    Withheld {
+        name: String,
+        client_filename: String,
+        size: u64,
+    },
+    Field {
+        name: String,
+        value: Vec<u8>,
+    },
     File(Box<FileSink>),
 }
 
@@ -516,6 +541,8 @@ impl Sink {
         spool_dir: &Path,
         fields: &[(String, String)],
         router: Option<&mut (dyn Router + '_)>,
+        limits: &Limits,
+        file_parts: &mut usize,
     ) -> Result<Sink, MultipartError> {
         let (name, filename) = headers.content_disposition().map(parse_content_disposition).unwrap_or((None, None));
         let name = match name {
@@ -526,6 +553,19 @@ impl Sink {
             None => Ok(Sink::Field { name, value: Vec::new() }),
             Some(f) if f.is_empty() => Ok(Sink::Discard),
             Some(f) => {
+                *file_parts += 1;
+                if *file_parts > limits.max_file_parts {
+                    return Err(MultipartError::TooManyFiles);
+                }
+                if let Some(r) = router.as_ref()
+                    && !r.spool_allowed(&name, fields)
+                {
+                    return Ok(Sink::Withheld {
+                        name,
+                        client_filename: lossy(f),
+                        size: 0,
+                    });
+                }
                 if let Some(router) = router
                     && let Some(d) = router.route(&name, fields).await
                 {
@@ -557,15 +597,28 @@ impl Sink {
         }
     }
 
-    async fn write(&mut self, data: &[u8], limits: &Limits) -> Result<(), MultipartError> {
+    async fn write(&mut self, data: &[u8], limits: &Limits, text_total: &mut usize) -> Result<(), MultipartError> {
         if data.is_empty() {
             return Ok(());
         }
         match self {
             Sink::Discard => {}
+            Sink::Withheld { name, size, .. } => {
+                *size = size.saturating_add(data.len() as u64);
+                if *size > limits.max_file_bytes {
+                    return Err(MultipartError::FileTooLarge {
+                        field: name.clone(),
+                        limit: limits.max_file_bytes,
+                    });
+                }
+            }
             Sink::Field { name, value } => {
                 if value.len().saturating_add(data.len()) > limits.max_field_bytes {
                     return Err(MultipartError::FieldTooLarge { field: name.clone() });
+                }
+                *text_total = text_total.saturating_add(data.len());
+                if *text_total > limits.max_text_bytes {
+                    return Err(MultipartError::TextTooLarge);
                 }
                 value.extend_from_slice(data);
             }
@@ -588,9 +641,21 @@ impl Sink {
         Ok(())
     }
 
-    async fn finish(self, form: &mut Form) -> Result<(), MultipartError> {
+    async fn finish(self, form: &mut Form, spool_dir: std::path::PathBuf) -> Result<(), MultipartError> {
         match self {
             Sink::Discard => {}
+            Sink::Withheld { name, client_filename, .. } => {
+                let named = tokio::task::spawn_blocking(move || tempfile::Builder::new().prefix(".mwupload-").tempfile_in(spool_dir))
+                    .await
+                    .map_err(std::io::Error::other)??;
+                form.files.push(FilePart {
+                    name,
+                    client_filename,
+                    size: 0,
+                    sha1: Sha1::digest(b"").into(),
+                    path: named.into_temp_path(),
+                });
+            }
             Sink::Field { name, value } => form.fields.push((name, lossy(value))),
             Sink::File(f) => {
                 f.writer.finish().await?;
@@ -695,6 +760,8 @@ where
     let mut pos = 0usize;
     let mut eof = false;
     let mut parts = 0usize;
+    let mut text_total = 0usize;
+    let mut file_parts = 0usize;
     let mut state = State::Preamble { line_start: true };
 
     let start_part = |parts: &mut usize| -> Result<State, MultipartError> {
@@ -761,7 +828,7 @@ where
                         pos += off + 1;
                         if line.is_empty() {
                             State::Body {
-                                sink: Sink::open(&h, spool_dir, &form.fields, router.as_deref_mut()).await?,
+                                sink: Sink::open(&h, spool_dir, &form.fields, router.as_deref_mut(), limits, &mut file_parts).await?,
                                 line_start: true,
                             }
                         } else if line.starts_with(scanner.dash()) {
@@ -769,9 +836,9 @@ where
                             let rest = &line[dash_len..];
                             let closing = rest.starts_with(b"--");
                             if closing || rest.iter().all(|&c| c == b' ' || c == b'\t') {
-                                Sink::open(&h, spool_dir, &form.fields, router.as_deref_mut())
+                                Sink::open(&h, spool_dir, &form.fields, router.as_deref_mut(), limits, &mut file_parts)
                                     .await?
-                                    .finish(&mut form)
+                                    .finish(&mut form, spool_dir.to_path_buf())
                                     .await?;
                                 if closing { State::Done } else { start_part(&mut parts)? }
                             } else {
@@ -786,13 +853,13 @@ where
                 },
                 State::Body { mut sink, mut line_start } => match scanner.scan(&buf, pos, &mut line_start, eof) {
                     Scan::Found { data_end, after, closing } => {
-                        sink.write(&buf[pos..data_end], limits).await?;
-                        sink.finish(&mut form).await?;
+                        sink.write(&buf[pos..data_end], limits, &mut text_total).await?;
+                        sink.finish(&mut form, spool_dir.to_path_buf()).await?;
                         pos = after;
                         if closing { State::Done } else { State::AfterBoundary }
                     }
                     Scan::More { safe } => {
-                        sink.write(&buf[pos..safe], limits).await?;
+                        sink.write(&buf[pos..safe], limits, &mut text_total).await?;
                         pos = safe;
                         state = State::Body { sink, line_start };
                         break;
@@ -828,7 +895,9 @@ mod tests {
         Limits {
             max_file_bytes: 1 << 30,
             max_field_bytes: 8 << 20,
+            max_text_bytes: 64 << 20,
             max_parts: 1000,
+            max_file_parts: 1000,
             max_header_bytes: 16 << 10,
         }
     }
@@ -1563,7 +1632,9 @@ mod tests {
         let small = Limits {
             max_file_bytes: 64,
             max_field_bytes: 16,
+            max_text_bytes: 40,
             max_parts: 4,
+            max_file_parts: 2,
             max_header_bytes: 128,
         };
         for round in 0..1500 {

@@ -82,6 +82,14 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
             ),
         ),
         E::PublishInProgress => ApiError::new("publishfailed", "Upload from stash already in progress."),
+        E::RateLimited { retry_after } => {
+            let mut e = ApiError::new(
+                "ratelimited",
+                "You've exceeded your rate limit. Please wait some time and try again.",
+            );
+            e.headers.push(("retry-after".into(), (*retry_after).max(1).to_string()));
+            e
+        }
         E::UrlUploadInProgress => ApiError::new("publishfailed", "Upload from this URL is already in progress."),
         E::FileVanished => ApiError::new("publishfailed", "The file vanished after publishing."),
         E::Fetch(f) => fetch_error(f),
@@ -94,6 +102,16 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
                 "backend-fail-internal",
                 "An unknown error occurred in storage backend \"local-backend\": there is no space left to store the file.",
             )
+        }
+        // A failing disk (the message of an I/O error carries its OS error number).
+        E::Storage { message } if message.starts_with("storage:") && message.contains("(os error 5)") => {
+            crate::error::backend_failure("the device reported an input/output error", message)
+        }
+        E::Storage { message } if message.starts_with("storage:") && message.contains("(os error 30)") => {
+            crate::error::backend_failure("the file system is read-only", message)
+        }
+        E::Storage { message } if message.starts_with("storage:") && message.contains("(os error 122)") => {
+            crate::error::backend_failure("the disk quota is exceeded", message)
         }
         E::Storage { message } => ApiError::internal("storage", message),
     }

@@ -39,6 +39,12 @@ pub struct Config {
     pub cors: CorsConfig,
     /// `[thumbnails]`: MediaWiki's thumbnail settings and the render pool.
     pub thumbnails: ThumbnailConfig,
+    /// Timeouts, connection caps and request-size caps (what PHP and nginx give MediaWiki).
+    pub limits: LimitsConfig,
+    /// `$wgRateLimits`: action → kind (`anon`, `user`, `newbie`, `ip`, or a group name) →
+    /// `[count, seconds]`. Only `upload` is enforced (on publishing). The `noratelimit` right
+    /// exempts.
+    pub rate_limits: BTreeMap<String, BTreeMap<String, [i64; 2]>>,
 }
 
 /// `[thumbnails]`: thumbnails are rendered on their first request, on a pool of at most
@@ -79,6 +85,98 @@ impl Default for ThumbnailConfig {
             tiff_thumbnail_type: String::new(),
             max_decoded_pixels: 40_000_000,
         }
+    }
+}
+
+/// `[limits]`: what one client may hold of the server — connections, time, and memory or disk
+/// before it is authenticated. Times are in seconds (fractions allowed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// A request's header block must arrive within this many seconds of its first byte
+    /// (slowloris). nginx: `client_header_timeout` 60.
+    pub header_timeout_secs: f64,
+    /// An idle connection between requests is closed after this long. nginx: `keepalive_timeout` 75.
+    pub keepalive_timeout_secs: f64,
+    /// A request body (or a response the client does not read) that makes no progress this long
+    /// fails, and so does one slower than `body_min_rate` over such a window. nginx:
+    /// `client_body_timeout` / `send_timeout` 60.
+    pub body_timeout_secs: f64,
+    /// Bytes per second a request body must average over each `body_timeout_secs` window (0: off).
+    pub body_min_rate: u64,
+    /// Connections served at once; more are answered `503` and closed (with a log line).
+    pub max_connections: usize,
+    /// Connections at once from one client address.
+    pub max_connections_per_ip: usize,
+    /// On SIGTERM/SIGINT: stop accepting, let requests in flight finish for at most this long.
+    pub shutdown_grace_secs: f64,
+    /// Largest `application/x-www-form-urlencoded` body, and the total of all non-file fields of
+    /// a multipart body (PHP: `post_max_size`).
+    pub max_form_bytes: u64,
+    /// Largest single non-file field of a multipart body.
+    pub max_field_bytes: u64,
+    /// Parameters read from a query string or body; the rest are ignored with a warning
+    /// (PHP: `max_input_vars`).
+    pub max_params: usize,
+    /// Parts of a multipart body (PHP: `max_multipart_body_parts`).
+    pub max_parts: usize,
+    /// File parts of a multipart body (PHP: `max_file_uploads`).
+    pub max_file_parts: usize,
+    /// `$wgPasswordAttemptThrottle`: login attempts allowed per user name and client address
+    /// (per name alone with `all_ips = true`) in each window. Empty: no throttle.
+    pub password_attempt_throttle: Vec<ThrottleCondition>,
+}
+
+/// One `$wgPasswordAttemptThrottle` condition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleCondition {
+    pub count: i64,
+    pub seconds: i64,
+    /// MediaWiki's `allIPs`: count the name's attempts from every address together.
+    #[serde(default)]
+    pub all_ips: bool,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            header_timeout_secs: 20.0,
+            keepalive_timeout_secs: 60.0,
+            body_timeout_secs: 60.0,
+            body_min_rate: 256,
+            max_connections: 1024,
+            max_connections_per_ip: 64,
+            shutdown_grace_secs: 30.0,
+            max_form_bytes: 8 << 20,
+            max_field_bytes: 4 << 20,
+            max_params: 1000,
+            max_parts: 1000,
+            max_file_parts: 20,
+            // MediaWiki's default: 5 per 5 minutes and 150 per 2 days, per name and address.
+            password_attempt_throttle: vec![
+                ThrottleCondition {
+                    count: 5,
+                    seconds: 300,
+                    all_ips: false,
+                },
+                ThrottleCondition {
+                    count: 150,
+                    seconds: 48 * 3600,
+                    all_ips: false,
+                },
+            ],
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// A configured number of seconds as a duration (negative or NaN: zero; huge: a day).
+    pub fn secs(v: f64) -> std::time::Duration {
+        if v.is_nan() || v <= 0.0 {
+            return std::time::Duration::ZERO;
+        }
+        std::time::Duration::from_secs_f64(v.min(86_400.0))
     }
 }
 
@@ -196,6 +294,13 @@ impl Default for Config {
             storage: StorageConfig::default(),
             cors: CorsConfig::default(),
             thumbnails: ThumbnailConfig::default(),
+            limits: LimitsConfig::default(),
+            // MediaWiki 1.39's default for uploads: 8 a minute per address for anonymous and
+            // new users, and 8 a minute per new account.
+            rate_limits: BTreeMap::from([(
+                "upload".to_string(),
+                BTreeMap::from([("ip".to_string(), [8, 60]), ("newbie".to_string(), [8, 60])]),
+            )]),
         }
     }
 }

@@ -78,7 +78,9 @@ pub async fn undelete(
         user_id: caller.user_id(),
         user_name: &user_name,
     };
-    state.meta.undelete(name, fileids, &actor, reason, tags).await
+    let restored = state.meta.undelete(name, fileids, &actor, reason, tags).await?;
+    crate::wikitext::refresh_file_links(state, 6, name).await?;
+    Ok(restored)
 }
 
 #[derive(Debug, PartialEq)]

@@ -14,4 +14,13 @@ pub mod upload;
 pub mod wikitext;
 
 pub use config::Config;
+
+/// For the crash tests: with `MWUPLOAD_TEST_CRASH_AT=<point>` in its environment the process
+/// aborts at that point, as a SIGKILL there would stop it. Nothing happens otherwise.
+pub fn crash_point(point: &str) {
+    if std::env::var("MWUPLOAD_TEST_CRASH_AT").as_deref() == Ok(point) {
+        eprintln!("MWUPLOAD_TEST_CRASH_AT={point}: aborting");
+        std::process::abort();
+    }
+}
 pub use state::{AppState, SharedState};

@@ -281,6 +281,67 @@ fn page_of(name: &mut &str) -> Option<(i64, String)> {
     Some((t.ns, t.db_key))
 }
 
+/// Recomputes the files a page uses from its latest text, after an edit, an upload that created
+/// the page, or an undelete (MediaWiki's deferred LinksUpdate).
+pub async fn refresh_file_links(state: &crate::state::AppState, namespace: i64, title: &str) -> mwupload_store::StoreResult<()> {
+    let Some(page) = state.meta.page(namespace, title).await? else {
+        return Ok(());
+    };
+    let text = state.meta.revision(page.latest_rev).await?.map(|r| r.text).unwrap_or_default();
+    state.meta.set_file_links(page.id, &file_links(&text)).await
+}
+
+/// The files a page uses (MediaWiki's `imagelinks`), as DB keys in first-use order: image links
+/// `[[File:…]]`/`[[Image:…]]`, `[[Media:…]]` links and `<gallery>` lines. A leading colon
+/// (`[[:File:X]]`) makes a plain link, which is not a use.
+pub fn file_links(text: &str) -> Vec<String> {
+    let text = strip_unparsed(text);
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |key: String| {
+        if !out.contains(&key) {
+            out.push(key);
+        }
+    };
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("[[") {
+        rest = &rest[at + 2..];
+        let end = rest.find(['|', ']', '\n']).unwrap_or(rest.len());
+        let target = rest[..end].trim_start();
+        if target.starts_with(':') {
+            continue;
+        }
+        if let Some(t) = crate::title::parse_title(target, crate::title::NS_MAIN)
+            && matches!(t.namespace, crate::title::NS_FILE | crate::title::NS_MEDIA)
+            && !t.db_key.is_empty()
+        {
+            add(t.db_key);
+        }
+    }
+    // <gallery …> lines: "Name.png|caption", the File: prefix optional.
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(open) = lower[from..].find("<gallery") {
+        let start = from + open;
+        let Some(tag_end) = lower[start..].find('>') else { break };
+        let body_start = start + tag_end + 1;
+        let body_end = lower[body_start..].find("</gallery>").map_or(text.len(), |e| body_start + e);
+        for line in text[body_start..body_end].lines() {
+            let name = line.split('|').next().unwrap_or("").trim();
+            if name.is_empty() {
+                continue;
+            }
+            if let Some(t) = crate::title::parse_title(name, crate::title::NS_FILE)
+                && t.namespace == crate::title::NS_FILE
+                && !t.db_key.is_empty()
+            {
+                add(t.db_key);
+            }
+        }
+        from = body_end;
+    }
+    out
+}
+
 /// The text without what the parser never expands: comments, nowiki, pre, includeonly.
 fn strip_unparsed(text: &str) -> String {
     let mut s = text.to_string();
@@ -333,6 +394,15 @@ mod tests {
             names(text),
             ["10:Information", "10:Bots", "0:Main_Page", "2:Alice/box", "10:Inner", "10:Shown"]
         );
+    }
+
+    #[test]
+    fn file_uses_as_imagelinks_records_them() {
+        // The page recorded on MediaWiki 1.39 (prop=images of "Iu page 1").
+        let text = "[[File:Iu-a.png]] [[Image:Iu-b.png|thumb|x]] [[Media:Iu-a.png]] [[:File:Iu-c.png]] [[file:iu-f.png]]\n\
+                    <gallery>\nIu-d.png\nFile:Iu-e.png|cap\n</gallery>\n<nowiki>[[File:Iu-n.png]]</nowiki>";
+        assert_eq!(file_links(text), ["Iu-a.png", "Iu-b.png", "Iu-f.png", "Iu-d.png", "Iu-e.png"]);
+        assert!(file_links("[[Main Page]] [[Talk:File:X.png]] [[File:]] [[").is_empty());
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub async fn run_all(b: &dyn Backend) {
     two_writers_on_one_chunk_session(b).await;
     lease_expiry_with_an_owner_check(b).await;
     chunk_offsets_advance_by_compare_and_set(b).await;
+    a_users_stash_lists_theirs_unexpired_newest_first(b).await;
     publish_racing_the_stash_sweeper(b).await;
     archive_name_collision(b).await;
     same_name_publish_has_one_winner(b).await;
@@ -45,6 +46,48 @@ pub async fn run_all(b: &dyn Backend) {
     one_active_block_per_target(b).await;
     group_memberships_expire_and_are_logged(b).await;
     thumbnails_follow_the_bytes_in_use(b).await;
+    login_throttle_counts_across_instances(b).await;
+}
+
+/// `$wgPasswordAttemptThrottle` counters: shared by every instance, `limit` attempts per
+/// window then refusals (which do not count), a new window after expiry, and clearing.
+pub async fn login_throttle_counts_across_instances(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let key = unique("password:0:127.0.0.1:");
+    let t = now();
+    for i in 0..5 {
+        let inst = if i % 2 == 0 { &x } else { &y };
+        assert!(inst.meta.throttle_attempt(&key, 5, 300, t).await.unwrap(), "attempt {i}");
+    }
+    assert!(!x.meta.throttle_attempt(&key, 5, 300, t + 1).await.unwrap(), "6th attempt");
+    assert!(
+        !y.meta.throttle_attempt(&key, 5, 300, t + 299).await.unwrap(),
+        "still in the window"
+    );
+    // The window ends: counting starts over.
+    assert!(y.meta.throttle_attempt(&key, 5, 300, t + 300).await.unwrap(), "after the window");
+    for _ in 0..4 {
+        assert!(x.meta.throttle_attempt(&key, 5, 300, t + 301).await.unwrap());
+    }
+    assert!(!x.meta.throttle_attempt(&key, 5, 300, t + 302).await.unwrap());
+    // Other keys are independent; clearing resets.
+    let other = unique("password:0:127.0.0.2:");
+    assert!(x.meta.throttle_attempt(&other, 5, 300, t + 302).await.unwrap());
+    y.meta.throttle_clear(std::slice::from_ref(&key)).await.unwrap();
+    assert!(x.meta.throttle_attempt(&key, 5, 300, t + 303).await.unwrap(), "after clearing");
+    // Many attempts at once never let more than `limit` through.
+    let burst = unique("botpassword:0:127.0.0.3:");
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let inst = if i % 2 == 0 { x.meta.clone() } else { y.meta.clone() };
+        let k = burst.clone();
+        tasks.push(tokio::spawn(async move { inst.throttle_attempt(&k, 5, 300, t).await.unwrap() }));
+    }
+    let mut passed = 0;
+    for task in tasks {
+        passed += usize::from(task.await.unwrap());
+    }
+    assert_eq!(passed, 5, "attempts let through in a burst");
 }
 
 fn now() -> i64 {
@@ -359,6 +402,40 @@ pub async fn chunk_offsets_advance_by_compare_and_set(b: &dyn Backend) {
         "the advance released the lease"
     );
     assert_eq!(x.meta.stash(&key).await.unwrap().unwrap().size, 20);
+}
+
+/// `Special:UploadStash`: a user's own entries that have not expired, newest first.
+pub async fn a_users_stash_lists_theirs_unexpired_newest_first(b: &dyn Backend) {
+    let x = b.open().await;
+    let user = 1_000_000 + i64::from(rand::random::<u32>());
+    let t = now();
+    let row = |key: &str, uid: i64, ts: &str, expires_at: i64| StashRow {
+        user_id: uid,
+        timestamp: ts.into(),
+        expires_at,
+        ..session_row(key, "00aa")
+    };
+    let (old, new, expired, other) = (unique("us.old."), unique("us.new."), unique("us.exp."), unique("us.oth."));
+    x.meta.insert_stash(&row(&old, user, "20260101000001", t + 100)).await.unwrap();
+    x.meta.insert_stash(&row(&new, user, "20260101000002", t + 100)).await.unwrap();
+    x.meta.insert_stash(&row(&expired, user, "20260101000003", t - 1)).await.unwrap();
+    x.meta
+        .insert_stash(&row(&other, user + 1, "20260101000004", t + 100))
+        .await
+        .unwrap();
+    let keys: Vec<String> = x
+        .meta
+        .unexpired_user_stash(user, t, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(keys, vec![new.clone(), old.clone()]);
+    assert_eq!(x.meta.unexpired_user_stash(user, t, 1).await.unwrap().len(), 1, "limit");
+    for k in [old, new, expired, other] {
+        x.meta.take_stash(&k).await.unwrap();
+    }
 }
 
 /// The sweeper's order (take the stash row, then delete the blob if no row refers to it).
@@ -1224,8 +1301,8 @@ pub async fn thumbnails_follow_the_bytes_in_use(b: &dyn Backend) {
     let v1 = version(&name, "1111111111111111111111111111111111111111", &src1, "20250101000000");
     x.meta.publish(&publish_op(v1.clone(), None, None, None)).await.unwrap();
     let (tx, ty) = (unique("ef"), unique("ef"));
-    let (rx, ry) = (thumbnail_row(&src1, "120px-T.png", &tx), thumbnail_row(&src1, "120px-T.png", &ty));
-    let (a, b2) = tokio::join!(x.meta.insert_thumbnail(&rx), y.meta.insert_thumbnail(&ry));
+    let (row_x, row_y) = (thumbnail_row(&src1, "120px-T.png", &tx), thumbnail_row(&src1, "120px-T.png", &ty));
+    let (a, b2) = tokio::join!(x.meta.insert_thumbnail(&row_x), y.meta.insert_thumbnail(&row_y));
     let (a, b2) = (a.unwrap(), b2.unwrap());
     let winner = match (&a, &b2) {
         (None, Some(w)) => {

@@ -80,6 +80,14 @@ pub trait AccountStore: Send + Sync {
     async fn session(&self, id: &str) -> StoreResult<Option<SessionRow>>;
     /// Logs a session in (or out with `None`), replacing its token secret.
     async fn set_session_user(&self, id: &str, user_id: Option<i64>, bot_app_id: Option<&str>, new_secret: &str) -> StoreResult<()>;
+
+    /// One login attempt against the throttle counter `key` (MediaWiki's `Throttler::increase`
+    /// for one condition, shared by every process on the database): a missing or expired
+    /// counter starts at 1, expiring at `now + seconds`; one under `limit` goes up by one; one
+    /// at `limit` stays and the attempt is refused (false).
+    async fn throttle_attempt(&self, key: &str, limit: i64, seconds: i64, now: i64) -> StoreResult<bool>;
+    /// Removes throttle counters (a successful login clears its own).
+    async fn throttle_clear(&self, keys: &[String]) -> StoreResult<()>;
 }
 
 /// File versions: current, archived (old) and deleted.
@@ -145,6 +153,13 @@ pub trait PageStore: Send + Sync {
     async fn unwatch(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<()>;
     async fn is_watched(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<bool>;
     async fn watchlist(&self, q: &WatchlistQuery<'_>) -> StoreResult<Vec<(i64, String, Option<String>)>>;
+    /// Replaces the files page `page_id` uses (derived from its latest text, like MediaWiki's
+    /// deferred LinksUpdate; a deleted page's uses go with it).
+    async fn set_file_links(&self, page_id: i64, targets: &[String]) -> StoreResult<()>;
+    /// Revisions a user has saved, deleted ones included (MediaWiki's `user_editcount`).
+    async fn edit_count(&self, user_id: i64) -> StoreResult<i64>;
+    /// File uses (`imagelinks`) in the order `q.order` asks for.
+    async fn file_links(&self, q: &FileLinkQuery<'_>) -> StoreResult<Vec<FileLink>>;
 }
 
 /// The upload stash, chunked sessions and upload status (what `checkstatus` reads).
@@ -156,6 +171,12 @@ pub trait StashStore: Send + Sync {
     async fn take_stash(&self, key: &str) -> StoreResult<Option<StashRow>>;
     /// Stash entries past their expiry, for the sweeper.
     async fn expired_stash(&self, now: i64, limit: i64) -> StoreResult<Vec<StashRow>>;
+    /// One user's stash entries (finished files and chunk sessions) with their stable ids, in id
+    /// order from `from_id` (list=mystashedfiles and its continuation).
+    async fn user_stash(&self, user_id: i64, from_id: i64, limit: i64) -> StoreResult<Vec<(i64, StashRow)>>;
+    /// A user's stash entries (finished files and chunk sessions) that have not expired at
+    /// `now`, newest first (`Special:UploadStash`).
+    async fn unexpired_user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>>;
 
     /// Takes the write lease of a chunked session at `expected_offset` for `owner` until
     /// `until` (unix seconds): only if the session is still at that offset and nobody else holds

@@ -174,6 +174,9 @@ pub struct PageRow {
 #[derive(Debug, Default)]
 pub struct FileListQuery<'a> {
     pub by_time: bool,
+    /// Order by (size, name) instead (`Special:ListFiles`); resume with `continue_size` + `continue_name`.
+    pub by_size: bool,
+    pub continue_size: Option<i64>,
     pub descending: bool,
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,
@@ -655,6 +658,39 @@ pub struct BlockQuery<'a> {
     pub newer_first: bool,
     /// Resume position: (TS_MW timestamp, id), inclusive.
     pub from: Option<(&'a str, i64)>,
+    pub limit: i64,
+}
+
+/// One use of a file by a page (MediaWiki's `imagelinks` row, with the using page's title).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLink {
+    pub page_id: i64,
+    pub namespace: i64,
+    pub title: String,
+    /// The file's DB key (the file need not exist).
+    pub target: String,
+}
+
+/// The order of a [`FileLinkQuery`] and where to resume it (inclusive).
+#[derive(Debug, Clone, Copy)]
+pub enum FileLinkOrder<'a> {
+    /// list=imageusage: by the using page's id, or by (namespace, id) when `by_namespace` (as
+    /// MediaWiki orders when more than one namespace is asked for); `from` is (namespace, id).
+    ByUsingPage { from: Option<(i64, i64)>, by_namespace: bool },
+    /// prop=fileusage: by (file, using page id).
+    ByFile { from: Option<(&'a str, i64)> },
+    /// prop=images: by (using page id, file).
+    ByPage { from: Option<(i64, &'a str)> },
+}
+
+/// Which file uses to read: of these files and/or from these pages, in these namespaces.
+#[derive(Debug, Clone)]
+pub struct FileLinkQuery<'a> {
+    pub targets: Option<&'a [String]>,
+    pub page_ids: Option<&'a [i64]>,
+    pub namespaces: Option<&'a [i64]>,
+    pub order: FileLinkOrder<'a>,
+    pub descending: bool,
     pub limit: i64,
 }
 

@@ -29,13 +29,17 @@ impl Scratch {
         let instance = hex::encode(rand::random::<[u8; 8]>());
         let dir = parent.join(&instance);
         std::fs::create_dir(&dir)?;
+        // Lock under a temporary name, then rename: another process that finds `.lock` always
+        // finds it locked (a lock file created and not yet locked would look abandoned to it).
+        let pending = dir.join(".lock.pending");
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(dir.join(LOCK_FILE))?;
+            .open(&pending)?;
         lock.try_lock()
             .map_err(|e| io::Error::other(format!("locking scratch dir {}: {e}", dir.display())))?;
+        std::fs::rename(&pending, dir.join(LOCK_FILE))?;
         let scratch = Scratch {
             parent: parent.to_path_buf(),
             dir,

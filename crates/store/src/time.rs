@@ -11,6 +11,15 @@ pub fn now_unix() -> i64 {
     Utc::now().timestamp()
 }
 
+/// Unix seconds → ISO 8601 (`MWTimestamp::setTimestamp` then TS_ISO_8601); out of range → the epoch.
+pub fn unix_to_iso(secs: i64) -> String {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
 /// TS_MW → `2025-01-15T10:20:30Z`. Unparseable input is returned unchanged rather than panicking.
 pub fn ts_to_iso(ts: &str) -> String {
     match NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S") {

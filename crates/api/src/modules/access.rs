@@ -232,7 +232,7 @@ pub async fn protect(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         tags: &tags,
     };
     access::protect(call.state, &call.caller, &request).await?;
-    apply_watchlist(call, &v, &PROTECT, ns, &key).await?;
+    apply_watchlist(call, &v, &PROTECT, ns, &key, None).await?;
     let mut m = Map::new();
     m.insert("title".into(), json!(mwupload_core::title::PageTitle { ns, db_key: key }.display()));
     m.insert("reason".into(), json!(reason));

@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::spec::{CSRF_TOKEN, Group, ModuleSpec, Type, Values, param};
 use crate::{Call, Output, session, token_is_valid};
-use mwupload_core::auth::{password, token};
+use mwupload_core::auth::{throttle, token};
 use serde_json::{Map, Value, json};
 
 pub static LOGIN: ModuleSpec = ModuleSpec {
@@ -109,7 +109,16 @@ async fn log_in(call: &mut Call<'_>, user_id: i64, bot_app: Option<&str>) -> Api
 
 /// Checks `name`/`password` as MediaWiki would for action=login: `User@app` (or password `app@secret`)
 /// is a bot password; anything else a main account. Returns (user id, bot app id).
-async fn authenticate(call: &Call<'_>, name: &str, pass: &str) -> ApiResult<Option<(i64, String, Option<String>)>> {
+/// What a login attempt came to.
+enum Auth {
+    /// (user id, user name, bot app id)
+    Passed(i64, String, Option<String>),
+    Wrong,
+    /// Refused by `$wgPasswordAttemptThrottle`; the condition's window in seconds.
+    Throttled(i64),
+}
+
+async fn authenticate(call: &Call<'_>, name: &str, pass: &str) -> ApiResult<Auth> {
     let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
     // Bot password: "User@app" + secret, or "User" + "app@secret".
     let (user_name, app, secret) = if let Some((u, a)) = name.rsplit_once('@') {
@@ -119,17 +128,38 @@ async fn authenticate(call: &Call<'_>, name: &str, pass: &str) -> ApiResult<Opti
     } else {
         (name.clone(), None, pass.to_string())
     };
-    let Some(user) = call.state.meta.user_by_name(&user_name).await? else {
-        return Ok(None);
+    let kind = if app.is_some() {
+        throttle::Kind::BotPassword
+    } else {
+        throttle::Kind::Password
     };
-    match app {
-        Some(app) => {
-            let Some(bp) = call.state.meta.bot_password(user.id, &app).await? else {
-                return Ok(None);
-            };
-            Ok(password::verify_password(&secret, &bp.password_hash).then_some((user.id, user.name, Some(app))))
-        }
-        None => Ok(password::verify_password(&secret, &user.password_hash).then_some((user.id, user.name, None))),
+    let ip = call.caller.ip;
+    if let Some(wait) = throttle::attempt(call.state, kind, &user_name, ip).await? {
+        return Ok(Auth::Throttled(wait));
+    }
+    let user = call.state.meta.user_by_name(&user_name).await?;
+    let stored = match (&user, &app) {
+        (Some(u), Some(app)) => call.state.meta.bot_password(u.id, app).await?.map(|bp| bp.password_hash),
+        (Some(u), None) => Some(u.password_hash.clone()),
+        (None, _) => None,
+    };
+    // Unknown names and bot passwords are checked against a dummy hash: same time as a wrong password.
+    if !throttle::verify(&secret, stored.as_deref()).await {
+        return Ok(Auth::Wrong);
+    }
+    let Some(user) = user else {
+        return Ok(Auth::Wrong);
+    };
+    throttle::clear(call.state, kind, &user_name, ip).await?;
+    Ok(Auth::Passed(user.id, user.name, app))
+}
+
+/// A failed login's `reason`: a string in errorformat bc, else `{code, text}`.
+fn reason(call: &Call<'_>, code: &str, text: &str) -> Value {
+    if call.ctx.errorformat == crate::envelope::ErrorFormat::Bc {
+        json!(text)
+    } else {
+        json!({"code": code, "text": text})
     }
 }
 
@@ -153,7 +183,7 @@ pub async fn login(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         }
         Some(t) if !token_is_valid(&call.caller, "login", &t) => json!({"result": "WrongToken"}),
         Some(_) => match authenticate(call, &name, &pass).await? {
-            Some((uid, uname, bot)) => {
+            Auth::Passed(uid, uname, bot) => {
                 if bot.is_none() {
                     call.ctx.warn(
                         "login",
@@ -164,13 +194,9 @@ pub async fn login(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
                 log_in(call, uid, bot.as_deref()).await?;
                 json!({"result": "Success", "lguserid": uid, "lgusername": uname})
             }
-            None => {
-                let reason = if call.ctx.errorformat == crate::envelope::ErrorFormat::Bc {
-                    json!(WRONG_PASSWORD)
-                } else {
-                    json!({"code": "wrongpassword", "text": WRONG_PASSWORD})
-                };
-                json!({"result": "Failed", "reason": reason})
+            Auth::Wrong => json!({"result": "Failed", "reason": reason(call, "wrongpassword", WRONG_PASSWORD)}),
+            Auth::Throttled(wait) => {
+                json!({"result": "Failed", "reason": reason(call, "login-throttled", &throttle::message(wait))})
             }
         },
     };
@@ -192,15 +218,16 @@ pub async fn clientlogin(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let mut out = Map::new();
     // clientlogin is the main-account path: bot-password names are not accepted here.
     let ok = if name.contains('@') {
-        None
+        Auth::Wrong
     } else {
         authenticate(call, &name, &pass).await?
     };
     let result = match ok {
-        Some((uid, uname, None)) => {
+        Auth::Passed(uid, uname, None) => {
             log_in(call, uid, None).await?;
             json!({"status": "PASS", "username": uname})
         }
+        Auth::Throttled(wait) => json!({"status": "FAIL", "message": throttle::message(wait), "messagecode": "login-throttled"}),
         _ => json!({"status": "FAIL", "message": WRONG_PASSWORD, "messagecode": "wrongpassword"}),
     };
     out.insert("clientlogin".into(), result);

@@ -3,6 +3,7 @@
 //! `prop`/`list`/`meta` its query submodules, and paraminfo and help describe them all.
 
 pub mod access;
+pub mod checktoken;
 pub mod continuation;
 pub mod help;
 pub mod login;
@@ -21,6 +22,7 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &super::FORMAT_JSON,
     &super::FORMAT_JSONFM,
     &access::BLOCK,
+    &checktoken::SPEC,
     &login::CLIENTLOGIN,
     &pages::DELETE,
     &pages::EDIT,
@@ -50,6 +52,13 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &query::FILEARCHIVE,
     &query::LOGEVENTS,
     &query::WATCHLISTRAW,
+    &query::USERS,
+    &query::IMAGEUSAGE,
+    &query::FILEUSAGE,
+    &query::IMAGES,
+    &query::MYSTASHEDFILES,
+    &query::AUTHMANAGERINFO,
+    &query::FILEREPOINFO,
 ];
 
 pub fn by_path(path: &str) -> Option<&'static ModuleSpec> {
@@ -84,6 +93,7 @@ pub fn action(name: &str) -> Option<&'static ModuleSpec> {
 pub async fn execute(module: &'static ModuleSpec, call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     match module.path {
         "block" => access::block(call, v).await,
+        "checktoken" => checktoken::execute(call, v).await,
         "clientlogin" => login::clientlogin(call, v).await,
         "delete" => pages::delete(call, v).await,
         "edit" => pages::edit(call, v).await,
@@ -169,6 +179,7 @@ mod tests {
             actions,
             [
                 "block",
+                "checktoken",
                 "clientlogin",
                 "delete",
                 "edit",
@@ -187,6 +198,15 @@ mod tests {
         );
         assert_eq!(registered(Modules::Group(Group::Format)).len(), 2);
         let generators: Vec<&str> = registered(Modules::Generators).iter().map(|m| m.path).collect();
-        assert_eq!(generators, ["query+allimages", "query+templates"]);
+        assert_eq!(
+            generators,
+            [
+                "query+allimages",
+                "query+fileusage",
+                "query+images",
+                "query+imageusage",
+                "query+templates"
+            ]
+        );
     }
 }

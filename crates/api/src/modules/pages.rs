@@ -121,22 +121,43 @@ pub(super) fn tags_allowed(call: &Call<'_>, v: &Values, module: &str) -> ApiResu
 
 /// Applies `watchlist` (and the deprecated `watch`/`unwatch` where declared); `preferences`
 /// leaves the watchlist alone, as MediaWiki's default preferences do for deletions.
-pub(super) async fn apply_watchlist(call: &Call<'_>, v: &Values, spec: &ModuleSpec, ns: i64, key: &str) -> ApiResult<()> {
+/// `ApiWatchlistTrait::getWatchlistValue` then the watch/unwatch it implies; returns whether the
+/// page is watched afterwards. `preference` is the user option `watchlist=preferences` follows
+/// (None: MediaWiki's `watchdefault || watchcreations && !exists`; both default to on, and the
+/// only option defaulting to off that modules pass here is `watchdeletion`).
+pub(super) async fn apply_watchlist(
+    call: &Call<'_>,
+    v: &Values,
+    spec: &ModuleSpec,
+    ns: i64,
+    key: &str,
+    preference: Option<&str>,
+) -> ApiResult<bool> {
     let flag = |n: &str| spec.param(n).is_some() && v.flag(n);
-    let watch = match v.str("watchlist") {
-        Some("watch") => Some(true),
-        Some("unwatch") => Some(false),
-        _ if flag("watch") => Some(true),
-        _ if flag("unwatch") => Some(false),
-        _ => None,
-    };
     let user = call.caller.user_id();
-    match watch {
-        Some(true) => call.state.meta.watch(user, ns, key, None).await?,
-        Some(false) => call.state.meta.unwatch(user, ns, key).await?,
-        None => {}
+    if user == 0 {
+        return Ok(false);
     }
-    Ok(())
+    let watching = call.state.meta.is_watched(user, ns, key).await?;
+    let watch = match v.str("watchlist") {
+        Some("watch") => true,
+        Some("unwatch") => false,
+        _ if flag("watch") => true,
+        _ if flag("unwatch") => false,
+        Some("preferences") if watching => true,
+        // Bots' watchlists are left alone ("nochange").
+        Some("preferences") if call.caller.groups.iter().any(|g| g == "bot") => watching,
+        Some("preferences") => preference != Some("watchdeletion"),
+        _ => watching,
+    };
+    if watch != watching {
+        if watch {
+            call.state.meta.watch(user, ns, key, None).await?;
+        } else {
+            call.state.meta.unwatch(user, ns, key).await?;
+        }
+    }
+    Ok(watch)
 }
 
 /// Protection and blocks on a page, as MediaWiki 1.39's API reports them to modules other than
@@ -273,6 +294,7 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         EditOutcome::Saved { page_id, rev, new } => (page_id, rev, new),
         EditOutcome::Conflict => return Err(ApiError::new("editconflict", "Edit conflict.").module(M)),
     };
+    mwupload_core::wikitext::refresh_file_links(call.state, ns, &key).await?;
     let ts = call.state.meta.revision(rev).await?.map(|r| r.timestamp).unwrap_or_default();
     if new {
         call.ctx.put_bool(&mut m, "new", true);
@@ -284,8 +306,7 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     m.insert("oldrevid".into(), json!(old.map(|r| r.id).unwrap_or(0)));
     m.insert("newrevid".into(), json!(rev));
     m.insert("newtimestamp".into(), json!(mwupload_store::time::ts_to_iso(&ts)));
-    apply_watchlist(call, &v, &EDIT, ns, &key).await?;
-    if v.str("watchlist") == Some("watch") {
+    if apply_watchlist(call, &v, &EDIT, ns, &key, None).await? {
         call.ctx.put_bool(&mut m, "watched", true);
     }
     Ok(out(M, m))
@@ -316,7 +337,7 @@ pub async fn delete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     m.insert("title".into(), json!(display));
     m.insert("reason".into(), json!(reason));
     m.insert("logid".into(), json!(logid));
-    apply_watchlist(call, &v, &DELETE, ns, &key).await?;
+    apply_watchlist(call, &v, &DELETE, ns, &key, Some("watchdeletion")).await?;
     Ok(out(M, m))
 }
 
@@ -338,7 +359,7 @@ pub async fn undelete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     m.insert("title".into(), json!(format!("File:{}", key.replace('_', " "))));
     m.insert("revisions".into(), json!(revs));
     m.insert("fileversions".into(), json!(files));
-    apply_watchlist(call, &v, &UNDELETE, ns, &key).await?;
+    apply_watchlist(call, &v, &UNDELETE, ns, &key, None).await?;
     m.insert("reason".into(), json!(reason));
     Ok(out(M, m))
 }

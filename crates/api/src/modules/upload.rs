@@ -379,11 +379,24 @@ async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output
 pub struct ChunkRouter {
     state: SharedState,
     user_id: i64,
+    /// The caller as the request will be judged, and the query string's `action`: with them a
+    /// file part that can only be refused is not stored (see [`Self::spool_allowed`]).
+    judged: Option<(mwupload_core::auth::Caller, Option<String>)>,
 }
 
 impl ChunkRouter {
     pub fn new(state: SharedState, user_id: i64) -> ChunkRouter {
-        ChunkRouter { state, user_id }
+        ChunkRouter {
+            state,
+            user_id,
+            judged: None,
+        }
+    }
+
+    /// Judges file parts by `caller` (and the query string's `action`).
+    pub fn judging(mut self, caller: mwupload_core::auth::Caller, query_action: Option<String>) -> ChunkRouter {
+        self.judged = Some((caller, query_action));
+        self
     }
 
     async fn direct(&self, fields: &[(String, String)]) -> Option<crate::multipart::Direct> {
@@ -404,6 +417,31 @@ impl ChunkRouter {
 }
 
 impl crate::multipart::Router for ChunkRouter {
+    /// A file part is stored only when the request can still succeed with it: it is for
+    /// `action=upload`, the caller has the upload rights (else MediaWiki answers
+    /// `mustbeloggedin`/`permissiondenied`), and a token sent before the part is valid (else
+    /// `badtoken`). MediaWiki's clients send every field before the file.
+    fn spool_allowed(&self, _part: &str, fields: &[(String, String)]) -> bool {
+        let Some((caller, query_action)) = &self.judged else {
+            return true;
+        };
+        let get = |k: &str| fields.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if let Some(action) = get("action").or(query_action.as_deref())
+            && action != "upload"
+        {
+            return false;
+        }
+        if service::check_rights(caller, false).is_err() {
+            return false;
+        }
+        if let Some(token) = get("token")
+            && !crate::token_is_valid(caller, "csrf", token)
+        {
+            return false;
+        }
+        true
+    }
+
     fn route<'a>(
         &'a mut self,
         part: &'a str,

@@ -2,7 +2,9 @@
 
 pub mod password;
 pub mod rights;
+pub mod throttle;
 pub mod token;
+pub mod username;
 
 use crate::state::AppState;
 use mwupload_store::{SessionRow, StoreResult, UserRow};

@@ -239,9 +239,11 @@ pub fn permission_table(configured: &BTreeMap<String, Vec<String>>) -> Vec<(Stri
     table
 }
 
-/// Effective groups: explicit groups, then the implicit ones MediaWiki adds.
+/// Effective groups: explicit groups (sorted, as MediaWiki reads them from `user_groups`), then
+/// the implicit ones MediaWiki adds.
 pub fn effective_groups(explicit: &[String], logged_in: bool) -> Vec<String> {
     let mut groups: Vec<String> = explicit.to_vec();
+    groups.sort();
     groups.push("*".into());
     if logged_in {
         groups.push("user".into());

@@ -134,6 +134,9 @@ pub enum UploadError {
     FileExistsNoChange { name: String },
     #[error("a publish from this key is already in progress")]
     PublishInProgress,
+    /// `ratelimited`: `$wgRateLimits` refused the action; it may be retried after this many seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after: i64 },
     #[error("an upload from this URL is already in progress")]
     UrlUploadInProgress,
     #[error("the file vanished after publishing")]

@@ -231,7 +231,11 @@ async fn publish_stashed(state: &Arc<AppState>, caller: &Caller, j: &PublishJob)
         must_be_new: !j.ignorewarnings,
         log_action: None,
     };
-    let result = match publish::publish(state, req, Source::Stash(Box::new(row))).await {
+    let published = publish::publish(state, req, Source::Stash(Box::new(row))).await;
+    if matches!(published, Ok(publish::Outcome::Published { .. })) {
+        crate::crash_point("publish-job-after-publish");
+    }
+    let result = match published {
         Ok(publish::Outcome::Published { name }) => UploadStatus::Success {
             stage: Stage::Publish,
             filekey: None,

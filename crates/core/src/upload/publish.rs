@@ -226,7 +226,12 @@ async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, s
             consume_stash: stash_key.map(String::from),
         };
         match state.meta.publish(&op).await? {
-            PublishResult::Published { .. } => return Ok(Decided::Published),
+            PublishResult::Published { page_created } => {
+                if page_created {
+                    crate::wikitext::refresh_file_links(state, 6, &req.name).await?;
+                }
+                return Ok(Decided::Published);
+            }
             // Another publish changed the file between our read and our write: decide again.
             PublishResult::CurrentChanged => continue,
             // Another old version has this archive name (two overwrites in one second).

@@ -342,6 +342,11 @@ async fn finish(
         let row = state.meta.stash(&key).await?.ok_or(UploadError::InvalidStashedFile)?;
         return Ok(UploadResponse::Stashed { warnings: warns, row });
     }
+    // ApiUpload::getContextResult: the `upload` rate limit, for publishes only (after warnings
+    // and stashing, before the tags are checked and the file is published or queued).
+    if let Some(retry_after) = crate::auth::throttle::ping_limiter(state, caller, "upload").await? {
+        return Err(UploadError::RateLimited { retry_after }.into());
+    }
     check_tags(caller, &req.tags)?;
     if req.async_
         && let Source::Stash(row) = &source

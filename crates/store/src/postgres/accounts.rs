@@ -191,6 +191,35 @@ impl AccountStore for PgStore {
             .await?;
         Ok(())
     }
+
+    async fn throttle_attempt(&self, key: &str, limit: i64, seconds: i64, now: i64) -> StoreResult<bool> {
+        // Counters long expired go first (a counter expired just now is restarted below).
+        sqlx::query("DELETE FROM login_throttle WHERE expires <= $1")
+            .bind(now - 86_400)
+            .execute(&self.pool)
+            .await?;
+        // One statement: start, count up, or (at the limit) leave the row alone and return nothing.
+        let counted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO login_throttle (key, count, expires) VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET count = CASE WHEN login_throttle.expires <= $3 THEN 1 ELSE login_throttle.count + 1 END, expires = CASE WHEN login_throttle.expires <= $3 THEN excluded.expires ELSE login_throttle.expires END WHERE login_throttle.expires <= $3 OR login_throttle.count < $4 RETURNING count",
+        )
+        .bind(key)
+        .bind(now.saturating_add(seconds))
+        .bind(now)
+        .bind(limit)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(counted.is_some())
+    }
+
+    async fn throttle_clear(&self, keys: &[String]) -> StoreResult<()> {
+        for key in keys {
+            sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 fn user_from_row(r: &PgRow) -> DbResult<UserRow> {

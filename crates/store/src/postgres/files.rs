@@ -88,6 +88,17 @@ impl FileStore for PgStore {
                     .push_bind(name)
                     .push("))");
             }
+            (None, Some(name)) if q.by_size => {
+                let op = if q.descending { "<" } else { ">" };
+                let size = q.continue_size.unwrap_or(0);
+                qb.push(format!(" AND (size {op} "))
+                    .push_bind(size)
+                    .push(" OR (size = ")
+                    .push_bind(size)
+                    .push(format!(" AND name {op}= "))
+                    .push_bind(name)
+                    .push("))");
+            }
             (None, Some(name)) => {
                 qb.push(format!(" AND name {ge} ")).push_bind(name);
             }
@@ -112,7 +123,9 @@ impl FileStore for PgStore {
             qb.push(" AND mime = ANY(").push_bind(mimes.to_vec()).push(")");
         }
         let dir = if q.descending { "DESC" } else { "ASC" };
-        if q.by_time {
+        if q.by_size {
+            qb.push(format!(" ORDER BY size {dir}, name {dir}"));
+        } else if q.by_time {
             qb.push(format!(" ORDER BY timestamp {dir}, name {dir}"));
         } else {
             qb.push(format!(" ORDER BY name {dir}"));
@@ -409,6 +422,10 @@ async fn delete_file_page_once(pool: &PgPool, name: &str, actor: &Actor<'_>, rea
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM pages WHERE id = $1").bind(pid).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM imagelinks WHERE page_id = $1")
+            .bind(pid)
+            .execute(&mut *tx)
+            .await?;
         // Protection belongs to the page and goes with it (MediaWiki deletes page_restrictions).
         sqlx::query("DELETE FROM page_restrictions WHERE namespace = 6 AND title = $1")
             .bind(name)

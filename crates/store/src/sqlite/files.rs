@@ -96,6 +96,14 @@ impl FileStore for SqliteStore {
                     vec![Bind::Text(ts.to_string()), Bind::Text(ts.to_string()), Bind::Text(name.to_string())],
                 );
             }
+            (None, Some(name)) if q.by_size => {
+                let op = if q.descending { "<" } else { ">" };
+                let size = q.continue_size.unwrap_or(0);
+                add(
+                    format!("(size {op} ? OR (size = ? AND name {op}= ?))"),
+                    vec![Bind::Int(size), Bind::Int(size), Bind::Text(name.to_string())],
+                );
+            }
             (None, Some(name)) => add(format!("name {ge} ?"), vec![Bind::Text(name.to_string())]),
             _ => {}
         }
@@ -119,7 +127,9 @@ impl FileStore for SqliteStore {
             add(format!("mime IN ({marks})"), mimes.iter().map(|m| Bind::Text(m.clone())).collect());
         }
         let dir = if q.descending { "DESC" } else { "ASC" };
-        let order = if q.by_time {
+        let order = if q.by_size {
+            format!("size {dir}, name {dir}")
+        } else if q.by_time {
             format!("timestamp {dir}, name {dir}")
         } else {
             format!("name {dir}")
@@ -310,6 +320,10 @@ impl FileStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM pages WHERE id = ?").bind(pid).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM imagelinks WHERE page_id = ?")
+                .bind(pid)
+                .execute(&mut *tx)
+                .await?;
             // A deleted page's protection goes with it, as in MediaWiki.
             sqlx::query("DELETE FROM page_restrictions WHERE namespace = 6 AND title = ?")
                 .bind(name)

@@ -1,4 +1,5 @@
 use super::*;
+use sqlx::{QueryBuilder, Sqlite};
 
 #[async_trait]
 impl PageStore for SqliteStore {
@@ -329,5 +330,128 @@ impl PageStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.as_ref().map(page_from_row).transpose()?)
+    }
+
+    async fn set_file_links(&self, page_id: i64, targets: &[String]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM imagelinks WHERE page_id = ?")
+            .bind(page_id)
+            .execute(&mut *tx)
+            .await?;
+        // Only a page that still exists gets uses (a delete may have won the race).
+        for t in targets {
+            sqlx::query("INSERT INTO imagelinks (page_id, target) SELECT id, ? FROM pages WHERE id = ? ON CONFLICT DO NOTHING")
+                .bind(t)
+                .bind(page_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn edit_count(&self, user_id: i64) -> StoreResult<i64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM revisions WHERE user_id = ?) + (SELECT COUNT(*) FROM archived_revisions WHERE user_id = ?)",
+        )
+        .bind(user_id)
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
+
+    async fn file_links(&self, q: &FileLinkQuery<'_>) -> StoreResult<Vec<FileLink>> {
+        // Only operators and column names are pushed as SQL; every value is bound.
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT l.page_id, p.namespace, p.title, l.target FROM imagelinks l JOIN pages p ON p.id = l.page_id WHERE 1 = 1",
+        );
+        let ge = if q.descending { "<=" } else { ">=" };
+        if let Some(targets) = q.targets {
+            if targets.is_empty() {
+                return Ok(Vec::new());
+            }
+            qb.push(" AND l.target IN (");
+            let mut sep = qb.separated(", ");
+            for t in targets {
+                sep.push_bind(t.clone());
+            }
+            sep.push_unseparated(")");
+        }
+        if let Some(ids) = q.page_ids {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            qb.push(" AND l.page_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            sep.push_unseparated(")");
+        }
+        if let Some(ns) = q.namespaces {
+            if ns.is_empty() {
+                return Ok(Vec::new());
+            }
+            qb.push(" AND p.namespace IN (");
+            let mut sep = qb.separated(", ");
+            for n in ns {
+                sep.push_bind(*n);
+            }
+            sep.push_unseparated(")");
+        }
+        let order = match q.order {
+            FileLinkOrder::ByUsingPage { from, by_namespace: true } => {
+                if let Some((ns, id)) = from {
+                    qb.push(format!(" AND (p.namespace, l.page_id) {ge} ("))
+                        .push_bind(ns)
+                        .push(", ")
+                        .push_bind(id)
+                        .push(")");
+                }
+                vec!["p.namespace", "l.page_id"]
+            }
+            FileLinkOrder::ByUsingPage { from, by_namespace: false } => {
+                if let Some((_, id)) = from {
+                    qb.push(format!(" AND l.page_id {ge} ")).push_bind(id);
+                }
+                vec!["l.page_id"]
+            }
+            FileLinkOrder::ByFile { from } => {
+                if let Some((target, id)) = from {
+                    qb.push(format!(" AND (l.target, l.page_id) {ge} ("))
+                        .push_bind(target.to_string())
+                        .push(", ")
+                        .push_bind(id)
+                        .push(")");
+                }
+                vec!["l.target", "l.page_id"]
+            }
+            FileLinkOrder::ByPage { from } => {
+                if let Some((id, target)) = from {
+                    qb.push(format!(" AND (l.page_id, l.target) {ge} ("))
+                        .push_bind(id)
+                        .push(", ")
+                        .push_bind(target.to_string())
+                        .push(")");
+                }
+                vec!["l.page_id", "l.target"]
+            }
+        };
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        let order: Vec<String> = order.iter().map(|c| format!("{c} {dir}")).collect();
+        qb.push(format!(" ORDER BY {} LIMIT ", order.join(", "))).push_bind(q.limit);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(FileLink {
+                    page_id: r.try_get("page_id")?,
+                    namespace: r.try_get("namespace")?,
+                    title: r.try_get("title")?,
+                    target: r.try_get("target")?,
+                })
+            })
+            .collect::<DbResult<_>>()?)
     }
 }

@@ -76,6 +76,32 @@ impl StashStore for SqliteStore {
         Ok(rows.iter().map(stash_from_row).collect::<DbResult<_>>()?)
     }
 
+    async fn user_stash(&self, user_id: i64, from_id: i64, limit: i64) -> StoreResult<Vec<(i64, StashRow)>> {
+        let sql = format!("SELECT rowid AS stash_id, {STASH_COLS} FROM stash WHERE user_id = ? AND rowid >= ? ORDER BY rowid LIMIT ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(from_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push((r.try_get::<i64, _>("stash_id")?, stash_from_row(r)?));
+        }
+        Ok(out)
+    }
+
+    async fn unexpired_user_stash(&self, user_id: i64, now: i64, limit: i64) -> StoreResult<Vec<StashRow>> {
+        let sql = format!("SELECT {STASH_COLS} FROM stash WHERE user_id = ? AND expires_at >= ? ORDER BY timestamp DESC, key LIMIT ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(stash_from_row).collect::<DbResult<_>>()?)
+    }
+
     async fn lease_chunks(&self, key: &str, expected_offset: i64, owner: &str, now: i64, until: i64) -> StoreResult<LeaseOutcome> {
         let r = sqlx::query(
             "UPDATE stash SET lease_owner = ?, lease_until = ?

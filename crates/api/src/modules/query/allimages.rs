@@ -131,6 +131,7 @@ pub(super) async fn all_images_rows(
         // Sent but empty (or only unknown types): no file matches, as in MediaWiki.
         mimes: call.params.peek(&p.full_name("mime")).is_some().then_some(mimes),
         limit: limit + 1,
+        ..Default::default()
     };
     let mut rows = call.state.meta.list_files(&query).await?;
     let next = if rows.len() as i64 > limit {

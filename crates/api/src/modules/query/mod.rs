@@ -12,12 +12,16 @@ use mwupload_store::FileVersion;
 use serde_json::{Map, Value, json};
 
 mod allimages;
+mod authmanagerinfo;
 mod blocks;
 mod duplicatefiles;
 mod filearchive;
+mod filelinks;
+mod filerepoinfo;
 mod imageinfo;
 mod info;
 mod logevents;
+mod mystashedfiles;
 mod pageset;
 mod protectedtitles;
 mod revisions;
@@ -26,15 +30,20 @@ mod stashimageinfo;
 mod templates;
 mod tokens;
 mod userinfo;
+mod users;
 mod watchlistraw;
 
 pub use allimages::ALLIMAGES;
+pub use authmanagerinfo::AUTHMANAGERINFO;
 pub use blocks::BLOCKS;
 pub use duplicatefiles::DUPLICATEFILES;
 pub use filearchive::FILEARCHIVE;
+pub use filelinks::{FILEUSAGE, IMAGES, IMAGEUSAGE};
+pub use filerepoinfo::FILEREPOINFO;
 pub use imageinfo::IMAGEINFO;
 pub use info::INFO;
 pub use logevents::LOGEVENTS;
+pub use mystashedfiles::MYSTASHEDFILES;
 pub use protectedtitles::PROTECTEDTITLES;
 pub use revisions::REVISIONS;
 pub use siteinfo::SITEINFO;
@@ -42,6 +51,7 @@ pub use stashimageinfo::STASHIMAGEINFO;
 pub use templates::TEMPLATES;
 pub use tokens::TOKENS;
 pub use userinfo::USERINFO;
+pub use users::USERS;
 pub use watchlistraw::WATCHLISTRAW;
 
 use allimages::{all_images, generate_all_images, sha1_filter};
@@ -76,6 +86,15 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         Some("templates") => {
             let input = v.list("titles").to_vec();
             generate_templates(call, &input, &mut cont, &mut limits).await?
+        }
+        Some("imageusage") => filelinks::generate_image_usage(call, &mut cont, &mut limits).await?,
+        Some("images") => {
+            let input = v.list("titles").to_vec();
+            filelinks::generate_images(call, &input, &mut cont, &mut limits).await?
+        }
+        Some("fileusage") => {
+            let input = v.list("titles").to_vec();
+            filelinks::generate_file_usage(call, &input, &mut cont, &mut limits).await?
         }
         Some(_) => Vec::new(),
         None if !v.ints("pageids").is_empty() => {
@@ -130,6 +149,9 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             "filearchive" => file_archive(call, &mut query, &mut cont, &mut limits).await?,
             "logevents" => log_events(call, &mut query, &mut cont, &mut limits).await?,
             "watchlistraw" => watchlist_raw(call, &mut query, &mut cont, &mut limits).await?,
+            "users" => users::users(call, &mut query).await?,
+            "imageusage" => filelinks::list_image_usage(call, &mut query, &mut cont, &mut limits).await?,
+            "mystashedfiles" => mystashedfiles::my_stashed_files(call, &mut query, &mut cont, &mut limits).await?,
             _ => {}
         }
     }
@@ -139,6 +161,8 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             "tokens" => tokens(call, &mut query).await?,
             "userinfo" => userinfo(call, &mut query).await?,
             "siteinfo" => siteinfo(call, &mut query)?,
+            "authmanagerinfo" => authmanagerinfo::authmanagerinfo(call, &mut query).await?,
+            "filerepoinfo" => filerepoinfo::filerepoinfo(call, &mut query).await?,
             _ => {}
         }
     }

@@ -60,6 +60,16 @@ pub(super) async fn pages(
     } else {
         None
     };
+    let images = if want("images") {
+        Some(super::filelinks::images_of_pages(call, titles, cont, limits).await?)
+    } else {
+        None
+    };
+    let file_usage = if want("fileusage") {
+        Some(super::filelinks::file_usage_of_pages(call, titles, cont, limits).await?)
+    } else {
+        None
+    };
     let duplicates = if want("duplicatefiles") {
         Some(duplicatefiles::DuplicateFiles::prepare(call, limits)?)
     } else {
@@ -184,6 +194,17 @@ pub(super) async fn pages(
                 .map(|(ns, key)| json!({"ns": ns, "title": PageTitle { ns: *ns, db_key: key.clone() }.display()}))
                 .collect();
             m.insert("templates".into(), Value::Array(list));
+        }
+        if let (Some(by_page), Some(pg)) = (&images, p.page)
+            && let Some(list) = by_page.get(&pg.id)
+        {
+            m.insert("images".into(), Value::Array(list.clone()));
+        }
+        if let Some(by_file) = &file_usage
+            && t.ns == 6
+            && let Some(list) = by_file.get(&t.db_key)
+        {
+            m.insert("fileusage".into(), Value::Array(list.clone()));
         }
         if let Some(df) = &duplicates {
             df.add(call, &p, &mut m, cont).await?;

@@ -58,16 +58,21 @@ pub(super) async fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>
                     .flat_map(|x| x.memberships.iter())
                     .map(|m| json!({"group": m.group, "expiry": mwupload_core::access::iso_or(&m.expiry, "infinity")}))
                     .collect();
+                let mut explicit = explicit;
+                explicit.sort_by(|a, b| a["group"].as_str().cmp(&b["group"].as_str()));
                 u.insert("groupmemberships".into(), Value::Array(explicit));
             }
             "rights" => {
                 u.insert("rights".into(), json!(c.rights));
             }
             "editcount" if c.is_logged_in() => {
-                u.insert("editcount".into(), json!(0));
+                u.insert("editcount".into(), json!(call.state.meta.edit_count(c.user_id()).await?));
             }
             "ratelimits" => {
-                u.insert("ratelimits".into(), Value::Object(Map::new()));
+                u.insert("ratelimits".into(), rate_limits(call.state, c, true));
+            }
+            "theoreticalratelimits" => {
+                u.insert("theoreticalratelimits".into(), rate_limits(call.state, c, false));
             }
             "registrationdate" => {
                 if let Some(user) = &c.user {
@@ -86,14 +91,7 @@ pub(super) async fn userinfo(call: &mut Call<'_>, query: &mut Map<String, Value>
             "cancreateaccount" => {
                 call.ctx.put_bool(&mut u, "cancreateaccount", false);
             }
-            "blockinfo"
-            | "hasmsg"
-            | "changeablegroups"
-            | "acceptlang"
-            | "unreadcount"
-            | "centralids"
-            | "latestcontrib"
-            | "theoreticalratelimits" => {}
+            "blockinfo" | "hasmsg" | "changeablegroups" | "acceptlang" | "unreadcount" | "centralids" | "latestcontrib" => {}
             _ => {}
         }
     }
@@ -135,3 +133,33 @@ pub static USERINFO: ModuleSpec = ModuleSpec {
     .all("*")],
     ..ModuleSpec::BASE
 };
+
+/// `ApiQueryUserInfo::getRateLimits`: the `$wgRateLimits` entries that apply to the caller
+/// (`anon` or `user`; `ip`, `subnet` and `newbie` for new users; the explicit groups), as
+/// `{action: {kind: {hits, seconds}}}`; nothing for `noratelimit` unless `theoretical`.
+fn rate_limits(state: &mwupload_core::SharedState, c: &mwupload_core::auth::Caller, apply_noratelimit: bool) -> Value {
+    let mut out = Map::new();
+    if apply_noratelimit && c.has("noratelimit") {
+        return Value::Object(out);
+    }
+    let mut cats: Vec<String> = vec![if c.is_logged_in() { "user".into() } else { "anon".into() }];
+    if !c.has("autoconfirmed") {
+        cats.extend(["ip".to_string(), "subnet".to_string()]);
+        if c.is_logged_in() {
+            cats.push("newbie".into());
+        }
+    }
+    cats.extend(c.user.iter().flat_map(|u| u.groups.iter().cloned()));
+    for (action, limits) in &state.config.rate_limits {
+        let mut a = Map::new();
+        for cat in &cats {
+            if let Some([hits, seconds]) = limits.get(cat) {
+                a.insert(cat.clone(), serde_json::json!({"hits": hits, "seconds": seconds}));
+            }
+        }
+        if !a.is_empty() {
+            out.insert(action.clone(), Value::Object(a));
+        }
+    }
+    Value::Object(out)
+}
