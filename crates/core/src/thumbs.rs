@@ -184,15 +184,26 @@ pub struct Served {
     pub rendered: bool,
 }
 
-/// Renders in progress, by (source blob, thumbnail name): one lock each (single flight).
-type InFlight = HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>;
+/// One thumbnail being rendered here (source blob, thumbnail name) and its lock.
+type ThumbKey = (String, String);
+type Flight = Arc<tokio::sync::Mutex<()>>;
+
+/// A rendering's result, written to a scratch file.
+struct RenderedFile {
+    path: tempfile::TempPath,
+    sha1: String,
+    size: u64,
+    width: u32,
+    height: u32,
+    mime: String,
+}
 
 /// This process's thumbnail renderer: the pool's permits and the thumbnails being rendered.
 pub struct Thumbnailer {
     pub config: ThumbConfig,
     pub limits: RenderLimits,
     permits: Semaphore,
-    inflight: Mutex<InFlight>,
+    inflight: Mutex<HashMap<ThumbKey, Flight>>,
     rendered: AtomicU64,
     /// EXIF orientations read from blobs whose metadata lacks them (see [`facts_of`]).
     orientations: Mutex<HashMap<String, Option<u16>>>,
@@ -220,12 +231,12 @@ impl Thumbnailer {
         self.rendered.load(Ordering::Relaxed)
     }
 
-    fn flight(&self, key: &(String, String)) -> Arc<tokio::sync::Mutex<()>> {
+    fn flight(&self, key: &ThumbKey) -> Flight {
         let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(key.clone()).or_default().clone()
     }
 
-    fn land(&self, key: &(String, String), flight: Arc<tokio::sync::Mutex<()>>) {
+    fn land(&self, key: &ThumbKey, flight: Flight) {
         let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         // Only the map and this caller hold it: nobody waits, remove it (others clone under
         // this lock, so the count cannot grow meanwhile).
@@ -275,33 +286,45 @@ async fn render_and_store(state: &AppState, source_blob: &str, file: &SourceFile
     let (name, mime) = (file.name.to_string(), file.mime.to_string());
     let owned = (file.width, file.height, file.frame_count, file.exif_orientation, file.page_count);
     let (thumb_c, cfg, limits) = (thumb.clone(), t.config.clone(), t.limits.clone());
-    let job = tokio::task::spawn_blocking(
-        move || -> Result<(tempfile::TempPath, String, u64, u32, u32, String), ThumbFailure> {
-            // Our metadata may not carry the EXIF orientation: then read it from the file (the
-            // stored width and height are already the upright ones).
-            let orientation = match owned.3 {
-                None if matches!(mime.as_str(), "image/jpeg" | "image/tiff") => mwupload_thumb::read_exif_orientation(source.path()),
-                o => o,
-            };
-            let src = SourceFile {
-                name: &name,
-                mime: &mime,
-                width: owned.0,
-                height: owned.1,
-                frame_count: owned.2,
-                exif_orientation: orientation,
-                page_count: owned.4,
-            };
-            let out = mwupload_thumb::render(source.path(), &src, &thumb_c, &cfg, &limits).map_err(ThumbFailure::Render)?;
-            drop(source);
-            let sha1 = hex::encode(Sha1::digest(&out.bytes));
-            let mut f = tempfile::NamedTempFile::new_in(&scratch)?;
-            f.write_all(&out.bytes)?;
-            f.as_file().sync_all()?;
-            Ok((f.into_temp_path(), sha1, out.bytes.len() as u64, out.width, out.height, out.mime))
-        },
-    );
-    let (file_path, sha1, size, width, height, mime) = job
+    let job = tokio::task::spawn_blocking(move || -> Result<RenderedFile, ThumbFailure> {
+        // Our metadata may not carry the EXIF orientation: then read it from the file (the
+        // stored width and height are already the upright ones).
+        let orientation = match owned.3 {
+            None if matches!(mime.as_str(), "image/jpeg" | "image/tiff") => mwupload_thumb::read_exif_orientation(source.path()),
+            o => o,
+        };
+        let src = SourceFile {
+            name: &name,
+            mime: &mime,
+            width: owned.0,
+            height: owned.1,
+            frame_count: owned.2,
+            exif_orientation: orientation,
+            page_count: owned.4,
+        };
+        let out = mwupload_thumb::render(source.path(), &src, &thumb_c, &cfg, &limits).map_err(ThumbFailure::Render)?;
+        drop(source);
+        let sha1 = hex::encode(Sha1::digest(&out.bytes));
+        let mut f = tempfile::NamedTempFile::new_in(&scratch)?;
+        f.write_all(&out.bytes)?;
+        f.as_file().sync_all()?;
+        Ok(RenderedFile {
+            path: f.into_temp_path(),
+            sha1,
+            size: out.bytes.len() as u64,
+            width: out.width,
+            height: out.height,
+            mime: out.mime,
+        })
+    });
+    let RenderedFile {
+        path: file_path,
+        sha1,
+        size,
+        width,
+        height,
+        mime,
+    } = job
         .await
         .map_err(|e| ThumbFailure::Render(ThumbError::Decode(format!("rendering failed: {e}"))))??;
     t.rendered.fetch_add(1, Ordering::Relaxed);

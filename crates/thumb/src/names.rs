@@ -2,7 +2,7 @@
 //! paths of current and archived versions, and reading a requested thumbnail back as thumb.php
 //! does (`wfExtractThumbRequestInfo()`, `wfExtractThumbParams()`, the canonical-path check).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use md5::{Digest, Md5};
 use regex_lite::Regex;
@@ -148,18 +148,36 @@ pub struct ThumbPath {
     pub rel: String,
 }
 
+/// The thumb-zone path patterns for one hash level count: normal (and archive), temp.
+type PathPatterns = Arc<(Regex, Regex)>;
+
 /// `wfExtractThumbRequestInfo()`: splits a thumb-zone path (already URL-decoded once, like
 /// `WebRequest::getRequestPathSuffix()`) such as `a/ab/Foo.png/120px-Foo.png`. `None` is
 /// thumb.php's 400 "The specified thumbnail parameters are not recognized.".
 pub fn parse_thumb_path(rel_path: &str, cfg: &ThumbConfig) -> Option<ThumbPath> {
-    let mut sub = String::new();
-    let mut hash_dirs = String::new();
-    for _ in 0..cfg.hash_levels {
-        sub.push_str("[0-9a-f]");
-        hash_dirs.push_str(&sub);
-        hash_dirs.push('/');
-    }
-    let normal = Regex::new(&format!("^((archive/)?{hash_dirs}([^/]*)/([^/]*))$")).ok()?;
+    // The two patterns depend only on the hash levels: compiled once per level count.
+    static PATTERNS: OnceLock<std::sync::Mutex<Vec<(usize, PathPatterns)>>> = OnceLock::new();
+    let patterns = {
+        let mut cache = PATTERNS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+        match cache.iter().find(|(levels, _)| *levels == cfg.hash_levels) {
+            Some((_, p)) => p.clone(),
+            None => {
+                let mut sub = String::new();
+                let mut hash_dirs = String::new();
+                for _ in 0..cfg.hash_levels {
+                    sub.push_str("[0-9a-f]");
+                    hash_dirs.push_str(&sub);
+                    hash_dirs.push('/');
+                }
+                let normal = Regex::new(&format!("^((archive/)?{hash_dirs}([^/]*)/([^/]*))$")).ok()?;
+                let temp = Regex::new(&format!("^(temp/)({hash_dirs}([^/]*)/([^/]*))$")).ok()?;
+                let p = Arc::new((normal, temp));
+                cache.push((cfg.hash_levels, p.clone()));
+                p
+            }
+        }
+    };
+    let (normal, temp) = &*patterns;
     if let Some(c) = normal.captures(rel_path) {
         return Some(ThumbPath {
             archived: c.get(2).is_some(),
@@ -169,7 +187,6 @@ pub fn parse_thumb_path(rel_path: &str, cfg: &ThumbConfig) -> Option<ThumbPath> 
             rel: c[1].to_string(),
         });
     }
-    let temp = Regex::new(&format!("^(temp/)({hash_dirs}([^/]*)/([^/]*))$")).ok()?;
     let c = temp.captures(rel_path)?;
     Some(ThumbPath {
         archived: false,
