@@ -495,3 +495,19 @@ async fn list_files_pages_and_the_stash_page_shows_own_files() {
     assert!(headers["content-type"].to_str().unwrap().starts_with("text/markdown"));
     assert!(text.contains("wpUploadFile"));
 }
+
+/// The login form shares action=login's `$wgPasswordAttemptThrottle`: after five wrong passwords
+/// even the right one is refused with MediaWiki's throttle message.
+#[tokio::test]
+async fn the_login_form_is_throttled_like_the_api() {
+    let srv = Server::start();
+    let b = browser(&srv);
+    for _ in 0..5 {
+        let (code, _, page) = b.login("Admin", "wrong password").await;
+        assert_eq!(code, 200);
+        assert!(page.contains("Incorrect username or password"), "{page}");
+    }
+    let (code, _, page) = b.login("Admin", &srv.admin_pass).await;
+    assert_eq!(code, 200, "logged in despite the throttle");
+    assert!(page.contains("too many recent login attempts"), "{page}");
+}

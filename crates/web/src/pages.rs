@@ -5,7 +5,6 @@ use crate::{Ctx, error_box, field, format_size, format_ts, hidden, index_url, re
 use axum::body::Body;
 use axum::http::{Response, StatusCode};
 use maud::html;
-use mwupload_core::auth::password;
 use mwupload_store::{FileListQuery, StashState};
 
 /// `/`: what this server is and where to go.
@@ -113,8 +112,22 @@ pub async fn login_post(ctx: &mut Ctx, body: Body) -> Response<Body> {
             Err(e) => return ctx.unavailable("login", e),
         }
     };
+    // The same throttle and hashing pool as action=login ($wgPasswordAttemptThrottle; unknown
+    // names cost as much as wrong passwords).
+    use mwupload_core::auth::throttle;
+    let ip_addr = ctx.caller.ip;
+    match throttle::attempt(&ctx.state, throttle::Kind::Password, &user_name, ip_addr).await {
+        Ok(None) => {}
+        Ok(Some(wait)) => {
+            let ip = ip_addr.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
+            tracing::warn!(target: "mwupload::login", "failed login for {user_name:?} from {ip} on Special:UserLogin: throttled");
+            return login_form(ctx, Some(&throttle::message(wait))).await;
+        }
+        Err(e) => return ctx.unavailable("login", e),
+    }
     let known = user.is_some();
-    let Some(user) = user.filter(|u| password::verify_password(&pass, &u.password_hash)) else {
+    let verified = throttle::verify(&pass, user.as_ref().map(|u| u.password_hash.as_str())).await;
+    let Some(user) = user.filter(|_| verified) else {
         let why = if known { "wrong password" } else { "no such user" };
         let ip = ctx.caller.ip.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
         tracing::warn!(target: "mwupload::login", "failed login for {user_name:?} from {ip} on Special:UserLogin: {why}");
@@ -122,6 +135,9 @@ pub async fn login_post(ctx: &mut Ctx, body: Body) -> Response<Body> {
         ctx.query.push(("wpName".into(), name));
         return login_form(ctx, Some(WRONG_PASSWORD)).await;
     };
+    if let Err(e) = throttle::clear(&ctx.state, throttle::Kind::Password, &user_name, ip_addr).await {
+        return ctx.unavailable("login", e);
+    }
     // A fresh session id and secret (no fixation), the same way action=login does it.
     let id = mwupload_api::session::new_session_id();
     let stored = async {
