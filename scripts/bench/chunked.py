@@ -25,7 +25,7 @@ work = tempfile.mkdtemp()
 conf = os.path.join(work, 'bench.toml')
 with open(conf, 'w') as f:
     f.write('[uploads]\nmax_upload_size = %d\n' % ((size_mib + 16) << 20))
-srv = subprocess.Popen([os.path.join(root, 'target/release/mwupload'), 'serve', '--listen', '127.0.0.1:0',
+srv = subprocess.Popen([os.path.join(root, 'target/release/mwupload'), 'serve', '--init', '--listen', '127.0.0.1:0',
                         '--data', os.path.join(work, 'data'), '--config', conf],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 try:

@@ -13,7 +13,7 @@ BIN=${1:-}
 if [ -z "$BIN" ]; then cargo build --release --quiet; BIN=./target/release/mwupload; fi
 WORK=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-"$BIN" serve --listen 127.0.0.1:0 --data "$WORK/data" >"$WORK/log" 2>&1 &
+"$BIN" serve --init --listen 127.0.0.1:0 --data "$WORK/data" >"$WORK/log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do grep -q 'listening on ' "$WORK/log" && break; sleep 0.1; done
 set -a; . "$WORK/data/initial-credentials.env"; set +a

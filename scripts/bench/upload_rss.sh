@@ -13,7 +13,7 @@ cat > "$WORK/bench.toml" <<TOML
 [uploads]
 max_upload_size = $(( (SIZE_MIB + 16) * 1024 * 1024 ))
 TOML
-./target/release/mwupload serve --listen 127.0.0.1:0 --data "$WORK/data" --config "$WORK/bench.toml" >"$WORK/log" 2>&1 &
+./target/release/mwupload serve --init --listen 127.0.0.1:0 --data "$WORK/data" --config "$WORK/bench.toml" >"$WORK/log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do grep -q '^listening on ' "$WORK/log" && break; sleep 0.1; done
 set -a; . "$WORK/data/initial-credentials.env"; set +a
