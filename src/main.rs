@@ -415,7 +415,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(mwupload_core::jobs::sweeper(state.clone()));
     // The dummy hash unknown login names are checked against, computed before any login.
     tokio::task::spawn_blocking(mwupload_core::auth::throttle::warm_up);
-    let metrics = std::sync::Arc::new(ops::Metrics::new(state.config.trusted_proxies.clone()));
+    let metrics = std::sync::Arc::new(ops::Metrics::new(state.trusted_proxies.clone()));
     let scrape = (state.clone(), metrics.clone());
     let app = mwupload_web::router(state.clone())
         .route(

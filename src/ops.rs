@@ -27,11 +27,11 @@ pub struct Metrics {
     /// Sum of durations in microseconds.
     duration_sum_us: AtomicU64,
     /// `trusted_proxies`: the logged client of a request they forward is the address they name.
-    trusted_proxies: Vec<String>,
+    trusted_proxies: Vec<mwupload_api::client_ip::IpNet>,
 }
 
 impl Metrics {
-    pub fn new(trusted_proxies: Vec<String>) -> Metrics {
+    pub fn new(trusted_proxies: Vec<mwupload_api::client_ip::IpNet>) -> Metrics {
         Metrics {
             trusted_proxies,
             ..Default::default()
@@ -164,10 +164,7 @@ pub async fn layer(
     let ip = req
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| {
-            let trusted = mwupload_api::client_ip::parse_trusted(&metrics.trusted_proxies).unwrap_or_default();
-            mwupload_api::client_ip::from_headers(c.0.ip(), req.headers(), &trusted).to_string()
-        })
+        .map(|c| mwupload_api::client_ip::from_headers(c.0.ip(), req.headers(), &metrics.trusted_proxies).to_string())
         .unwrap_or_else(|| "-".into());
     let note = Arc::new(Mutex::new(RequestNote::default()));
     let resp = request_log::scope(note.clone(), next.run(req)).await;

@@ -6,26 +6,10 @@
 //! ignored, so a client cannot choose its own address.
 
 use axum::http::HeaderMap;
-use ipnet::IpNet;
+pub use ipnet::IpNet;
 use std::net::IpAddr;
 
-/// Parses `trusted_proxies` entries (CIDRs or bare addresses); the bad entries as the error.
-pub fn parse_trusted(entries: &[String]) -> Result<Vec<IpNet>, Vec<String>> {
-    let mut nets = Vec::new();
-    let mut bad = Vec::new();
-    for e in entries {
-        let s = e.trim();
-        match s
-            .parse::<IpNet>()
-            .map(|n| n.trunc())
-            .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-        {
-            Ok(n) => nets.push(n),
-            Err(_) => bad.push(e.clone()),
-        }
-    }
-    if bad.is_empty() { Ok(nets) } else { Err(bad) }
-}
+pub use mwupload_core::config::parse_trusted_proxies as parse_trusted;
 
 /// `::ffff:a.b.c.d` is the IPv4 host `a.b.c.d` (a dual-stack socket reports it that way).
 fn canonical(ip: IpAddr) -> IpAddr {

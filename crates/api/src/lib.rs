@@ -297,10 +297,7 @@ async fn handle_request(
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip())
-        .map(|ip| {
-            let trusted = client_ip::parse_trusted(&state.config.trusted_proxies).unwrap_or_default();
-            client_ip::from_headers(ip, &parts.headers, &trusted)
-        });
+        .map(|ip| client_ip::from_headers(ip, &parts.headers, &state.trusted_proxies));
     let caller = match session::resolve(&state, session_row).await {
         Ok(mut c) => {
             c.ip = peer;

@@ -373,6 +373,24 @@ impl Config {
     }
 }
 
+/// Parses `trusted_proxies` entries (CIDRs or bare addresses); the bad entries as the error.
+pub fn parse_trusted_proxies(entries: &[String]) -> Result<Vec<ipnet::IpNet>, Vec<String>> {
+    let mut nets = Vec::new();
+    let mut bad = Vec::new();
+    for e in entries {
+        let s = e.trim();
+        match s
+            .parse::<ipnet::IpNet>()
+            .map(|n| n.trunc())
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        {
+            Ok(n) => nets.push(n),
+            Err(_) => bad.push(e.clone()),
+        }
+    }
+    if bad.is_empty() { Ok(nets) } else { Err(bad) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

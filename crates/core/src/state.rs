@@ -24,6 +24,8 @@ pub struct AppState {
     /// Set when the process is shutting down: job workers claim nothing more and return after
     /// the job in hand.
     pub stopping: std::sync::atomic::AtomicBool,
+    /// `trusted_proxies`, parsed once (`app::open` refuses a configuration with bad entries).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -32,6 +34,7 @@ impl AppState {
     pub fn new(config: Config, meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, fetcher: Arc<dyn UrlFetcher>) -> SharedState {
         let permissions = rights::permission_table(&config.group_permissions);
         let thumbs = crate::thumbs::Thumbnailer::new(&config.thumbnails);
+        let trusted_proxies = crate::config::parse_trusted_proxies(&config.trusted_proxies).unwrap_or_default();
         Arc::new(AppState {
             thumbs,
             config,
@@ -41,6 +44,7 @@ impl AppState {
             permissions,
             jobs_notify: Notify::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
+            trusted_proxies,
             instance: format!("{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 4]>())),
         })
     }
