@@ -225,18 +225,7 @@ pub(super) async fn generate_images(
     if let Some(n) = next {
         cont.set_generator("gimcontinue", n);
     }
-    let mut out: Vec<String> = Vec::new();
-    for l in rows {
-        let t = PageTitle {
-            ns: NS_FILE,
-            db_key: l.target,
-        }
-        .display();
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    Ok(out)
+    Ok(distinct_titles(rows.into_iter().map(|l| (NS_FILE, l.target))))
 }
 
 /// prop=fileusage over the page set's file titles: uses in (file, page id) order, and the
@@ -345,18 +334,7 @@ pub(super) async fn generate_file_usage(
     if let Some(n) = next {
         cont.set_generator("gfucontinue", n);
     }
-    let mut out: Vec<String> = Vec::new();
-    for l in rows {
-        let t = PageTitle {
-            ns: l.namespace,
-            db_key: l.title,
-        }
-        .display();
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    Ok(out)
+    Ok(distinct_titles(rows.into_iter().map(|l| (l.namespace, l.title))))
 }
 
 pub static IMAGEUSAGE: ModuleSpec = ModuleSpec {

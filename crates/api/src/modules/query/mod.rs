@@ -187,6 +187,17 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     Ok(Output::Json(out))
 }
 
+/// The display titles of (namespace, DB key) pairs, each once, in first-seen order: what a
+/// generator hands to the page set.
+fn distinct_titles(pages: impl IntoIterator<Item = (i64, String)>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    pages
+        .into_iter()
+        .filter(|p| seen.insert(p.clone()))
+        .map(|(ns, db_key)| PageTitle { ns, db_key }.display())
+        .collect()
+}
+
 /// A `*limit` value, and MediaWiki's `limits` report when the client asked for `max`.
 fn limit_of(call: &Call<'_>, spec: &ModuleSpec, v: &Values, limits: &mut Map<String, Value>) -> i64 {
     let n = v.int("limit").unwrap_or(10);

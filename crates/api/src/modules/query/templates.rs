@@ -98,14 +98,7 @@ pub(super) async fn generate_templates(
     if let Some(next) = next {
         cont.set_generator("gtlcontinue", next);
     }
-    let mut out: Vec<String> = Vec::new();
-    for (_, ns, key) in entries {
-        let t = PageTitle { ns, db_key: key }.display();
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    Ok(out)
+    Ok(distinct_titles(entries.into_iter().map(|(_, ns, key)| (ns, key))))
 }
 
 pub static TEMPLATES: ModuleSpec = ModuleSpec {
