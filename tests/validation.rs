@@ -74,7 +74,7 @@ async fn modules_around_uploads_match_the_reference_recording() {
 /// Page ids depend on what the wiki held before (the reference wiki had pages already): page
 /// ids inside continuation values and formatversion=1's page-id keys become placeholders.
 fn id_agnostic(v: &Value) -> Value {
-    let digits = regex_lite::Regex::new(r"\d+").unwrap();
+    static DIGITS: std::sync::LazyLock<regex_lite::Regex> = std::sync::LazyLock::new(|| regex_lite::Regex::new(r"\d+").unwrap());
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
@@ -82,7 +82,7 @@ fn id_agnostic(v: &Value) -> Value {
                 .map(|(i, (k, x))| {
                     let x = match x {
                         Value::String(s) if k.ends_with("continue") && k != "continue" => {
-                            Value::String(digits.replace_all(s, "N").into_owned())
+                            Value::String(DIGITS.replace_all(s, "N").into_owned())
                         }
                         other => id_agnostic(other),
                     };
