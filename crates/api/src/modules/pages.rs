@@ -294,7 +294,11 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         EditOutcome::Saved { page_id, rev, new } => (page_id, rev, new),
         EditOutcome::Conflict => return Err(ApiError::new("editconflict", "Edit conflict.").module(M)),
     };
-    mwupload_core::wikitext::refresh_file_links(call.state, ns, &key).await?;
+    // The text is in hand: no need to read the page and revision back (refresh_file_links).
+    call.state
+        .meta
+        .set_file_links(page_id, &mwupload_core::wikitext::file_links(&text))
+        .await?;
     let ts = call.state.meta.revision(rev).await?.map(|r| r.timestamp).unwrap_or_default();
     if new {
         call.ctx.put_bool(&mut m, "new", true);
