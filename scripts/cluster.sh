@@ -34,8 +34,23 @@ log() { echo "cluster: $*" >&2; }
 die() { echo "cluster: $*" >&2; exit 1; }
 
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  free_ports 1
 }
+
+# N distinct free ports: all are bound at once, so two of them can never be the same port.
+free_ports() {
+  python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
+
+# Starts a command in a new session (so a Ctrl-C in the calling terminal does not reach it) as the
+# very process whose pid `$!` names: `perl -e "$DETACH" cmd args… &`. setsid(1) would fork when
+# the caller is a process-group leader (a shell with job control on starts every background job
+# as one), and the pid we keep would be that of a parent that exits at once. setsid(2) fails
+# harmlessly then: the job already has its own process group. (perl-base is on every Debian.)
+DETACH='use POSIX (); POSIX::setsid(); exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!\n"'
 
 # Whether the pid in file $1 is alive and is ours (its command line mentions DIR).
 alive() {
@@ -101,13 +116,15 @@ mwupload_bin() {
 # ---------------------------------------------------------------------------------------------
 ports() {
   if [[ ! -f $DIR/ports.env ]]; then
+    local p
+    read -ra p <<<"$(free_ports $((5 + REPLICAS)))"
     {
-      echo "PG_PORT=$(free_port)"
-      echo "GARAGE_RPC_PORT=$(free_port)"
-      echo "GARAGE_S3_PORT=$(free_port)"
-      echo "GARAGE_ADMIN_PORT=$(free_port)"
-      echo "NGINX_PORT=$(free_port)"
-      for i in $(seq 1 "$REPLICAS"); do echo "REPLICA_${i}_PORT=$(free_port)"; done
+      echo "PG_PORT=${p[0]}"
+      echo "GARAGE_RPC_PORT=${p[1]}"
+      echo "GARAGE_S3_PORT=${p[2]}"
+      echo "GARAGE_ADMIN_PORT=${p[3]}"
+      echo "NGINX_PORT=${p[4]}"
+      for i in $(seq 1 "$REPLICAS"); do echo "REPLICA_${i}_PORT=${p[$((4 + i))]}"; done
     } >"$DIR/ports.env"
   fi
   # shellcheck disable=SC1091
@@ -173,7 +190,7 @@ EOF
   local cli=("$bin" -c "$g/garage.toml")
   if ! alive "$DIR/garage.pid"; then
     log "starting Garage (S3 on 127.0.0.1:$GARAGE_S3_PORT)"
-    RUST_LOG=warn setsid "${cli[@]}" server >>"$DIR/garage.log" 2>&1 </dev/null &
+    RUST_LOG=warn perl -e "$DETACH" "${cli[@]}" server >>"$DIR/garage.log" 2>&1 </dev/null &
     echo $! >"$DIR/garage.pid"
   fi
   local node=""
@@ -249,7 +266,7 @@ up_replicas() {
     log "starting replica $i on 127.0.0.1:${!port} ($bin)"
     # All replicas at once: the first start's administrator is created by exactly one of them
     # (a unique user name in the database); the others find it.
-    setsid "$bin" serve --listen "127.0.0.1:${!port}" --data "$DIR/data" --config "$DIR/mwupload.toml" \
+    perl -e "$DETACH" "$bin" serve --listen "127.0.0.1:${!port}" --data "$DIR/data" --config "$DIR/mwupload.toml" \
       >>"$DIR/replica-$i.log" 2>&1 </dev/null &
     echo $! >"$DIR/replica-$i.pid"
   done
@@ -267,7 +284,7 @@ up_replicas() {
           log "replica $i: port ${!port} was taken; using $new"
           sed -i "s/^REPLICA_${i}_PORT=.*/REPLICA_${i}_PORT=$new/" "$DIR/ports.env"
           printf -v "$port" '%s' "$new"
-          setsid "$bin" serve --listen "127.0.0.1:${!port}" --data "$DIR/data" --config "$DIR/mwupload.toml" \
+          perl -e "$DETACH" "$bin" serve --listen "127.0.0.1:${!port}" --data "$DIR/data" --config "$DIR/mwupload.toml" \
             >>"$DIR/replica-$i.log" 2>&1 </dev/null &
           echo $! >"$DIR/replica-$i.pid"
           continue
