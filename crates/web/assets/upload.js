@@ -58,7 +58,9 @@
   function token() { return form.elements.wpEditToken.value; }
   function wikiUrl(title) { return '/wiki/' + encodeURIComponent(title.replace(/ /g, '_')).replace(/%3A/g, ':').replace(/%2F/g, '/'); }
 
-  /** POSTs a FormData to api.php; resolves with {json} or {network: true}; reports upload progress. */
+  /** POSTs a FormData to api.php; resolves with {json} or {network: true}; reports upload progress
+   * as the fraction of the request body sent (the body is the chunk plus multipart framing, so raw
+   * byte counts would run past the chunk's end and the bar would step back when it is confirmed). */
   function post(fd, onProgress, it) {
     fd.append('format', 'json');
     fd.append('formatversion', '2');
@@ -68,7 +70,7 @@
       xhr.open('POST', api);
       xhr.responseType = 'text';
       if (onProgress && xhr.upload) {
-        xhr.upload.onprogress = function (e) { if (e.lengthComputable) { onProgress(e.loaded); } };
+        xhr.upload.onprogress = function (e) { if (e.lengthComputable && e.total > 0) { onProgress(e.loaded / e.total); } };
       }
       xhr.onload = function () {
         if (it) { it.xhr = null; }
@@ -226,7 +228,7 @@
       fd.append('token', token());
       fd.append('chunk', it.file.slice(start, end), it.file.name);
       setState(it, 'uploading', 'Uploading… chunk at ' + fmtSize(start));
-      var res = await post(fd, function (loaded) { it.shown = Math.min(it.size, start + loaded); render(it); }, it);
+      var res = await post(fd, function (fraction) { it.shown = Math.max(it.shown, Math.min(end, start + Math.floor(fraction * (end - start)))); render(it); }, it);
       if (res.aborted) { return; }
       if (res.network) {
         failures++;
