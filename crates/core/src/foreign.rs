@@ -120,13 +120,20 @@ enum Lookup {
 pub struct ForeignRepos {
     repos: Vec<ForeignRepoConfig>,
     client: Arc<dyn ForeignApi>,
-    /// Per repository: DB key → (valid until, answer).
-    by_name: Vec<Mutex<HashMap<String, (Instant, Lookup)>>>,
-    /// Per repository: hex SHA-1 → (valid until, the files with it; `None`: the remote failed).
-    by_sha1: Vec<Mutex<HashMap<String, (Instant, Option<Vec<Arc<ForeignFile>>>)>>>,
-    /// Per repository: its `meta=siteinfo&siprop=general` (`None`: the remote failed).
-    general: Vec<Mutex<HashMap<String, (Instant, Option<Arc<Map<String, Value>>>)>>>,
+    /// Per repository: DB key → answer.
+    by_name: Vec<Cache<Lookup>>,
+    /// Per repository: hex SHA-1 → the files with it (`None`: the remote failed).
+    by_sha1: Vec<Cache<Option<Vec<Arc<ForeignFile>>>>>,
+    /// Per repository: its `meta=siteinfo&siprop=general` under the key `""` (`None`: the
+    /// remote failed).
+    general: Vec<Cache<Option<SiteInfo>>>,
 }
+
+/// A remote's `siteinfo` `general` object.
+pub type SiteInfo = Arc<Map<String, Value>>;
+
+/// Key → (valid until, value).
+type Cache<T> = Mutex<HashMap<String, (Instant, T)>>;
 
 /// How long a remote's `siteinfo` is kept (`ForeignAPIRepo::getInfo`: 7200 s).
 const SITE_INFO_SECS: u64 = 7200;
@@ -174,7 +181,7 @@ impl ForeignRepos {
 
     /// The `i`-th repository's `meta=siteinfo&siprop=general` (for `meta=filerepoinfo`'s
     /// `articlepath`, `server` and `favicon`), `None` when it does not answer.
-    pub async fn site_info(&self, i: usize) -> Option<Arc<Map<String, Value>>> {
+    pub async fn site_info(&self, i: usize) -> Option<SiteInfo> {
         let repo = self.repos.get(i)?;
         if let Some(hit) = Self::cached(&self.general[i], "") {
             return hit;
@@ -205,12 +212,12 @@ impl ForeignRepos {
         answer
     }
 
-    fn cached<T: Clone>(map: &Mutex<HashMap<String, (Instant, T)>>, key: &str) -> Option<T> {
+    fn cached<T: Clone>(map: &Cache<T>, key: &str) -> Option<T> {
         let map = map.lock().unwrap_or_else(|p| p.into_inner());
         map.get(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v.clone())
     }
 
-    fn remember<T>(map: &Mutex<HashMap<String, (Instant, T)>>, key: &str, ttl: Duration, value: T) {
+    fn remember<T>(map: &Cache<T>, key: &str, ttl: Duration, value: T) {
         let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= CACHE_MAX_ENTRIES {
             let now = Instant::now();
