@@ -58,3 +58,60 @@ impl ForeignApi for HttpForeignApi {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server on loopback that answers each connection with `answer` (or, when `None`,
+    /// reads the request and never answers).
+    async fn server(answer: Option<&'static str>) -> String {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = l.accept().await else { return };
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    match answer {
+                        Some(a) => {
+                            let _ = s.write_all(a.as_bytes()).await;
+                        }
+                        None => tokio::time::sleep(Duration::from_secs(30)).await,
+                    }
+                });
+            }
+        });
+        format!("http://{addr}/w/api.php")
+    }
+
+    #[tokio::test]
+    async fn loopback_is_allowed_and_answers_are_bounded() {
+        let client = HttpForeignApi::new().unwrap();
+        let ok = server(Some(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"query\":1}",
+        ))
+        .await;
+        let v = client.get_json(&ok, &[("action", "query")], Duration::from_secs(5)).await.unwrap();
+        assert_eq!(v["query"], 1, "a configured repository on loopback is asked (no SSRF filter)");
+
+        let silent = server(None).await;
+        let started = std::time::Instant::now();
+        let e = client.get_json(&silent, &[], Duration::from_millis(300)).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(3), "the deadline holds: {e}");
+        assert!(e.contains("no answer within"), "{e}");
+
+        let html = server(Some("HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\n<html>")).await;
+        let e = client.get_json(&html, &[], Duration::from_secs(5)).await.unwrap_err();
+        assert!(e.contains("not JSON"), "{e}");
+
+        let failing = server(Some(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        ))
+        .await;
+        let e = client.get_json(&failing, &[], Duration::from_secs(5)).await.unwrap_err();
+        assert!(e.contains("503"), "{e}");
+    }
+}
