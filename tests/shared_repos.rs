@@ -243,6 +243,21 @@ async fn a_second_mwupload_as_shared_repository() {
         .upload("Shared_logo.png", &png(12, 9, 43), &[("stash", "1"), ("ignorewarnings", "1")])
         .await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
+    // Publishing that stash with async=1: refused before anything is queued, as ApiUpload
+    // checks the title (verifyTitlePermissions) before it queues a PublishStashedFile job.
+    let key = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let r = bob
+        .post(&[
+            ("action", "upload"),
+            ("format", "json"),
+            ("filename", "Shared_logo.png"),
+            ("filekey", &key),
+            ("async", "1"),
+            ("ignorewarnings", "1"),
+            ("token", &bob.csrf),
+        ])
+        .await;
+    assert_eq!(r["error"]["code"], "fileexists-shared-forbidden", "{r}");
     // Other names are Bob's to upload.
     let r = bob.upload("Bobs_own.png", &png(12, 9, 44), &[]).await;
     assert_eq!(r["upload"]["result"], "Success", "{r}");
