@@ -223,6 +223,24 @@ async fn a_second_mwupload_as_shared_repository() {
     .await;
     assert!(r["query"]["pages"][0].get("duplicatefiles").is_none(), "{r}");
 
+    // Its File: page here shows the remote file and links to its description page there.
+    let page = anon
+        .http
+        .get(format!("{}/wiki/File:Shared_logo.png", local.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(remote_ii["url"].as_str().unwrap()), "{html}");
+    assert!(html.contains(remote_ii["descriptionurl"].as_str().unwrap()), "{html}");
+    assert!(
+        html.contains("This file is from a shared repository and may be used by other projects."),
+        "{html}"
+    );
+    let missing = anon.http.get(format!("{}/wiki/File:Nowhere.png", local.base)).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
     // Uploading a local file of the shared file's name: Bob lacks reupload-shared.
     let bob = bob(&local).await;
     let r = bob.upload("Shared_logo.png", &png(12, 9, 42), &[("ignorewarnings", "1")]).await;
