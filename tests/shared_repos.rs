@@ -134,6 +134,41 @@ async fn a_second_mwupload_as_shared_repository() {
         (Some("image/png"), Some("BITMAP"), Some(0))
     );
     assert!(ii["url"].as_str().unwrap().starts_with(&shared.base), "{r}");
+    // iiurlwidth: the remote renders (ForeignAPIFile::transform); its thumbnail URL comes back.
+    let r = query(
+        &anon,
+        &[
+            ("prop", "imageinfo"),
+            ("titles", "File:Shared logo.png"),
+            ("iiprop", "url"),
+            ("iiurlwidth", "6"),
+        ],
+    )
+    .await;
+    let remote_thumb = sc
+        .get(&[
+            ("action", "query"),
+            ("format", "json"),
+            ("formatversion", "2"),
+            ("prop", "imageinfo"),
+            ("titles", "File:Shared logo.png"),
+            ("iiprop", "url"),
+            ("iiurlwidth", "6"),
+        ])
+        .await;
+    let (ii, rii) = (
+        &r["query"]["pages"][0]["imageinfo"][0],
+        &remote_thumb["query"]["pages"][0]["imageinfo"][0],
+    );
+    assert!(
+        rii["thumburl"].as_str().is_some_and(|u| u.contains("/images/thumb/")),
+        "{remote_thumb}"
+    );
+    for k in ["thumburl", "thumbwidth", "thumbheight", "responsiveUrls", "url"] {
+        assert_eq!(ii[k], rii[k], "{k}: {r}");
+    }
+    let keys: Vec<&String> = ii.as_object().unwrap().keys().collect();
+    assert_eq!(keys[..4], ["thumburl", "thumbwidth", "thumbheight", "responsiveUrls"], "{r}");
     // fv1: the same, with `anon` and `known` as empty strings.
     let r1 = anon
         .get(&[

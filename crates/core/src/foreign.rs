@@ -169,6 +169,59 @@ impl ForeignRepos {
         None
     }
 
+    /// `ForeignAPIRepo::getThumbUrl`: the remote's own transform of its file `name` for
+    /// `iiurlwidth`/`iiurlheight`/`iiurlparam` — its `imageinfo[0]` (with `thumburl`,
+    /// `thumbwidth`, `thumbheight`, `responsiveUrls` or `thumberror`), `None` when it fails.
+    /// Kept like file information (`url_cache_secs`).
+    pub async fn thumb_info(&self, repo: &str, name: &str, width: i64, height: i64, param: &str) -> Option<Map<String, Value>> {
+        let i = self.repos.iter().position(|r| r.name == repo)?;
+        let key = format!("thumb|{width}|{height}|{param}|{name}");
+        if let Some(hit) = Self::cached(&self.by_name[i], &key) {
+            return match hit {
+                Lookup::Found(f) => Some(f.info.clone()),
+                _ => None,
+            };
+        }
+        let r = &self.repos[i];
+        let (ttl, retry, timeout) = self.ttls(i);
+        let (title, w, h) = (format!("File:{name}"), width.to_string(), height.to_string());
+        let query = [
+            ("action", "query"),
+            ("format", "json"),
+            ("redirects", "true"),
+            ("uselang", "en"),
+            ("titles", title.as_str()),
+            ("prop", "imageinfo"),
+            ("iiprop", "url|timestamp"),
+            ("iiurlwidth", w.as_str()),
+            ("iiurlheight", h.as_str()),
+            ("iiurlparam", param),
+        ];
+        let answer = match self.client.get_json(&r.api, &query, timeout).await {
+            Ok(data) => match parse_image_info(&r.name, name, &data) {
+                Ok(Some(f)) => Lookup::Found(Arc::new(f)),
+                Ok(None) => Lookup::Missing,
+                Err(_) => Lookup::Failed,
+            },
+            Err(why) => {
+                tracing::warn!(
+                    "shared repository {} ({}) did not answer for a thumbnail of File:{name}: {why}",
+                    r.name,
+                    r.api
+                );
+                Lookup::Failed
+            }
+        };
+        let keep = if matches!(answer, Lookup::Failed) { retry } else { ttl };
+        if !keep.is_zero() {
+            Self::remember(&self.by_name[i], &key, keep, answer.clone());
+        }
+        match answer {
+            Lookup::Found(f) => Some(f.info.clone()),
+            _ => None,
+        }
+    }
+
     /// `RepoGroup::findBySha1` over the shared repositories: every shared file with this
     /// content (hex SHA-1).
     pub async fn find_by_sha1(&self, sha1_hex: &str) -> Vec<Arc<ForeignFile>> {

@@ -126,12 +126,32 @@ impl ImageInfo {
                     .map(|r| r.api.clone())
                     .unwrap_or_default();
                 let script_dir = crate::imageinfo::script_dir_of_api(&api);
-                list.push(Value::Object(crate::imageinfo::for_foreign(
-                    &call.ctx,
-                    &f,
-                    &self.props,
-                    &script_dir,
-                )));
+                let mut info = crate::imageinfo::for_foreign(&call.ctx, &f, &self.props, &script_dir);
+                // ForeignAPIFile::transform: the remote renders; its thumbnail fields go
+                // before `url`.
+                let asked = self.url_width != -1 || self.url_height != -1 || !self.url_param.is_empty();
+                if asked && self.props.iter().any(|p| p == "url") {
+                    let remote = call
+                        .state
+                        .foreign
+                        .thumb_info(&f.repo, &f.name, self.url_width, self.url_height, &self.url_param)
+                        .await;
+                    if let Some(remote) = remote {
+                        let mut with_thumb = Map::new();
+                        for (k, v) in info {
+                            if k == "url" {
+                                for t in ["thumburl", "thumbwidth", "thumbheight", "responsiveUrls", "thumberror"] {
+                                    if let Some(x) = remote.get(t) {
+                                        with_thumb.insert(t.into(), x.clone());
+                                    }
+                                }
+                            }
+                            with_thumb.insert(k, v);
+                        }
+                        info = with_thumb;
+                    }
+                }
+                list.push(Value::Object(info));
             }
             m.insert("imageinfo".into(), Value::Array(list));
             return Ok(());
