@@ -15,10 +15,20 @@ pub async fn open(config: Config) -> anyhow::Result<SharedState> {
     if let Err(bad) = mwupload_api::client_ip::parse_trusted(&config.trusted_proxies) {
         anyhow::bail!("trusted_proxies: not an address or CIDR: {}", bad.join(", "));
     }
+    if let Err(why) = mwupload_core::config::validate_foreign_repos(&config.foreign_repos) {
+        anyhow::bail!("{why}");
+    }
     std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("creating data dir {}: {e}", config.data_dir.display()))?;
     let meta = open_meta(&config).await?;
     let blobs = open_blobs(&config).await?;
-    Ok(AppState::new(config, meta, blobs, Arc::new(mwupload_fetch::HttpFetcher)))
+    let foreign = mwupload_fetch::foreign::HttpForeignApi::new().map_err(|e| anyhow::anyhow!("HTTP client for foreign_repos: {e}"))?;
+    Ok(AppState::with_foreign_client(
+        config,
+        meta,
+        blobs,
+        Arc::new(mwupload_fetch::HttpFetcher),
+        Arc::new(foreign),
+    ))
 }
 
 async fn open_meta(config: &Config) -> anyhow::Result<Arc<dyn MetaStore>> {

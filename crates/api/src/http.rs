@@ -104,6 +104,24 @@ async fn image(State(state): State<SharedState>, Path(path): Path<String>, metho
     };
     let v = match version {
         Ok(Some(v)) => v,
+        // A current file only a shared repository has: a redirect to the remote's URL (the
+        // path a MediaWiki wiki would serve it at, were it caching it).
+        Ok(None) if !archived && !state.foreign.is_empty() => {
+            return match state.foreign.find_file(name).await.and_then(|f| f.url().map(str::to_string)) {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    let mut r = Response::new(Body::empty());
+                    *r.status_mut() = StatusCode::FOUND;
+                    match HeaderValue::from_str(&url) {
+                        Ok(v) => {
+                            r.headers_mut().insert(header::LOCATION, v);
+                            r
+                        }
+                        Err(_) => status(StatusCode::NOT_FOUND, "Not found"),
+                    }
+                }
+                _ => status(StatusCode::NOT_FOUND, "Not found"),
+            };
+        }
         Ok(None) => return status(StatusCode::NOT_FOUND, "Not found"),
         Err(e) => {
             tracing::error!("file lookup: {e}");

@@ -199,6 +199,121 @@ pub fn for_version_with_thumb(
     m
 }
 
+/// imageinfo for a file of a shared repository, as `ApiQueryImageInfo::getInfo` gives a
+/// `ForeignAPIFile`: the remote's values, its uploader as `repo>Name` (an external user:
+/// `userid` 0 and `anon`), its URLs, and no bit depth (`File::getBitDepth`).
+pub fn for_foreign(ctx: &Ctx, f: &mwupload_core::foreign::ForeignFile, props: &[String], script_dir_url: &str) -> Map<String, Value> {
+    let has = |p: &str| props.iter().any(|x| x == p);
+    let expand = |u: &str| -> String {
+        if let Some(rest) = u.strip_prefix("//") {
+            let scheme = ctx.base_url.split("://").next().filter(|s| !s.is_empty()).unwrap_or("http");
+            format!("{scheme}://{rest}")
+        } else if u.starts_with('/') {
+            format!("{}{u}", ctx.base_url)
+        } else {
+            u.to_string()
+        }
+    };
+    let mut m = Map::new();
+    if has("timestamp")
+        && let Some(ts) = f.timestamp()
+    {
+        m.insert("timestamp".into(), json!(ts));
+    }
+    if has("user") || has("userid") {
+        let user = f.user();
+        if has("user") {
+            m.insert("user".into(), json!(user.clone().unwrap_or_default()));
+        }
+        if has("userid") {
+            m.insert("userid".into(), json!(0));
+        }
+        if user.is_some() {
+            m.insert("anon".into(), ctx.true_value());
+        }
+    }
+    if has("size") || has("dimensions") {
+        m.insert("size".into(), json!(f.size()));
+        m.insert("width".into(), json!(f.width()));
+        m.insert("height".into(), json!(f.height()));
+        if let Some(pc) = f.info.get("pagecount") {
+            m.insert("pagecount".into(), pc.clone());
+        }
+    }
+    let comment = f.comment().unwrap_or("");
+    if has("parsedcomment") {
+        m.insert("parsedcomment".into(), json!(html_escape(comment)));
+    }
+    if has("comment") {
+        m.insert("comment".into(), json!(comment));
+    }
+    if has("canonicaltitle") {
+        m.insert("canonicaltitle".into(), json!(format!("File:{}", f.name.replace('_', " "))));
+    }
+    if has("url") {
+        if let Some(u) = f.url() {
+            m.insert("url".into(), json!(expand(u)));
+        }
+        let desc = f
+            .description_url()
+            .map(&expand)
+            .unwrap_or_else(|| format!("{script_dir_url}/index.php?title=Image:{}", title_url_encode(&f.name)));
+        m.insert("descriptionurl".into(), json!(desc));
+        if let Some(short) = f.info.get("descriptionshorturl").and_then(Value::as_str) {
+            m.insert("descriptionshorturl".into(), json!(expand(short)));
+        } else if let Some(id) = f.page_id() {
+            m.insert(
+                "descriptionshorturl".into(),
+                json!(format!("{script_dir_url}/index.php?curid={id}")),
+            );
+        }
+    }
+    if has("sha1")
+        && let Some(sha1) = f.sha1()
+    {
+        m.insert("sha1".into(), json!(sha1));
+    }
+    // `ForeignAPIFile::getMetadataArray`: the remote's list (a non-list is an `_error`); none
+    // at all is null.
+    let metadata = match f.info.get("metadata") {
+        Some(Value::Array(a)) if !a.is_empty() => Value::Array(a.clone()),
+        Some(Value::Array(_)) | Some(Value::Null) | None => Value::Null,
+        Some(other) => json!([{"name": "_error", "value": other}]),
+    };
+    if has("metadata") {
+        m.insert("metadata".into(), metadata.clone());
+    }
+    if has("commonmetadata") {
+        let text = serde_json::to_string(&metadata).unwrap_or_default();
+        m.insert("commonmetadata".into(), common_metadata(f.mime().unwrap_or(""), &text));
+    }
+    if has("extmetadata") {
+        m.insert("extmetadata".into(), f.info.get("extmetadata").cloned().unwrap_or(json!({})));
+    }
+    if has("mime") {
+        m.insert("mime".into(), json!(f.mime().unwrap_or("unknown/unknown")));
+    }
+    if has("mediatype") {
+        m.insert("mediatype".into(), json!(f.media_type().unwrap_or("UNKNOWN")));
+    }
+    if has("bitdepth") {
+        m.insert("bitdepth".into(), json!(0));
+    }
+    if has("badfile") {
+        ctx.put_bool(&mut m, "badfile", false);
+    }
+    m
+}
+
+/// `FileRepo::makeUrl`'s base for a `ForeignAPIRepo` without `scriptDirUrl`: `dirname(apibase)`.
+pub fn script_dir_of_api(api: &str) -> String {
+    let no_query = api.split(['?', '#']).next().unwrap_or(api);
+    match no_query.rsplit_once('/') {
+        Some((dir, _)) if !dir.ends_with('/') && !dir.is_empty() => dir.to_string(),
+        _ => no_query.to_string(),
+    }
+}
+
 pub const STASH_PROPS: &[&str] = &[
     "timestamp",
     "canonicaltitle",

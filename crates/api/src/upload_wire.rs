@@ -74,6 +74,14 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
                 display_name(name)
             ),
         ),
+        // As the reference wiki answers it (tests/fixtures/refwiki-shared-repo.json); `$1`, the
+        // shared file's name, is its DB key.
+        E::FileExistsSharedForbidden { name } => ApiError::new(
+            "fileexists-shared-forbidden",
+            format!(
+                "A file with this name exists already in the shared file repository. If you still want to upload your file, please go back and use a new name. [[File:{name}|thumb|center|{name}]]"
+            ),
+        ),
         E::FileExistsNoChange { name } => ApiError::new(
             "fileexists-no-change",
             format!(

@@ -51,6 +51,58 @@ pub struct Config {
     /// proxy); any other request to its connection's peer address. Empty: `X-Forwarded-For`
     /// is ignored.
     pub trusted_proxies: Vec<String>,
+    /// `[[foreign_repos]]`: `$wgForeignFileRepos` of `ForeignAPIRepo`s — other wikis (MediaWiki or
+    /// mwupload) whose files this wiki shows as its own when it has none of that name, as every
+    /// Wikimedia wiki uses Commons. Asked in order; the first that has a file wins.
+    pub foreign_repos: Vec<ForeignRepoConfig>,
+}
+
+/// One `[[foreign_repos]]` entry (MediaWiki's `ForeignAPIRepo`). The operator trusts it: its
+/// address may be loopback or private, unlike `url=` uploads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignRepoConfig {
+    /// The repository's name (`imagerepository` in `prop=imageinfo`, `name` in
+    /// `meta=filerepoinfo`; MediaWiki's conventional name is `shared`).
+    pub name: String,
+    /// The other wiki's `api.php` URL (`apibase`).
+    pub api: String,
+    /// `displayname` in `meta=filerepoinfo`. Empty (the default): MediaWiki's
+    /// `shared-repo` message, "a shared repository".
+    #[serde(default)]
+    pub display_name: String,
+    /// How long the remote's answer about a file (its information and URLs) is kept, in seconds
+    /// (`apiMetadataExpiry`; MediaWiki's default is 4 hours). Each process keeps its own cache.
+    #[serde(default = "default_url_cache_secs")]
+    pub url_cache_secs: u64,
+    /// `fetchDescription`: file description pages may show the remote description.
+    #[serde(default)]
+    pub fetch_descriptions: bool,
+    /// `descriptionCacheExpiry` in seconds (reported in `meta=filerepoinfo`). Default 43200.
+    #[serde(default = "default_description_cache_secs")]
+    pub description_cache_secs: u64,
+    /// Each request to the remote must finish within this many seconds; a remote that does not
+    /// answer (or answers an error) counts as not having the file, and is asked again only
+    /// after `retry_after_failure_secs`.
+    #[serde(default = "default_foreign_timeout_secs")]
+    pub timeout_secs: f64,
+    /// After a failed request, the remote is not asked again for this long (default 30 s), so a
+    /// remote that is down slows no request more than once in that time.
+    #[serde(default = "default_retry_after_failure_secs")]
+    pub retry_after_failure_secs: u64,
+}
+
+fn default_url_cache_secs() -> u64 {
+    4 * 3600
+}
+fn default_description_cache_secs() -> u64 {
+    43_200
+}
+fn default_foreign_timeout_secs() -> f64 {
+    5.0
+}
+fn default_retry_after_failure_secs() -> u64 {
+    30
 }
 
 /// `[thumbnails]`: thumbnails are rendered on their first request, on a pool of at most
@@ -308,6 +360,7 @@ impl Default for Config {
                 BTreeMap::from([("ip".to_string(), [8, 60]), ("newbie".to_string(), [8, 60])]),
             )]),
             trusted_proxies: Vec::new(),
+            foreign_repos: Vec::new(),
         }
     }
 }
@@ -373,6 +426,28 @@ impl Config {
     }
 }
 
+/// Checks `[[foreign_repos]]`: names present, distinct and not `local`; `api` an http(s) URL; a
+/// positive timeout. The first problem as the error.
+pub fn validate_foreign_repos(repos: &[ForeignRepoConfig]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for r in repos {
+        if r.name.trim().is_empty() || r.name == "local" {
+            return Err(format!("foreign_repos: name {:?} is empty or \"local\"", r.name));
+        }
+        if !seen.insert(r.name.as_str()) {
+            return Err(format!("foreign_repos: name {:?} is used twice", r.name));
+        }
+        let scheme_ok = r.api.starts_with("http://") || r.api.starts_with("https://");
+        if !scheme_ok || r.api.contains(char::is_whitespace) {
+            return Err(format!("foreign_repos.{}: api {:?} is not an http(s) URL", r.name, r.api));
+        }
+        if r.timeout_secs.is_nan() || r.timeout_secs <= 0.0 {
+            return Err(format!("foreign_repos.{}: timeout_secs must be positive", r.name));
+        }
+    }
+    Ok(())
+}
+
 /// Parses `trusted_proxies` entries (CIDRs or bare addresses); the bad entries as the error.
 pub fn parse_trusted_proxies(entries: &[String]) -> Result<Vec<ipnet::IpNet>, Vec<String>> {
     let mut nets = Vec::new();
@@ -417,5 +492,28 @@ mod tests {
         assert_eq!(c.uploads.min_chunk_size, 1024);
         assert_eq!(c.group_permissions["user"], vec!["upload_by_url"]);
         assert!(toml::from_str::<Config>("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn foreign_repos_parse_with_defaults() {
+        let c: Config = toml::from_str(
+            "[[foreign_repos]]\nname = \"shared\"\napi = \"http://127.0.0.1:8080/w/api.php\"\n[[foreign_repos]]\nname = \"other\"\napi = \"https://example.org/w/api.php\"\nurl_cache_secs = 60\nfetch_descriptions = true\ntimeout_secs = 2.5\n",
+        )
+        .unwrap();
+        assert_eq!(c.foreign_repos.len(), 2);
+        let (a, b) = (&c.foreign_repos[0], &c.foreign_repos[1]);
+        assert_eq!(
+            (a.name.as_str(), a.url_cache_secs, a.fetch_descriptions, a.timeout_secs),
+            ("shared", 14_400, false, 5.0)
+        );
+        assert_eq!(
+            (b.name.as_str(), b.url_cache_secs, b.fetch_descriptions, b.timeout_secs),
+            ("other", 60, true, 2.5)
+        );
+        assert!(
+            toml::from_str::<Config>("[[foreign_repos]]\nname = \"x\"\n").is_err(),
+            "api is required"
+        );
+        assert!(toml::from_str::<Config>("[[foreign_repos]]\nname = \"x\"\napi = \"y\"\nbogus = 1\n").is_err());
     }
 }

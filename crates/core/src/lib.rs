@@ -5,6 +5,7 @@
 pub mod access;
 pub mod auth;
 pub mod config;
+pub mod foreign;
 pub mod history;
 pub mod jobs;
 pub mod request_log;

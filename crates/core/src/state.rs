@@ -26,12 +26,27 @@ pub struct AppState {
     pub stopping: std::sync::atomic::AtomicBool,
     /// `trusted_proxies`, parsed once (`app::open` refuses a configuration with bad entries).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `[[foreign_repos]]`: the shared file repositories, their client and their cache.
+    pub foreign: crate::foreign::ForeignRepos,
 }
 
 pub type SharedState = Arc<AppState>;
 
 impl AppState {
+    /// A state whose shared repositories (if any are configured) cannot be reached.
     pub fn new(config: Config, meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, fetcher: Arc<dyn UrlFetcher>) -> SharedState {
+        Self::with_foreign_client(config, meta, blobs, fetcher, Arc::new(crate::foreign::NoForeignApi))
+    }
+
+    /// The state, reaching `[[foreign_repos]]` through `foreign_client`.
+    pub fn with_foreign_client(
+        config: Config,
+        meta: Arc<dyn MetaStore>,
+        blobs: Arc<dyn BlobStore>,
+        fetcher: Arc<dyn UrlFetcher>,
+        foreign_client: Arc<dyn crate::foreign::ForeignApi>,
+    ) -> SharedState {
+        let foreign = crate::foreign::ForeignRepos::new(config.foreign_repos.clone(), foreign_client);
         let permissions = rights::permission_table(&config.group_permissions);
         let thumbs = crate::thumbs::Thumbnailer::new(&config.thumbnails);
         let trusted_proxies = crate::config::parse_trusted_proxies(&config.trusted_proxies).unwrap_or_default();
@@ -45,6 +60,7 @@ impl AppState {
             jobs_notify: Notify::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
             trusted_proxies,
+            foreign,
             instance: format!("{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 4]>())),
         })
     }

@@ -34,6 +34,8 @@
 //! | body larger than `max_bytes` (Content-Length or streamed) | `file-too-large` |
 //! | spool file errors | `tmp-create-error`, `tmp-write-error` |
 
+pub mod foreign;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;

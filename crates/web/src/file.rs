@@ -31,6 +31,52 @@ async fn may(ctx: &Ctx, name: &str, rights: &[&str]) -> bool {
     )
 }
 
+/// A file only a shared repository has: the remote's image and facts, and MediaWiki's
+/// `sharedupload-desc-there` notice linking to its description page there.
+fn shared_view(ctx: &mut Ctx, display: &str, f: &mwupload_core::foreign::ForeignFile) -> Response<Body> {
+    let repo_name = ctx
+        .state
+        .foreign
+        .configs()
+        .iter()
+        .find(|r| r.name == f.repo)
+        .map(|r| {
+            if r.display_name.is_empty() {
+                "a shared repository".to_string()
+            } else {
+                r.display_name.clone()
+            }
+        })
+        .unwrap_or_else(|| "a shared repository".to_string());
+    let url = f.url().unwrap_or("").to_string();
+    let desc = f.description_url().unwrap_or("").to_string();
+    let mime = f.mime().unwrap_or("unknown/unknown").to_string();
+    let (w, h, size) = (f.width(), f.height(), f.size());
+    let dims = (w > 0 && h > 0).then(|| format!("{w} × {h} pixels"));
+    let body = html! {
+        div #file.fullImageLink {
+            @if is_image(&mime) {
+                a href=(url) { img.file src=(url) alt=(display) width=[(w > 0).then_some(w)] height=[(h > 0).then_some(h)]; }
+            } @else {
+                p { a.external href=(url) { (display) } }
+            }
+        }
+        p.fileInfo {
+            a href=(url) { "Original file" }
+            " ("
+            @if let Some(d) = &dims { (d) ", " }
+            "file size: " (format_size(size)) ", MIME type: " (mime) ")"
+        }
+        div.sharedUploadNotice {
+            p {
+                "This file is from " (repo_name) " and may be used by other projects. Please see the "
+                a.external href=(desc) { "file description page" } " for further information."
+            }
+        }
+    };
+    ctx.page(StatusCode::OK, display, body)
+}
+
 pub async fn view(ctx: &mut Ctx, name: &str) -> Response<Body> {
     let title = format!("File:{name}");
     let display = display_name(&title);
@@ -39,6 +85,9 @@ pub async fn view(ctx: &mut Ctx, name: &str) -> Response<Body> {
         Err(r) => return r,
     };
     let Some(cur) = current else {
+        if let Some(shared) = ctx.state.foreign.find_file(name).await {
+            return shared_view(ctx, &display, &shared);
+        }
         let upload = wiki_url_with("Special:Upload", &[("wpDestFile", name)]);
         let body = html! {
             div.noarticletext {

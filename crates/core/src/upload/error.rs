@@ -130,6 +130,10 @@ pub enum UploadError {
 
     #[error("{name} exists and may not be overwritten")]
     FileExistsForbidden { name: String },
+    /// No local file of this name, but a shared repository has one, and the user lacks
+    /// `reupload-shared`.
+    #[error("{name} exists in a shared repository and may not be shadowed")]
+    FileExistsSharedForbidden { name: String },
     #[error("{name} is identical to the current version")]
     FileExistsNoChange { name: String },
     #[error("a publish from this key is already in progress")]

@@ -251,13 +251,22 @@ async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, s
     })
 }
 
-/// MediaWiki's overwrite authorization (skipped for `stash=1`).
+/// MediaWiki's overwrite authorization (`UploadBase::checkOverwrite`; skipped for `stash=1`):
+/// a local file needs `reupload` (or `reupload-own` for one's own); a file only a shared
+/// repository has needs `reupload-shared` (the shared repositories are asked only then; one
+/// that does not answer counts as not having the file).
 pub async fn authorize_overwrite(state: &AppState, caller: &Caller, name: &str) -> UploadResult<()> {
     if let Some(cur) = state.meta.current_file(name).await? {
         let own = caller.has("reupload-own") && cur.user_id == caller.user_id() && caller.user_id() != 0;
         if !caller.has("reupload") && !own {
             return Err(UploadError::FileExistsForbidden { name: name.to_string() });
         }
+        return Ok(());
+    }
+    if !caller.has("reupload-shared")
+        && let Some(shared) = state.foreign.find_file(name).await
+    {
+        return Err(UploadError::FileExistsSharedForbidden { name: shared.name.clone() });
     }
     Ok(())
 }

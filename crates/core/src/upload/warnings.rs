@@ -143,7 +143,13 @@ pub async fn compute(state: &AppState, s: &Subject<'_>) -> StoreResult<Warnings>
     } else if meta.has_log_entry("delete", 6, name).await? {
         w.push(UploadWarning::WasDeleted(name.clone()));
     }
-    let dupes: Vec<String> = meta.names_with_sha1(s.sha1).await?.into_iter().filter(|n| n != name).collect();
+    let mut dupes: Vec<String> = meta.names_with_sha1(s.sha1).await?.into_iter().filter(|n| n != name).collect();
+    // `RepoGroup::findBySha1`: shared repositories' files too (all of them: only local files
+    // of the upload's own name are left out), sorted by name together (`File::compare`).
+    if !state.foreign.is_empty() {
+        dupes.extend(state.foreign.find_by_sha1(s.sha1).await.into_iter().map(|f| f.name.clone()));
+        dupes.sort();
+    }
     if !dupes.is_empty() {
         w.push(UploadWarning::Duplicate(dupes));
     }

@@ -3,6 +3,15 @@
 use super::pageset::Page;
 use super::*;
 
+/// A file with the same content, local or shared.
+struct Dup {
+    name: String,
+    /// ISO 8601.
+    timestamp: String,
+    shared: bool,
+    user: Option<String>,
+}
+
 /// prop=duplicatefiles for one request.
 pub(super) struct DuplicateFiles {
     values: Values,
@@ -21,8 +30,16 @@ impl DuplicateFiles {
         if t.ns != 6 {
             return Ok(());
         }
-        let Some(cur) = call.state.meta.current_file(&t.db_key).await? else {
-            return Ok(());
+        let local_only = self.values.flag("localonly");
+        let shared_too = !local_only && !call.state.foreign.is_empty();
+        // `RepoGroup::findFiles`: the local file, else a shared repository's.
+        let sha1 = match call.state.meta.current_file(&t.db_key).await? {
+            Some(cur) => cur.sha1,
+            None if shared_too => match call.state.foreign.find_file(&t.db_key).await.and_then(|f| f.sha1()) {
+                Some(sha1) => sha1,
+                None => return Ok(()),
+            },
+            None => return Ok(()),
         };
         let df = &self.values;
         // dfcontinue is "Title|Name": resume this page after that duplicate.
@@ -32,14 +49,32 @@ impl DuplicateFiles {
             .filter(|(page, _)| *page == t.db_key)
             .map(|(_, name)| name.to_string());
         let descending = df.str("dir") == Some("descending");
-        let mut names: Vec<FileVersion> = call
+        // `RepoGroup::findBySha1s`: local files (but this one), then shared ones (this one
+        // included when it is shared: MediaWiki leaves out only the local file itself).
+        let mut names: Vec<Dup> = call
             .state
             .meta
-            .list_files_by_sha1(&cur.sha1, 5001)
+            .list_files_by_sha1(&sha1, 5001)
             .await?
             .into_iter()
-            .filter(|o| o.name != cur.name)
+            .filter(|o| o.name != t.db_key)
+            .map(|o| Dup {
+                name: o.name,
+                timestamp: mwupload_store::time::ts_to_iso(&o.timestamp),
+                shared: false,
+                user: Some(o.user_name),
+            })
             .collect();
+        if shared_too {
+            for f in call.state.foreign.find_by_sha1(&sha1).await {
+                names.push(Dup {
+                    name: f.name.clone(),
+                    timestamp: f.timestamp().unwrap_or("").to_string(),
+                    shared: true,
+                    user: f.user(),
+                });
+            }
+        }
         names.sort_by(|a, b| if descending { b.name.cmp(&a.name) } else { a.name.cmp(&b.name) });
         let mut dupes = Vec::new();
         for other in names.iter().filter(|o| match &after {
@@ -57,9 +92,11 @@ impl DuplicateFiles {
             }
             let mut d = Map::new();
             d.insert("name".into(), json!(other.name));
-            d.insert("timestamp".into(), json!(mwupload_store::time::ts_to_iso(&other.timestamp)));
-            call.ctx.put_bool(&mut d, "shared", false);
-            d.insert("user".into(), json!(other.user_name));
+            d.insert("timestamp".into(), json!(other.timestamp));
+            call.ctx.put_bool(&mut d, "shared", other.shared);
+            if let Some(u) = &other.user {
+                d.insert("user".into(), json!(u));
+            }
             dupes.push(Value::Object(d));
         }
         if !dupes.is_empty() {
@@ -80,7 +117,7 @@ pub static DUPLICATEFILES: ModuleSpec = ModuleSpec {
         param("limit", Type::Limit { max: 500, highmax: 5000 }).default("10"),
         param("continue", Type::String),
         param("dir", Type::Enum(&["ascending", "descending"])).default("ascending"),
-        param("localonly", Type::Boolean).inert(),
+        param("localonly", Type::Boolean),
     ],
     ..ModuleSpec::BASE
 };

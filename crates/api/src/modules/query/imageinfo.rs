@@ -57,6 +57,8 @@ pub(super) struct ImageInfo {
     url_width: i64,
     url_height: i64,
     url_param: String,
+    /// `iilocalonly`: shared repositories are not asked.
+    local_only: bool,
 }
 
 impl ImageInfo {
@@ -82,6 +84,7 @@ impl ImageInfo {
             url_width: v.int("urlwidth").unwrap_or(-1),
             url_height: v.int("urlheight").unwrap_or(-1),
             url_param: v.str("urlparam").unwrap_or("").to_string(),
+            local_only: v.flag("localonly"),
         })
     }
 
@@ -97,7 +100,60 @@ impl ImageInfo {
             return Ok(());
         }
         let Some(cur) = call.state.meta.current_file(&t.db_key).await? else {
-            m.insert("imagerepository".into(), json!(""));
+            // `RepoGroup::findFiles`: not here, perhaps in a shared repository (unless
+            // `iilocalonly`).
+            let shared = match self.local_only || call.state.foreign.is_empty() {
+                true => None,
+                false => call.state.foreign.find_file(&t.db_key).await,
+            };
+            let Some(f) = shared else {
+                m.insert("imagerepository".into(), json!(""));
+                return Ok(());
+            };
+            m.insert("imagerepository".into(), json!(f.repo));
+            // A foreign file has no history here (`File::getHistory`): its one version, if
+            // it is within `iistart`/`iiend`.
+            let ts = f.timestamp().and_then(mwupload_store::time::parse_any_ts).unwrap_or_default();
+            let in_range = self.start.as_ref().map(|s| ts <= *s).unwrap_or(true) && self.end.as_ref().map(|e| ts >= *e).unwrap_or(true);
+            let mut list = Vec::new();
+            if in_range && self.limit > 0 {
+                let api = call
+                    .state
+                    .foreign
+                    .configs()
+                    .iter()
+                    .find(|r| r.name == f.repo)
+                    .map(|r| r.api.clone())
+                    .unwrap_or_default();
+                let script_dir = crate::imageinfo::script_dir_of_api(&api);
+                let mut info = crate::imageinfo::for_foreign(&call.ctx, &f, &self.props, &script_dir);
+                // ForeignAPIFile::transform: the remote renders; its thumbnail fields go
+                // before `url`.
+                let asked = self.url_width != -1 || self.url_height != -1 || !self.url_param.is_empty();
+                if asked && self.props.iter().any(|p| p == "url") {
+                    let remote = call
+                        .state
+                        .foreign
+                        .thumb_info(&f.repo, &f.name, self.url_width, self.url_height, &self.url_param)
+                        .await;
+                    if let Some(remote) = remote {
+                        let mut with_thumb = Map::new();
+                        for (k, v) in info {
+                            if k == "url" {
+                                for t in ["thumburl", "thumbwidth", "thumbheight", "responsiveUrls", "thumberror"] {
+                                    if let Some(x) = remote.get(t) {
+                                        with_thumb.insert(t.into(), x.clone());
+                                    }
+                                }
+                            }
+                            with_thumb.insert(k, v);
+                        }
+                        info = with_thumb;
+                    }
+                }
+                list.push(Value::Object(info));
+            }
+            m.insert("imageinfo".into(), Value::Array(list));
             return Ok(());
         };
         m.insert("imagerepository".into(), json!("local"));
@@ -217,7 +273,7 @@ pub static IMAGEINFO: ModuleSpec = ModuleSpec {
         param("urlparam", Type::String).default(""),
         param("badfilecontexttitle", Type::String).inert(),
         param("continue", Type::String).inert(),
-        param("localonly", Type::Boolean).inert(),
+        param("localonly", Type::Boolean),
     ],
     ..ModuleSpec::BASE
 };

@@ -128,7 +128,10 @@ pub(super) async fn pages(
             fake_id -= 1;
             let known = match t.ns {
                 -1 => crate::special_pages::exists(&t.db_key),
-                _ => call.state.meta.current_file(&t.db_key).await?.is_some(),
+                _ => {
+                    call.state.meta.current_file(&t.db_key).await?.is_some()
+                        || (!call.state.foreign.is_empty() && call.state.foreign.find_file(&t.db_key).await.is_some())
+                }
             };
             let mut m = Map::new();
             m.insert("ns".into(), json!(t.ns));
@@ -166,6 +169,11 @@ pub(super) async fn pages(
                 m.insert("ns".into(), json!(t.ns));
                 m.insert("title".into(), json!(display));
                 m.insert("missing".into(), call.ctx.true_value());
+                // `Title::isKnown`: a file page without a page is known when a shared
+                // repository has the file.
+                if t.ns == 6 && !call.state.foreign.is_empty() && call.state.foreign.find_file(&t.db_key).await.is_some() {
+                    m.insert("known".into(), call.ctx.true_value());
+                }
                 fake_id.to_string()
             }
         };
