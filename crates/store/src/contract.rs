@@ -1224,7 +1224,7 @@ pub async fn group_memberships_expire_and_are_logged(b: &dyn Backend) {
         user_name: "Admin",
     };
     let name = format!("Member{}", unique(""));
-    let id = x.meta.create_user(&name, "x", &[]).await.unwrap().unwrap();
+    let id = x.meta.create_user(&name, "x", &[], None).await.unwrap().unwrap();
     let add = [
         GroupMembership {
             group: "bot".into(),
