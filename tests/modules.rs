@@ -466,6 +466,24 @@ async fn purge_drops_a_files_thumbnails_so_they_render_again() {
         assert_eq!(thumb_source(&bot, url).await, "rendered", "{url} rendered again after the purge");
     }
     assert_eq!(thumb_source(&bot, &kept[0]).await, "stored", "another file keeps its thumbnail");
+    // Missing pages that are known (an interface message) come after the unknown ones, as the
+    // reference wiki answers for MediaWiki:Edit.
+    let r = anon
+        .post(&[
+            ("action", "purge"),
+            ("titles", "MediaWiki:January|MediaWiki:Nonexistentmsg"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(
+        r["purge"],
+        serde_json::json!([
+            {"ns": 8, "title": "MediaWiki:Nonexistentmsg", "missing": true},
+            {"ns": 8, "title": "MediaWiki:January", "missing": true, "known": true}
+        ]),
+        "{r}"
+    );
     // By revision id: the revision's page is purged.
     let page = bot
         .get(&[

@@ -6,7 +6,7 @@
 //! `linkupdate` (file uses are already stored with every edit).
 
 use super::continuation::Continuation;
-use super::query::{PageSetInput, invalid_title_text, normalized_entry, page_set_input};
+use super::query::{PageSetInput, invalid_title_text, message_text, normalized_entry, page_set_input};
 use crate::error::{ApiError, ApiResult};
 use crate::spec::{Group, ModuleSpec, Modules, Type, Values, param};
 use crate::{Call, Output};
@@ -209,7 +209,8 @@ struct Classified {
     invalid: Vec<(String, String)>,
     /// Special and Media pages, each once, with whether they are known.
     special: Vec<(PageTitle, bool)>,
-    /// Titles of no page, by namespace in order of appearance, with whether they are known.
+    /// Titles of no page, by namespace in order of appearance, with whether they are known
+    /// (listed after the unknown ones, with `known`).
     missing: Vec<(PageTitle, bool)>,
     /// Existing pages by namespace and title.
     good: Vec<PageTitle>,
@@ -277,7 +278,12 @@ async fn classify(call: &Call<'_>, titles: &[String], cleaned: &[(String, String
         if call.state.meta.page(t.ns, &t.db_key).await?.is_some() {
             c.good.push(t);
         } else {
-            let known = t.ns == 6 && call.state.meta.current_file(&t.db_key).await?.is_some();
+            // Title::isKnown: a file without a description page, an interface message.
+            let known = match t.ns {
+                6 => call.state.meta.current_file(&t.db_key).await?.is_some(),
+                8 => message_text(t.db_key.split('/').next().unwrap_or_default()).is_some(),
+                _ => false,
+            };
             c.missing.push((t, known));
         }
     }

@@ -36,6 +36,7 @@ mod watchlistraw;
 
 pub use allimages::ALLIMAGES;
 pub use allmessages::ALLMESSAGES;
+pub(crate) use allmessages::message_text;
 pub use authmanagerinfo::AUTHMANAGERINFO;
 pub use blocks::BLOCKS;
 pub use duplicatefiles::DUPLICATEFILES;
