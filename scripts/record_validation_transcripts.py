@@ -25,7 +25,7 @@ PATHS = ('main|clientlogin|delete|edit|filerevert|help|login|logout|paraminfo|qu
          'query+stashimageinfo|query+duplicatefiles|query+allimages|query+filearchive|query+logevents|'
          'query+watchlistraw|query+templates|json|jsonfm|xml|xmlfm|php|phpfm|none|rawfm|'
          'checktoken|query+users|query+mystashedfiles|query+authmanagerinfo|query+filerepoinfo|'
-         'query+imageusage|query+fileusage|query+images')
+         'query+imageusage|query+fileusage|query+images|purge|query+allmessages')
 
 MISSING = 'File:Validation-missing.png'
 CASES = [

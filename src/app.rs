@@ -101,7 +101,7 @@ pub async fn bootstrap(state: &AppState, api_url: &str) -> anyhow::Result<()> {
     let groups = vec!["bureaucrat".to_string(), "interface-admin".to_string(), "sysop".to_string()];
     let Some(uid) = state
         .meta
-        .create_user("Admin", &password::hash_password(&admin_pass), &groups)
+        .create_user("Admin", &password::hash_password(&admin_pass), &groups, None)
         .await?
     else {
         let _ = std::fs::remove_file(&pending);

@@ -178,7 +178,11 @@ async fn run() -> anyhow::Result<()> {
                     if !mwupload_core::auth::username::is_creatable(&name) {
                         anyhow::bail!("invalid user name {name:?}: new accounts may not contain @ : >");
                     }
-                    match state.meta.create_user(&name, &password::hash_password(&pw), &groups).await? {
+                    match state
+                        .meta
+                        .create_user(&name, &password::hash_password(&pw), &groups, Some("autocreate"))
+                        .await?
+                    {
                         Some(id) => println!("created user {name} (id {id}) with password {pw}"),
                         None => anyhow::bail!("user {name} already exists"),
                     }

@@ -1,6 +1,7 @@
 //! Modules upload tools call around uploads, with state the reference recordings cannot show:
 //! list=mystashedfiles over real stash entries and chunk sessions, list=users for a blocked user
-//! and after a group change, action=checktoken for a logged-in session.
+//! and after a group change, action=checktoken for a logged-in session, action=purge dropping
+//! thumbnails, its rate limits and blocks, and the newusers log of CLI-made accounts.
 
 mod common;
 use common::*;
@@ -248,6 +249,24 @@ async fn the_cli_makes_user_names_as_mediawiki_does() {
         ])
         .await;
     assert!(u["query"]["users"][0]["userid"].is_number(), "{u}");
+    // The operator's account is in the newusers log as createAndPromote.php's are
+    // (newusers/autocreate by the account itself); the first-start Admin, made as MediaWiki's
+    // installer makes its account, is not.
+    let log = bot
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letype", "newusers"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let events = log["query"]["logevents"].as_array().unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(events.len(), 1, "{log}");
+    assert_eq!(events[0]["title"], "User:New user");
+    assert_eq!(events[0]["action"], "autocreate");
+    assert_eq!(events[0]["user"], "New user");
+    assert_eq!(events[0]["params"]["userid"], u["query"]["users"][0]["userid"], "{log}");
 }
 
 #[tokio::test]
@@ -376,4 +395,195 @@ async fn cli_group_changes_are_in_the_rights_log() {
         ])
         .await;
     assert_eq!(u["query"]["users"][0]["groups"][0], "bot", "{u}");
+}
+
+/// The thumbnail URLs (current version, then the old one) of `File:<name>` at 120px.
+async fn thumb_urls(c: &Client, name: &str) -> Vec<String> {
+    let title = format!("File:{name}");
+    let r = c
+        .get(&[
+            ("action", "query"),
+            ("titles", &title),
+            ("prop", "imageinfo"),
+            ("iiprop", "url"),
+            ("iilimit", "5"),
+            ("iiurlwidth", "120"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    r["query"]["pages"][0]["imageinfo"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|i| i["thumburl"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// How the server produced a thumbnail: `rendered` now or `stored` earlier.
+async fn thumb_source(c: &Client, url: &str) -> String {
+    let resp = c.http.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{url}");
+    resp.headers()["x-mwupload-thumb"].to_str().unwrap().to_string()
+}
+
+/// action=purge on a file description page drops the stored thumbnails of every version of that
+/// file (WikiFilePage::doPurge), so the next request renders them again; other files keep theirs.
+#[tokio::test]
+async fn purge_drops_a_files_thumbnails_so_they_render_again() {
+    let srv = Server::start();
+    let bot = srv.bot().await;
+    for (name, seed) in [("Purged.png", 1), ("Purged.png", 2), ("Kept.png", 3)] {
+        let r = bot.upload(name, &png(400, 300, seed), &[("ignorewarnings", "1")]).await;
+        assert_eq!(r["upload"]["result"], "Success", "{r}");
+    }
+    let purged = thumb_urls(&bot, "Purged.png").await;
+    assert_eq!(purged.len(), 2, "current and old version: {purged:?}");
+    let kept = thumb_urls(&bot, "Kept.png").await;
+    for url in purged.iter().chain(&kept) {
+        assert_eq!(thumb_source(&bot, url).await, "rendered");
+        assert_eq!(thumb_source(&bot, url).await, "stored");
+    }
+    // Anonymous callers may purge (MediaWiki 1.39 asks no right and no token, only POST).
+    let anon = srv.client();
+    let r = anon
+        .post(&[
+            ("action", "purge"),
+            ("titles", "File:Purged.png|Not there"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(
+        r["purge"],
+        serde_json::json!([
+            {"ns": 0, "title": "Not there", "missing": true},
+            {"ns": 6, "title": "File:Purged.png", "purged": true}
+        ]),
+        "{r}"
+    );
+    for url in &purged {
+        assert_eq!(thumb_source(&bot, url).await, "rendered", "{url} rendered again after the purge");
+    }
+    assert_eq!(thumb_source(&bot, &kept[0]).await, "stored", "another file keeps its thumbnail");
+    // Missing pages that are known (an interface message) come after the unknown ones, as the
+    // reference wiki answers for MediaWiki:Edit.
+    let r = anon
+        .post(&[
+            ("action", "purge"),
+            ("titles", "MediaWiki:January|MediaWiki:Nonexistentmsg"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(
+        r["purge"],
+        serde_json::json!([
+            {"ns": 8, "title": "MediaWiki:Nonexistentmsg", "missing": true},
+            {"ns": 8, "title": "MediaWiki:January", "missing": true, "known": true}
+        ]),
+        "{r}"
+    );
+    // By revision id: the revision's page is purged.
+    let page = bot
+        .get(&[
+            ("action", "query"),
+            ("titles", "File:Kept.png"),
+            ("prop", "info"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let rev = page["query"]["pages"][0]["lastrevid"].as_i64().unwrap_or_else(|| panic!("{page}"));
+    let r = anon
+        .post(&[
+            ("action", "purge"),
+            ("revids", &rev.to_string()),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(
+        r["purge"],
+        serde_json::json!([{"ns": 6, "title": "File:Kept.png", "purged": true}]),
+        "{r}"
+    );
+    assert_eq!(thumb_source(&bot, &kept[0]).await, "rendered");
+}
+
+/// Purges count against `[rate_limits.purge]` (MediaWiki's pingLimiter): past the limit a page
+/// is listed without `purged` and a `ratelimited` warning is given; a sitewide-blocked user is
+/// refused before anything.
+#[tokio::test]
+async fn purge_is_rate_limited_and_refused_to_blocked_users() {
+    let srv = Server::start_with_config("[rate_limits.purge]\nuser = [1, 60]\n[rate_limits.linkpurge]\nuser = [1, 60]\n");
+    srv.admin(&["user", "create", "Purger", "--password", "purger-password-1"]);
+    let bot = srv.bot().await;
+    for title in ["Purge a", "Purge b"] {
+        let r = bot
+            .post(&[
+                ("action", "edit"),
+                ("title", title),
+                ("text", "x"),
+                ("format", "json"),
+                ("token", &bot.csrf),
+            ])
+            .await;
+        assert_eq!(r["edit"]["result"], "Success", "{r}");
+    }
+    let mut user = srv.client();
+    user.login("Purger", "purger-password-1").await;
+    let r = user
+        .post(&[
+            ("action", "purge"),
+            ("titles", "Purge a|Purge b"),
+            ("forcelinkupdate", "1"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(
+        r["purge"],
+        serde_json::json!([
+            {"ns": 0, "title": "Purge a", "purged": true, "linkupdate": true},
+            {"ns": 0, "title": "Purge b"}
+        ]),
+        "{r}"
+    );
+    assert_eq!(
+        r["warnings"]["purge"]["warnings"], "You've exceeded your rate limit. Please wait some time and try again.",
+        "{r}"
+    );
+    // The bot has noratelimit.
+    let r = bot
+        .post(&[
+            ("action", "purge"),
+            ("titles", "Purge a|Purge b"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(r["purge"][1]["purged"], true, "{r}");
+
+    let mut admin = srv.client();
+    admin.login("Admin", &srv.admin_pass).await;
+    let b = admin
+        .post(&[
+            ("action", "block"),
+            ("user", "Purger"),
+            ("expiry", "infinite"),
+            ("format", "json"),
+            ("token", &admin.csrf),
+        ])
+        .await;
+    assert!(b["block"]["id"].is_number(), "{b}");
+    let r = user
+        .post(&[
+            ("action", "purge"),
+            ("titles", "Purge a"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(r["error"]["code"], "blocked", "{r}");
 }

@@ -140,6 +140,8 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
     ("query", "meta", "submodules"),
     ("query", "generator", "type"),
     ("query", "generator", "submodules"),
+    ("purge", "generator", "type"),
+    ("purge", "generator", "submodules"),
     ("paraminfo", "querymodules", "type"),
     ("paraminfo", "formatmodules", "type"),
 ];

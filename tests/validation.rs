@@ -36,7 +36,8 @@ async fn input_cleaning_and_title_rejection_match_the_reference_recording() {
 
 /// `tests/fixtures/refwiki-modules.json` (`scripts/record_module_transcripts.py`): the modules
 /// upload tools call around uploads — list=users, list=mystashedfiles, action=checktoken,
-/// meta=authmanagerinfo, meta=filerepoinfo.
+/// meta=authmanagerinfo, meta=filerepoinfo, file uses, action=purge, meta=allmessages and the
+/// newusers log of an account the operator made.
 #[tokio::test]
 async fn modules_around_uploads_match_the_reference_recording() {
     let mut cases: Vec<Value> = serde_json::from_str(include_str!("fixtures/refwiki-modules.json")).unwrap();
@@ -68,7 +69,10 @@ async fn modules_around_uploads_match_the_reference_recording() {
             }
         }
     }
-    replay_on(Server::start_with_config("sitename = \"RefWiki\"\n"), &cases, true).await;
+    let srv = Server::start_with_config("sitename = \"RefWiki\"\n");
+    // The account the recording made with createAndPromote.php (the newusers log cases).
+    srv.admin(&["user", "create", "Module-newuser", "--password", "Module-newuser-password-1"]);
+    replay_on(srv, &cases, true).await;
 }
 
 /// Page ids depend on what the wiki held before (the reference wiki had pages already): page

@@ -439,6 +439,9 @@ impl ModuleSpec {
     fn single(&self, p: &ParamSpec, full: &str, raw: String, ctx: &mut Ctx, v: &Validator<'_>) -> ApiResult<Slot> {
         match p.ty {
             Type::Integer { .. } | Type::Limit { .. } => Ok(Slot::Int(self.integer(p, full, &raw, ctx, v)?)),
+            // ApiPageSet declares `generator` as a plain string at run time (the module list is
+            // only for paraminfo and help); the page set answers `badgenerator` itself.
+            Type::Modules(Modules::Generators) => Ok(Slot::Str(raw)),
             Type::Enum(_) | Type::Modules(_) => {
                 if self.allowed_values(p, v).contains(&raw) {
                     Ok(Slot::Str(raw))

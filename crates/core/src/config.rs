@@ -42,8 +42,9 @@ pub struct Config {
     /// Timeouts, connection caps and request-size caps (what PHP and nginx give MediaWiki).
     pub limits: LimitsConfig,
     /// `$wgRateLimits`: action → kind (`anon`, `user`, `newbie`, `ip`, or a group name) →
-    /// `[count, seconds]`. Only `upload` is enforced (on publishing). The `noratelimit` right
-    /// exempts.
+    /// `[count, seconds]`. Enforced: `upload` (on publishing), `purge` and `linkpurge` (per page
+    /// `action=purge` purges; MediaWiki's default of 30 a minute is not set here). The
+    /// `noratelimit` right exempts.
     pub rate_limits: BTreeMap<String, BTreeMap<String, [i64; 2]>>,
     /// Reverse proxies and load balancers in front of this server, as addresses or CIDRs
     /// (MediaWiki's `$wgCdnServersNoPurge`). A request from one of them is attributed to the

@@ -382,6 +382,18 @@ pub async fn purge_all(state: &AppState, source_blobs: &[String]) -> Result<usiz
     Ok(rows.len())
 }
 
+/// `WikiFilePage::doPurge`: drops the stored thumbnails of the file `name`'s current and old
+/// versions, so the next request renders them again. Returns how many were removed.
+pub async fn purge_file(state: &AppState, name: &str) -> Result<usize, StoreError> {
+    let mut sources: Vec<String> = state.meta.current_file(name).await?.map(|v| v.blob_key).into_iter().collect();
+    for v in state.meta.old_versions(name).await? {
+        if !sources.contains(&v.blob_key) {
+            sources.push(v.blob_key);
+        }
+    }
+    purge_all(state, &sources).await
+}
+
 /// The periodic sweep: thumbnails of bytes nothing uses (a rendering that finished after its
 /// file was deleted, a stash entry that expired).
 pub async fn sweep_unused(state: &AppState) -> Result<usize, StoreError> {

@@ -67,7 +67,12 @@ impl Drop for Shared {
 async fn uploader(state: &SharedState) -> Caller {
     let id = match state.meta.user_by_name("Racer").await.unwrap() {
         Some(u) => u.id,
-        None => state.meta.create_user("Racer", "x", &["sysop".to_string()]).await.unwrap().unwrap(),
+        None => state
+            .meta
+            .create_user("Racer", "x", &["sysop".to_string()], None)
+            .await
+            .unwrap()
+            .unwrap(),
     };
     Caller::for_user(state, id, None).await.unwrap()
 }

@@ -45,8 +45,47 @@ pub async fn run_all(b: &dyn Backend) {
     protections_expire_and_follow_the_page(b).await;
     one_active_block_per_target(b).await;
     group_memberships_expire_and_are_logged(b).await;
+    a_new_account_and_its_log_entry_commit_together(b).await;
     thumbnails_follow_the_bytes_in_use(b).await;
     login_throttle_counts_across_instances(b).await;
+}
+
+/// `create_user` with a log action writes the account and its `newusers` entry (performer: the
+/// new account, params: its id) together; a taken name writes neither.
+pub async fn a_new_account_and_its_log_entry_commit_together(b: &dyn Backend) {
+    let x = b.open().await;
+    let name = format!("Newcomer {}", unique(""));
+    let title = name.replace(' ', "_");
+    let id = x.meta.create_user(&name, "x", &[], Some("autocreate")).await.unwrap().unwrap();
+    assert_eq!(x.meta.create_user(&name, "y", &[], Some("autocreate")).await.unwrap(), None);
+    let log = x
+        .meta
+        .log_events(&LogQuery {
+            log_type: Some("newusers"),
+            title: Some(&title),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1, "one entry, none for the refused duplicate");
+    assert_eq!((log[0].action.as_str(), log[0].namespace), ("autocreate", 2));
+    assert_eq!((log[0].user_id, log[0].user_name.as_str()), (id, name.as_str()));
+    assert_eq!(log[0].params, format!(r#"{{"userid":{id}}}"#));
+    // Without a log action (the first-start account), no entry.
+    let quiet = format!("Quiet{}", unique(""));
+    x.meta.create_user(&quiet, "x", &[], None).await.unwrap().unwrap();
+    let none = x
+        .meta
+        .log_events(&LogQuery {
+            log_type: Some("newusers"),
+            title: Some(&quiet),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }
 
 /// `$wgPasswordAttemptThrottle` counters: shared by every instance, `limit` attempts per
@@ -1224,7 +1263,7 @@ pub async fn group_memberships_expire_and_are_logged(b: &dyn Backend) {
         user_name: "Admin",
     };
     let name = format!("Member{}", unique(""));
-    let id = x.meta.create_user(&name, "x", &[]).await.unwrap().unwrap();
+    let id = x.meta.create_user(&name, "x", &[], None).await.unwrap().unwrap();
     let add = [
         GroupMembership {
             group: "bot".into(),

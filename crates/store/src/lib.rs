@@ -51,8 +51,10 @@ pub trait AccountStore: Send + Sync {
     /// Sets a setting only if absent; returns the value now stored (the first writer wins).
     async fn init_setting(&self, name: &str, value: &str) -> StoreResult<String>;
 
-    /// Creates a user; None if the name is taken.
-    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String]) -> StoreResult<Option<i64>>;
+    /// Creates a user; None if the name is taken. With `log_action`, the same transaction writes
+    /// MediaWiki's `newusers/<log_action>` entry (performer: the new account, params: its id),
+    /// as AuthManager does for accounts made by a maintenance script (`autocreate`).
+    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String], log_action: Option<&str>) -> StoreResult<Option<i64>>;
     async fn count_users(&self) -> StoreResult<i64>;
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>>;
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>>;

@@ -372,6 +372,8 @@ pub enum LogParams {
         oldmetadata: Vec<GroupMetadata>,
         newmetadata: Vec<GroupMetadata>,
     },
+    /// newusers/create, create2, autocreate, byemail: the new account's id.
+    NewUser { userid: i64 },
     /// No parameters (delete/delete, create/create, protect/unprotect, block/unblock).
     None {},
 }

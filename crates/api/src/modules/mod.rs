@@ -9,6 +9,7 @@ pub mod help;
 pub mod login;
 pub mod pages;
 pub mod paraminfo;
+pub mod purge;
 pub mod query;
 pub mod upload;
 
@@ -38,6 +39,7 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &login::LOGOUT,
     &paraminfo::SPEC,
     &access::PROTECT,
+    &purge::SPEC,
     &query::SPEC,
     &access::UNBLOCK,
     &pages::UNDELETE,
@@ -65,6 +67,7 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &query::MYSTASHEDFILES,
     &query::AUTHMANAGERINFO,
     &query::FILEREPOINFO,
+    &query::ALLMESSAGES,
 ];
 
 pub fn by_path(path: &str) -> Option<&'static ModuleSpec> {
@@ -111,6 +114,7 @@ pub async fn execute(module: &'static ModuleSpec, call: &mut Call<'_>, v: Values
         "logout" => login::logout(call, v).await,
         "paraminfo" => paraminfo::execute(call, v).await,
         "protect" => access::protect(call, v).await,
+        "purge" => purge::execute(call, v).await,
         "query" => query::execute(call, v).await,
         "upload" => upload::execute(call, v).await,
         "userrights" => access::userrights(call, v).await,
@@ -195,6 +199,7 @@ mod tests {
                 "logout",
                 "paraminfo",
                 "protect",
+                "purge",
                 "query",
                 "unblock",
                 "undelete",

@@ -22,18 +22,41 @@ impl AccountStore for PgStore {
         Ok(self.get_setting(name).await?.unwrap_or_else(|| value.to_string()))
     }
 
-    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String]) -> StoreResult<Option<i64>> {
-        sqlx::query_scalar(
+    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String], log_action: Option<&str>) -> StoreResult<Option<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let now = crate::time::now_ts();
+        let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO users (name, password_hash, groups_list, registered) VALUES ($1, $2, $3, $4)
              ON CONFLICT (name) DO NOTHING RETURNING id",
         )
         .bind(name)
         .bind(password_hash)
         .bind(groups.join(","))
-        .bind(crate::time::now_ts())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from)
+        .bind(&now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else { return Ok(None) };
+        if let Some(action) = log_action {
+            let title = name.replace(' ', "_");
+            let params = LogParams::NewUser { userid: id };
+            let entry = LogEntry {
+                log_type: "newusers",
+                action,
+                namespace: 2,
+                title: &title,
+                timestamp: &now,
+                comment: "",
+                params: &params,
+                tags: &[],
+            };
+            let actor = Actor {
+                user_id: id,
+                user_name: name,
+            };
+            insert_log(&mut tx, &actor, &entry).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     async fn count_users(&self) -> StoreResult<i64> {

@@ -22,19 +22,42 @@ impl AccountStore for SqliteStore {
     }
 
     // ----------------------------------------------------------------- users
-    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String]) -> StoreResult<Option<i64>> {
+    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String], log_action: Option<&str>) -> StoreResult<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        let now = crate::time::now_ts();
         let r = sqlx::query("INSERT INTO users (name, password_hash, groups_list, registered) VALUES (?, ?, ?, ?)")
             .bind(name)
             .bind(password_hash)
             .bind(groups.join(","))
-            .bind(crate::time::now_ts())
-            .execute(&self.pool)
+            .bind(&now)
+            .execute(&mut *tx)
             .await;
-        match r {
-            Ok(done) => Ok(Some(done.last_insert_rowid())),
-            Err(e) if is_unique_violation(&e) => Ok(None),
-            Err(e) => Err(e.into()),
+        let id = match r {
+            Ok(done) => done.last_insert_rowid(),
+            Err(e) if is_unique_violation(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(action) = log_action {
+            let title = name.replace(' ', "_");
+            let params = LogParams::NewUser { userid: id };
+            let entry = LogEntry {
+                log_type: "newusers",
+                action,
+                namespace: 2,
+                title: &title,
+                timestamp: &now,
+                comment: "",
+                params: &params,
+                tags: &[],
+            };
+            let actor = Actor {
+                user_id: id,
+                user_name: name,
+            };
+            insert_log(&mut tx, &actor, &entry).await?;
         }
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     async fn count_users(&self) -> StoreResult<i64> {

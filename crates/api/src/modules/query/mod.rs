@@ -12,6 +12,7 @@ use mwupload_store::FileVersion;
 use serde_json::{Map, Value, json};
 
 mod allimages;
+mod allmessages;
 mod authmanagerinfo;
 mod blocks;
 mod duplicatefiles;
@@ -34,6 +35,8 @@ mod users;
 mod watchlistraw;
 
 pub use allimages::ALLIMAGES;
+pub use allmessages::ALLMESSAGES;
+pub(crate) use allmessages::message_text;
 pub use authmanagerinfo::AUTHMANAGERINFO;
 pub use blocks::BLOCKS;
 pub use duplicatefiles::DUPLICATEFILES;
@@ -58,6 +61,7 @@ use allimages::{all_images, generate_all_images, sha1_filter};
 use filearchive::file_archive;
 use logevents::log_events;
 use pageset::{PageSet, pages};
+pub(crate) use pageset::{invalid_title_text, normalized_entry};
 use siteinfo::siteinfo;
 use stashimageinfo::stash_image_info;
 use templates::{generate_templates, templates_of_pages};
@@ -79,53 +83,26 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     if v.str("generator").is_none() && !v.list("titles").is_empty() && call.params.peek("pageids").is_some() {
         return Err(ApiError::new("multisource", "The \"pageids\" parameter cannot be used with \"titles\".").module("query"));
     }
-    let mut missing_ids = Vec::new();
-    let titles = match v.str("generator") {
-        _ if cont.generator_done() => Vec::new(),
-        Some("allimages") => generate_all_images(call, &mut cont, &mut limits).await?,
-        Some("templates") => {
-            let input = v.list("titles").to_vec();
-            generate_templates(call, &input, &mut cont, &mut limits).await?
-        }
-        Some("imageusage") => filelinks::generate_image_usage(call, &mut cont, &mut limits).await?,
-        Some("images") => {
-            let input = v.list("titles").to_vec();
-            filelinks::generate_images(call, &input, &mut cont, &mut limits).await?
-        }
-        Some("fileusage") => {
-            let input = v.list("titles").to_vec();
-            filelinks::generate_file_usage(call, &input, &mut cont, &mut limits).await?
-        }
-        Some(_) => Vec::new(),
-        None if !v.ints("pageids").is_empty() => {
-            let mut titles = Vec::new();
-            for id in v.ints("pageids") {
-                match call.state.meta.page_by_id(*id).await? {
-                    Some(pg) => titles.push(
-                        PageTitle {
-                            ns: pg.namespace,
-                            db_key: pg.title,
-                        }
-                        .display(),
-                    ),
-                    None => missing_ids.push(*id),
-                }
-            }
-            titles
-        }
-        None => v.list("titles").to_vec(),
+    let input = if cont.generator_done() {
+        PageSetInput::default()
+    } else {
+        let pageids = v.ints("pageids").to_vec();
+        page_set_input(
+            call,
+            v.str("generator"),
+            v.list("titles"),
+            &pageids,
+            "query",
+            &mut cont,
+            &mut limits,
+        )
+        .await?
     };
-    // `titles` pieces that input cleaning changed: MediaWiki lists them first in `normalized`,
-    // URL-encoded (ApiPageSet::handleParamNormalization).
-    let cleaned_titles: Vec<(String, String)> = match (v.str("generator"), call.params.before_cleaning("titles")) {
-        (None, Some(raw)) => crate::params::split_multi(raw)
-            .into_iter()
-            .zip(v.list("titles").iter())
-            .filter(|(raw, clean)| raw != *clean)
-            .map(|(raw, clean)| (raw, clean.clone()))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let PageSetInput {
+        titles,
+        missing_ids,
+        cleaned_titles,
+    } = input;
     let generator_set_limits = !limits.is_empty();
     let page_props: Vec<String> = props.iter().filter(|p| *p != "stashimageinfo").cloned().collect();
     if !cont.generator_done() && (!titles.is_empty() || !missing_ids.is_empty() || !page_props.is_empty()) {
@@ -163,6 +140,7 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             "siteinfo" => siteinfo(call, &mut query)?,
             "authmanagerinfo" => authmanagerinfo::authmanagerinfo(call, &mut query).await?,
             "filerepoinfo" => filerepoinfo::filerepoinfo(call, &mut query).await?,
+            "allmessages" => allmessages::allmessages(call, &mut query).await?,
             _ => {}
         }
     }
@@ -185,6 +163,77 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         out.insert("limits".into(), Value::Object(limits));
     }
     Ok(Output::Json(out))
+}
+
+/// What a page set starts from (ApiPageSet::execute): the generator's titles, or page ids, or
+/// `titles`; page ids that name no page; and `titles` pieces input cleaning changed.
+#[derive(Default)]
+pub(crate) struct PageSetInput {
+    pub titles: Vec<String>,
+    pub missing_ids: Vec<i64>,
+    /// (as sent, as cleaned): MediaWiki lists them first in `normalized`, URL-encoded
+    /// (ApiPageSet::handleParamNormalization).
+    pub cleaned_titles: Vec<(String, String)>,
+}
+
+/// Runs the generator (its own parameters are validated under `g` + its prefix; `titles` is its
+/// input where it takes pages) or resolves `pageids`, or takes `titles`.
+pub(crate) async fn page_set_input(
+    call: &mut Call<'_>,
+    generator: Option<&str>,
+    input_titles: &[String],
+    pageids: &[i64],
+    module: &str,
+    cont: &mut Continuation,
+    limits: &mut Map<String, Value>,
+) -> ApiResult<PageSetInput> {
+    let mut missing_ids = Vec::new();
+    let titles = match generator {
+        Some("allimages") => generate_all_images(call, cont, limits).await?,
+        Some("templates") => generate_templates(call, input_titles, cont, limits).await?,
+        Some("imageusage") => filelinks::generate_image_usage(call, cont, limits).await?,
+        Some("images") => filelinks::generate_images(call, input_titles, cont, limits).await?,
+        Some("fileusage") => filelinks::generate_file_usage(call, input_titles, cont, limits).await?,
+        Some(other) => {
+            let info = if super::by_path(&format!("query+{other}")).is_some() {
+                format!("Module \"{other}\" cannot be used as a generator.")
+            } else {
+                format!("Unknown \"generator={other}\".")
+            };
+            return Err(ApiError::new("badgenerator", info).module(module));
+        }
+        None if !pageids.is_empty() => {
+            let mut titles = Vec::new();
+            for id in pageids {
+                match call.state.meta.page_by_id(*id).await? {
+                    Some(pg) => titles.push(
+                        PageTitle {
+                            ns: pg.namespace,
+                            db_key: pg.title,
+                        }
+                        .display(),
+                    ),
+                    None => missing_ids.push(*id),
+                }
+            }
+            titles
+        }
+        None => input_titles.to_vec(),
+    };
+    let cleaned_titles: Vec<(String, String)> = match (generator, call.params.before_cleaning("titles")) {
+        (None, Some(raw)) => crate::params::split_multi(raw)
+            .into_iter()
+            .zip(input_titles.iter())
+            .filter(|(raw, clean)| raw != *clean)
+            .map(|(raw, clean)| (raw, clean.clone()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(PageSetInput {
+        titles,
+        missing_ids,
+        cleaned_titles,
+    })
 }
 
 /// The display titles of (namespace, DB key) pairs, each once, in first-seen order: what a

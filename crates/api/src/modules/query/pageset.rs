@@ -268,7 +268,7 @@ type PageSortKey = (i64, String);
 
 /// One `normalized` member: `fromencoded` (true for a `titles` piece input cleaning changed,
 /// then `from` is the piece as sent, URL-encoded), `from`, `to`.
-fn normalized_entry(call: &Call<'_>, fromencoded: bool, from: &str, to: &str) -> Value {
+pub(crate) fn normalized_entry(call: &Call<'_>, fromencoded: bool, from: &str, to: &str) -> Value {
     let mut m = Map::new();
     call.ctx.put_bool(&mut m, "fromencoded", fromencoded);
     let from = if fromencoded {
@@ -282,7 +282,7 @@ fn normalized_entry(call: &Call<'_>, fromencoded: bool, from: &str, to: &str) ->
 }
 
 /// `invalidreason`: the English text of MediaWiki's `title-invalid-*` message.
-pub(super) fn invalid_title_text(why: &InvalidTitle) -> String {
+pub(crate) fn invalid_title_text(why: &InvalidTitle) -> String {
     match why {
         InvalidTitle::Utf8 => "The requested page title contains an invalid UTF-8 sequence.".into(),
         InvalidTitle::Empty => "The requested page title is empty or contains only the name of a namespace.".into(),
