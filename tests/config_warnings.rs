@@ -48,6 +48,11 @@ async fn configured_warnings_and_overwrite_rights() {
     assert_eq!(r["upload"]["result"], "Success");
     let r = bob.upload("Admins.png", &png(8, 8, 4), &[("ignorewarnings", "1")]).await;
     assert_eq!(r["error"]["code"], "fileexists-forbidden", "{r}");
+    // MediaWiki 1.39's message (en.json "fileexists-forbidden") with the DB key as $1.
+    assert_eq!(
+        r["error"]["info"],
+        "A file with this name already exists, and cannot be overwritten. If you still want to upload your file, please go back and use a new name. [[File:Admins.png|thumb|center|Admins.png]]"
+    );
     assert_eq!(r["error"]["invalidparameter"], "filename");
     assert!(r["error"]["filekey"].is_string(), "recoverable: the bytes are stashed {r}");
     // ...but Bob may overwrite his own file.

@@ -67,15 +67,15 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
         E::FileTooLarge => ApiError::new("file-too-large", "The file you submitted was too large."),
         E::Verification { info, details } => ApiError::new("verification-error", info.clone()).with("details", details.clone()),
         E::Name(problem) => name_error(problem),
+        // MediaWiki 1.39's messages (en.json), newlines as the API's text format gives them;
+        // `$1`, the file's name, is its DB key (`File::getName()`). The shared one is recorded in
+        // tests/fixtures/refwiki-shared-repo.json.
         E::FileExistsForbidden { name } => ApiError::new(
             "fileexists-forbidden",
             format!(
-                "A file with this name exists already, and cannot be overwritten. If you still want to upload your file, please go back and use a new name. [[File:{}]]",
-                display_name(name)
+                "A file with this name already exists, and cannot be overwritten. If you still want to upload your file, please go back and use a new name. [[File:{name}|thumb|center|{name}]]"
             ),
         ),
-        // As the reference wiki answers it (tests/fixtures/refwiki-shared-repo.json); `$1`, the
-        // shared file's name, is its DB key.
         E::FileExistsSharedForbidden { name } => ApiError::new(
             "fileexists-shared-forbidden",
             format!(
