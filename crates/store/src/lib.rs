@@ -19,6 +19,7 @@
 
 pub mod base36;
 mod blob;
+pub mod comment;
 mod error;
 mod rows;
 pub mod scratch;

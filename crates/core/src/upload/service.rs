@@ -393,7 +393,10 @@ async fn finish(
             if req.watch {
                 state.meta.watch(caller.user_id(), 6, &name, None).await?;
             }
-            let version = state.meta.current_file(&name).await?.ok_or(UploadError::FileVanished)?;
+            let mut version = state.meta.current_file(&name).await?.ok_or(UploadError::FileVanished)?;
+            // MediaWiki answers with the LocalFile it just recorded, whose description is the
+            // comment as sent; the stored one is cut to CommentStore's 500 characters.
+            version.description = req.comment.clone();
             Ok(UploadResponse::Published {
                 warnings: warns,
                 version,

@@ -37,7 +37,7 @@ async fn protect_once(pool: &PgPool, op: &ProtectOp<'_>) -> DbResult<i64> {
                 .bind(&r.expiry)
                 .bind(op.log.actor.user_id)
                 .bind(op.log.actor.user_name)
-                .bind(op.log.comment)
+                .bind(crate::comment::for_database(op.log.comment))
                 .bind(&now)
                 .execute(&mut *tx)
                 .await?;
@@ -256,7 +256,7 @@ async fn write_block(tx: &mut PgConnection, b: &BlockRow, replace_id: Option<i64
         .bind(end)
         .bind(b.by_id)
         .bind(b.by_name.clone())
-        .bind(b.reason.clone())
+        .bind(crate::comment::for_database(&b.reason).into_owned())
         .bind(b.timestamp.clone())
         .bind(b.expiry.clone())
         .bind(b.anononly)

@@ -62,7 +62,7 @@ impl ProtectionStore for SqliteStore {
                     .bind(&r.expiry)
                     .bind(op.log.actor.user_id)
                     .bind(op.log.actor.user_name)
-                    .bind(op.log.comment)
+                    .bind(crate::comment::for_database(op.log.comment))
                     .bind(&now)
                     .execute(&mut *tx)
                     .await?;
@@ -246,7 +246,7 @@ async fn write_block(conn: &mut SqliteConnection, b: &BlockRow, replace_id: Opti
         .bind(end)
         .bind(b.by_id)
         .bind(&b.by_name)
-        .bind(&b.reason)
+        .bind(crate::comment::for_database(&b.reason))
         .bind(&b.timestamp)
         .bind(&b.expiry)
         .bind(b.anononly as i64)
