@@ -114,10 +114,25 @@ def main():
             site.images[n].download(buf)
             expect(sha1(buf.getvalue()) == sha1(b), f'{n}: downloaded bytes differ')
 
+    def t_imageusage():
+        # Two pages use the second file; Image.imageusage() (list=imageusage) finds both,
+        # Page.images() (prop=images) finds the file from each page.
+        users = [f'Mwc-browse-{run}-user-{k}' for k in (1, 2)]
+        for p in users:
+            site.pages[p].edit(f'A picture: [[File:{names[1]}|thumb]]', summary='uses a file')
+        got = sorted(p.name for p in site.images[names[1]].imageusage())
+        expect(got == users, f'imageusage gave {got}, expected {users}')
+        for p in users:
+            imgs = [i.name for i in site.pages[p].images()]
+            want = 'File:' + names[1].replace('_', ' ')
+            expect(imgs == [want], f'{p}: images() gave {imgs}, expected {[want]}')
+        expect(list(site.images[names[2]].imageusage()) == [], 'an unused file has no usage')
+
     check('Site.allimages() (generator=allimages), 2 per batch, continuation', t_allimages_generator)
     check('Image.imagehistory() walks all versions', t_history)
     check('Image.duplicatefiles()', t_duplicates)
     check('Image.download() bytes match by SHA-1', t_download)
+    check('Image.imageusage() and Page.images() (list=imageusage, prop=images)', t_imageusage)
     passed, failed = results.count('pass'), results.count('fail')
     print(f'{passed} passed, {failed} failed', flush=True)
     return 1 if failed else 0
