@@ -39,9 +39,11 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
         ),
         E::InvalidFileKey => ApiError::new("invalid-file-key", "Not a valid file key."),
         E::StashFileNotFound { key } => ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash.")),
+        // UploadStashWrongOwnerException's own message, as MediaWiki 1.39 answers a publish or a
+        // chunk with another user's key (its `stashwrongowner` mapping is never reached there).
         E::StashWrongOwner { key } => ApiError::new(
-            "stashwrongowner",
-            format!("Wrong owner: the file \"{key}\" does not belong to the current user."),
+            "uploadstash-wrong-owner",
+            format!("This file ({key}) doesn't belong to the current user."),
         ),
         E::StashNotComplete => stashfailed("The chunked upload is not complete yet."),
         E::InvalidStashedFile => stashfailed("Invalid stashed file."),

@@ -353,11 +353,11 @@ pub async fn undelete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let tags = tags_allowed(call, &v, M)?;
     let ids = v.ints("fileids").to_vec();
     if ns != 6 {
-        return Err(ApiError::new("cannotundelete", "Couldn't undelete: the page has no deleted revisions.").module(M));
+        return Err(cantundelete().module(M));
     }
     let (revs, files) = mwupload_core::history::undelete(call.state, &call.caller, &key, &ids, &reason, &tags).await?;
     if revs == 0 && files == 0 {
-        return Err(ApiError::new("cannotundelete", "Couldn't undelete: the page has no deleted revisions.").module(M));
+        return Err(cantundelete().module(M));
     }
     let mut m = Map::new();
     m.insert("title".into(), json!(format!("File:{}", key.replace('_', " "))));
@@ -366,6 +366,15 @@ pub async fn undelete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     apply_watchlist(call, &v, &UNDELETE, ns, &key, None).await?;
     m.insert("reason".into(), json!(reason));
     Ok(out(M, m))
+}
+
+/// MediaWiki 1.39's answer when nothing was undeleted (`apierror-cantundelete`), also for a page
+/// that was never deleted.
+fn cantundelete() -> ApiError {
+    ApiError::new(
+        "cantundelete",
+        "Couldn't undelete: the requested revisions may not exist, or may have been undeleted already.",
+    )
 }
 
 pub async fn filerevert(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
@@ -390,7 +399,8 @@ pub async fn filerevert(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             m.insert("result".into(), json!("Success"));
             Ok(out(M, m))
         }
-        RevertOutcome::Missing => Err(ApiError::new("filerevert-missing", format!("The file \"{key}\" does not exist.")).module(M)),
+        // ApiFileRevert::validateParameters: a missing file is a missing title.
+        RevertOutcome::Missing => Err(ApiError::new("missingtitle", "The page you specified doesn't exist.").module(M)),
         RevertOutcome::BadVersion => Err(ApiError::new(
             "filerevert-badversion",
             "There is no previous local version of this file with the provided timestamp.",
