@@ -240,7 +240,7 @@ async fn run() -> anyhow::Result<()> {
                     println!("deleted user {name} (id {})", user.id);
                 }
                 UserCommand::SetPassword { name, password: pw } => {
-                    let name = mwupload_core::title::display_name(name.trim()).replace('_', " ");
+                    let name = canonical_user(&name)?;
                     let user = state
                         .meta
                         .user_by_name(&name)

@@ -623,7 +623,8 @@ async fn an_interrupted_first_start_is_completed_and_passwords_can_be_set() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mwupload"))
         .arg("--data")
         .arg(data.path())
-        .args(["user", "set-password", "Admin", "--password", "a-new-password-for-admin"])
+        // The name as MediaWiki canonicalizes it, as every `user` command takes it: "admin" is Admin.
+        .args(["user", "set-password", "admin", "--password", "a-new-password-for-admin"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
