@@ -442,6 +442,23 @@ async fn list_files_pages_and_the_stash_page_shows_own_files() {
     let next = re.captures(&page).expect("a next link")[1].replace("&amp;", "&");
     let (_, _, page2) = b.get(&next).await;
     assert!(page2.contains("Page c.png") && !page2.contains("Page a.png"), "{page2}");
+    // Back from the second page: the first one again.
+    let prev_re = regex_lite::Regex::new(r#"rel="prev" href="([^"]*)""#).unwrap();
+    assert!(!prev_re.is_match(&page), "no previous page before the first: {page}");
+    let prev = prev_re.captures(&page2).expect("a previous link")[1].replace("&amp;", "&");
+    let (_, _, back) = b.get(&prev).await;
+    assert!(
+        back.contains("Page a.png") && back.contains("Page b.png") && !back.contains("Page c.png"),
+        "{back}"
+    );
+    // One per page, from the third: the previous page starts at the second file.
+    let (_, _, p3) = b.get("/wiki/Special:ListFiles?sort=img_name&asc=1&limit=1&offset=Page_c.png").await;
+    let prev = prev_re.captures(&p3).expect("a previous link")[1].replace("&amp;", "&");
+    let (_, _, p2) = b.get(&prev).await;
+    assert!(
+        p2.contains("Page b.png") && !p2.contains("Page a.png") && !p2.contains("Page c.png"),
+        "{p2}"
+    );
     // By size, largest first, paged with the (size, name) resume point.
     let (_, _, page) = b.get("/wiki/Special:ListFiles?sort=img_size&desc=1&limit=2").await;
     let sizes: Vec<i64> = regex_lite::Regex::new(r#"data-bytes="(\d+)""#)

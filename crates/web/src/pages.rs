@@ -300,15 +300,33 @@ pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
         Ok(f) => f,
         Err(e) => return ctx.unavailable("listing files", e),
     };
+    let resume_point = |f: &mwupload_store::FileVersion| match sort {
+        "img_name" => f.name.clone(),
+        "img_size" => format!("{}|{}", f.size, f.name),
+        _ => format!("{}|{}", f.timestamp, f.name),
+    };
     // Resume points are inclusive: the row after the last one shown starts the next page.
     let next_start = if files.len() as i64 > limit {
-        files.pop().map(|f| match sort {
-            "img_name" => f.name,
-            "img_size" => format!("{}|{}", f.size, f.name),
-            _ => format!("{}|{}", f.timestamp, f.name),
-        })
+        files.pop().map(|f| resume_point(&f))
     } else {
         None
+    };
+    // The previous page: up to `limit` rows before this page's first one, read in the other
+    // direction from the same point. Fewer than `limit` of them: the previous page is the first.
+    let prev_start: Option<Option<String>> = if offset.is_empty() {
+        None
+    } else {
+        let back = FileListQuery {
+            descending: !descending,
+            ..q
+        };
+        match ctx.state.meta.list_files(&back).await {
+            Ok(rows) => {
+                let before: Vec<String> = rows.iter().map(&resume_point).filter(|k| *k != offset).collect();
+                Some((before.len() as i64 >= limit).then(|| before[limit as usize - 1].clone()))
+            }
+            Err(e) => return ctx.unavailable("listing files", e),
+        }
     };
     let sort_link = |col: &str, label: &str| {
         let is_current = col == sort;
@@ -346,6 +364,14 @@ pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
     }
     let next_href = wiki_url_with("Special:ListFiles", &to_refs(&next_params));
     let first_href = wiki_url_with("Special:ListFiles", &to_refs(&first_params));
+    let prev_href = prev_start.map(|start| match start {
+        Some(start) => {
+            let mut p = first_params.clone();
+            p.push(("offset".into(), start));
+            wiki_url_with("Special:ListFiles", &to_refs(&p))
+        }
+        None => first_href.clone(),
+    });
     let col = |c: &(String, String, String, bool)| {
         html! {
             th scope="col" aria-sort=[c.3.then_some(c.1.as_str())] {
@@ -408,6 +434,7 @@ pub async fn list_files(ctx: &mut Ctx, sub: Option<&str>) -> Response<Body> {
         }
         nav.pager aria-label="Pages" {
             @if !offset.is_empty() { a href=(first_href) { "First page" } }
+            @if let Some(prev) = &prev_href { a rel="prev" href=(prev) { "Previous " (limit) } }
             @if next_start.is_some() { a rel="next" href=(next_href) { "Next " (limit) } }
         }
     };
