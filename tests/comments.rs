@@ -44,6 +44,20 @@ async fn long_comments_are_cut_to_500_characters_where_they_are_stored() {
     let page = &q["query"]["pages"][0];
     assert_eq!(page["imageinfo"][0]["comment"], stored.as_str(), "{q}");
     assert_eq!(page["revisions"][0]["comment"], stored.as_str(), "{q}");
+    // Member order as MediaWiki 1.39 gives it (the reference answered slots, then comment).
+    let q = c
+        .get(&[
+            ("action", "query"),
+            ("titles", "File:Long comment.png"),
+            ("prop", "revisions"),
+            ("rvprop", "comment|content|tags"),
+            ("rvslots", "main"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let keys: Vec<&String> = q["query"]["pages"][0]["revisions"][0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["slots", "comment", "tags"], "{q}");
     let log = c
         .get(&[
             ("action", "query"),

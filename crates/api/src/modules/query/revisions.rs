@@ -136,12 +136,6 @@ pub(super) fn revision_json(call: &Call<'_>, rev: &mwupload_store::RevisionRow, 
     if has("contentmodel") && !slots {
         r.insert("contentmodel".into(), json!("wikitext"));
     }
-    if has("comment") {
-        r.insert("comment".into(), json!(rev.comment));
-    }
-    if has("tags") {
-        r.insert("tags".into(), json!(rev.tags));
-    }
     if has("content") {
         if slots {
             let mut main = Map::new();
@@ -154,6 +148,13 @@ pub(super) fn revision_json(call: &Call<'_>, rev: &mwupload_store::RevisionRow, 
             r.insert("contentmodel".into(), json!("wikitext"));
             r.insert(call.ctx.content_key("content").into(), json!(rev.text));
         }
+    }
+    // After the content, as ApiQueryRevisionsBase::extractRevisionInfo adds them.
+    if has("comment") {
+        r.insert("comment".into(), json!(rev.comment));
+    }
+    if has("tags") {
+        r.insert("tags".into(), json!(rev.tags));
     }
     r
 }
