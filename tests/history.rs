@@ -875,3 +875,124 @@ async fn delete_and_undelete_take_tags_and_watchlist() {
         ]
     );
 }
+
+/// `action=delete`/`undelete` of a page outside the File namespace, as the reference MediaWiki
+/// 1.39 answers them (checked side by side on 2026-12-06): the revisions go to the archive and
+/// come back, the file it uses loses and regains the use, and the log has both entries.
+#[tokio::test]
+async fn a_plain_page_is_deleted_and_undeleted() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    assert_eq!(c.upload("Used.png", &png(4, 4, 9), &[]).await["upload"]["result"], "Success");
+    let post = |extra: Vec<(&'static str, &'static str)>| {
+        let c = c.clone_session();
+        async move {
+            let mut p: Vec<(&str, &str)> = vec![("format", "json"), ("formatversion", "2"), ("token", &c.csrf)];
+            p.extend(extra);
+            c.post(&p).await
+        }
+    };
+    for (text, summary) in [("hello [[File:Used.png]]", "s1"), ("hello again [[File:Used.png]]", "s2")] {
+        let r = post(vec![
+            ("action", "edit"),
+            ("title", "Talk:Plain page"),
+            ("text", text),
+            ("summary", summary),
+        ])
+        .await;
+        assert_eq!(r["edit"]["result"], "Success", "{r}");
+    }
+    let usage = || async {
+        let q = c
+            .get(&[
+                ("action", "query"),
+                ("list", "imageusage"),
+                ("iutitle", "File:Used.png"),
+                ("format", "json"),
+                ("formatversion", "2"),
+            ])
+            .await;
+        q["query"]["imageusage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["title"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(usage().await, ["Talk:Plain page"]);
+
+    let r = post(vec![("action", "delete"), ("title", "Talk:Plain page"), ("reason", "gone")]).await;
+    assert_eq!(r["delete"]["title"], "Talk:Plain page", "{r}");
+    assert_eq!(r["delete"]["reason"], "gone");
+    assert!(r["delete"]["logid"].as_i64().is_some(), "{r}");
+    let q = c
+        .get(&[
+            ("action", "query"),
+            ("titles", "Talk:Plain page"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(q["query"]["pages"][0]["missing"], true, "{q}");
+    assert!(usage().await.is_empty(), "a deleted page uses no file");
+    assert_eq!(
+        c.imageinfo("Used.png", "sha1", "1").await["query"]["pages"][0]["imageinfo"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let r = post(vec![("action", "delete"), ("title", "Talk:Plain page")]).await;
+    assert_eq!(r["error"]["code"], "missingtitle", "{r}");
+
+    let r = post(vec![("action", "undelete"), ("title", "Talk:Plain page"), ("reason", "back")]).await;
+    assert_eq!(
+        r["undelete"],
+        serde_json::json!({"title": "Talk:Plain page", "revisions": 2, "fileversions": 0, "reason": "back"}),
+        "{r}"
+    );
+    let q = c
+        .get(&[
+            ("action", "query"),
+            ("titles", "Talk:Plain page"),
+            ("prop", "revisions"),
+            ("rvprop", "comment"),
+            ("rvlimit", "max"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let comments: Vec<&str> = q["query"]["pages"][0]["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["comment"].as_str().unwrap())
+        .collect();
+    assert_eq!(comments, ["s2", "s1"], "{q}");
+    assert_eq!(usage().await, ["Talk:Plain page"], "the restored text uses the file again");
+    let log = c
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letitle", "Talk:Plain page"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let actions: Vec<(&str, &str)> = log["query"]["logevents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("delete", "restore"), ("delete", "delete"), ("create", "create")],
+        "{log}"
+    );
+    assert_eq!(
+        log["query"]["logevents"][0]["params"],
+        serde_json::json!({"count": {"revisions": 2, "files": 0}})
+    );
+    let r = post(vec![("action", "undelete"), ("title", "Talk:Plain page")]).await;
+    assert_eq!(r["error"]["code"], "cantundelete", "{r}");
+}

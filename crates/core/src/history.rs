@@ -28,6 +28,50 @@ pub async fn delete_file(state: &AppState, caller: &Caller, name: &str, reason: 
     Ok(deleted)
 }
 
+/// `action=delete` of a page outside the File namespace: its revisions go to the archive.
+/// Returns the log id, or None if there is no such page.
+pub async fn delete_page(
+    state: &AppState,
+    caller: &Caller,
+    namespace: i64,
+    title: &str,
+    reason: &str,
+    tags: &[String],
+) -> StoreResult<Option<i64>> {
+    if namespace == 6 {
+        return delete_file(state, caller, title, reason, tags).await;
+    }
+    let user_name = caller.user_name();
+    let actor = Actor {
+        user_id: caller.user_id(),
+        user_name: &user_name,
+    };
+    state.meta.delete_page(namespace, title, &actor, reason, tags).await
+}
+
+/// `action=undelete` of a page outside the File namespace. Returns (revisions, 0).
+pub async fn undelete_page(
+    state: &AppState,
+    caller: &Caller,
+    namespace: i64,
+    title: &str,
+    reason: &str,
+    tags: &[String],
+) -> StoreResult<(i64, i64)> {
+    if namespace == 6 {
+        return undelete(state, caller, title, &[], reason, tags).await;
+    }
+    let user_name = caller.user_name();
+    let actor = Actor {
+        user_id: caller.user_id(),
+        user_name: &user_name,
+    };
+    let restored = state.meta.undelete_page(namespace, title, &[], &actor, reason, tags).await?;
+    // The restored text's file uses come back with it.
+    crate::wikitext::refresh_file_links(state, namespace, title).await?;
+    Ok(restored)
+}
+
 /// MediaWiki's log comment for deleting one old version.
 fn old_version_comment(archive_name: &str, reason: &str) -> String {
     if reason.is_empty() {

@@ -48,6 +48,59 @@ pub async fn run_all(b: &dyn Backend) {
     a_new_account_and_its_log_entry_commit_together(b).await;
     thumbnails_follow_the_bytes_in_use(b).await;
     login_throttle_counts_across_instances(b).await;
+    a_page_outside_the_file_namespace_is_deleted_and_restored(b).await;
+}
+
+/// `delete_page`/`undelete_page` of a page in the main namespace move its revisions to the
+/// archive and back, and leave a file of the same name (and its File page) alone.
+pub async fn a_page_outside_the_file_namespace_is_deleted_and_restored(b: &dyn Backend) {
+    let x = b.open().await;
+    let title = format!("Same_name_{}.png", unique(""));
+    let v = version(&title, "3333333333333333333333333333333333333333", &unique("ee"), "20250101000000");
+    x.meta.publish(&publish_op(v, None, None, None)).await.unwrap();
+    for text in ["one", "two"] {
+        let edit = PageEdit {
+            namespace: 0,
+            title: &title,
+            text,
+            comment: text,
+            user_id: 1,
+            user_name: "Admin",
+            tags: &[],
+            base_rev: None,
+        };
+        assert!(matches!(x.meta.edit_page(&edit).await.unwrap(), EditOutcome::Saved { .. }));
+    }
+    let admin = Actor {
+        user_id: 1,
+        user_name: "Admin",
+    };
+    assert!(x.meta.delete_page(0, &title, &admin, "bye", &[]).await.unwrap().is_some());
+    assert!(x.meta.page(0, &title).await.unwrap().is_none(), "pages: deleted");
+    assert!(
+        x.meta.current_file(&title).await.unwrap().is_some(),
+        "pages: the file of that name stays"
+    );
+    assert!(
+        x.meta.page(6, &title).await.unwrap().is_some(),
+        "pages: the File page of that name stays"
+    );
+    assert!(x.meta.delete_page(0, &title, &admin, "again", &[]).await.unwrap().is_none());
+    assert_eq!(x.meta.undelete_page(0, &title, &[], &admin, "back", &[]).await.unwrap(), (2, 0));
+    let page = x.meta.page(0, &title).await.unwrap().expect("pages: restored");
+    let q = RevisionQuery {
+        page_id: page.id,
+        newest_first: true,
+        limit: 10,
+        ..Default::default()
+    };
+    let texts: Vec<String> = x.meta.page_revisions(&q).await.unwrap().into_iter().map(|r| r.text).collect();
+    assert_eq!(texts, ["two", "one"], "pages: both revisions back, in order");
+    assert_eq!(x.meta.undelete_page(0, &title, &[], &admin, "again", &[]).await.unwrap(), (0, 0));
+    assert!(
+        x.meta.current_file(&title).await.unwrap().is_some(),
+        "pages: the file is still there"
+    );
 }
 
 /// `create_user` with a log action writes the account and its `newusers` entry (performer: the

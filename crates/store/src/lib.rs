@@ -124,9 +124,14 @@ pub trait FileStore: Send + Sync {
     /// the log entries and consumes the stash entry the bytes came from.
     async fn publish(&self, op: &PublishOp) -> StoreResult<PublishResult>;
 
-    /// Deletes a File page and every version of its file (versions to the file archive, bytes
-    /// untouched). Returns the log id, or None if there was neither a file nor a page.
-    async fn delete_file_page(&self, name: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<i64>>;
+    /// Deletes a page (its revisions to the archive) and, in the File namespace, every version
+    /// of its file (versions to the file archive, bytes untouched). Returns the log id, or None
+    /// if there was neither a file nor a page.
+    async fn delete_page(&self, namespace: i64, title: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<i64>>;
+    /// [`FileStore::delete_page`] of a File page.
+    async fn delete_file_page(&self, name: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<i64>> {
+        self.delete_page(6, name, actor, reason, tags).await
+    }
     /// Deletes one archived version; `comment` is the log comment. Returns the log id, or None.
     async fn delete_old_version(
         &self,
@@ -136,9 +141,21 @@ pub trait FileStore: Send + Sync {
         comment: &str,
         tags: &[String],
     ) -> StoreResult<Option<i64>>;
-    /// Restores deleted versions (all, or these file-archive ids) and the page's revisions.
-    /// Returns (revisions restored, file versions restored).
-    async fn undelete(&self, name: &str, fileids: &[i64], actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<(i64, i64)>;
+    /// Restores a page's deleted revisions and, in the File namespace, deleted versions (all,
+    /// or these file-archive ids). Returns (revisions restored, file versions restored).
+    async fn undelete_page(
+        &self,
+        namespace: i64,
+        title: &str,
+        fileids: &[i64],
+        actor: &Actor<'_>,
+        reason: &str,
+        tags: &[String],
+    ) -> StoreResult<(i64, i64)>;
+    /// [`FileStore::undelete_page`] of a File page.
+    async fn undelete(&self, name: &str, fileids: &[i64], actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<(i64, i64)> {
+        self.undelete_page(6, name, fileids, actor, reason, tags).await
+    }
     /// Deleted versions for list=filearchive.
     async fn list_file_archive(&self, q: &ArchiveQuery<'_>) -> StoreResult<Vec<ArchivedFile>>;
     /// True if any version, deleted version, stash entry or thumbnail refers to this blob.

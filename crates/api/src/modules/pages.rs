@@ -323,16 +323,16 @@ pub async fn delete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     refuse_denied(call, ns, &key, true, &["delete"], M).await?;
     let reason = v.str("reason").unwrap_or("").to_string();
     let tags = tags_allowed(call, &v, M)?;
-    if ns != 6 {
-        return Err(ApiError::new("missingtitle", "The page you specified doesn't exist.").module(M));
-    }
-    let display = format!("File:{}", key.replace('_', " "));
+    let display = mwupload_core::title::PageTitle { ns, db_key: key.clone() }.display();
     let logid = match v.str("oldimage") {
-        Some(old) => match mwupload_core::history::delete_old_version(call.state, &call.caller, &key, old, &reason, &tags).await? {
-            Some(id) => id,
-            None => return Err(ApiError::new("nodeleteablefile", "No such old version of the file.").module(M)),
-        },
-        None => match mwupload_core::history::delete_file(call.state, &call.caller, &key, &reason, &tags).await? {
+        // (ApiDelete reads oldimage only for File pages.)
+        Some(old) if ns == 6 => {
+            match mwupload_core::history::delete_old_version(call.state, &call.caller, &key, old, &reason, &tags).await? {
+                Some(id) => id,
+                None => return Err(ApiError::new("nodeleteablefile", "No such old version of the file.").module(M)),
+            }
+        }
+        _ => match mwupload_core::history::delete_page(call.state, &call.caller, ns, &key, &reason, &tags).await? {
             Some(id) => id,
             None => return Err(ApiError::new("missingtitle", "The page you specified doesn't exist.").module(M)),
         },
@@ -352,15 +352,19 @@ pub async fn undelete(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let reason = v.str("reason").unwrap_or("").to_string();
     let tags = tags_allowed(call, &v, M)?;
     let ids = v.ints("fileids").to_vec();
-    if ns != 6 {
-        return Err(cantundelete().module(M));
-    }
-    let (revs, files) = mwupload_core::history::undelete(call.state, &call.caller, &key, &ids, &reason, &tags).await?;
+    let (revs, files) = if ns == 6 {
+        mwupload_core::history::undelete(call.state, &call.caller, &key, &ids, &reason, &tags).await?
+    } else {
+        mwupload_core::history::undelete_page(call.state, &call.caller, ns, &key, &reason, &tags).await?
+    };
     if revs == 0 && files == 0 {
         return Err(cantundelete().module(M));
     }
     let mut m = Map::new();
-    m.insert("title".into(), json!(format!("File:{}", key.replace('_', " "))));
+    m.insert(
+        "title".into(),
+        json!(mwupload_core::title::PageTitle { ns, db_key: key.clone() }.display()),
+    );
     m.insert("revisions".into(), json!(revs));
     m.insert("fileversions".into(), json!(files));
     apply_watchlist(call, &v, &UNDELETE, ns, &key, None).await?;

@@ -149,8 +149,8 @@ impl FileStore for PgStore {
         retrying(|| publish_once(&self.pool, op)).await
     }
 
-    async fn delete_file_page(&self, name: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<i64>> {
-        retrying(|| delete_file_page_once(&self.pool, name, actor, reason, tags)).await
+    async fn delete_page(&self, namespace: i64, title: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<i64>> {
+        retrying(|| delete_page_once(&self.pool, namespace, title, actor, reason, tags)).await
     }
 
     async fn delete_old_version(
@@ -198,8 +198,16 @@ impl FileStore for PgStore {
         .await
     }
 
-    async fn undelete(&self, name: &str, fileids: &[i64], actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<(i64, i64)> {
-        retrying(|| undelete_once(&self.pool, name, fileids, actor, reason, tags)).await
+    async fn undelete_page(
+        &self,
+        namespace: i64,
+        title: &str,
+        fileids: &[i64],
+        actor: &Actor<'_>,
+        reason: &str,
+        tags: &[String],
+    ) -> StoreResult<(i64, i64)> {
+        retrying(|| undelete_once(&self.pool, namespace, title, fileids, actor, reason, tags)).await
     }
 
     /// Deleted file versions for list=filearchive, ordered by (name, timestamp, id) in one
@@ -372,22 +380,40 @@ async fn publish_once(pool: &PgPool, op: &PublishOp) -> DbResult<PublishResult> 
     Ok(PublishResult::Published { page_created })
 }
 
-/// One attempt of [`FileStore::delete_file_page`]: the current row, the page and the old
-/// versions are locked, archived and removed by what was read.
-async fn delete_file_page_once(pool: &PgPool, name: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> DbResult<Option<i64>> {
+/// One attempt of [`FileStore::delete_page`]: the current row (File pages only), the page and
+/// the old versions are locked, archived and removed by what was read.
+async fn delete_page_once(
+    pool: &PgPool,
+    namespace: i64,
+    name: &str,
+    actor: &Actor<'_>,
+    reason: &str,
+    tags: &[String],
+) -> DbResult<Option<i64>> {
+    let is_file = namespace == 6;
     let mut tx = pool.begin().await?;
-    let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = $1 FOR UPDATE");
-    let cur = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut *tx).await?;
-    let cur = cur.as_ref().map(|r| file_from_row(r, false)).transpose()?;
-    let page: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = 6 AND title = $1 FOR UPDATE")
+    // Only a File page has a file (a page "Foo.png" in another namespace does not).
+    let cur = if is_file {
+        let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = $1 FOR UPDATE");
+        let cur = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut *tx).await?;
+        cur.as_ref().map(|r| file_from_row(r, false)).transpose()?
+    } else {
+        None
+    };
+    let page: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = $1 AND title = $2 FOR UPDATE")
+        .bind(namespace)
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?;
     if cur.is_none() && page.is_none() {
         return Ok(None);
     }
-    let sql = format!("SELECT id, {FILE_COLS}, archive_name FROM old_files WHERE name = $1 ORDER BY id FOR UPDATE");
-    let olds = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
+    let olds = if is_file {
+        let sql = format!("SELECT id, {FILE_COLS}, archive_name FROM old_files WHERE name = $1 ORDER BY id FOR UPDATE");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?
+    } else {
+        Vec::new()
+    };
     let mut old_ids: Vec<i64> = Vec::with_capacity(olds.len());
     let mut old_versions: Vec<FileVersion> = Vec::with_capacity(olds.len());
     for r in &olds {
@@ -411,8 +437,9 @@ async fn delete_file_page_once(pool: &PgPool, name: &str, actor: &Actor<'_>, rea
         // Revisions are only added under the page's lock, which this transaction holds.
         sqlx::query(
             "INSERT INTO archived_revisions (namespace, title, text, comment, user_id, user_name, timestamp, sha1)
-             SELECT 6, $1, text, comment, user_id, user_name, timestamp, sha1 FROM revisions WHERE page_id = $2 ORDER BY id",
+             SELECT $1, $2, text, comment, user_id, user_name, timestamp, sha1 FROM revisions WHERE page_id = $3 ORDER BY id",
         )
+        .bind(namespace)
         .bind(name)
         .bind(pid)
         .execute(&mut *tx)
@@ -427,7 +454,8 @@ async fn delete_file_page_once(pool: &PgPool, name: &str, actor: &Actor<'_>, rea
             .execute(&mut *tx)
             .await?;
         // Protection belongs to the page and goes with it (MediaWiki deletes page_restrictions).
-        sqlx::query("DELETE FROM page_restrictions WHERE namespace = 6 AND title = $1")
+        sqlx::query("DELETE FROM page_restrictions WHERE namespace = $1 AND title = $2")
+            .bind(namespace)
             .bind(name)
             .execute(&mut *tx)
             .await?;
@@ -436,7 +464,7 @@ async fn delete_file_page_once(pool: &PgPool, name: &str, actor: &Actor<'_>, rea
     let entry = LogEntry {
         log_type: "delete",
         action: "delete",
-        namespace: 6,
+        namespace,
         title: name,
         timestamp: &now,
         comment: reason,
@@ -448,35 +476,43 @@ async fn delete_file_page_once(pool: &PgPool, name: &str, actor: &Actor<'_>, rea
     Ok(Some(logid))
 }
 
-/// One attempt of [`FileStore::undelete`]. It locks the current row and the page first, as
+/// One attempt of [`FileStore::undelete_page`]. It locks the current row and the page first, as
 /// publish and delete do, so it serializes with them. Archive names and the current row are
 /// claimed with `ON CONFLICT DO NOTHING`, so a name taken meanwhile means "try the next name"
 /// (or "restore as an old version") instead of an aborted transaction.
 async fn undelete_once(
     pool: &PgPool,
+    namespace: i64,
     name: &str,
     fileids: &[i64],
     actor: &Actor<'_>,
     reason: &str,
     tags: &[String],
 ) -> DbResult<(i64, i64)> {
+    let is_file = namespace == 6;
     let mut tx = pool.begin().await?;
     // The current row first, as publish and delete lock it: they serialize with this.
-    let mut has_current = sqlx::query_scalar::<_, i32>("SELECT 1 FROM files WHERE name = $1 FOR UPDATE")
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
+    let mut has_current = is_file
+        && sqlx::query_scalar::<_, i32>("SELECT 1 FROM files WHERE name = $1 FOR UPDATE")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
     // Then the page, as delete does: a delete that is archiving the page's revisions finishes
     // before this reads the archive. (A publish of a new file that waits for this lock while
     // holding the name this undelete is about to insert is a deadlock PostgreSQL breaks; the
     // aborted transaction is retried.)
-    sqlx::query("SELECT id FROM pages WHERE namespace = 6 AND title = $1 FOR UPDATE")
+    sqlx::query("SELECT id FROM pages WHERE namespace = $1 AND title = $2 FOR UPDATE")
+        .bind(namespace)
         .bind(name)
         .execute(&mut *tx)
         .await?;
-    let sql = format!("SELECT {FA_COLS} FROM file_archive WHERE name = $1 ORDER BY timestamp DESC, id DESC FOR UPDATE");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
+    let rows = if is_file {
+        let sql = format!("SELECT {FA_COLS} FROM file_archive WHERE name = $1 ORDER BY timestamp DESC, id DESC FOR UPDATE");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?
+    } else {
+        Vec::new()
+    };
     let mut archived = Vec::new();
     for r in &rows {
         let id: i64 = r.try_get("id")?;
@@ -516,14 +552,15 @@ async fn undelete_once(
     // Page revisions.
     let revs = sqlx::query(
         "SELECT id, text, comment, user_id, user_name, timestamp FROM archived_revisions
-         WHERE namespace = 6 AND title = $1 ORDER BY id FOR UPDATE",
+         WHERE namespace = $1 AND title = $2 ORDER BY id FOR UPDATE",
     )
+    .bind(namespace)
     .bind(name)
     .fetch_all(&mut *tx)
     .await?;
     let mut rev_count = 0i64;
     if !revs.is_empty() {
-        let (page_id, _, _) = lock_or_create_page(&mut tx, 6, name, &crate::time::now_ts()).await?;
+        let (page_id, _, _) = lock_or_create_page(&mut tx, namespace, name, &crate::time::now_ts()).await?;
         let mut ids: Vec<i64> = Vec::with_capacity(revs.len());
         for r in &revs {
             insert_revision(
@@ -556,7 +593,7 @@ async fn undelete_once(
         let entry = LogEntry {
             log_type: "delete",
             action: "restore",
-            namespace: 6,
+            namespace,
             title: name,
             timestamp: &now,
             comment: reason,

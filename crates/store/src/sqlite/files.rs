@@ -283,15 +283,22 @@ impl FileStore for SqliteStore {
     /// Deletes a File page and every version of its file: versions move to the file archive
     /// (bytes untouched), page revisions to `archived_revisions`. Returns the log id, or None if
     /// there was neither a file nor a page.
-    async fn delete_file_page(&self, name: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<i64>> {
+    async fn delete_page(&self, namespace: i64, name: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<i64>> {
         let mut tx = self.begin_write().await?;
-        let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
-        let cur = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut *tx).await?;
-        let cur = cur.as_ref().map(|r| file_from_row(r, false)).transpose()?;
-        let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = ?");
-        let olds = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
-        let olds: Vec<FileVersion> = olds.iter().map(|r| file_from_row(r, true)).collect::<DbResult<_>>()?;
-        let page: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = 6 AND title = ?")
+        // Only a File page has a file (a page "Foo.png" in another namespace does not).
+        let (cur, olds) = if namespace == 6 {
+            let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
+            let cur = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut *tx).await?;
+            let cur = cur.as_ref().map(|r| file_from_row(r, false)).transpose()?;
+            let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = ?");
+            let olds = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
+            let olds: Vec<FileVersion> = olds.iter().map(|r| file_from_row(r, true)).collect::<DbResult<_>>()?;
+            (cur, olds)
+        } else {
+            (None, Vec::new())
+        };
+        let page: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = ? AND title = ?")
+            .bind(namespace)
             .bind(name)
             .fetch_optional(&mut *tx)
             .await?;
@@ -301,16 +308,19 @@ impl FileStore for SqliteStore {
         for v in cur.iter().chain(olds.iter()) {
             archive_version(&mut tx, v, actor.user_id).await?;
         }
-        sqlx::query("DELETE FROM files WHERE name = ?").bind(name).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM old_files WHERE name = ?")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        if namespace == 6 {
+            sqlx::query("DELETE FROM files WHERE name = ?").bind(name).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM old_files WHERE name = ?")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
         if let Some(pid) = page {
             sqlx::query(
                 "INSERT INTO archived_revisions (namespace, title, text, comment, user_id, user_name, timestamp, sha1)
-                 SELECT 6, ?, text, comment, user_id, user_name, timestamp, sha1 FROM revisions WHERE page_id = ? ORDER BY id",
+                 SELECT ?, ?, text, comment, user_id, user_name, timestamp, sha1 FROM revisions WHERE page_id = ? ORDER BY id",
             )
+            .bind(namespace)
             .bind(name)
             .bind(pid)
             .execute(&mut *tx)
@@ -325,7 +335,8 @@ impl FileStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             // A deleted page's protection goes with it, as in MediaWiki.
-            sqlx::query("DELETE FROM page_restrictions WHERE namespace = 6 AND title = ?")
+            sqlx::query("DELETE FROM page_restrictions WHERE namespace = ? AND title = ?")
+                .bind(namespace)
                 .bind(name)
                 .execute(&mut *tx)
                 .await?;
@@ -334,7 +345,7 @@ impl FileStore for SqliteStore {
         let entry = LogEntry {
             log_type: "delete",
             action: "delete",
-            namespace: 6,
+            namespace,
             title: name,
             timestamp: &now,
             comment: reason,
@@ -391,10 +402,22 @@ impl FileStore for SqliteStore {
 
     /// Restores deleted versions (all, or the given file-archive ids) and the page's revisions.
     /// Returns (revisions restored, file versions restored).
-    async fn undelete(&self, name: &str, fileids: &[i64], actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<(i64, i64)> {
+    async fn undelete_page(
+        &self,
+        namespace: i64,
+        name: &str,
+        fileids: &[i64],
+        actor: &Actor<'_>,
+        reason: &str,
+        tags: &[String],
+    ) -> StoreResult<(i64, i64)> {
         let mut tx = self.begin_write().await?;
-        let sql = format!("SELECT {FA_COLS} FROM file_archive WHERE name = ? ORDER BY timestamp DESC, id DESC");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?;
+        let rows = if namespace == 6 {
+            let sql = format!("SELECT {FA_COLS} FROM file_archive WHERE name = ? ORDER BY timestamp DESC, id DESC");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?
+        } else {
+            Vec::new()
+        };
         let mut archived = Vec::new();
         for r in &rows {
             let id: i64 = r.try_get("id")?;
@@ -437,20 +460,23 @@ impl FileStore for SqliteStore {
         }
         // Page revisions.
         let revs = sqlx::query(
-            "SELECT id, text, comment, user_id, user_name, timestamp FROM archived_revisions WHERE namespace = 6 AND title = ? ORDER BY id",
+            "SELECT id, text, comment, user_id, user_name, timestamp FROM archived_revisions WHERE namespace = ? AND title = ? ORDER BY id",
         )
+        .bind(namespace)
         .bind(name)
         .fetch_all(&mut *tx)
         .await?;
         let mut rev_count = 0i64;
         if !revs.is_empty() {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = 6 AND title = ?")
+            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = ? AND title = ?")
+                .bind(namespace)
                 .bind(name)
                 .fetch_optional(&mut *tx)
                 .await?;
             let page_id = match existing {
                 Some(id) => id,
-                None => sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (6, ?, ?)")
+                None => sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (?, ?, ?)")
+                    .bind(namespace)
                     .bind(name)
                     .bind(crate::time::now_ts())
                     .execute(&mut *tx)
@@ -471,7 +497,8 @@ impl FileStore for SqliteStore {
                 .await?;
                 rev_count += 1;
             }
-            sqlx::query("DELETE FROM archived_revisions WHERE namespace = 6 AND title = ?")
+            sqlx::query("DELETE FROM archived_revisions WHERE namespace = ? AND title = ?")
+                .bind(namespace)
                 .bind(name)
                 .execute(&mut *tx)
                 .await?;
@@ -487,7 +514,7 @@ impl FileStore for SqliteStore {
             let entry = LogEntry {
                 log_type: "delete",
                 action: "restore",
-                namespace: 6,
+                namespace,
                 title: name,
                 timestamp: &now,
                 comment: reason,
