@@ -1463,7 +1463,11 @@ pub async fn a_file_move_takes_every_version_in_one_step(b: &dyn Backend) {
         x.meta.move_page(&move_op(&missing, &bn, "File:x", None, false)).await.unwrap(),
         MoveOutcome::SourceMissing
     );
-    assert_eq!(x.meta.current_file(&a).await.unwrap().unwrap().sha1, v2.sha1, "a refused move changed nothing");
+    assert_eq!(
+        x.meta.current_file(&a).await.unwrap().unwrap().sha1,
+        v2.sha1,
+        "a refused move changed nothing"
+    );
 
     let target_b = format!("File:{bn}");
     let redirect = format!("#REDIRECT [[{target_b}]]");
@@ -1471,7 +1475,11 @@ pub async fn a_file_move_takes_every_version_in_one_step(b: &dyn Backend) {
         page_id,
         redirect_page_id,
         log_id,
-    } = x.meta.move_page(&move_op(&a, &bn, &target_b, Some(&redirect), false)).await.unwrap()
+    } = x
+        .meta
+        .move_page(&move_op(&a, &bn, &target_b, Some(&redirect), false))
+        .await
+        .unwrap()
     else {
         panic!("move: not moved");
     };
@@ -1481,12 +1489,18 @@ pub async fn a_file_move_takes_every_version_in_one_step(b: &dyn Backend) {
     let olds = x.meta.old_versions(&bn).await.unwrap();
     assert_eq!(olds.len(), 1, "move: old versions go along");
     assert_eq!(olds[0].blob_key, blob1);
-    assert_eq!(olds[0].archive_name.as_deref(), Some(crate::archive_name("20250101000001", &bn).as_str()));
+    assert_eq!(
+        olds[0].archive_name.as_deref(),
+        Some(crate::archive_name("20250101000001", &bn).as_str())
+    );
     assert!(x.meta.current_file(&a).await.unwrap().is_none());
     assert!(x.meta.old_versions(&a).await.unwrap().is_empty());
     let moved = x.meta.page(6, &bn).await.unwrap().expect("moved page");
     assert_eq!(moved.id, page_a);
-    assert_eq!(x.meta.revision(moved.latest_rev).await.unwrap().unwrap().comment, "Admin moved page");
+    assert_eq!(
+        x.meta.revision(moved.latest_rev).await.unwrap().unwrap().comment,
+        "Admin moved page"
+    );
     let left = x.meta.page(6, &a).await.unwrap().expect("redirect page");
     assert_eq!(Some(left.id), redirect_page_id);
     assert_eq!(x.meta.revision(left.latest_rev).await.unwrap().unwrap().text, redirect);
@@ -1502,7 +1516,10 @@ pub async fn a_file_move_takes_every_version_in_one_step(b: &dyn Backend) {
         .await
         .unwrap();
     assert_eq!(log.len(), 1);
-    assert_eq!((log[0].id, log[0].action.as_str(), log[0].comment.as_str()), (log_id, "move", "why"));
+    assert_eq!(
+        (log[0].id, log[0].action.as_str(), log[0].comment.as_str()),
+        (log_id, "move", "why")
+    );
     let params: serde_json::Value = serde_json::from_str(&log[0].params).unwrap();
     assert_eq!(
         params,
@@ -1518,7 +1535,10 @@ pub async fn a_file_move_takes_every_version_in_one_step(b: &dyn Backend) {
     );
     assert!(matches!(
         x.meta.move_page(&move_op(&bn, &a, &target_a, None, true)).await.unwrap(),
-        MoveOutcome::Moved { redirect_page_id: None, .. }
+        MoveOutcome::Moved {
+            redirect_page_id: None,
+            ..
+        }
     ));
     assert_eq!(x.meta.page(6, &a).await.unwrap().unwrap().id, page_a);
     assert!(x.meta.page(6, &bn).await.unwrap().is_none());

@@ -375,7 +375,11 @@ pub enum LogParams {
     /// newusers/create, create2, autocreate, byemail: the new account's id.
     NewUser { userid: i64 },
     /// move/move and move/move_redir: the new title (prefixed) and whether no redirect was left.
-    Move { target_ns: i64, target_title: String, suppressredirect: bool },
+    Move {
+        target_ns: i64,
+        target_title: String,
+        suppressredirect: bool,
+    },
     /// No parameters (delete/delete, create/create, protect/unprotect, block/unblock).
     None {},
 }

@@ -89,7 +89,11 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     if from == to {
         return Err(err("selfmove", "The title is the same; cannot move a page over itself."));
     }
-    let file = if from.ns == 6 { call.state.meta.current_file(&from.db_key).await? } else { None };
+    let file = if from.ns == 6 {
+        call.state.meta.current_file(&from.db_key).await?
+    } else {
+        None
+    };
     if let Some(f) = &file {
         if to.ns != 6 {
             return Err(err("nonfilenamespace", "Cannot move file to non-file namespace."));
@@ -134,8 +138,7 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
                     limit: 2,
                 })
                 .await?;
-            let redirect_to_source = revs.len() == 1
-                && redirect_target(&revs[0].text).is_some_and(|r| r == from);
+            let redirect_to_source = revs.len() == 1 && redirect_target(&revs[0].text).is_some_and(|r| r == from);
             if !redirect_to_source || (to.ns == 6 && call.state.meta.current_file(&to.db_key).await?.is_some()) {
                 return Err(exists_msg());
             }
@@ -181,11 +184,7 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             },
         );
         if call.state.meta.page(ft.ns, &ft.db_key).await?.is_some() {
-            let talk = mwupload_core::history::MoveRequest {
-                from: &ft,
-                to: &tt,
-                ..req
-            };
+            let talk = mwupload_core::history::MoveRequest { from: &ft, to: &tt, ..req };
             match mwupload_core::history::move_page(call.state, &call.caller, &talk).await? {
                 MoveOutcome::Moved { .. } => {
                     m.insert("talkfrom".into(), json!(ft.display()));

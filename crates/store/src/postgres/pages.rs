@@ -526,7 +526,17 @@ async fn move_page_once(pool: &PgPool, op: &PageMoveOp<'_>) -> DbResult<MoveOutc
         .fetch_optional(&mut *tx)
         .await?
         .unwrap_or_default();
-    insert_revision(&mut tx, page_id, &text, op.rev_comment, op.actor.user_id, op.actor.user_name, &now, op.tags).await?;
+    insert_revision(
+        &mut tx,
+        page_id,
+        &text,
+        op.rev_comment,
+        op.actor.user_id,
+        op.actor.user_name,
+        &now,
+        op.tags,
+    )
+    .await?;
     let mut redirect_page_id = None;
     if let Some(text) = op.redirect_text {
         let rid: i64 = sqlx::query_scalar("INSERT INTO pages (namespace, title, touched) VALUES ($1, $2, $3) RETURNING id")
@@ -535,7 +545,17 @@ async fn move_page_once(pool: &PgPool, op: &PageMoveOp<'_>) -> DbResult<MoveOutc
             .bind(&now)
             .fetch_one(&mut *tx)
             .await?;
-        insert_revision(&mut tx, rid, text, op.rev_comment, op.actor.user_id, op.actor.user_name, &now, op.tags).await?;
+        insert_revision(
+            &mut tx,
+            rid,
+            text,
+            op.rev_comment,
+            op.actor.user_id,
+            op.actor.user_name,
+            &now,
+            op.tags,
+        )
+        .await?;
         redirect_page_id = Some(rid);
     }
     let params = LogParams::Move {
@@ -555,5 +575,9 @@ async fn move_page_once(pool: &PgPool, op: &PageMoveOp<'_>) -> DbResult<MoveOutc
     };
     let log_id = insert_log(&mut tx, &op.actor, &entry).await?;
     tx.commit().await?;
-    Ok(MoveOutcome::Moved { page_id, redirect_page_id, log_id })
+    Ok(MoveOutcome::Moved {
+        page_id,
+        redirect_page_id,
+        log_id,
+    })
 }

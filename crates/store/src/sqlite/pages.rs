@@ -549,7 +549,17 @@ impl PageStore for SqliteStore {
             .fetch_optional(&mut *tx)
             .await?
             .unwrap_or_default();
-        insert_revision(&mut tx, page_id, &text, op.rev_comment, op.actor.user_id, op.actor.user_name, &now, op.tags).await?;
+        insert_revision(
+            &mut tx,
+            page_id,
+            &text,
+            op.rev_comment,
+            op.actor.user_id,
+            op.actor.user_name,
+            &now,
+            op.tags,
+        )
+        .await?;
         let mut redirect_page_id = None;
         if let Some(text) = op.redirect_text {
             let rid = sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (?, ?, ?)")
@@ -559,7 +569,17 @@ impl PageStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?
                 .last_insert_rowid();
-            insert_revision(&mut tx, rid, text, op.rev_comment, op.actor.user_id, op.actor.user_name, &now, op.tags).await?;
+            insert_revision(
+                &mut tx,
+                rid,
+                text,
+                op.rev_comment,
+                op.actor.user_id,
+                op.actor.user_name,
+                &now,
+                op.tags,
+            )
+            .await?;
             redirect_page_id = Some(rid);
         }
         let params = LogParams::Move {
@@ -579,6 +599,10 @@ impl PageStore for SqliteStore {
         };
         let log_id = insert_log(&mut tx, &op.actor, &entry).await?;
         tx.commit().await?;
-        Ok(MoveOutcome::Moved { page_id, redirect_page_id, log_id })
+        Ok(MoveOutcome::Moved {
+            page_id,
+            redirect_page_id,
+            log_id,
+        })
     }
 }
