@@ -157,3 +157,70 @@ async fn file_moves_answer_as_mediawiki_and_take_every_version() {
     let old_url = info["url"].as_str().unwrap().replace("Move-D-RUN.png", "Move-C-RUN.png");
     assert_eq!(bot.fetch(&old_url).await.0, 404, "{old_url}");
 }
+
+/// A page outside the File namespace moves with its revisions; `noredirect` without
+/// `suppressredirect` is ignored, with it no redirect is left; a second move onto an existing
+/// page is `articleexists`.
+#[tokio::test]
+async fn other_pages_move_with_their_revisions() {
+    let srv = Server::start();
+    let bot = srv.bot().await;
+    let edit = |title: &'static str, text: &'static str| {
+        let c = &bot;
+        async move {
+            c.post(&[
+                ("action", "edit"),
+                ("title", title),
+                ("text", text),
+                ("token", &c.csrf),
+                ("format", "json"),
+            ])
+            .await
+        }
+    };
+    assert_eq!(edit("Move source", "one").await["edit"]["result"], "Success");
+    assert_eq!(edit("Move source", "two").await["edit"]["result"], "Success");
+    assert_eq!(edit("Move other", "x").await["edit"]["result"], "Success");
+    let mv = |from: &'static str, to: &'static str, noredirect: bool| {
+        let c = &bot;
+        async move {
+            let mut p = vec![("action", "move"), ("from", from), ("to", to), ("token", c.csrf.as_str())];
+            p.extend([("format", "json"), ("formatversion", "2")]);
+            if noredirect {
+                p.push(("noredirect", "1"));
+            }
+            c.post(&p).await
+        }
+    };
+    let r = mv("Move source", "Move other", false).await;
+    assert_eq!(r["error"]["code"], "articleexists", "{r}");
+    let r = mv("Move source", "Move target", true).await;
+    assert_eq!(
+        r["move"],
+        json!({"from": "Move source", "to": "Move target", "reason": "", "redirectcreated": false, "moveoverredirect": false}),
+        "{r}"
+    );
+    let r = bot
+        .get(&[
+            ("action", "query"),
+            ("titles", "Move source|Move target"),
+            ("prop", "revisions"),
+            ("rvprop", "content|comment"),
+            ("rvslots", "main"),
+            ("rvlimit", "max"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    let pages = pages_by_title(&r);
+    assert_eq!(pages["Move source"]["missing"], true, "{r}");
+    let revs = pages["Move target"]["revisions"].as_array().unwrap();
+    assert_eq!(revs.len(), 3, "{r}");
+    assert_eq!(revs[0]["slots"]["main"]["content"], "two");
+    assert!(
+        revs[0]["comment"]
+            .as_str()
+            .unwrap()
+            .contains("moved page [[Move source]] to [[Move target]]")
+    );
+}
