@@ -184,3 +184,48 @@ pub async fn revert(state: &AppState, caller: &Caller, name: &str, archive_name:
         publish::Outcome::NoChange { .. } | publish::Outcome::LostRace { .. } => RevertOutcome::Identical,
     })
 }
+
+/// What [`move_page`] is asked to do (the API layer has checked rights and validity).
+pub struct MoveRequest<'a> {
+    pub from: &'a crate::title::PageTitle,
+    pub to: &'a crate::title::PageTitle,
+    pub reason: &'a str,
+    /// Leave `#REDIRECT [[to]]` at the old title.
+    pub redirect: bool,
+    /// The target is a redirect to the source with one revision (it is replaced: `move_redir`).
+    pub over_redirect: bool,
+    pub tags: &'a [String],
+}
+
+/// Moves a page (a File page with its file: every version keeps its bytes, only names change)
+/// as MediaWiki's MovePage does: the null revision and the redirect carry
+/// "<user> moved page [[From]] to [[To]]: reason", the log entry is `move/move` (`move_redir`
+/// over a redirect) with the target and `suppressredirect`. Thumbnails belong to the bytes, so
+/// the new name's are rendered on demand and the old name's are never served for it.
+pub async fn move_page(state: &AppState, caller: &Caller, req: &MoveRequest<'_>) -> StoreResult<mwupload_store::MoveOutcome> {
+    let user_name = caller.user_name();
+    let (from, to) = (req.from.display(), req.to.display());
+    let mut rev_comment = format!("{user_name} moved page [[{from}]] to [[{to}]]");
+    if !req.reason.is_empty() {
+        rev_comment.push_str(": ");
+        rev_comment.push_str(req.reason);
+    }
+    let redirect_text = format!("#REDIRECT [[{to}]]");
+    let op = mwupload_store::PageMoveOp {
+        from_ns: req.from.ns,
+        from: &req.from.db_key,
+        to_ns: req.to.ns,
+        to: &req.to.db_key,
+        actor: Actor {
+            user_id: caller.user_id(),
+            user_name: &user_name,
+        },
+        reason: req.reason,
+        rev_comment: &rev_comment,
+        redirect_text: req.redirect.then_some(redirect_text.as_str()),
+        target_prefixed: &to,
+        over_redirect: req.over_redirect,
+        tags: req.tags,
+    };
+    state.meta.move_page(&op).await
+}

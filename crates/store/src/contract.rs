@@ -49,6 +49,7 @@ pub async fn run_all(b: &dyn Backend) {
     thumbnails_follow_the_bytes_in_use(b).await;
     login_throttle_counts_across_instances(b).await;
     a_page_outside_the_file_namespace_is_deleted_and_restored(b).await;
+    a_file_move_takes_every_version_in_one_step(b).await;
 }
 
 /// `delete_page`/`undelete_page` of a page in the main namespace move its revisions to the
@@ -1462,4 +1463,149 @@ pub async fn thumbnails_follow_the_bytes_in_use(b: &dyn Backend) {
             .all(|r| r.source_blob != src3)
     );
     assert_eq!(x.meta.delete_thumbnails(std::slice::from_ref(&src3)).await.unwrap().len(), 1);
+}
+
+fn move_op<'a>(from: &'a str, to: &'a str, target: &'a str, redirect: Option<&'a str>, over_redirect: bool) -> PageMoveOp<'a> {
+    PageMoveOp {
+        from_ns: 6,
+        from,
+        to_ns: 6,
+        to,
+        actor: Actor {
+            user_id: 1,
+            user_name: "Admin",
+        },
+        reason: "why",
+        rev_comment: "Admin moved page",
+        redirect_text: redirect,
+        target_prefixed: target,
+        over_redirect,
+        tags: &[],
+    }
+}
+
+/// `move_page` of a File page takes the current version, the old versions (archive names
+/// renamed, blobs untouched) and the page (same id, a null revision) to the new name, leaves
+/// the redirect and writes the log entry, or changes nothing: onto an existing file or page, or
+/// from a missing page. Two moves onto one name from two instances: one winner.
+pub async fn a_file_move_takes_every_version_in_one_step(b: &dyn Backend) {
+    let (x, y) = (b.open().await, b.open().await);
+    let (a, bn, c) = (
+        format!("MoveA_{}.png", unique("")),
+        format!("MoveB_{}.png", unique("")),
+        format!("MoveC_{}.png", unique("")),
+    );
+    let (blob1, blob2, blob3) = (unique("mv"), unique("mv"), unique("mv"));
+    let v1 = version(&a, "1111111111111111111111111111111111111111", &blob1, "20250101000000");
+    x.meta.publish(&publish_op(v1.clone(), None, None, None)).await.unwrap();
+    let v2 = version(&a, "2222222222222222222222222222222222222222", &blob2, "20250101000001");
+    let op2 = publish_op(v2.clone(), Some(&v1), Some(crate::archive_name("20250101000001", &a)), None);
+    x.meta.publish(&op2).await.unwrap();
+    let v3 = version(&c, "3333333333333333333333333333333333333333", &blob3, "20250101000002");
+    x.meta.publish(&publish_op(v3, None, None, None)).await.unwrap();
+    let page_a = x.meta.page(6, &a).await.unwrap().expect("page A").id;
+
+    let target_c = format!("File:{c}");
+    assert_eq!(
+        x.meta.move_page(&move_op(&a, &c, &target_c, None, false)).await.unwrap(),
+        MoveOutcome::TargetExists,
+        "move: onto an existing file"
+    );
+    let missing = format!("MoveNone_{}.png", unique(""));
+    assert_eq!(
+        x.meta.move_page(&move_op(&missing, &bn, "File:x", None, false)).await.unwrap(),
+        MoveOutcome::SourceMissing
+    );
+    assert_eq!(
+        x.meta.current_file(&a).await.unwrap().unwrap().sha1,
+        v2.sha1,
+        "a refused move changed nothing"
+    );
+
+    let target_b = format!("File:{bn}");
+    let redirect = format!("#REDIRECT [[{target_b}]]");
+    let MoveOutcome::Moved {
+        page_id,
+        redirect_page_id,
+        log_id,
+    } = x
+        .meta
+        .move_page(&move_op(&a, &bn, &target_b, Some(&redirect), false))
+        .await
+        .unwrap()
+    else {
+        panic!("move: not moved");
+    };
+    assert_eq!(page_id, page_a, "move: the page keeps its id");
+    let cur = x.meta.current_file(&bn).await.unwrap().expect("moved current version");
+    assert_eq!((cur.sha1.as_str(), cur.blob_key.as_str()), (v2.sha1.as_str(), blob2.as_str()));
+    let olds = x.meta.old_versions(&bn).await.unwrap();
+    assert_eq!(olds.len(), 1, "move: old versions go along");
+    assert_eq!(olds[0].blob_key, blob1);
+    assert_eq!(
+        olds[0].archive_name.as_deref(),
+        Some(crate::archive_name("20250101000001", &bn).as_str())
+    );
+    assert!(x.meta.current_file(&a).await.unwrap().is_none());
+    assert!(x.meta.old_versions(&a).await.unwrap().is_empty());
+    let moved = x.meta.page(6, &bn).await.unwrap().expect("moved page");
+    assert_eq!(moved.id, page_a);
+    assert_eq!(
+        x.meta.revision(moved.latest_rev).await.unwrap().unwrap().comment,
+        "Admin moved page"
+    );
+    let left = x.meta.page(6, &a).await.unwrap().expect("redirect page");
+    assert_eq!(Some(left.id), redirect_page_id);
+    assert_eq!(x.meta.revision(left.latest_rev).await.unwrap().unwrap().text, redirect);
+    let log = x
+        .meta
+        .log_events(&LogQuery {
+            title: Some(&a),
+            title_namespace: Some(6),
+            log_type: Some("move"),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].id, log[0].action.as_str(), log[0].comment.as_str()),
+        (log_id, "move", "why")
+    );
+    let params: serde_json::Value = serde_json::from_str(&log[0].params).unwrap();
+    assert_eq!(
+        params,
+        serde_json::json!({"target_ns": 6, "target_title": target_b, "suppressredirect": false})
+    );
+
+    // Back over the redirect it left: move_redir, no redirect left this time.
+    let target_a = format!("File:{a}");
+    assert_eq!(
+        x.meta.move_page(&move_op(&bn, &a, &target_a, None, false)).await.unwrap(),
+        MoveOutcome::TargetExists,
+        "move: a page at the target refuses without over_redirect"
+    );
+    assert!(matches!(
+        x.meta.move_page(&move_op(&bn, &a, &target_a, None, true)).await.unwrap(),
+        MoveOutcome::Moved {
+            redirect_page_id: None,
+            ..
+        }
+    ));
+    assert_eq!(x.meta.page(6, &a).await.unwrap().unwrap().id, page_a);
+    assert!(x.meta.page(6, &bn).await.unwrap().is_none());
+    assert_eq!(x.meta.old_versions(&a).await.unwrap().len(), 1);
+
+    // Two files moved onto one new name from two instances: exactly one wins.
+    let d = format!("MoveD_{}.png", unique(""));
+    let target_d = format!("File:{d}");
+    let (ma, mc) = (move_op(&a, &d, &target_d, None, false), move_op(&c, &d, &target_d, None, false));
+    let (r1, r2) = tokio::join!(x.meta.move_page(&ma), y.meta.move_page(&mc));
+    let wins = [r1.unwrap(), r2.unwrap()]
+        .iter()
+        .filter(|r| matches!(r, MoveOutcome::Moved { .. }))
+        .count();
+    assert_eq!(wins, 1, "a_file_move_takes_every_version_in_one_step: one winner");
+    assert!(x.meta.current_file(&d).await.unwrap().is_some());
 }

@@ -189,6 +189,11 @@ pub trait PageStore: Send + Sync {
     async fn edit_count(&self, user_id: i64) -> StoreResult<i64>;
     /// File uses (`imagelinks`) in the order `q.order` asks for.
     async fn file_links(&self, q: &FileLinkQuery<'_>) -> StoreResult<Vec<FileLink>>;
+    /// Moves a page in one transaction: in the File namespace with its file (current and old
+    /// versions, archive names renamed); a null revision on the moved page, its protections and
+    /// watchers go along, the redirect (if any) is created at the old title, and the
+    /// `move/move` (`move/move_redir` over a redirect) log entry is written.
+    async fn move_page(&self, op: &PageMoveOp<'_>) -> StoreResult<MoveOutcome>;
 }
 
 /// The upload stash, chunked sessions and upload status (what `checkstatus` reads).

@@ -374,6 +374,12 @@ pub enum LogParams {
     },
     /// newusers/create, create2, autocreate, byemail: the new account's id.
     NewUser { userid: i64 },
+    /// move/move and move/move_redir: the new title (prefixed) and whether no redirect was left.
+    Move {
+        target_ns: i64,
+        target_title: String,
+        suppressredirect: bool,
+    },
     /// No parameters (delete/delete, create/create, protect/unprotect, block/unblock).
     None {},
 }
@@ -717,4 +723,46 @@ pub struct ThumbnailRow {
     pub height: i64,
     /// Unix seconds.
     pub created_at: i64,
+}
+
+/// `action=move` of a page (and, in the File namespace, of its file: current version, old
+/// versions with their archive names, in one transaction with the page, the redirect and the
+/// log entry; blobs are keyed independently of names, so no bytes move).
+#[derive(Debug, Clone)]
+pub struct PageMoveOp<'a> {
+    pub from_ns: i64,
+    /// DB key without namespace.
+    pub from: &'a str,
+    pub to_ns: i64,
+    pub to: &'a str,
+    pub actor: Actor<'a>,
+    /// The log comment (the reason as given).
+    pub reason: &'a str,
+    /// The comment of the null revision on the moved page and of the redirect's revision
+    /// ("Admin moved page [[A]] to [[B]]: reason").
+    pub rev_comment: &'a str,
+    /// Text of the redirect left at the old title; None: no redirect (`noredirect`).
+    pub redirect_text: Option<&'a str>,
+    /// Prefixed new title, for the log params (`target_title`).
+    pub target_prefixed: &'a str,
+    /// Move over a page at the target that is a redirect to the source (`move/move_redir`): the
+    /// redirect is deleted first. Without it a page at the target refuses the move.
+    pub over_redirect: bool,
+    pub tags: &'a [String],
+}
+
+/// What [`crate::PageStore::move_page`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MoveOutcome {
+    Moved {
+        /// The moved page (same id under its new title).
+        page_id: i64,
+        /// The redirect page left at the old title.
+        redirect_page_id: Option<i64>,
+        log_id: i64,
+    },
+    /// No page at the old title.
+    SourceMissing,
+    /// A page (or, in the File namespace, a file) at the new title.
+    TargetExists,
 }

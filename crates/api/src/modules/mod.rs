@@ -7,6 +7,7 @@ pub mod checktoken;
 pub mod continuation;
 pub mod help;
 pub mod login;
+pub mod moves;
 pub mod pages;
 pub mod paraminfo;
 pub mod purge;
@@ -37,6 +38,7 @@ pub static REGISTRY: &[&ModuleSpec] = &[
     &help::SPEC,
     &login::LOGIN,
     &login::LOGOUT,
+    &moves::SPEC,
     &paraminfo::SPEC,
     &access::PROTECT,
     &purge::SPEC,
@@ -112,6 +114,7 @@ pub async fn execute(module: &'static ModuleSpec, call: &mut Call<'_>, v: Values
         "help" => Ok(Output::Raw(help::page(call, &v))),
         "login" => login::login(call, v).await,
         "logout" => login::logout(call, v).await,
+        "move" => moves::execute(call, v).await,
         "paraminfo" => paraminfo::execute(call, v).await,
         "protect" => access::protect(call, v).await,
         "purge" => purge::execute(call, v).await,
@@ -197,6 +200,7 @@ mod tests {
                 "help",
                 "login",
                 "logout",
+                "move",
                 "paraminfo",
                 "protect",
                 "purge",

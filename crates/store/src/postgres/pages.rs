@@ -325,6 +325,17 @@ impl PageStore for PgStore {
         Ok(n)
     }
 
+    async fn move_page(&self, op: &PageMoveOp<'_>) -> StoreResult<MoveOutcome> {
+        retrying(|| async {
+            match move_page_once(&self.pool, op).await {
+                // Someone created the target meanwhile: the unique key decides, as a TargetExists.
+                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => Ok(MoveOutcome::TargetExists),
+                r => r,
+            }
+        })
+        .await
+    }
+
     async fn file_links(&self, q: &FileLinkQuery<'_>) -> StoreResult<Vec<FileLink>> {
         // Only operators and column names are pushed as SQL; every value is bound.
         let mut qb = QueryBuilder::<Postgres>::new(
@@ -418,4 +429,155 @@ impl PageStore for PgStore {
             })
             .collect::<DbResult<_>>()?)
     }
+}
+
+async fn move_page_once(pool: &PgPool, op: &PageMoveOp<'_>) -> DbResult<MoveOutcome> {
+    let mut tx = pool.begin().await?;
+    let src: Option<(i64, i64)> = sqlx::query_as("SELECT id, latest_rev FROM pages WHERE namespace = $1 AND title = $2 FOR UPDATE")
+        .bind(op.from_ns)
+        .bind(op.from)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((page_id, latest)) = src else {
+        return Ok(MoveOutcome::SourceMissing);
+    };
+    if op.to_ns == 6 {
+        let file: Option<i32> = sqlx::query_scalar("SELECT 1 FROM files WHERE name = $1 FOR UPDATE")
+            .bind(op.to)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if file.is_some() {
+            return Ok(MoveOutcome::TargetExists);
+        }
+    }
+    let target: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = $1 AND title = $2 FOR UPDATE")
+        .bind(op.to_ns)
+        .bind(op.to)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let action = match target {
+        Some(_) if !op.over_redirect => return Ok(MoveOutcome::TargetExists),
+        Some(tid) => {
+            // The redirect at the target goes (MediaWiki deletes it without an entry of its own).
+            for sql in [
+                "DELETE FROM revisions WHERE page_id = $1",
+                "DELETE FROM imagelinks WHERE page_id = $1",
+                "DELETE FROM pages WHERE id = $1",
+            ] {
+                sqlx::query(sql).bind(tid).execute(&mut *tx).await?;
+            }
+            "move_redir"
+        }
+        None => "move",
+    };
+    if op.from_ns == 6 && op.to_ns == 6 {
+        sqlx::query("UPDATE files SET name = $1 WHERE name = $2")
+            .bind(op.to)
+            .bind(op.from)
+            .execute(&mut *tx)
+            .await?;
+        let olds: Vec<(i64, String)> = sqlx::query_as("SELECT id, archive_name FROM old_files WHERE name = $1 ORDER BY id FOR UPDATE")
+            .bind(op.from)
+            .fetch_all(&mut *tx)
+            .await?;
+        for (id, archive) in olds {
+            let ts = archive.split('!').next().unwrap_or_default();
+            sqlx::query("UPDATE old_files SET name = $1, archive_name = $2 WHERE id = $3")
+                .bind(op.to)
+                .bind(archive_name(ts, op.to))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    sqlx::query("UPDATE pages SET namespace = $1, title = $2 WHERE id = $3")
+        .bind(op.to_ns)
+        .bind(op.to)
+        .bind(page_id)
+        .execute(&mut *tx)
+        .await?;
+    // Protections move with the page; watchers of the old title also watch the new one.
+    sqlx::query("DELETE FROM page_restrictions WHERE namespace = $1 AND title = $2")
+        .bind(op.to_ns)
+        .bind(op.to)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE page_restrictions SET namespace = $1, title = $2 WHERE namespace = $3 AND title = $4")
+        .bind(op.to_ns)
+        .bind(op.to)
+        .bind(op.from_ns)
+        .bind(op.from)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO watchlist (user_id, namespace, title, expiry)
+         SELECT user_id, $1, $2, expiry FROM watchlist WHERE namespace = $3 AND title = $4
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(op.to_ns)
+    .bind(op.to)
+    .bind(op.from_ns)
+    .bind(op.from)
+    .execute(&mut *tx)
+    .await?;
+    let now = crate::time::now_ts();
+    let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = $1")
+        .bind(latest)
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or_default();
+    insert_revision(
+        &mut tx,
+        page_id,
+        &text,
+        op.rev_comment,
+        op.actor.user_id,
+        op.actor.user_name,
+        &now,
+        op.tags,
+    )
+    .await?;
+    let mut redirect_page_id = None;
+    if let Some(text) = op.redirect_text {
+        let rid: i64 = sqlx::query_scalar("INSERT INTO pages (namespace, title, touched) VALUES ($1, $2, $3) RETURNING id")
+            .bind(op.from_ns)
+            .bind(op.from)
+            .bind(&now)
+            .fetch_one(&mut *tx)
+            .await?;
+        insert_revision(
+            &mut tx,
+            rid,
+            text,
+            op.rev_comment,
+            op.actor.user_id,
+            op.actor.user_name,
+            &now,
+            op.tags,
+        )
+        .await?;
+        redirect_page_id = Some(rid);
+    }
+    let params = LogParams::Move {
+        target_ns: op.to_ns,
+        target_title: op.target_prefixed.to_string(),
+        suppressredirect: op.redirect_text.is_none(),
+    };
+    let entry = LogEntry {
+        log_type: "move",
+        action,
+        namespace: op.from_ns,
+        title: op.from,
+        timestamp: &now,
+        comment: op.reason,
+        params: &params,
+        tags: op.tags,
+    };
+    let log_id = insert_log(&mut tx, &op.actor, &entry).await?;
+    tx.commit().await?;
+    Ok(MoveOutcome::Moved {
+        page_id,
+        redirect_page_id,
+        log_id,
+    })
 }

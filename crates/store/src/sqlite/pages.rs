@@ -454,4 +454,155 @@ impl PageStore for SqliteStore {
             })
             .collect::<DbResult<_>>()?)
     }
+
+    async fn move_page(&self, op: &PageMoveOp<'_>) -> StoreResult<MoveOutcome> {
+        let mut tx = self.begin_write().await?;
+        let src: Option<(i64, i64)> = sqlx::query_as("SELECT id, latest_rev FROM pages WHERE namespace = ? AND title = ?")
+            .bind(op.from_ns)
+            .bind(op.from)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((page_id, latest)) = src else {
+            return Ok(MoveOutcome::SourceMissing);
+        };
+        if op.to_ns == 6 {
+            let file: Option<i64> = sqlx::query_scalar("SELECT 1 FROM files WHERE name = ?")
+                .bind(op.to)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if file.is_some() {
+                return Ok(MoveOutcome::TargetExists);
+            }
+        }
+        let target: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = ? AND title = ?")
+            .bind(op.to_ns)
+            .bind(op.to)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let action = match target {
+            Some(_) if !op.over_redirect => return Ok(MoveOutcome::TargetExists),
+            Some(tid) => {
+                // The redirect at the target goes (MediaWiki deletes it without an entry of its own).
+                for sql in [
+                    "DELETE FROM revisions WHERE page_id = ?",
+                    "DELETE FROM imagelinks WHERE page_id = ?",
+                    "DELETE FROM pages WHERE id = ?",
+                ] {
+                    sqlx::query(sql).bind(tid).execute(&mut *tx).await?;
+                }
+                "move_redir"
+            }
+            None => "move",
+        };
+        if op.from_ns == 6 && op.to_ns == 6 {
+            sqlx::query("UPDATE files SET name = ? WHERE name = ?")
+                .bind(op.to)
+                .bind(op.from)
+                .execute(&mut *tx)
+                .await?;
+            let olds: Vec<(i64, String)> = sqlx::query_as("SELECT id, archive_name FROM old_files WHERE name = ?")
+                .bind(op.from)
+                .fetch_all(&mut *tx)
+                .await?;
+            for (id, archive) in olds {
+                let ts = archive.split('!').next().unwrap_or_default();
+                sqlx::query("UPDATE old_files SET name = ?, archive_name = ? WHERE id = ?")
+                    .bind(op.to)
+                    .bind(archive_name(ts, op.to))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        sqlx::query("UPDATE pages SET namespace = ?, title = ? WHERE id = ?")
+            .bind(op.to_ns)
+            .bind(op.to)
+            .bind(page_id)
+            .execute(&mut *tx)
+            .await?;
+        // Protections move with the page; watchers of the old title also watch the new one.
+        sqlx::query("DELETE FROM page_restrictions WHERE namespace = ? AND title = ?")
+            .bind(op.to_ns)
+            .bind(op.to)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE page_restrictions SET namespace = ?, title = ? WHERE namespace = ? AND title = ?")
+            .bind(op.to_ns)
+            .bind(op.to)
+            .bind(op.from_ns)
+            .bind(op.from)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO watchlist (user_id, namespace, title, expiry)
+             SELECT user_id, ?, ?, expiry FROM watchlist WHERE namespace = ? AND title = ?",
+        )
+        .bind(op.to_ns)
+        .bind(op.to)
+        .bind(op.from_ns)
+        .bind(op.from)
+        .execute(&mut *tx)
+        .await?;
+        let now = crate::time::now_ts();
+        let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = ?")
+            .bind(latest)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or_default();
+        insert_revision(
+            &mut tx,
+            page_id,
+            &text,
+            op.rev_comment,
+            op.actor.user_id,
+            op.actor.user_name,
+            &now,
+            op.tags,
+        )
+        .await?;
+        let mut redirect_page_id = None;
+        if let Some(text) = op.redirect_text {
+            let rid = sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (?, ?, ?)")
+                .bind(op.from_ns)
+                .bind(op.from)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
+            insert_revision(
+                &mut tx,
+                rid,
+                text,
+                op.rev_comment,
+                op.actor.user_id,
+                op.actor.user_name,
+                &now,
+                op.tags,
+            )
+            .await?;
+            redirect_page_id = Some(rid);
+        }
+        let params = LogParams::Move {
+            target_ns: op.to_ns,
+            target_title: op.target_prefixed.to_string(),
+            suppressredirect: op.redirect_text.is_none(),
+        };
+        let entry = LogEntry {
+            log_type: "move",
+            action,
+            namespace: op.from_ns,
+            title: op.from,
+            timestamp: &now,
+            comment: op.reason,
+            params: &params,
+            tags: op.tags,
+        };
+        let log_id = insert_log(&mut tx, &op.actor, &entry).await?;
+        tx.commit().await?;
+        Ok(MoveOutcome::Moved {
+            page_id,
+            redirect_page_id,
+            log_id,
+        })
+    }
 }
