@@ -69,6 +69,27 @@ async fn long_comments_are_cut_to_500_characters_where_they_are_stored() {
         .await;
     assert_eq!(log["query"]["logevents"][0]["comment"], stored.as_str(), "{log}");
 
+    // A new version adds a null revision whose comment is the log entry's action text, as
+    // MediaWiki 1.39 writes it (performer first, no quotes).
+    let r = c
+        .upload("Long comment.png", &png(4, 4, 2), &[("comment", "v2"), ("ignorewarnings", "1")])
+        .await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    let q = c
+        .get(&[
+            ("action", "query"),
+            ("titles", "File:Long comment.png"),
+            ("prop", "revisions"),
+            ("rvprop", "comment"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(
+        q["query"]["pages"][0]["revisions"][0]["comment"], "Admin uploaded a new version of [[File:Long comment.png]]",
+        "{q}"
+    );
+
     let reason = "r".repeat(600);
     let d = c
         .post(&[

@@ -94,13 +94,15 @@ pub enum Outcome {
 /// How often a publish decides again after losing a compare-and-set to concurrent publishes.
 const MAX_ROUNDS: usize = 50;
 
-/// MediaWiki's null-revision comment on an existing description page.
-fn null_revision_comment(name: &str, overwrote: bool) -> String {
+/// MediaWiki's null-revision comment on an existing description page: the upload log entry's
+/// plain action text (`logentry-upload-overwrite` / `logentry-upload-upload`), performer first,
+/// as MediaWiki 1.39 writes it (tests/fixtures/refwiki-move.json recorded one).
+fn null_revision_comment(name: &str, overwrote: bool, performer: &str) -> String {
     let display = crate::title::display_name(name);
     if overwrote {
-        format!("uploaded a new version of \"[[File:{display}]]\"")
+        format!("{performer} uploaded a new version of [[File:{display}]]")
     } else {
-        format!("uploaded \"[[File:{display}]]\"")
+        format!("{performer} uploaded [[File:{display}]]")
     }
 }
 
@@ -212,7 +214,7 @@ async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, s
             archive_name: current.as_ref().map(|c| mwupload_store::archive_name(&archive_ts, &c.name)),
             page_text: req.text.clone().unwrap_or_else(|| comment.clone()),
             comment: comment.clone(),
-            null_revision_comment: null_revision_comment(&req.name, overwrote),
+            null_revision_comment: null_revision_comment(&req.name, overwrote, &req.caller.user_name()),
             tags: req.tags.clone(),
             log_action: req
                 .log_action
