@@ -233,6 +233,20 @@ async fn a_second_mwupload_as_shared_repository() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    // Its thumbnail path here redirects to the remote's own thumbnail of that width.
+    let thumb_path = format!("{}/images/thumb/{}/6px-Shared_logo.png", local.base, hashed("Shared_logo.png"));
+    let r = no_redirects.get(&thumb_path).send().await.unwrap();
+    assert_eq!(r.status(), 302, "{thumb_path}");
+    assert_eq!(r.headers()["location"].to_str().unwrap(), rii["thumburl"].as_str().unwrap());
+    let (code, body) = anon.fetch(&thumb_path).await;
+    assert_eq!(code, 200, "followed, the remote renders it");
+    assert!(body.starts_with(b"\x89PNG"), "a PNG thumbnail");
+    let r = no_redirects
+        .get(format!("{}/images/thumb/{}/6px-Nowhere.png", local.base, hashed("Nowhere.png")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 
     // The duplicate warning and prop=duplicatefiles see shared files (RepoGroup::findBySha1).
     let r = admin.upload("Copy_of_Shared_logo.png", &bytes, &[]).await;

@@ -101,6 +101,11 @@ pub async fn thumb_path(state: &SharedState, rel: &str, method: &Method, headers
         }
     };
     let Some(v) = version else {
+        if !path.archived
+            && let Some(url) = shared_thumb_url(state, &path).await
+        {
+            return found(&url);
+        }
         return missing_source(&path.file);
     };
     let facts = thumbs::facts_of(state, &v.blob_key, &v.mime, &v.metadata).await;
@@ -123,6 +128,32 @@ pub async fn thumb_path(state: &SharedState, rel: &str, method: &Method, headers
         Err(e) => return thumb_error(e.http_status(), &e.message()),
     };
     transform_and_serve(state, &v, &file, &params, false, false, method, headers).await
+}
+
+/// The remote thumbnail of a file only a shared repository has, for a plain `<width>px-` name:
+/// its wiki's own `thumburl` for that width (as `ForeignAPIRepo::getThumbUrl` asks for it).
+async fn shared_thumb_url(state: &SharedState, path: &mwupload_thumb::names::ThumbPath) -> Option<String> {
+    if state.foreign.is_empty() {
+        return None;
+    }
+    let (digits, _) = path.thumb_name.split_once("px-")?;
+    let width: i64 = digits.parse().ok().filter(|w| *w > 0)?;
+    let file = state.foreign.find_file(&path.file).await?;
+    let info = state.foreign.thumb_info(&file.repo, &file.name, width, -1, "").await?;
+    let url = info.get("thumburl")?.as_str()?;
+    (url.starts_with("http://") || url.starts_with("https://")).then(|| url.to_string())
+}
+
+fn found(url: &str) -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::FOUND;
+    match HeaderValue::from_str(url) {
+        Ok(l) => {
+            r.headers_mut().insert(header::LOCATION, l);
+            r
+        }
+        Err(_) => thumb_error(404, "The source file does not exist."),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
