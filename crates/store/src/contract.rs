@@ -1279,7 +1279,9 @@ pub async fn one_active_block_per_target(b: &dyn Backend) {
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
-    // Unblock.
+    // Unblock, at the time of the unblock: the block just placed is stamped with the clock, so
+    // the test's earlier `now` could sort the unblock before it when a second boundary passed.
+    let now = crate::time::now_ts();
     let removed = x
         .meta
         .remove_block(&BlockKey::User(uid), &now, &log_write("unblock", admin))
