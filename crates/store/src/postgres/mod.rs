@@ -329,6 +329,27 @@ async fn lock_or_create_page(tx: &mut PgConnection, namespace: i64, title: &str,
     )))
 }
 
+/// A null revision (`RevisionStore::newNullRevision`): the latest revision's text again, under
+/// its own comment, as uploads over an existing page, protections and moves add one.
+#[allow(clippy::too_many_arguments)]
+async fn insert_null_revision(
+    tx: &mut PgConnection,
+    page_id: i64,
+    latest: i64,
+    comment: &str,
+    user_id: i64,
+    user_name: &str,
+    timestamp: &str,
+    tags: &[String],
+) -> DbResult<i64> {
+    let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = $1")
+        .bind(latest)
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or_default();
+    insert_revision(tx, page_id, &text, comment, user_id, user_name, timestamp, tags).await
+}
+
 /// Adds a revision to a page this transaction has locked and makes it the latest.
 #[allow(clippy::too_many_arguments)]
 async fn insert_revision(

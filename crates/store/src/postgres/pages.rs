@@ -521,15 +521,10 @@ async fn move_page_once(pool: &PgPool, op: &PageMoveOp<'_>) -> DbResult<MoveOutc
     .execute(&mut *tx)
     .await?;
     let now = crate::time::now_ts();
-    let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = $1")
-        .bind(latest)
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or_default();
-    insert_revision(
+    insert_null_revision(
         &mut tx,
         page_id,
-        &text,
+        latest,
         op.rev_comment,
         op.actor.user_id,
         op.actor.user_name,

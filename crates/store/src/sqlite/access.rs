@@ -97,13 +97,8 @@ impl ProtectionStore for SqliteStore {
                 .await?;
             if let Some(p) = page {
                 let (page_id, latest): (i64, i64) = (p.try_get("id")?, p.try_get("latest_rev")?);
-                let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = ?")
-                    .bind(latest)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .unwrap_or_default();
                 let actor = &op.log.actor;
-                insert_revision(&mut tx, page_id, &text, comment, actor.user_id, actor.user_name, &now, op.log.tags).await?;
+                insert_null_revision(&mut tx, page_id, latest, comment, actor.user_id, actor.user_name, &now, op.log.tags).await?;
             }
         }
         let entry = LogEntry {

@@ -228,15 +228,10 @@ impl FileStore for SqliteStore {
             Some(p) => {
                 let page_id: i64 = p.try_get("id")?;
                 let latest: i64 = p.try_get("latest_rev")?;
-                let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = ?")
-                    .bind(latest)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .unwrap_or_default();
-                insert_revision(
+                insert_null_revision(
                     &mut tx,
                     page_id,
-                    &text,
+                    latest,
                     &op.null_revision_comment,
                     v.user_id,
                     &v.user_name,

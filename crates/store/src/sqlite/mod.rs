@@ -241,6 +241,27 @@ async fn insert_old(tx: &mut SqliteConnection, v: &FileVersion, archive_name: &s
     Ok(())
 }
 
+/// A null revision (`RevisionStore::newNullRevision`): the latest revision's text again, under
+/// its own comment, as uploads over an existing page, protections and moves add one.
+#[allow(clippy::too_many_arguments)]
+async fn insert_null_revision(
+    tx: &mut SqliteConnection,
+    page_id: i64,
+    latest: i64,
+    comment: &str,
+    user_id: i64,
+    user_name: &str,
+    timestamp: &str,
+    tags: &[String],
+) -> DbResult<i64> {
+    let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = ?")
+        .bind(latest)
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or_default();
+    insert_revision(tx, page_id, &text, comment, user_id, user_name, timestamp, tags).await
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn insert_revision(
     tx: &mut SqliteConnection,

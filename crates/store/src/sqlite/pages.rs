@@ -544,15 +544,10 @@ impl PageStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let now = crate::time::now_ts();
-        let text: String = sqlx::query_scalar("SELECT text FROM revisions WHERE id = ?")
-            .bind(latest)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or_default();
-        insert_revision(
+        insert_null_revision(
             &mut tx,
             page_id,
-            &text,
+            latest,
             op.rev_comment,
             op.actor.user_id,
             op.actor.user_name,
