@@ -344,6 +344,79 @@ async fn a_second_mwupload_as_shared_repository() {
     assert!(page["imageinfo"][0]["url"].as_str().unwrap().starts_with(&local.base), "{r}");
 }
 
+/// `fetch_descriptions`: the File page of a shared file shows the remote's description
+/// (`index.php?…&action=render`, which this server also answers) under MediaWiki's
+/// `sharedupload-desc-here` notice. `cache_files`: `/images/…` serves a verified local copy
+/// instead of redirecting, still there when the remote is gone.
+#[tokio::test]
+async fn remote_descriptions_and_local_copies_of_shared_files() {
+    let mut shared = Server::start();
+    let sc = shared.bot().await;
+    let bytes = png(14, 11, 43);
+    let text = "A description with <b>bold</b> & <script>alert(1)</script> more";
+    let r = sc.upload("Cached_logo.png", &bytes, &[("text", text)]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+
+    // The remote's render action: the page text only, as the parser output (unparsed here).
+    let render = |base: &str, title: &str| format!("{base}/w/index.php?title={title}&action=render");
+    let r = reqwest::get(render(&shared.base, "File:Cached_logo.png")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    assert!(html.starts_with("<div class=\"mw-parser-output\"><p>"), "{html}");
+    assert!(
+        html.contains("A description with &lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;"),
+        "the text, escaped: {html}"
+    );
+    let r = reqwest::get(render(&shared.base, "File:Nowhere.png")).await.unwrap();
+    assert_eq!(r.status(), 404);
+
+    let local = Server::start_logged(&foreign_toml(
+        &shared.api,
+        "url_cache_secs = 60\nfetch_descriptions = true\ncache_files = true\n",
+    ));
+    let anon = local.client();
+    let (code, page) = anon.fetch(&format!("{}/wiki/File:Cached_logo.png", local.base)).await;
+    let page = String::from_utf8_lossy(&page);
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("there is shown below"), "sharedupload-desc-here: {page}");
+    let desc = page
+        .split("id=\"shared-image-desc\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no #shared-image-desc: {page}"));
+    assert!(desc.contains("A description with &lt;b&gt;bold&lt;/b&gt;"), "{desc}");
+    assert!(!page.contains("<script>alert"), "nothing from the remote runs here");
+
+    // Without fetch_descriptions, the notice points there instead.
+    let plain = Server::start_with_config(&foreign_toml(&shared.api, ""));
+    let (_, page) = plain.client().fetch(&format!("{}/wiki/File:Cached_logo.png", plain.base)).await;
+    let page = String::from_utf8_lossy(&page);
+    assert!(
+        page.contains("for further information") && !page.contains("shared-image-desc"),
+        "{page}"
+    );
+
+    // The original is served from here, not redirected.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}/images/{}", local.base, hashed("Cached_logo.png"));
+    let r = no_redirects.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "a local copy, not a redirect");
+    assert_eq!(r.headers()["etag"].to_str().unwrap(), format!("\"{}\"", sha1_hex(&bytes)));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &bytes[..]);
+
+    // The remote goes away: the copy is still served (imageinfo stays in the process's cache
+    // for url_cache_secs), with ranges.
+    shared.kill();
+    let r = no_redirects.get(&url).header("range", "bytes=1-4").send().await.unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &bytes[1..5]);
+    let (code, body) = anon.fetch(&url).await;
+    assert_eq!((code, sha1_hex(&body)), (200, sha1_hex(&bytes)));
+}
+
 #[tokio::test]
 async fn a_shared_repository_that_is_down_changes_nothing_locally() {
     // A port nothing listens on.

@@ -107,7 +107,20 @@ async fn image(State(state): State<SharedState>, Path(path): Path<String>, metho
         // A current file only a shared repository has: a redirect to the remote's URL (the
         // path a MediaWiki wiki would serve it at, were it caching it).
         Ok(None) if !archived && !state.foreign.is_empty() => {
-            return match state.foreign.find_file(name).await.and_then(|f| f.url().map(str::to_string)) {
+            let shared = state.foreign.find_file(name).await;
+            // `cache_files`: a verified local copy, served as a local file would be.
+            if let Some(f) = &shared
+                && let Some(key) = state
+                    .foreign
+                    .local_copy(state.blobs.as_ref(), f, state.config.uploads.max_upload_size)
+                    .await
+                && let Some(sha1) = f.sha1()
+            {
+                let ext = name.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
+                let ctype = mwupload_media::serving_mime_for_extension(&ext);
+                return serve_blob(&state, &key, &sha1, ctype, &method, &headers).await;
+            }
+            return match shared.and_then(|f| f.url().map(str::to_string)) {
                 Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                     let mut r = Response::new(Body::empty());
                     *r.status_mut() = StatusCode::FOUND;

@@ -22,18 +22,9 @@ pub fn description_url(ctx: &Ctx, name: &str) -> String {
     format!("{}/w/index.php?title=File:{}", ctx.base_url, title_url_encode(name))
 }
 
-/// `wfUrlencode`: like rawurlencode but keeps `:` `/` `;` `@` `$` `!` `*` `(` `)` `,` `~`.
+/// `wfUrlencode` (see [`mwupload_core::title::wf_urlencode`]).
 pub fn title_url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"-_.~:/;@$!*(),".contains(&b);
-        if keep {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    mwupload_core::title::wf_urlencode(s)
 }
 
 fn metadata_value(json_text: &str) -> Value {

@@ -91,6 +91,13 @@ pub struct ForeignRepoConfig {
     /// remote that is down slows no request more than once in that time.
     #[serde(default = "default_retry_after_failure_secs")]
     pub retry_after_failure_secs: u64,
+    /// Serve `/images/…` of this repository's files from a local copy instead of redirecting
+    /// there: fetched on first request (at most `max_upload_size` bytes), kept only when its
+    /// size and SHA-1 are the remote's, then served like local files (Range, ETag). The copy is
+    /// named by the remote's SHA-1, so a new version there is fetched anew; copies nobody asked
+    /// for lately are removed by the orphan-blob sweep.
+    #[serde(default)]
+    pub cache_files: bool,
 }
 
 fn default_url_cache_secs() -> u64 {

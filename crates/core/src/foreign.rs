@@ -14,6 +14,7 @@
 //! again for `retry_after_failure_secs`.
 
 use crate::config::ForeignRepoConfig;
+use mwupload_store::BlobStore;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -97,6 +98,15 @@ pub trait ForeignApi: Send + Sync {
     /// GETs `api` with `query` and returns the parsed JSON body, within `timeout` in all.
     /// The error is a sentence for the log.
     async fn get_json(&self, api: &str, query: &[(&str, &str)], timeout: Duration) -> Result<Value, String>;
+    /// GETs `url` and returns its body as text (a description page's `action=render` HTML),
+    /// within `timeout`; any status but 200 is an error, as for MediaWiki's `HttpRequestFactory::get`.
+    async fn get_text(&self, url: &str, timeout: Duration) -> Result<String, String>;
+    /// Streams `url` into the file `dest` (fsynced), at most `max_bytes`, each read within
+    /// `idle`; returns the size and hex SHA-1 of what arrived.
+    async fn download(&self, url: &str, dest: &std::path::Path, max_bytes: u64, idle: Duration) -> Result<(u64, String), String> {
+        let _ = (url, dest, max_bytes, idle);
+        Err("this client cannot download files".into())
+    }
 }
 
 /// For processes without an HTTP client (tests of other parts): every request fails.
@@ -105,6 +115,9 @@ pub struct NoForeignApi;
 #[async_trait::async_trait]
 impl ForeignApi for NoForeignApi {
     async fn get_json(&self, _api: &str, _query: &[(&str, &str)], _timeout: Duration) -> Result<Value, String> {
+        Err("no HTTP client for shared repositories in this process".into())
+    }
+    async fn get_text(&self, _url: &str, _timeout: Duration) -> Result<String, String> {
         Err("no HTTP client for shared repositories in this process".into())
     }
 }
@@ -127,6 +140,12 @@ pub struct ForeignRepos {
     /// Per repository: its `meta=siteinfo&siprop=general` under the key `""` (`None`: the
     /// remote failed).
     general: Vec<Cache<Option<SiteInfo>>>,
+    /// Per repository: `lang|name` → the remote's rendered description (`None`: not fetched).
+    descriptions: Vec<Cache<Option<Arc<str>>>>,
+    /// Local copies being fetched (blob key → its lock), so a file is fetched once at a time.
+    copying: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Local copies whose fetch failed lately (blob key), not tried again before their time.
+    copy_failures: Cache<()>,
 }
 
 /// A remote's `siteinfo` `general` object.
@@ -147,6 +166,9 @@ impl ForeignRepos {
             by_name: (0..n).map(|_| Mutex::new(HashMap::new())).collect(),
             by_sha1: (0..n).map(|_| Mutex::new(HashMap::new())).collect(),
             general: (0..n).map(|_| Mutex::new(HashMap::new())).collect(),
+            descriptions: (0..n).map(|_| Mutex::new(HashMap::new())).collect(),
+            copying: Mutex::new(HashMap::new()),
+            copy_failures: Mutex::new(HashMap::new()),
         }
     }
 
@@ -265,6 +287,105 @@ impl ForeignRepos {
         answer
     }
 
+    /// `File::getDescriptionText` of a shared file: when its repository has
+    /// `fetch_descriptions`, the remote's description page rendered (`index.php?title=File:…&
+    /// action=render&uselang=…`, next to the remote's `api.php` as ForeignAPIRepo derives it),
+    /// kept `description_cache_secs`. `None` when not configured or the remote gives no page
+    /// (a failure is retried after `retry_after_failure_secs`, as MediaWiki does not cache it).
+    /// The HTML is the remote's: the caller sanitizes it before showing it.
+    pub async fn description_html(&self, repo: &str, name: &str, lang: &str) -> Option<Arc<str>> {
+        let i = self.repos.iter().position(|r| r.name == repo)?;
+        let r = &self.repos[i];
+        if !r.fetch_descriptions {
+            return None;
+        }
+        let key = format!("{lang}|{name}");
+        if let Some(hit) = Self::cached(&self.descriptions[i], &key) {
+            return hit;
+        }
+        let (_, retry, timeout) = self.ttls(i);
+        let url = description_render_url(&r.api, name, lang);
+        let answer = match self.client.get_text(&url, timeout).await {
+            Ok(html) => Some(Arc::<str>::from(html)),
+            Err(why) => {
+                tracing::warn!("shared repository {}: no description of File:{name} from {url}: {why}", r.name);
+                None
+            }
+        };
+        let keep = if answer.is_some() {
+            Duration::from_secs(r.description_cache_secs)
+        } else {
+            retry
+        };
+        if !keep.is_zero() {
+            Self::remember(&self.descriptions[i], &key, keep, answer.clone());
+        }
+        answer
+    }
+
+    /// With `cache_files`: the blob key of a verified local copy of the shared file `f`'s
+    /// current bytes, fetched now when there is none. `None` (the caller redirects to the
+    /// remote instead) when not configured, too large, or the fetch fails or gives other bytes.
+    pub async fn local_copy(&self, blobs: &dyn BlobStore, f: &ForeignFile, max_bytes: u64) -> Option<String> {
+        let i = self.repos.iter().position(|r| r.name == f.repo)?;
+        if !self.repos[i].cache_files {
+            return None;
+        }
+        let (sha1, url) = (f.sha1()?, f.url()?);
+        let size = u64::try_from(f.size()).ok().filter(|s| *s <= max_bytes)?;
+        let key = local_copy_key(&f.repo, &sha1);
+        if blobs.len(&key).await.ok() == Some(size) {
+            return Some(key);
+        }
+        if Self::cached(&self.copy_failures, &key).is_some() {
+            return None;
+        }
+        let flight = {
+            let mut m = self.copying.lock().unwrap_or_else(|p| p.into_inner());
+            m.entry(key.clone()).or_default().clone()
+        };
+        let copied = {
+            let _one_at_a_time = flight.lock().await;
+            if blobs.len(&key).await.ok() == Some(size) {
+                Some(key.clone())
+            } else {
+                self.fetch_copy(i, blobs, url, &key, &sha1, size).await
+            }
+        };
+        {
+            let mut m = self.copying.lock().unwrap_or_else(|p| p.into_inner());
+            if Arc::strong_count(&flight) <= 2 {
+                m.remove(&key);
+            }
+        }
+        copied
+    }
+
+    async fn fetch_copy(&self, i: usize, blobs: &dyn BlobStore, url: &str, key: &str, sha1: &str, size: u64) -> Option<String> {
+        let repo = &self.repos[i];
+        let (_, retry, idle) = self.ttls(i);
+        let failed = |why: String| {
+            tracing::warn!("shared repository {}: no local copy of {url}: {why}", repo.name);
+            if !retry.is_zero() {
+                Self::remember(&self.copy_failures, key, retry, ());
+            }
+            None
+        };
+        let temp = match tempfile::Builder::new().prefix("shared-").tempfile_in(blobs.scratch_dir()) {
+            Ok(t) => t.into_temp_path(),
+            Err(e) => return failed(format!("scratch file: {e}")),
+        };
+        match self.client.download(url, &temp, size, idle).await {
+            Ok((n, got)) if n == size && got == sha1 => {}
+            Ok((n, got)) => return failed(format!("got {n} bytes with SHA-1 {got}, the remote says {size} bytes {sha1}")),
+            Err(why) => return failed(why),
+        }
+        match blobs.put_file(key, temp).await {
+            Ok(()) => Some(key.to_string()),
+            Err(e) => failed(format!("storing it: {e}")),
+        }
+    }
+
     fn cached<T: Clone>(map: &Cache<T>, key: &str) -> Option<T> {
         let map = map.lock().unwrap_or_else(|p| p.into_inner());
         map.get(key).filter(|(until, _)| *until > Instant::now()).map(|(_, v)| v.clone())
@@ -375,6 +496,25 @@ impl ForeignRepos {
     }
 }
 
+/// The blob key of a shared file's local copy: derived from the repository and the bytes'
+/// SHA-1, so every replica finds the same copy and a new version gets a new one.
+pub fn local_copy_key(repo: &str, sha1_hex: &str) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(format!("foreign_repos copy|{repo}|{sha1_hex}").as_bytes());
+    hex::encode(&d[..16])
+}
+
+/// `FileRepo::getDescriptionRenderUrl` of a ForeignAPIRepo: its script dir is the directory of
+/// its `api.php` ("hack for description fetches" in ForeignAPIRepo's constructor).
+pub fn description_render_url(api: &str, name: &str, lang: &str) -> String {
+    let dir = api.rsplit_once('/').map(|(d, _)| d).unwrap_or(api);
+    let title = crate::title::wf_urlencode(&format!("File:{name}"));
+    format!(
+        "{dir}/index.php?title={title}&action=render&uselang={}",
+        crate::title::wf_urlencode(lang)
+    )
+}
+
 /// `ForeignAPIRepo::getImageInfo` and `ForeignAPIFile::newFromTitle`: the first page with an
 /// `imageinfo` entry, named after the last redirect. `Ok(None)`: the remote has no such file;
 /// `Err`: the answer is not a query result.
@@ -469,6 +609,54 @@ mod tests {
             self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.answer.clone()
         }
+        async fn get_text(&self, url: &str, _t: Duration) -> Result<String, String> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.answer.clone().map(|_| format!("<p>rendered from {url}</p>"))
+        }
+    }
+
+    #[test]
+    fn description_render_url_is_next_to_the_api() {
+        assert_eq!(
+            description_render_url("http://wiki.example/w/api.php", "A b&c.png", "en"),
+            "http://wiki.example/w/index.php?title=File:A%20b%26c.png&action=render&uselang=en"
+        );
+    }
+
+    #[tokio::test]
+    async fn descriptions_are_fetched_only_when_configured_and_cached() {
+        let ok = Arc::new(Counting {
+            calls: Default::default(),
+            answer: Ok(json!({})),
+        });
+        let repos = ForeignRepos::new(vec![repo(60, 60)], ok.clone());
+        assert!(
+            repos.description_html("shared", "A.png", "en").await.is_none(),
+            "fetch_descriptions is off"
+        );
+        assert_eq!(ok.calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+        let mut with = repo(60, 60);
+        with.fetch_descriptions = true;
+        let repos = ForeignRepos::new(vec![with.clone()], ok.clone());
+        let html = repos.description_html("shared", "A.png", "en").await.unwrap();
+        assert!(html.contains("/index.php?title=File:A.png&action=render&uselang=en"), "{html}");
+        assert!(repos.description_html("shared", "A.png", "en").await.is_some());
+        assert_eq!(ok.calls.load(std::sync::atomic::Ordering::SeqCst), 1, "kept description_cache_secs");
+        assert!(repos.description_html("elsewhere", "A.png", "en").await.is_none());
+
+        let down = Arc::new(Counting {
+            calls: Default::default(),
+            answer: Err("HTTP status 404 Not Found".into()),
+        });
+        let repos = ForeignRepos::new(vec![with], down.clone());
+        assert!(repos.description_html("shared", "A.png", "en").await.is_none());
+        assert!(repos.description_html("shared", "A.png", "en").await.is_none());
+        assert_eq!(
+            down.calls.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "a failure waits retry_after_failure_secs"
+        );
     }
 
     fn repo(cache: u64, retry: u64) -> ForeignRepoConfig {

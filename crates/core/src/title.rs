@@ -1036,6 +1036,19 @@ pub fn canonical_namespaces() -> Vec<(i64, String)> {
     out
 }
 
+/// `wfUrlencode`: like rawurlencode but keeps `:` `/` `;` `@` `$` `!` `*` `(` `)` `,` `~`.
+pub fn wf_urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~:/;@$!*(),".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

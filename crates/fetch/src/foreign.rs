@@ -32,7 +32,7 @@ impl HttpForeignApi {
 impl ForeignApi for HttpForeignApi {
     async fn get_json(&self, api: &str, query: &[(&str, &str)], timeout: Duration) -> Result<serde_json::Value, String> {
         let work = async {
-            let mut response = self
+            let response = self
                 .client
                 .get(api)
                 .query(query)
@@ -43,13 +43,7 @@ impl ForeignApi for HttpForeignApi {
             if !status.is_success() {
                 return Err(format!("HTTP status {status}"));
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| format!("reading the answer: {e}"))? {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(format!("the answer is larger than {MAX_BODY} bytes"));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_bounded(response).await?;
             serde_json::from_slice(&body).map_err(|e| format!("the answer is not JSON: {e}"))
         };
         match tokio::time::timeout(timeout, work).await {
@@ -57,6 +51,76 @@ impl ForeignApi for HttpForeignApi {
             Err(_) => Err(format!("no answer within {:.1} s", timeout.as_secs_f64())),
         }
     }
+
+    async fn download(&self, url: &str, dest: &std::path::Path, max_bytes: u64, idle: Duration) -> Result<(u64, String), String> {
+        self.download_into(url, dest, max_bytes, idle).await
+    }
+
+    async fn get_text(&self, url: &str, timeout: Duration) -> Result<String, String> {
+        let work = async {
+            let response = self
+                .client
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| format!("request failed: {}", crate::error_detail(&e)))?;
+            // MediaWiki's HttpRequestFactory::get gives nothing for any status but 200.
+            let status = response.status();
+            if status != reqwest::StatusCode::OK {
+                return Err(format!("HTTP status {status}"));
+            }
+            let body = read_bounded(response).await?;
+            String::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())
+        };
+        match tokio::time::timeout(timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no answer within {:.1} s", timeout.as_secs_f64())),
+        }
+    }
+}
+
+impl HttpForeignApi {
+    async fn download_into(&self, url: &str, dest: &std::path::Path, max_bytes: u64, idle: Duration) -> Result<(u64, String), String> {
+        use sha1::Digest;
+        use tokio::io::AsyncWriteExt;
+        let mut response = tokio::time::timeout(idle, self.client.get(url).send())
+            .await
+            .map_err(|_| format!("no answer within {:.1} s", idle.as_secs_f64()))?
+            .map_err(|e| format!("request failed: {}", crate::error_detail(&e)))?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(format!("HTTP status {}", response.status()));
+        }
+        let mut file = tokio::fs::File::create(dest).await.map_err(|e| format!("scratch file: {e}"))?;
+        let (mut size, mut hash) = (0u64, sha1::Sha1::new());
+        // A deadline per read, not for the whole file: a large file may take long, a stalled
+        // transfer may not.
+        while let Some(chunk) = tokio::time::timeout(idle, response.chunk())
+            .await
+            .map_err(|_| format!("no bytes for {:.1} s", idle.as_secs_f64()))?
+            .map_err(|e| format!("reading the file: {e}"))?
+        {
+            size += chunk.len() as u64;
+            if size > max_bytes {
+                return Err(format!("larger than {max_bytes} bytes"));
+            }
+            hash.update(&chunk);
+            file.write_all(&chunk).await.map_err(|e| format!("writing the copy: {e}"))?;
+        }
+        file.sync_all().await.map_err(|e| format!("writing the copy: {e}"))?;
+        Ok((size, hex::encode(hash.finalize())))
+    }
+}
+
+/// The body, at most [`MAX_BODY`] bytes.
+async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| format!("reading the answer: {e}"))? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(format!("the answer is larger than {MAX_BODY} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 #[cfg(test)]

@@ -31,9 +31,14 @@ async fn may(ctx: &Ctx, name: &str, rights: &[&str]) -> bool {
     )
 }
 
-/// A file only a shared repository has: the remote's image and facts, and MediaWiki's
-/// `sharedupload-desc-there` notice linking to its description page there.
-fn shared_view(ctx: &mut Ctx, display: &str, f: &mwupload_core::foreign::ForeignFile) -> Response<Body> {
+/// A file only a shared repository has: the remote's image and facts, and MediaWiki's notice
+/// linking to its description page there — `sharedupload-desc-here` followed by the remote's
+/// rendered description when the repository has `fetch_descriptions` (ImagePage's
+/// `#shared-image-desc`), `sharedupload-desc-there` otherwise.
+async fn shared_view(ctx: &mut Ctx, display: &str, f: &mwupload_core::foreign::ForeignFile) -> Response<Body> {
+    // The pages are English only, so the description is asked for in English.
+    let description = ctx.state.foreign.description_html(&f.repo, &f.name, "en").await;
+    let description = description.map(|html| sanitize_remote_html(&html, f.description_url().unwrap_or("")));
     let repo_name = ctx
         .state
         .foreign
@@ -69,12 +74,76 @@ fn shared_view(ctx: &mut Ctx, display: &str, f: &mwupload_core::foreign::Foreign
         }
         div.sharedUploadNotice {
             p {
-                "This file is from " (repo_name) " and may be used by other projects. Please see the "
-                a.external href=(desc) { "file description page" } " for further information."
+                @if description.is_some() {
+                    "This file is from " (repo_name) " and may be used by other projects. The description on its "
+                    a.external href=(desc) { "file description page" } " there is shown below."
+                } @else {
+                    "This file is from " (repo_name) " and may be used by other projects. Please see the "
+                    a.external href=(desc) { "file description page" } " for further information."
+                }
             }
+        }
+        @if let Some(html) = &description {
+            div #shared-image-desc { (maud::PreEscaped(html)) }
         }
     };
     ctx.page(StatusCode::OK, display, body)
+}
+
+/// The remote's description HTML as it may appear in our page: MediaWiki shows it raw (it trusts
+/// the repository); we keep its text, links and formatting but no script, style, form or event
+/// handler (ammonia's allow-list), and resolve relative links against the remote's page.
+fn sanitize_remote_html(html: &str, remote_page: &str) -> String {
+    let mut b = ammonia::Builder::default();
+    b.add_generic_attributes(["class"]);
+    if let Ok(base) = url::Url::parse(remote_page) {
+        b.url_relative(ammonia::UrlRelative::RewriteWithBase(base));
+    }
+    b.clean(html).to_string()
+}
+
+/// `index.php?title=File:X&action=render`: the description page's text as MediaWiki's render
+/// action gives it (the parser output only, no skin), so that another wiki using this one as a
+/// shared repository with `fetch_descriptions` can show it. This server keeps wikitext
+/// unparsed (as on its File pages), so the text is shown as it was written.
+pub async fn render(ctx: &mut Ctx, name: &str) -> Response<Body> {
+    let page = match ctx.state.meta.page(6, name).await {
+        Ok(p) => p,
+        Err(e) => return ctx.unavailable("page", e),
+    };
+    let text = match &page {
+        Some(p) => {
+            let q = RevisionQuery {
+                page_id: p.id,
+                newest_first: true,
+                limit: 1,
+                ..Default::default()
+            };
+            match ctx.state.meta.page_revisions(&q).await {
+                Ok(revs) => revs.into_iter().next().map(|r| r.text),
+                Err(e) => return ctx.unavailable("page text", e),
+            }
+        }
+        None => None,
+    };
+    let (code, body) = match text {
+        Some(text) => (
+            StatusCode::OK,
+            html! { div.mw-parser-output { @if !text.trim().is_empty() { p { (text) "\n" } } } }.into_string(),
+        ),
+        None => (
+            StatusCode::NOT_FOUND,
+            html! { div.noarticletext.mw-content-ltr dir="ltr" lang="en" { p { "There is currently no text in this page." } } }
+                .into_string(),
+        ),
+    };
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = code;
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
 }
 
 pub async fn view(ctx: &mut Ctx, name: &str) -> Response<Body> {
@@ -86,7 +155,7 @@ pub async fn view(ctx: &mut Ctx, name: &str) -> Response<Body> {
     };
     let Some(cur) = current else {
         if let Some(shared) = ctx.state.foreign.find_file(name).await {
-            return shared_view(ctx, &display, &shared);
+            return shared_view(ctx, &display, &shared).await;
         }
         let upload = wiki_url_with("Special:Upload", &[("wpDestFile", name)]);
         let body = html! {
@@ -387,5 +456,28 @@ pub async fn delete_post(ctx: &mut Ctx, name: &str, body: Body) -> Response<Body
         Ok(Some(_)) => ctx.see_other(&wiki_url(&title)),
         Ok(None) => delete_page(ctx, name, Some("There is nothing to delete.")).await,
         Err(e) => ctx.unavailable("deleting", e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_remote_html;
+
+    #[test]
+    fn remote_descriptions_keep_text_and_links_but_nothing_that_runs() {
+        let html = sanitize_remote_html(
+            "<div class=\"mw-parser-output\"><p onclick=\"steal()\">Hi <b>there</b><script>steal()</script>\
+             <a href=\"/w/index.php?title=Main_Page\">home</a><img src=x onerror=steal()><style>p{}</style></p></div>",
+            "http://remote.example/w/index.php?title=File:A.png",
+        );
+        assert!(html.contains("Hi <b>there</b>"), "{html}");
+        assert!(
+            html.contains("href=\"http://remote.example/w/index.php?title=Main_Page\""),
+            "{html}"
+        );
+        assert!(html.contains("class=\"mw-parser-output\""), "{html}");
+        for bad in ["script", "onclick", "onerror", "style", "steal"] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
     }
 }

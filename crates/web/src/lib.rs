@@ -205,6 +205,7 @@ async fn dispatch(ctx: &mut Ctx, title: &str, parts: &axum::http::request::Parts
             ("revert", true) => file::revert_post(ctx, &t.db_key, body).await,
             ("delete", false) => file::delete_form(ctx, &t.db_key).await,
             ("delete", true) => file::delete_post(ctx, &t.db_key, body).await,
+            ("render", _) => file::render(ctx, &t.db_key).await,
             _ => file::view(ctx, &t.db_key).await,
         };
     }
