@@ -4,7 +4,10 @@ tests/exif.rs uploads the same bytes to mwupload and compares imageinfo's `metad
 `commonmetadata`, `extmetadata`, size and MIME type.
 
     set -a; . /tmp/refwiki/credentials.env; set +a
-    /tmp/venv-exif/bin/python scripts/record_exif_transcripts.py   # needs requests + Pillow
+    /tmp/venv-exif/bin/python scripts/record_exif_transcripts.py [--prefix Exif]   # needs requests + Pillow
+
+File names are `PREFIX-<name>`; a wiki that already holds them refuses the same bytes again
+(`fileexists-no-change`), so pass another prefix when recording twice on one wiki.
 
 The test files are built here byte by byte (a small TIFF writer below), so every tag's type,
 count, byte order and order in its directory is chosen, including invalid ones MediaWiki drops.
@@ -303,6 +306,63 @@ def files():
     out.append(('rotated-be.tif', build_tiff(False, tif, blobs)))
     plain0, blobs = tiff_image_ifd0(5, 2, [], True)
     out.append(('plain.tif', build_tiff(True, {'IFD0': plain0}, blobs)))
+    out.extend(edge_files())
+    return out
+
+
+def edge_files():
+    """Where PHP's reader stops, and what it passes over."""
+    out = []
+    # A bad entry in the middle of the Exif IFD: what came before stays, the rest and the GPS
+    # directory (after the Exif pointer in IFD0) are lost.
+    mid = {'IFD0': [(0x010F, ASCII, 'Midway\x00'), (0x8769, Ptr('EXIF')), (0x8825, Ptr('GPS'))],
+           'EXIF': [(0x829A, RATIONAL, [(1, 30)]), (0x8827, SHORT, 100), (0x9003, ASCII, 'X' * 30 + '\x00'),
+                    (0x920A, RATIONAL, [(35, 1)])],
+           'GPS': [(0x0001, ASCII, 'N\x00'), (0x0002, RATIONAL, [(1, 1), (2, 1), (3, 1)])]}
+    b = bytearray(build_tiff(False, mid))
+    # the DateTimeOriginal entry (third in the Exif IFD) points outside the block
+    exif_at = struct.unpack_from('>I', b, 8 + 2 + 12 * 1 + 8)[0]
+    struct.pack_into('>I', b, exif_at + 2 + 12 * 2 + 8, 0x7FFF0000)
+    out.append(('stops-midway.jpg', jpeg_with_exif(bytes(b))))
+    # FNumber with no value: PHP needs one and stops
+    fn0 = {'IFD0': [(0x010F, ASCII, 'Empty FNumber\x00'), (0x8769, Ptr('EXIF'))],
+           'EXIF': [(0x829A, RATIONAL, [(1, 30)]), (0x829D, RATIONAL, []), (0x8827, SHORT, 100)]}
+    out.append(('empty-fnumber.jpg', jpeg_with_exif(build_tiff(False, fn0))))
+    # Interoperability IFD (read, not kept), a thumbnail IFD, a Nikon maker note PHP can walk,
+    # a single-rational latitude (T386208), JIS UserComment, ASCII Orientation of 8
+    nik = {'IFD0': [(0x010F, ASCII, 'NIKON\x00'), (0x0110, ASCII, 'E990\x00'), (0x0112, SHORT, 8),
+                    (0x8769, Ptr('EXIF')), (0x8825, Ptr('GPS'))],
+           'EXIF': [(0x829A, RATIONAL, [(1, 30)]),
+                    (0x927C, UNDEF, b'\x00\x02' + struct.pack('>HHI', 1, 3, 1) + b'\x00\x05\x00\x00'
+                     + struct.pack('>HHI', 2, 2, 3) + b'ab\x00\x00' + b'\x00\x00\x00\x00'),
+                    (0x9286, UNDEF, b'JIS\x00\x00\x00\x00\x00plain jis'),
+                    (0xA005, Ptr('INTEROP')), (0xA420, ASCII, 'after-interop\x00')],
+           'INTEROP': [(0x0001, ASCII, 'R98\x00'), (0x0002, UNDEF, b'0100')],
+           'GPS': [(0x0001, ASCII, 'S\x00'), (0x0002, RATIONAL, [(45, 2)]), (0x0003, ASCII, 'W\x00'),
+                   (0x0004, RATIONAL, [(0, 1), (30, 1), (0, 1)]), (0x0006, RATIONAL, [(0, 1)])],
+           'IFD1': [(0x0103, SHORT, 6), (0x0201, LONG, 0), (0x0202, LONG, 0)]}
+    out.append(('nikon-interop.jpg', jpeg_with_exif(build_tiff(False, nik))))
+    # Two Exif segments: the first has a broken TIFF header (PHP skips it), the second is read;
+    # MediaWiki takes the byte order from the last one
+    second = build_tiff(True, {'IFD0': [(0x010F, ASCII, 'Second segment\x00'), (0x8769, Ptr('EXIF'))],
+                               'EXIF': [(0x9286, UNDEF, b'UNICODE\x00' + 'two'.encode('utf-16-le'))]})
+    j = jpeg_with_exif(second)
+    bad = b'Exif\x00\x00XX\x00*\x00\x00\x00\x08' + b'\x00' * 8
+    j = j[:2] + b'\xff\xe1' + struct.pack('>H', len(bad) + 2) + bad + j[2:]
+    out.append(('two-app1.jpg', j))
+    # TIFF: orientation 8 as ASCII, ImageWidth as LONG, a 20000-character Artist, a float Make
+    rot0, blobs = tiff_image_ifd0(4, 3, [(0x0112, ASCII, '8\x00'), (0x013B, ASCII, 'y' * 20000 + '\x00'),
+                                         (0x0110, FLOAT, 1.5)], False)
+    rot0 = [(t, LONG, 4) if t == 0x0100 else e for e in rot0 for t in [e[0]]]
+    out.append(('rotated-ascii-be.tif', build_tiff(False, {'IFD0': rot0}, blobs)))
+    # TIFF whose Make points outside the file: PHP stops there
+    broken0, blobs = tiff_image_ifd0(4, 3, [(0x010F, ASCII, 'Broken TIFF maker\x00')], True)
+    tb = bytearray(build_tiff(True, {'IFD0': broken0}, blobs))
+    n = struct.unpack_from('<H', tb, 8)[0]
+    for i in range(n):
+        if struct.unpack_from('<H', tb, 8 + 2 + 12 * i)[0] == 0x010F:
+            struct.pack_into('<I', tb, 8 + 2 + 12 * i + 8, 0x7FFFFF00)
+    out.append(('broken-make.tif', bytes(tb)))
     return out
 
 

@@ -285,7 +285,13 @@ impl Reader<'_> {
             }
         }
         if kept && let Some(name) = name {
-            let v = self.decode(&value, format, components);
+            let v = if tag == 0x927C && !matches!(format, 2..=5 | 8..=12) {
+                // PHP keeps a maker note up to its first NUL (often nothing: null)
+                let cut = value.split(|&b| b == 0).next().unwrap_or(&[]);
+                if cut.is_empty() { Php::Null } else { Php::Str(cut.to_vec()) }
+            } else {
+                self.decode(&value, format, components)
+            };
             if let Some(list) = self.raw.section(section) {
                 match list.iter_mut().find(|(k, _)| *k == name) {
                     Some(slot) => slot.1 = v,
@@ -683,8 +689,9 @@ fn read_from(src: Src<'_>, little: bool, jpeg: bool) -> Option<Raw> {
     if first < 8 || (jpeg && u64::from(first) > r.src.len()) {
         return None;
     }
-    let _ = r.ifd(u64::from(first), Section::Ifd0, 0);
-    Some(r.raw)
+    // a JPEG keeps what was read before PHP gave up; a TIFF gets nothing (`_error`)
+    let complete = r.ifd(u64::from(first), Section::Ifd0, 0);
+    (complete || jpeg).then_some(r.raw)
 }
 
 // ------------------------------------------------------------------ Exif::validate
