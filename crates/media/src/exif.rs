@@ -43,7 +43,7 @@ const MAX_VALUE: usize = 1 << 20;
 /// Bytes read from a TIFF file in all.
 const MAX_TOTAL: usize = 16 << 20;
 /// Directory entries processed in all (nested directories may point at each other).
-const MAX_ENTRIES: u32 = 100_000;
+const MAX_ENTRIES: u32 = 20_000;
 /// PHP's `MAX_IFD_NESTING_LEVEL`.
 const MAX_NESTING: u32 = 150;
 

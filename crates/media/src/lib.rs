@@ -83,6 +83,15 @@ impl MediaInfo {
     }
 }
 
+/// The EXIF metadata MediaWiki stores for a JPEG's APP1 `Exif` block (`tiff`: the bytes after
+/// `Exif\0\0`), without the format version: `(name, value)` pairs as in
+/// [`MediaInfo::metadata`]. Empty when PHP's reader finds nothing. (Exposed for fuzzing.)
+pub fn exif_block_metadata(tiff: &[u8]) -> Vec<(String, Value)> {
+    exif::read_block(tiff)
+        .map(|raw| exif::to_metadata(&exif::filter(&raw)))
+        .unwrap_or_default()
+}
+
 /// Sniff type + dimensions + metadata. Reads only what it needs (bounded memory).
 pub fn analyze(path: &Path) -> io::Result<MediaInfo> {
     let mut f = File::open(path)?;
