@@ -239,29 +239,21 @@ impl Reader<'_> {
                         self.aperture_known = self.number(&value, format) != 0.0;
                     }
                 }
-                0x9202 | 0x9205 => {
-                    if !self.aperture_known {
-                        if empty {
-                            return false;
-                        }
-                        self.aperture_known = self.number(&value, format) != 0.0;
+                0x9202 | 0x9205 if !self.aperture_known => {
+                    if empty {
+                        return false;
                     }
+                    self.aperture_known = self.number(&value, format) != 0.0;
                 }
-                0x9201 => {
-                    if !self.exposure_known {
-                        if empty {
-                            return false;
-                        }
-                        self.exposure_known = self.number(&value, format) != 0.0;
+                0x9201 if !self.exposure_known => {
+                    if empty {
+                        return false;
                     }
+                    self.exposure_known = self.number(&value, format) != 0.0;
                 }
                 0x829A => self.exposure_known = true,
                 0x010F => self.make = Some(value.split(|&b| b == 0).next().unwrap_or(&[]).to_vec()),
-                0x927C => {
-                    if !self.maker_note(&value, byte_count, entry) {
-                        return false;
-                    }
-                }
+                0x927C if !self.maker_note(&value, byte_count, entry) => return false,
                 0x8769 | 0x8825 | 0xA005 if read_next => {
                     if empty {
                         return false;
@@ -396,9 +388,8 @@ impl Reader<'_> {
             return false;
         }
         let old = self.little;
-        match note.order {
-            Some(little) => self.little = little,
-            None => {}
+        if let Some(little) = note.order {
+            self.little = little;
         }
         let Some(n) = self.u16(value, note.offset) else { return false };
         let n = u64::from(n);
@@ -1319,11 +1310,14 @@ pub fn rotation(filtered: &[(String, Out)]) -> u32 {
         Php::Str(s) => php_numeric(s).unwrap_or(f64::NAN),
         _ => f64::NAN,
     };
-    match n {
-        x if x == 8.0 => 90,
-        x if x == 3.0 => 180,
-        x if x == 6.0 => 270,
-        _ => 0,
+    if n == 8.0 {
+        90
+    } else if n == 3.0 {
+        180
+    } else if n == 6.0 {
+        270
+    } else {
+        0
     }
 }
 
