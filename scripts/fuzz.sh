@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../fuzz"
 SECS=${1:-30}
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(multipart params title)
+[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(multipart params title exif)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
 export RUSTC_BOOTSTRAP=1
 SCRATCH=$(mktemp -d)

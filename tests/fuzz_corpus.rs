@@ -99,3 +99,8 @@ fn params_corpus() {
 fn title_corpus() {
     run("title", targets::title, 1500);
 }
+
+#[test]
+fn exif_corpus() {
+    run("exif", targets::exif, 1500);
+}

@@ -105,6 +105,28 @@ pub fn title(data: &[u8]) {
     let _ = title::file_db_key(text);
 }
 
+/// The EXIF reader (PHP's `exif_read_data` + MediaWiki's filter) on a JPEG's APP1 block: never
+/// a panic, names unique, and metadata bounded by the input (at most ~150 names, each value
+/// from at most the whole block, JSON and U+FFFD expanding it a bounded number of times).
+pub fn exif(data: &[u8]) {
+    let meta = mwupload_media::exif_block_metadata(data);
+    let mut names: Vec<&str> = meta.iter().map(|(k, _)| k.as_str()).collect();
+    names.sort_unstable();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(before, names.len(), "duplicate names");
+    let text = serde_json_len(&meta);
+    assert!(
+        text <= 150 * (16 * data.len() + 64),
+        "{text} bytes of metadata from {} bytes",
+        data.len()
+    );
+}
+
+fn serde_json_len(meta: &[(String, serde_json::Value)]) -> usize {
+    meta.iter().map(|(k, v)| k.len() + v.to_string().len()).sum()
+}
+
 fn spool_dir() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| tempfile::tempdir().expect("spool dir")).path()

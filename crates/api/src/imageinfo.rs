@@ -31,6 +31,86 @@ fn metadata_value(json_text: &str) -> Value {
     serde_json::from_str::<Value>(json_text).unwrap_or(Value::Array(vec![]))
 }
 
+/// `ExifBitmapHandler::convertMetadataVersion` for `iimetadataversion`: version 1 (also `1;…`)
+/// of JPEG/TIFF metadata written as version 2 flattens every list to a string (an `ol` list as
+/// `"\n#a\n#b"`, others as `"\n*a\n*b"`, a single item as itself) and says version 1. Other
+/// versions, other formats and `latest` are unchanged.
+pub fn convert_metadata_version(mime: &str, metadata: &Value, version: &str) -> Value {
+    if !matches!(mime, "image/jpeg" | "image/tiff") || php_intval(version.split(';').next().unwrap_or("")) != 1 {
+        return metadata.clone();
+    }
+    let Value::Array(items) = metadata else {
+        return metadata.clone();
+    };
+    let is_v2 = items
+        .iter()
+        .any(|i| i["name"] == "MEDIAWIKI_EXIF_VERSION" && (i["value"] == 2 || i["value"] == "2"));
+    if !is_v2 {
+        return metadata.clone();
+    }
+    let out = items
+        .iter()
+        .map(|item| {
+            let name = &item["name"];
+            let value = if name == "MEDIAWIKI_EXIF_VERSION" {
+                json!(1)
+            } else {
+                match &item["value"] {
+                    Value::Array(list) => flatten_list(list),
+                    other => other.clone(),
+                }
+            };
+            json!({"name": name, "value": value})
+        })
+        .collect();
+    Value::Array(out)
+}
+
+/// PHP `intval()` of a string: its leading integer, 0 otherwise.
+fn php_intval(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (sign, digits) = match t.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let end = digits.bytes().take_while(u8::is_ascii_digit).count();
+    digits[..end].parse::<i64>().map(|n| sign * n).unwrap_or(0)
+}
+
+/// `FormatMetadata::flattenArrayReal($vals, 'ul', true)` of a metadata list.
+fn flatten_list(list: &[Value]) -> Value {
+    let mut ty = "ul";
+    let mut vals: Vec<(&Value, &Value)> = Vec::new();
+    for item in list {
+        if item["name"] == "_type" {
+            ty = item["value"].as_str().unwrap_or("ul");
+        } else {
+            vals.push((&item["name"], &item["value"]));
+        }
+    }
+    if vals.len() == 1 && vals[0].0 == 0 && ty != "lang" {
+        return vals[0].1.clone();
+    }
+    if vals.is_empty() {
+        return json!("");
+    }
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Bool(b) => {
+            if *b {
+                "1".into()
+            } else {
+                String::new()
+            }
+        }
+        Value::Array(_) | Value::Object(_) => "Array".into(),
+        Value::Number(n) => n.to_string(),
+    };
+    let sep = if ty == "ol" { "\n#" } else { "\n*" };
+    json!(vals.iter().map(|(_, v)| format!("{sep}{}", text(v))).collect::<String>())
+}
+
 /// `getCommonMetaArray`: the Exif handlers (JPEG, TIFF) share their metadata without the
 /// format version; the other handlers share nothing.
 fn common_metadata(mime: &str, json_text: &str) -> Value {

@@ -71,7 +71,12 @@ impl MediaFacts {
         for item in &items {
             match item.get("name").and_then(Value::as_str) {
                 Some("frameCount") => facts.frame_count = item["value"].as_u64().unwrap_or(0).min(u32::MAX as u64) as u32,
-                Some("Orientation") => facts.orientation = item["value"].as_u64().and_then(|o| u16::try_from(o).ok()),
+                // a loose PHP comparison in MediaWiki: an ASCII-typed "6" rotates too
+                Some("Orientation") => {
+                    let v = &item["value"];
+                    let n = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<u64>().ok()));
+                    facts.orientation = n.and_then(|o| u16::try_from(o).ok());
+                }
                 _ => {}
             }
         }
@@ -431,6 +436,8 @@ mod tests {
             }
         );
         assert_eq!(MediaFacts::from_metadata("garbage"), MediaFacts::default());
+        let f = MediaFacts::from_metadata(r#"[{"name":"Orientation","value":"8"}]"#);
+        assert_eq!(f.orientation, Some(8), "an ASCII-typed orientation counts");
     }
 
     #[test]

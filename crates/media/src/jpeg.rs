@@ -5,6 +5,7 @@ use std::fs::File;
 
 use serde_json::Value;
 
+use super::exif;
 use super::gif::numeric_names;
 use super::tiff;
 use super::util::{PhpStream, be_u16, cp1252_to_string, nv_list, php_trim};
@@ -22,7 +23,10 @@ pub struct JpegInfo {
 struct Segments {
     comments: Vec<String>,
     sof: Option<(u32, u32, u32)>,
-    orientation: Option<u32>,
+    /// The TIFF block of the first APP1 `Exif` segment PHP's exif reader accepts.
+    exif: Option<Vec<u8>>,
+    /// `JpegMetadataExtractor`'s `byteOrder`: from the last `Exif` segment, big-endian by default.
+    little: bool,
 }
 
 /// `jpegExtractMarker`: a length-prefixed segment body.
@@ -39,7 +43,8 @@ fn split(f: &mut File, size: u64) -> (Segments, bool) {
     let mut seg = Segments {
         comments: Vec::new(),
         sof: None,
-        orientation: None,
+        exif: None,
+        little: false,
     };
     let Ok(mut s) = PhpStream::new(f, size) else {
         return (seg, false);
@@ -83,8 +88,15 @@ fn split(f: &mut File, size: u64) -> (Segments, bool) {
                 let Some(body) = extract_marker(&mut s) else {
                     return (seg, false);
                 };
-                if body.starts_with(b"Exif\0\0") && seg.orientation.is_none() {
-                    seg.orientation = body.get(6..).and_then(tiff::exif_orientation);
+                if let Some(block) = body.strip_prefix(b"Exif\0\0") {
+                    match block.get(0..2) {
+                        Some(b"MM") => seg.little = false,
+                        Some(b"II") => seg.little = true,
+                        _ => {}
+                    }
+                    if seg.exif.is_none() && php_accepts_tiff_header(block) {
+                        seg.exif = Some(block.to_vec());
+                    }
                 }
             }
             Some(0xD9) | Some(0xDA) => return (seg, true),
@@ -114,14 +126,31 @@ fn split(f: &mut File, size: u64) -> (Segments, bool) {
     (seg, false)
 }
 
+/// `exif_process_TIFF_in_JPEG`'s header checks (a segment failing them is skipped).
+fn php_accepts_tiff_header(b: &[u8]) -> bool {
+    let Some((_, first)) = tiff::header(b) else {
+        return false;
+    };
+    first >= 8 && first as usize <= b.len()
+}
+
 pub fn parse(f: &mut File, size: u64) -> JpegInfo {
     let (seg, ok) = split(f, size);
     let (mut width, mut height, bits) = seg.sof.unwrap_or((0, 0, 0));
-    if matches!(seg.orientation, Some(5..=8)) {
+    // BitmapMetadataHandler::getExif: the filtered EXIF data, read with the splitter's byte order
+    let filtered = match seg.exif.as_deref().and_then(exif::read_block) {
+        Some(mut raw) => {
+            raw.little = seg.little;
+            exif::filter(&raw)
+        }
+        None => Vec::new(),
+    };
+    if matches!(exif::rotation(&filtered), 90 | 270) {
         std::mem::swap(&mut width, &mut height);
     }
     let metadata = if ok {
-        let mut m = Vec::new();
+        // EXIF has the highest priority, then the comments (`getMetadataArray`)
+        let mut m = exif::to_metadata(&filtered);
         if !seg.comments.is_empty() {
             let list: Vec<(String, Value)> = seg
                 .comments

@@ -18,6 +18,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+mod exif;
 mod gif;
 mod ie;
 mod jpeg;
@@ -82,6 +83,15 @@ impl MediaInfo {
     }
 }
 
+/// The EXIF metadata MediaWiki stores for a JPEG's APP1 `Exif` block (`tiff`: the bytes after
+/// `Exif\0\0`), without the format version: `(name, value)` pairs as in
+/// [`MediaInfo::metadata`]. Empty when PHP's reader finds nothing. (Exposed for fuzzing.)
+pub fn exif_block_metadata(tiff: &[u8]) -> Vec<(String, Value)> {
+    exif::read_block(tiff)
+        .map(|raw| exif::to_metadata(&exif::filter(&raw)))
+        .unwrap_or_default()
+}
+
 /// Sniff type + dimensions + metadata. Reads only what it needs (bounded memory).
 pub fn analyze(path: &Path) -> io::Result<MediaInfo> {
     let mut f = File::open(path)?;
@@ -114,13 +124,20 @@ pub fn analyze(path: &Path) -> io::Result<MediaInfo> {
             let w = webp::parse(&mut f, size);
             (info.width, info.height, info.metadata) = (w.width, w.height, w.metadata);
         }
-        "image/tiff" => match tiff::parse(&sniffed.head, |off, len| util::read_at(&mut f, off, len).ok()) {
-            Some(t) => {
-                (info.width, info.height) = (t.width, t.height);
-                info.metadata = vec![("MEDIAWIKI_EXIF_VERSION".into(), Value::from(2))];
+        "image/tiff" => {
+            // TiffHandler: size and metadata both come from the filtered EXIF data
+            let filtered = exif::read_file(&mut f, size).map(|raw| exif::filter(&raw)).unwrap_or_default();
+            if filtered.is_empty() {
+                info.metadata = vec![("_error".into(), Value::from("-1"))];
+            } else {
+                (info.width, info.height) = (exif::int_value(&filtered, "ImageWidth"), exif::int_value(&filtered, "ImageLength"));
+                if matches!(exif::rotation(&filtered), 90 | 270) {
+                    std::mem::swap(&mut info.width, &mut info.height);
+                }
+                info.metadata = exif::to_metadata(&filtered);
+                info.metadata.push(("MEDIAWIKI_EXIF_VERSION".into(), Value::from(2)));
             }
-            None => info.metadata = vec![("_error".into(), Value::from("-1"))],
-        },
+        }
         "image/x-bmp" => {
             if let Some((w, h, bits)) = sniff::bmp_dims(&sniffed.head) {
                 (info.width, info.height, info.bitdepth) = (w, h, bits);

@@ -408,6 +408,7 @@ fn jpeg_like_mediawiki() {
     assert_eq!(
         meta_json(&i),
         json!([
+            {"name": "Orientation", "value": 6},
             {"name": "JPEGFileComment", "value": [{"name": 0, "value": "a comment"}]},
             {"name": "MEDIAWIKI_EXIF_VERSION", "value": 2}
         ])

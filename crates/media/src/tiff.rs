@@ -71,13 +71,9 @@ pub fn next_ifd(b: &[u8], e: Endian, offset: u32) -> Option<u32> {
     (next != 0).then_some(next)
 }
 
-pub struct TiffInfo {
-    pub width: u32,
-    pub height: u32,
-}
-
-/// Width/height of the first image (all IFDs must be reachable), reading through `read_at`.
-pub fn parse<F>(head: &[u8], mut read_at: F) -> Option<TiffInfo>
+/// Width/height of the first image (all IFDs must be reachable), reading through `read_at`:
+/// whether `getimagesize` recognises the TIFF.
+pub fn parse<F>(head: &[u8], mut read_at: F) -> Option<(u32, u32)>
 where
     F: FnMut(u64, usize) -> Option<Vec<u8>>,
 {
@@ -108,11 +104,5 @@ where
         pages += 1;
         off = next_ifd(&dir, e, 0).unwrap_or(0);
     }
-    (pages > 0).then_some(TiffInfo { width, height })
-}
-
-/// EXIF orientation (tag 0x0112) from a TIFF blob held in memory (JPEG APP1 payload).
-pub fn exif_orientation(tiff: &[u8]) -> Option<u32> {
-    let (e, first) = header(tiff)?;
-    ifd_tags(tiff, e, first, &[0x0112])[0]
+    (pages > 0).then_some((width, height))
 }

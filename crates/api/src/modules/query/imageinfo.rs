@@ -59,6 +59,8 @@ pub(super) struct ImageInfo {
     url_param: String,
     /// `iilocalonly`: shared repositories are not asked.
     local_only: bool,
+    /// `iimetadataversion`: JPEG and TIFF metadata is flattened for version 1.
+    metadata_version: String,
 }
 
 impl ImageInfo {
@@ -85,6 +87,7 @@ impl ImageInfo {
             url_height: v.int("urlheight").unwrap_or(-1),
             url_param: v.str("urlparam").unwrap_or("").to_string(),
             local_only: v.flag("localonly"),
+            metadata_version: v.str("metadataversion").unwrap_or("1").to_string(),
         })
     }
 
@@ -213,13 +216,11 @@ impl ImageInfo {
                     want_mime,
                 )
             });
-            list.push(Value::Object(crate::imageinfo::for_version_with_thumb(
-                &call.ctx,
-                v,
-                &self.props,
-                pid,
-                thumb,
-            )));
+            let mut info = crate::imageinfo::for_version_with_thumb(&call.ctx, v, &self.props, pid, thumb);
+            if let Some(meta) = info.get_mut("metadata") {
+                *meta = crate::imageinfo::convert_metadata_version(&v.mime, meta, &self.metadata_version);
+            }
+            list.push(Value::Object(info));
         }
         m.insert("imageinfo".into(), Value::Array(list));
         Ok(())
@@ -266,7 +267,7 @@ pub static IMAGEINFO: ModuleSpec = ModuleSpec {
         param("end", Type::Timestamp),
         param("urlwidth", Type::Integer { min: None, max: None }).default("-1"),
         param("urlheight", Type::Integer { min: None, max: None }).default("-1"),
-        param("metadataversion", Type::String).default("1").inert(),
+        param("metadataversion", Type::String).default("1"),
         param("extmetadatalanguage", Type::String).default("en").inert(),
         param("extmetadatamultilang", Type::Boolean).inert(),
         param("extmetadatafilter", Type::String).multi().inert(),
