@@ -36,6 +36,8 @@ pub struct Warning {
     pub text: String,
     /// Machine-readable details shown by the non-bc error formats (`data`).
     pub data: Option<Map<String, Value>>,
+    /// MediaWiki's message key and params (errorformat=raw) and wikitext.
+    pub message: Option<crate::error::Message>,
 }
 
 /// Per-request output settings and accumulated warnings.
@@ -122,6 +124,25 @@ impl Ctx {
             code: code.into(),
             text: text.into(),
             data: None,
+            message: None,
+        });
+    }
+
+    /// A warning with MediaWiki's message key and params (errorformat=raw) and optional data.
+    pub fn warn_msg(
+        &mut self,
+        module: &str,
+        code: &str,
+        text: impl Into<String>,
+        message: crate::error::Message,
+        data: Option<Map<String, Value>>,
+    ) {
+        self.warnings.push(Warning {
+            module: module.into(),
+            code: code.into(),
+            text: text.into(),
+            data,
+            message: Some(message),
         });
     }
 
@@ -131,6 +152,7 @@ impl Ctx {
             code: code.into(),
             text: text.into(),
             data: Some(data),
+            message: None,
         });
     }
 
@@ -178,7 +200,7 @@ impl Ctx {
                 seen.push(id);
                 let mut m = Map::new();
                 m.insert("code".into(), Value::String(w.code.clone()));
-                self.put_text(&mut m, &w.code, &w.text);
+                self.put_text(&mut m, &w.code, &w.text, w.message.as_ref());
                 if let Some(d) = &w.data {
                     m.insert("data".into(), Value::Object(d.clone()));
                 }
@@ -189,19 +211,37 @@ impl Ctx {
         }
     }
 
-    fn put_text(&self, m: &mut Map<String, Value>, code: &str, text: &str) {
+    /// The message of an error or warning per errorformat, as ApiErrorFormatter renders it:
+    /// plaintext is the markup-free `text`; wikitext the message's wikitext; html that parsed;
+    /// raw MediaWiki's key and params.
+    fn put_text(&self, m: &mut Map<String, Value>, code: &str, text: &str, msg: Option<&crate::error::Message>) {
+        let wikitext = msg.and_then(|m| m.wikitext.as_deref());
         match self.errorformat {
             ErrorFormat::Bc | ErrorFormat::None => {}
-            ErrorFormat::Plaintext | ErrorFormat::Wikitext => {
+            ErrorFormat::Plaintext => {
                 m.insert(self.content_key("text").into(), Value::String(text.into()));
             }
+            ErrorFormat::Wikitext => {
+                m.insert(self.content_key("text").into(), Value::String(wikitext.unwrap_or(text).into()));
+            }
             ErrorFormat::Html => {
-                m.insert(self.content_key("html").into(), Value::String(html_escape(text)));
+                let html = match wikitext {
+                    Some(w) => crate::error::wikitext_to_html(w),
+                    // Plain text parses to itself with HTML's specials escaped (quotes stay).
+                    None => crate::error::wikitext_to_html(text),
+                };
+                m.insert(self.content_key("html").into(), Value::String(html));
             }
-            ErrorFormat::Raw => {
-                m.insert("key".into(), Value::String(format!("apierror-{code}")));
-                m.insert("params".into(), Value::Array(vec![]));
-            }
+            ErrorFormat::Raw => match msg {
+                Some(msg) => {
+                    m.insert("key".into(), Value::String(msg.key.clone()));
+                    m.insert("params".into(), Value::Array(msg.params.clone()));
+                }
+                None => {
+                    m.insert("key".into(), Value::String(format!("apierror-{code}")));
+                    m.insert("params".into(), Value::Array(vec![]));
+                }
+            },
         }
     }
 
@@ -288,7 +328,7 @@ impl Ctx {
         } else {
             let mut e = Map::new();
             e.insert("code".into(), Value::String(err.code.clone()));
-            self.put_text(&mut e, &err.code, &err.info);
+            self.put_text(&mut e, &err.code, &err.info, err.message.as_ref());
             if !err.data.is_empty() {
                 e.insert("data".into(), Value::Object(err.data.clone()));
             }

@@ -182,10 +182,11 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
         (None, None) => None,
     };
     if chunk.is_none() {
+        // requireOnlyOneParameter names them in declared order (file, url, filekey).
         let given: Vec<&str> = [
-            ("filekey", up.filekey.is_some()),
             ("file", up.file.is_some()),
             ("url", up.url.is_some()),
+            ("filekey", up.filekey.is_some()),
         ]
         .iter()
         .filter(|(_, g)| *g)
@@ -196,11 +197,7 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
             return Err(ApiError::cannot_use_together(&names, MODULE));
         }
         if given.is_empty() {
-            return Err(ApiError::new(
-                "missingparam",
-                "One of the parameters \"filekey\", \"file\" and \"url\" is required.",
-            )
-            .module(MODULE));
+            return Err(ApiError::missingparam_one_of(&["filekey", "file", "url"], MODULE));
         }
         if up.checkstatus && (up.filekey.is_some() || up.url.is_some()) {
             return checkstatus(call, &up).await;
