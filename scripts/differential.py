@@ -40,7 +40,10 @@ from pngkit import png  # noqa: E402
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 FIXTURE = os.path.join(ROOT, 'tests/fixtures/differential.json')
 # The configuration the replay (tests/differential.rs) starts mwupload with.
-CONFIG = 'sitename = "RefWiki"\n'
+# Upload by URL is on, as on the reference wiki ($wgAllowCopyUploads).
+# Upload by URL is on, as on the reference wiki ($wgAllowCopyUploads), and $wgMaxUploadSize is
+# its 4 GiB.
+CONFIG = 'sitename = "RefWiki"\n\n[uploads]\nmax_upload_size = 4294967296\n\n[url_uploads]\nenabled = true\n'
 
 
 # ------------------------------------------------------------------ file contents
@@ -155,7 +158,7 @@ def scenarios(run):
         ('dotdot', f'{P}-..png'),
         ('slash-start', f'/{P}-slashstart.png'),
         ('tilde-start', f'~{P}-tilde.png'),
-        ('ip-like', '127.0.0.1.png'),
+        ('ip-like', f'10.{seed % 250}.{seed // 250 % 250}.{seed // 62500 % 250}.png'),
         ('space-ext', f'{P}-spaceext. png'),
         ('long-ext', f'{P}-longext.pngpngpngpngpng'),
     ]
@@ -666,7 +669,10 @@ def main():
             if comparable(a) != comparable(b):
                 groups[cause(sc, a, b)].append(sc['name'])
                 if args.v:
-                    print(f'--- {sc["name"]}\n  MediaWiki: {comparable(a)[:600]}\n  mwupload:  {comparable(b)[:600]}')
+                    x, y = comparable(a), comparable(b)
+                    i = next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+                    at = max(0, i - 200)
+                    print(f'--- {sc["name"]} (from character {at})\n  MediaWiki: {x[at:i + 400]}\n  mwupload:  {y[at:i + 400]}')
     finally:
         proc.terminate()
         proc.wait()
