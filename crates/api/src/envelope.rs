@@ -48,6 +48,8 @@ pub struct Ctx {
     pub errorformat: ErrorFormat,
     pub utf8: bool,
     pub ascii: bool,
+    /// `uselang=qqx`: messages are shown as their keys and params (non-bc error formats).
+    pub qqx: bool,
     pub requestid: Option<String>,
     pub servedby: bool,
     pub curtimestamp: bool,
@@ -79,6 +81,7 @@ impl Ctx {
             errorformat: ErrorFormat::Bc,
             utf8: false,
             ascii: false,
+            qqx: false,
             requestid: None,
             servedby: false,
             curtimestamp: false,
@@ -157,6 +160,9 @@ impl Ctx {
     }
 
     pub fn docref(&self) -> String {
+        if self.qqx && self.errorformat != ErrorFormat::Bc {
+            return format!("(api-usage-docref: {}{}) (api-usage-mailinglist-ref)", self.base_url, self.api_path);
+        }
         format!(
             "See {}{} for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes.",
             self.base_url, self.api_path
@@ -215,7 +221,9 @@ impl Ctx {
     /// plaintext is the markup-free `text`; wikitext the message's wikitext; html that parsed;
     /// raw MediaWiki's key and params.
     fn put_text(&self, m: &mut Map<String, Value>, code: &str, text: &str, msg: Option<&crate::error::Message>) {
-        let wikitext = msg.and_then(|m| m.wikitext.as_deref());
+        let qqx = self.qqx.then(|| qqx_text(code, msg));
+        let wikitext = qqx.as_deref().or(msg.and_then(|m| m.wikitext.as_deref()));
+        let text = qqx.as_deref().unwrap_or(text);
         match self.errorformat {
             ErrorFormat::Bc | ErrorFormat::None => {}
             ErrorFormat::Plaintext => {
@@ -481,6 +489,37 @@ pub fn escape_non_ascii(s: &str) -> String {
         }
     }
     out
+}
+
+/// A message in the qqx language: "(key)" or "(key: param, param)".
+fn qqx_text(code: &str, msg: Option<&crate::error::Message>) -> String {
+    let key = msg.map(|m| m.key.clone()).unwrap_or_else(|| format!("apierror-{code}"));
+    let params: Vec<String> = msg
+        .map(|m| {
+            m.params
+                .iter()
+                .map(|p| match p {
+                    Value::String(s) => s.clone(),
+                    Value::Object(o) => match (o.get("plaintext"), o.get("num"), o.get("list")) {
+                        (Some(Value::String(s)), _, _) => s.clone(),
+                        (_, Some(n), _) => n.to_string(),
+                        (_, _, Some(Value::Array(items))) => items
+                            .iter()
+                            .map(|i| i.get("plaintext").and_then(Value::as_str).or(i.as_str()).unwrap_or("").to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        _ => p.to_string(),
+                    },
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if params.is_empty() {
+        format!("({key})")
+    } else {
+        format!("({key}: {})", params.join(", "))
+    }
 }
 
 pub fn html_escape(s: &str) -> String {

@@ -97,21 +97,25 @@ fn exists_notice_html(v: &FileVersion) -> String {
         );
     }
     let path = paths::public_url_path(&v.name);
-    // WebP is shown through a PNG thumbnail even at full size (a format change).
-    let src = if v.mime == "image/webp" {
-        let file = path.rsplit('/').next().unwrap_or_default();
-        format!("{UPLOAD_PATH}/thumb/{path}/{}px-{file}.png", v.width)
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let thumb = |width: i64| format!("{UPLOAD_PATH}/thumb/{path}/{width}px-{file}.png");
+    // The [[File:…|thumb]] frame: a vector drawing scales to the default thumbnail width (300)
+    // with 1.5x and 2x sources; WebP goes through a PNG thumbnail even at its own size.
+    let (w, h, src, srcset) = if v.mime == "image/svg+xml" {
+        let h = (v.height as f64 * 300.0 / v.width as f64).round() as i64;
+        let set = format!(" srcset=\"{} 1.5x, {} 2x\"", thumb(450), thumb(600));
+        (300, h, thumb(300), set)
+    } else if v.mime == "image/webp" {
+        (v.width, v.height, thumb(v.width), String::new())
     } else {
-        format!("{UPLOAD_PATH}/{path}")
+        (v.width, v.height, format!("{UPLOAD_PATH}/{path}"), String::new())
     };
     format!(
-        "<p>A file with this name exists already, please check <strong><a class=\"mw-selflink selflink\">File:{d}</a></strong> if you are not sure if you want to overwrite it.\n</p>\n<div class=\"thumb tright\"><div class=\"thumbinner\" style=\"width:{w2}px;\"><a href=\"/w/index.php?title=File:{t}\" class=\"image\"><img alt=\"{a}\" src=\"{src}\" decoding=\"async\" width=\"{w}\" height=\"{h}\" class=\"thumbimage\" /></a>  <div class=\"thumbcaption\"><div class=\"magnify\"><a href=\"/w/index.php?title=File:{t}\" class=\"internal\" title=\"Enlarge\"></a></div></div></div></div>",
+        "<p>A file with this name exists already, please check <strong><a class=\"mw-selflink selflink\">File:{d}</a></strong> if you are not sure if you want to overwrite it.\n</p>\n<div class=\"thumb tright\"><div class=\"thumbinner\" style=\"width:{w2}px;\"><a href=\"/w/index.php?title=File:{t}\" class=\"image\"><img alt=\"{a}\" src=\"{src}\" decoding=\"async\" width=\"{w}\" height=\"{h}\" class=\"thumbimage\"{srcset} /></a>  <div class=\"thumbcaption\"><div class=\"magnify\"><a href=\"/w/index.php?title=File:{t}\" class=\"internal\" title=\"Enlarge\"></a></div></div></div></div>",
         d = text_escape(&display),
         a = attr_escape(&display),
         t = title_url_encode(&v.name),
-        w = v.width,
-        h = v.height,
-        w2 = v.width + 2,
+        w2 = w + 2,
     )
 }
 

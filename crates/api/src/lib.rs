@@ -472,6 +472,11 @@ fn output_settings(call: &mut Call<'_>) {
     }
     call.ctx.utf8 = p.peek("utf8").is_some();
     call.ctx.ascii = p.peek("ascii").is_some();
+    // The only other language: qqx, message keys instead of texts (errorlang follows uselang).
+    call.ctx.qqx = match p.peek("errorlang") {
+        Some(l) if l != "uselang" => l == "qqx",
+        _ => p.peek("uselang") == Some("qqx"),
+    };
     call.ctx.errorformat = match p.peek("errorformat") {
         Some("plaintext") => ErrorFormat::Plaintext,
         Some("wikitext") => ErrorFormat::Wikitext,
