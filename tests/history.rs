@@ -82,10 +82,21 @@ async fn page_exists_deletion_and_archive_warnings_match_mediawiki() {
         .await;
     assert_matches_transcript(&fa, 116);
     assert_eq!(fa["query"]["filearchive"][0]["sha1"], sha1_hex(&del));
-    // Anonymous callers may not see deleted files.
+    // Anonymous callers see that deleted files exist, as in MediaWiki 1.39 (recorded in
+    // tests/fixtures/differential.json, scenario fa-anon), but not their descriptions.
     let anon = srv
         .client()
         .get(&[("action", "query"), ("list", "filearchive"), ("format", "json")])
+        .await;
+    assert_eq!(anon["query"]["filearchive"][0]["name"], "Ref2-del.png", "{anon}");
+    let anon = srv
+        .client()
+        .get(&[
+            ("action", "query"),
+            ("list", "filearchive"),
+            ("faprop", "description"),
+            ("format", "json"),
+        ])
         .await;
     assert_eq!(anon["error"]["code"], "permissiondenied");
     // Undelete restores identical bytes at the same URL, and the page text.

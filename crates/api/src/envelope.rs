@@ -36,6 +36,8 @@ pub struct Warning {
     pub text: String,
     /// Machine-readable details shown by the non-bc error formats (`data`).
     pub data: Option<Map<String, Value>>,
+    /// MediaWiki's message key and params (errorformat=raw) and wikitext.
+    pub message: Option<crate::error::Message>,
 }
 
 /// Per-request output settings and accumulated warnings.
@@ -46,6 +48,8 @@ pub struct Ctx {
     pub errorformat: ErrorFormat,
     pub utf8: bool,
     pub ascii: bool,
+    /// `uselang=qqx`: messages are shown as their keys and params (non-bc error formats).
+    pub qqx: bool,
     pub requestid: Option<String>,
     pub servedby: bool,
     pub curtimestamp: bool,
@@ -77,6 +81,7 @@ impl Ctx {
             errorformat: ErrorFormat::Bc,
             utf8: false,
             ascii: false,
+            qqx: false,
             requestid: None,
             servedby: false,
             curtimestamp: false,
@@ -122,6 +127,25 @@ impl Ctx {
             code: code.into(),
             text: text.into(),
             data: None,
+            message: None,
+        });
+    }
+
+    /// A warning with MediaWiki's message key and params (errorformat=raw) and optional data.
+    pub fn warn_msg(
+        &mut self,
+        module: &str,
+        code: &str,
+        text: impl Into<String>,
+        message: crate::error::Message,
+        data: Option<Map<String, Value>>,
+    ) {
+        self.warnings.push(Warning {
+            module: module.into(),
+            code: code.into(),
+            text: text.into(),
+            data,
+            message: Some(message),
         });
     }
 
@@ -131,10 +155,14 @@ impl Ctx {
             code: code.into(),
             text: text.into(),
             data: Some(data),
+            message: None,
         });
     }
 
     pub fn docref(&self) -> String {
+        if self.qqx && self.errorformat != ErrorFormat::Bc {
+            return format!("(api-usage-docref: {}{}) (api-usage-mailinglist-ref)", self.base_url, self.api_path);
+        }
         format!(
             "See {}{} for API usage. Subscribe to the mediawiki-api-announce mailing list at &lt;https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/&gt; for notice of API deprecations and breaking changes.",
             self.base_url, self.api_path
@@ -178,7 +206,7 @@ impl Ctx {
                 seen.push(id);
                 let mut m = Map::new();
                 m.insert("code".into(), Value::String(w.code.clone()));
-                self.put_text(&mut m, &w.code, &w.text);
+                self.put_text(&mut m, &w.code, &w.text, w.message.as_ref());
                 if let Some(d) = &w.data {
                     m.insert("data".into(), Value::Object(d.clone()));
                 }
@@ -189,19 +217,39 @@ impl Ctx {
         }
     }
 
-    fn put_text(&self, m: &mut Map<String, Value>, code: &str, text: &str) {
+    /// The message of an error or warning per errorformat, as ApiErrorFormatter renders it:
+    /// plaintext is the markup-free `text`; wikitext the message's wikitext; html that parsed;
+    /// raw MediaWiki's key and params.
+    fn put_text(&self, m: &mut Map<String, Value>, code: &str, text: &str, msg: Option<&crate::error::Message>) {
+        let qqx = self.qqx.then(|| qqx_text(code, msg));
+        let wikitext = qqx.as_deref().or(msg.and_then(|m| m.wikitext.as_deref()));
+        let text = qqx.as_deref().unwrap_or(text);
         match self.errorformat {
             ErrorFormat::Bc | ErrorFormat::None => {}
-            ErrorFormat::Plaintext | ErrorFormat::Wikitext => {
+            ErrorFormat::Plaintext => {
                 m.insert(self.content_key("text").into(), Value::String(text.into()));
             }
+            ErrorFormat::Wikitext => {
+                m.insert(self.content_key("text").into(), Value::String(wikitext.unwrap_or(text).into()));
+            }
             ErrorFormat::Html => {
-                m.insert(self.content_key("html").into(), Value::String(html_escape(text)));
+                let html = match wikitext {
+                    Some(w) => crate::error::wikitext_to_html(w),
+                    // Plain text parses to itself with HTML's specials escaped (quotes stay).
+                    None => crate::error::wikitext_to_html(text),
+                };
+                m.insert(self.content_key("html").into(), Value::String(html));
             }
-            ErrorFormat::Raw => {
-                m.insert("key".into(), Value::String(format!("apierror-{code}")));
-                m.insert("params".into(), Value::Array(vec![]));
-            }
+            ErrorFormat::Raw => match msg {
+                Some(msg) => {
+                    m.insert("key".into(), Value::String(msg.key.clone()));
+                    m.insert("params".into(), Value::Array(msg.params.clone()));
+                }
+                None => {
+                    m.insert("key".into(), Value::String(format!("apierror-{code}")));
+                    m.insert("params".into(), Value::Array(vec![]));
+                }
+            },
         }
     }
 
@@ -288,7 +336,7 @@ impl Ctx {
         } else {
             let mut e = Map::new();
             e.insert("code".into(), Value::String(err.code.clone()));
-            self.put_text(&mut e, &err.code, &err.info);
+            self.put_text(&mut e, &err.code, &err.info, err.message.as_ref());
             if !err.data.is_empty() {
                 e.insert("data".into(), Value::Object(err.data.clone()));
             }
@@ -441,6 +489,37 @@ pub fn escape_non_ascii(s: &str) -> String {
         }
     }
     out
+}
+
+/// A message in the qqx language: "(key)" or "(key: param, param)".
+fn qqx_text(code: &str, msg: Option<&crate::error::Message>) -> String {
+    let key = msg.map(|m| m.key.clone()).unwrap_or_else(|| format!("apierror-{code}"));
+    let params: Vec<String> = msg
+        .map(|m| {
+            m.params
+                .iter()
+                .map(|p| match p {
+                    Value::String(s) => s.clone(),
+                    Value::Object(o) => match (o.get("plaintext"), o.get("num"), o.get("list")) {
+                        (Some(Value::String(s)), _, _) => s.clone(),
+                        (_, Some(n), _) => n.to_string(),
+                        (_, _, Some(Value::Array(items))) => items
+                            .iter()
+                            .map(|i| i.get("plaintext").and_then(Value::as_str).or(i.as_str()).unwrap_or("").to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        _ => p.to_string(),
+                    },
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if params.is_empty() {
+        format!("({key})")
+    } else {
+        format!("({key}: {})", params.join(", "))
+    }
 }
 
 pub fn html_escape(s: &str) -> String {

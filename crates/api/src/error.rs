@@ -3,6 +3,141 @@
 
 use serde_json::{Map, Value};
 
+/// MediaWiki's message behind an error or warning (ApiMessage): its key and parameters as
+/// `errorformat=raw` shows them, and its wikitext (`errorformat=wikitext`, and `html` after
+/// [`wikitext_to_html`]) where that differs from the plain text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Message {
+    pub key: String,
+    pub params: Vec<Value>,
+    pub wikitext: Option<String>,
+}
+
+impl Message {
+    pub fn new(key: impl Into<String>, params: Vec<Value>) -> Message {
+        Message {
+            key: key.into(),
+            params,
+            wikitext: None,
+        }
+    }
+
+    pub fn wikitext(mut self, text: impl Into<String>) -> Message {
+        self.wikitext = Some(text.into());
+        self
+    }
+}
+
+/// Message parameters as MediaWiki's raw format shows them (Message::plaintextParam, numParam,
+/// listParam).
+pub mod param {
+    use serde_json::{Value, json};
+
+    pub fn plaintext(s: &str) -> Value {
+        json!({ "plaintext": s })
+    }
+
+    pub fn num(n: impl Into<Value>) -> Value {
+        json!({ "num": n.into() })
+    }
+
+    /// A list of plaintext params (`type` "text": "a, b and c"; "comma": "a, b, c").
+    pub fn list(items: &[String], ty: &str) -> Value {
+        json!({ "list": items.iter().map(|i| plaintext(i)).collect::<Vec<_>>(), "type": ty })
+    }
+}
+
+/// `Message::parse()` of the simple wikitext our messages use: HTML's special characters
+/// escaped as the parser escapes them (quotes stay), inline tags the sanitizer allows kept.
+pub fn wikitext_to_html(text: &str) -> String {
+    const KEEP: &[&str] = &["var", "kbd", "code", "samp", "b", "i", "strong", "em"];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(['<', '>', '&']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let tag = tail.strip_prefix('<').and_then(|t| {
+            let t = t.strip_prefix('/').unwrap_or(t);
+            KEEP.iter().find(|k| t.strip_prefix(**k).is_some_and(|r| r.starts_with('>')))
+        });
+        match (tail.as_bytes()[0], tag) {
+            (b'<', Some(_)) => {
+                let end = tail.find('>').unwrap_or(0);
+                out.push_str(&tail[..=end]);
+                rest = &tail[end + 1..];
+                continue;
+            }
+            (b'<', None) => out.push_str("&lt;"),
+            (b'>', _) => out.push_str("&gt;"),
+            _ => {
+                // An entity stays as written; a bare ampersand is escaped.
+                if is_entity(tail) {
+                    out.push('&');
+                } else {
+                    out.push_str("&amp;");
+                }
+            }
+        }
+        rest = &tail[1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// ApiErrorFormatter::stripMarkup: the plain text of a message's wikitext, as `info` and
+/// errorformat=plaintext show it: `<var>`, `<kbd>`, `<samp>`, `<code>` become quotes, other
+/// tags go, character references are decoded.
+pub fn strip_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 1..];
+        let name_start = tail.strip_prefix('/').unwrap_or(tail);
+        let is_tag = name_start.starts_with(|c: char| c.is_ascii_alphabetic());
+        match tail.find('>') {
+            Some(end) if is_tag => {
+                let name: String = name_start.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                if matches!(name.as_str(), "var" | "kbd" | "samp" | "code") {
+                    out.push('"');
+                }
+                rest = &tail[end + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    let decoded = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    // Sanitizer::normalizeWhitespace: runs of whitespace become one space, then trim.
+    decoded
+        .split([' ', '\r', '\n', '\t'])
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `s` starts with a character reference (`&amp;`, `&#39;`, `&#x27;`).
+fn is_entity(s: &str) -> bool {
+    let Some(body) = s[1..].split_once(';').map(|(b, _)| b) else {
+        return false;
+    };
+    if let Some(num) = body.strip_prefix('#') {
+        return match num.strip_prefix(['x', 'X']) {
+            Some(hex) => !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            None => !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()),
+        };
+    }
+    body.starts_with(|c: char| c.is_ascii_alphabetic()) && body.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub code: String,
@@ -14,6 +149,8 @@ pub struct ApiError {
     pub status: u16,
     /// Extra response headers (`Retry-After` for maxlag…).
     pub headers: Vec<(String, String)>,
+    /// MediaWiki's message key and params; `None`: `apierror-<code>` without params.
+    pub message: Option<Message>,
 }
 
 impl ApiError {
@@ -25,7 +162,24 @@ impl ApiError {
             module: "main".into(),
             status: 200,
             headers: Vec::new(),
+            message: None,
         }
+    }
+
+    /// MediaWiki's message key and params of this error (errorformat=raw).
+    pub fn msg(mut self, key: &str, params: Vec<Value>) -> ApiError {
+        self.message = Some(Message::new(key, params));
+        self
+    }
+
+    /// The message's wikitext where it has markup the plain `info` lacks (`<var>`…).
+    pub fn wikitext(mut self, text: impl Into<String>) -> ApiError {
+        let m = self
+            .message
+            .take()
+            .unwrap_or_else(|| Message::new(format!("apierror-{}", self.code), vec![]));
+        self.message = Some(m.wikitext(text));
+        self
     }
 
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {
@@ -48,8 +202,27 @@ impl ApiError {
         )
     }
 
+    /// A required parameter is missing (ParamValidator's message).
     pub fn missingparam(name: &str) -> ApiError {
         ApiError::new("missingparam", format!("The \"{name}\" parameter must be set."))
+            .msg("paramvalidator-missingparam", vec![param::plaintext(name)])
+    }
+
+    /// `missingparam` for "one of these is required" (ApiBase::requireOnlyOneParameter).
+    pub fn missingparam_one_of(names: &[&str], module: &str) -> ApiError {
+        let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+        let vars: Vec<String> = names.iter().map(|n| format!("<var>{n}</var>")).collect();
+        let list = |items: &[String]| match items.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => items.concat(),
+        };
+        ApiError::new("missingparam", format!("One of the parameters {} is required.", list(&quoted)))
+            .msg(
+                "apierror-missingparam-one-of",
+                vec![serde_json::json!({ "list": vars, "type": "text" }), Value::from(names.len())],
+            )
+            .wikitext(format!("One of the parameters {} is required.", list(&vars)))
+            .module(module)
     }
 
     /// `badcontinue`: a `continue` value this server did not hand out.
@@ -65,11 +238,21 @@ impl ApiError {
     /// (MediaWiki's list: "a", "b" and "c").
     pub fn cannot_use_together(names: &[String], module: &str) -> ApiError {
         let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-        let list = match quoted.split_last() {
+        let vars: Vec<String> = names.iter().map(|n| format!("<var>{n}</var>")).collect();
+        let list = |items: &[String]| match items.split_last() {
             Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-            _ => quoted.concat(),
+            _ => items.concat(),
         };
-        ApiError::new("invalidparammix", format!("The parameters {list} can not be used together.")).module(module)
+        ApiError::new(
+            "invalidparammix",
+            format!("The parameters {} can not be used together.", list(&quoted)),
+        )
+        .msg(
+            "apierror-invalidparammix",
+            vec![serde_json::json!({ "list": vars, "type": "text" }), Value::from(names.len())],
+        )
+        .wikitext(format!("The parameters {} can not be used together.", list(&vars)))
+        .module(module)
     }
 
     pub fn badtoken() -> ApiError {
@@ -125,6 +308,34 @@ pub type ApiResult<T> = Result<T, ApiError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_strips_like_api_error_formatter() {
+        assert_eq!(
+            strip_markup("<a> elements, such as <image>, found <code>&lt;image href=\"x\"&gt;</code>. 1 < 2"),
+            "elements, such as , found \"<image href=\"x\">\". 1 < 2"
+        );
+    }
+
+    #[test]
+    fn wikitext_parses_like_message_parse() {
+        assert_eq!(
+            wikitext_to_html("One of <var>a</var> & \"b\" <script> &amp; 1 > 0"),
+            "One of <var>a</var> &amp; \"b\" &lt;script&gt; &amp; 1 &gt; 0"
+        );
+        let e = ApiError::missingparam_one_of(&["filekey", "file", "url"], "upload");
+        assert_eq!(e.info, "One of the parameters \"filekey\", \"file\" and \"url\" is required.");
+        let m = e.message.unwrap();
+        assert_eq!(m.key, "apierror-missingparam-one-of");
+        assert_eq!(
+            serde_json::Value::Array(m.params).to_string(),
+            r#"[{"list":["<var>filekey</var>","<var>file</var>","<var>url</var>"],"type":"text"},3]"#
+        );
+        assert_eq!(
+            m.wikitext.as_deref(),
+            Some("One of the parameters <var>filekey</var>, <var>file</var> and <var>url</var> is required.")
+        );
+    }
 
     #[test]
     fn parameter_lists_read_like_mediawikis() {

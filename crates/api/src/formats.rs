@@ -242,7 +242,13 @@ fn rec(name: Option<&str>, key: &str, value: &Value, indent: Option<i32>, mut at
             out.push_str(&element(k, &[("xml:space".into(), "preserve".into())], Some(t)));
         } else {
             let (k, v) = &subelements[i];
-            out.push_str(&rec(Some(k), k, v, indent, Vec::new(), opts));
+            // ApiQueryImageInfo::processMetaData tags nested metadata values `metadata` too.
+            let key = if name == Some("metadata") && k == "value" {
+                "metadata"
+            } else {
+                k.as_str()
+            };
+            out.push_str(&rec(Some(k), key, v, indent, Vec::new(), opts));
         }
     }
     for (i, v) in indexed {

@@ -112,8 +112,19 @@ fn flatten_list(list: &[Value]) -> Value {
 }
 
 /// `getCommonMetaArray`: the Exif handlers (JPEG, TIFF) share their metadata without the
-/// format version; the other handlers share nothing.
+/// format version; GIFHandler its file comment; the other handlers share nothing.
 fn common_metadata(mime: &str, json_text: &str) -> Value {
+    if mime == "image/gif" {
+        let comment = metadata_value(json_text)
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["name"] == "metadata"))
+            .and_then(|m| m["value"].as_array())
+            .and_then(|inner| inner.iter().find(|i| i["name"] == "GIFFileComment").cloned());
+        return match comment {
+            Some(c) if c["value"].as_array().is_some_and(|v| !v.is_empty()) => json!([c]),
+            _ => json!([]),
+        };
+    }
     if !matches!(mime, "image/jpeg" | "image/tiff") {
         return json!([]);
     }
@@ -134,24 +145,48 @@ fn ext_metadata(timestamp_iso: &str, name: &str) -> Value {
 /// The "file exists" notice MediaWiki puts in the upload result's `html` (clients ignore it):
 /// the `fileexists` message with a `[[File:…|thumb]]`, which renders as a thumbnail box for an
 /// image MediaWiki can show and as a plain link otherwise (no handler, or a damaged 0×0 image).
+/// The parser's escaping of a text node: quotes stay.
+fn text_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The parser's escaping of an attribute value (Sanitizer::encodeAttribute).
+fn attr_escape(s: &str) -> String {
+    html_escape(s).replace('\'', "&#39;")
+}
+
 fn exists_notice_html(v: &FileVersion) -> String {
     let display = v.name.replace('_', " ");
-    let renderable = matches!(v.media_type.as_str(), "BITMAP" | "DRAWING") && v.width > 0 && v.height > 0;
+    // Without a TIFF handler that renders, MediaWiki 1.39 shows TIFFs as a plain link.
+    let renderable = matches!(v.media_type.as_str(), "BITMAP" | "DRAWING") && v.width > 0 && v.height > 0 && v.mime != "image/tiff";
     if !renderable {
         return format!(
-            "A file with this name exists already, please check <strong><a class=\"mw-selflink selflink\">File:{d}</a></strong> if you are not sure if you want to overwrite it.\n<a href=\"/w/index.php?title=File:{t}\" title=\"File:{d}\">File:{d}</a>",
-            d = html_escape(&display),
+            "A file with this name exists already, please check <strong><a class=\"mw-selflink selflink\">File:{d}</a></strong> if you are not sure if you want to overwrite it.\n<a href=\"/w/index.php?title=File:{t}\" title=\"File:{a}\">File:{d}</a>",
+            d = text_escape(&display),
+            a = attr_escape(&display),
             t = title_url_encode(&v.name),
         );
     }
-    let src = format!("{}/{}", UPLOAD_PATH, paths::public_url_path(&v.name));
+    let path = paths::public_url_path(&v.name);
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let thumb = |width: i64| format!("{UPLOAD_PATH}/thumb/{path}/{width}px-{file}.png");
+    // The [[File:…|thumb]] frame: a vector drawing scales to the default thumbnail width (300)
+    // with 1.5x and 2x sources; WebP goes through a PNG thumbnail even at its own size.
+    let (w, h, src, srcset) = if v.mime == "image/svg+xml" {
+        let h = (v.height as f64 * 300.0 / v.width as f64).round() as i64;
+        let set = format!(" srcset=\"{} 1.5x, {} 2x\"", thumb(450), thumb(600));
+        (300, h, thumb(300), set)
+    } else if v.mime == "image/webp" {
+        (v.width, v.height, thumb(v.width), String::new())
+    } else {
+        (v.width, v.height, format!("{UPLOAD_PATH}/{path}"), String::new())
+    };
     format!(
-        "<p>A file with this name exists already, please check <strong><a class=\"mw-selflink selflink\">File:{d}</a></strong> if you are not sure if you want to overwrite it.\n</p>\n<div class=\"thumb tright\"><div class=\"thumbinner\" style=\"width:{w2}px;\"><a href=\"/w/index.php?title=File:{t}\" class=\"image\"><img alt=\"{d}\" src=\"{src}\" decoding=\"async\" width=\"{w}\" height=\"{h}\" class=\"thumbimage\" /></a>  <div class=\"thumbcaption\"><div class=\"magnify\"><a href=\"/w/index.php?title=File:{t}\" class=\"internal\" title=\"Enlarge\"></a></div></div></div></div>",
-        d = html_escape(&display),
+        "<p>A file with this name exists already, please check <strong><a class=\"mw-selflink selflink\">File:{d}</a></strong> if you are not sure if you want to overwrite it.\n</p>\n<div class=\"thumb tright\"><div class=\"thumbinner\" style=\"width:{w2}px;\"><a href=\"/w/index.php?title=File:{t}\" class=\"image\"><img alt=\"{a}\" src=\"{src}\" decoding=\"async\" width=\"{w}\" height=\"{h}\" class=\"thumbimage\"{srcset} /></a>  <div class=\"thumbcaption\"><div class=\"magnify\"><a href=\"/w/index.php?title=File:{t}\" class=\"internal\" title=\"Enlarge\"></a></div></div></div></div>",
+        d = text_escape(&display),
+        a = attr_escape(&display),
         t = title_url_encode(&v.name),
-        w = v.width,
-        h = v.height,
-        w2 = v.width + 2,
+        w2 = w + 2,
     )
 }
 
@@ -264,9 +299,7 @@ pub fn for_version_with_thumb(
     if has("bitdepth") {
         m.insert("bitdepth".into(), json!(v.bits));
     }
-    if has("badfile") {
-        ctx.put_bool(&mut m, "badfile", false);
-    }
+    // `badfile` is a page member (prop=imageinfo), never a version's.
     m
 }
 
@@ -370,9 +403,7 @@ pub fn for_foreign(ctx: &Ctx, f: &mwupload_core::foreign::ForeignFile, props: &[
     if has("bitdepth") {
         m.insert("bitdepth".into(), json!(0));
     }
-    if has("badfile") {
-        ctx.put_bool(&mut m, "badfile", false);
-    }
+    // `badfile` is a page member (prop=imageinfo), never a version's.
     m
 }
 
@@ -459,9 +490,7 @@ pub fn for_stash_with_thumb(ctx: &Ctx, s: &StashRow, props: &[String], thumb: Op
     if has("bitdepth") {
         m.insert("bitdepth".into(), json!(s.bits));
     }
-    if has("badfile") {
-        ctx.put_bool(&mut m, "badfile", false);
-    }
+    // `badfile` is a page member (prop=imageinfo), never a version's.
     m
 }
 

@@ -396,7 +396,18 @@ async fn handle_request(
                 } else {
                     format!("Unrecognized parameters: {}.", unused.join(", "))
                 };
-                call.ctx.warn("main", "unrecognizedparams", text);
+                // ApiMain::reportUnusedParams: the names' list keeps their request positions.
+                let indexed = params.unused_indexed();
+                let list = if indexed.iter().enumerate().all(|(i, (at, _))| i == *at) {
+                    serde_json::json!(indexed.iter().map(|(_, n)| n).collect::<Vec<_>>())
+                } else {
+                    Value::Object(indexed.iter().map(|(at, n)| (at.to_string(), Value::String(n.clone()))).collect())
+                };
+                let msg = error::Message::new(
+                    "apierror-unrecognizedparams",
+                    vec![serde_json::json!({ "list": list, "type": "comma" }), Value::from(indexed.len())],
+                );
+                call.ctx.warn_msg("main", "unrecognizedparams", text, msg, None);
             }
             call.ctx.render_ok(body)
         }
@@ -461,6 +472,11 @@ fn output_settings(call: &mut Call<'_>) {
     }
     call.ctx.utf8 = p.peek("utf8").is_some();
     call.ctx.ascii = p.peek("ascii").is_some();
+    // The only other language: qqx, message keys instead of texts (errorlang follows uselang).
+    call.ctx.qqx = match p.peek("errorlang") {
+        Some(l) if l != "uselang" => l == "qqx",
+        _ => p.peek("uselang") == Some("qqx"),
+    };
     call.ctx.errorformat = match p.peek("errorformat") {
         Some("plaintext") => ErrorFormat::Plaintext,
         Some("wikitext") => ErrorFormat::Wikitext,
@@ -581,7 +597,8 @@ async fn run(call: &mut Call<'_>) -> ApiResult<Output> {
     };
     let values = call.validate(module)?;
     if let Some((param, token_type)) = module.token() {
-        check_token(call, &module.full_name(param), token_type)?;
+        // ApiMain::setupModule raises these as the module's own errors.
+        check_token(call, &module.full_name(param), token_type).map_err(|e| e.module(module.name()))?;
     }
     // maxlag: one database, lag 0, so only a negative maxlag trips it.
     if let Some(maxlag) = main.int("maxlag")

@@ -19,6 +19,8 @@ pub struct Params {
     direct: Mutex<HashMap<String, DirectPart>>,
     /// Arrival order of names, for stable warnings.
     order: Vec<String>,
+    /// Names of file parts (not among PHP's request values).
+    file_names: HashSet<String>,
     used: Mutex<BTreeSet<String>>,
     /// The values as sent, of the parameters that cleaning changed (for MediaWiki's
     /// "invalid or non-normalized data" warning and `fromencoded` titles).
@@ -57,6 +59,7 @@ impl Params {
         let mut map = HashMap::new();
         for f in files {
             p.in_query.remove(&f.name);
+            p.file_names.insert(f.name.clone());
             if !p.order.contains(&f.name) {
                 p.order.push(f.name.clone());
             }
@@ -66,6 +69,7 @@ impl Params {
         let mut dmap = HashMap::new();
         for d in direct {
             p.in_query.remove(&d.name);
+            p.file_names.insert(d.name.clone());
             if !p.order.contains(&d.name) {
                 p.order.push(d.name.clone());
             }
@@ -162,6 +166,19 @@ impl Params {
     pub fn unused(&self) -> Vec<String> {
         let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
         self.order.iter().filter(|n| !used.contains(*n)).cloned().collect()
+    }
+
+    /// The unused value names with their positions among the request's value names: PHP's
+    /// array_diff keeps those keys, and MediaWiki's raw error format shows them.
+    pub fn unused_indexed(&self) -> Vec<(usize, String)> {
+        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        self.order
+            .iter()
+            .filter(|n| !self.file_names.contains(*n))
+            .enumerate()
+            .filter(|(_, n)| !used.contains(*n))
+            .map(|(i, n)| (i, n.clone()))
+            .collect()
     }
 }
 

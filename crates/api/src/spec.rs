@@ -10,7 +10,7 @@
 //! (a panic in debug builds, which every test runs).
 
 use super::envelope::Ctx;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, Message, param as msgparam};
 use super::multipart::{DirectPart, FilePart};
 use super::params::{Params, group_digits, split_multi};
 use mwupload_core::config::Config;
@@ -404,11 +404,21 @@ impl ModuleSpec {
                     let noun = if bad.len() == 1 { "value" } else { "values" };
                     let mut data = serde_json::Map::new();
                     data.insert("values".into(), serde_json::json!(bad));
-                    ctx.warn_with_data(
+                    let msg = Message::new(
+                        "paramvalidator-unrecognizedvalues",
+                        vec![
+                            msgparam::plaintext(&full),
+                            msgparam::plaintext(&raw),
+                            msgparam::list(&bad, "comma"),
+                            msgparam::num(bad.len()),
+                        ],
+                    );
+                    ctx.warn_msg(
                         self.path,
                         "unrecognizedvalues",
                         format!("Unrecognized {noun} for parameter \"{full}\": {}", bad.join(", ")),
-                        data,
+                        msg,
+                        Some(data),
                     );
                 }
                 if let Type::Namespace { .. } = p.ty {
@@ -443,10 +453,23 @@ impl ModuleSpec {
             // only for paraminfo and help); the page set answers `badgenerator` itself.
             Type::Modules(Modules::Generators) => Ok(Slot::Str(raw)),
             Type::Enum(_) | Type::Modules(_) => {
-                if self.allowed_values(p, v).contains(&raw) {
+                let allowed = self.allowed_values(p, v);
+                if allowed.contains(&raw) {
                     Ok(Slot::Str(raw))
                 } else {
-                    Err(ApiError::new("badvalue", format!("Unrecognized value for parameter \"{full}\": {raw}.")).module(self.path))
+                    Err(
+                        ApiError::new("badvalue", format!("Unrecognized value for parameter \"{full}\": {raw}."))
+                            .msg(
+                                "paramvalidator-badvalue-enumnotmulti",
+                                vec![
+                                    msgparam::plaintext(full),
+                                    msgparam::plaintext(&raw),
+                                    msgparam::list(&allowed, "text"),
+                                    msgparam::num(allowed.len()),
+                                ],
+                            )
+                            .module(self.path),
+                    )
                 }
             }
             Type::Timestamp => Ok(Slot::Str(timestamp(full, &raw).map_err(|e| e.module(self.path))?)),
@@ -479,7 +502,12 @@ impl ModuleSpec {
         let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(
-                ApiError::new("badinteger", format!("Invalid value \"{raw}\" for integer parameter \"{full}\".")).module(self.path),
+                ApiError::new("badinteger", format!("Invalid value \"{raw}\" for integer parameter \"{full}\"."))
+                    .msg(
+                        "paramvalidator-badinteger",
+                        vec![msgparam::plaintext(full), msgparam::plaintext(raw)],
+                    )
+                    .module(self.path),
             );
         }
         // Beyond i64 it saturates, as PHP's float conversion would before clamping.

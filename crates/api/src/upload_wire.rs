@@ -23,7 +23,10 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
     match e {
         E::UploadsDisabled => ApiError::new("uploaddisabled", "Uploads are not enabled."),
         E::CopyUploadsDisabled => ApiError::new("copyuploaddisabled", "Upload by URL disabled."),
-        E::MustBeLoggedIn => ApiError::new("mustbeloggedin", "You must be logged in to upload this file."),
+        E::MustBeLoggedIn => ApiError::new("mustbeloggedin", "You must be logged in to upload this file.").msg(
+            "apierror-mustbeloggedin",
+            vec![serde_json::json!({ "message": { "key": "action-upload", "params": [] } })],
+        ),
         E::PermissionDenied { right } => permission_denied(state, right),
         E::TagsNotAllowed => ApiError::new(
             "tags-apply-no-permission",
@@ -33,10 +36,12 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
         E::Protected { .. } => protected_page(),
         E::StashNotLoggedIn => ApiError::new("stashnotloggedin", "You must be logged in to upload this file."),
         E::StashZeroLength => ApiError::new("stashzerolength", "File is of zero length, and could not be stored in the stash."),
+        // UploadStashBadPathException's own message key, as MediaWiki 1.39 answers it.
         E::StashPathInvalid { key } => ApiError::new(
-            "stashpathinvalid",
-            format!("File key of improper format or otherwise invalid: {key}."),
-        ),
+            "uploadstash-bad-path-bad-format",
+            format!("Key \"{key}\" is not in a proper format."),
+        )
+        .msg("uploadstash-bad-path-bad-format", vec![serde_json::Value::from(key.as_str())]),
         E::InvalidFileKey => ApiError::new("invalid-file-key", "Not a valid file key."),
         E::StashFileNotFound { key } => ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash.")),
         // UploadStashWrongOwnerException's own message, as MediaWiki 1.39 answers a publish or a
@@ -67,7 +72,17 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
         }
         E::EmptyFile => ApiError::new("empty-file", "The file you submitted was empty."),
         E::FileTooLarge => ApiError::new("file-too-large", "The file you submitted was too large."),
-        E::Verification { info, details } => ApiError::new("verification-error", info.clone()).with("details", details.clone()),
+        // The message is the verification's own (`details` is its key and params).
+        // `info` is the message's wikitext.
+        E::Verification { info, details } => {
+            let err = ApiError::new("verification-error", crate::error::strip_markup(info)).with("details", details.clone());
+            match details.split_first() {
+                Some((key, params)) => err
+                    .msg(key, params.iter().map(|p| serde_json::Value::from(p.as_str())).collect())
+                    .wikitext(info.clone()),
+                None => err,
+            }
+        }
         E::Name(problem) => name_error(problem),
         // MediaWiki 1.39's messages (en.json), newlines as the API's text format gives them;
         // `$1`, the file's name, is its DB key (`File::getName()`). The shared one is recorded in

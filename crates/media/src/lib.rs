@@ -320,7 +320,7 @@ fn message_text(details: &[String]) -> String {
             )
         }
         "uploaded-href-attribute-svg" => format!(
-            "<a> elements can only link (href) to data: (embedded file), http:// or https://, or fragment (#, same-document) targets. For other elements, only data: and fragment are allowed. Try embedding images when exporting your SVG. Found <code>&lt;{} {}=\"{}\"&gt;</code>.",
+            "<a> elements can only link (href) to data: (embedded file), http:// or https://, or fragment (#, same-document) targets. For other elements, such as <image>, only data: and fragment are allowed. Try embedding images when exporting your SVG. Found <code>&lt;{} {}=\"{}\"&gt;</code>.",
             p(1),
             p(2),
             p(3)

@@ -263,7 +263,7 @@ async fn block_target(call: &Call<'_>, v: &Values, module: &str) -> ApiResult<Bl
         },
         (Some(_), Some(_)) => return Err(ApiError::cannot_use_together(&["user".into(), "userid".into()], module)),
         (None, None) => {
-            return Err(ApiError::new("missingparam", "One of the parameters \"user\" and \"userid\" is required.").module(module));
+            return Err(ApiError::missingparam_one_of(&["user", "userid"], "main").module(module));
         }
     };
     if let Some(t) = access::parse_address_target(&raw) {
@@ -442,7 +442,7 @@ pub async fn userrights(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     const M: &str = "userrights";
     let user = match (v.str("user"), v.int("userid")) {
         (Some(_), Some(_)) => return Err(ApiError::cannot_use_together(&["user".into(), "userid".into()], M)),
-        (None, None) => return Err(ApiError::new("missingparam", "One of the parameters \"user\" and \"userid\" is required.").module(M)),
+        (None, None) => return Err(ApiError::missingparam_one_of(&["user", "userid"], "main").module(M)),
         (Some(name), None) => {
             let n = mwupload_core::title::display_name(&mwupload_core::title::ucfirst(&name.trim().replace('_', " ")));
             call.state.meta.user_by_name(&n).await?.ok_or_else(|| {

@@ -62,7 +62,7 @@ fn redirect_target(text: &str) -> Option<PageTitle> {
 pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let from = match (v.str("from"), v.int("fromid")) {
         (Some(_), Some(_)) => return Err(ApiError::cannot_use_together(&["from".into(), "fromid".into()], M)),
-        (None, None) => return Err(err("missingparam", "One of the parameters \"from\" and \"fromid\" is required.")),
+        (None, None) => return Err(ApiError::missingparam_one_of(&["from", "fromid"], M)),
         (Some(t), None) => mwupload_core::title::page_title(t).ok_or_else(|| err("invalidtitle", format!("Bad title \"{t}\".")))?,
         (None, Some(id)) => match call.state.meta.page_by_id(id).await? {
             Some(pg) => PageTitle {

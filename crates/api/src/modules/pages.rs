@@ -202,7 +202,7 @@ pub(super) async fn page_target(call: &Call<'_>, title: Option<&str>, pageid: Op
             return Err(ApiError::cannot_use_together(&["title".into(), "pageid".into()], module));
         }
         (None, None) => {
-            return Err(ApiError::new("missingparam", "One of the parameters \"title\" and \"pageid\" is required.").module(module));
+            return Err(ApiError::missingparam_one_of(&["title", "pageid"], module));
         }
     };
     let t = mwupload_core::title::page_title(&title)
@@ -246,11 +246,7 @@ pub async fn edit(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
         (Some(t), _, _) => t.to_string(),
         (None, a, pre) if a.is_some() || pre.is_some() => format!("{}{}{}", pre.unwrap_or(""), old_text, a.unwrap_or("")),
         _ => {
-            return Err(ApiError::new(
-                "missingparam",
-                "One of the parameters \"text\", \"appendtext\" and \"undo\" is required.",
-            )
-            .module(M));
+            return Err(ApiError::missingparam_one_of(&["text", "appendtext", "undo"], M));
         }
     };
     let display = mwupload_core::title::PageTitle { ns, db_key: key.clone() }.display();

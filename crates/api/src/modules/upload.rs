@@ -182,10 +182,11 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
         (None, None) => None,
     };
     if chunk.is_none() {
+        // requireOnlyOneParameter names them in declared order (file, url, filekey).
         let given: Vec<&str> = [
-            ("filekey", up.filekey.is_some()),
             ("file", up.file.is_some()),
             ("url", up.url.is_some()),
+            ("filekey", up.filekey.is_some()),
         ]
         .iter()
         .filter(|(_, g)| *g)
@@ -196,11 +197,7 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
             return Err(ApiError::cannot_use_together(&names, MODULE));
         }
         if given.is_empty() {
-            return Err(ApiError::new(
-                "missingparam",
-                "One of the parameters \"filekey\", \"file\" and \"url\" is required.",
-            )
-            .module(MODULE));
+            return Err(ApiError::missingparam_one_of(&["filekey", "file", "url"], MODULE));
         }
         if up.checkstatus && (up.filekey.is_some() || up.url.is_some()) {
             return checkstatus(call, &up).await;
@@ -233,7 +230,26 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
             offset: up.offset.map(|o| o as u64),
             filesize: up.filesize.map(|f| f as u64),
         };
-        service::chunk(&state, &caller, &req, chunk, &pos).await
+        match service::chunk(&state, &caller, &req, chunk, &pos).await {
+            // An empty first chunk: MediaWiki 1.39 answers the empty-file warning, with the
+            // failed stash attempt as `stasherrors`.
+            Err(f) if up.offset == Some(0) && matches!(f.error, UploadError::StashZeroLength) => {
+                return Ok(upload_obj(vec![
+                    ("result", json!("Warning")),
+                    ("warnings", json!({ "empty-file": call.ctx.true_value() })),
+                    (
+                        "stasherrors",
+                        json!([{
+                            "message": "uploadstash-exception",
+                            "params": ["UploadStashZeroLengthFileException", "File is zero length."],
+                            "code": "uploadstash-exception",
+                            "type": "error"
+                        }]),
+                    ),
+                ]));
+            }
+            other => other,
+        }
     } else if let Some(key) = up.filekey.clone() {
         service::from_stash(&state, &caller, &req, &key).await
     } else if let Some(file) = up.file.take() {

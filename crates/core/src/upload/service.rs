@@ -222,6 +222,11 @@ pub async fn from_stash(state: &AppState, caller: &Caller, req: &UploadRequest, 
     if !stash::key_is_valid(key) {
         return Err(UploadError::InvalidFileKey.into());
     }
+    // UploadFromStash needs a user before it looks the key up (MediaWiki 1.39:
+    // `stashnotloggedin` for an anonymous caller, whoever owns the key).
+    if !caller.is_logged_in() {
+        return Err(UploadError::StashNotLoggedIn.into());
+    }
     let row = stash::load_owned(state, caller, key).await?;
     check_permissions(state, caller, false).await?;
     if row.state != StashState::Finished {

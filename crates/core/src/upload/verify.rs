@@ -88,6 +88,9 @@ pub async fn check_file(state: &AppState, path: &Path, info: &MediaInfo, size: u
     // The extension the content must match: the final one if the name is valid, else what was typed.
     let ext = match &name {
         Ok(t) => t.final_ext.clone(),
+        // getTitle() set mFinalExtension (from the DB key: "x. png" gives "_png") before it
+        // refused the type; verifyFile() runs first and checks the content against it.
+        Err(title::TitleError::Banned { final_ext, .. }) => final_ext.clone(),
         Err(_) => filename.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default(),
     };
     let p = path.to_path_buf();

@@ -8,14 +8,15 @@ pub(super) async fn file_archive(
     cont: &mut Continuation,
     limits: &mut Map<String, Value>,
 ) -> ApiResult<()> {
-    if !call.caller.has("deletedhistory") {
+    let p = call.validate(&FILEARCHIVE)?;
+    let limit = limit_of(call, &FILEARCHIVE, &p, limits);
+    let props = p.list("prop").to_vec();
+    // MediaWiki 1.39 lists deleted files to anyone; only their descriptions need deletedhistory.
+    if props.iter().any(|x| x == "description") && !call.caller.has("deletedhistory") {
         return Err(
             ApiError::new("permissiondenied", "You don't have permission to view deleted file descriptions.").module("filearchive"),
         );
     }
-    let p = call.validate(&FILEARCHIVE)?;
-    let limit = limit_of(call, &FILEARCHIVE, &p, limits);
-    let props = p.list("prop").to_vec();
     let module = "query+filearchive";
     let key = |s: &str| title::file_db_key(s).unwrap_or_else(|| s.to_string());
     let (from, to, prefix) = (p.str("from").map(key), p.str("to").map(key), p.str("prefix").map(key));
@@ -57,6 +58,9 @@ pub(super) async fn file_archive(
         m.insert("name".into(), json!(v.name));
         m.insert("ns".into(), json!(6));
         m.insert("title".into(), json!(format!("File:{}", v.name.replace('_', " "))));
+        if has("description") {
+            m.insert("description".into(), json!(v.description));
+        }
         if has("user") {
             m.insert("userid".into(), json!(v.user_id));
             m.insert("user".into(), json!(v.user_name));
@@ -73,17 +77,15 @@ pub(super) async fn file_archive(
             m.insert("height".into(), json!(v.height.to_string()));
             m.insert("width".into(), json!(v.width.to_string()));
         }
-        if has("description") {
-            m.insert("description".into(), json!(v.description));
-        }
-        if has("mime") {
-            m.insert("mime".into(), json!(v.mime));
-        }
+        // ApiQueryFilearchive's order; the database row's bits come out as a string.
         if has("mediatype") {
             m.insert("mediatype".into(), json!(v.media_type));
         }
         if has("bitdepth") {
-            m.insert("bitdepth".into(), json!(v.bits));
+            m.insert("bitdepth".into(), json!(v.bits.to_string()));
+        }
+        if has("mime") {
+            m.insert("mime".into(), json!(v.mime));
         }
         if has("archivename")
             && let Some(an) = &v.archive_name

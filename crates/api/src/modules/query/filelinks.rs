@@ -30,15 +30,10 @@ async fn image_usage(call: &mut Call<'_>, v: &Values, limits: &mut Map<String, V
             ));
         }
         (None, None) => {
-            return Err(ApiError::new(
-                "missingparam",
-                format!(
-                    "One of the parameters \"{}\" and \"{}\" is required.",
-                    v.full_name("title"),
-                    v.full_name("pageid")
-                ),
-            )
-            .module(module));
+            return Err(ApiError::missingparam_one_of(
+                &[&v.full_name("title"), &v.full_name("pageid")],
+                module,
+            ));
         }
         (Some(t), None) => match parse_title(t) {
             None => return Err(ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).module(module)),

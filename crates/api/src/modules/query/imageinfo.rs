@@ -160,6 +160,10 @@ impl ImageInfo {
             return Ok(());
         };
         m.insert("imagerepository".into(), json!("local"));
+        // ApiQueryImageInfo puts `badfile` on the page ($wgBadImages' list is empty here).
+        if self.props.iter().any(|p| p == "badfile") {
+            call.ctx.put_bool(m, "badfile", false);
+        }
         let mut versions: Vec<FileVersion> = vec![cur];
         versions.extend(call.state.meta.old_versions(&t.db_key).await?);
         let selected: Vec<&FileVersion> = versions
@@ -222,7 +226,10 @@ impl ImageInfo {
             }
             list.push(Value::Object(info));
         }
-        m.insert("imageinfo".into(), Value::Array(list));
+        // No version in the iistart/iiend window: MediaWiki adds no `imageinfo` at all.
+        if !list.is_empty() {
+            m.insert("imageinfo".into(), Value::Array(list));
+        }
         Ok(())
     }
 }

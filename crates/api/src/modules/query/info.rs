@@ -73,6 +73,11 @@ impl Info {
             m.insert("editurl".into(), json!(format!("{url}&action=edit")));
             m.insert("canonicalurl".into(), json!(url));
         }
+        // No {{DISPLAYTITLE}} here: the title, htmlspecialchars(…, ENT_NOQUOTES).
+        if has("displaytitle") {
+            let d = p.display.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            m.insert("displaytitle".into(), json!(d));
+        }
         Ok(())
     }
 }

@@ -8,7 +8,17 @@ pub(super) async fn log_events(
     cont: &mut Continuation,
     limits: &mut Map<String, Value>,
 ) -> ApiResult<()> {
-    let p = call.validate(&LOGEVENTS)?;
+    // MediaWiki declares `leaction` as a plain string and checks it against the log actions in
+    // execute(), with its own code (`unknown_leaction`, message apierror-unrecognizedvalue).
+    let p = call.validate(&LOGEVENTS).map_err(|e| match &e.message {
+        Some(m) if e.code == "badvalue" && m.params.first() == Some(&json!({ "plaintext": "leaction" })) => {
+            let value = m.params.get(1).and_then(|v| v["plaintext"].as_str()).unwrap_or("").to_string();
+            ApiError::new("unknown_leaction", e.info.clone())
+                .msg("apierror-unrecognizedvalue", vec![json!("leaction"), json!(value)])
+                .module(&e.module)
+        }
+        _ => e,
+    })?;
     let limit = limit_of(call, &LOGEVENTS, &p, limits);
     let props = p.list("prop").to_vec();
     let (log_type, action) = match (p.str("type").filter(|t| !t.is_empty()), p.str("action")) {

@@ -7,7 +7,7 @@ use mwupload_thumb::UrlRequest;
 
 pub(super) async fn stash_image_info(call: &mut Call<'_>, query: &mut Map<String, Value>) -> ApiResult<()> {
     if !call.caller.is_logged_in() {
-        return Err(ApiError::new("notloggedin", "You must be logged in to access the upload stash.").module("query+stashimageinfo"));
+        return Err(ApiError::new("notloggedin", "The upload stash is only available to logged-in users.").module("query+stashimageinfo"));
     }
     let v = call.validate(&STASHIMAGEINFO)?;
     let mut keys = v.list("filekey").to_vec();
