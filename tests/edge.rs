@@ -494,12 +494,18 @@ fn median(mut v: Vec<Duration>) -> Duration {
 async fn logins_are_throttled_and_unknown_names_take_as_long() {
     let s = Server::start();
     let other = Server::start_sharing(&s);
-    let mut known = Vec::new();
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
     for i in 0..5 {
         let (r, took) = try_login(&s, "Admin", &format!("wrong-{i}")).await;
         assert_eq!(r["login"]["result"], "Failed", "{r}");
         assert_eq!(r["login"]["reason"], "Incorrect username or password entered. Please try again.");
         known.push(took);
+        // Unknown names: same answer, same time (a dummy hash is checked). Measured in turn
+        // with the real account's, so both see the same load (several replicas warming up
+        // their dummy hash at once on 2 cores made the earlier samples slower).
+        let (r, took) = try_login(&s, &format!("Nobody {i}"), "wrong").await;
+        assert_eq!(r["login"]["reason"], "Incorrect username or password entered. Please try again.");
+        unknown.push(took);
     }
     // The 6th, on the other replica, with the right password.
     let (r, _) = try_login(&other, "Admin", &s.admin_pass).await;
@@ -529,13 +535,6 @@ async fn logins_are_throttled_and_unknown_names_take_as_long() {
         .await;
     assert_eq!(r["clientlogin"]["status"], "FAIL", "{r}");
     assert_eq!(r["clientlogin"]["messagecode"], "login-throttled", "{r}");
-    // Unknown names: same answer, same time (a dummy hash is checked).
-    let mut unknown = Vec::new();
-    for i in 0..5 {
-        let (r, took) = try_login(&s, &format!("Nobody {i}"), "wrong").await;
-        assert_eq!(r["login"]["reason"], "Incorrect username or password entered. Please try again.");
-        unknown.push(took);
-    }
     let (k, u) = (median(known), median(unknown));
     assert!(
         u * 2 >= k && k * 2 >= u,
@@ -653,7 +652,10 @@ fn mount_tmpfs(dir: &std::path::Path, size: &str) -> bool {
 /// keep working.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_disk_gives_storage_errors_and_reads_keep_working() {
-    let _one = one_process("fills the local disk (a tmpfs) of one process's data directory");
+    if !blobs_on_local_disk() {
+        eprintln!("skipped: the blobs are in S3 (MWUPLOAD_TEST_STORAGE), not on the local disk this test fills");
+        return;
+    }
     let mut mounted = false;
     let mut s = Server::start_prepared("", |d| mounted = mount_tmpfs(&d.join("files"), "4m"));
     if !mounted {
