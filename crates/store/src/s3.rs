@@ -153,7 +153,7 @@ impl S3BlobStore {
             ));
         }
         let prefix = if prefix.is_empty() { prefix } else { format!("{prefix}/") };
-        if !cfg.public_url.is_empty() && !(cfg.public_url.starts_with("https://") || cfg.public_url.starts_with("http://")) {
+        if !cfg.public_url.is_empty() && !cfg.public_url.starts_with("https://") && !cfg.public_url.starts_with("http://") {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "storage.public_url must be an http:// or https:// URL",
