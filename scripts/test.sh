@@ -89,7 +89,8 @@ echo "== cluster: PostgreSQL + Garage + 3 replicas + nginx (scripts/cluster.sh):
 # The scaled-out deployment, started as `scripts/cluster.sh up` starts it (installing nginx, and
 # Garage through scripts/install-s3-servers.sh, when missing): the acceptance scripts and the real
 # clients through nginx, then tests/cluster.rs (requests spread over the replicas, replicas SIGKILLed mid-chunk
-# and mid-job). MWUPLOAD_TEST_CLUSTER=skip skips this part.
+# and mid-job), then the cargo HTTP integration suite once more with every test server a cluster
+# of its own (MWUPLOAD_TEST_REPLICAS, tests/common/mod.rs). MWUPLOAD_TEST_CLUSTER=skip skips this part.
 cluster_rc=0
 if [[ ${MWUPLOAD_TEST_CLUSTER:-} == skip ]]; then
   echo "skipped (MWUPLOAD_TEST_CLUSTER=skip)"
@@ -104,6 +105,20 @@ else
     (set -a; . "$CLUSTER/initial-credentials.env"; set +a; bash tests/clients/run.sh) || cluster_rc=$?
     MWUPLOAD_TEST_CLUSTER=$CLUSTER cargo test --locked -p mwupload --test cluster 2>&1 | tee /tmp/mwupload-cargo-test-cluster.log || true
     grep -E '^test result:' /tmp/mwupload-cargo-test-cluster.log | grep -q ' 0 failed' || cluster_rc=1
+    # The whole HTTP integration suite (tests/*.rs) again, every Server three replicas on a fresh
+    # database of this cluster's PostgreSQL and one Garage bucket per test binary, behind an nginx
+    # of its own (round-robin: consecutive requests land on different replicas; see
+    # tests/common/mod.rs). Tests about one process say so (`one process, not a cluster: …`).
+    # It adds about 10 minutes on 2 cores (the binaries are those built above).
+    CLUSTER_PG=$(sed -n 's|^DATABASE_URL=\(.*\)/mwupload$|\1/postgres|p' "$CLUSTER/cluster.env")
+    MWUPLOAD_TEST_REPLICAS=3 MWUPLOAD_TEST_DATABASE_URL=$CLUSTER_PG MWUPLOAD_TEST_STORAGE=garage \
+      cargo test --locked --no-fail-fast -p mwupload --tests 2>&1 | tee /tmp/mwupload-cargo-test-replicas.log || true
+    replica_results=$(grep -cE '^test result:' /tmp/mwupload-cargo-test-replicas.log || true)
+    replica_failed=$(grep -E '^test result:' /tmp/mwupload-cargo-test-replicas.log | grep -vc ' 0 failed' || true)
+    if [[ $replica_results -eq 0 || $replica_failed -ne 0 ]]; then
+      echo "FAILED: the integration suite against 3 replicas behind nginx (/tmp/mwupload-cargo-test-replicas.log)"
+      cluster_rc=1
+    fi
     if [[ $cluster_rc -ne 0 ]]; then
       # The cluster's logs (replicas, nginx, Garage, PostgreSQL) outlive its directory.
       rm -rf /tmp/mwupload-cluster-logs && mkdir -p /tmp/mwupload-cluster-logs

@@ -61,6 +61,8 @@ pub async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn mwupload_stor
                 prefix: st.prefix.clone(),
                 part_size: usize::try_from(st.part_size).map_err(|_| anyhow::anyhow!("storage.part_size is too large"))?,
                 concurrency: st.concurrency,
+                public_url: st.public_url.clone(),
+                presign_secs: st.presign_secs,
             };
             // Scratch space (request bodies, analysis copies) stays local.
             let store = mwupload_store::s3::S3BlobStore::open(cfg, &config.blob_dir().join("tmp"))

@@ -317,10 +317,14 @@ async fn chunked_upload_survives_a_server_crash() {
     // Leave a half-written spool file behind in the server's scratch space, as a request cut
     // off by the crash would.
     let before = srv.scratch_dirs();
-    assert_eq!(before.len(), 1, "one scratch dir per process: {before:?}");
-    std::fs::write(before[0].join(".mwupload-crashed"), b"partial").unwrap();
-    srv.restart(); // SIGKILL, then start again on the same data
-    assert!(!before[0].exists(), "the dead process's scratch was not removed at start");
+    assert_eq!(before.len(), srv.processes(), "one scratch dir per process: {before:?}");
+    for d in &before {
+        std::fs::write(d.join(".mwupload-crashed"), b"partial").unwrap();
+    }
+    srv.restart(); // SIGKILL (every replica), then start again on the same data
+    for d in &before {
+        assert!(!d.exists(), "the dead process's scratch was not removed at start");
+    }
     assert!(srv.spool_files().is_empty(), "spool not cleaned at start: {:?}", srv.spool_files());
     // The session cookie survives the restart (sessions live in the database).
     c.refresh_csrf().await;

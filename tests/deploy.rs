@@ -28,6 +28,7 @@ async fn anon(api: &str, xff: Option<&str>) -> (String, Option<i64>) {
 
 #[tokio::test]
 async fn forwarded_for_is_believed_only_from_trusted_proxies() {
+    let _one = one_process("about the direct peer's address; nginx in front is itself a trusted proxy");
     // No trusted proxies: the header is the client's word and is ignored.
     let plain = Server::start();
     assert_eq!(anon(&plain.api, Some("203.0.113.9")).await.0, "127.0.0.1");

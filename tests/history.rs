@@ -1007,3 +1007,100 @@ async fn a_plain_page_is_deleted_and_undeleted() {
     let r = post(vec![("action", "undelete"), ("title", "Talk:Plain page")]).await;
     assert_eq!(r["error"]["code"], "cantundelete", "{r}");
 }
+
+/// `[storage] presign_secs` and `public_url` against a real Garage: `/images/` originals and
+/// archived versions redirect (302) to a URL of the store that, fetched with plain HTTP and no
+/// credentials, returns exactly the version's bytes (and honours Range); HEAD and revalidation
+/// are still answered here; deleting a version or the file stops its redirect (404); stashed
+/// files (owner-only) keep streaming.
+#[tokio::test]
+async fn file_urls_redirect_to_the_store_when_configured() {
+    use mwupload_store::s3_servers;
+    if s3_servers::skipped() {
+        eprintln!("skipped: MWUPLOAD_TEST_S3=skip");
+        return;
+    }
+    let garage = tokio::task::spawn_blocking(s3_servers::garage).await.unwrap();
+    let public = garage.public_url.clone().expect("the test Garage serves its bucket as a website");
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (mode, extra) in [
+        ("presigned", "presign_secs = 300\n".to_string()),
+        ("public", format!("public_url = \"{public}\"\n")),
+    ] {
+        let c = &garage.config;
+        let srv = Server::start_with_config(&format!(
+            "[storage]\nkind = \"s3\"\nendpoint = \"{}\"\nbucket = \"{}\"\nregion = \"{}\"\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\npath_style = true\nprefix = \"{mode}/\"\n{extra}",
+            c.endpoint, c.bucket, c.region, c.access_key_id, c.secret_access_key
+        ));
+        let bot = srv.bot().await;
+        let (v1, v2) = (png(60, 40, 71), png(61, 40, 72));
+        let r = bot.upload("Redirected.png", &v1, &[]).await;
+        assert_eq!(r["upload"]["result"], "Success", "{r}");
+        let r = bot.upload("Redirected.png", &v2, &[("ignorewarnings", "1")]).await;
+        assert_eq!(r["upload"]["result"], "Success", "{r}");
+        let info = bot.imageinfo("Redirected.png", "url|sha1|archivename", "2").await;
+        let versions = info["query"]["pages"][0]["imageinfo"].as_array().unwrap().clone();
+        let current = versions[0]["url"].as_str().unwrap().to_string();
+        let archived = versions[1]["url"].as_str().unwrap().to_string();
+        assert!(archived.contains("/images/archive/"), "{info}");
+
+        for (url, bytes) in [(&current, &v2), (&archived, &v1)] {
+            let r = plain.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 302, "{mode}: {url}");
+            assert_eq!(r.headers()["cache-control"], "no-store");
+            let target = r.headers()["location"].to_str().unwrap().to_string();
+            if mode == "public" {
+                assert!(target.starts_with(&format!("{public}/{mode}/blobs/")), "{target}");
+            } else {
+                assert!(target.contains("X-Amz-Signature="), "{target}");
+            }
+            // The store itself answers, to a client holding no credentials at all.
+            let r = plain.get(&target).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{mode}: {target}");
+            assert_eq!(sha1_hex(&r.bytes().await.unwrap()), sha1_hex(bytes), "{mode}: bytes of {url}");
+            let r = plain.get(&target).header("Range", "bytes=10-99").send().await.unwrap();
+            assert_eq!(r.status(), 206, "{mode}: Range at the store");
+            assert_eq!(&r.bytes().await.unwrap()[..], &bytes[10..100]);
+            // A client that follows redirects keeps its Range.
+            let r = reqwest::Client::new().get(url).header("Range", "bytes=5-14").send().await.unwrap();
+            assert_eq!(r.status(), 206, "{mode}: Range through the redirect");
+            assert_eq!(&r.bytes().await.unwrap()[..], &bytes[5..15]);
+            // HEAD and revalidation are answered by the server (ETag = the SHA-1).
+            let r = plain.head(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["content-length"], bytes.len().to_string().as_str());
+            let etag = format!("\"{}\"", sha1_hex(bytes));
+            let r = plain.get(url).header("If-None-Match", &etag).send().await.unwrap();
+            assert_eq!(r.status(), 304, "{mode}: revalidation");
+        }
+
+        // A stashed file is its owner's: streamed, never handed to the store.
+        let r = bot.upload("Stashed-redirect.png", &png(20, 20, 73), &[("stash", "1")]).await;
+        let key = r["upload"]["filekey"].as_str().expect("filekey").to_string();
+        let stash_url = format!("{}/w/index.php?title=Special:UploadStash/file/{key}", srv.base);
+        let r = bot.http.get(&stash_url).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{mode}: stash URL");
+        assert!(r.headers().get("location").is_none());
+        assert_eq!(sha1_hex(&r.bytes().await.unwrap()), sha1_hex(&png(20, 20, 73)));
+
+        // Deleting the old version, then the file: no more redirects.
+        let archive_name = versions[1]["archivename"].as_str().unwrap();
+        let r = post_token(
+            &bot,
+            &[("action", "delete"), ("title", "File:Redirected.png"), ("oldimage", archive_name)],
+        )
+        .await;
+        assert!(r.get("delete").is_some(), "{r}");
+        let r = plain.get(&archived).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{mode}: a deleted old version still redirects");
+        assert_eq!(plain.get(&current).send().await.unwrap().status(), 302);
+        let r = post_token(&bot, &[("action", "delete"), ("title", "File:Redirected.png")]).await;
+        assert!(r.get("delete").is_some(), "{r}");
+        let r = plain.get(&current).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{mode}: a deleted file still redirects");
+        assert!(r.headers().get("location").is_none());
+    }
+}

@@ -97,6 +97,7 @@ async fn scrape(s: &Server) -> String {
 
 #[tokio::test]
 async fn metrics_count_requests_uploads_bytes_chunk_sessions_and_durations() {
+    let _one = one_process("/metrics counts what one process saw");
     let s = Server::start();
     let c = s.bot().await;
     let before = scrape(&s).await;

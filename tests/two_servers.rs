@@ -177,3 +177,41 @@ async fn two_processes_on_one_data_dir_serve_exactly_the_recorded_bytes() {
         );
     }
 }
+
+/// With `MWUPLOAD_TEST_REPLICAS`: what the harness claims holds, so every other test of the
+/// run really went over several replicas. Consecutive requests of one session through nginx
+/// land on different replicas (nginx names each in `X-Mwupload-Upstream`), and a login made on
+/// one replica is honoured by the others.
+#[tokio::test]
+async fn requests_through_the_load_balancer_land_on_every_replica() {
+    if !clustered() {
+        eprintln!("skipped: servers are single processes (set MWUPLOAD_TEST_REPLICAS)");
+        return;
+    }
+    let s = Server::start();
+    let c = s.bot().await;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut last = String::new();
+    for _ in 0..(2 * s.processes()) {
+        let r = c
+            .http
+            .get(&c.api)
+            .query(&[("action", "query"), ("meta", "userinfo"), ("format", "json")])
+            .send()
+            .await
+            .unwrap();
+        let up = r.headers()["x-mwupload-upstream"].to_str().unwrap().to_string();
+        assert_ne!(up, last, "two consecutive requests went to the same replica");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["query"]["userinfo"]["name"], s.bot_user.split('@').next().unwrap(), "{v}");
+        seen.insert(up.clone());
+        last = up;
+    }
+    let all: std::collections::BTreeSet<String> = s
+        .replica_bases()
+        .iter()
+        .map(|b| b.trim_start_matches("http://").to_string())
+        .collect();
+    assert_eq!(seen, all, "not every replica answered");
+    assert_eq!(s.requests_per_replica().len(), s.processes(), "{:?}", s.requests_per_replica());
+}

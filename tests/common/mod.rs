@@ -4,6 +4,17 @@
 //! With `MWUPLOAD_TEST_DATABASE_URL` set to a PostgreSQL server (`postgres://user@host:port/db`),
 //! every server started here gets a fresh database on that server (through its config file's
 //! `database_url`), dropped when the server is; otherwise servers use SQLite in their data dir.
+//!
+//! With `MWUPLOAD_TEST_REPLICAS=N` (N > 1, needs `MWUPLOAD_TEST_DATABASE_URL`; meant with
+//! `MWUPLOAD_TEST_STORAGE=garage`) every `Server` is a small cluster instead of one process: N
+//! `mwupload serve` replicas on the same database, storage and data directory (each with its own
+//! scratch directory in it), and an nginx in front of them (round-robin, no stickiness, trusting
+//! its `X-Forwarded-For` as `scripts/cluster.sh` configures it). `base`/`api`/`client()` go
+//! through nginx, so consecutive requests land on different replicas; `kill` SIGKILLs every
+//! replica (the whole service crashes; nginx, the load balancer, stays), `restart` starts them
+//! all again on their addresses, `admin` runs the CLI once against the shared database. A test
+//! about one process (crash injection, per-process limits, raw HTTP framing…) calls
+//! [`one_process`] first: its servers are then single processes, with the reason printed.
 #![allow(dead_code)]
 
 use mwupload_store::postgres::scratch::ScratchDatabase;
@@ -29,6 +40,66 @@ pub struct Server {
     database: Option<std::sync::Arc<ScratchDatabase>>,
     /// Where the server's stderr (its log) goes; inherited when None.
     pub log: Option<std::path::PathBuf>,
+    /// With `MWUPLOAD_TEST_REPLICAS`: replicas 2..N (replica 1 is `child`) and nginx in front.
+    replicas: Vec<Replica>,
+    /// Replica 1's own `http://addr` (`base` is nginx's).
+    replica1: String,
+    nginx: Option<Child>,
+    /// How many processes this server runs as (1, or `MWUPLOAD_TEST_REPLICAS`).
+    processes: usize,
+}
+
+/// One more replica of a clustered server: its process and its own `http://addr`.
+struct Replica {
+    child: Option<Child>,
+    base: String,
+}
+
+thread_local! {
+    static ONE_PROCESS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `MWUPLOAD_TEST_REPLICAS`: how many replicas each server started here runs as (default 1).
+pub fn replicas() -> usize {
+    match std::env::var("MWUPLOAD_TEST_REPLICAS").ok().filter(|s| !s.is_empty()) {
+        None => 1,
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .unwrap_or_else(|| panic!("MWUPLOAD_TEST_REPLICAS={n}: expected a number of replicas")),
+    }
+}
+
+/// Whether servers are clusters behind nginx (`MWUPLOAD_TEST_REPLICAS` > 1).
+pub fn clustered() -> bool {
+    replicas() > 1
+}
+
+/// Opts the calling test out of the cluster: while the guard lives, the servers it starts (on
+/// this thread) are single processes even with `MWUPLOAD_TEST_REPLICAS`, still on the same
+/// database and storage. `reason` says why the test is inherently about one process; it is
+/// printed, as every such test is a place where the cluster is not tested.
+#[must_use = "servers are single processes only while the guard lives"]
+pub fn one_process(reason: &str) -> OneProcess {
+    if clustered() {
+        println!("one process, not a cluster: {reason}");
+    }
+    ONE_PROCESS.with(|c| c.set(true));
+    OneProcess
+}
+
+/// See [`one_process`].
+pub struct OneProcess;
+
+impl Drop for OneProcess {
+    fn drop(&mut self) {
+        ONE_PROCESS.with(|c| c.set(false));
+    }
+}
+
+fn processes_for_new_server() -> usize {
+    if ONE_PROCESS.with(|c| c.get()) { 1 } else { replicas() }
 }
 
 /// A fresh PostgreSQL database when `MWUPLOAD_TEST_DATABASE_URL` names a server.
@@ -99,7 +170,22 @@ impl Server {
             Some(db) => format!("database_url = \"{}\"\n{toml}", db.url()),
             None => toml.to_string(),
         };
-        let toml = format!("{toml}{}", storage_toml());
+        let processes = processes_for_new_server();
+        let toml = if processes > 1 {
+            assert!(
+                database.is_some(),
+                "MWUPLOAD_TEST_REPLICAS needs MWUPLOAD_TEST_DATABASE_URL (replicas share a PostgreSQL database)"
+            );
+            cluster_toml(&toml)
+        } else {
+            toml
+        };
+        // (A test naming its own storage keeps it.)
+        let toml = if toml.contains("[storage]") {
+            toml
+        } else {
+            format!("{toml}{}", storage_toml())
+        };
         let config = if toml.is_empty() {
             None
         } else {
@@ -119,6 +205,10 @@ impl Server {
             env: Vec::new(),
             database,
             log: None,
+            replicas: Vec::new(),
+            replica1: String::new(),
+            nginx: None,
+            processes,
         }
     }
 
@@ -138,12 +228,18 @@ impl Server {
             env: vec![("MWUPLOAD_ALLOW_SHARED_DATA".into(), "true".into())],
             database: other.database.clone(),
             log: None,
+            replicas: Vec::new(),
+            replica1: String::new(),
+            nginx: None,
+            // The same shape: another cluster (its own replicas and nginx) on the same database.
+            processes: other.processes,
         };
         s.spawn("127.0.0.1:0");
         s
     }
 
-    fn spawn(&mut self, listen: &str) {
+    /// Starts one `mwupload serve` process listening on `listen`, without waiting for it.
+    fn launch(&self, listen: &str) -> Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mwupload"));
         cmd.arg("serve").arg("--listen").arg(listen).arg("--data").arg(self.data.path());
         if let Some(c) = &self.config {
@@ -154,22 +250,25 @@ impl Server {
             Some(p) => Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(p).expect("log file")),
             None => Stdio::inherit(),
         };
-        let mut child = cmd.stdout(Stdio::piped()).stderr(stderr).spawn().expect("spawn mwupload");
+        cmd.stdout(Stdio::piped()).stderr(stderr).spawn().expect("spawn mwupload")
+    }
+
+    /// Waits until a launched process listens; its `http://addr`.
+    fn listening(child: &mut Child) -> String {
         let stdout = child.stdout.take().unwrap();
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
+        let base = loop {
             line.clear();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 panic!("server exited before listening");
             }
             if let Some(rest) = line.trim().strip_prefix("listening on ") {
-                self.base = rest.to_string();
-                break;
+                break rest.to_string();
             }
             assert!(std::time::Instant::now() < deadline, "server did not start");
-        }
+        };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut sink = String::new();
@@ -177,6 +276,47 @@ impl Server {
                 sink.clear();
             }
         });
+        base
+    }
+
+    /// Starts the server: one process on `listen`, or (clustered) its replicas, all at once as
+    /// `scripts/cluster.sh` starts them (the first start's administrator is created by exactly
+    /// one), and then nginx in front when it is not running yet.
+    fn spawn(&mut self, listen: &str) {
+        if self.processes == 1 {
+            let mut child = self.launch(listen);
+            self.base = Self::listening(&mut child);
+            self.child = Some(child);
+        } else {
+            let fresh = self.replicas.is_empty();
+            let listens: Vec<String> = if fresh {
+                vec!["127.0.0.1:0".to_string(); self.processes]
+            } else {
+                // A restart: every replica on its own address again (nginx knows them).
+                std::iter::once(self.replica1_addr())
+                    .chain(self.replicas.iter().map(|r| r.base.trim_start_matches("http://").to_string()))
+                    .collect()
+            };
+            let mut children: Vec<Child> = listens.iter().map(|l| self.launch(l)).collect();
+            let bases: Vec<String> = children.iter_mut().map(Self::listening).collect();
+            let mut children = children.into_iter();
+            self.child = children.next();
+            if fresh {
+                self.replicas = children
+                    .zip(bases.iter().skip(1))
+                    .map(|(c, b)| Replica {
+                        child: Some(c),
+                        base: b.clone(),
+                    })
+                    .collect();
+                self.replica1 = bases[0].clone();
+                self.start_nginx();
+            } else {
+                for (r, c) in self.replicas.iter_mut().zip(children) {
+                    r.child = Some(c);
+                }
+            }
+        }
         self.api = format!("{}/w/api.php", self.base);
         let creds = std::fs::read_to_string(self.data.path().join("initial-credentials.env")).expect("credentials file");
         for l in creds.lines() {
@@ -190,28 +330,171 @@ impl Server {
                 self.admin_pass = v.into();
             }
         }
-        self.child = Some(child);
     }
 
-    /// SIGKILLs the server (no graceful shutdown), like a crash.
+    fn replica1_addr(&self) -> String {
+        self.replica1.trim_start_matches("http://").to_string()
+    }
+
+    /// How many `mwupload serve` processes this server is (its replicas).
+    pub fn processes(&self) -> usize {
+        self.processes
+    }
+
+    /// Every replica's own `http://addr` (one entry when not clustered).
+    pub fn replica_bases(&self) -> Vec<String> {
+        if self.processes == 1 {
+            return vec![self.base.clone()];
+        }
+        std::iter::once(self.replica1.clone())
+            .chain(self.replicas.iter().map(|r| r.base.clone()))
+            .collect()
+    }
+
+    /// nginx in front of the replicas (a prefix of its own in the data dir, in the foreground
+    /// as one process so SIGKILL stops all of it), configured as `scripts/cluster.sh` does:
+    /// round-robin, no stickiness, no keepalive pool, streaming both ways. It names the replica
+    /// of each answer in `X-Mwupload-Upstream` and in its access log.
+    fn start_nginx(&mut self) {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = self
+            .data
+            .path()
+            .join(format!("nginx-{}", N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+        std::fs::create_dir_all(dir.join("tmp")).unwrap();
+        let servers: String = self
+            .replica_bases()
+            .iter()
+            .map(|b| format!("        server {} max_fails=0;\n", b.trim_start_matches("http://")))
+            .collect();
+        let d = dir.display();
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let conf = format!(
+                r#"daemon off;
+master_process off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    log_format upstream '$remote_addr "$request" $status $body_bytes_sent $upstream_addr';
+    access_log {d}/access.log upstream;
+    client_body_temp_path {d}/tmp/body;
+    proxy_temp_path {d}/tmp/proxy;
+    fastcgi_temp_path {d}/tmp/fastcgi;
+    uwsgi_temp_path {d}/tmp/uwsgi;
+    scgi_temp_path {d}/tmp/scgi;
+    upstream mwupload {{
+{servers}    }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 0;
+        proxy_request_buffering off;
+        proxy_buffering off;
+        proxy_http_version 1.1;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_connect_timeout 2s;
+        proxy_read_timeout 1h;
+        proxy_send_timeout 1h;
+        proxy_next_upstream error timeout http_502 http_503;
+        add_header X-Mwupload-Upstream $upstream_addr always;
+        location / {{
+            proxy_pass http://mwupload;
+        }}
+    }}
+}}
+"#
+            );
+            std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+            let mut child = Command::new("nginx")
+                .arg("-e")
+                .arg(dir.join("error.log"))
+                .arg("-p")
+                .arg(&dir)
+                .arg("-c")
+                .arg(dir.join("nginx.conf"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn nginx (is it installed?)");
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    self.base = format!("http://127.0.0.1:{port}");
+                    self.nginx = Some(child);
+                    return;
+                }
+                if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+                    // (Its port was taken meanwhile: another one.)
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!(
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
+    }
+
+    /// How many requests nginx sent to each replica so far (empty when not clustered).
+    pub fn requests_per_replica(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut out = std::collections::BTreeMap::new();
+        for e in std::fs::read_dir(self.data.path()).into_iter().flatten().flatten() {
+            if !e.file_name().to_string_lossy().starts_with("nginx-") {
+                continue;
+            }
+            let log = std::fs::read_to_string(e.path().join("access.log")).unwrap_or_default();
+            for l in log.lines() {
+                // (A retried request names every replica tried: "a, b".)
+                if let Some(up) = l.rsplit(' ').next() {
+                    *out.entry(up.to_string()).or_insert(0) += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// SIGKILLs the server (no graceful shutdown), like a crash: every replica of a cluster.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
+        for r in &mut self.replicas {
+            if let Some(mut c) = r.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
     }
 
-    /// Starts the server again on the same address and data dir.
+    /// Starts the server again on the same address(es) and data dir.
     pub fn restart(&mut self) {
         self.kill();
-        let addr = self.base.trim_start_matches("http://").to_string();
-        for _ in 0..50 {
-            if std::net::TcpListener::bind(&addr).is_ok() {
-                break;
+        let addrs: Vec<String> = if self.processes == 1 {
+            vec![self.base.trim_start_matches("http://").to_string()]
+        } else {
+            self.replica_bases()
+                .iter()
+                .map(|b| b.trim_start_matches("http://").to_string())
+                .collect()
+        };
+        for addr in &addrs {
+            for _ in 0..50 {
+                if std::net::TcpListener::bind(addr).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            std::thread::sleep(Duration::from_millis(100));
         }
-        self.spawn(&addr);
+        let first = addrs[0].clone();
+        self.spawn(&first);
     }
 
     /// Runs an admin subcommand against this server's data dir and configuration (its database).
@@ -287,10 +570,39 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+        if let Some(mut n) = self.nginx.take() {
+            let _ = n.kill();
+            let _ = n.wait();
+            // Where the requests went (the evidence that they spread).
+            eprintln!("cluster: requests per replica {:?}", self.requests_per_replica());
+        }
         if let Some(db) = self.database.take() {
             let _ = block_on(async move { db.drop_database().await });
         }
     }
+}
+
+/// The configuration of a clustered server's replicas: `toml` plus what `scripts/cluster.sh`
+/// adds for nginx in front (trust its `X-Forwarded-For`; every connection comes from nginx, so
+/// the per-address connection cap would count all clients as one).
+fn cluster_toml(toml: &str) -> String {
+    let mut out = String::new();
+    if !toml.contains("database_pool_size") {
+        // (Replicas × tests running at once share one PostgreSQL server's connections.)
+        out.push_str("database_pool_size = 5\n");
+    }
+    if !toml.contains("trusted_proxies") {
+        out.push_str("trusted_proxies = [\"127.0.0.1/32\"]\n");
+    }
+    if toml.contains("max_connections_per_ip") {
+        out.push_str(toml);
+    } else if toml.contains("[limits]\n") {
+        out.push_str(&toml.replacen("[limits]\n", "[limits]\nmax_connections_per_ip = 1024\n", 1));
+    } else {
+        out.push_str(toml);
+        out.push_str("\n[limits]\nmax_connections_per_ip = 1024\n");
+    }
+    out
 }
 
 /// `[storage]` for the server under test: none (local disk), or with

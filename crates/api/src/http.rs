@@ -141,9 +141,47 @@ async fn image(State(state): State<SharedState>, Path(path): Path<String>, metho
             return status(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable");
         }
     };
+    // Originals and archived versions are public (MediaWiki's public zone), so with
+    // `[storage] public_url`/`presign_secs` the store may serve them: a redirect, only to a
+    // version found above (a deleted file is a 404 here and never redirects; its object's
+    // name is random, so it cannot be guessed). HEAD and revalidations stay here (cheap; a
+    // presigned URL is signed for GET only). Stashed files (owner-only, index.php) and
+    // thumbnails (headers of their own) keep streaming.
+    if method == Method::GET && !etag_matches(&headers, &v.sha1) {
+        match state.blobs.download_url(&v.blob_key).await {
+            Ok(Some(url)) => match HeaderValue::from_str(&url) {
+                Ok(location) => return redirect(location),
+                Err(_) => tracing::warn!("blob {}: download URL is no header value; streaming it", v.blob_key),
+            },
+            Ok(None) => {}
+            // (The bytes are still served: streamed by this process.)
+            Err(e) => tracing::warn!("blob {}: no download URL ({e}); streaming it", v.blob_key),
+        }
+    }
     let ext = v.name.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
     let ctype = mwupload_media::serving_mime_for_extension(&ext);
     serve_blob(&state, &v.blob_key, &v.sha1, ctype, &method, &headers).await
+}
+
+/// Whether `If-None-Match` names the version of SHA-1 `sha1` (its ETag) or `*`.
+fn etag_matches(headers: &HeaderMap, sha1: &str) -> bool {
+    let etag = format!("\"{sha1}\"");
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        .unwrap_or(false)
+}
+
+/// A 302 to where the store serves a file version itself. Not cacheable: a deletion must stop
+/// it at once (and a presigned target expires). (No ETag: it would describe the redirect.)
+fn redirect(location: HeaderValue) -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::FOUND;
+    let h = r.headers_mut();
+    h.insert(header::LOCATION, location);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// Streams a blob with ETag (its SHA-1), Last-Modified-free caching and single-range support.
@@ -163,12 +201,7 @@ pub async fn serve_blob(
         }
     };
     let etag = format!("\"{sha1}\"");
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-        .unwrap_or(false)
-    {
+    if etag_matches(headers, sha1) {
         let mut r = Response::new(Body::empty());
         *r.status_mut() = StatusCode::NOT_MODIFIED;
         r.headers_mut().insert(
@@ -307,6 +340,9 @@ pub async fn index_php(State(state): State<SharedState>, req: Request) -> Respon
                 let thumb_name = stash_thumb.as_ref().map(|(_, t)| t.as_str()).unwrap_or_default();
                 crate::thumb_http::stash_thumb(&state, &row, thumb_name, &parts.method, &parts.headers).await
             }
+            // Streamed even when the store could hand out URLs: a stashed file is its owner's
+            // alone (checked above on every request), and a public or presigned URL would let
+            // anyone holding it read the bytes without that check.
             Ok(row) if row.state == mwupload_store::StashState::Finished => {
                 let ctype = if row.mime.contains('/') && !row.mime.starts_with("unknown") {
                     row.mime.clone()

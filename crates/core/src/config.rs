@@ -278,6 +278,14 @@ pub struct StorageConfig {
     pub part_size: u64,
     /// Parts uploaded at once per upload (memory: about part_size × (concurrency + 1) each).
     pub concurrency: usize,
+    /// `https://cdn.example/bucket`: file URLs (`/images/…` originals and archived versions)
+    /// redirect to this base plus the object's name instead of streaming through the server.
+    /// Every object of the bucket must be readable there without credentials (a public bucket
+    /// or a CDN in front of it).
+    pub public_url: String,
+    /// When not 0 (and no `public_url`): file URLs redirect to a presigned GET of the object,
+    /// valid this many seconds, so a private bucket serves the bytes itself.
+    pub presign_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -301,6 +309,8 @@ impl Default for StorageConfig {
             prefix: String::new(),
             part_size: 8 << 20,
             concurrency: 4,
+            public_url: String::new(),
+            presign_secs: 0,
         }
     }
 }

@@ -69,6 +69,13 @@ pub trait BlobStore: Send + Sync {
         tokio::fs::metadata(self.scratch_dir()).await.map(|_| ())
     }
 
+    /// Where a client may fetch blob `key` itself, without this process in between: a public or
+    /// presigned URL of the object (S3 with `public_url` or `presign_secs`); None (local disk,
+    /// or not configured): the server streams it.
+    async fn download_url(&self, _key: &str) -> io::Result<Option<String>> {
+        Ok(None)
+    }
+
     /// Moves a fully written, fsynced scratch file in as blob `key`.
     async fn put_file(&self, key: &str, file: tempfile::TempPath) -> io::Result<()>;
 

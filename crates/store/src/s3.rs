@@ -67,6 +67,12 @@ pub struct S3Config {
     pub part_size: usize,
     /// Parts uploaded at once per upload.
     pub concurrency: usize,
+    /// Base URL where every object is readable without credentials (`<public_url>/<object
+    /// name>`): [`BlobStore::download_url`] names it. Empty: none.
+    pub public_url: String,
+    /// When not 0 (and no `public_url`): [`BlobStore::download_url`] is a presigned GET valid
+    /// this many seconds.
+    pub presign_secs: u64,
 }
 
 impl Default for S3Config {
@@ -81,6 +87,8 @@ impl Default for S3Config {
             prefix: String::new(),
             part_size: 8 << 20,
             concurrency: 4,
+            public_url: String::new(),
+            presign_secs: 0,
         }
     }
 }
@@ -145,6 +153,19 @@ impl S3BlobStore {
             ));
         }
         let prefix = if prefix.is_empty() { prefix } else { format!("{prefix}/") };
+        if !cfg.public_url.is_empty() && !cfg.public_url.starts_with("https://") && !cfg.public_url.starts_with("http://") {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "storage.public_url must be an http:// or https:// URL",
+            ));
+        }
+        // (SigV4 presigned URLs are valid for at most 7 days.)
+        if cfg.presign_secs > 7 * 24 * 3600 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "storage.presign_secs may be at most 604800 (7 days, S3's limit)",
+            ));
+        }
         let mut b = AmazonS3Builder::from_env()
             .with_bucket_name(&cfg.bucket)
             .with_region(&cfg.region)
@@ -639,6 +660,30 @@ impl BlobStore for S3BlobStore {
 
     fn session_bytes_readable(&self) -> bool {
         false
+    }
+
+    async fn download_url(&self, key: &str) -> io::Result<Option<String>> {
+        let path = self.inner.blob_path(key)?;
+        if !self.inner.cfg.public_url.is_empty() {
+            // Object names are ours ([0-9a-f/] and the prefix's checked characters): nothing
+            // to escape.
+            return Ok(Some(format!("{}/{path}", self.inner.cfg.public_url.trim_end_matches('/'))));
+        }
+        if self.inner.cfg.presign_secs == 0 {
+            return Ok(None);
+        }
+        use object_store::signer::Signer;
+        let url = self
+            .inner
+            .store
+            .signed_url(
+                http::Method::GET,
+                &path,
+                std::time::Duration::from_secs(self.inner.cfg.presign_secs),
+            )
+            .await
+            .map_err(obj_err)?;
+        Ok(Some(url.to_string()))
     }
 
     async fn len(&self, key: &str) -> io::Result<u64> {

@@ -22,6 +22,9 @@ pub struct S3Server {
     pub config: S3Config,
     /// What the server is, for messages.
     pub name: &'static str,
+    /// Where the bucket's objects are readable without credentials (`<url>/<object name>`):
+    /// Garage's website endpoint, for a bucket with website access (Garage only).
+    pub public_url: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -118,7 +121,7 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str) {
 pub fn garage() -> S3Server {
     let bin = binary("garage", "MWUPLOAD_GARAGE_BIN");
     let dir = tempfile::tempdir().expect("temp dir");
-    let (rpc, s3, admin) = (free_port(), free_port(), free_port());
+    let (rpc, s3, admin, web) = (free_port(), free_port(), free_port(), free_port());
     let cfg = dir.path().join("garage.toml");
     let secret = hex::encode(rand::random::<[u8; 32]>());
     std::fs::write(
@@ -127,6 +130,7 @@ pub fn garage() -> S3Server {
             "metadata_dir = \"{d}/meta\"\ndata_dir = \"{d}/data\"\ndb_engine = \"sqlite\"\nreplication_factor = 1\n\
              rpc_bind_addr = \"127.0.0.1:{rpc}\"\nrpc_public_addr = \"127.0.0.1:{rpc}\"\nrpc_secret = \"{secret}\"\n\
              [s3_api]\ns3_region = \"garage\"\napi_bind_addr = \"127.0.0.1:{s3}\"\nroot_domain = \".s3.garage.localhost\"\n\
+             [s3_web]\nbind_addr = \"127.0.0.1:{web}\"\nroot_domain = \".web.garage.localhost\"\nindex = \"index.html\"\n\
              [admin]\napi_bind_addr = \"127.0.0.1:{admin}\"\nadmin_token = \"{secret}\"\n",
             d = dir.path().display()
         ),
@@ -162,17 +166,22 @@ pub fn garage() -> S3Server {
         assert!(Instant::now() < deadline, "garage did not start within 60 s");
         std::thread::sleep(Duration::from_millis(100));
     };
-    let steps: [&[&str]; 5] = [
+    // The website endpoint serves the bucket whose name is the request's host: an alias
+    // `localhost` makes `http://localhost:<web>/<object name>` a public URL of every object.
+    let steps: [&[&str]; 7] = [
         &["layout", "assign", "-z", "dc1", "-c", "1G", &node],
         &["layout", "apply", "--version", "1"],
         &["bucket", "create", BUCKET],
         &["key", "import", "--yes", "-n", "test", KEY_ID, SECRET],
         &["bucket", "allow", "--read", "--write", BUCKET, "--key", "test"],
+        &["bucket", "website", "--allow", BUCKET],
+        &["bucket", "alias", BUCKET, "localhost"],
     ];
     for step in steps {
         cli(step).unwrap_or_else(|e| panic!("garage {step:?}: {e}"));
     }
     wait_for_port(s3, &mut child, "garage");
+    wait_for_port(web, &mut child, "garage's website endpoint");
     S3Server {
         child,
         config: S3Config {
@@ -185,6 +194,7 @@ pub fn garage() -> S3Server {
             ..S3Config::default()
         },
         name: "garage",
+        public_url: Some(format!("http://localhost:{web}")),
         _dir: dir,
     }
 }
@@ -224,6 +234,7 @@ pub fn s3s_fs() -> S3Server {
             ..S3Config::default()
         },
         name: "s3s-fs",
+        public_url: None,
         _dir: dir,
     }
 }
