@@ -32,6 +32,8 @@ REFWIKI_CREDS=${REFWIKI_CREDS:-/tmp/refwiki/credentials.env}
 rm -rf "$OUT"
 mkdir -p "$OUT"
 W=$(mktemp -d)
+# scripts/cluster.sh runs PostgreSQL as user postgres: it must reach the cluster directories.
+chmod 755 "$W"
 SRV=
 CLUSTER_DIR=
 cleanup() {
