@@ -75,6 +75,16 @@ browser_rc=0
 SCREENSHOTS=${SCREENSHOTS:-$(mktemp -d)} bash tests/browser/run.sh || browser_rc=$?
 
 
+echo "== performance guard: small and large uploads against this machine's limits (scripts/bench/guard.sh)"
+# Ratios to the sha1sum, disk and fsync speeds measured in the same run, against the ratios
+# recorded in scripts/bench/guard.json: fails on a 2x regression, not on a slower machine.
+# MWUPLOAD_PERF_GUARD=skip skips it.
+guard_rc=0
+if [[ ${MWUPLOAD_PERF_GUARD:-} != skip ]]; then
+  bash scripts/bench/guard.sh "$ROOT/target/debug/mwupload" || guard_rc=$?
+fi
+
+
 echo "== fuzzing: each cargo-fuzz target for a short bounded time (MWUPLOAD_FUZZ_SECS, 0 = skip)"
 # (The corpora are also replayed by cargo test, in tests/fuzz_corpus.rs.) A first run installs
 # cargo-fuzz (~3 min) and builds the fuzz crate (~7 min on 2 cores).
@@ -133,8 +143,8 @@ else
 fi
 
 
-if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 || $browser_rc -ne 0 || $fuzz_rc -ne 0 || $cluster_rc -ne 0 ]]; then
-  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc browser rc=$browser_rc fuzz rc=$fuzz_rc cluster rc=$cluster_rc"
+if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 || $browser_rc -ne 0 || $fuzz_rc -ne 0 || $cluster_rc -ne 0 || $guard_rc -ne 0 ]]; then
+  echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc browser rc=$browser_rc fuzz rc=$fuzz_rc cluster rc=$cluster_rc perf guard rc=$guard_rc"
   exit 1
 fi
 echo "all tests passed"

@@ -506,14 +506,12 @@ impl PartWriter {
         }
     }
 
-    /// Flushes and makes the bytes durable.
+    /// Flushes; a routed part is also made durable. A spool file is not fsynced here: it is
+    /// scratch until the blob store takes it (`BlobStore::put_file` makes it durable in place,
+    /// where one fsync also covers its rename; an S3 store uploads it and never needs it on disk).
     async fn finish(self) -> std::io::Result<()> {
         match self {
-            PartWriter::Spool(mut w) => {
-                w.flush().await?;
-                let file = w.into_inner();
-                file.sync_data().await
-            }
+            PartWriter::Spool(mut w) => w.flush().await,
             PartWriter::Routed(s) => s.finish().await.map(|_| ()),
         }
     }
@@ -708,7 +706,7 @@ struct Stats {
 
 /// Parse the whole body. File parts (decided ONLY by the presence of `filename=` in Content-Disposition, as PHP does)
 /// stream to temp files created in `spool_dir` (so the caller can rename them into permanent storage on the same filesystem);
-/// the temp file is fsynced (sync_data) before being returned. A file part with `filename=""` is treated as absent (dropped, like PHP's
+/// the temp file is flushed, not fsynced (the blob store makes it durable where it keeps it). A file part with `filename=""` is treated as absent (dropped, like PHP's
 /// UPLOAD_ERR_NO_FILE). Field values are decoded as UTF-8 lossily. On any error every temp file created so far is removed.
 pub async fn parse<S, E>(body: S, boundary: &str, spool_dir: &Path, limits: &Limits) -> Result<Form, MultipartError>
 where

@@ -1,6 +1,6 @@
 //! The blob store: file bytes under immutable random keys.
 //!
-//! Bytes arrive in a process-local scratch file (streamed, hashed and fsynced by the caller) and
+//! Bytes arrive in a process-local scratch file (streamed and hashed by the caller) and
 //! are then moved in with [`BlobStore::put_file`] — a rename on local disk, a multipart upload
 //! on S3.
 //!
@@ -76,14 +76,15 @@ pub trait BlobStore: Send + Sync {
         Ok(None)
     }
 
-    /// Moves a fully written, fsynced scratch file in as blob `key`.
+    /// Moves a fully written scratch file in as blob `key`, durably: when this returns, the
+    /// blob survives a crash (the caller need not fsync the scratch file).
     async fn put_file(&self, key: &str, file: tempfile::TempPath) -> io::Result<()>;
 
     /// Starts an empty chunked session that will become blob `key`; returns its state.
     async fn begin_session(&self, key: &str) -> io::Result<String>;
 
-    /// Starts a session from its first chunk (a fully written, fsynced scratch file of `len`
-    /// bytes); returns its state. Local disk adopts the file by a rename.
+    /// Starts a session from its first chunk (a fully written scratch file of `len` bytes),
+    /// durably; returns its state. Local disk adopts the file by a rename.
     async fn start_session_from_file(&self, key: &str, file: tempfile::TempPath, len: u64) -> io::Result<String> {
         use tokio::io::AsyncReadExt;
         let state = self.begin_session(key).await?;

@@ -38,6 +38,7 @@ pub async fn run_all(b: &dyn Backend) {
     publish_racing_the_stash_sweeper(b).await;
     archive_name_collision(b).await;
     same_name_publish_has_one_winner(b).await;
+    concurrent_publishes_each_get_their_own_result(b).await;
     publish_is_compare_and_set_on_the_current_version(b).await;
     a_job_claimed_twice(b).await;
     a_job_whose_owners_keep_dying_is_handed_out_exhausted(b).await;
@@ -656,6 +657,83 @@ pub async fn same_name_publish_has_one_winner(b: &dyn Backend) {
             .len(),
         1
     );
+}
+
+/// Many publishes at once (an adapter may commit them together, as SQLite's group commit
+/// does): each gets the result of its own publish, a failing one changes nothing, and every
+/// `Published` is there with its page and log entry.
+pub async fn concurrent_publishes_each_get_their_own_result(b: &dyn Backend) {
+    let x = b.open().await;
+    let run = unique("");
+    let mut tasks = Vec::new();
+    for i in 0..48u32 {
+        let inst = x.clone();
+        // Every 4th publishes over a name the previous one also takes (one of the two wins);
+        // every 6th consumes a stash entry that does not exist.
+        let name = format!("Group_{run}_{}.txt", if i % 4 == 3 { i - 1 } else { i });
+        let consume = (i % 6 == 5).then(|| format!("missing-{run}-{i}"));
+        let v = version(&name, &format!("{:040x}", i as u64 + 1), &format!("dd{i:04}"), "20250101000000");
+        tasks.push(tokio::spawn(async move {
+            let r = inst.meta.publish(&publish_op(v, None, None, consume.clone())).await.unwrap();
+            (i, name, consume.is_some(), r)
+        }));
+    }
+    let mut published = std::collections::HashMap::new();
+    for t in tasks {
+        let (i, name, consumes, r) = t.await.unwrap();
+        match r {
+            PublishResult::Published { page_created } => {
+                assert!(!consumes, "concurrent_publishes: publish {i} consumed a missing stash entry");
+                assert!(page_created, "concurrent_publishes: publish {i} found a page");
+                assert!(published.insert(name, i).is_none(), "concurrent_publishes: two winners");
+            }
+            PublishResult::StashGone => assert!(consumes, "concurrent_publishes: publish {i}: StashGone"),
+            PublishResult::CurrentChanged => assert!(i % 4 >= 2, "concurrent_publishes: publish {i} lost to nobody"),
+            other => panic!("concurrent_publishes: publish {i}: unexpected {other:?}"),
+        }
+    }
+    for (name, i) in &published {
+        let cur = x
+            .meta
+            .current_file(name)
+            .await
+            .unwrap()
+            .expect("concurrent_publishes: row of a Published");
+        assert_eq!(
+            cur.sha1,
+            format!("{:040x}", *i as u64 + 1),
+            "concurrent_publishes: {name} holds another publish's row"
+        );
+        assert!(
+            x.meta.page(6, name).await.unwrap().is_some(),
+            "concurrent_publishes: {name} has no page"
+        );
+        let logs = x
+            .meta
+            .log_events(&LogQuery {
+                title: Some(name),
+                log_type: Some("upload"),
+                limit: 5,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(logs.len(), 1, "concurrent_publishes: {name}: upload log entries");
+    }
+    // Names only a failed publish took stay free.
+    for i in (0..48u32).filter(|i| i % 6 == 5 && i % 4 != 2) {
+        let name = format!("Group_{run}_{}.txt", if i % 4 == 3 { i - 1 } else { i });
+        if !published.contains_key(&name) {
+            assert!(
+                x.meta.current_file(&name).await.unwrap().is_none(),
+                "concurrent_publishes: {name} has a row"
+            );
+            assert!(
+                x.meta.page(6, &name).await.unwrap().is_none(),
+                "concurrent_publishes: {name} has a page"
+            );
+        }
+    }
 }
 
 /// A publish decided against an older current version changes nothing.

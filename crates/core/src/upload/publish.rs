@@ -229,7 +229,9 @@ async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, s
         };
         match state.meta.publish(&op).await? {
             PublishResult::Published { page_created } => {
-                if page_created {
+                // A page this publish created has no uses recorded yet, so a text without file
+                // links needs no second write transaction (and fsync) to record none.
+                if page_created && !crate::wikitext::file_links(&op.page_text).is_empty() {
                     crate::wikitext::refresh_file_links(state, 6, &req.name).await?;
                 }
                 return Ok(Decided::Published);

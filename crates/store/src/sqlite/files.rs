@@ -158,121 +158,10 @@ impl FileStore for SqliteStore {
         Ok(rows.iter().map(|r| file_from_row(r, false)).collect::<DbResult<_>>()?)
     }
 
+    /// Publishes are committed in groups (see [`super::group_commit`]): one write transaction
+    /// and one WAL fsync for every publish waiting at the time, each in its own savepoint.
     async fn publish(&self, op: &PublishOp) -> StoreResult<PublishResult> {
-        let mut tx = self.begin_write().await?;
-        let v = &op.version;
-        let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
-        let current = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&v.name).fetch_optional(&mut *tx).await?;
-        let current = current.as_ref().map(|r| file_from_row(r, false)).transpose()?;
-        // Compare-and-set against the version the caller decided on.
-        let seen = current.as_ref().map(|c| ExpectedCurrent {
-            sha1: c.sha1.clone(),
-            timestamp: c.timestamp.clone(),
-        });
-        if seen != op.expected_current {
-            return Ok(PublishResult::CurrentChanged);
-        }
-        if let Some(key) = &op.consume_stash {
-            let r = sqlx::query("DELETE FROM stash WHERE key = ?").bind(key).execute(&mut *tx).await?;
-            if r.rows_affected() != 1 {
-                return Ok(PublishResult::StashGone);
-            }
-        }
-        match &current {
-            Some(cur) => {
-                let Some(archive_name) = &op.archive_name else {
-                    return Err(StoreError::Database(
-                        "publish over a current version without an archive name".into(),
-                    ));
-                };
-                match insert_old(&mut tx, cur, archive_name).await {
-                    Ok(()) => {}
-                    Err(e) if is_unique_violation(&e) => return Ok(PublishResult::ArchiveNameTaken),
-                    Err(e) => return Err(e.into()),
-                }
-                update_current(&mut tx, v).await?;
-            }
-            None => match insert_current(&mut tx, v).await {
-                Ok(()) => {}
-                Err(e) if is_unique_violation(&e) => return Ok(PublishResult::CurrentChanged),
-                Err(e) => return Err(e.into()),
-            },
-        }
-        // The description page: a new page gets the text; an existing one a null revision.
-        let page = sqlx::query("SELECT id, latest_rev FROM pages WHERE namespace = 6 AND title = ?")
-            .bind(&v.name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let page_created = match page {
-            None => {
-                let page_id = sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (6, ?, ?)")
-                    .bind(&v.name)
-                    .bind(&v.timestamp)
-                    .execute(&mut *tx)
-                    .await?
-                    .last_insert_rowid();
-                insert_revision(
-                    &mut tx,
-                    page_id,
-                    &op.page_text,
-                    &op.comment,
-                    v.user_id,
-                    &v.user_name,
-                    &v.timestamp,
-                    &op.tags,
-                )
-                .await?;
-                page_created(&mut tx, 6, &v.name).await?;
-                true
-            }
-            Some(p) => {
-                let page_id: i64 = p.try_get("id")?;
-                let latest: i64 = p.try_get("latest_rev")?;
-                insert_null_revision(
-                    &mut tx,
-                    page_id,
-                    latest,
-                    &op.null_revision_comment,
-                    v.user_id,
-                    &v.user_name,
-                    &v.timestamp,
-                    &op.tags,
-                )
-                .await?;
-                false
-            }
-        };
-        let actor = Actor {
-            user_id: v.user_id,
-            user_name: &v.user_name,
-        };
-        let entry = LogEntry {
-            log_type: "upload",
-            action: &op.log_action,
-            namespace: 6,
-            title: &v.name,
-            timestamp: &v.timestamp,
-            comment: &op.comment,
-            params: &op.log_params,
-            tags: &op.tags,
-        };
-        insert_log(&mut tx, &actor, &entry).await?;
-        if page_created {
-            // MediaWiki's page creation log ($wgPageCreationLog), after the upload entry.
-            insert_log(
-                &mut tx,
-                &actor,
-                &LogEntry {
-                    log_type: "create",
-                    action: "create",
-                    params: &LogParams::None {},
-                    ..entry
-                },
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(PublishResult::Published { page_created })
+        self.publisher.publish(self, op.clone()).await
     }
 
     /// Deletes a File page and every version of its file: versions move to the file archive
@@ -594,4 +483,121 @@ impl FileStore for SqliteStore {
         .await?;
         Ok(n > 0)
     }
+}
+
+/// One publish inside the caller's write transaction (a savepoint of a group commit): only an
+/// `Ok(Published)` leaves changes behind; the caller rolls back everything else.
+pub(super) async fn publish_in(tx: &mut SqliteConnection, op: &PublishOp) -> StoreResult<PublishResult> {
+    let v = &op.version;
+    let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
+    let current = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&v.name).fetch_optional(&mut *tx).await?;
+    let current = current.as_ref().map(|r| file_from_row(r, false)).transpose()?;
+    // Compare-and-set against the version the caller decided on.
+    let seen = current.as_ref().map(|c| ExpectedCurrent {
+        sha1: c.sha1.clone(),
+        timestamp: c.timestamp.clone(),
+    });
+    if seen != op.expected_current {
+        return Ok(PublishResult::CurrentChanged);
+    }
+    if let Some(key) = &op.consume_stash {
+        let r = sqlx::query("DELETE FROM stash WHERE key = ?").bind(key).execute(&mut *tx).await?;
+        if r.rows_affected() != 1 {
+            return Ok(PublishResult::StashGone);
+        }
+    }
+    match &current {
+        Some(cur) => {
+            let Some(archive_name) = &op.archive_name else {
+                return Err(StoreError::Database(
+                    "publish over a current version without an archive name".into(),
+                ));
+            };
+            match insert_old(tx, cur, archive_name).await {
+                Ok(()) => {}
+                Err(e) if is_unique_violation(&e) => return Ok(PublishResult::ArchiveNameTaken),
+                Err(e) => return Err(e.into()),
+            }
+            update_current(tx, v).await?;
+        }
+        None => match insert_current(tx, v).await {
+            Ok(()) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(PublishResult::CurrentChanged),
+            Err(e) => return Err(e.into()),
+        },
+    }
+    // The description page: a new page gets the text; an existing one a null revision.
+    let page = sqlx::query("SELECT id, latest_rev FROM pages WHERE namespace = 6 AND title = ?")
+        .bind(&v.name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let page_created = match page {
+        None => {
+            let page_id = sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (6, ?, ?)")
+                .bind(&v.name)
+                .bind(&v.timestamp)
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
+            insert_revision(
+                tx,
+                page_id,
+                &op.page_text,
+                &op.comment,
+                v.user_id,
+                &v.user_name,
+                &v.timestamp,
+                &op.tags,
+            )
+            .await?;
+            page_created(tx, 6, &v.name).await?;
+            true
+        }
+        Some(p) => {
+            let page_id: i64 = p.try_get("id")?;
+            let latest: i64 = p.try_get("latest_rev")?;
+            insert_null_revision(
+                tx,
+                page_id,
+                latest,
+                &op.null_revision_comment,
+                v.user_id,
+                &v.user_name,
+                &v.timestamp,
+                &op.tags,
+            )
+            .await?;
+            false
+        }
+    };
+    let actor = Actor {
+        user_id: v.user_id,
+        user_name: &v.user_name,
+    };
+    let entry = LogEntry {
+        log_type: "upload",
+        action: &op.log_action,
+        namespace: 6,
+        title: &v.name,
+        timestamp: &v.timestamp,
+        comment: &op.comment,
+        params: &op.log_params,
+        tags: &op.tags,
+    };
+    insert_log(tx, &actor, &entry).await?;
+    if page_created {
+        // MediaWiki's page creation log ($wgPageCreationLog), after the upload entry.
+        insert_log(
+            tx,
+            &actor,
+            &LogEntry {
+                log_type: "create",
+                action: "create",
+                params: &LogParams::None {},
+                ..entry
+            },
+        )
+        .await?;
+    }
+    Ok(PublishResult::Published { page_created })
 }

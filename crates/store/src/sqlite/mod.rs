@@ -7,6 +7,7 @@
 mod access;
 mod accounts;
 mod files;
+mod group_commit;
 mod jobs;
 mod pages;
 mod stash;
@@ -27,6 +28,7 @@ type DbResult<T> = Result<T, sqlx::Error>;
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    publisher: group_commit::GroupCommit,
 }
 
 const FILE_COLS: &str =
@@ -113,7 +115,10 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migrating {}: {e}", path.display())))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            publisher: Default::default(),
+        })
     }
 
     async fn begin_write(&self) -> DbResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
