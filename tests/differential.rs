@@ -69,14 +69,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "content-one-byte",
         "MIME detection: one 0x89 byte is unknown/unknown to MediaWiki, text/plain to us",
     ),
-    (
-        "content-tiff",
-        "TIFF metadata: MediaWiki lists the baseline TIFF tags, we extract only Exif",
-    ),
-    (
-        "ii-jpeg",
-        "iimetadataversion=1 is not applied (ExifBitmapHandler::convertMetadataVersion)",
-    ),
     ("param-comment", "parsedcomment does not render [[links]]"),
     (
         "df-generator",
