@@ -102,6 +102,21 @@ fn sanitize_remote_html(html: &str, remote_page: &str) -> String {
     b.clean(html).to_string()
 }
 
+/// The text of the page's latest revision (`None`: no page).
+async fn latest_text(ctx: &Ctx, page: Option<&mwupload_store::PageRow>) -> Result<Option<String>, Response<Body>> {
+    let Some(p) = page else { return Ok(None) };
+    let q = RevisionQuery {
+        page_id: p.id,
+        newest_first: true,
+        limit: 1,
+        ..Default::default()
+    };
+    match ctx.state.meta.page_revisions(&q).await {
+        Ok(revs) => Ok(revs.into_iter().next().map(|r| r.text)),
+        Err(e) => Err(ctx.unavailable("page text", e)),
+    }
+}
+
 /// `index.php?title=File:X&action=render`: the description page's text as MediaWiki's render
 /// action gives it (the parser output only, no skin), so that another wiki using this one as a
 /// shared repository with `fetch_descriptions` can show it. This server keeps wikitext
@@ -111,20 +126,9 @@ pub async fn render(ctx: &mut Ctx, name: &str) -> Response<Body> {
         Ok(p) => p,
         Err(e) => return ctx.unavailable("page", e),
     };
-    let text = match &page {
-        Some(p) => {
-            let q = RevisionQuery {
-                page_id: p.id,
-                newest_first: true,
-                limit: 1,
-                ..Default::default()
-            };
-            match ctx.state.meta.page_revisions(&q).await {
-                Ok(revs) => revs.into_iter().next().map(|r| r.text),
-                Err(e) => return ctx.unavailable("page text", e),
-            }
-        }
-        None => None,
+    let text = match latest_text(ctx, page.as_ref()).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
     let (code, body) = match text {
         Some(text) => (
@@ -171,20 +175,9 @@ pub async fn view(ctx: &mut Ctx, name: &str) -> Response<Body> {
         Ok(o) => o,
         Err(e) => return ctx.unavailable("old versions", e),
     };
-    let text = match &page {
-        Some(p) => {
-            let q = RevisionQuery {
-                page_id: p.id,
-                newest_first: true,
-                limit: 1,
-                ..Default::default()
-            };
-            match ctx.state.meta.page_revisions(&q).await {
-                Ok(revs) => revs.into_iter().next().map(|r| r.text).unwrap_or_default(),
-                Err(e) => return ctx.unavailable("page text", e),
-            }
-        }
-        None => String::new(),
+    let text = match latest_text(ctx, page.as_ref()).await {
+        Ok(t) => t.unwrap_or_default(),
+        Err(r) => return r,
     };
     let log = match ctx
         .state
