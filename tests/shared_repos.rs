@@ -350,6 +350,9 @@ async fn a_second_mwupload_as_shared_repository() {
 /// instead of redirecting, still there when the remote is gone.
 #[tokio::test]
 async fn remote_descriptions_and_local_copies_of_shared_files() {
+    // What a shared repository answered is cached per process: once the remote is gone, only
+    // the replica that asked it still knows the file (and so its local copy).
+    let _one = one_process("after the remote goes away, the copy is found through this process's cache of its answer");
     let mut shared = Server::start();
     let sc = shared.bot().await;
     let bytes = png(14, 11, 43);
