@@ -14,7 +14,8 @@
 #   MWUPLOAD_BIN        the mwupload binary (default: target/release/mwupload if built, else
 #                       target/debug/mwupload)
 #   CLUSTER_REPLICAS    number of replicas (default 3)
-#   CLUSTER_EXTRA_TOML  a file of TOML tables appended to the replicas' configuration
+#   CLUSTER_EXTRA_TOML  a file of TOML tables appended to the replicas' configuration (kept in DIR
+#                       as extra.toml: a later `up` of the same DIR appends it again)
 #                       (e.g. [url_uploads] for the acceptance scripts)
 #   PG_BIN              PostgreSQL's bin directory (default: the newest /usr/lib/postgresql/*/bin)
 #   MWUPLOAD_GARAGE_BIN the garage binary (default: $MWUPLOAD_TOOLS/bin/garage, installed by
@@ -225,6 +226,11 @@ EOF
 write_config() {
   # shellcheck disable=SC1091
   . "$DIR/garage/key.env"
+  # The extra tables are kept with the cluster, so a later `up` (restarting what stopped) writes
+  # the same configuration without being given them again.
+  if [[ -n ${CLUSTER_EXTRA_TOML:-} ]]; then
+    cp "$CLUSTER_EXTRA_TOML" "$DIR/extra.toml.new" && mv "$DIR/extra.toml.new" "$DIR/extra.toml"
+  fi
   {
     cat <<EOF
 # Written by scripts/cluster.sh: every replica reads this same file.
@@ -247,9 +253,9 @@ path_style = true
 # clients as one, so it is the global cap here (nginx limits clients itself).
 max_connections_per_ip = 1024
 EOF
-    if [[ -n ${CLUSTER_EXTRA_TOML:-} ]]; then
+    if [[ -f $DIR/extra.toml ]]; then
       echo
-      cat "$CLUSTER_EXTRA_TOML"
+      cat "$DIR/extra.toml"
     fi
   } >"$DIR/mwupload.toml.new"
   chmod 600 "$DIR/mwupload.toml.new"

@@ -6,10 +6,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# What failed, collected from every part and printed last: CI shows only the tail of this output.
+SUMMARY=/tmp/mwupload-test-summary.txt
+: >"$SUMMARY"
+failed_tests() { # part, cargo test log → its failed test names into the summary
+  grep -E '^test .+ \.\.\. FAILED$' "$2" | sed -E "s/^test (.+) \.\.\. FAILED$/  $1: \1/" >>"$SUMMARY" || true
+  grep -E '^error: (test failed|could not compile)' "$2" | sed "s/^/  $1: /" >>"$SUMMARY" || true
+}
+failed_lines() { # part, log of a run.sh → its FAIL lines and failed scripts into the summary
+  grep -E '^ *FAIL |exit=[1-9]' "$2" | head -8 | sed "s/^ */  $1: /" >>"$SUMMARY" || true
+}
 
 echo "== cargo test"
 cargo test --workspace --locked 2>&1 | tee /tmp/mwupload-cargo-test.log
 cargo_failed=$(grep -E '^test result:' /tmp/mwupload-cargo-test.log | grep -vc ' 0 failed' || true)
+failed_tests "cargo (SQLite)" /tmp/mwupload-cargo-test.log
 
 echo "== integration tests again, every server on a fresh PostgreSQL database"
 # The same HTTP-level suite over the PostgreSQL adapter (.ci/run makes sure the server runs).
@@ -17,6 +28,7 @@ PG_SERVER=${MWUPLOAD_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 MWUPLOAD_TEST_DATABASE_URL=$PG_SERVER cargo test --locked -p mwupload --tests 2>&1 | tee /tmp/mwupload-cargo-test-pg.log
 pg_failed=$(grep -E '^test result:' /tmp/mwupload-cargo-test-pg.log | grep -vc ' 0 failed' || true)
 cargo_failed=$((cargo_failed + pg_failed))
+failed_tests "cargo (PostgreSQL)" /tmp/mwupload-cargo-test-pg.log
 
 echo "== layering: what each crate may not depend on (cargo tree)"
 layering_failed=0
@@ -62,17 +74,20 @@ set -a; . "$DATA/initial-credentials.env"; set +a
 export SKIP_URL=${SKIP_URL:-0}
 export POLL_TIMEOUT=${POLL_TIMEOUT:-120}
 acc_rc=0
-PYTHON=$VENV/bin/python bash tests/acceptance/run.sh || acc_rc=$?
+PYTHON=$VENV/bin/python bash tests/acceptance/run.sh 2>&1 | tee /tmp/mwupload-acceptance.log || acc_rc=$?
+[[ $acc_rc -ne 0 ]] && failed_lines acceptance /tmp/mwupload-acceptance.log
 
 echo "== real clients: pywikibot, mwn, nodemw"
 clients_rc=0
-bash tests/clients/run.sh || clients_rc=$?
+bash tests/clients/run.sh 2>&1 | tee /tmp/mwupload-clients.log || clients_rc=$?
+[[ $clients_rc -ne 0 ]] && failed_lines clients /tmp/mwupload-clients.log
 
 echo "== browser: the upload pages in chromium (playwright-core)"
 # A fresh server of its own; screenshots go to a scratch dir (docs/screenshots holds the
 # committed ones: run tests/browser/run.sh without SCREENSHOTS to refresh them).
 browser_rc=0
-SCREENSHOTS=${SCREENSHOTS:-$(mktemp -d)} bash tests/browser/run.sh || browser_rc=$?
+SCREENSHOTS=${SCREENSHOTS:-$(mktemp -d)} bash tests/browser/run.sh 2>&1 | tee /tmp/mwupload-browser.log || browser_rc=$?
+[[ $browser_rc -ne 0 ]] && failed_lines browser /tmp/mwupload-browser.log
 
 
 echo "== performance guard: small and large uploads against this machine's limits (scripts/bench/guard.sh)"
@@ -82,6 +97,7 @@ echo "== performance guard: small and large uploads against this machine's limit
 guard_rc=0
 if [[ ${MWUPLOAD_PERF_GUARD:-} != skip ]]; then
   bash scripts/bench/guard.sh "$ROOT/target/debug/mwupload" || guard_rc=$?
+  [[ $guard_rc -ne 0 ]] && echo "  perf guard: a ratio fell below half its recording (table above)" >>"$SUMMARY"
 fi
 
 
@@ -92,6 +108,7 @@ fuzz_rc=0
 FUZZ_SECS=${MWUPLOAD_FUZZ_SECS:-20}
 if [[ $FUZZ_SECS -gt 0 ]]; then
   bash scripts/fuzz.sh "$FUZZ_SECS" || fuzz_rc=$?
+  [[ $fuzz_rc -ne 0 ]] && echo "  fuzz: rc=$fuzz_rc (the FAILED line above names the target)" >>"$SUMMARY"
 fi
 
 
@@ -111,10 +128,20 @@ else
   trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"; bash "$ROOT/scripts/cluster.sh" down "$CLUSTER" >/dev/null 2>&1 || true; rm -rf "$CLUSTER" "$CLUSTER_TOML"' EXIT
   export MWUPLOAD_BIN=$ROOT/target/debug/mwupload
   if CLUSTER_EXTRA_TOML=$CLUSTER_TOML bash scripts/cluster.sh up "$CLUSTER"; then
-    (set -a; . "$CLUSTER/initial-credentials.env"; set +a; PYTHON=$VENV/bin/python bash tests/acceptance/run.sh) || cluster_rc=$?
-    (set -a; . "$CLUSTER/initial-credentials.env"; set +a; bash tests/clients/run.sh) || cluster_rc=$?
+    part_rc=0
+    (set -a; . "$CLUSTER/initial-credentials.env"; set +a; PYTHON=$VENV/bin/python bash tests/acceptance/run.sh) 2>&1 |
+      tee /tmp/mwupload-cluster-acceptance.log || part_rc=$?
+    [[ $part_rc -ne 0 ]] && { cluster_rc=$part_rc; failed_lines "cluster acceptance" /tmp/mwupload-cluster-acceptance.log; }
+    part_rc=0
+    (set -a; . "$CLUSTER/initial-credentials.env"; set +a; bash tests/clients/run.sh) 2>&1 |
+      tee /tmp/mwupload-cluster-clients.log || part_rc=$?
+    [[ $part_rc -ne 0 ]] && { cluster_rc=$part_rc; failed_lines "cluster clients" /tmp/mwupload-cluster-clients.log; }
     MWUPLOAD_TEST_CLUSTER=$CLUSTER cargo test --locked -p mwupload --test cluster 2>&1 | tee /tmp/mwupload-cargo-test-cluster.log || true
-    grep -E '^test result:' /tmp/mwupload-cargo-test-cluster.log | grep -q ' 0 failed' || cluster_rc=1
+    if ! grep -E '^test result:' /tmp/mwupload-cargo-test-cluster.log | grep -q ' 0 failed'; then
+      cluster_rc=1
+      echo "  tests/cluster.rs failed" >>"$SUMMARY"
+      failed_tests "tests/cluster.rs" /tmp/mwupload-cargo-test-cluster.log
+    fi
     # The whole HTTP integration suite (tests/*.rs) again, every Server three replicas on a fresh
     # database of this cluster's PostgreSQL and one Garage bucket per test binary, behind an nginx
     # of its own (round-robin: consecutive requests land on different replicas; see
@@ -128,6 +155,7 @@ else
     if [[ $replica_results -eq 0 || $replica_failed -ne 0 ]]; then
       echo "FAILED: the integration suite against 3 replicas behind nginx (/tmp/mwupload-cargo-test-replicas.log)"
       cluster_rc=1
+      failed_tests "cargo (3 replicas)" /tmp/mwupload-cargo-test-replicas.log
     fi
     if [[ $cluster_rc -ne 0 ]]; then
       # The cluster's logs (replicas, nginx, Garage, PostgreSQL) outlive its directory.
@@ -137,6 +165,7 @@ else
     fi
   else
     echo "FAILED: scripts/cluster.sh up"
+    echo "  cluster: scripts/cluster.sh up failed" >>"$SUMMARY"
     cluster_rc=1
   fi
   bash scripts/cluster.sh down "$CLUSTER" || true
@@ -144,6 +173,8 @@ fi
 
 
 if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 || $browser_rc -ne 0 || $fuzz_rc -ne 0 || $cluster_rc -ne 0 || $guard_rc -ne 0 ]]; then
+  echo "== what failed"
+  head -30 "$SUMMARY"
   echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc browser rc=$browser_rc fuzz rc=$fuzz_rc cluster rc=$cluster_rc perf guard rc=$guard_rc"
   exit 1
 fi
