@@ -218,17 +218,64 @@ struct Totals {
     gen_micros: AtomicU64,
 }
 
-/// Records each chunk/file request's latency.
-struct RequestTimer(Mutex<Histogram<u64>>);
+/// Records each chunk/file request's latency, and for chunked uploads the last chunk's (it
+/// carries the assembly) and the publish's, from the request by filekey to the answer.
+struct RequestTimer(Mutex<Timings>);
+
+struct Timings {
+    requests: Histogram<u64>,
+    last_sent: Option<Duration>,
+    last_chunk: Histogram<u64>,
+    publishing_since: Option<Instant>,
+    publish: Histogram<u64>,
+}
+
+fn micros(d: Duration) -> u64 {
+    d.as_micros().clamp(1, 3_600_000_000) as u64
+}
+
+impl RequestTimer {
+    fn new() -> RequestTimer {
+        RequestTimer(Mutex::new(Timings {
+            requests: histogram(),
+            last_sent: None,
+            last_chunk: histogram(),
+            publishing_since: None,
+            publish: histogram(),
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Timings> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An upload ended (successfully when `ok`): its publish, if it had one, ended now.
+    fn upload_ended(&self, ok: bool) {
+        let mut t = self.lock();
+        if let Some(since) = t.publishing_since.take()
+            && ok
+        {
+            let _ = t.publish.record(micros(since.elapsed()));
+        }
+        t.last_sent = None;
+    }
+}
 
 impl Observer for RequestTimer {
     fn event(&self, e: UploadEvent<'_>) {
-        if let UploadEvent::Sent { elapsed, .. } = e {
-            let _ = self
-                .0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .record(elapsed.as_micros().clamp(1, 3_600_000_000) as u64);
+        let mut t = self.lock();
+        match e {
+            UploadEvent::Sent { elapsed, .. } => {
+                let _ = t.requests.record(micros(elapsed));
+                t.last_sent = Some(elapsed);
+            }
+            UploadEvent::Publishing => {
+                if let Some(last) = t.last_sent.take() {
+                    let _ = t.last_chunk.record(micros(last));
+                }
+                t.publishing_since = Some(Instant::now());
+            }
+            _ => {}
         }
     }
 }
@@ -236,6 +283,8 @@ impl Observer for RequestTimer {
 struct WorkerResult {
     uploads: Histogram<u64>,
     requests: Histogram<u64>,
+    last_chunk: Histogram<u64>,
+    publish: Histogram<u64>,
     errors: BTreeMap<String, u64>,
     first_error: Option<String>,
 }
@@ -286,12 +335,16 @@ async fn bench(args: BenchArgs) -> anyhow::Result<i32> {
     }
     let mut uploads = histogram();
     let mut requests = histogram();
+    let mut last_chunk = histogram();
+    let mut publish = histogram();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let mut first_error = None;
     for h in handles {
         let r = h.await?;
         uploads.add(&r.uploads).ok();
         requests.add(&r.requests).ok();
+        last_chunk.add(&r.last_chunk).ok();
+        publish.add(&r.publish).ok();
         for (k, v) in r.errors {
             *errors.entry(k).or_default() += v;
         }
@@ -345,7 +398,13 @@ async fn bench(args: BenchArgs) -> anyhow::Result<i32> {
             "uploads_per_sec": ((ok as f64 / wall) * 100.0).round() / 100.0,
             "mib_per_sec": ((bytes as f64 / wall / 1048576.0) * 100.0).round() / 100.0,
         },
-        "latency_ms": { "upload": lat(&uploads), "request": lat(&requests) },
+        // (last_chunk and publish: chunked uploads only, empty otherwise.)
+        "latency_ms": {
+            "upload": lat(&uploads),
+            "request": lat(&requests),
+            "last_chunk": lat(&last_chunk),
+            "publish": lat(&publish),
+        },
         "content_generation_seconds": (t.gen_micros.load(Ordering::Relaxed) as f64 / 1e6 * 1000.0).round() / 1000.0,
         "errors": errors,
         "first_error": first_error,
@@ -396,6 +455,10 @@ fn print_text(r: &Value) {
     );
     println!("latency:     upload {}", l("upload"));
     println!("             request {}", l("request"));
+    if r["latency_ms"]["publish"]["count"].as_u64().unwrap_or(0) > 0 {
+        println!("             last chunk {}", l("last_chunk"));
+        println!("             publish {}", l("publish"));
+    }
     println!("login+token: {} ms", r["login_ms"]);
     if r["errors"].as_object().is_some_and(|e| !e.is_empty()) {
         println!("errors:      {}", r["errors"]);
@@ -405,10 +468,12 @@ fn print_text(r: &Value) {
 
 async fn worker(w: usize, client: Client, args: Arc<BenchArgs>, totals: Arc<Totals>, run_id: String, deadline: Instant) -> WorkerResult {
     let mut rng = SmallRng::seed_from_u64(rand::rng().random());
-    let timer = Arc::new(RequestTimer(Mutex::new(histogram())));
+    let timer = Arc::new(RequestTimer::new());
     let mut res = WorkerResult {
         uploads: histogram(),
         requests: histogram(),
+        last_chunk: histogram(),
+        publish: histogram(),
         errors: BTreeMap::new(),
         first_error: None,
     };
@@ -452,6 +517,7 @@ async fn worker(w: usize, client: Client, args: Arc<BenchArgs>, totals: Arc<Tota
         let t0 = Instant::now();
         let r = client.upload(&UploadSource::Bytes(data), &name, &opts, None, timer.clone()).await;
         let elapsed = t0.elapsed();
+        timer.upload_ended(matches!(r, Ok(UploadOutcome::Success(_))));
         let outcome = match r {
             Ok(UploadOutcome::Success(up)) => {
                 let remote = match up.sha1 {
@@ -500,7 +566,11 @@ async fn worker(w: usize, client: Client, args: Arc<BenchArgs>, totals: Arc<Tota
             }
         }
     }
-    res.requests = std::mem::replace(&mut *timer.0.lock().unwrap_or_else(|e| e.into_inner()), histogram());
+    let mut t = timer.lock();
+    res.requests = std::mem::replace(&mut t.requests, histogram());
+    res.last_chunk = std::mem::replace(&mut t.last_chunk, histogram());
+    res.publish = std::mem::replace(&mut t.publish, histogram());
+    drop(t);
     res
 }
 
