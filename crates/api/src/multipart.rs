@@ -82,6 +82,9 @@ pub struct Form {
 pub struct Direct {
     pub sink: Box<dyn mwupload_store::BlobAppend>,
     pub hasher: Option<Sha1>,
+    /// Whether the part's own SHA-1 is wanted too ([`DirectPart::sha1`]); else each byte is
+    /// hashed once, by `hasher`.
+    pub part_sha1: bool,
     /// Held until the request is done (e.g. the session's write lock).
     pub guard: Box<dyn std::any::Any + Send + Sync>,
 }
@@ -90,8 +93,8 @@ pub struct Direct {
 pub struct DirectPart {
     pub name: String,
     pub size: u64,
-    /// SHA-1 of this part alone.
-    pub sha1: [u8; 20],
+    /// SHA-1 of this part alone, if [`Direct::part_sha1`] asked for it.
+    pub sha1: Option<[u8; 20]>,
     /// The continued hasher (covers everything before the part, then the part).
     pub hasher: Option<Sha1>,
     pub guard: Box<dyn std::any::Any + Send + Sync>,
@@ -484,7 +487,8 @@ impl Headers {
 struct FileSink {
     name: String,
     client_filename: String,
-    hasher: Sha1,
+    /// This part's own SHA-1 (None: not wanted, see [`Direct::part_sha1`]).
+    hasher: Option<Sha1>,
     size: u64,
     writer: PartWriter,
     /// The spool file, or None when the part goes to a routed destination.
@@ -570,7 +574,7 @@ impl Sink {
                     return Ok(Sink::File(Box::new(FileSink {
                         name,
                         client_filename: lossy(f),
-                        hasher: Sha1::new(),
+                        hasher: d.part_sha1.then(Sha1::new),
                         size: 0,
                         writer: PartWriter::Routed(d.sink),
                         path: None,
@@ -585,7 +589,7 @@ impl Sink {
                 Ok(Sink::File(Box::new(FileSink {
                     name,
                     client_filename: lossy(f),
-                    hasher: Sha1::new(),
+                    hasher: Some(Sha1::new()),
                     size: 0,
                     writer: PartWriter::Spool(BufWriter::with_capacity(FILE_WRITE_BUF, tokio::fs::File::from_std(file))),
                     path: Some(path),
@@ -628,7 +632,9 @@ impl Sink {
                         limit: limits.max_file_bytes,
                     });
                 }
-                f.hasher.update(data);
+                if let Some(h) = f.hasher.as_mut() {
+                    h.update(data);
+                }
                 if let Some((Some(h), _)) = f.routed.as_mut() {
                     h.update(data);
                 }
@@ -657,14 +663,18 @@ impl Sink {
             Sink::Field { name, value } => form.fields.push((name, lossy(value))),
             Sink::File(f) => {
                 f.writer.finish().await?;
-                let mut sha1 = [0u8; 20];
-                sha1.copy_from_slice(&f.hasher.finalize());
+                let sha1 = f.hasher.map(|h| {
+                    let mut sha1 = [0u8; 20];
+                    sha1.copy_from_slice(&h.finalize());
+                    sha1
+                });
                 match (f.path, f.routed) {
                     (Some(path), _) => form.files.push(FilePart {
                         name: f.name,
                         client_filename: f.client_filename,
                         size: f.size,
-                        sha1,
+                        // (A spooled part is always hashed.)
+                        sha1: sha1.unwrap_or_else(|| Sha1::digest(b"").into()),
                         path,
                     }),
                     (None, Some((hasher, guard))) => form.direct.push(DirectPart {

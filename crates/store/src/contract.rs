@@ -37,6 +37,7 @@ pub async fn run_all(b: &dyn Backend) {
     a_users_stash_lists_theirs_unexpired_newest_first(b).await;
     publish_racing_the_stash_sweeper(b).await;
     archive_name_collision(b).await;
+    a_size_is_found_among_current_archived_and_deleted_versions(b).await;
     same_name_publish_has_one_winner(b).await;
     concurrent_publishes_each_get_their_own_result(b).await;
     publish_is_compare_and_set_on_the_current_version(b).await;
@@ -621,6 +622,35 @@ pub async fn archive_name_collision(b: &dyn Backend) {
     let ok = publish_op(v3, Some(&v2), Some(crate::archive_name("20250101000002", &name)), None);
     assert!(matches!(x.meta.publish(&ok).await.unwrap(), PublishResult::Published { .. }));
     assert_eq!(x.meta.old_versions(&name).await.unwrap().len(), 2);
+}
+
+/// `any_file_of_size` sees current, archived and deleted versions (a chunk hashes itself only
+/// when one of them could hold the same bytes).
+pub async fn a_size_is_found_among_current_archived_and_deleted_versions(b: &dyn Backend) {
+    let x = b.open().await;
+    let name = format!("Size_{}.txt", unique(""));
+    // Sizes no other case uses.
+    let base = 3_000_000_000 + (rand::random::<u32>() as i64) * 4;
+    let (s1, s2, never) = (base, base + 1, base + 2);
+    assert!(!x.meta.any_file_of_size(s1).await.unwrap());
+    let mut v1 = version(&name, "1111111111111111111111111111111111111111", "ab01", "20250101000000");
+    v1.size = s1;
+    x.meta.publish(&publish_op(v1.clone(), None, None, None)).await.unwrap();
+    assert!(x.meta.any_file_of_size(s1).await.unwrap(), "a current version");
+    let mut v2 = version(&name, "2222222222222222222222222222222222222222", "ab02", "20250101000001");
+    v2.size = s2;
+    let archive = crate::archive_name("20250101000001", &name);
+    x.meta.publish(&publish_op(v2, Some(&v1), Some(archive), None)).await.unwrap();
+    assert!(x.meta.any_file_of_size(s1).await.unwrap(), "an archived version");
+    assert!(x.meta.any_file_of_size(s2).await.unwrap());
+    let actor = Actor {
+        user_id: 1,
+        user_name: "Admin",
+    };
+    x.meta.delete_file_page(&name, &actor, "", &[]).await.unwrap();
+    assert!(x.meta.any_file_of_size(s1).await.unwrap(), "a deleted version");
+    assert!(x.meta.any_file_of_size(s2).await.unwrap(), "a deleted version");
+    assert!(!x.meta.any_file_of_size(never).await.unwrap());
 }
 
 /// Many new-file publishes of one name from two instances: exactly one wins.

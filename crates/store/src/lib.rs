@@ -113,6 +113,9 @@ pub trait FileStore: Send + Sync {
     async fn names_with_sha1(&self, sha1: &str) -> StoreResult<Vec<String>>;
     /// Names of deleted files with this SHA-1, by name.
     async fn archived_names_with_sha1(&self, sha1: &str) -> StoreResult<Vec<String>>;
+    /// Whether any version — current, archived or deleted — is `size` bytes long (identical
+    /// bytes need equal sizes: a SHA-1 comparison can be skipped when none is).
+    async fn any_file_of_size(&self, size: i64) -> StoreResult<bool>;
     /// Current files named `<prefix>…`, by name.
     async fn names_with_prefix(&self, prefix: &str, limit: i64) -> StoreResult<Vec<String>>;
     /// Current files by name or by (timestamp, name), with list=allimages' filters.

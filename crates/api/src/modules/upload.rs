@@ -452,6 +452,7 @@ impl ChunkRouter {
         Some(crate::multipart::Direct {
             sink: routed.sink,
             hasher: routed.hasher,
+            part_sha1: routed.chunk_sha1_now,
             guard: Box::new(routed.chunk),
         })
     }

@@ -48,11 +48,26 @@ pub fn load_state(bytes: &[u8]) -> Option<Sha1> {
     Sha1::deserialize(&arr).ok()
 }
 
-/// The size and SHA-1 of the chunk that ended at a session's offset.
-pub type LastChunk = (u64, [u8; 20]);
+/// How a session recognises its last chunk sent again (a retry after a lost answer): the
+/// chunk's length and either the running SHA-1's state before it — continued over the re-sent
+/// bytes it must reach the session's state, so chunks need no SHA-1 of their own — or, in
+/// sessions of earlier versions, the chunk's own SHA-1.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LastChunk {
+    StateBefore(u64, Vec<u8>),
+    Sha1(u64, [u8; 20]),
+}
+
+impl LastChunk {
+    fn len(&self) -> u64 {
+        match self {
+            LastChunk::StateBefore(n, _) | LastChunk::Sha1(n, _) => *n,
+        }
+    }
+}
 
 /// What a session remembers between chunks (its `hash_state`, opaque to the store): the
-/// running SHA-1 and the last chunk's size and SHA-1, so that a re-sent last chunk is
+/// running SHA-1 and how to recognise the last chunk, so that a re-sent last chunk is
 /// recognised without reading bytes back (an unfinished S3 multipart upload cannot be read).
 #[derive(Default)]
 pub struct Progress {
@@ -60,18 +75,32 @@ pub struct Progress {
     pub last_chunk: Option<LastChunk>,
 }
 
+/// `C1 len sha1 state` (earlier versions) and `C2 len state-before-len state-before state`.
 const PROGRESS_V1: u8 = 0xC1;
+const PROGRESS_V2: u8 = 0xC2;
 
 impl Progress {
-    pub fn encode(hasher: &Sha1, last_chunk: LastChunk) -> Vec<u8> {
-        let mut v = vec![PROGRESS_V1];
-        v.extend_from_slice(&last_chunk.0.to_le_bytes());
-        v.extend_from_slice(&last_chunk.1);
+    pub fn encode(hasher: &Sha1, last_chunk: &LastChunk) -> Vec<u8> {
+        let mut v = Vec::with_capacity(256);
+        match last_chunk {
+            LastChunk::Sha1(len, sha1) => {
+                v.push(PROGRESS_V1);
+                v.extend_from_slice(&len.to_le_bytes());
+                v.extend_from_slice(sha1);
+            }
+            LastChunk::StateBefore(len, before) => {
+                v.push(PROGRESS_V2);
+                v.extend_from_slice(&len.to_le_bytes());
+                v.extend_from_slice(&(before.len() as u16).to_le_bytes());
+                v.extend_from_slice(before);
+            }
+        }
         v.extend_from_slice(&save_state(hasher));
         v
     }
 
-    /// Reads either form: the current one, or a bare hash state (sessions of older versions).
+    /// Reads every form: the current one, the first one, or a bare hash state (sessions of the
+    /// oldest versions).
     pub fn decode(bytes: Option<&[u8]>) -> Progress {
         let Some(b) = bytes.filter(|b| !b.is_empty()) else {
             return Progress::default();
@@ -82,15 +111,27 @@ impl Progress {
                 last_chunk: None,
             };
         }
+        let len = |b: &[u8]| {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(&b[1..9]);
+            u64::from_le_bytes(n)
+        };
         if b.len() > 29 && b[0] == PROGRESS_V1 {
-            let mut len = [0u8; 8];
-            len.copy_from_slice(&b[1..9]);
             let mut sha1 = [0u8; 20];
             sha1.copy_from_slice(&b[9..29]);
             return Progress {
                 hasher: load_state(&b[29..]),
-                last_chunk: Some((u64::from_le_bytes(len), sha1)),
+                last_chunk: Some(LastChunk::Sha1(len(b), sha1)),
             };
+        }
+        if b.len() > 11 && b[0] == PROGRESS_V2 {
+            let n = u16::from_le_bytes([b[9], b[10]]) as usize;
+            if b.len() > 11 + n {
+                return Progress {
+                    hasher: load_state(&b[11 + n..]),
+                    last_chunk: Some(LastChunk::StateBefore(len(b), b[11..11 + n].to_vec())),
+                };
+            }
         }
         Progress::default()
     }
@@ -190,7 +231,7 @@ impl ChunkLease {
         }
     }
 
-    /// Moves the session past chunk `chunk` (size, SHA-1) written at `from`, with `hasher`'s
+    /// Moves the session past chunk `chunk` (see [`LastChunk`]) written at `from`, with `hasher`'s
     /// state and the blob store's new session state, releasing the lease. If the lease was lost
     /// meanwhile, nothing changes and the real offset is the error.
     pub async fn advance(
@@ -201,8 +242,8 @@ impl ChunkLease {
         blob_state: &str,
         stash_max_age: i64,
     ) -> UploadResult<u64> {
-        let len = chunk.0;
-        let new_state = hasher.map(|h| Progress::encode(h, chunk));
+        let len = chunk.len();
+        let new_state = hasher.map(|h| Progress::encode(h, &chunk));
         let adv = ChunkAdvance {
             expected_offset: from as i64,
             new_size: (from + len) as i64,
@@ -243,15 +284,31 @@ impl Drop for ChunkLease {
 }
 
 /// Appends to a session blob under its lease: each write first makes sure the lease is still
-/// ours with a safe margin.
+/// ours with a safe margin. The request body arrives in small pieces; they are gathered into
+/// writes of [`APPEND_BATCH`] bytes (each one still checked against the lease), so a 5 MiB
+/// chunk costs tens of writes, not hundreds.
 pub struct LeasedAppend {
     lease: Arc<tokio::sync::Mutex<ChunkLease>>,
     inner: Box<dyn BlobAppend>,
+    pending: Vec<u8>,
 }
 
-#[async_trait::async_trait]
-impl BlobAppend for LeasedAppend {
-    async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+const APPEND_BATCH: usize = 256 * 1024;
+
+impl LeasedAppend {
+    fn new(lease: Arc<tokio::sync::Mutex<ChunkLease>>, inner: Box<dyn BlobAppend>) -> LeasedAppend {
+        LeasedAppend {
+            lease,
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Writes what is pending, if the lease still allows it.
+    async fn write_pending(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         {
             let mut lease = self.lease.lock().await;
             lease
@@ -262,10 +319,27 @@ impl BlobAppend for LeasedAppend {
                 return Err(std::io::Error::other("chunk lease about to expire"));
             }
         }
-        self.inner.write(data).await
+        self.inner.write(&self.pending).await?;
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl BlobAppend for LeasedAppend {
+    async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(APPEND_BATCH);
+        }
+        self.pending.extend_from_slice(data);
+        if self.pending.len() >= APPEND_BATCH {
+            self.write_pending().await?;
+        }
+        Ok(())
     }
 
-    async fn finish(self: Box<Self>) -> std::io::Result<String> {
+    async fn finish(mut self: Box<Self>) -> std::io::Result<String> {
+        self.write_pending().await?;
         let blob_state = self.inner.finish().await?;
         self.lease.lock().await.written_state = Some(blob_state.clone());
         Ok(blob_state)
@@ -278,6 +352,8 @@ pub struct RoutedChunk {
     pub key: String,
     pub offset: u64,
     lease: Arc<tokio::sync::Mutex<ChunkLease>>,
+    /// The session's running SHA-1 state before this chunk (None: the session has none).
+    state_before: Option<Vec<u8>>,
 }
 
 /// Where a routed chunk's bytes go, with the session's running hash to continue.
@@ -285,6 +361,30 @@ pub struct RoutedSink {
     pub sink: Box<dyn BlobAppend>,
     pub hasher: Option<Sha1>,
     pub chunk: RoutedChunk,
+    /// Whether the chunk's own SHA-1 must be computed while it streams: only when its bytes
+    /// cannot be read back from the session (S3) or shared repositories may hold a duplicate
+    /// of it. Otherwise it is computed later only if a stored file has the chunk's size (see
+    /// [`chunk_sha1`]), and each byte is hashed once.
+    pub chunk_sha1_now: bool,
+}
+
+/// Whether the chunk warnings (`duplicate`, `exists` with `no-change`…) need the SHA-1 of a
+/// chunk of `size` bytes: only a stored version of that very size (or a shared repository's
+/// file, whose sizes are not known here) can hold identical bytes.
+pub async fn chunk_sha1_matters(state: &AppState, size: u64) -> UploadResult<bool> {
+    if !state.foreign.is_empty() {
+        return Ok(true);
+    }
+    Ok(state.meta.any_file_of_size(size as i64).await?)
+}
+
+/// The SHA-1 of a routed chunk's bytes, read back from its session.
+pub async fn chunk_sha1(state: &AppState, session: &StashRow, offset: u64, size: u64) -> UploadResult<[u8; 20]> {
+    let temp = state.blobs.copy_range_to_scratch(&session.blob_key, offset, size).await?;
+    let hasher = hash_file(temp.to_path_buf()).await?;
+    let mut sha1 = [0u8; 20];
+    sha1.copy_from_slice(&hasher.finalize());
+    Ok(sha1)
 }
 
 /// Opens the caller's session `key` for a chunk at exactly its offset, if the session exists,
@@ -333,17 +433,17 @@ pub async fn open_routed(
         .await
         .ok()?;
     let lease = Arc::new(tokio::sync::Mutex::new(lease));
+    let hasher = Progress::decode(row.hash_state.as_deref()).hasher;
     Some(RoutedSink {
-        sink: Box::new(LeasedAppend {
-            lease: lease.clone(),
-            inner,
-        }),
-        hasher: Progress::decode(row.hash_state.as_deref()).hasher,
+        sink: Box::new(LeasedAppend::new(lease.clone(), inner)),
         chunk: RoutedChunk {
             key: key.to_string(),
             offset,
             lease,
+            state_before: hasher.as_ref().map(save_state),
         },
+        hasher,
+        chunk_sha1_now: !state.blobs.session_bytes_readable() || !state.foreign.is_empty(),
     })
 }
 
@@ -363,7 +463,6 @@ pub async fn commit_routed(
     row: &StashRow,
     chunk: RoutedChunk,
     size: u64,
-    sha1: [u8; 20],
     hasher: Option<&Sha1>,
 ) -> UploadResult<Appended> {
     let server = row.size as u64;
@@ -382,14 +481,11 @@ pub async fn commit_routed(
         });
     };
     tracing::debug!(key = %row.key, server, size, "committing a chunk written in place");
+    // (Without a running hash nothing is recorded of the chunk: a re-sent one is compared
+    // byte by byte.)
+    let last = LastChunk::StateBefore(size, chunk.state_before.unwrap_or_default());
     let at = lease
-        .advance(
-            server,
-            (size, sha1),
-            hasher,
-            &blob_state,
-            state.config.uploads.stash_max_age_secs as i64,
-        )
+        .advance(server, last, hasher, &blob_state, state.config.uploads.stash_max_age_secs as i64)
         .await?;
     Ok(Appended::At(at))
 }
@@ -402,13 +498,14 @@ pub async fn start(state: &AppState, caller: &Caller, chunk: tempfile::TempPath,
     // The key's extension comes from sniffing the first chunk, as in MediaWiki.
     let info = super::verify::analyze(chunk.to_path_buf()).await?;
     let hasher = hash_file(chunk.to_path_buf()).await?;
-    let mut sha1 = [0u8; 20];
-    sha1.copy_from_slice(&hasher.clone().finalize());
     let blob = new_blob_key();
     let blob_state = state.blobs.start_session_from_file(&blob, chunk, chunk_len).await?;
     let props = Props::from_info(&info, chunk_len, "");
     let mut row = super::stash::new_row(state, caller.user_id(), &blob, &props, "chunks", StashState::Chunks);
-    row.hash_state = Some(Progress::encode(&hasher, (chunk_len, sha1)));
+    row.hash_state = Some(Progress::encode(
+        &hasher,
+        &LastChunk::StateBefore(chunk_len, save_state(&Sha1::new())),
+    ));
     row.blob_state = Some(blob_state);
     if let Err(e) = state.meta.insert_stash(&row).await {
         let _ = state.blobs.abort_session(&blob, row.blob_state.as_deref().unwrap_or("")).await;
@@ -421,10 +518,19 @@ pub async fn start(state: &AppState, caller: &Caller, chunk: tempfile::TempPath,
 /// Whether a chunk of `len` bytes with `sha1` ending at the session's offset is the last one
 /// again (a retry after a lost response).
 async fn is_replay(state: &AppState, row: &StashRow, at: u64, chunk: &Path, len: u64, sha1: [u8; 20]) -> UploadResult<bool> {
-    if Progress::decode(row.hash_state.as_deref()).last_chunk == Some((len, sha1)) {
-        return Ok(true);
+    let progress = Progress::decode(row.hash_state.as_deref());
+    match (&progress.last_chunk, &progress.hasher) {
+        (Some(LastChunk::Sha1(n, s)), _) => return Ok((*n, *s) == (len, sha1)),
+        (Some(LastChunk::StateBefore(n, before)), Some(now)) if *n == len => {
+            if let Some(h) = load_state(before) {
+                let again = continue_hash(h, chunk.to_path_buf()).await?;
+                return Ok(save_state(&again) == save_state(now));
+            }
+        }
+        (Some(LastChunk::StateBefore(..)), Some(_)) => return Ok(false),
+        _ => {}
     }
-    // Sessions of older versions did not record their last chunk: compare the bytes.
+    // Sessions without a running hash (or of the oldest versions): compare the bytes.
     Ok(state.blobs.session_bytes_readable() && state.blobs.same_bytes(&row.blob_key, at, chunk).await?)
 }
 
@@ -451,6 +557,10 @@ pub async fn append(
     // Read under the lease: the hash and blob states belong to exactly this offset now.
     let row = state.meta.stash(&row.key).await?.ok_or(UploadError::NoChunkSession)?;
     let mut hasher = Progress::decode(row.hash_state.as_deref()).hasher;
+    let last = match &hasher {
+        Some(h) => LastChunk::StateBefore(chunk_len, save_state(h)),
+        None => LastChunk::Sha1(chunk_len, chunk_sha1),
+    };
     let written = async {
         use tokio::io::AsyncReadExt;
         let mut out = state
@@ -486,7 +596,7 @@ pub async fn append(
     let at = lease
         .advance(
             server,
-            (chunk_len, chunk_sha1),
+            last,
             hasher.as_ref(),
             &blob_state,
             state.config.uploads.stash_max_age_secs as i64,
@@ -505,10 +615,14 @@ fn check_room(state: &AppState, server: u64, len: u64) -> UploadResult<()> {
 
 /// SHA-1 state of a local file's bytes (the first chunk, read back from the page cache).
 async fn hash_file(path: std::path::PathBuf) -> std::io::Result<Sha1> {
+    continue_hash(Sha1::new(), path).await
+}
+
+/// `h` continued over a local file's bytes.
+async fn continue_hash(mut h: Sha1, path: std::path::PathBuf) -> std::io::Result<Sha1> {
     tokio::task::spawn_blocking(move || -> std::io::Result<Sha1> {
         use std::io::Read;
         let mut f = std::fs::File::open(path)?;
-        let mut h = Sha1::new();
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = f.read(&mut buf)?;
@@ -589,8 +703,13 @@ mod tests {
     fn progress_round_trips_and_reads_bare_hash_states() {
         let mut h = Sha1::new();
         h.update(b"hello ");
-        let p = Progress::decode(Some(&Progress::encode(&h, (6, [7u8; 20]))));
-        assert_eq!(p.last_chunk, Some((6, [7u8; 20])));
+        let p = Progress::decode(Some(&Progress::encode(&h, &LastChunk::Sha1(6, [7u8; 20]))));
+        assert_eq!(p.last_chunk, Some(LastChunk::Sha1(6, [7u8; 20])));
+        assert_eq!(save_state(p.hasher.as_ref().unwrap()), save_state(&h));
+        let before = save_state(&Sha1::new());
+        let p = Progress::decode(Some(&Progress::encode(&h, &LastChunk::StateBefore(6, before.clone()))));
+        assert_eq!(p.last_chunk, Some(LastChunk::StateBefore(6, before)));
+        assert_eq!(save_state(p.hasher.as_ref().unwrap()), save_state(&h));
         let mut resumed = p.hasher.expect("hasher");
         resumed.update(b"world");
         assert_eq!(hex::encode(resumed.finalize()), hex::encode(Sha1::digest(b"hello world")));

@@ -46,7 +46,9 @@ pub enum ChunkBytes {
     Routed {
         chunk: RoutedChunk,
         size: u64,
-        sha1: [u8; 20],
+        /// The chunk's own SHA-1, when it was computed while streaming (see
+        /// [`chunks::RoutedSink::chunk_sha1_now`]).
+        sha1: Option<[u8; 20]>,
         /// The session's running hash continued over the chunk.
         hasher: Option<sha1::Sha1>,
     },
@@ -59,11 +61,25 @@ impl ChunkBytes {
             ChunkBytes::Routed { size, .. } => *size,
         }
     }
-    fn sha1(&self) -> [u8; 20] {
+    fn known_sha1(&self) -> Option<[u8; 20]> {
         match self {
-            ChunkBytes::Spooled(f) => f.sha1,
+            ChunkBytes::Spooled(f) => Some(f.sha1),
             ChunkBytes::Routed { sha1, .. } => *sha1,
         }
+    }
+
+    /// The chunk's own SHA-1 (a routed chunk's read back from its session if not known yet).
+    async fn sha1(&mut self, state: &AppState, session: Option<&StashRow>) -> UploadResult<[u8; 20]> {
+        if let Some(s) = self.known_sha1() {
+            return Ok(s);
+        }
+        let ChunkBytes::Routed { chunk, size, sha1, .. } = self else {
+            unreachable!("a spooled chunk's SHA-1 is always known");
+        };
+        let row = session.ok_or(UploadError::NoChunkSession)?;
+        let s = chunks::chunk_sha1(state, row, chunk.offset, *size).await?;
+        *sha1 = Some(s);
+        Ok(s)
     }
     /// The chunk as a file of its own (a routed chunk is copied out of its session; rare paths only).
     async fn into_temp(self, state: &AppState, session: Option<&StashRow>) -> UploadResult<tempfile::TempPath> {
@@ -423,8 +439,8 @@ async fn finish(
 }
 
 /// Stashes a chunk on its own (after a warning or a recoverable error).
-async fn stash_chunk(state: &AppState, caller: &Caller, chunk: ChunkBytes, session: Option<&StashRow>) -> UploadResult<StashRow> {
-    let (size, sha1) = (chunk.size(), hex::encode(chunk.sha1()));
+async fn stash_chunk(state: &AppState, caller: &Caller, mut chunk: ChunkBytes, session: Option<&StashRow>) -> UploadResult<StashRow> {
+    let (size, sha1) = (chunk.size(), hex::encode(chunk.sha1(state, session).await?));
     let temp = chunk.into_temp(state, session).await?;
     let info = verify::analyze(temp.to_path_buf()).await?;
     stash::stash_temp(state, caller, temp, &Props::from_info(&info, size, &sha1), "file").await
@@ -445,7 +461,7 @@ pub async fn chunk(
     state: &Arc<AppState>,
     caller: &Caller,
     req: &UploadRequest,
-    chunk: ChunkBytes,
+    mut chunk: ChunkBytes,
     pos: &ChunkPosition,
 ) -> Res<UploadResponse> {
     let session = match &pos.filekey {
@@ -479,8 +495,14 @@ pub async fn chunk(
     if total != filesize && chunk_len < min {
         return Err(UploadError::ChunkTooSmall { min }.into());
     }
-    // Warnings are evaluated on every chunk request, on the chunk's own bytes.
-    let sha1 = hex::encode(chunk.sha1());
+    // Warnings are evaluated on every chunk request, on the chunk's own bytes. Their SHA-1 can
+    // only match a stored file of the chunk's size: without one it is not computed (a routed
+    // chunk is then hashed once, into its session's running SHA-1) and no SHA-1 matches.
+    let sha1 = if chunk.known_sha1().is_some() || chunks::chunk_sha1_matters(state, chunk_len).await? {
+        hex::encode(chunk.sha1(state, session.as_ref()).await?)
+    } else {
+        String::new()
+    };
     let subject = warnings::Subject {
         desired: &req.filename,
         title: &title,
@@ -512,9 +534,7 @@ pub async fn chunk(
             }
             let appended = match chunk {
                 ChunkBytes::Spooled(f) => chunks::append(state, &row, pos.offset, &f.path, chunk_len, f.sha1).await?,
-                ChunkBytes::Routed {
-                    chunk, size, sha1, hasher, ..
-                } => chunks::commit_routed(state, &row, chunk, size, sha1, hasher.as_ref()).await?,
+                ChunkBytes::Routed { chunk, size, hasher, .. } => chunks::commit_routed(state, &row, chunk, size, hasher.as_ref()).await?,
             };
             match appended {
                 Appended::At(_) => state.meta.stash(&row.key).await?.unwrap_or(row),

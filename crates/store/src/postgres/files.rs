@@ -46,6 +46,17 @@ impl FileStore for PgStore {
             .map_err(StoreError::from)
     }
 
+    async fn any_file_of_size(&self, size: i64) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM files WHERE size = $1) OR EXISTS (SELECT 1 FROM old_files WHERE size = $1) \
+             OR EXISTS (SELECT 1 FROM file_archive WHERE size = $1)",
+        )
+        .bind(size)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::from)
+    }
+
     async fn names_with_prefix(&self, prefix: &str, limit: i64) -> StoreResult<Vec<String>> {
         sqlx::query_scalar("SELECT name FROM files WHERE name >= $1 AND name < $2 ORDER BY name LIMIT $3")
             .bind(prefix)

@@ -42,6 +42,19 @@ impl FileStore for SqliteStore {
             .map_err(StoreError::from)
     }
 
+    async fn any_file_of_size(&self, size: i64) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM files WHERE size = ?) OR EXISTS (SELECT 1 FROM old_files WHERE size = ?) \
+             OR EXISTS (SELECT 1 FROM file_archive WHERE size = ?)",
+        )
+        .bind(size)
+        .bind(size)
+        .bind(size)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::from)
+    }
+
     /// Current files named `<prefix>…` (for `exists-normalized`: same base, other extension).
     async fn names_with_prefix(&self, prefix: &str, limit: i64) -> StoreResult<Vec<String>> {
         // Range scan instead of LIKE, so `%`/`_` in names need no escaping.
