@@ -61,6 +61,13 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
             format!("Minimum chunk size is {} bytes for non-final chunks.", group_digits(*min as i64)),
         ),
         E::ChunkSessionCompleted => stashfailed("Chunked upload is already completed, check status for details."),
+        // ApiUpload::performStash dies with the verification message itself: its key is the code.
+        E::ChunkRejected { info, details } => match details.split_first() {
+            Some((key, params)) => ApiError::new(key.clone(), crate::error::strip_markup(info))
+                .msg(key, params.iter().map(|p| Value::from(p.as_str())).collect())
+                .wikitext(info.clone()),
+            None => stashfailed(crate::error::strip_markup(info)),
+        },
         E::AssemblyRejected(inner) => {
             // MediaWiki reports the opaque category; we add the precise code and details.
             let cause = error(state, inner);

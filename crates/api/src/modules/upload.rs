@@ -319,6 +319,23 @@ fn render(call: &Call<'_>, r: UploadResponse) -> Output {
             ("filekey", json!(filekey)),
             ("sessionkey", json!(filekey)),
         ]),
+        // ApiUpload::getWarningsResult after performStash('optional') failed: the stash
+        // attempt's Status as `stasherrors` (ApiErrorFormatter::arrayFromStatus).
+        UploadResponse::WarningNotStashed { warnings, stash_error } => {
+            let e = upload_wire::error(call.state, &stash_error);
+            let (key, params) = match &e.message {
+                Some(m) => (m.key.clone(), Value::Array(m.params.clone())),
+                None => (format!("apierror-{}", e.code), json!([])),
+            };
+            upload_obj(vec![
+                ("result", json!("Warning")),
+                ("warnings", w(&warnings)),
+                (
+                    "stasherrors",
+                    json!([{ "message": key, "params": params, "code": e.code, "type": "error" }]),
+                ),
+            ])
+        }
         UploadResponse::Stashed { warnings, row } => {
             let mut pairs = vec![("result", json!("Success"))];
             if !warnings.is_empty() {
