@@ -62,7 +62,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "content-one-byte",
         "MIME detection: one 0x89 byte is unknown/unknown to MediaWiki, text/plain to us",
     ),
-    ("param-comment", "parsedcomment does not render [[links]]"),
     (
         "df-generator",
         "generator=duplicatefiles is not implemented (prop=duplicatefiles is)",

@@ -269,7 +269,13 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
         service::by_url(&state, &caller, &req, &url).await
     };
     match result {
-        Ok(r) => Ok(render(call, r)),
+        Ok(r) => {
+            if let UploadResponse::Published { version, .. } = &r {
+                let comment = [(version.description.as_str(), Some((6, version.name.as_str())))];
+                call.ctx.comment_links.resolve(call.state, comment).await?;
+            }
+            Ok(render(call, r))
+        }
         Err(f) => Err(domain_failure(call, f)),
     }
 }
@@ -417,6 +423,8 @@ async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output
             Value::Object(imageinfo::for_stash(&call.ctx, row, &imageinfo::props(imageinfo::STASH_PROPS))),
         ));
     } else if let Some(v) = &report.version {
+        let comment = [(v.description.as_str(), Some((6, v.name.as_str())))];
+        call.ctx.comment_links.resolve(call.state, comment).await?;
         pairs.push((
             "imageinfo",
             Value::Object(imageinfo::for_version(

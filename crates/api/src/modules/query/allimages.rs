@@ -14,6 +14,10 @@ pub(super) async fn all_images(
     if let Some(next) = next {
         cont.set("allimages", "aicontinue", next);
     }
+    if props.iter().any(|p| p == "parsedcomment") {
+        let comments = rows.iter().map(|v| (v.description.as_str(), Some((6, v.name.as_str()))));
+        call.ctx.comment_links.resolve(call.state, comments).await?;
+    }
     let mut list = Vec::new();
     for v in &rows {
         let mut m = Map::new();
