@@ -62,10 +62,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "content-one-byte",
         "MIME detection: one 0x89 byte is unknown/unknown to MediaWiki, text/plain to us",
     ),
-    (
-        "df-generator",
-        "generator=duplicatefiles is not implemented (prop=duplicatefiles is)",
-    ),
 ];
 
 /// The differential's additions to `normalize`: fv1's page-id keys become their position (ids

@@ -194,6 +194,7 @@ pub(crate) async fn page_set_input(
         Some("imageusage") => filelinks::generate_image_usage(call, cont, limits).await?,
         Some("images") => filelinks::generate_images(call, input_titles, cont, limits).await?,
         Some("fileusage") => filelinks::generate_file_usage(call, input_titles, cont, limits).await?,
+        Some("duplicatefiles") => duplicatefiles::generate_duplicate_files(call, input_titles, cont, limits).await?,
         Some(other) => {
             let info = if super::by_path(&format!("query+{other}")).is_some() {
                 format!("Module \"{other}\" cannot be used as a generator.")
