@@ -49,19 +49,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "watchlistraw",
         "bot-password grants: our first-start Admin@bot may view its watchlist",
     ),
-    // Known gaps.
-    (
-        "content-svg-stylesheet-pi",
-        "MIME detection: MediaWiki says application/xml, we refuse the SVG as invalid XML",
-    ),
-    (
-        "content-zip-as-png",
-        "MIME detection: a bare ZIP header is unknown/unknown to MediaWiki, application/zip to us",
-    ),
-    (
-        "content-one-byte",
-        "MIME detection: one 0x89 byte is unknown/unknown to MediaWiki, text/plain to us",
-    ),
 ];
 
 /// The differential's additions to `normalize`: fv1's page-id keys become their position (ids
