@@ -166,6 +166,13 @@ impl ApiError {
         }
     }
 
+    /// An error whose MediaWiki message has markup: `wikitext` is the message as
+    /// `errorformat=wikitext` shows it (`<var>name</var>`…), `info` its plain text
+    /// (`ApiErrorFormatter::stripMarkup`: `<var>` becomes quotes).
+    pub fn from_message(code: &str, key: &str, params: Vec<Value>, wikitext: &str) -> ApiError {
+        ApiError::new(code, strip_markup(wikitext)).msg(key, params).wikitext(wikitext)
+    }
+
     /// MediaWiki's message key and params of this error (errorformat=raw).
     pub fn msg(mut self, key: &str, params: Vec<Value>) -> ApiError {
         self.message = Some(Message::new(key, params));

@@ -28,13 +28,19 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
             vec![serde_json::json!({ "message": { "key": "action-upload", "params": [] } })],
         ),
         E::PermissionDenied { right } => permission_denied(state, right),
+        // ChangeTags::canAddTagsAccompanyingChange's own message.
         E::TagsNotAllowed => ApiError::new(
             "tags-apply-no-permission",
             "You do not have permission to apply change tags along with your changes.",
-        ),
+        )
+        .msg("tags-apply-no-permission", vec![]),
         E::Blocked(b) => blocked(b),
         E::Protected { .. } => protected_page(),
-        E::StashNotLoggedIn => ApiError::new("stashnotloggedin", "You must be logged in to upload this file."),
+        // ApiUpload::handleStashException: apierror-mustbeloggedin with the action's message.
+        E::StashNotLoggedIn => ApiError::new("stashnotloggedin", "You must be logged in to upload this file.").msg(
+            "apierror-mustbeloggedin",
+            vec![serde_json::json!({ "message": { "key": "action-upload", "params": [] } })],
+        ),
         E::StashZeroLength => ApiError::new("stashzerolength", "File is of zero length, and could not be stored in the stash."),
         // UploadStashBadPathException's own message key, as MediaWiki 1.39 answers it.
         E::StashPathInvalid { key } => ApiError::new(
@@ -43,24 +49,35 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
         )
         .msg("uploadstash-bad-path-bad-format", vec![serde_json::Value::from(key.as_str())]),
         E::InvalidFileKey => ApiError::new("invalid-file-key", "Not a valid file key."),
-        E::StashFileNotFound { key } => ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash.")),
+        // UploadStashFileNotFoundException's own message (an ILocalizedException).
+        E::StashFileNotFound { key } => ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash."))
+            .msg("uploadstash-file-not-found", vec![Value::from(key.as_str())]),
         // UploadStashWrongOwnerException's own message, as MediaWiki 1.39 answers a publish or a
         // chunk with another user's key (its `stashwrongowner` mapping is never reached there).
         E::StashWrongOwner { key } => ApiError::new(
             "uploadstash-wrong-owner",
             format!("This file ({key}) doesn't belong to the current user."),
-        ),
+        )
+        .msg("uploadstash-wrong-owner", vec![Value::from(key.as_str())]),
         E::StashNotComplete => stashfailed("The chunked upload is not complete yet."),
-        E::InvalidStashedFile => stashfailed("Invalid stashed file."),
-        E::ChunkOffset { offset } => stashfailed("Invalid chunk offset").with("offset", offset.to_string()),
-        E::ChunkTooLarge { offset } => stashfailed("The file you submitted was too large.").with("offset", offset.to_string()),
-        E::NoChunkSession => stashfailed("No chunked upload session with this key."),
+        E::InvalidStashedFile => stashfailed("Invalid stashed file.").msg("apierror-stashinvalidfile", vec![]),
+        // UploadFromChunks::addChunk's Status, under the code stashfailed (dieStatusWithCode).
+        E::ChunkOffset { offset } => stashfailed("Invalid chunk offset")
+            .with("offset", offset.to_string())
+            .msg("invalid-chunk-offset", vec![]),
+        E::ChunkTooLarge { offset } => stashfailed("The file you submitted was too large.")
+            .with("offset", offset.to_string())
+            .msg("file-too-large", vec![]),
+        E::NoChunkSession => stashfailed("No chunked upload session with this key.").msg("apierror-stashfailed-nosession", vec![]),
         E::InvalidChunk => ApiError::new("invalid-chunk", "Offset plus current chunk is greater than claimed file size."),
         E::ChunkTooSmall { min } => ApiError::new(
             "chunk-too-small",
             format!("Minimum chunk size is {} bytes for non-final chunks.", group_digits(*min as i64)),
-        ),
-        E::ChunkSessionCompleted => stashfailed("Chunked upload is already completed, check status for details."),
+        )
+        .msg("apierror-chunk-too-small", vec![crate::error::param::num(*min)]),
+        E::ChunkSessionCompleted => {
+            stashfailed("Chunked upload is already completed, check status for details.").msg("apierror-stashfailed-complete", vec![])
+        }
         // ApiUpload::performStash dies with the verification message itself: its key is the code.
         E::ChunkRejected { info, details } => match details.split_first() {
             Some((key, params)) => ApiError::new(key.clone(), crate::error::strip_markup(info))
@@ -77,8 +94,9 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
             }
             err
         }
-        E::EmptyFile => ApiError::new("empty-file", "The file you submitted was empty."),
-        E::FileTooLarge => ApiError::new("file-too-large", "The file you submitted was too large."),
+        // UploadBase::convertVerifyErrorToStatus: the verification messages' own keys.
+        E::EmptyFile => ApiError::new("empty-file", "The file you submitted was empty.").msg("empty-file", vec![]),
+        E::FileTooLarge => ApiError::new("file-too-large", "The file you submitted was too large.").msg("file-too-large", vec![]),
         // The message is the verification's own (`details` is its key and params).
         // `info` is the message's wikitext.
         E::Verification { info, details } => {
@@ -113,7 +131,9 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
                 display_name(name)
             ),
         ),
-        E::PublishInProgress => ApiError::new("publishfailed", "Upload from stash already in progress."),
+        E::PublishInProgress => {
+            ApiError::new("publishfailed", "Upload from stash already in progress.").msg("apierror-upload-inprogress", vec![])
+        }
         E::RateLimited { retry_after } => {
             let mut e = ApiError::new(
                 "ratelimited",
@@ -127,7 +147,7 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
         E::Fetch(f) => fetch_error(f),
         E::JobInterrupted => stashfailed("The upload job was interrupted too many times; please upload again."),
         E::JobFailed { message } => stashfailed(format!("The upload job failed: {message}")),
-        E::MissingResult => ApiError::new("missingresult", "No result in status data."),
+        E::MissingResult => ApiError::new("missingresult", "No result in status data.").msg("apierror-upload-missingresult", vec![]),
         E::StorageFull { message } => {
             tracing::error!("storage full: {message}");
             ApiError::new(
@@ -151,12 +171,17 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
 
 fn name_error(p: &NameProblem) -> ApiError {
     match p {
-        NameProblem::TooLong => ApiError::new("filename-toolong", "Filenames may not be longer than 240 bytes."),
-        NameProblem::Illegal { filtered } => {
-            ApiError::new("illegal-filename", "The filename is not allowed.").with("filename", filtered.clone())
+        // UploadBase::convertVerifyErrorToStatus: the messages' own keys, without params.
+        NameProblem::TooLong => {
+            ApiError::new("filename-toolong", "Filenames may not be longer than 240 bytes.").msg("filename-toolong", vec![])
         }
-        NameProblem::MissingExtension => ApiError::new("filetype-missing", "The file has no extension (like \".jpg\")."),
-        NameProblem::TooShort => ApiError::new("filename-tooshort", "The filename is too short."),
+        NameProblem::Illegal { filtered } => ApiError::new("illegal-filename", "The filename is not allowed.")
+            .with("filename", filtered.clone())
+            .msg("illegal-filename", vec![]),
+        NameProblem::MissingExtension => {
+            ApiError::new("filetype-missing", "The file has no extension (like \".jpg\").").msg("filetype-missing", vec![])
+        }
+        NameProblem::TooShort => ApiError::new("filename-tooshort", "The filename is too short.").msg("filename-tooshort", vec![]),
         NameProblem::BannedType {
             final_ext,
             blacklisted,

@@ -204,7 +204,14 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
         }
     }
     let Some(filename) = up.filename.clone() else {
-        return Err(ApiError::new("nofilename", "The \"filename\" parameter must be set.").module(MODULE));
+        // ApiUpload::selectUploadModule: dieWithError( [ 'apierror-missingparam', 'filename' ] ).
+        return Err(ApiError::from_message(
+            "nofilename",
+            "apierror-missingparam",
+            vec![json!("filename")],
+            "The <var>filename</var> parameter must be set.",
+        )
+        .module(MODULE));
     };
     let req = UploadRequest {
         filename,
@@ -220,10 +227,22 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
     let state = call.state.clone();
     let result = if let Some(chunk) = chunk {
         if up.filekey.is_some() && up.offset == Some(0) {
-            return Err(ApiError::new("filekeynotallowed", "Cannot supply a \"filekey\" when \"offset\" is 0.").module(MODULE));
+            return Err(ApiError::from_message(
+                "filekeynotallowed",
+                "apierror-upload-filekeynotallowed",
+                vec![],
+                "Cannot supply a <var>filekey</var> when <var>offset</var> is 0.",
+            )
+            .module(MODULE));
         }
         if up.filekey.is_none() && up.offset != Some(0) {
-            return Err(ApiError::new("filekeyneeded", "Must supply a \"filekey\" when \"offset\" is non-zero.").module(MODULE));
+            return Err(ApiError::from_message(
+                "filekeyneeded",
+                "apierror-upload-filekeyneeded",
+                vec![],
+                "Must supply a <var>filekey</var> when <var>offset</var> is non-zero.",
+            )
+            .module(MODULE));
         }
         let pos = ChunkPosition {
             filekey: up.filekey.clone(),
@@ -254,9 +273,11 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
         service::from_stash(&state, &caller, &req, &key).await
     } else if let Some(file) = up.file.take() {
         if up.async_ {
-            return Err(ApiError::new(
+            return Err(ApiError::from_message(
                 "cannot-async-upload-file",
-                "The parameters \"async\" and \"file\" cannot be combined. If you want asynchronous processing of your uploaded file, first upload it to stash (using the \"stash\" parameter) and then publish the stashed file asynchronously (using \"filekey\" and \"async\").",
+                "apierror-cannot-async-upload-file",
+                vec![],
+                "The parameters <var>async</var> and <var>file</var> cannot be combined. If you want asynchronous processing of your uploaded file, first upload it to stash (using the <var>stash</var> parameter) and then publish the stashed file asynchronously (using <var>filekey</var> and <var>async</var>).",
             )
             .module(MODULE));
         }
