@@ -22,7 +22,8 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
     use UploadError as E;
     match e {
         E::UploadsDisabled => ApiError::new("uploaddisabled", "Uploads are not enabled."),
-        E::CopyUploadsDisabled => ApiError::new("copyuploaddisabled", "Upload by URL disabled."),
+        // ApiUpload: dieWithError( 'copyuploaddisabled' ), the core message.
+        E::CopyUploadsDisabled => ApiError::new("copyuploaddisabled", "Upload by URL disabled.").msg("copyuploaddisabled", vec![]),
         E::MustBeLoggedIn => ApiError::new("mustbeloggedin", "You must be logged in to upload this file.").msg(
             "apierror-mustbeloggedin",
             vec![serde_json::json!({ "message": { "key": "action-upload", "params": [] } })],
@@ -250,7 +251,10 @@ pub fn protected_page() -> ApiError {
 /// MediaWiki's codes for URL fetching (its `HTTP` and copy-upload messages).
 pub fn fetch_error(f: &FetchError) -> ApiError {
     match f {
-        FetchError::InvalidUrl { url } => ApiError::new("http-invalid-url", format!("Invalid URL: {url}")),
+        // MWHttpRequest's Status messages, with their parameters.
+        FetchError::InvalidUrl { url } => {
+            ApiError::new("http-invalid-url", format!("Invalid URL: {url}")).msg("http-invalid-url", vec![Value::from(url.as_str())])
+        }
         FetchError::DomainNotAllowed => ApiError::new("copyuploadbaddomain", "Upload by URL is not allowed from this domain."),
         FetchError::RedirectDomainNotAllowed => ApiError::new(
             "upload-copy-upload-invalid-domain",
@@ -265,10 +269,19 @@ pub fn fetch_error(f: &FetchError) -> ApiError {
             format!("There was a problem during the HTTP request: {status} {reason}")
                 .trim_end()
                 .to_string(),
+        )
+        .msg(
+            "http-bad-status",
+            vec![Value::from(status.to_string()), Value::from(reason.as_str())],
         ),
-        FetchError::TimedOut { url } => ApiError::new("http-timed-out", format!("URL {url} timed out.")),
-        FetchError::Transport { detail } => ApiError::new("http-curl-error", format!("Error fetching URL: {detail}")),
-        FetchError::TooManyRedirects => ApiError::new("upload-too-many-redirects", "The URL contained too many redirects."),
+        FetchError::TimedOut { url } => {
+            ApiError::new("http-timed-out", format!("URL {url} timed out.")).msg("http-timed-out", vec![Value::from(url.as_str())])
+        }
+        FetchError::Transport { detail } => ApiError::new("http-curl-error", format!("Error fetching URL: {detail}"))
+            .msg("http-curl-error", vec![Value::from(detail.as_str())]),
+        FetchError::TooManyRedirects => {
+            ApiError::new("upload-too-many-redirects", "The URL contained too many redirects.").msg("upload-too-many-redirects", vec![])
+        }
         FetchError::TooLarge { max } => ApiError::new(
             "file-too-large",
             format!(
@@ -276,8 +289,8 @@ pub fn fetch_error(f: &FetchError) -> ApiError {
                 group_digits(*max as i64)
             ),
         ),
-        FetchError::TmpCreate => ApiError::new("tmp-create-error", "Could not create temporary file."),
-        FetchError::TmpWrite => ApiError::new("tmp-write-error", "Error writing temporary file."),
+        FetchError::TmpCreate => ApiError::new("tmp-create-error", "Could not create temporary file.").msg("tmp-create-error", vec![]),
+        FetchError::TmpWrite => ApiError::new("tmp-write-error", "Error writing temporary file.").msg("tmp-write-error", vec![]),
     }
 }
 
@@ -439,6 +452,23 @@ mod tests {
             reason: String::new(),
         });
         assert_eq!(e.info, "There was a problem during the HTTP request: 500");
+        // errorformat=raw: MWHttpRequest's message keys and parameters.
+        let m = e.message.expect("message");
+        assert_eq!((m.key.as_str(), m.params), ("http-bad-status", vec![json!("500"), json!("")]));
+        let m = fetch_error(&FetchError::TimedOut { url: "http://x/y".into() })
+            .message
+            .expect("message");
+        assert_eq!((m.key.as_str(), m.params), ("http-timed-out", vec![json!("http://x/y")]));
+        let m = fetch_error(&FetchError::Transport { detail: "refused".into() })
+            .message
+            .expect("message");
+        assert_eq!((m.key.as_str(), m.params), ("http-curl-error", vec![json!("refused")]));
+        let m = fetch_error(&FetchError::InvalidUrl {
+            url: "file:///etc/passwd".into(),
+        })
+        .message
+        .expect("message");
+        assert_eq!((m.key.as_str(), m.params), ("http-invalid-url", vec![json!("file:///etc/passwd")]));
         assert_eq!(
             fetch_error(&FetchError::TooLarge { max: 1000 }).info,
             "The file you submitted was too large. The maximum is 1,000 bytes."
