@@ -216,6 +216,46 @@ async fn upload_errors_carry_mediawiki_message_keys() {
         "{r}"
     );
 
+    // A bad title's parameter is wfEscapeWikiText'd; a page id is a number.
+    let r = c
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letitle", "Foo|bar"),
+            ("format", "json"),
+            ("errorformat", "raw"),
+        ])
+        .await;
+    assert_eq!(
+        key_params(&r),
+        (json!("invalidtitle"), json!("apierror-invalidtitle"), json!(["Foo&#124;bar"])),
+        "{r}"
+    );
+    let r = c
+        .get(&[
+            ("action", "query"),
+            ("list", "logevents"),
+            ("letitle", "Foo|bar"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(r["error"]["info"], "Bad title \"Foo|bar\".", "{r}");
+    let r = c
+        .post(&[
+            ("action", "move"),
+            ("fromid", "987654"),
+            ("to", "X"),
+            ("token", &c.csrf),
+            ("format", "json"),
+            ("errorformat", "raw"),
+        ])
+        .await;
+    assert_eq!(
+        key_params(&r),
+        (json!("nosuchpageid"), json!("apierror-nosuchpageid"), json!([987654])),
+        "{r}"
+    );
+
     // wikitext shows the message's markup; the plain info is what it always was.
     let r = c
         .post_file(
