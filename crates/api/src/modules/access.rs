@@ -305,7 +305,7 @@ pub async fn block(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let partial = v.flag("partial");
     let mut pages: Vec<(i64, String)> = Vec::new();
     for raw in v.list("pagerestrictions") {
-        let t = mwupload_core::title::page_title(raw).ok_or_else(|| ApiError::invalid_title(&raw).module(M))?;
+        let t = mwupload_core::title::page_title(raw).ok_or_else(|| ApiError::invalid_title(raw).module(M))?;
         pages.push((t.ns, t.db_key));
     }
     let namespaces = v.ints("namespacerestrictions").to_vec();

@@ -95,7 +95,7 @@ pub(super) async fn all_images_rows(
     }
     let key = |name: &str| -> ApiResult<Option<String>> {
         p.str(name)
-            .map(|part| title::title_part_to_key(part, title::NS_FILE).ok_or_else(|| ApiError::invalid_title(&part).module(module)))
+            .map(|part| title::title_part_to_key(part, title::NS_FILE).ok_or_else(|| ApiError::invalid_title(part).module(module)))
             .transpose()
     };
     let (from, to, prefix) = (key("from")?, key("to")?, key("prefix")?);

@@ -36,7 +36,7 @@ async fn image_usage(call: &mut Call<'_>, v: &Values, limits: &mut Map<String, V
             ));
         }
         (Some(t), None) => match parse_title(t) {
-            None => return Err(ApiError::invalid_title(&t).module(module)),
+            None => return Err(ApiError::invalid_title(t).module(module)),
             Some(pt) => pt,
         },
         (None, Some(id)) => match call.state.meta.page_by_id(id).await? {

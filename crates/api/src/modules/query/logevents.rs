@@ -30,7 +30,7 @@ pub(super) async fn log_events(
         (None, None) => (None, None),
     };
     let module = "query+logevents";
-    let bad_title = |t: &str| ApiError::invalid_title(&t).module(module);
+    let bad_title = |t: &str| ApiError::invalid_title(t).module(module);
     // At most one of title, namespace and prefix (MediaWiki's requireMaxOneParameter).
     let given: Vec<String> = ["title", "namespace", "prefix"]
         .iter()
