@@ -259,8 +259,8 @@ fn limit_of(call: &Call<'_>, spec: &ModuleSpec, v: &Values, limits: &mut Map<Str
 
 // ------------------------------------------------------------------ specs
 // The query module and its submodules, in MediaWiki 1.39 parameter order. `generator: true`
-// only where the module runs as a generator here (allimages, templates), which is what
-// `generator=` accepts.
+// only where the module runs as a generator here (allimages, duplicatefiles, fileusage, images,
+// imageusage, templates), which is what `generator=` accepts.
 
 pub static SPEC: ModuleSpec = ModuleSpec {
     path: "query",
