@@ -34,7 +34,7 @@ def strip_tests(text):
 
 def collect():
     errors, warnings, modules = {}, {}, {}
-    err_re = re.compile(r'ApiError::new\(\s*"([a-z][a-z0-9_-]+)"|stashfailed\(')
+    err_re = re.compile(r'ApiError::(?:new|from_message)\(\s*"([a-z][a-z0-9_-]+)"|stashfailed\(')
     warn_re = re.compile(r'\.warn\(\s*(?:"[^"]*"|[a-zA-Z_.:()&]+)\s*,\s*"([a-z][a-z0-9_-]+)"')
     module_re = re.compile(r'static\s+[A-Z_0-9]+\s*:\s*ModuleSpec\s*=\s*ModuleSpec\s*\{\s*path:\s*"([a-z+]+)"')
     key_re = re.compile(r'=>\s*"([a-z][a-z0-9-]+)",')

@@ -446,3 +446,59 @@ async fn a_later_chunk_with_a_warning_is_stashed_on_its_own() {
     assert_eq!(r["upload"]["result"], "Success", "{r}");
     assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
 }
+
+/// MediaWiki verifies every stash attempt of a first chunk on its own bytes
+/// (`UploadFromChunks::verifyChunk`: `verifyPartialFile` against the name's extension), so an
+/// executable header in a `.txt` file is refused before a session exists, with the verification
+/// message's key as the code (tests/fixtures/differential.json, chunk-bad-content-first). With a
+/// warning, the failed stash attempt is the answer's `stasherrors` and there is no file key.
+#[tokio::test]
+async fn a_first_chunk_is_verified_on_its_own() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let mut f = b"MZ".to_vec();
+    for _ in 0..400 {
+        f.extend_from_slice(b"plain text.\n");
+    }
+    let r = chunk(&c, "Mz chunk.txt", f.len(), Some(0), None, &f[..2048], &[]).await;
+    assert_eq!(r["error"]["code"], "filetype-bad-ie-mime", "{r}");
+    assert_eq!(
+        r["error"]["info"],
+        "Cannot upload this file because Internet Explorer would detect it as \"application/x-msdownload\", which is a disallowed and potentially dangerous file type."
+    );
+    assert!(r["error"].get("filekey").is_none() && r["error"].get("details").is_none(), "{r}");
+    let raw = chunk(&c, "Mz chunk.txt", f.len(), Some(0), None, &f[..2048], &[("errorformat", "raw")]).await;
+    assert_eq!(raw["errors"][0]["key"], "filetype-bad-ie-mime", "{raw}");
+    assert_eq!(raw["errors"][0]["params"], serde_json::json!(["application/x-msdownload"]), "{raw}");
+
+    // A warning first (the name's ':' is replaced): the stash attempt fails too.
+    let r = chunk(&c, "Mz:chunk.txt", f.len(), Some(0), None, &f[..2048], &[("formatversion", "2")]).await;
+    assert_eq!(r["upload"]["result"], "Warning", "{r}");
+    assert_eq!(r["upload"]["warnings"]["badfilename"], "Mz-chunk.txt", "{r}");
+    assert!(r["upload"].get("filekey").is_none(), "{r}");
+    assert_eq!(
+        r["upload"]["stasherrors"],
+        serde_json::json!([{
+            "message": "filetype-bad-ie-mime",
+            "params": ["application/x-msdownload"],
+            "code": "filetype-bad-ie-mime",
+            "type": "error"
+        }]),
+        "{r}"
+    );
+    // Nothing was stashed.
+    let st = c
+        .get(&[
+            ("action", "query"),
+            ("list", "mystashedfiles"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    assert_eq!(st["query"]["mystashedfiles"], serde_json::json!([]), "{st}");
+
+    // The same text without the header is an ordinary session.
+    let ok: Vec<u8> = f[2..].to_vec();
+    let r = chunk(&c, "Text chunk.txt", ok.len(), Some(0), None, &ok[..2048], &[]).await;
+    assert_eq!(r["upload"]["result"], "Continue", "{r}");
+}

@@ -31,7 +31,7 @@ fn every_mediawiki_name_in_the_source_is_in_the_architecture_doc() {
     rust_sources(&root.join("crates"), &mut files);
     rust_sources(&root.join("src"), &mut files);
     let patterns = [
-        r#"ApiError::new\(\s*"([a-z][a-z0-9_-]+)""#,
+        r#"ApiError::(?:new|from_message)\(\s*"([a-z][a-z0-9_-]+)""#,
         r#"\.warn\(\s*(?:"[^"]*"|[a-zA-Z_.:()&]+)\s*,\s*"([a-z][a-z0-9_-]+)""#,
         r#"static\s+[A-Z_0-9]+\s*:\s*ModuleSpec\s*=\s*ModuleSpec\s*\{\s*path:\s*"([a-z+]+)""#,
     ];

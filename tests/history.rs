@@ -1104,3 +1104,68 @@ async fn file_urls_redirect_to_the_store_when_configured() {
         assert!(r.headers().get("location").is_none());
     }
 }
+
+/// `generator=duplicatefiles` (ApiQueryDuplicateFiles as a generator): the duplicates of the
+/// given files become the page set; `gdfcontinue` is "file|first duplicate not handed out"; a
+/// file without duplicates gives no pages at all (tests/fixtures/differential.json,
+/// df-generator).
+#[tokio::test]
+async fn duplicatefiles_works_as_a_generator() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let bytes = png(6, 6, 77);
+    for name in ["Gen-a.png", "Gen-c.png", "Gen-b.png"] {
+        let r = c.upload(name, &bytes, &[("ignorewarnings", "1")]).await;
+        assert_eq!(r["upload"]["result"], "Success", "{r}");
+    }
+    c.upload("Gen-alone.png", &png(6, 6, 78), &[]).await;
+    let ask = |file: &'static str, extra: Vec<(&'static str, String)>| {
+        let c = &c;
+        async move {
+            let mut p: Vec<(&str, String)> = vec![
+                ("action", "query".into()),
+                ("generator", "duplicatefiles".into()),
+                ("titles", file.into()),
+                ("format", "json".into()),
+                ("formatversion", "2".into()),
+            ];
+            p.extend(extra);
+            let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.get(&p).await
+        }
+    };
+    let titles = |r: &Value| -> Vec<String> {
+        let mut t: Vec<String> = r["query"]["pages"]
+            .as_array()
+            .map(|a| a.iter().map(|p| p["title"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default();
+        t.sort();
+        t
+    };
+    let r = ask("File:Gen-a.png", vec![]).await;
+    assert_eq!(titles(&r), ["File:Gen-b.png", "File:Gen-c.png"], "{r}");
+    assert_eq!(r["batchcomplete"], true, "{r}");
+
+    let r = ask("File:Gen-a.png", vec![("gdflimit", "1".into())]).await;
+    assert_eq!(titles(&r), ["File:Gen-b.png"], "{r}");
+    assert_eq!(r["continue"]["gdfcontinue"], "Gen-a.png|Gen-c.png", "{r}");
+    let r = ask(
+        "File:Gen-a.png",
+        vec![
+            ("gdflimit", "1".into()),
+            ("gdfcontinue", "Gen-a.png|Gen-c.png".into()),
+            ("continue", r["continue"]["continue"].as_str().unwrap().into()),
+        ],
+    )
+    .await;
+    assert_eq!(titles(&r), ["File:Gen-c.png"], "{r}");
+    assert!(r.get("continue").is_none(), "{r}");
+
+    let r = ask("File:Gen-a.png", vec![("gdfdir", "descending".into()), ("gdflimit", "1".into())]).await;
+    assert_eq!(titles(&r), ["File:Gen-c.png"], "{r}");
+
+    let r = ask("File:Gen-alone.png", vec![]).await;
+    assert_eq!(r, serde_json::json!({"batchcomplete": true}), "{r}");
+    let r = ask("File:Gen-a.png", vec![("gdfcontinue", "nonsense".into())]).await;
+    assert_eq!(r["error"]["code"], "badcontinue", "{r}");
+}

@@ -68,7 +68,10 @@ const ROUNDS: usize = 8;
 /// server) with different bytes; returns (filekey, final answer, the bytes that landed).
 async fn raced_upload(a: &Client, b: &Client, name: &str, async_last: bool) -> (String, Value, Vec<u8>) {
     let total = CHUNK * ROUNDS;
-    let first = text(CHUNK, 7);
+    // Per-upload seeds: two uploads whose races the same writers win must still differ in
+    // content (identical bytes would make the second publish a `duplicate` warning).
+    let salt = name.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))) % 1_000_000 * 100_000;
+    let first = text(CHUNK, 7 + salt);
     let r = chunk(a, name, total, 0, None, &first, false).await;
     assert_eq!(r["upload"]["result"], "Continue", "{r}");
     let key = r["upload"]["filekey"].as_str().unwrap().to_string();
@@ -80,7 +83,7 @@ async fn raced_upload(a: &Client, b: &Client, name: &str, async_last: bool) -> (
         let mut tasks = Vec::new();
         for w in 0..4u64 {
             let c = if w % 2 == 0 { a.clone_session() } else { b.clone_session() };
-            let bytes = text(CHUNK, 1000 * round as u64 + w);
+            let bytes = text(CHUNK, salt + 1000 * round as u64 + w);
             let (name, key) = (name.to_string(), key.clone());
             tasks.push(tokio::spawn(async move {
                 let r = chunk(&c, &name, total, offset, Some(&key), &bytes, async_last && last).await;

@@ -71,6 +71,9 @@ pub struct Ctx {
     /// `http://host:port`, from configuration or the request's Host header.
     pub base_url: String,
     pub api_path: String,
+    /// Which pages and files the comments of this answer link to exist (looked up before a
+    /// module renders `parsedcomment`; see [`crate::comment`]).
+    pub comment_links: crate::comment::Links,
 }
 
 impl Ctx {
@@ -95,6 +98,7 @@ impl Ctx {
             set_cookies: Vec::new(),
             base_url,
             api_path,
+            comment_links: crate::comment::Links::default(),
         }
     }
 

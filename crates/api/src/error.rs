@@ -166,6 +166,13 @@ impl ApiError {
         }
     }
 
+    /// An error whose MediaWiki message has markup: `wikitext` is the message as
+    /// `errorformat=wikitext` shows it (`<var>name</var>`…), `info` its plain text
+    /// (`ApiErrorFormatter::stripMarkup`: `<var>` becomes quotes).
+    pub fn from_message(code: &str, key: &str, params: Vec<Value>, wikitext: &str) -> ApiError {
+        ApiError::new(code, strip_markup(wikitext)).msg(key, params).wikitext(wikitext)
+    }
+
     /// MediaWiki's message key and params of this error (errorformat=raw).
     pub fn msg(mut self, key: &str, params: Vec<Value>) -> ApiError {
         self.message = Some(Message::new(key, params));
@@ -200,6 +207,21 @@ impl ApiError {
             "internal_api_error_DBQueryError",
             format!("[{id}] Exception caught: an internal error occurred ({context}); see the server log for {id}."),
         )
+    }
+
+    /// `invalidtitle` for a title parameter (`[ 'apierror-invalidtitle', wfEscapeWikiText( $t ) ]`).
+    pub fn invalid_title(t: &str) -> ApiError {
+        ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).msg("apierror-invalidtitle", vec![Value::from(wf_escape_wikitext(t))])
+    }
+
+    /// `nosuchpageid` (`[ 'apierror-nosuchpageid', $id ]`).
+    pub fn no_such_page_id(id: i64) -> ApiError {
+        ApiError::new("nosuchpageid", format!("There is no page with ID {id}.")).msg("apierror-nosuchpageid", vec![Value::from(id)])
+    }
+
+    /// `nosuchuserid` (`[ 'apierror-nosuchuserid', $id ]`).
+    pub fn no_such_user_id(id: i64) -> ApiError {
+        ApiError::new("nosuchuserid", format!("There is no user with ID {id}.")).msg("apierror-nosuchuserid", vec![Value::from(id)])
     }
 
     /// A required parameter is missing (ParamValidator's message).
@@ -305,6 +327,89 @@ impl From<std::io::Error> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// MediaWiki's `wfEscapeWikiText` (1.39 defaults: no magic links, `$wgUrlProtocols`' colon-only
+/// schemes): the characters and sequences wikitext would interpret become character references.
+pub fn wf_escape_wikitext(text: &str) -> String {
+    // strtr: at each position the longest key wins.
+    const REPL: &[(&str, &str)] = &[
+        ("\n----", "\n&#45;---"),
+        ("\r----", "\r&#45;---"),
+        ("://", "&#58;//"),
+        ("~~~", "~~&#126;"),
+        ("\n#", "\n&#35;"),
+        ("\r#", "\r&#35;"),
+        ("\n*", "\n&#42;"),
+        ("\r*", "\r&#42;"),
+        ("\n:", "\n&#58;"),
+        ("\r:", "\r&#58;"),
+        ("\n ", "\n&#32;"),
+        ("\r ", "\r&#32;"),
+        ("\n\n", "\n&#10;"),
+        ("\r\n", "&#13;\n"),
+        ("\n\r", "\n&#13;"),
+        ("\r\r", "\r&#13;"),
+        ("\n\t", "\n&#9;"),
+        ("\r\t", "\r&#9;"),
+        ("__", "_&#95;"),
+        ("\"", "&#34;"),
+        ("&", "&#38;"),
+        ("'", "&#39;"),
+        ("<", "&#60;"),
+        ("=", "&#61;"),
+        (">", "&#62;"),
+        ("[", "&#91;"),
+        ("]", "&#93;"),
+        ("{", "&#123;"),
+        ("|", "&#124;"),
+        ("}", "&#125;"),
+        (";", "&#59;"),
+    ];
+    let src = format!("\n{text}");
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut i = 0;
+    while i < src.len() {
+        let rest = &src[i..];
+        match REPL.iter().find(|(k, _)| rest.starts_with(k)) {
+            Some((k, v)) => {
+                out.push_str(v);
+                i += k.len();
+            }
+            None => {
+                let c = rest.chars().next().unwrap_or(' ');
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    let out = out.split_off(1);
+    // /\b(bitcoin|geo|…):/i → "$1&#58;"
+    const SCHEMES: &[&str] = &[
+        "bitcoin", "geo", "magnet", "mailto", "matrix", "news", "sip", "sips", "sms", "tel", "urn", "xmpp",
+    ];
+    let b = out.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut res = String::with_capacity(out.len());
+    let mut last = 0;
+    let mut j = 0;
+    while j < b.len() {
+        if (j == 0 || !word(b[j - 1])) && word(b[j]) {
+            let hit = SCHEMES
+                .iter()
+                .filter(|s| b.len() > j + s.len() && b[j..j + s.len()].eq_ignore_ascii_case(s.as_bytes()) && b[j + s.len()] == b':');
+            if let Some(s) = hit.max_by_key(|s| s.len()) {
+                res.push_str(&out[last..j + s.len()]);
+                res.push_str("&#58;");
+                j += s.len() + 1;
+                last = j;
+                continue;
+            }
+        }
+        j += 1;
+    }
+    res.push_str(&out[last..]);
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +452,25 @@ mod tests {
         let e = ApiError::cannot_use_together(&names(&["letitle", "leprefix"]), "query+logevents");
         assert_eq!((e.code.as_str(), e.module.as_str()), ("invalidparammix", "query+logevents"));
         assert_eq!(e.info, "The parameters \"letitle\" and \"leprefix\" can not be used together.");
+    }
+
+    #[test]
+    fn wikitext_is_escaped_as_wf_escape_wikitext_does() {
+        assert_eq!(wf_escape_wikitext("A|b[c]"), "A&#124;b&#91;c&#93;");
+        assert_eq!(
+            wf_escape_wikitext("#x__y ~~~~ http://e mailto:a sips:b"),
+            "&#35;x_&#95;y ~~&#126;~ http&#58;//e mailto&#58;a sips&#58;b"
+        );
+        assert_eq!(wf_escape_wikitext("a\n*b & 'c'"), "a\n&#42;b &#38; &#39;c&#39;");
+        assert_eq!(wf_escape_wikitext("Plain Title"), "Plain Title");
+        let e = ApiError::invalid_title("Foo|bar");
+        assert_eq!((e.code.as_str(), e.info.as_str()), ("invalidtitle", "Bad title \"Foo|bar\"."));
+        let m = e.message.expect("message");
+        assert_eq!(
+            (m.key.as_str(), m.params),
+            ("apierror-invalidtitle", vec![Value::from("Foo&#124;bar")])
+        );
+        let m = ApiError::no_such_page_id(7).message.expect("message");
+        assert_eq!((m.key.as_str(), m.params), ("apierror-nosuchpageid", vec![Value::from(7)]));
     }
 }

@@ -249,7 +249,8 @@ pub fn for_version_with_thumb(
         }
     }
     if has("parsedcomment") {
-        m.insert("parsedcomment".into(), json!(html_escape(&v.description)));
+        let html = crate::comment::format(&v.description, Some((6, &v.name)), &ctx.comment_links);
+        m.insert("parsedcomment".into(), json!(html));
     }
     if has("comment") {
         m.insert("comment".into(), json!(v.description));
@@ -346,7 +347,8 @@ pub fn for_foreign(ctx: &Ctx, f: &mwupload_core::foreign::ForeignFile, props: &[
     }
     let comment = f.comment().unwrap_or("");
     if has("parsedcomment") {
-        m.insert("parsedcomment".into(), json!(html_escape(comment)));
+        let html = crate::comment::format(comment, Some((6, &f.name)), &ctx.comment_links);
+        m.insert("parsedcomment".into(), json!(html));
     }
     if has("comment") {
         m.insert("comment".into(), json!(comment));

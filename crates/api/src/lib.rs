@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod client_ip;
+pub mod comment;
 pub mod cors;
 pub mod envelope;
 pub mod error;

@@ -22,19 +22,26 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
     use UploadError as E;
     match e {
         E::UploadsDisabled => ApiError::new("uploaddisabled", "Uploads are not enabled."),
-        E::CopyUploadsDisabled => ApiError::new("copyuploaddisabled", "Upload by URL disabled."),
+        // ApiUpload: dieWithError( 'copyuploaddisabled' ), the core message.
+        E::CopyUploadsDisabled => ApiError::new("copyuploaddisabled", "Upload by URL disabled.").msg("copyuploaddisabled", vec![]),
         E::MustBeLoggedIn => ApiError::new("mustbeloggedin", "You must be logged in to upload this file.").msg(
             "apierror-mustbeloggedin",
             vec![serde_json::json!({ "message": { "key": "action-upload", "params": [] } })],
         ),
         E::PermissionDenied { right } => permission_denied(state, right),
+        // ChangeTags::canAddTagsAccompanyingChange's own message.
         E::TagsNotAllowed => ApiError::new(
             "tags-apply-no-permission",
             "You do not have permission to apply change tags along with your changes.",
-        ),
+        )
+        .msg("tags-apply-no-permission", vec![]),
         E::Blocked(b) => blocked(b),
         E::Protected { .. } => protected_page(),
-        E::StashNotLoggedIn => ApiError::new("stashnotloggedin", "You must be logged in to upload this file."),
+        // ApiUpload::handleStashException: apierror-mustbeloggedin with the action's message.
+        E::StashNotLoggedIn => ApiError::new("stashnotloggedin", "You must be logged in to upload this file.").msg(
+            "apierror-mustbeloggedin",
+            vec![serde_json::json!({ "message": { "key": "action-upload", "params": [] } })],
+        ),
         E::StashZeroLength => ApiError::new("stashzerolength", "File is of zero length, and could not be stored in the stash."),
         // UploadStashBadPathException's own message key, as MediaWiki 1.39 answers it.
         E::StashPathInvalid { key } => ApiError::new(
@@ -43,24 +50,42 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
         )
         .msg("uploadstash-bad-path-bad-format", vec![serde_json::Value::from(key.as_str())]),
         E::InvalidFileKey => ApiError::new("invalid-file-key", "Not a valid file key."),
-        E::StashFileNotFound { key } => ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash.")),
+        // UploadStashFileNotFoundException's own message (an ILocalizedException).
+        E::StashFileNotFound { key } => ApiError::new("uploadstash-file-not-found", format!("Key \"{key}\" not found in stash."))
+            .msg("uploadstash-file-not-found", vec![Value::from(key.as_str())]),
         // UploadStashWrongOwnerException's own message, as MediaWiki 1.39 answers a publish or a
         // chunk with another user's key (its `stashwrongowner` mapping is never reached there).
         E::StashWrongOwner { key } => ApiError::new(
             "uploadstash-wrong-owner",
             format!("This file ({key}) doesn't belong to the current user."),
-        ),
+        )
+        .msg("uploadstash-wrong-owner", vec![Value::from(key.as_str())]),
         E::StashNotComplete => stashfailed("The chunked upload is not complete yet."),
-        E::InvalidStashedFile => stashfailed("Invalid stashed file."),
-        E::ChunkOffset { offset } => stashfailed("Invalid chunk offset").with("offset", offset.to_string()),
-        E::ChunkTooLarge { offset } => stashfailed("The file you submitted was too large.").with("offset", offset.to_string()),
-        E::NoChunkSession => stashfailed("No chunked upload session with this key."),
+        E::InvalidStashedFile => stashfailed("Invalid stashed file.").msg("apierror-stashinvalidfile", vec![]),
+        // UploadFromChunks::addChunk's Status, under the code stashfailed (dieStatusWithCode).
+        E::ChunkOffset { offset } => stashfailed("Invalid chunk offset")
+            .with("offset", offset.to_string())
+            .msg("invalid-chunk-offset", vec![]),
+        E::ChunkTooLarge { offset } => stashfailed("The file you submitted was too large.")
+            .with("offset", offset.to_string())
+            .msg("file-too-large", vec![]),
+        E::NoChunkSession => stashfailed("No chunked upload session with this key.").msg("apierror-stashfailed-nosession", vec![]),
         E::InvalidChunk => ApiError::new("invalid-chunk", "Offset plus current chunk is greater than claimed file size."),
         E::ChunkTooSmall { min } => ApiError::new(
             "chunk-too-small",
             format!("Minimum chunk size is {} bytes for non-final chunks.", group_digits(*min as i64)),
-        ),
-        E::ChunkSessionCompleted => stashfailed("Chunked upload is already completed, check status for details."),
+        )
+        .msg("apierror-chunk-too-small", vec![crate::error::param::num(*min)]),
+        E::ChunkSessionCompleted => {
+            stashfailed("Chunked upload is already completed, check status for details.").msg("apierror-stashfailed-complete", vec![])
+        }
+        // ApiUpload::performStash dies with the verification message itself: its key is the code.
+        E::ChunkRejected { info, details } => match details.split_first() {
+            Some((key, params)) => ApiError::new(key.clone(), crate::error::strip_markup(info))
+                .msg(key, params.iter().map(|p| Value::from(p.as_str())).collect())
+                .wikitext(info.clone()),
+            None => stashfailed(crate::error::strip_markup(info)),
+        },
         E::AssemblyRejected(inner) => {
             // MediaWiki reports the opaque category; we add the precise code and details.
             let cause = error(state, inner);
@@ -70,8 +95,9 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
             }
             err
         }
-        E::EmptyFile => ApiError::new("empty-file", "The file you submitted was empty."),
-        E::FileTooLarge => ApiError::new("file-too-large", "The file you submitted was too large."),
+        // UploadBase::convertVerifyErrorToStatus: the verification messages' own keys.
+        E::EmptyFile => ApiError::new("empty-file", "The file you submitted was empty.").msg("empty-file", vec![]),
+        E::FileTooLarge => ApiError::new("file-too-large", "The file you submitted was too large.").msg("file-too-large", vec![]),
         // The message is the verification's own (`details` is its key and params).
         // `info` is the message's wikitext.
         E::Verification { info, details } => {
@@ -106,7 +132,9 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
                 display_name(name)
             ),
         ),
-        E::PublishInProgress => ApiError::new("publishfailed", "Upload from stash already in progress."),
+        E::PublishInProgress => {
+            ApiError::new("publishfailed", "Upload from stash already in progress.").msg("apierror-upload-inprogress", vec![])
+        }
         E::RateLimited { retry_after } => {
             let mut e = ApiError::new(
                 "ratelimited",
@@ -120,7 +148,7 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
         E::Fetch(f) => fetch_error(f),
         E::JobInterrupted => stashfailed("The upload job was interrupted too many times; please upload again."),
         E::JobFailed { message } => stashfailed(format!("The upload job failed: {message}")),
-        E::MissingResult => ApiError::new("missingresult", "No result in status data."),
+        E::MissingResult => ApiError::new("missingresult", "No result in status data.").msg("apierror-upload-missingresult", vec![]),
         E::StorageFull { message } => {
             tracing::error!("storage full: {message}");
             ApiError::new(
@@ -144,12 +172,17 @@ pub fn error(state: &AppState, e: &UploadError) -> ApiError {
 
 fn name_error(p: &NameProblem) -> ApiError {
     match p {
-        NameProblem::TooLong => ApiError::new("filename-toolong", "Filenames may not be longer than 240 bytes."),
-        NameProblem::Illegal { filtered } => {
-            ApiError::new("illegal-filename", "The filename is not allowed.").with("filename", filtered.clone())
+        // UploadBase::convertVerifyErrorToStatus: the messages' own keys, without params.
+        NameProblem::TooLong => {
+            ApiError::new("filename-toolong", "Filenames may not be longer than 240 bytes.").msg("filename-toolong", vec![])
         }
-        NameProblem::MissingExtension => ApiError::new("filetype-missing", "The file has no extension (like \".jpg\")."),
-        NameProblem::TooShort => ApiError::new("filename-tooshort", "The filename is too short."),
+        NameProblem::Illegal { filtered } => ApiError::new("illegal-filename", "The filename is not allowed.")
+            .with("filename", filtered.clone())
+            .msg("illegal-filename", vec![]),
+        NameProblem::MissingExtension => {
+            ApiError::new("filetype-missing", "The file has no extension (like \".jpg\").").msg("filetype-missing", vec![])
+        }
+        NameProblem::TooShort => ApiError::new("filename-tooshort", "The filename is too short.").msg("filename-tooshort", vec![]),
         NameProblem::BannedType {
             final_ext,
             blacklisted,
@@ -218,7 +251,10 @@ pub fn protected_page() -> ApiError {
 /// MediaWiki's codes for URL fetching (its `HTTP` and copy-upload messages).
 pub fn fetch_error(f: &FetchError) -> ApiError {
     match f {
-        FetchError::InvalidUrl { url } => ApiError::new("http-invalid-url", format!("Invalid URL: {url}")),
+        // MWHttpRequest's Status messages, with their parameters.
+        FetchError::InvalidUrl { url } => {
+            ApiError::new("http-invalid-url", format!("Invalid URL: {url}")).msg("http-invalid-url", vec![Value::from(url.as_str())])
+        }
         FetchError::DomainNotAllowed => ApiError::new("copyuploadbaddomain", "Upload by URL is not allowed from this domain."),
         FetchError::RedirectDomainNotAllowed => ApiError::new(
             "upload-copy-upload-invalid-domain",
@@ -233,10 +269,19 @@ pub fn fetch_error(f: &FetchError) -> ApiError {
             format!("There was a problem during the HTTP request: {status} {reason}")
                 .trim_end()
                 .to_string(),
+        )
+        .msg(
+            "http-bad-status",
+            vec![Value::from(status.to_string()), Value::from(reason.as_str())],
         ),
-        FetchError::TimedOut { url } => ApiError::new("http-timed-out", format!("URL {url} timed out.")),
-        FetchError::Transport { detail } => ApiError::new("http-curl-error", format!("Error fetching URL: {detail}")),
-        FetchError::TooManyRedirects => ApiError::new("upload-too-many-redirects", "The URL contained too many redirects."),
+        FetchError::TimedOut { url } => {
+            ApiError::new("http-timed-out", format!("URL {url} timed out.")).msg("http-timed-out", vec![Value::from(url.as_str())])
+        }
+        FetchError::Transport { detail } => ApiError::new("http-curl-error", format!("Error fetching URL: {detail}"))
+            .msg("http-curl-error", vec![Value::from(detail.as_str())]),
+        FetchError::TooManyRedirects => {
+            ApiError::new("upload-too-many-redirects", "The URL contained too many redirects.").msg("upload-too-many-redirects", vec![])
+        }
         FetchError::TooLarge { max } => ApiError::new(
             "file-too-large",
             format!(
@@ -244,8 +289,8 @@ pub fn fetch_error(f: &FetchError) -> ApiError {
                 group_digits(*max as i64)
             ),
         ),
-        FetchError::TmpCreate => ApiError::new("tmp-create-error", "Could not create temporary file."),
-        FetchError::TmpWrite => ApiError::new("tmp-write-error", "Error writing temporary file."),
+        FetchError::TmpCreate => ApiError::new("tmp-create-error", "Could not create temporary file.").msg("tmp-create-error", vec![]),
+        FetchError::TmpWrite => ApiError::new("tmp-write-error", "Error writing temporary file.").msg("tmp-write-error", vec![]),
     }
 }
 
@@ -407,6 +452,23 @@ mod tests {
             reason: String::new(),
         });
         assert_eq!(e.info, "There was a problem during the HTTP request: 500");
+        // errorformat=raw: MWHttpRequest's message keys and parameters.
+        let m = e.message.expect("message");
+        assert_eq!((m.key.as_str(), m.params), ("http-bad-status", vec![json!("500"), json!("")]));
+        let m = fetch_error(&FetchError::TimedOut { url: "http://x/y".into() })
+            .message
+            .expect("message");
+        assert_eq!((m.key.as_str(), m.params), ("http-timed-out", vec![json!("http://x/y")]));
+        let m = fetch_error(&FetchError::Transport { detail: "refused".into() })
+            .message
+            .expect("message");
+        assert_eq!((m.key.as_str(), m.params), ("http-curl-error", vec![json!("refused")]));
+        let m = fetch_error(&FetchError::InvalidUrl {
+            url: "file:///etc/passwd".into(),
+        })
+        .message
+        .expect("message");
+        assert_eq!((m.key.as_str(), m.params), ("http-invalid-url", vec![json!("file:///etc/passwd")]));
         assert_eq!(
             fetch_error(&FetchError::TooLarge { max: 1000 }).info,
             "The file you submitted was too large. The maximum is 1,000 bytes."

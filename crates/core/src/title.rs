@@ -464,7 +464,9 @@ fn make_title_safe(ns: i32, title: &str) -> Option<String> {
     Some(t.db_key)
 }
 
-fn canonical_ns_name(ns: i32) -> Option<&'static str> {
+/// The canonical name of a namespace number, with underscores (`File`, `User_talk`; `""` for
+/// the main namespace).
+pub fn canonical_ns_name(ns: i32) -> Option<&'static str> {
     NAMESPACES.iter().find(|(_, n)| *n == ns).map(|(name, _)| *name)
 }
 
@@ -581,7 +583,7 @@ fn is_title_space(c: char) -> bool {
 }
 
 /// `MediaWikiTitleCodec::splitTitleString` (no interwikis).
-fn split_title_string(text: &str, default_ns: i32) -> Result<ParsedTitle, InvalidTitle> {
+pub fn split_title_string(text: &str, default_ns: i32) -> Result<ParsedTitle, InvalidTitle> {
     // Spaces to underscores, strip bidi marks (U+200E, U+200F, U+202A–U+202E), collapse
     // whitespace-like runs into one '_', trim '_'.
     let mut collapsed = String::with_capacity(text.len());
@@ -762,7 +764,7 @@ fn first_invalid_title_sequence(s: &str) -> Option<&str> {
 
 /// `Sanitizer::decodeCharReferences` (regex
 /// `/&([A-Za-z0-9\x80-\xff]+);|&\#([0-9]+);|&\#[xX]([0-9A-Fa-f]+);|(&)/`).
-fn decode_char_references(text: &str) -> String {
+pub fn decode_char_references(text: &str) -> String {
     if !text.contains('&') {
         return text.to_string();
     }

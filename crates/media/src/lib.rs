@@ -195,16 +195,23 @@ impl Default for VerifyConfig {
     }
 }
 
-/// MediaWiki's `verifyFile` content checks in MediaWiki's order: `filetype-badmime`,
-/// `uploadscripted`, SVG scans, `filetype-mime-mismatch` and a handler check.
-/// `info` must be what [`analyze`] returned (content-based `mime`); `final_ext` is the final
-/// extension as typed (case preserved).
-pub fn verify_content(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &VerifyConfig) -> Result<(), Rejection> {
+/// MediaWiki's `verifyPartialFile`: the checks that make sense on part of a file (MediaWiki
+/// runs them on every chunk of a chunked upload, and on a whole file before [`verify_content`]'s
+/// own): `filetype-badmime` on the content type, `filetype-bad-ie-mime` (what Internet Explorer
+/// would sniff from the first 256 bytes), `uploadscripted` and the SVG scans (a partial scan:
+/// a file that is not well-formed XML passes). `info` is what [`analyze`] returned for `path`;
+/// `final_ext` is the extension the file is checked against (case preserved).
+pub fn verify_partial(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &VerifyConfig) -> Result<(), Rejection> {
+    partial_checks(path, info, final_ext, cfg).map(|_| ())
+}
+
+/// [`verify_partial`], keeping the SVG scan for the whole-file checks.
+fn partial_checks(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &VerifyConfig) -> Result<Option<xml::ScanResult>, Rejection> {
     let io_fail = |_e: io::Error| Rejection::new(vec!["uploadcorrupt".into()]);
     let file_mime = info.mime.as_str();
     let ext_lower = final_ext.to_ascii_lowercase();
 
-    // verifyPartialFile: MIME type exclusions on the content type
+    // verifyMimeType: MIME type exclusions on the content type
     if cfg.verify_mime_type {
         let lower = file_mime.to_ascii_lowercase();
         if cfg.mime_type_exclusions.contains(&lower) {
@@ -238,6 +245,19 @@ pub fn verify_content(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &Veri
             svg_scan = Some(scan);
         }
     }
+    Ok(svg_scan)
+}
+
+/// MediaWiki's `verifyFile` content checks in MediaWiki's order: [`verify_partial`]'s
+/// (`filetype-badmime`, `filetype-bad-ie-mime`, `uploadscripted`, SVG scans), then
+/// `filetype-mime-mismatch`, the full SVG checks and a handler check.
+/// `info` must be what [`analyze`] returned (content-based `mime`); `final_ext` is the final
+/// extension as typed (case preserved).
+pub fn verify_content(path: &Path, info: &MediaInfo, final_ext: &str, cfg: &VerifyConfig) -> Result<(), Rejection> {
+    let io_fail = |_e: io::Error| Rejection::new(vec!["uploadcorrupt".into()]);
+    let file_mime = info.mime.as_str();
+    let ext_lower = final_ext.to_ascii_lowercase();
+    let svg_scan = partial_checks(path, info, final_ext, cfg)?;
 
     // verifyFile: extension vs. refined MIME type
     let refined = mime::improve_type_from_extension(file_mime, final_ext);

@@ -177,6 +177,10 @@ pub async fn post(ctx: &mut Ctx, parts: &axum::http::request::Parts, body: Body)
             st.stash_key = Some(filekey);
             render(ctx, StatusCode::OK, &st)
         }
+        Ok(UploadResponse::WarningNotStashed { warnings, .. }) => {
+            st.warnings = warnings;
+            render(ctx, StatusCode::OK, &st)
+        }
         Ok(UploadResponse::Queued { .. }) => {
             let body = html! { p { "The upload was queued and will be published shortly." } };
             ctx.page(StatusCode::ACCEPTED, "Upload queued", body)

@@ -259,7 +259,7 @@ async fn block_target(call: &Call<'_>, v: &Values, module: &str) -> ApiResult<Bl
         (Some(u), None) => u.trim().to_string(),
         (None, Some(id)) => match by_id(id).await? {
             Some(u) => return Ok(BlockTarget::User { id: u.id, name: u.name }),
-            None => return Err(ApiError::new("nosuchuserid", format!("There is no user with ID {id}.")).module(module)),
+            None => return Err(ApiError::no_such_user_id(id).module(module)),
         },
         (Some(_), Some(_)) => return Err(ApiError::cannot_use_together(&["user".into(), "userid".into()], module)),
         (None, None) => {
@@ -305,8 +305,7 @@ pub async fn block(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let partial = v.flag("partial");
     let mut pages: Vec<(i64, String)> = Vec::new();
     for raw in v.list("pagerestrictions") {
-        let t = mwupload_core::title::page_title(raw)
-            .ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{raw}\".")).module(M))?;
+        let t = mwupload_core::title::page_title(raw).ok_or_else(|| ApiError::invalid_title(raw).module(M))?;
         pages.push((t.ns, t.db_key));
     }
     let namespaces = v.ints("namespacerestrictions").to_vec();
@@ -458,7 +457,7 @@ pub async fn userrights(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
             .meta
             .user_by_id(id)
             .await?
-            .ok_or_else(|| ApiError::new("nosuchuserid", format!("There is no user with ID {id}.")).module(M))?,
+            .ok_or_else(|| ApiError::no_such_user_id(id).module(M))?,
     };
     let tags = tags_allowed(call, &v, M)?;
     let add_names = v.list("add").to_vec();

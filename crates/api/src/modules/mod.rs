@@ -218,6 +218,7 @@ mod tests {
             generators,
             [
                 "query+allimages",
+                "query+duplicatefiles",
                 "query+fileusage",
                 "query+images",
                 "query+imageusage",

@@ -63,20 +63,20 @@ pub async fn execute(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let from = match (v.str("from"), v.int("fromid")) {
         (Some(_), Some(_)) => return Err(ApiError::cannot_use_together(&["from".into(), "fromid".into()], M)),
         (None, None) => return Err(ApiError::missingparam_one_of(&["from", "fromid"], M)),
-        (Some(t), None) => mwupload_core::title::page_title(t).ok_or_else(|| err("invalidtitle", format!("Bad title \"{t}\".")))?,
+        (Some(t), None) => mwupload_core::title::page_title(t).ok_or_else(|| ApiError::invalid_title(t).module(M))?,
         (None, Some(id)) => match call.state.meta.page_by_id(id).await? {
             Some(pg) => PageTitle {
                 ns: pg.namespace,
                 db_key: pg.title,
             },
-            None => return Err(err("nosuchpageid", format!("There is no page with ID {id}."))),
+            None => return Err(ApiError::no_such_page_id(id).module(M)),
         },
     };
     let Some(from_page) = call.state.meta.page(from.ns, &from.db_key).await? else {
         return Err(err("missingtitle", "The page you specified doesn't exist."));
     };
     let to_text = v.str("to").unwrap_or("");
-    let to = mwupload_core::title::page_title(to_text).ok_or_else(|| err("invalidtitle", format!("Bad title \"{to_text}\".")))?;
+    let to = mwupload_core::title::page_title(to_text).ok_or_else(|| ApiError::invalid_title(to_text).module(M))?;
     let tags = tags_allowed(call, &v, M)?;
     // MovePage::authorizeMove: files need movefile (checked first: an anonymous caller is told
     // cantmovefile, as recorded), every page needs move.

@@ -196,7 +196,7 @@ pub(super) async fn page_target(call: &Call<'_>, title: Option<&str>, pageid: Op
             }
             .display()
             .to_string(),
-            None => return Err(ApiError::new("nosuchpageid", format!("There is no page with ID {id}.")).module(module)),
+            None => return Err(ApiError::no_such_page_id(id).module(module)),
         },
         (Some(_), Some(_)) => {
             return Err(ApiError::cannot_use_together(&["title".into(), "pageid".into()], module));
@@ -205,8 +205,7 @@ pub(super) async fn page_target(call: &Call<'_>, title: Option<&str>, pageid: Op
             return Err(ApiError::missingparam_one_of(&["title", "pageid"], module));
         }
     };
-    let t = mwupload_core::title::page_title(&title)
-        .ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{title}\".")).module(module))?;
+    let t = mwupload_core::title::page_title(&title).ok_or_else(|| ApiError::invalid_title(&title).module(module))?;
     Ok((t.ns, t.db_key))
 }
 
@@ -383,8 +382,7 @@ pub async fn filerevert(call: &mut Call<'_>, v: Values) -> ApiResult<Output> {
     let filename = v.str("filename").unwrap_or("").to_string();
     let archive = v.str("archivename").unwrap_or("").to_string();
     let comment = v.str("comment").unwrap_or("").to_string();
-    let key = mwupload_core::title::file_db_key(&filename)
-        .ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{filename}\".")).module(M))?;
+    let key = mwupload_core::title::file_db_key(&filename).ok_or_else(|| ApiError::invalid_title(&filename).module(M))?;
     need(call, "edit", M)?;
     need(call, "upload", M)?;
     need(call, "reupload", M)?;

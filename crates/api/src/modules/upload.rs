@@ -204,7 +204,14 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
         }
     }
     let Some(filename) = up.filename.clone() else {
-        return Err(ApiError::new("nofilename", "The \"filename\" parameter must be set.").module(MODULE));
+        // ApiUpload::selectUploadModule: dieWithError( [ 'apierror-missingparam', 'filename' ] ).
+        return Err(ApiError::from_message(
+            "nofilename",
+            "apierror-missingparam",
+            vec![json!("filename")],
+            "The <var>filename</var> parameter must be set.",
+        )
+        .module(MODULE));
     };
     let req = UploadRequest {
         filename,
@@ -220,10 +227,22 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
     let state = call.state.clone();
     let result = if let Some(chunk) = chunk {
         if up.filekey.is_some() && up.offset == Some(0) {
-            return Err(ApiError::new("filekeynotallowed", "Cannot supply a \"filekey\" when \"offset\" is 0.").module(MODULE));
+            return Err(ApiError::from_message(
+                "filekeynotallowed",
+                "apierror-upload-filekeynotallowed",
+                vec![],
+                "Cannot supply a <var>filekey</var> when <var>offset</var> is 0.",
+            )
+            .module(MODULE));
         }
         if up.filekey.is_none() && up.offset != Some(0) {
-            return Err(ApiError::new("filekeyneeded", "Must supply a \"filekey\" when \"offset\" is non-zero.").module(MODULE));
+            return Err(ApiError::from_message(
+                "filekeyneeded",
+                "apierror-upload-filekeyneeded",
+                vec![],
+                "Must supply a <var>filekey</var> when <var>offset</var> is non-zero.",
+            )
+            .module(MODULE));
         }
         let pos = ChunkPosition {
             filekey: up.filekey.clone(),
@@ -254,9 +273,11 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
         service::from_stash(&state, &caller, &req, &key).await
     } else if let Some(file) = up.file.take() {
         if up.async_ {
-            return Err(ApiError::new(
+            return Err(ApiError::from_message(
                 "cannot-async-upload-file",
-                "The parameters \"async\" and \"file\" cannot be combined. If you want asynchronous processing of your uploaded file, first upload it to stash (using the \"stash\" parameter) and then publish the stashed file asynchronously (using \"filekey\" and \"async\").",
+                "apierror-cannot-async-upload-file",
+                vec![],
+                "The parameters <var>async</var> and <var>file</var> cannot be combined. If you want asynchronous processing of your uploaded file, first upload it to stash (using the <var>stash</var> parameter) and then publish the stashed file asynchronously (using <var>filekey</var> and <var>async</var>).",
             )
             .module(MODULE));
         }
@@ -269,7 +290,13 @@ async fn execute_parsed(call: &mut Call<'_>, mut up: UploadParams) -> ApiResult<
         service::by_url(&state, &caller, &req, &url).await
     };
     match result {
-        Ok(r) => Ok(render(call, r)),
+        Ok(r) => {
+            if let UploadResponse::Published { version, .. } = &r {
+                let comment = [(version.description.as_str(), Some((6, version.name.as_str())))];
+                call.ctx.comment_links.resolve(call.state, comment).await?;
+            }
+            Ok(render(call, r))
+        }
         Err(f) => Err(domain_failure(call, f)),
     }
 }
@@ -319,6 +346,23 @@ fn render(call: &Call<'_>, r: UploadResponse) -> Output {
             ("filekey", json!(filekey)),
             ("sessionkey", json!(filekey)),
         ]),
+        // ApiUpload::getWarningsResult after performStash('optional') failed: the stash
+        // attempt's Status as `stasherrors` (ApiErrorFormatter::arrayFromStatus).
+        UploadResponse::WarningNotStashed { warnings, stash_error } => {
+            let e = upload_wire::error(call.state, &stash_error);
+            let (key, params) = match &e.message {
+                Some(m) => (m.key.clone(), Value::Array(m.params.clone())),
+                None => (format!("apierror-{}", e.code), json!([])),
+            };
+            upload_obj(vec![
+                ("result", json!("Warning")),
+                ("warnings", w(&warnings)),
+                (
+                    "stasherrors",
+                    json!([{ "message": key, "params": params, "code": e.code, "type": "error" }]),
+                ),
+            ])
+        }
         UploadResponse::Stashed { warnings, row } => {
             let mut pairs = vec![("result", json!("Success"))];
             if !warnings.is_empty() {
@@ -400,6 +444,8 @@ async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output
             Value::Object(imageinfo::for_stash(&call.ctx, row, &imageinfo::props(imageinfo::STASH_PROPS))),
         ));
     } else if let Some(v) = &report.version {
+        let comment = [(v.description.as_str(), Some((6, v.name.as_str())))];
+        call.ctx.comment_links.resolve(call.state, comment).await?;
         pairs.push((
             "imageinfo",
             Value::Object(imageinfo::for_version(

@@ -490,13 +490,22 @@ pub async fn commit_routed(
     Ok(Appended::At(at))
 }
 
-/// Starts a session from the first chunk, adopting its scratch file as the session blob.
-pub async fn start(state: &AppState, caller: &Caller, chunk: tempfile::TempPath, chunk_len: u64) -> UploadResult<StashRow> {
+/// Starts a session from the first chunk, adopting its scratch file as the session blob. The
+/// chunk must pass `verifyPartialFile` against `final_ext`, the name's final extension
+/// (MediaWiki's `UploadFromChunks::verifyChunk`; `ChunkRejected`).
+pub async fn start(
+    state: &AppState,
+    caller: &Caller,
+    chunk: tempfile::TempPath,
+    chunk_len: u64,
+    final_ext: &str,
+) -> UploadResult<StashRow> {
+    // The key's extension comes from sniffing the first chunk, as in MediaWiki.
+    let info = super::verify::analyze(chunk.to_path_buf()).await?;
+    super::verify::check_chunk(&chunk, &info, final_ext).await?;
     if !caller.is_logged_in() {
         return Err(UploadError::StashNotLoggedIn);
     }
-    // The key's extension comes from sniffing the first chunk, as in MediaWiki.
-    let info = super::verify::analyze(chunk.to_path_buf()).await?;
     let hasher = hash_file(chunk.to_path_buf()).await?;
     let blob = new_blob_key();
     let blob_state = state.blobs.start_session_from_file(&blob, chunk, chunk_len).await?;

@@ -114,6 +114,10 @@ pub enum UploadError {
     ChunkTooSmall { min: u64 },
     #[error("chunked session already completed")]
     ChunkSessionCompleted,
+    /// A chunk failed `verifyPartialFile` (MediaWiki's `UploadFromChunks::verifyChunk`): the
+    /// verification message's key and parameters in `details`, its English wikitext in `info`.
+    #[error("chunk rejected: {info}")]
+    ChunkRejected { info: String, details: Vec<String> },
     /// The assembled file failed verification; the session is gone.
     #[error("assembled file rejected: {0}")]
     AssemblyRejected(Box<UploadError>),

@@ -104,6 +104,9 @@ pub enum UploadResponse {
     },
     /// Stopped by warnings; the bytes are in the stash under `filekey`.
     Warning { warnings: Warnings, filekey: String },
+    /// Stopped by warnings, and stashing the bytes failed too (a chunk that failed its own
+    /// verification): MediaWiki's `stasherrors` instead of a `filekey`.
+    WarningNotStashed { warnings: Warnings, stash_error: UploadError },
     /// `stash=1`: the stash entry.
     Stashed { warnings: Warnings, row: StashRow },
     /// The last chunk arrived and the file was assembled into this stash entry.
@@ -438,11 +441,22 @@ async fn finish(
     }
 }
 
-/// Stashes a chunk on its own (after a warning or a recoverable error).
-async fn stash_chunk(state: &AppState, caller: &Caller, mut chunk: ChunkBytes, session: Option<&StashRow>) -> UploadResult<StashRow> {
+/// Stashes a chunk on its own (after a warning or a recoverable error). A first chunk is
+/// verified first against `first_ext`, as every stash attempt of MediaWiki's `UploadFromChunks`
+/// is (`ChunkRejected`).
+async fn stash_chunk(
+    state: &AppState,
+    caller: &Caller,
+    mut chunk: ChunkBytes,
+    session: Option<&StashRow>,
+    first_ext: Option<&str>,
+) -> UploadResult<StashRow> {
     let (size, sha1) = (chunk.size(), hex::encode(chunk.sha1(state, session).await?));
     let temp = chunk.into_temp(state, session).await?;
     let info = verify::analyze(temp.to_path_buf()).await?;
+    if let Some(ext) = first_ext {
+        verify::check_chunk(&temp, &info, ext).await?;
+    }
     stash::stash_temp(state, caller, temp, &Props::from_info(&info, size, &sha1), "file").await
 }
 
@@ -474,7 +488,7 @@ pub async fn chunk(
         Ok(t) => t,
         Err(Rejection { error, recoverable: false }) => return Err(error.into()),
         Err(Rejection { error, recoverable: true }) => {
-            let row = stash_chunk(state, caller, chunk, session.as_ref()).await?;
+            let row = stash_chunk(state, caller, chunk, session.as_ref(), None).await?;
             return Err(UploadFailure::recoverable(error, row.key, true));
         }
     };
@@ -510,18 +524,27 @@ pub async fn chunk(
         size: chunk_len,
     };
     let warns = warnings::compute(state, &subject).await?;
+    // The first chunk is checked on its own (MediaWiki's verifyChunk on the stash attempt):
+    // against the name's final extension, after the warnings were computed.
+    let first_ext = session.is_none().then_some(title.final_ext.as_str());
     if !warns.is_empty() && !req.ignorewarnings {
-        let row = stash_chunk(state, caller, chunk, session.as_ref()).await?;
-        return Ok(UploadResponse::Warning {
-            warnings: warns,
-            filekey: row.key,
-        });
+        return match stash_chunk(state, caller, chunk, session.as_ref(), first_ext).await {
+            Ok(row) => Ok(UploadResponse::Warning {
+                warnings: warns,
+                filekey: row.key,
+            }),
+            Err(e @ UploadError::ChunkRejected { .. }) => Ok(UploadResponse::WarningNotStashed {
+                warnings: warns,
+                stash_error: e,
+            }),
+            Err(e) => Err(e.into()),
+        };
     }
     let user = caller.user_id();
     let session = match session {
         None => {
             let temp = chunk.into_temp(state, None).await?;
-            chunks::start(state, caller, temp, chunk_len).await?
+            chunks::start(state, caller, temp, chunk_len, &title.final_ext).await?
         }
         Some(row) => {
             if row.state != StashState::Chunks {

@@ -110,3 +110,19 @@ pub async fn check_file(state: &AppState, path: &Path, info: &MediaInfo, size: u
     }
     name.map_err(|e| title_rejection(state, e))
 }
+
+/// MediaWiki's `UploadFromChunks::verifyChunk`: `verifyPartialFile` on one chunk's bytes alone,
+/// checked against `ext` (the first chunk: the final extension of the name; MediaWiki checks
+/// later chunks against the session key's extension).
+pub async fn check_chunk(path: &Path, info: &MediaInfo, ext: &str) -> Result<(), UploadError> {
+    let (p, info, ext) = (path.to_path_buf(), info.clone(), ext.to_string());
+    let verdict = tokio::task::spawn_blocking(move || media::verify_partial(&p, &info, &ext, &media::VerifyConfig::default()))
+        .await
+        .map_err(|e| UploadError::Storage {
+            message: format!("verification task: {e}"),
+        })?;
+    verdict.map_err(|r| UploadError::ChunkRejected {
+        info: r.info,
+        details: r.details,
+    })
+}

@@ -14,6 +14,10 @@ pub(super) async fn all_images(
     if let Some(next) = next {
         cont.set("allimages", "aicontinue", next);
     }
+    if props.iter().any(|p| p == "parsedcomment") {
+        let comments = rows.iter().map(|v| (v.description.as_str(), Some((6, v.name.as_str()))));
+        call.ctx.comment_links.resolve(call.state, comments).await?;
+    }
     let mut list = Vec::new();
     for v in &rows {
         let mut m = Map::new();
@@ -91,10 +95,7 @@ pub(super) async fn all_images_rows(
     }
     let key = |name: &str| -> ApiResult<Option<String>> {
         p.str(name)
-            .map(|part| {
-                title::title_part_to_key(part, title::NS_FILE)
-                    .ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{part}\".")).module(module))
-            })
+            .map(|part| title::title_part_to_key(part, title::NS_FILE).ok_or_else(|| ApiError::invalid_title(part).module(module)))
             .transpose()
     };
     let (from, to, prefix) = (key("from")?, key("to")?, key("prefix")?);

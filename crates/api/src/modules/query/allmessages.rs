@@ -141,7 +141,7 @@ pub(super) async fn allmessages(call: &mut Call<'_>, query: &mut Map<String, Val
         && let Some(t) = v.str("title")
         && mwupload_core::title::parse_title_checked(t, 0).is_err()
     {
-        return Err(ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).module(module));
+        return Err(ApiError::invalid_title(t).module(module));
     }
     let requested = v.list("messages");
     let mut targets: Vec<String> = if requested.iter().any(|m| m == "*") {

@@ -12,7 +12,8 @@ pub(super) async fn file_archive(
     let limit = limit_of(call, &FILEARCHIVE, &p, limits);
     let props = p.list("prop").to_vec();
     // MediaWiki 1.39 lists deleted files to anyone; only their descriptions need deletedhistory.
-    if props.iter().any(|x| x == "description") && !call.caller.has("deletedhistory") {
+    let descriptions = props.iter().any(|x| x == "description" || x == "parseddescription");
+    if descriptions && !call.caller.has("deletedhistory") {
         return Err(
             ApiError::new("permissiondenied", "You don't have permission to view deleted file descriptions.").module("filearchive"),
         );
@@ -46,6 +47,11 @@ pub(super) async fn file_archive(
     };
     let rows = call.state.meta.list_file_archive(&q).await?;
     let has = |n: &str| props.iter().any(|x| x == n);
+    if has("parseddescription") {
+        let shown = rows.iter().take(limit.max(0) as usize);
+        let comments = shown.map(|a| (a.version.description.as_str(), Some((6, a.version.name.as_str()))));
+        call.ctx.comment_links.resolve(call.state, comments).await?;
+    }
     let mut list = Vec::new();
     for (i, a) in rows.iter().enumerate() {
         let v = &a.version;
@@ -58,7 +64,12 @@ pub(super) async fn file_archive(
         m.insert("name".into(), json!(v.name));
         m.insert("ns".into(), json!(6));
         m.insert("title".into(), json!(format!("File:{}", v.name.replace('_', " "))));
-        if has("description") {
+        // MediaWiki formats the descriptions in a batch and puts them first.
+        if has("parseddescription") {
+            let html = crate::comment::format(&v.description, Some((6, &v.name)), &call.ctx.comment_links);
+            m.insert("parseddescription".into(), json!(html));
+        }
+        if descriptions {
             m.insert("description".into(), json!(v.description));
         }
         if has("user") {

@@ -36,11 +36,11 @@ async fn image_usage(call: &mut Call<'_>, v: &Values, limits: &mut Map<String, V
             ));
         }
         (Some(t), None) => match parse_title(t) {
-            None => return Err(ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).module(module)),
+            None => return Err(ApiError::invalid_title(t).module(module)),
             Some(pt) => pt,
         },
         (None, Some(id)) => match call.state.meta.page_by_id(id).await? {
-            None => return Err(ApiError::new("nosuchpageid", format!("There is no page with ID {id}.")).module(module)),
+            None => return Err(ApiError::no_such_page_id(id).module(module)),
             Some(p) => PageTitle {
                 ns: p.namespace,
                 db_key: p.title,

@@ -129,6 +129,13 @@ impl ImageInfo {
                     .map(|r| r.api.clone())
                     .unwrap_or_default();
                 let script_dir = crate::imageinfo::script_dir_of_api(&api);
+                if self.props.iter().any(|p| p == "parsedcomment") {
+                    let comment = f.comment().unwrap_or("");
+                    call.ctx
+                        .comment_links
+                        .resolve(call.state, [(comment, Some((6, f.name.as_str())))])
+                        .await?;
+                }
                 let mut info = crate::imageinfo::for_foreign(&call.ctx, &f, &self.props, &script_dir);
                 // ForeignAPIFile::transform: the remote renders; its thumbnail fields go
                 // before `url`.
@@ -187,6 +194,11 @@ impl ImageInfo {
             };
             merge_url_params(call, "imageinfo", "ii", &file, &req)?
         };
+        if self.props.iter().any(|p| p == "parsedcomment") {
+            let shown = selected.iter().take(self.limit.max(0) as usize);
+            let comments = shown.map(|v| (v.description.as_str(), Some((6, v.name.as_str()))));
+            call.ctx.comment_links.resolve(call.state, comments).await?;
+        }
         let mut list = Vec::new();
         for (i, v) in selected.iter().enumerate() {
             if i as i64 >= self.limit {

@@ -30,7 +30,7 @@ pub(super) async fn log_events(
         (None, None) => (None, None),
     };
     let module = "query+logevents";
-    let bad_title = |t: &str| ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).module(module);
+    let bad_title = |t: &str| ApiError::invalid_title(t).module(module);
     // At most one of title, namespace and prefix (MediaWiki's requireMaxOneParameter).
     let given: Vec<String> = ["title", "namespace", "prefix"]
         .iter()
@@ -85,6 +85,11 @@ pub(super) async fn log_events(
     let rows = call.state.meta.log_events(&q).await?;
     let mut page_ids: std::collections::HashMap<(i64, String), i64> = std::collections::HashMap::new();
     let has = |n: &str| props.iter().any(|x| x == n);
+    if has("parsedcomment") {
+        let shown = rows.iter().take(limit.max(0) as usize);
+        let comments = shown.map(|r| (r.comment.as_str(), Some((r.namespace, r.title.as_str()))));
+        call.ctx.comment_links.resolve(call.state, comments).await?;
+    }
     let mut list = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         if i as i64 >= limit {
@@ -147,7 +152,8 @@ pub(super) async fn log_events(
             m.insert("comment".into(), json!(r.comment));
         }
         if has("parsedcomment") {
-            m.insert("parsedcomment".into(), json!(crate::envelope::html_escape(&r.comment)));
+            let html = crate::comment::format(&r.comment, Some((r.namespace, &r.title)), &call.ctx.comment_links);
+            m.insert("parsedcomment".into(), json!(html));
         }
         if has("tags") {
             m.insert("tags".into(), json!(r.tags));

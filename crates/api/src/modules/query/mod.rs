@@ -194,6 +194,7 @@ pub(crate) async fn page_set_input(
         Some("imageusage") => filelinks::generate_image_usage(call, cont, limits).await?,
         Some("images") => filelinks::generate_images(call, input_titles, cont, limits).await?,
         Some("fileusage") => filelinks::generate_file_usage(call, input_titles, cont, limits).await?,
+        Some("duplicatefiles") => duplicatefiles::generate_duplicate_files(call, input_titles, cont, limits).await?,
         Some(other) => {
             let info = if super::by_path(&format!("query+{other}")).is_some() {
                 format!("Module \"{other}\" cannot be used as a generator.")
@@ -258,8 +259,8 @@ fn limit_of(call: &Call<'_>, spec: &ModuleSpec, v: &Values, limits: &mut Map<Str
 
 // ------------------------------------------------------------------ specs
 // The query module and its submodules, in MediaWiki 1.39 parameter order. `generator: true`
-// only where the module runs as a generator here (allimages, templates), which is what
-// `generator=` accepts.
+// only where the module runs as a generator here (allimages, duplicatefiles, fileusage, images,
+// imageusage, templates), which is what `generator=` accepts.
 
 pub static SPEC: ModuleSpec = ModuleSpec {
     path: "query",

@@ -51,6 +51,10 @@ pub(super) async fn protected_titles(
             format!("{}|{}|{}", next.timestamp, next.namespace, next.title),
         );
     }
+    if has("parsedcomment") {
+        let comments = rows.iter().map(|p| (p.reason.as_str(), Some((p.namespace, p.title.as_str()))));
+        call.ctx.comment_links.resolve(call.state, comments).await?;
+    }
     let mut list = Vec::new();
     for p in &rows {
         let mut m = Map::new();
@@ -79,7 +83,8 @@ pub(super) async fn protected_titles(
             m.insert("comment".into(), json!(p.reason));
         }
         if has("parsedcomment") {
-            m.insert("parsedcomment".into(), json!(crate::envelope::html_escape(&p.reason)));
+            let html = crate::comment::format(&p.reason, Some((p.namespace, &p.title)), &call.ctx.comment_links);
+            m.insert("parsedcomment".into(), json!(html));
         }
         if has("expiry") {
             m.insert("expiry".into(), json!(mwupload_core::access::iso_or(&p.expiry, "infinity")));

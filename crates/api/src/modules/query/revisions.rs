@@ -99,9 +99,14 @@ impl Revisions {
         } else {
             p.latest.iter().copied().cloned().collect()
         };
+        let page = (p.title.ns, p.title.db_key.as_str());
+        if self.props.iter().any(|x| x == "parsedcomment") {
+            let comments = revs.iter().map(|rev| (rev.comment.as_str(), Some(page)));
+            call.ctx.comment_links.resolve(call.state, comments).await?;
+        }
         let list: Vec<Value> = revs
             .iter()
-            .map(|rev| Value::Object(revision_json(call, rev, &self.props, self.slots)))
+            .map(|rev| Value::Object(revision_json(call, rev, page, &self.props, self.slots)))
             .collect();
         if !list.is_empty() {
             m.insert("revisions".into(), Value::Array(list));
@@ -110,8 +115,15 @@ impl Revisions {
     }
 }
 
-/// One revision as prop=revisions shows it (`rvslots` set: content under `slots.main`).
-pub(super) fn revision_json(call: &Call<'_>, rev: &mwupload_store::RevisionRow, props: &[String], slots: bool) -> Map<String, Value> {
+/// One revision of `page` (namespace, DB key) as prop=revisions shows it (`rvslots` set: content
+/// under `slots.main`).
+pub(super) fn revision_json(
+    call: &Call<'_>,
+    rev: &mwupload_store::RevisionRow,
+    page: (i64, &str),
+    props: &[String],
+    slots: bool,
+) -> Map<String, Value> {
     let mut r = Map::new();
     let has = |n: &str| props.iter().any(|x| x == n);
     if has("ids") {
@@ -152,6 +164,10 @@ pub(super) fn revision_json(call: &Call<'_>, rev: &mwupload_store::RevisionRow, 
     // After the content, as ApiQueryRevisionsBase::extractRevisionInfo adds them.
     if has("comment") {
         r.insert("comment".into(), json!(rev.comment));
+    }
+    if has("parsedcomment") {
+        let html = crate::comment::format(&rev.comment, Some(page), &call.ctx.comment_links);
+        r.insert("parsedcomment".into(), json!(html));
     }
     if has("tags") {
         r.insert("tags".into(), json!(rev.tags));

@@ -17,9 +17,7 @@ pub(super) async fn watchlist_raw(
     let bound = |name: &str| -> ApiResult<Option<PageTitle>> {
         match v.str(name) {
             None => Ok(None),
-            Some(t) => parse_title(t)
-                .map(Some)
-                .ok_or_else(|| ApiError::new("invalidtitle", format!("Bad title \"{t}\".")).module(module)),
+            Some(t) => parse_title(t).map(Some).ok_or_else(|| ApiError::invalid_title(t).module(module)),
         }
     };
     let (from_title, to_title) = (bound("fromtitle")?, bound("totitle")?);
