@@ -50,16 +50,18 @@ async fn checkstatus(c: &Client, key: &str, fv2: bool) -> Value {
     c.post(&p).await
 }
 
-/// Polls checkstatus until it leaves Poll.
+/// Polls checkstatus until it leaves Poll. (A job whose process was SIGKILLed waits for its
+/// lease, `jobs::LEASE_SECS`, before another process takes it over: allow several times that.)
 async fn poll(c: &Client, key: &str) -> Value {
-    for _ in 0..300 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
         let r = checkstatus(c, key, false).await;
         if r["upload"]["result"] != "Poll" {
             return r;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("still Poll");
+    panic!("still Poll after 60 s");
 }
 
 const IW: &[(&str, &str)] = &[("ignorewarnings", "1")];
