@@ -10,11 +10,13 @@ ROOT=$PWD
 SUMMARY=/tmp/mwupload-test-summary.txt
 : >"$SUMMARY"
 failed_tests() { # part, cargo test log → its failed test names into the summary
-  grep -E '^test .+ \.\.\. FAILED$' "$2" | sed -E "s/^test (.+) \.\.\. FAILED$/  $1: \1/" >>"$SUMMARY" || true
-  grep -E '^error: (test failed|could not compile)' "$2" | sed "s/^/  $1: /" >>"$SUMMARY" || true
+  # (The part's name is not put into a sed expression: it may hold a slash.)
+  { grep -E '^test .+ \.\.\. FAILED$|^error: (test failed|could not compile)' "$2" || true; } |
+    while IFS= read -r line; do printf '  %s: %s\n' "$1" "$line"; done >>"$SUMMARY"
 }
 failed_lines() { # part, log of a run.sh → its FAIL lines and failed scripts into the summary
-  grep -E '^ *FAIL |exit=[1-9]' "$2" | head -8 | sed "s/^ */  $1: /" >>"$SUMMARY" || true
+  { grep -E '^ *FAIL |exit=[1-9]' "$2" || true; } | head -8 |
+    while IFS= read -r line; do printf '  %s: %s\n' "$1" "${line#"${line%%[! ]*}"}"; done >>"$SUMMARY"
 }
 
 echo "== cargo test"

@@ -110,6 +110,13 @@ impl Cluster {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        // A zombie leader's other threads may still hold the listening socket: until it closes,
+        // nginx can connect and send a request that is then reset (a 502 for a POST, which it
+        // does not replay). Dead means its port refuses connections.
+        let addr = self.replicas[i].trim_start_matches("http://").to_string();
+        while std::net::TcpStream::connect(&addr).is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// `scripts/cluster.sh up` again: starts the replicas that are not running.
