@@ -170,7 +170,11 @@ fn prefixed_db_key(ns: i64, key: &str) -> String {
 
 /// `Title::getPrefixedText`.
 fn prefixed_text(ns: i64, key: &str) -> String {
-    prefixed_db_key(ns, key).replace('_', " ")
+    title::PageTitle {
+        ns,
+        db_key: key.to_string(),
+    }
+    .display()
 }
 
 /// `Title::getLocalURL` on a wiki whose article path is `/w/index.php?title=$1`.
@@ -321,26 +325,6 @@ fn link_trail(s: &str) -> &str {
     &s[..n]
 }
 
-/// PHP's `rawurldecode`, bytes that do not form UTF-8 replaced.
-fn rawurldecode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && b.len() > i + 2
-            && let (Some(h), Some(l)) = ((b[i + 1] as char).to_digit(16), (b[i + 2] as char).to_digit(16))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// One `[[…]]` match of `CommentParser::doWikiLinks`' pattern at `at` (which starts with `[[`):
 /// (target, text if a `|` was given, end of the `]]`).
 fn match_link(s: &str, at: usize) -> Option<(&str, Option<&str>, usize)> {
@@ -401,7 +385,7 @@ fn wiki_links(comment: &str, self_title: Option<(i64, &str)>, link: &mut dyn FnM
         let whole_trail = &comment[close..trail_end];
         let mut target = raw_target.to_string();
         if target.contains('%') {
-            target = rawurldecode(&target).replace('<', "&lt;").replace('>', "&gt;");
+            target = mwupload_thumb::rawurldecode(&target).replace('<', "&lt;").replace('>', "&gt;");
         }
         let text = match raw_text {
             Some(t) if !t.is_empty() => t.to_string(),
