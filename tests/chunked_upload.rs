@@ -504,3 +504,68 @@ async fn a_first_chunk_is_verified_on_its_own() {
     let r = chunk(&c, "Text chunk.txt", ok.len(), Some(0), None, &ok[..2048], &[]).await;
     assert_eq!(r["upload"]["result"], "Continue", "{r}");
 }
+
+/// The files under `root` whose content is `bytes`.
+fn files_holding(root: &std::path::Path, bytes: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_holding(&p, bytes));
+        } else if std::fs::metadata(&p).map(|m| m.len() == bytes.len() as u64).unwrap_or(false)
+            && std::fs::read(&p).map(|b| b == bytes).unwrap_or(false)
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A publish by file key verifies the stashed file again under the name it is published as
+/// (MediaWiki's UploadFromStash), except that bytes which passed the full verification under
+/// the same final extension are not read again: a stash entry's bytes never change, and a
+/// large assembly is then not re-read at publish. Shown by changing the assembled bytes behind
+/// the server's back: published under another extension they are read again (and refused);
+/// under the extension the assembly verified they are not.
+#[tokio::test]
+async fn a_publish_under_the_verified_extension_does_not_read_the_stash_again() {
+    if !blobs_on_local_disk() {
+        eprintln!("skipped: the stashed bytes are on S3, where this test cannot change them");
+        return;
+    }
+    let srv = Server::start();
+    let c = srv.bot().await;
+    let f = png(120, 90, 47);
+    let r = chunk(&c, "Verified once.png", f.len(), Some(0), None, &f[..6000], &[]).await;
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let r = chunk(&c, "Verified once.png", f.len(), Some(6000), Some(&k), &f[6000..], &[]).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    let key = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let held = files_holding(srv.data.path(), &f);
+    assert_eq!(held.len(), 1, "the assembled file is stored once: {held:?}");
+    let mut script = b"<html><script>alert(1)</script></html>".to_vec();
+    script.resize(f.len(), b' ');
+    std::fs::write(&held[0], &script).unwrap();
+    let publish = |name: &'static str| {
+        let (c, key) = (&c, key.clone());
+        async move {
+            c.post(&[
+                ("action", "upload"),
+                ("format", "json"),
+                ("filename", name),
+                ("filekey", &key),
+                ("comment", "published from the stash"),
+                ("token", &c.csrf),
+            ])
+            .await
+        }
+    };
+    // Another final extension: the bytes are read and verified again, and refused.
+    let r = publish("Verified once.jpg").await;
+    assert_eq!(r["error"]["code"], "verification-error", "{r}");
+    // The verified extension: the verdict is reused, and the entry's recorded SHA-1 published.
+    let r = publish("Verified once, renamed.png").await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f), "{r}");
+    assert_eq!(r["upload"]["imageinfo"]["mime"], "image/png", "{r}");
+}

@@ -161,6 +161,7 @@ pub async fn revert(state: &AppState, caller: &Caller, name: &str, archive_name:
         bits: old.bits,
         page_count: old.page_count,
         metadata: old.metadata.clone(),
+        verified_ext: None,
     };
     let comment = if comment.is_empty() {
         format!("Reverted to version as of {}", mwupload_store::time::ts_to_iso(&old.timestamp))

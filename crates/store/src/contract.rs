@@ -35,6 +35,7 @@ pub async fn run_all(b: &dyn Backend) {
     lease_expiry_with_an_owner_check(b).await;
     chunk_offsets_advance_by_compare_and_set(b).await;
     a_users_stash_lists_theirs_unexpired_newest_first(b).await;
+    a_stash_entry_keeps_the_extension_it_was_verified_under(b).await;
     publish_racing_the_stash_sweeper(b).await;
     archive_name_collision(b).await;
     a_size_is_found_among_current_archived_and_deleted_versions(b).await;
@@ -214,6 +215,7 @@ fn session_row(key: &str, blob_key: &str) -> StashRow {
         temp_name: "x".into(),
         timestamp: crate::time::now_ts(),
         expires_at: now() + 3600,
+        verified_ext: None,
     }
 }
 
@@ -529,6 +531,42 @@ pub async fn a_users_stash_lists_theirs_unexpired_newest_first(b: &dyn Backend) 
     assert_eq!(keys, vec![new.clone(), old.clone()]);
     assert_eq!(x.meta.unexpired_user_stash(user, t, 1).await.unwrap().len(), 1, "limit");
     for k in [old, new, expired, other] {
+        x.meta.take_stash(&k).await.unwrap();
+    }
+}
+
+/// A stash entry records the final extension its bytes passed verification under (what lets a
+/// publish under the same extension skip reading them again), inserted directly or made by
+/// finishing a chunked session; an entry that was never verified as a whole records none.
+pub async fn a_stash_entry_keeps_the_extension_it_was_verified_under(b: &dyn Backend) {
+    let x = b.open().await;
+    let (plain, session, finished) = (unique("ve.plain."), unique("ve.sess."), unique("ve.done."));
+    let verified = StashRow {
+        state: StashState::Finished,
+        verified_ext: Some("JPEG".into()),
+        ..session_row(&plain, "00ab")
+    };
+    x.meta.insert_stash(&verified).await.unwrap();
+    assert_eq!(x.meta.stash(&plain).await.unwrap().unwrap().verified_ext.as_deref(), Some("JPEG"));
+    x.meta.insert_stash(&session_row(&session, "00ac")).await.unwrap();
+    assert_eq!(
+        x.meta.stash(&session).await.unwrap().unwrap().verified_ext,
+        None,
+        "a session is not verified"
+    );
+    let t = now();
+    assert_eq!(
+        x.meta.lease_chunks(&session, 0, "A", t, t + 10).await.unwrap(),
+        LeaseOutcome::Acquired
+    );
+    let done = StashRow {
+        state: StashState::Finished,
+        verified_ext: Some("png".into()),
+        ..session_row(&finished, "00ac")
+    };
+    assert!(x.meta.finish_chunks(&session, "A", 0, &done).await.unwrap());
+    assert_eq!(x.meta.stash(&finished).await.unwrap().unwrap().verified_ext.as_deref(), Some("png"));
+    for k in [plain, session, finished] {
         x.meta.take_stash(&k).await.unwrap();
     }
 }

@@ -165,6 +165,9 @@ pub struct StashRow {
     pub timestamp: String,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The final extension these bytes passed the full verification under, if they did (a
+    /// publish under the same extension need not read them again).
+    pub verified_ext: Option<String>,
 }
 
 #[derive(Debug, Clone)]

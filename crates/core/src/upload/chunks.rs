@@ -676,7 +676,7 @@ pub async fn assemble(state: &Arc<AppState>, caller: &Caller, session: &StashRow
     };
     drop(local);
     let info = info.for_extension(&title.final_ext);
-    let props = Props::from_info(&info, size, &sha1);
+    let props = Props::from_info(&info, size, &sha1).verified_as(&title.final_ext);
     let row = super::stash::new_row(state, caller.user_id(), &session.blob_key, &props, "chunks", StashState::Finished);
     let finished = state.meta.finish_chunks(&session.key, lease.owner(), session.size, &row).await?;
     // The session row is gone either way: there is no lease left to release.

@@ -201,11 +201,7 @@ async fn publish_stashed(state: &Arc<AppState>, caller: &Caller, j: &PublishJob)
         offset: None,
     })
     .await?;
-    let local = state.blobs.materialize(&row.blob_key).await?;
-    let info = verify::analyze(local.to_path_buf()).await?;
-    let verdict = verify::check_file(state, local.path(), &info, row.size as u64, &j.filename).await;
-    drop(local);
-    let title = match verdict {
+    let title = match verify::check_stashed(state, &row, &j.filename).await? {
         Ok(t) => t,
         Err(r) => return set(fail(r.error)).await,
     };
@@ -296,7 +292,7 @@ async fn fetch_and_publish(state: &Arc<AppState>, caller: &Caller, j: &FetchJob,
         size: fetched.size,
     };
     let warns = warnings::compute(state, &subject).await?;
-    let props = Props::from_info(&info, fetched.size, &sha1);
+    let props = Props::from_info(&info, fetched.size, &sha1).verified_as(&title.final_ext);
     if j.stash || (!warns.is_empty() && !j.ignorewarnings) {
         let row = match stash::stash_temp(state, caller, fetched.path, &props, "url").await {
             Ok(r) => r,

@@ -23,6 +23,9 @@ pub struct Props {
     pub page_count: Option<i64>,
     /// imageinfo `metadata` as stored: MediaWiki's list of `{name, value}`, or `null`.
     pub metadata: String,
+    /// The final extension the bytes passed the full verification under, if they did; a stash
+    /// entry made from them keeps it (see `verify::check_stashed`).
+    pub verified_ext: Option<String>,
 }
 
 impl Props {
@@ -37,6 +40,14 @@ impl Props {
             bits: info.bitdepth as i64,
             page_count: info.page_count.map(i64::from),
             metadata: info.metadata_json().to_string(),
+            verified_ext: None,
+        }
+    }
+    /// The same bytes, known to have passed the full verification under `final_ext`.
+    pub fn verified_as(self, final_ext: &str) -> Props {
+        Props {
+            verified_ext: Some(final_ext.to_string()),
+            ..self
         }
     }
     pub fn from_stash(r: &StashRow) -> Props {
@@ -50,6 +61,7 @@ impl Props {
             bits: r.bits,
             page_count: r.page_count,
             metadata: r.metadata.clone(),
+            verified_ext: r.verified_ext.clone(),
         }
     }
 }

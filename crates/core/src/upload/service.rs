@@ -232,7 +232,7 @@ pub async fn direct(state: &AppState, caller: &Caller, req: &UploadRequest, file
     };
     // The type MediaWiki records depends on the final extension too (random bytes named .txt are text/plain).
     let info = info.for_extension(&title.final_ext);
-    let props = Props::from_info(&info, size, &sha1);
+    let props = Props::from_info(&info, size, &sha1).verified_as(&title.final_ext);
     finish(state, caller, req, &title, props, Source::Temp(file.path)).await
 }
 
@@ -251,12 +251,8 @@ pub async fn from_stash(state: &AppState, caller: &Caller, req: &UploadRequest, 
     if row.state != StashState::Finished {
         return Err(UploadError::StashNotComplete.into());
     }
-    // The full verification runs again, against the (possibly new) name.
-    let local = state.blobs.materialize(&row.blob_key).await?;
-    let info = verify::analyze(local.to_path_buf()).await?;
-    let verdict = verify::check_file(state, local.path(), &info, row.size as u64, &req.filename).await;
-    drop(local);
-    let title = match verdict {
+    // The full verification again, against the (possibly new) name.
+    let title = match verify::check_stashed(state, &row, &req.filename).await? {
         Ok(t) => t,
         Err(Rejection { error, recoverable: false }) => return Err(error.into()),
         Err(Rejection { error, recoverable: true }) => return Err(UploadFailure::recoverable(error, row.key, true)),

@@ -85,6 +85,7 @@ pub fn new_row(state: &AppState, user_id: i64, blob_key: &str, props: &Props, so
         temp_name: temp_name(&ts, &ext),
         timestamp: ts,
         expires_at: mwupload_store::time::now_unix() + state.config.uploads.stash_max_age_secs as i64,
+        verified_ext: props.verified_ext.clone(),
     }
 }
 

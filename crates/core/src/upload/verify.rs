@@ -5,6 +5,7 @@ use super::error::{NameProblem, UploadError};
 use crate::state::AppState;
 use crate::title::{self, FileTitle, TitleError};
 use mwupload_media::{self as media, MediaInfo};
+use mwupload_store::{StashRow, StoreError};
 use std::path::{Path, PathBuf};
 
 /// A rejected upload. Recoverable rejections (bad names) let the caller stash the file and
@@ -75,14 +76,20 @@ pub fn check_name(state: &AppState, filename: &str) -> Result<FileTitle, Rejecti
     title::file_title(filename, &title_rules(state), None).map_err(|e| title_rejection(state, e))
 }
 
-/// The full verification of a complete file.
-pub async fn check_file(state: &AppState, path: &Path, info: &MediaInfo, size: u64, filename: &str) -> Result<FileTitle, Rejection> {
+/// verifyUpload's first two checks: an empty file, a file over the size limit.
+fn check_size(state: &AppState, size: u64) -> Result<(), Rejection> {
     if size == 0 {
         return Err(Rejection::fatal(UploadError::EmptyFile));
     }
     if size > state.config.uploads.max_upload_size {
         return Err(Rejection::fatal(UploadError::FileTooLarge));
     }
+    Ok(())
+}
+
+/// The full verification of a complete file.
+pub async fn check_file(state: &AppState, path: &Path, info: &MediaInfo, size: u64, filename: &str) -> Result<FileTitle, Rejection> {
+    check_size(state, size)?;
     let guessed = media::canonical_extension(&info.mime);
     let name = title::file_title(filename, &title_rules(state), guessed);
     // The extension the content must match: the final one if the name is valid, else what was typed.
@@ -109,6 +116,23 @@ pub async fn check_file(state: &AppState, path: &Path, info: &MediaInfo, size: u
         }));
     }
     name.map_err(|e| title_rejection(state, e))
+}
+
+/// The full verification of a stash entry published as `filename` (MediaWiki's UploadFromStash
+/// verifies the stashed file again). The content checks' verdict depends only on the bytes,
+/// which a stash entry never changes, and on the final extension: an entry that passed them
+/// under the final extension `filename` has (`StashRow::verified_ext`) is not read again — a
+/// 256 MiB assembly is not re-read at publish. The size and name checks always run.
+pub async fn check_stashed(state: &AppState, row: &StashRow, filename: &str) -> Result<Result<FileTitle, Rejection>, StoreError> {
+    if let Some(verified) = row.verified_ext.as_deref().filter(|e| !e.is_empty())
+        && let Ok(title) = title::file_title(filename, &title_rules(state), None)
+        && title.final_ext == verified
+    {
+        return Ok(check_size(state, row.size as u64).map(|()| title));
+    }
+    let local = state.blobs.materialize(&row.blob_key).await?;
+    let info = analyze(local.to_path_buf()).await?;
+    Ok(check_file(state, local.path(), &info, row.size as u64, filename).await)
 }
 
 /// MediaWiki's `UploadFromChunks::verifyChunk`: `verifyPartialFile` on one chunk's bytes alone,

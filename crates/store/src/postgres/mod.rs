@@ -148,6 +148,7 @@ fn stash_from_row(r: &PgRow) -> DbResult<StashRow> {
         temp_name: r.try_get("temp_name")?,
         timestamp: r.try_get("timestamp")?,
         expires_at: r.try_get("expires_at")?,
+        verified_ext: r.try_get("verified_ext")?,
     })
 }
 

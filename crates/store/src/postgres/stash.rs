@@ -4,11 +4,11 @@
 
 use super::*;
 
-const STASH_COLS: &str = "key, user_id, status, blob_key, size, sha1, hash_state, blob_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at";
+const STASH_COLS: &str = "key, user_id, status, blob_key, size, sha1, hash_state, blob_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at, verified_ext";
 
 async fn insert_stash_row(conn: &mut PgConnection, s: &StashRow) -> DbResult<()> {
     let sql = format!(
-        "INSERT INTO stash ({STASH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        "INSERT INTO stash ({STASH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     );
     // Only the constant column list is formatted in; every value is bound.
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -31,6 +31,7 @@ async fn insert_stash_row(conn: &mut PgConnection, s: &StashRow) -> DbResult<()>
         .bind(&s.temp_name)
         .bind(&s.timestamp)
         .bind(s.expires_at)
+        .bind(&s.verified_ext)
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -3,10 +3,10 @@
 
 use super::*;
 
-const STASH_COLS: &str = "key, user_id, status, blob_key, size, sha1, hash_state, blob_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at";
+const STASH_COLS: &str = "key, user_id, status, blob_key, size, sha1, hash_state, blob_state, mime, media_type, width, height, bits, page_count, metadata, source, temp_name, timestamp, expires_at, verified_ext";
 
 async fn insert_stash_row(conn: &mut SqliteConnection, s: &StashRow) -> DbResult<()> {
-    let sql = format!("INSERT INTO stash ({STASH_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    let sql = format!("INSERT INTO stash ({STASH_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&s.key)
         .bind(s.user_id)
@@ -27,6 +27,7 @@ async fn insert_stash_row(conn: &mut SqliteConnection, s: &StashRow) -> DbResult
         .bind(&s.temp_name)
         .bind(&s.timestamp)
         .bind(s.expires_at)
+        .bind(&s.verified_ext)
         .execute(&mut *conn)
         .await?;
     Ok(())
