@@ -512,6 +512,7 @@ impl Observer for FileObserver {
             UploadEvent::Restarted { reason } => p.line(format!("  {}: starting over: {reason}", self.title)),
             UploadEvent::Waiting { stage } => self.bar.set_message(format!("{} ({stage})", self.title)),
             UploadEvent::Publishing => self.bar.set_message(format!("{} (publishing)", self.title)),
+            UploadEvent::PublishAnswered => {}
         }
     }
 }

@@ -170,6 +170,8 @@ pub enum UploadEvent<'a> {
     Waiting { stage: String },
     /// Publishing the stashed file.
     Publishing,
+    /// The publish was answered (asynchronously: its final status came); the answer is checked next.
+    PublishAnswered,
 }
 
 /// Hears [`UploadEvent`]s.
@@ -616,7 +618,9 @@ impl Client {
         let answer = parse_answer(&v)?;
         if let Answer::Poll { stage, .. } = &answer {
             obs.event(UploadEvent::Waiting { stage: stage.clone() });
-            return match self.poll(filekey, opts, obs).await? {
+            let status = self.poll(filekey, opts, obs).await?;
+            obs.event(UploadEvent::PublishAnswered);
+            return match status {
                 UploadStatus::Success {
                     filename: name,
                     imageinfo,
@@ -633,6 +637,7 @@ impl Client {
                 other => Err(Error::Protocol(format!("publishing ended with {other:?}"))),
             };
         }
+        obs.event(UploadEvent::PublishAnswered);
         self.finish_publish(answer, filename, opts, obs).await
     }
 
