@@ -178,6 +178,7 @@ pub async fn revert(state: &AppState, caller: &Caller, name: &str, archive_name:
         must_be_new: false,
         // MediaWiki 1.39 logs an API revert as an ordinary `overwrite` (recorded on the reference wiki).
         log_action: None,
+        watch: false,
     };
     Ok(match publish::publish(state, req, Source::Owned(old.blob_key.clone())).await? {
         publish::Outcome::Published { .. } => RevertOutcome::Reverted,

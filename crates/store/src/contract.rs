@@ -242,6 +242,7 @@ fn version(name: &str, sha1: &str, blob_key: &str, timestamp: &str) -> FileVersi
 
 fn publish_op(v: FileVersion, expected: Option<&FileVersion>, archive_name: Option<String>, consume: Option<String>) -> PublishOp {
     PublishOp {
+        watch_for: None,
         log_params: LogParams::Upload {
             img_sha1: crate::base36::sha1_hex_to_base36(&v.sha1).unwrap_or_default(),
             img_timestamp: v.timestamp.clone(),
@@ -813,21 +814,35 @@ pub async fn publish_is_compare_and_set_on_the_current_version(b: &dyn Backend) 
     let stale = version(&name, "9999999999999999999999999999999999999999", "cc09", "20250101000000");
     let v2 = version(&name, "2222222222222222222222222222222222222222", "cc02", "20250101000001");
     let an = |ts: &str| Some(crate::archive_name(ts, &name));
+    // The uploader's watch is part of a publish that succeeds, and of no other.
+    let (watcher, loser) = (
+        2_000_000 + i64::from(rand::random::<u32>()),
+        1_000_000 + i64::from(rand::random::<u32>()),
+    );
+    let watched = |op: PublishOp, user: i64| PublishOp {
+        watch_for: Some(user),
+        ..op
+    };
     assert!(matches!(
         x.meta
-            .publish(&publish_op(v2.clone(), Some(&v1), an("20250101000001"), None))
+            .publish(&watched(publish_op(v2.clone(), Some(&v1), an("20250101000001"), None), watcher))
             .await
             .unwrap(),
         PublishResult::Published { .. }
     ));
+    assert!(x.meta.is_watched(watcher, 6, &name).await.unwrap(), "the publish's watch");
     // Decided against v1, but v2 is current now.
     let v3 = version(&name, "3333333333333333333333333333333333333333", "cc03", "20250101000002");
     assert_eq!(
         x.meta
-            .publish(&publish_op(v3.clone(), Some(&v1), an("20250101000002"), None))
+            .publish(&watched(publish_op(v3.clone(), Some(&v1), an("20250101000002"), None), loser))
             .await
             .unwrap(),
         PublishResult::CurrentChanged
+    );
+    assert!(
+        !x.meta.is_watched(loser, 6, &name).await.unwrap(),
+        "a publish that lost watches nothing"
     );
     assert_eq!(
         x.meta

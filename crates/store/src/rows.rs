@@ -464,6 +464,9 @@ pub struct PublishOp {
     /// The stash entry whose bytes these are: it is removed in the same transaction, and the
     /// publish fails with [`PublishResult::StashGone`] if it is already gone (swept).
     pub consume_stash: Option<String>,
+    /// The user whose watchlist gets the File page in the same transaction (the upload's
+    /// `watch`): no second write transaction, and so no second commit, per upload.
+    pub watch_for: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -120,6 +120,7 @@ fn publish_op(v: FileVersion, expected: Option<&FileVersion>, archive_name: Opti
         tags: vec![],
         log_action: "upload".into(),
         consume_stash: None,
+        watch_for: None,
     }
 }
 

@@ -226,6 +226,7 @@ async fn publish_stashed(state: &Arc<AppState>, caller: &Caller, j: &PublishJob)
         tags: j.tags.clone(),
         must_be_new: !j.ignorewarnings,
         log_action: None,
+        watch: false,
     };
     let published = publish::publish(state, req, Source::Stash(Box::new(row))).await;
     if matches!(published, Ok(publish::Outcome::Published { .. })) {
@@ -338,19 +339,15 @@ async fn fetch_and_publish(state: &Arc<AppState>, caller: &Caller, j: &FetchJob,
         tags: j.tags.clone(),
         must_be_new: !j.ignorewarnings,
         log_action: None,
+        watch: j.watch,
     };
     let result = match publish::publish(state, req, Source::Temp(fetched.path)).await {
-        Ok(publish::Outcome::Published { name }) => {
-            if j.watch {
-                state.meta.watch(uid, 6, &name, None).await?;
-            }
-            UploadStatus::Success {
-                stage: Stage::Publish,
-                filekey: None,
-                filename: Some(name),
-                warnings: warns,
-            }
-        }
+        Ok(publish::Outcome::Published { name }) => UploadStatus::Success {
+            stage: Stage::Publish,
+            filekey: None,
+            filename: Some(name),
+            warnings: warns,
+        },
         // A retry after a crash that followed the publish finds its own file: that is success.
         Ok(publish::Outcome::NoChange { .. })
             if attempt > 1 && published_by_earlier_run(state, caller, &j.filename, Some(&sha1)).await?.is_some() =>

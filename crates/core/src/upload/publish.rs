@@ -86,6 +86,8 @@ pub struct Request<'a> {
     pub must_be_new: bool,
     /// Upload-log action override (`revert`).
     pub log_action: Option<String>,
+    /// Add the File page to the caller's watchlist, in the publish's own transaction.
+    pub watch: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -238,6 +240,7 @@ async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, s
                 img_timestamp: timestamp,
             },
             consume_stash: stash_key.map(String::from),
+            watch_for: req.watch.then(|| req.caller.user_id()),
         };
         match state.meta.publish(&op).await? {
             PublishResult::Published { page_created } => {

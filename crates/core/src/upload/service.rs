@@ -407,12 +407,10 @@ async fn finish(
         tags: req.tags.clone(),
         must_be_new: !req.ignorewarnings,
         log_action: None,
+        watch: req.watch,
     };
     match publish::publish(state, preq, source).await? {
         publish::Outcome::Published { name } => {
-            if req.watch {
-                state.meta.watch(caller.user_id(), 6, &name, None).await?;
-            }
             let mut version = state.meta.current_file(&name).await?.ok_or(UploadError::FileVanished)?;
             // MediaWiki answers with the LocalFile it just recorded, whose description is the
             // comment as sent; the stored one is cut to CommentStore's 500 characters.

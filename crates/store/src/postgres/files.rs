@@ -387,6 +387,9 @@ async fn publish_once(pool: &PgPool, op: &PublishOp) -> DbResult<PublishResult> 
         )
         .await?;
     }
+    if let Some(user_id) = op.watch_for {
+        super::pages::watch_in(&mut tx, user_id, 6, &v.name, None).await?;
+    }
     tx.commit().await?;
     Ok(PublishResult::Published { page_created })
 }

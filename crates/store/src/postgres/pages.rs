@@ -227,17 +227,8 @@ impl PageStore for PgStore {
     }
 
     async fn watch(&self, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO watchlist (user_id, namespace, title, expiry) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (user_id, namespace, title) DO UPDATE SET expiry = excluded.expiry",
-        )
-        .bind(user_id)
-        .bind(namespace)
-        .bind(title)
-        .bind(expiry)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        Ok(watch_in(&mut conn, user_id, namespace, title, expiry).await?)
     }
 
     async fn unwatch(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<()> {
@@ -575,4 +566,19 @@ async fn move_page_once(pool: &PgPool, op: &PageMoveOp<'_>) -> DbResult<MoveOutc
         redirect_page_id,
         log_id,
     })
+}
+
+/// Adds a page to a user's watchlist (or sets the expiry of an entry already there).
+pub(super) async fn watch_in(conn: &mut PgConnection, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO watchlist (user_id, namespace, title, expiry) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id, namespace, title) DO UPDATE SET expiry = excluded.expiry",
+    )
+    .bind(user_id)
+    .bind(namespace)
+    .bind(title)
+    .bind(expiry)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

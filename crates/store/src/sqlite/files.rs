@@ -612,5 +612,8 @@ pub(super) async fn publish_in(tx: &mut SqliteConnection, op: &PublishOp) -> Sto
         )
         .await?;
     }
+    if let Some(user_id) = op.watch_for {
+        super::pages::watch_in(tx, user_id, 6, &v.name, None).await?;
+    }
     Ok(PublishResult::Published { page_created })
 }

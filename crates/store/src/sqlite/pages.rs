@@ -257,13 +257,9 @@ impl PageStore for SqliteStore {
 
     // ----------------------------------------------------------------- watchlist
     async fn watch(&self, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> StoreResult<()> {
-        sqlx::query("INSERT INTO watchlist (user_id, namespace, title, expiry) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, namespace, title) DO UPDATE SET expiry = excluded.expiry")
-            .bind(user_id)
-            .bind(namespace)
-            .bind(title)
-            .bind(expiry)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.begin_write().await?;
+        watch_in(&mut tx, user_id, namespace, title, expiry).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -600,4 +596,16 @@ impl PageStore for SqliteStore {
             log_id,
         })
     }
+}
+
+/// Adds a page to a user's watchlist (or sets the expiry of an entry already there).
+pub(super) async fn watch_in(conn: &mut SqliteConnection, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> DbResult<()> {
+    sqlx::query("INSERT INTO watchlist (user_id, namespace, title, expiry) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, namespace, title) DO UPDATE SET expiry = excluded.expiry")
+        .bind(user_id)
+        .bind(namespace)
+        .bind(title)
+        .bind(expiry)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
