@@ -18,7 +18,7 @@ W=$(mktemp -d)
 OUT=${OUT:-$W}
 mkdir -p "$OUT"
 SRV=
-cleanup() { [[ -n $SRV ]] && { kill -INT "$SRV" 2>/dev/null || true; wait "$SRV" 2>/dev/null || true; }; rm -rf "$W/data"; }
+cleanup() { [[ -n $SRV ]] && { kill -INT "$SRV" 2>/dev/null || true; wait "$SRV" 2>/dev/null || true; }; mkdir -p /var/tmp/abgarbage; mv "$W" /var/tmp/abgarbage/ 2>/dev/null || true; }
 trap cleanup EXIT
 mkdir -p "$W/data"
 # `serve --init` creates the data dir and its credentials; warm up without the profiler first.

@@ -121,8 +121,15 @@ impl BlobStore for FsBlobStore {
         // One blocking call for the whole sequence (a small upload's bytes are already written:
         // six thread hand-offs cost more than the syscalls).
         tokio::task::spawn_blocking(move || -> io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
-            std::fs::rename(&file, &dest)?;
+            // The fan-out directory nearly always exists: create it only when the rename says
+            // it does not (a mkdir per upload contends on the parent directory's lock).
+            if let Err(e) = std::fs::rename(&file, &dest) {
+                if e.kind() != io::ErrorKind::NotFound {
+                    return Err(e);
+                }
+                std::fs::create_dir_all(&dir)?;
+                std::fs::rename(&file, &dest)?;
+            }
             // The file no longer exists under its scratch name: forget it without deleting anything.
             let _ = file.keep();
             // The bytes are made durable here, after the rename (the spool writer does not

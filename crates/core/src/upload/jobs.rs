@@ -233,7 +233,7 @@ async fn publish_stashed(state: &Arc<AppState>, caller: &Caller, j: &PublishJob)
         crate::crash_point("publish-job-after-publish");
     }
     let result = match published {
-        Ok(publish::Outcome::Published { name }) => UploadStatus::Success {
+        Ok(publish::Outcome::Published { name, .. }) => UploadStatus::Success {
             stage: Stage::Publish,
             filekey: None,
             filename: Some(name),
@@ -342,7 +342,7 @@ async fn fetch_and_publish(state: &Arc<AppState>, caller: &Caller, j: &FetchJob,
         watch: j.watch,
     };
     let result = match publish::publish(state, req, Source::Temp(fetched.path)).await {
-        Ok(publish::Outcome::Published { name }) => UploadStatus::Success {
+        Ok(publish::Outcome::Published { name, .. }) => UploadStatus::Success {
             stage: Stage::Publish,
             filekey: None,
             filename: Some(name),

@@ -8,7 +8,10 @@ use super::error::{UploadError, UploadResult};
 use crate::auth::Caller;
 use crate::state::AppState;
 use mwupload_media::MediaInfo;
-use mwupload_store::{ExpectedCurrent, FileVersion, LogParams, PublishOp, PublishResult, StashRow, StashState, base36, new_blob_key};
+use mwupload_store::{
+    BlobStore, ExpectedCurrent, FileVersion, LogParams, PublishOp, PublishResult, StashRow, StashState, base36, new_blob_key,
+};
+use std::sync::Arc;
 
 /// Properties of the bytes being published, from analysis or from the stash row.
 #[derive(Debug, Clone)]
@@ -69,9 +72,66 @@ impl Props {
 /// Where the bytes are now.
 pub enum Source {
     Temp(tempfile::TempPath),
+    /// A scratch file on its way into the blob store (see [`StoringBlob`]).
+    Storing(StoringBlob),
     Stash(Box<StashRow>),
     /// A blob an existing version already holds (filerevert): the new version shares it.
     Owned(String),
+}
+
+/// A scratch file being moved into the blob store under a new key (rename and fsyncs) while the
+/// request goes on: a direct upload's bytes are kept whatever the checks decide (published, or
+/// stashed after a warning or a recoverable refusal), so storing them need not wait for the
+/// authorization and warning reads. Dropped unused (an error), the blob is deleted once stored;
+/// a process that dies first leaves an unreferenced blob, which the orphan sweep removes.
+pub struct StoringBlob {
+    key: String,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    blobs: Arc<dyn BlobStore>,
+}
+
+impl StoringBlob {
+    pub fn start(state: &AppState, temp: tempfile::TempPath) -> StoringBlob {
+        let key = new_blob_key();
+        let (blobs, k) = (state.blobs.clone(), key.clone());
+        let task = tokio::spawn(async move { blobs.put_file(&k, temp).await });
+        StoringBlob {
+            key,
+            task: Some(task),
+            blobs: state.blobs.clone(),
+        }
+    }
+
+    /// Waits until the bytes are durable; the caller then owns the blob under the returned key.
+    pub async fn stored(mut self) -> UploadResult<String> {
+        let Some(task) = self.task.take() else {
+            return Err(UploadError::Storage {
+                message: "the upload's bytes were already taken".into(),
+            });
+        };
+        match task.await {
+            Ok(Ok(())) => Ok(std::mem::take(&mut self.key)),
+            Ok(Err(e)) => Err(e.into()),
+            Err(e) => Err(UploadError::Storage {
+                message: format!("storing the upload: {e}"),
+            }),
+        }
+    }
+}
+
+impl Drop for StoringBlob {
+    fn drop(&mut self) {
+        let Some(task) = self.task.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (blobs, key) = (self.blobs.clone(), std::mem::take(&mut self.key));
+        runtime.spawn(async move {
+            if let Ok(Ok(())) = task.await {
+                let _ = blobs.delete(&key).await;
+            }
+        });
+    }
 }
 
 pub struct Request<'a> {
@@ -94,15 +154,13 @@ pub struct Request<'a> {
 pub enum Outcome {
     Published {
         name: String,
+        /// The version as recorded (what the store now has as current).
+        version: Box<FileVersion>,
     },
     /// Identical to the current version: `fileexists-no-change`, bytes kept in the stash under `key`.
-    NoChange {
-        key: String,
-    },
+    NoChange { key: String },
     /// Lost a same-name race: `exists` warning, bytes kept in the stash under `key`.
-    LostRace {
-        key: String,
-    },
+    LostRace { key: String },
 }
 
 /// How often a publish decides again after losing a compare-and-set to concurrent publishes.
@@ -129,6 +187,7 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> Uplo
             state.blobs.put_file(&key, temp).await?;
             (key, None, true)
         }
+        Source::Storing(storing) => (storing.stored().await?, None, true),
         Source::Stash(row) => (row.blob_key.clone(), Some(row.key.clone()), false),
         Source::Owned(blob_key) => (blob_key, None, false),
     };
@@ -144,7 +203,7 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> Uplo
         }
     };
     match outcome {
-        Decided::Published => Ok(Outcome::Published { name: req.name }),
+        Decided::Published(version) => Ok(Outcome::Published { name: req.name, version }),
         Decided::NoChange | Decided::Exists => {
             // Keep the bytes retrievable by filekey, as MediaWiki's recoverable errors do.
             let key = match stash_key {
@@ -173,7 +232,7 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> Uplo
 
 #[derive(Debug, PartialEq)]
 enum Decided {
-    Published,
+    Published(Box<FileVersion>),
     NoChange,
     Exists,
 }
@@ -249,7 +308,7 @@ async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, s
                 if page_created && !crate::wikitext::file_links(&op.page_text).is_empty() {
                     crate::wikitext::refresh_file_links(state, 6, &req.name).await?;
                 }
-                return Ok(Decided::Published);
+                return Ok(Decided::Published(Box::new(op.version)));
             }
             // Another publish changed the file between our read and our write: decide again.
             PublishResult::CurrentChanged => continue,

@@ -6,7 +6,7 @@
 use super::chunks::{self, Appended, RoutedChunk};
 use super::error::{UploadError, UploadFailure, UploadResult};
 use super::jobs::Job;
-use super::publish::{self, Props, Source};
+use super::publish::{self, Props, Source, StoringBlob};
 use super::stash;
 use super::status::{self, Stage, UploadStatus};
 use super::url::FetchPolicy;
@@ -166,6 +166,11 @@ pub async fn check_permissions(state: &AppState, caller: &Caller, by_url: bool) 
 /// bytes stay in the stash); a block is not.
 pub async fn authorize_publish(state: &AppState, caller: &Caller, name: &str) -> UploadResult<Result<(), UploadError>> {
     let page_exists = state.meta.page(6, name).await?.is_some();
+    authorize_publish_of(state, caller, name, page_exists).await
+}
+
+/// [`authorize_publish`] for a File page whose existence the caller has just read.
+async fn authorize_publish_of(state: &AppState, caller: &Caller, name: &str, page_exists: bool) -> UploadResult<Result<(), UploadError>> {
     match crate::access::authorize(state, caller, 6, name, page_exists, &["edit", "upload"]).await? {
         Ok(()) => {}
         Err(crate::access::Denial::Blocked(b)) => return Err(UploadError::Blocked(Box::new(b))),
@@ -324,6 +329,10 @@ async fn ensure_stashed(state: &AppState, caller: &Caller, source: Source, props
     match source {
         Source::Stash(row) => Ok(row.key),
         Source::Temp(temp) => Ok(stash::stash_temp(state, caller, temp, props, "file").await?.key),
+        Source::Storing(storing) => {
+            let blob = storing.stored().await?;
+            Ok(stash::stash_stored(state, caller, blob, props, "file").await?.key)
+        }
         // action=upload only publishes new bytes or stash entries.
         Source::Owned(_) => Err(UploadError::Storage {
             message: "an existing version's blob cannot be stashed".into(),
@@ -340,8 +349,19 @@ async fn finish(
     props: Props,
     source: Source,
 ) -> Res<UploadResponse> {
+    // Every outcome below but an error keeps a direct upload's bytes (published or stashed):
+    // their rename and fsyncs run while the checks read the database.
+    let source = match source {
+        Source::Temp(temp) => Source::Storing(StoringBlob::start(state, temp)),
+        other => other,
+    };
+    // MediaWiki's result links the description page by id only if it existed before this upload.
+    let page_before = match req.stash {
+        true => None,
+        false => state.meta.page(6, &title.db_key).await?.map(|p| p.id),
+    };
     if !req.stash
-        && let Err(e) = authorize_publish(state, caller, &title.db_key).await?
+        && let Err(e) = authorize_publish_of(state, caller, &title.db_key, page_before.is_some()).await?
     {
         let key = ensure_stashed(state, caller, source, &props).await?;
         return Err(UploadFailure::recoverable(e, key, true));
@@ -396,8 +416,6 @@ async fn finish(
             filename: Some(title.db_key.clone()),
         });
     }
-    // MediaWiki's result links the description page by id only if it existed before this upload.
-    let page_before = state.meta.page(6, &title.db_key).await?.map(|p| p.id);
     let preq = publish::Request {
         caller,
         name: title.db_key.clone(),
@@ -410,8 +428,8 @@ async fn finish(
         watch: req.watch,
     };
     match publish::publish(state, preq, source).await? {
-        publish::Outcome::Published { name } => {
-            let mut version = state.meta.current_file(&name).await?.ok_or(UploadError::FileVanished)?;
+        publish::Outcome::Published { version, .. } => {
+            let mut version = *version;
             // MediaWiki answers with the LocalFile it just recorded, whose description is the
             // comment as sent; the stored one is cut to CommentStore's 500 characters.
             version.description = req.comment.clone();

@@ -97,20 +97,38 @@ pub async fn stash_temp(
     props: &Props,
     source: &str,
 ) -> UploadResult<StashRow> {
+    check_stashable(caller, props)?;
+    let blob = new_blob_key();
+    state.blobs.put_file(&blob, temp).await?;
+    stash_stored(state, caller, blob, props, source).await
+}
+
+/// Stashes bytes already stored as `blob`, which the caller hands over: the blob is deleted if
+/// no entry can be made for it.
+pub async fn stash_stored(state: &AppState, caller: &Caller, blob: String, props: &Props, source: &str) -> UploadResult<StashRow> {
+    let row = match check_stashable(caller, props) {
+        Ok(()) => new_row(state, caller.user_id(), &blob, props, source, StashState::Finished),
+        Err(e) => {
+            let _ = state.blobs.delete(&blob).await;
+            return Err(e);
+        }
+    };
+    if let Err(e) = state.meta.insert_stash(&row).await {
+        let _ = state.blobs.delete(&blob).await;
+        return Err(e.into());
+    }
+    Ok(row)
+}
+
+/// UploadStash's refusals: no anonymous stash, no empty file.
+fn check_stashable(caller: &Caller, props: &Props) -> UploadResult<()> {
     if !caller.is_logged_in() {
         return Err(UploadError::StashNotLoggedIn);
     }
     if props.size == 0 {
         return Err(UploadError::StashZeroLength);
     }
-    let blob = new_blob_key();
-    state.blobs.put_file(&blob, temp).await?;
-    let row = new_row(state, caller.user_id(), &blob, props, source, StashState::Finished);
-    if let Err(e) = state.meta.insert_stash(&row).await {
-        let _ = state.blobs.delete(&blob).await;
-        return Err(e.into());
-    }
-    Ok(row)
+    Ok(())
 }
 
 /// Loads a stash entry the caller owns, with MediaWiki 1.39's errors.
