@@ -286,8 +286,9 @@ async fn handle_request(
 ) -> Response<Body> {
     // The caller first: a chunk for one of the caller's upload sessions can then be written
     // straight into the session while the body streams (see `ChunkRouter`).
-    let session_row = match session::session_id_from_headers(&parts.headers) {
-        Some(id) => match state.meta.session(&id).await {
+    // The session, its user and bot password in one query.
+    let loaded = match session::session_id_from_headers(&parts.headers) {
+        Some(id) => match state.meta.session_caller(&id).await {
             Ok(s) => s,
             Err(e) => return ctx.render_err(&ApiError::from(e)),
         },
@@ -299,13 +300,8 @@ async fn handle_request(
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip())
         .map(|ip| client_ip::from_headers(ip, &parts.headers, &state.trusted_proxies));
-    let caller = match session::resolve(&state, session_row).await {
-        Ok(mut c) => {
-            c.ip = peer;
-            c
-        }
-        Err(e) => return ctx.render_err(&ApiError::from(e)),
-    };
+    let mut caller = mwupload_core::auth::caller_of(&state, loaded);
+    caller.ip = peer;
     // Decode the body: urlencoded, or multipart streamed to temp files while hashing.
     let ctype = parts
         .headers

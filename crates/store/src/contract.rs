@@ -49,6 +49,7 @@ pub async fn run_all(b: &dyn Backend) {
     one_active_block_per_target(b).await;
     group_memberships_expire_and_are_logged(b).await;
     a_new_account_and_its_log_entry_commit_together(b).await;
+    a_sessions_caller_is_read_in_one_query(b).await;
     thumbnails_follow_the_bytes_in_use(b).await;
     login_throttle_counts_across_instances(b).await;
     a_page_outside_the_file_namespace_is_deleted_and_restored(b).await;
@@ -104,6 +105,78 @@ pub async fn a_page_outside_the_file_namespace_is_deleted_and_restored(b: &dyn B
     assert!(
         x.meta.current_file(&title).await.unwrap().is_some(),
         "pages: the file is still there"
+    );
+}
+
+/// `session_caller` gives what `session`, `user_by_id` and `bot_password` give one by one: an
+/// anonymous session, a logged-in one (with its groups), a bot-password one, and no session at
+/// all. Removing a bot password ends its sessions (and removing an account, the account's).
+pub async fn a_sessions_caller_is_read_in_one_query(b: &dyn Backend) {
+    let x = b.open().await;
+    let name = unique("Caller");
+    let uid = x
+        .meta
+        .create_user(&name, "hash", &["bot".to_string()], None)
+        .await
+        .unwrap()
+        .unwrap();
+    x.meta
+        .put_bot_password(uid, "tool", "bphash", &["basic".to_string(), "uploadfile".to_string()])
+        .await
+        .unwrap();
+    x.meta.put_bot_password(uid, "gone", "bphash", &[]).await.unwrap();
+    let (anon, user, bot, revoked) = (unique("sc.a."), unique("sc.u."), unique("sc.b."), unique("sc.r."));
+    for s in [&anon, &user, &bot, &revoked] {
+        x.meta.create_session(s, "secret").await.unwrap();
+    }
+    x.meta.set_session_user(&user, Some(uid), None, "s1").await.unwrap();
+    x.meta.set_session_user(&bot, Some(uid), Some("tool"), "s2").await.unwrap();
+    x.meta.set_session_user(&revoked, Some(uid), Some("gone"), "s3").await.unwrap();
+    for id in [&anon, &user, &bot, &revoked] {
+        let one = x.meta.session_caller(id).await.unwrap().expect("the session exists");
+        let session = x.meta.session(id).await.unwrap().unwrap();
+        let user = match session.user_id {
+            Some(u) => x.meta.user_by_id(u).await.unwrap(),
+            None => None,
+        };
+        let bp = match (&user, &session.bot_app_id) {
+            (Some(u), Some(app)) => x.meta.bot_password(u.id, app).await.unwrap(),
+            _ => None,
+        };
+        let seen = |s: &SessionRow| (s.id.clone(), s.secret.clone(), s.user_id, s.bot_app_id.clone());
+        assert_eq!(seen(&one.session), seen(&session), "session_caller({id}): the session");
+        let person = |u: &Option<UserRow>| {
+            u.as_ref().map(|u| {
+                (
+                    u.id,
+                    u.name.clone(),
+                    u.password_hash.clone(),
+                    u.groups.clone(),
+                    u.registered.clone(),
+                )
+            })
+        };
+        assert_eq!(person(&one.user), person(&user), "session_caller({id}): the user");
+        let key = |b: &Option<BotPasswordRow>| {
+            b.as_ref()
+                .map(|b| (b.user_id, b.app_id.clone(), b.password_hash.clone(), b.grants.clone()))
+        };
+        assert_eq!(key(&one.bot_password), key(&bp), "session_caller({id}): the bot password");
+    }
+    let bot_caller = x.meta.session_caller(&bot).await.unwrap().unwrap();
+    assert_eq!(bot_caller.user.as_ref().map(|u| u.groups.clone()), Some(vec!["bot".to_string()]));
+    assert_eq!(
+        bot_caller.bot_password.map(|b| b.grants),
+        Some(vec!["basic".to_string(), "uploadfile".to_string()])
+    );
+    x.meta.delete_bot_password(uid, "gone").await.unwrap();
+    assert!(
+        x.meta.session_caller(&revoked).await.unwrap().is_none(),
+        "a removed bot password's session"
+    );
+    assert!(
+        x.meta.session_caller(&unique("sc.none.")).await.unwrap().is_none(),
+        "no such session"
     );
 }
 

@@ -90,6 +90,10 @@ pub trait AccountStore: Send + Sync {
 
     async fn create_session(&self, id: &str, secret: &str) -> StoreResult<()>;
     async fn session(&self, id: &str) -> StoreResult<Option<SessionRow>>;
+    /// The session with its user and bot password, in one query: what every request reads to
+    /// know its caller (the same rows [`MetaStore::session`], [`MetaStore::user_by_id`] and
+    /// [`MetaStore::bot_password`] give one by one).
+    async fn session_caller(&self, id: &str) -> StoreResult<Option<SessionCaller>>;
     /// Logs a session in (or out with `None`), replacing its token secret.
     async fn set_session_user(&self, id: &str, user_id: Option<i64>, bot_app_id: Option<&str>, new_secret: &str) -> StoreResult<()>;
 

@@ -117,6 +117,15 @@ pub struct SessionRow {
     pub bot_app_id: Option<String>,
 }
 
+/// A session with the account it is logged in as (None: anonymous, or the account is gone) and,
+/// for a bot-password login, that bot password (None: there is none, or it was removed).
+#[derive(Debug, Clone)]
+pub struct SessionCaller {
+    pub session: SessionRow,
+    pub user: Option<UserRow>,
+    pub bot_password: Option<BotPasswordRow>,
+}
+
 /// One version of a file: current (`files`), archived (`old_files`) or deleted (`file_archive`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileVersion {

@@ -7,7 +7,7 @@ pub mod token;
 pub mod username;
 
 use crate::state::AppState;
-use mwupload_store::{SessionRow, StoreResult, UserRow};
+use mwupload_store::{SessionCaller, SessionRow, StoreResult, UserRow};
 
 /// The caller of one request (or the user a job runs as), resolved from a session.
 #[derive(Debug, Clone, Default)]
@@ -54,27 +54,57 @@ impl Caller {
     }
 }
 
-/// Builds the caller from a session row (or none: anonymous without a session).
+/// Builds the caller from a session row (or none: anonymous without a session), reading its
+/// user and bot password.
 pub async fn resolve(state: &AppState, session: Option<SessionRow>) -> StoreResult<Caller> {
+    let Some(session) = session else {
+        return Ok(caller_of(state, None));
+    };
+    let user = match session.user_id {
+        Some(uid) => state.meta.user_by_id(uid).await?,
+        None => None,
+    };
+    let bot_password = match (&user, &session.bot_app_id) {
+        (Some(u), Some(app)) => state.meta.bot_password(u.id, app).await?,
+        _ => None,
+    };
+    Ok(caller_of(
+        state,
+        Some(SessionCaller {
+            session,
+            user,
+            bot_password,
+        }),
+    ))
+}
+
+/// The caller of a session already read with its user and bot password
+/// (`MetaStore::session_caller`), or none: anonymous without a session.
+pub fn caller_of(state: &AppState, loaded: Option<SessionCaller>) -> Caller {
+    let Some(SessionCaller {
+        session,
+        user,
+        bot_password,
+    }) = loaded
+    else {
+        return Caller::default().with_rights(state, None);
+    };
     let mut caller = Caller {
-        session: session.clone(),
+        session: Some(session.clone()),
         ..Default::default()
     };
     let mut grants: Option<Vec<String>> = None;
-    if let Some(s) = &session
-        && let Some(uid) = s.user_id
-        && let Some(user) = state.meta.user_by_id(uid).await?
-    {
-        if let Some(app) = &s.bot_app_id {
-            match state.meta.bot_password(uid, app).await? {
+    if let Some(user) = user {
+        if let Some(app) = &session.bot_app_id {
+            match bot_password {
                 Some(bp) => grants = Some(bp.grants),
                 // The bot password was removed: the session no longer authenticates.
                 None => {
-                    return Ok(Caller {
-                        session,
+                    return Caller {
+                        session: Some(session),
                         ..Default::default()
                     }
-                    .with_rights(state, None));
+                    .with_rights(state, None);
                 }
             }
             caller.bot_app = Some(app.clone());
@@ -82,7 +112,7 @@ pub async fn resolve(state: &AppState, session: Option<SessionRow>) -> StoreResu
         crate::request_log::set_user(&user.name);
         caller.user = Some(user);
     }
-    Ok(caller.with_rights(state, grants.as_deref()))
+    caller.with_rights(state, grants.as_deref())
 }
 
 impl Caller {

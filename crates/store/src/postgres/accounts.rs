@@ -254,6 +254,46 @@ impl AccountStore for PgStore {
         .transpose()
     }
 
+    async fn session_caller(&self, id: &str) -> StoreResult<Option<SessionCaller>> {
+        let row = sqlx::query(
+            "SELECT s.id AS s_id, s.secret AS s_secret, s.user_id AS s_user_id, s.bot_app_id AS s_bot_app_id,
+                    u.id, u.name, u.password_hash, u.groups_list, u.registered,
+                    b.app_id AS b_app_id, b.password_hash AS b_password_hash, b.grants AS b_grants
+             FROM sessions s
+             LEFT JOIN users u ON u.id = s.user_id
+             LEFT JOIN bot_passwords b ON b.user_id = s.user_id AND b.app_id = s.bot_app_id
+             WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let session = SessionRow {
+            id: r.try_get("s_id")?,
+            secret: r.try_get("s_secret")?,
+            user_id: r.try_get("s_user_id")?,
+            bot_app_id: r.try_get("s_bot_app_id")?,
+        };
+        let user = match r.try_get::<Option<i64>, _>("id")? {
+            Some(_) => Some(user_from_row(&r)?),
+            None => None,
+        };
+        let bot_password = match (r.try_get::<Option<String>, _>("b_app_id")?, session.user_id) {
+            (Some(app_id), Some(user_id)) => Some(BotPasswordRow {
+                user_id,
+                app_id,
+                password_hash: r.try_get("b_password_hash")?,
+                grants: split_list(&r.try_get::<String, _>("b_grants")?),
+            }),
+            _ => None,
+        };
+        Ok(Some(SessionCaller {
+            session,
+            user,
+            bot_password,
+        }))
+    }
+
     async fn set_session_user(&self, id: &str, user_id: Option<i64>, bot_app_id: Option<&str>, new_secret: &str) -> StoreResult<()> {
         sqlx::query("UPDATE sessions SET user_id = $1, bot_app_id = $2, secret = $3, last_seen = $4 WHERE id = $5")
             .bind(user_id)
