@@ -104,12 +104,16 @@ impl StoringBlob {
 
     /// Waits until the bytes are durable; the caller then owns the blob under the returned key.
     pub async fn stored(mut self) -> UploadResult<String> {
-        let Some(task) = self.task.take() else {
+        let Some(task) = self.task.as_mut() else {
             return Err(UploadError::Storage {
                 message: "the upload's bytes were already taken".into(),
             });
         };
-        match task.await {
+        // The task stays ours until it has finished: a request dropped while waiting here
+        // still deletes what was stored (see Drop).
+        let finished = task.await;
+        self.task = None;
+        match finished {
             Ok(Ok(())) => Ok(std::mem::take(&mut self.key)),
             Ok(Err(e)) => Err(e.into()),
             Err(e) => Err(UploadError::Storage {
