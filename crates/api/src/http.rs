@@ -321,14 +321,11 @@ pub async fn index_php(State(state): State<SharedState>, req: Request) -> Respon
         .map(|(k, t)| (k.to_string(), t.to_string()));
     let stash_file = title.strip_prefix("Special:UploadStash/file/").map(str::to_string);
     if let Some(key) = stash_file.as_deref().or(stash_thumb.as_ref().map(|(k, _)| k.as_str())) {
-        let session = match crate::session::session_id_from_headers(&parts.headers) {
-            Some(id) => state.meta.session(&id).await.ok().flatten(),
+        let loaded = match crate::session::session_id_from_headers(&parts.headers) {
+            Some(id) => state.meta.session_caller(&id).await.ok().flatten(),
             None => None,
         };
-        let caller = match crate::session::resolve(&state, session).await {
-            Ok(c) => c,
-            Err(_) => return status(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable"),
-        };
+        let caller = mwupload_core::auth::caller_of(&state, loaded);
         if !caller.has("upload") {
             return status(
                 StatusCode::FORBIDDEN,

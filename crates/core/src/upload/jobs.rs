@@ -233,10 +233,10 @@ async fn publish_stashed(state: &Arc<AppState>, caller: &Caller, j: &PublishJob)
         crate::crash_point("publish-job-after-publish");
     }
     let result = match published {
-        Ok(publish::Outcome::Published { name, .. }) => UploadStatus::Success {
+        Ok(publish::Outcome::Published { version }) => UploadStatus::Success {
             stage: Stage::Publish,
             filekey: None,
-            filename: Some(name),
+            filename: Some(version.name),
             warnings: Vec::new(),
         },
         Ok(publish::Outcome::NoChange { .. }) => fail(UploadError::FileExistsNoChange { name: title.db_key }),
@@ -342,10 +342,10 @@ async fn fetch_and_publish(state: &Arc<AppState>, caller: &Caller, j: &FetchJob,
         watch: j.watch,
     };
     let result = match publish::publish(state, req, Source::Temp(fetched.path)).await {
-        Ok(publish::Outcome::Published { name, .. }) => UploadStatus::Success {
+        Ok(publish::Outcome::Published { version }) => UploadStatus::Success {
             stage: Stage::Publish,
             filekey: None,
-            filename: Some(name),
+            filename: Some(version.name),
             warnings: warns,
         },
         // A retry after a crash that followed the publish finds its own file: that is success.

@@ -156,11 +156,8 @@ pub struct Request<'a> {
 
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
-    Published {
-        name: String,
-        /// The version as recorded (what the store now has as current).
-        version: Box<FileVersion>,
-    },
+    /// The version as recorded (what the store now has as current).
+    Published { version: Box<FileVersion> },
     /// Identical to the current version: `fileexists-no-change`, bytes kept in the stash under `key`.
     NoChange { key: String },
     /// Lost a same-name race: `exists` warning, bytes kept in the stash under `key`.
@@ -207,7 +204,7 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> Uplo
         }
     };
     match outcome {
-        Decided::Published(version) => Ok(Outcome::Published { name: req.name, version }),
+        Decided::Published(version) => Ok(Outcome::Published { version }),
         Decided::NoChange | Decided::Exists => {
             // Keep the bytes retrievable by filekey, as MediaWiki's recoverable errors do.
             let key = match stash_key {

@@ -356,9 +356,10 @@ async fn finish(
         other => other,
     };
     // MediaWiki's result links the description page by id only if it existed before this upload.
-    let page_before = match req.stash {
-        true => None,
-        false => state.meta.page(6, &title.db_key).await?.map(|p| p.id),
+    let page_before = if req.stash {
+        None
+    } else {
+        state.meta.page(6, &title.db_key).await?.map(|p| p.id)
     };
     if !req.stash
         && let Err(e) = authorize_publish_of(state, caller, &title.db_key, page_before.is_some()).await?
@@ -428,7 +429,7 @@ async fn finish(
         watch: req.watch,
     };
     match publish::publish(state, preq, source).await? {
-        publish::Outcome::Published { version, .. } => {
+        publish::Outcome::Published { version } => {
             let mut version = *version;
             // MediaWiki answers with the LocalFile it just recorded, whose description is the
             // comment as sent; the stored one is cut to CommentStore's 500 characters.

@@ -257,10 +257,8 @@ impl PageStore for SqliteStore {
 
     // ----------------------------------------------------------------- watchlist
     async fn watch(&self, user_id: i64, namespace: i64, title: &str, expiry: Option<&str>) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        watch_in(&mut tx, user_id, namespace, title, expiry).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        Ok(watch_in(&mut conn, user_id, namespace, title, expiry).await?)
     }
 
     async fn unwatch(&self, user_id: i64, namespace: i64, title: &str) -> StoreResult<()> {
