@@ -9,10 +9,14 @@ ROOT=$PWD
 # What failed, collected from every part and printed last: CI shows only the tail of this output.
 SUMMARY=/tmp/mwupload-test-summary.txt
 : >"$SUMMARY"
-failed_tests() { # part, cargo test log → its failed test names into the summary
+failed_tests() { # part, cargo test log → its failed test names, then where and why each panicked
   # (The part's name is not put into a sed expression: it may hold a slash.)
   { grep -E '^test .+ \.\.\. FAILED$|^error: (test failed|could not compile)' "$2" || true; } |
     while IFS= read -r line; do printf '  %s: %s\n' "$1" "$line"; done >>"$SUMMARY"
+  # A panic's location and the first lines of its message (the assertion and its values), cut
+  # short: without them a flaky failure seen only in CI cannot be told apart from another.
+  { grep -A3 -E "^thread '.+' panicked at " "$2" || true; } | grep -v '^--$' | head -24 | cut -c1-400 |
+    while IFS= read -r line; do printf '  %s:   %s\n' "$1" "$line"; done >>"$SUMMARY"
 }
 failed_lines() { # part, log of a run.sh → its FAIL lines and failed scripts into the summary
   { grep -E '^ *FAIL |exit=[1-9]' "$2" || true; } | head -8 |
@@ -176,7 +180,7 @@ fi
 
 if [[ $cargo_failed -ne 0 || $layering_failed -ne 0 || $acc_rc -ne 0 || $clients_rc -ne 0 || $browser_rc -ne 0 || $fuzz_rc -ne 0 || $cluster_rc -ne 0 || $guard_rc -ne 0 ]]; then
   echo "== what failed"
-  head -30 "$SUMMARY"
+  head -60 "$SUMMARY"
   echo "FAILED: cargo test failures=$cargo_failed layering=$layering_failed acceptance rc=$acc_rc clients rc=$clients_rc browser rc=$browser_rc fuzz rc=$fuzz_rc cluster rc=$cluster_rc perf guard rc=$guard_rc"
   exit 1
 fi

@@ -1,7 +1,8 @@
 //! The edge: the accept loop, with what nginx and PHP give MediaWiki and `axum::serve` does not —
 //! a cap on connections (global and per client address; excess connections get a `503` and are
 //! closed, with a log line), a header timeout (slowloris), a keep-alive idle timeout, body and
-//! response progress timeouts with a minimum body rate, and a graceful drain on shutdown.
+//! response progress timeouts with a minimum body rate, a lingering close after a request whose
+//! body was not read to its end, and a graceful drain on shutdown.
 //!
 //! Every request carries `ConnectInfo<SocketAddr>` (the TCP peer), exactly as
 //! `axum::serve(…, into_make_service_with_connect_info::<SocketAddr>())` sets it, so whatever
@@ -14,7 +15,14 @@
 //!   "in flight" until its response body is done or dropped, and neither of the two applies);
 //! - **body**: a request body read by the handler that delivers nothing for this long fails, and
 //!   so does one averaging less than `body_min_rate` bytes/s over a window of this length; a
-//!   response write the client does not accept for this long closes the connection.
+//!   response write the client does not accept for this long closes the connection;
+//! - **lingering close**: a connection closed after answering before its request body ended
+//!   (`file-too-large`, say) first sends its FIN, then reads and discards what the client still
+//!   sends, until the client closes, for at most [`LINGER_TIME`] and [`LINGER_TIMEOUT`] between
+//!   reads (nginx's `lingering_close`). Closing a socket with unread bytes makes the kernel send
+//!   a reset, which can destroy the answer before the client reads it: a client that sends the
+//!   whole body before reading (Python's `requests`), or nginx in front of replicas, would get a
+//!   reset or a 502 instead of MediaWiki's error.
 
 use axum::Router;
 use axum::body::Body;
@@ -201,7 +209,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, app: Router, t: T
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         let busy = Busy::enter(&svc_st);
         req.extensions_mut().insert(ConnectInfo(peer));
-        let req = req.map(|b| Body::new(TimedBody::new(b, t)));
+        let req = req.map(|b| Body::new(TimedBody::new(b, t, svc_st.clone())));
         let mut app = app.clone();
         async move {
             let resp = match app.call(req).await {
@@ -293,6 +301,9 @@ fn timed_out(what: String) -> std::io::Error {
 struct TimedBody {
     inner: Incoming,
     t: Timeouts,
+    /// Told when this body is dropped before its end (the close must then linger).
+    st: Arc<ConnState>,
+    ended: bool,
     sleep: Pin<Box<Sleep>>,
     /// Since when the handler has been waiting for data (the sleep is armed), if it is.
     waiting_since: Option<Instant>,
@@ -302,10 +313,12 @@ struct TimedBody {
 }
 
 impl TimedBody {
-    fn new(inner: Incoming, t: Timeouts) -> TimedBody {
+    fn new(inner: Incoming, t: Timeouts, st: Arc<ConnState>) -> TimedBody {
         TimedBody {
             inner,
             t,
+            st,
+            ended: false,
             sleep: Box::pin(tokio::time::sleep(t.body)),
             waiting_since: None,
             window_waited: Duration::ZERO,
@@ -346,7 +359,10 @@ impl HttpBody for TimedBody {
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                this.ended = true;
+                Poll::Ready(None)
+            }
             Poll::Pending => {
                 if this.waiting_since.is_none() {
                     this.waiting_since = Some(now);
@@ -372,6 +388,14 @@ impl HttpBody for TimedBody {
     }
 }
 
+impl Drop for TimedBody {
+    fn drop(&mut self) {
+        if !self.ended && !self.inner.is_end_stream() {
+            self.st.body_unread.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 /// What the watchdog of a connection needs to know: requests in flight, when the connection
 /// last became idle, and when the next request's first byte arrived (milliseconds since the
 /// connection's start; 0: not yet).
@@ -381,6 +405,8 @@ struct ConnState {
     idle_since: AtomicU64,
     head_since: AtomicU64,
     served: std::sync::atomic::AtomicBool,
+    /// A request body was dropped before its end: the client may still be sending it.
+    body_unread: std::sync::atomic::AtomicBool,
     changed: tokio::sync::Notify,
 }
 
@@ -392,6 +418,7 @@ impl ConnState {
             idle_since: AtomicU64::new(0),
             head_since: AtomicU64::new(0),
             served: std::sync::atomic::AtomicBool::new(false),
+            body_unread: std::sync::atomic::AtomicBool::new(false),
             changed: tokio::sync::Notify::new(),
         }
     }
@@ -458,6 +485,20 @@ struct TimedIo {
     st: Arc<ConnState>,
     write_sleep: Pin<Box<Sleep>>,
     write_since: Option<Instant>,
+    /// Set once the write side is shut down and the close lingers.
+    linger: Option<Linger>,
+}
+
+/// nginx's `lingering_time`: the longest a close lingers in all.
+const LINGER_TIME: Duration = Duration::from_secs(30);
+/// nginx's `lingering_timeout`: the longest a lingering close waits for more bytes.
+const LINGER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A lingering close in progress: a discard buffer, allocated only for such a close.
+struct Linger {
+    buf: Box<[u8]>,
+    until: Instant,
+    sleep: Pin<Box<Sleep>>,
 }
 
 impl TimedIo {
@@ -468,6 +509,7 @@ impl TimedIo {
             st,
             write_sleep: Box::pin(tokio::time::sleep(t.body)),
             write_since: None,
+            linger: None,
         }
     }
 }
@@ -510,8 +552,46 @@ impl AsyncWrite for TimedIo {
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
+    /// Sends the FIN; then, if a request body was left unread, lingers: reads and discards what
+    /// still arrives until the client closes or the linger times run out (see the module's
+    /// documentation), so that the close does not reset the connection under the answer.
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let this = &mut *self;
+        if this.linger.is_none() {
+            std::task::ready!(Pin::new(&mut this.inner).poll_shutdown(cx))?;
+            if !this.st.body_unread.load(Ordering::SeqCst) {
+                return Poll::Ready(Ok(()));
+            }
+            let now = Instant::now();
+            this.linger = Some(Linger {
+                buf: vec![0u8; 64 * 1024].into_boxed_slice(),
+                until: now + LINGER_TIME,
+                sleep: Box::pin(tokio::time::sleep(LINGER_TIMEOUT)),
+            });
+        }
+        let Some(l) = this.linger.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        loop {
+            let now = Instant::now();
+            if now >= l.until {
+                return Poll::Ready(Ok(()));
+            }
+            let mut discard = ReadBuf::new(&mut l.buf);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut discard) {
+                // The client's FIN, or its error: the connection can close cleanly now.
+                Poll::Ready(Ok(())) if discard.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => {
+                    let next = (now + LINGER_TIMEOUT).min(l.until);
+                    l.sleep.as_mut().reset(next.into());
+                }
+                Poll::Pending => {
+                    std::task::ready!(l.sleep.as_mut().poll(cx));
+                    return Poll::Ready(Ok(()));
+                }
+            }
+        }
     }
 
     fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {

@@ -1100,3 +1100,43 @@ async fn uploads_are_rate_limited_per_account() {
         assert_eq!(r["upload"]["result"], "Success", "{r}");
     }
 }
+
+/// A client that sends its whole body before reading (Python's `requests`, as pywikibot and
+/// mwclient use it) gets MediaWiki's answer to an upload refused before its body ended: the
+/// server answers, then reads and discards the rest instead of closing under the client (a
+/// reset, which loses the answer; behind nginx, a 502).
+#[test]
+fn an_upload_refused_before_its_body_ends_is_still_answered() {
+    let s = Server::start_with_config("[uploads]\nmax_upload_size = 100000\n");
+    let a = addr(&s);
+    let boundary = "lingerlingerlinger";
+    let mut head = String::new();
+    for (k, v) in [("action", "upload"), ("format", "json"), ("filename", "Far too big.png"), ("token", "+\\")] {
+        head += &format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n");
+    }
+    head += &format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n");
+    let tail = format!("\r\n--{boundary}--\r\n");
+    // Far more than the socket buffers hold: the client is still sending long after the refusal.
+    let piece = random_bytes(1 << 20, 11);
+    let pieces = 48;
+    let length = head.len() + pieces * piece.len() + tail.len();
+    let mut c = TcpStream::connect(&a).unwrap();
+    c.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        c,
+        "POST /w/api.php HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\n\r\n{head}"
+    )
+    .unwrap();
+    for i in 0..pieces {
+        if let Err(e) = c.write_all(&piece) {
+            panic!("sending the body failed after {i} MiB of {pieces}: {e}");
+        }
+    }
+    c.write_all(tail.as_bytes()).unwrap();
+    let (_, got) = wait_closed(&mut c, Duration::from_secs(20)).expect("answered and closed");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let body = &text[text.find("\r\n\r\n").expect("a whole response") + 4..];
+    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(json["error"]["code"], "file-too-large", "{json}");
+}
