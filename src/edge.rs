@@ -303,6 +303,7 @@ struct TimedBody {
     t: Timeouts,
     /// Told when this body is dropped before its end (the close must then linger).
     st: Arc<ConnState>,
+    /// Read to its end, or given up on for its slowness: no lingering close for it.
     ended: bool,
     sleep: Pin<Box<Sleep>>,
     /// Since when the handler has been waiting for data (the sleep is armed), if it is.
@@ -346,6 +347,8 @@ impl HttpBody for TimedBody {
                 if waited >= this.t.body {
                     let need = (this.t.min_rate as f64 * waited.as_secs_f64()) as u64;
                     if this.window_bytes < need {
+                        // (A client too slow to be waited for is not waited for at the close either.)
+                        this.ended = true;
                         return Poll::Ready(Some(Err(Box::new(timed_out(format!(
                             "the request body arrives too slowly ({} bytes in {:.1} s; at least {} bytes/s expected)",
                             this.window_bytes,
@@ -369,6 +372,7 @@ impl HttpBody for TimedBody {
                     this.sleep.as_mut().reset((now + this.t.body).into());
                 }
                 if this.sleep.as_mut().poll(cx).is_ready() {
+                    this.ended = true;
                     return Poll::Ready(Some(Err(Box::new(timed_out(format!(
                         "no request body data for {:.1} s",
                         this.t.body.as_secs_f64()
