@@ -222,6 +222,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, app: Router, t: T
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(None);
+    builder.max_buf_size(READ_BUF_MAX);
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     tokio::select! {
@@ -492,6 +493,12 @@ struct TimedIo {
     /// Set once the write side is shut down and the close lingers.
     linger: Option<Linger>,
 }
+
+/// The most a connection's read buffer grows to (hyper's default is about 400 KiB). It holds a
+/// request head and the body bytes read but not yet taken, so 64 KiB is plenty for both and reads
+/// stay large; at 32 concurrent 64 MiB uploads the server's peak memory fell from 74 to 38 MiB
+/// with no measurable change in upload speed (docs/benchmarks.md).
+const READ_BUF_MAX: usize = 64 * 1024;
 
 /// nginx's `lingering_time`: the longest a close lingers in all.
 const LINGER_TIME: Duration = Duration::from_secs(30);

@@ -33,6 +33,12 @@ pub type BlobReader = std::pin::Pin<Box<dyn AsyncRead + Send>>;
 #[async_trait]
 pub trait BlobAppend: Send {
     async fn write(&mut self, data: &[u8]) -> io::Result<()>;
+    /// [`BlobAppend::write`] of a buffer the caller gives up, returned when written so it can
+    /// be filled again: a store that writes from another thread need not copy it.
+    async fn write_owned(&mut self, data: Vec<u8>) -> io::Result<Vec<u8>> {
+        self.write(&data).await?;
+        Ok(data)
+    }
     /// Makes everything written durable; returns the session state that covers it.
     async fn finish(self: Box<Self>) -> io::Result<String>;
 }

@@ -78,10 +78,14 @@ impl FsAppend {
 #[async_trait]
 impl BlobAppend for FsAppend {
     async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write_owned(data.to_vec()).await.map(|_| ())
+    }
+
+    async fn write_owned(&mut self, data: Vec<u8>) -> io::Result<Vec<u8>> {
         // Written before this returns (not in the background), so nothing is left to land
         // after the caller's lease check.
-        let (file, owned) = (self.file.clone(), data.to_vec());
-        tokio::task::spawn_blocking(move || io::Write::write_all(&mut &*file, &owned))
+        let file = self.file.clone();
+        let data = tokio::task::spawn_blocking(move || io::Write::write_all(&mut &*file, &data).map(|_| data))
             .await
             .map_err(io::Error::other)??;
         self.unsynced += data.len() as u64;
@@ -91,7 +95,7 @@ impl BlobAppend for FsAppend {
             self.syncing = Some(tokio::task::spawn_blocking(move || file.sync_data()));
             self.unsynced = 0;
         }
-        Ok(())
+        Ok(data)
     }
 
     async fn finish(mut self: Box<Self>) -> io::Result<String> {

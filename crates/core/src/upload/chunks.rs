@@ -293,7 +293,9 @@ pub struct LeasedAppend {
     pending: Vec<u8>,
 }
 
-const APPEND_BATCH: usize = 256 * 1024;
+/// 128 KiB: one buffer per chunk upload (the store takes it without copying), so 32 concurrent
+/// chunk uploads hold 4 MiB of batches (docs/benchmarks.md).
+const APPEND_BATCH: usize = 128 * 1024;
 
 impl LeasedAppend {
     fn new(lease: Arc<tokio::sync::Mutex<ChunkLease>>, inner: Box<dyn BlobAppend>) -> LeasedAppend {
@@ -319,8 +321,10 @@ impl LeasedAppend {
                 return Err(std::io::Error::other("chunk lease about to expire"));
             }
         }
-        self.inner.write(&self.pending).await?;
-        self.pending.clear();
+        // The batch is handed over, not copied, and comes back to be filled again.
+        let mut batch = self.inner.write_owned(std::mem::take(&mut self.pending)).await?;
+        batch.clear();
+        self.pending = batch;
         Ok(())
     }
 }
