@@ -1111,10 +1111,16 @@ fn an_upload_refused_before_its_body_ends_is_still_answered() {
     let a = addr(&s);
     let boundary = "lingerlingerlinger";
     let mut head = String::new();
-    for (k, v) in [("action", "upload"), ("format", "json"), ("filename", "Far too big.png"), ("token", "+\\")] {
+    for (k, v) in [
+        ("action", "upload"),
+        ("format", "json"),
+        ("filename", "Far too big.png"),
+        ("token", "+\\"),
+    ] {
         head += &format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n");
     }
-    head += &format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n");
+    head +=
+        &format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n");
     let tail = format!("\r\n--{boundary}--\r\n");
     // Far more than the socket buffers hold: the client is still sending long after the refusal.
     let piece = random_bytes(1 << 20, 11);
