@@ -14,6 +14,10 @@
 //!   (a few times), so callers see either the whole operation or an error.
 //! * Every text column is `COLLATE "C"`: comparisons and orders are byte-wise, as in SQLite.
 //!
+//! * Chunk leases are written over connections of their own with `synchronous_commit = off`: a
+//!   lease only means something to replicas that are running, so its commit need not wait for
+//!   the WAL flush (a crash can lose it, and a lost lease is one nobody holds any more).
+//!
 //! Migrations (`migrations/postgres`) run at open; sqlx's migrator holds an advisory lock while it
 //! works, so replicas may start together.
 
@@ -41,6 +45,8 @@ type DbResult<T> = Result<T, sqlx::Error>;
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// `synchronous_commit = off`: chunk leases (see the module's documentation).
+    leases: PgPool,
 }
 
 impl PgStore {
@@ -53,14 +59,18 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(pool_size.max(1))
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await
             .map_err(|e| StoreError::Database(format!("connecting to PostgreSQL: {e}")))?;
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migrating the PostgreSQL database: {e}")))?;
-        Ok(PgStore { pool })
+        let leases = PgPoolOptions::new()
+            .max_connections(pool_size.clamp(1, 2))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy_with(opts.options([("synchronous_commit", "off")]));
+        Ok(PgStore { pool, leases })
     }
 
     /// The connection pool (for tests and tools).
@@ -70,6 +80,7 @@ impl PgStore {
 
     /// Closes every connection (waits for those in use to come back).
     pub async fn close(&self) {
+        self.leases.close().await;
         self.pool.close().await
     }
 }

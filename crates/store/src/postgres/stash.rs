@@ -102,7 +102,7 @@ impl StashStore for PgStore {
         .bind(key)
         .bind(expected_offset)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.leases)
         .await?;
         if r.rows_affected() == 1 {
             return Ok(LeaseOutcome::Acquired);
@@ -130,7 +130,7 @@ impl StashStore for PgStore {
             .bind(until)
             .bind(key)
             .bind(owner)
-            .execute(&self.pool)
+            .execute(&self.leases)
             .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -139,7 +139,7 @@ impl StashStore for PgStore {
         sqlx::query("UPDATE stash SET lease_owner = NULL, lease_until = 0 WHERE key = $1 AND lease_owner = $2")
             .bind(key)
             .bind(owner)
-            .execute(&self.pool)
+            .execute(&self.leases)
             .await?;
         Ok(())
     }

@@ -3,6 +3,11 @@
 //! `IMMEDIATE`, taking the write lock up front, so read-then-write logic cannot interleave
 //! even between processes sharing the database file. Races are decided by constraints (the
 //! primary key on `files.name` gives a same-name race exactly one winner) and compare-and-set.
+//!
+//! Chunk leases are written on a connection of their own with `synchronous=NORMAL`: a lease only
+//! means something to processes that are running, so it need not survive power loss, and its
+//! commit should not cost every chunk an fsync. (WAL keeps commits in order: a later durable
+//! commit makes the lease durable too; a lost one is a lease nobody holds any more.)
 
 mod access;
 mod accounts;
@@ -28,6 +33,8 @@ type DbResult<T> = Result<T, sqlx::Error>;
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection, `synchronous=NORMAL`: chunk leases (see the module's documentation).
+    leases: SqlitePool,
     publisher: group_commit::GroupCommit,
 }
 
@@ -111,13 +118,18 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts.clone()).await?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migrating {}: {e}", path.display())))?;
+        let leases = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.synchronous(SqliteSynchronous::Normal))
+            .await?;
         Ok(SqliteStore {
             pool,
+            leases,
             publisher: Default::default(),
         })
     }

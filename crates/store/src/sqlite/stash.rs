@@ -114,7 +114,7 @@ impl StashStore for SqliteStore {
         .bind(expected_offset)
         .bind(owner)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.leases)
         .await?;
         if r.rows_affected() == 1 {
             return Ok(LeaseOutcome::Acquired);
@@ -141,7 +141,7 @@ impl StashStore for SqliteStore {
             .bind(until)
             .bind(key)
             .bind(owner)
-            .execute(&self.pool)
+            .execute(&self.leases)
             .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -150,7 +150,7 @@ impl StashStore for SqliteStore {
         sqlx::query("UPDATE stash SET lease_owner = NULL, lease_until = 0 WHERE key = ? AND lease_owner = ?")
             .bind(key)
             .bind(owner)
-            .execute(&self.pool)
+            .execute(&self.leases)
             .await?;
         Ok(())
     }
