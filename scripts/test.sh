@@ -15,7 +15,11 @@ failed_tests() { # part, cargo test log → its failed test names, then where an
     while IFS= read -r line; do printf '  %s: %s\n' "$1" "$line"; done >>"$SUMMARY"
   # A panic's location and the first lines of its message (the assertion and its values), cut
   # short: without them a flaky failure seen only in CI cannot be told apart from another.
-  { grep -A3 -E "^thread '.+' panicked at " "$2" || true; } | grep -v '^--$' | head -24 | cut -c1-400 |
+  # (One awk, no grep or head: under pipefail a grep that matches nothing, or a writer cut off
+  # by head, would fail the pipeline and end the whole script.)
+  # Only when a test failed: a passing run's log may hold panics its tests expected.
+  grep -qE '^test .+ \.\.\. FAILED$' "$2" || return 0
+  awk '/^thread .+ panicked at /{n=4} n>0 && shown<24 {print substr($0,1,400); n--; shown++}' "$2" |
     while IFS= read -r line; do printf '  %s:   %s\n' "$1" "$line"; done >>"$SUMMARY"
 }
 failed_lines() { # part, log of a run.sh → its FAIL lines and failed scripts into the summary
