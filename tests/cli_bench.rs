@@ -140,12 +140,20 @@ fn rss_mib(srv: &Server, field: &str) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() >> 10
 }
 
-/// 32 uploads of 8 MiB at once, in 1 MiB chunks then direct: the server's peak memory grows by
-/// less than 1 MiB per upload in flight (it was about 1.7 MiB direct and 2.7 MiB chunked while
-/// hyper's read buffer grew to 400 KiB per connection and each chunk batch was copied).
+/// 32 uploads of 8 MiB at once, in 1 MiB chunks then direct, on local disk: the server's peak
+/// memory grows by less than 1 MiB per upload in flight (it was about 1.7 MiB direct and
+/// 2.7 MiB chunked while hyper's read buffer grew to 400 KiB per connection and each chunk
+/// batch was copied).
 #[tokio::test]
 async fn memory_stays_bounded_at_32_concurrent_large_uploads() {
     let _one = common::one_process("measures the peak RSS of one process");
+    if !common::blobs_on_local_disk() {
+        // On S3 the store holds multipart parts in memory while it uploads them (a chunk
+        // session gathers at least 5 MiB, S3's smallest part; a publish sends parts
+        // concurrently): memory grows with part_size x concurrency, by design (config.rs).
+        println!("skipped: blobs on S3, whose part buffers this bound is not about");
+        return;
+    }
     let srv = Server::start();
     // A first small run, so that what every server allocates once (pools, caches) is counted
     // before the measurement and not in it.
