@@ -122,11 +122,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: &LimitsConfig, sh
         let stop = stop_rx.clone();
         // This one included: a connection opened among few others reads in large buffers.
         let open = max - slots.available_permits();
-        let read_buf = if open <= ROOMY_CONNECTIONS {
-            READ_BUF_ROOMY
-        } else {
-            READ_BUF_CROWDED
-        };
+        let read_buf = (open > ROOMY_CONNECTIONS).then_some(READ_BUF_CROWDED);
         tokio::spawn(async move {
             let _held = (slot, ip_slot);
             serve_connection(stream, peer, app, t, read_buf, stop).await;
@@ -214,7 +210,7 @@ async fn serve_connection(
     peer: SocketAddr,
     app: Router,
     t: Timeouts,
-    read_buf: usize,
+    read_buf: Option<usize>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let st = Arc::new(ConnState::new());
@@ -236,7 +232,9 @@ async fn serve_connection(
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(None);
-    builder.max_buf_size(read_buf);
+    if let Some(n) = read_buf {
+        builder.max_buf_size(n);
+    }
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     tokio::select! {
@@ -513,9 +511,8 @@ struct TimedIo {
 /// the connection and its handler: one 256 MiB upload took 15-35 % longer with 64 KiB than with
 /// hyper's default of about 400 KiB. But every busy connection holds one: at 32 concurrent
 /// 64 MiB uploads the default made the server's peak memory 74 MiB, 64 KiB made it 37 MiB. So
-/// a connection opened while at most [`ROOMY_CONNECTIONS`] are open (itself included) gets the
-/// default, and one opened in a crowd gets 64 KiB (docs/benchmarks.md).
-const READ_BUF_ROOMY: usize = 8192 + 4096 * 100;
+/// a connection opened while at most [`ROOMY_CONNECTIONS`] are open (itself included) keeps
+/// hyper's default, and one opened in a crowd gets 64 KiB (docs/benchmarks.md).
 const READ_BUF_CROWDED: usize = 64 * 1024;
 const ROOMY_CONNECTIONS: usize = 4;
 

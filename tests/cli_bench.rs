@@ -132,14 +132,6 @@ async fn a_bench_that_cannot_upload_reports_errors_and_fails() {
     assert_eq!(r["errors"]["mustbeloggedin"], 3, "{r}");
 }
 
-/// The server's resident memory (`VmRSS`, or `VmHWM` for its peak), in MiB.
-fn rss_mib(srv: &Server, field: &str) -> u64 {
-    let pid = srv.child.as_ref().expect("running").id();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with(field)).expect(field);
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() >> 10
-}
-
 /// 32 uploads of 8 MiB at once, in 1 MiB chunks then direct, on local disk: the server's peak
 /// memory grows by less than 40 MiB, 1.25 MiB per upload in flight (measured: 23-28 MiB
 /// chunked, under 6 MiB direct after it; before, with every connection's read buffer growing to
@@ -163,7 +155,7 @@ async fn memory_stays_bounded_at_32_concurrent_large_uploads() {
     for chunk in ["1MiB", "0"] {
         // Resets the peak to what is resident now (proc(5), clear_refs).
         std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
-        let before = rss_mib(&srv, "VmRSS:");
+        let before = srv.memory_bytes("VmRSS:") >> 20;
         let (code, r, _) = bench(
             &srv,
             &["--concurrency", "32", "--count", "32", "--size", "8MiB", "--chunk-size", chunk],
@@ -171,7 +163,7 @@ async fn memory_stays_bounded_at_32_concurrent_large_uploads() {
         assert_eq!(code, Some(0), "{r}");
         assert_sane(&r);
         assert_eq!(r["uploads"]["succeeded"], 32, "{r}");
-        let peak = rss_mib(&srv, "VmHWM:");
+        let peak = srv.memory_bytes("VmHWM:") >> 20;
         println!("chunk size {chunk}: {before} MiB resident before, peak {peak} MiB");
         assert!(
             peak.saturating_sub(before) < 40,

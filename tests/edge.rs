@@ -28,10 +28,7 @@ fn fds(s: &Server) -> usize {
 
 /// Peak resident set size of the server process, in bytes (`VmHWM`).
 fn peak_rss(s: &Server) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid(s))).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
-    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kb * 1024
+    s.memory_bytes("VmHWM:")
 }
 
 /// Reads until the server closes the connection (EOF or reset); the bytes read and when, or

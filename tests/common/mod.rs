@@ -536,6 +536,15 @@ http {{
     /// Files in the spool (temp) directory: must be empty after every request.
     /// Scratch files of uploads (spooled request bodies, copies) under `files/tmp`, in any
     /// process's scratch directory; the per-process lock files do not count.
+    /// A `kB` figure of the (single-process) server's `/proc/PID/status`, in bytes: `VmRSS`
+    /// (resident now) or `VmHWM` (peak resident).
+    pub fn memory_bytes(&self, field: &str) -> u64 {
+        let pid = self.child.as_ref().expect("running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).expect(field);
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+    }
+
     pub fn spool_files(&self) -> Vec<String> {
         let mut out = Vec::new();
         let root = self.data.path().join("files/tmp");
