@@ -317,7 +317,7 @@ up_nginx() {
     port=REPLICA_${i}_PORT
     servers+="    server 127.0.0.1:${!port} max_fails=1 fail_timeout=3s;"$'\n'
   done
-  cat >"$n/nginx.conf" <<EOF
+  cat >"$n/nginx.conf.new" <<EOF
 # Written by scripts/cluster.sh. Round-robin over the replicas, no stickiness: consecutive
 # requests of one client land on different replicas.
 daemon on;
@@ -364,8 +364,13 @@ $servers    }
     }
 }
 EOF
+  # A reload only when the configuration changed: a reload makes the old workers close their
+  # idle keep-alive connections, and a client that sends on one just then gets a broken pipe.
+  local changed=1
+  cmp -s "$n/nginx.conf.new" "$n/nginx.conf" && changed=0
+  mv "$n/nginx.conf.new" "$n/nginx.conf"
   if alive "$n/nginx.pid"; then
-    nginx -p "$n" -c "$n/nginx.conf" -s reload 2>>"$n/error.log"
+    if ((changed)); then nginx -p "$n" -c "$n/nginx.conf" -s reload 2>>"$n/error.log"; fi
   else
     log "starting nginx on 127.0.0.1:$NGINX_PORT"
     nginx -p "$n" -c "$n/nginx.conf" 2>>"$n/error.log" || { tail -5 "$n/error.log" >&2; die "nginx did not start"; }

@@ -433,14 +433,17 @@ async fn sigkilled_replicas_lose_nothing() {
                 n += 1;
                 let name = format!("Cluster-small-{run}-{n}.txt");
                 let bytes = text(10_000 + n as usize, seed + n);
+                // A send cut off by a replica killed under it (nginx streams the body, so it
+                // cannot retry elsewhere) is not acknowledged, and a client would send it again.
                 let r = c
-                    .post_file_raw(
+                    .try_post_file(
                         &[("action", "upload"), ("format", "json"), ("filename", &name), ("token", &c.csrf)],
                         "file",
                         &bytes,
                     )
                     .await;
-                if let Ok(v) = r.json::<Value>().await
+                if let Ok(r) = r
+                    && let Ok(v) = r.json::<Value>().await
                     && v["upload"]["result"] == "Success"
                 {
                     acknowledged.push((v["upload"]["imageinfo"]["url"].as_str().unwrap().to_string(), bytes));

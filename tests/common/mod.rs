@@ -701,6 +701,12 @@ impl Client {
     }
 
     pub async fn post_file_raw(&self, params: Params<'_>, part: &str, bytes: &[u8]) -> reqwest::Response {
+        self.try_post_file(params, part, bytes).await.unwrap()
+    }
+
+    /// `post_file_raw` that hands back a transport error instead of panicking: for requests
+    /// that may meet a replica killed under them, where a refused send is an expected outcome.
+    pub async fn try_post_file(&self, params: Params<'_>, part: &str, bytes: &[u8]) -> reqwest::Result<reqwest::Response> {
         let mut form = reqwest::multipart::Form::new();
         for (k, v) in params {
             form = form.text(k.to_string(), v.to_string());
@@ -710,7 +716,7 @@ impl Client {
             .mime_str("multipart/form-data")
             .unwrap();
         form = form.part(part.to_string(), p);
-        self.http.post(&self.api).multipart(form).send().await.unwrap()
+        self.http.post(&self.api).multipart(form).send().await
     }
 
     pub async fn login(&mut self, user: &str, pass: &str) {
