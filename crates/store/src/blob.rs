@@ -39,6 +39,12 @@ pub trait BlobAppend: Send {
         self.write(&data).await?;
         Ok(data)
     }
+    /// Waits until no write started by this append is still running (a store that writes in
+    /// the background). Its caller's lease must not be given up before: a write landing after
+    /// it could overwrite what the session's next writer put there.
+    async fn settle(&mut self) -> io::Result<()> {
+        Ok(())
+    }
     /// Makes everything written durable; returns the session state that covers it.
     async fn finish(self: Box<Self>) -> io::Result<String>;
 }

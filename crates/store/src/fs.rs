@@ -5,9 +5,12 @@
 //! data directory without deleting each other's uploads in flight.
 //!
 //! A chunked session is the blob file itself, grown at the session's offset; its adapter state
-//! is empty. Appends are written straight through (no buffer of their own: callers batch), so
-//! everything an attempt writes lands while its caller still checks its lease: finishing a stale
-//! attempt only fsyncs and can never overwrite bytes a newer attempt committed.
+//! is empty. Appends have no buffer of their own (callers batch); each batch is written on a
+//! blocking thread while the caller gathers the next one, at most one at a time, and
+//! [`BlobAppend::settle`] waits for it: a caller that checks its lease before each batch and
+//! settles before giving the lease up has everything its attempt wrote land while it holds the
+//! lease, so finishing a stale attempt only fsyncs and can never overwrite bytes a newer attempt
+//! committed.
 
 use crate::blob::{BlobAppend, BlobReader, BlobStore, Materialized};
 use crate::scratch::Scratch;
@@ -61,9 +64,13 @@ const SYNC_EVERY: u64 = 1 << 20;
 
 struct FsAppend {
     file: std::sync::Arc<std::fs::File>,
+    /// Bytes written (or being written) since the last data sync was started.
     unsynced: u64,
     /// A data sync running beside the writes (at most one).
     syncing: Option<tokio::task::JoinHandle<io::Result<()>>>,
+    /// The batch being written (at most one), handed back once written. It stays here while
+    /// it is awaited, so a caller dropped mid-wait still leaves it for [`BlobAppend::settle`].
+    writing: Option<tokio::task::JoinHandle<io::Result<Vec<u8>>>>,
 }
 
 impl FsAppend {
@@ -73,6 +80,16 @@ impl FsAppend {
             None => Ok(()),
         }
     }
+
+    /// Waits for the batch being written, if any, and hands its buffer back.
+    async fn wait_write(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let Some(h) = self.writing.as_mut() else {
+            return Ok(None);
+        };
+        let written = h.await;
+        self.writing = None;
+        Ok(Some(written.map_err(io::Error::other)??))
+    }
 }
 
 #[async_trait]
@@ -81,24 +98,32 @@ impl BlobAppend for FsAppend {
         self.write_owned(data.to_vec()).await.map(|_| ())
     }
 
+    /// Starts writing `data` and returns the previous batch's buffer once that one is written
+    /// (an empty one the first time): hashing and gathering the next batch overlap this write.
     async fn write_owned(&mut self, data: Vec<u8>) -> io::Result<Vec<u8>> {
-        // Written before this returns (not in the background), so nothing is left to land
-        // after the caller's lease check.
-        let file = self.file.clone();
-        let data = tokio::task::spawn_blocking(move || io::Write::write_all(&mut &*file, &data).map(|_| data))
-            .await
-            .map_err(io::Error::other)??;
-        self.unsynced += data.len() as u64;
+        let spare = self.wait_write().await?.unwrap_or_default();
+        // What is written lands in the page cache; syncing while the rest of the chunk still
+        // streams in overlaps the write-back with the network and the hashing.
         if self.unsynced >= SYNC_EVERY && self.syncing.as_ref().is_none_or(|h| h.is_finished()) {
             self.wait_sync().await?; // (a finished one: its error, if it had one)
             let file = self.file.clone();
             self.syncing = Some(tokio::task::spawn_blocking(move || file.sync_data()));
             self.unsynced = 0;
         }
-        Ok(data)
+        self.unsynced += data.len() as u64;
+        let file = self.file.clone();
+        self.writing = Some(tokio::task::spawn_blocking(move || {
+            io::Write::write_all(&mut &*file, &data).map(|_| data)
+        }));
+        Ok(spare)
+    }
+
+    async fn settle(&mut self) -> io::Result<()> {
+        self.wait_write().await.map(|_| ())
     }
 
     async fn finish(mut self: Box<Self>) -> io::Result<String> {
+        self.wait_write().await?;
         self.wait_sync().await?;
         let file = self.file.clone();
         tokio::task::spawn_blocking(move || file.sync_data())
@@ -184,6 +209,7 @@ impl BlobStore for FsBlobStore {
             file: std::sync::Arc::new(file),
             unsynced: 0,
             syncing: None,
+            writing: None,
         }))
     }
 
@@ -321,6 +347,32 @@ mod tests {
         let mut again = want[..at + 2_000_000].to_vec();
         again.extend_from_slice(b"tail");
         assert_eq!(read_all(&store, &key).await, again);
+    }
+
+    /// `write_owned` starts a batch's write and hands back the previous batch's buffer once
+    /// that one landed; `settle` waits for the last one (what a lease holder does before it
+    /// gives the lease up), so the file holds every batch, in order, with nothing running.
+    #[tokio::test]
+    async fn owned_batches_are_written_one_behind_and_settle_waits_for_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        let key = crate::new_blob_key();
+        store.begin_session(&key).await.unwrap();
+        let mut a = store.append_session(&key, "", 0).await.unwrap();
+        let batch = |i: usize| vec![(i % 253) as u8; 131_072];
+        let first = a.write_owned(batch(0)).await.unwrap();
+        assert_eq!(first.capacity(), 0, "nothing was written before the first batch");
+        for i in 1..20 {
+            let back = a.write_owned(batch(i)).await.unwrap();
+            assert_eq!(back, batch(i - 1), "the buffer handed back is the batch before, written");
+        }
+        a.settle().await.unwrap();
+        let want: Vec<u8> = (0..20).flat_map(batch).collect();
+        let on_disk = std::fs::read(store.path(&key).unwrap()).unwrap();
+        assert_eq!(on_disk.len(), want.len(), "settled: the last batch landed");
+        assert!(on_disk == want);
+        a.finish().await.unwrap();
+        assert!(read_all(&store, &key).await == want);
     }
 
     #[tokio::test]
