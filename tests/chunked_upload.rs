@@ -569,3 +569,48 @@ async fn a_publish_under_the_verified_extension_does_not_read_the_stash_again() 
     assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f), "{r}");
     assert_eq!(r["upload"]["imageinfo"]["mime"], "image/png", "{r}");
 }
+
+/// A chunk that streams into its session gets the name's warnings read while its body arrived
+/// (`chunks::open_routed`), the same as a chunk handled after its body; `checkstatus` follows
+/// the session's offset from the session itself (no status is written per chunk).
+#[tokio::test]
+async fn a_streamed_chunk_reports_the_names_warnings_and_checkstatus_its_offset() {
+    let srv = Server::start();
+    let c = srv.bot().await;
+    c.upload("Taken.png", &png(16, 16, 3), &[]).await;
+    let f = png(200, 20, 44);
+    let r = chunk(&c, "Taken.png", f.len(), Some(0), None, &f[..5000], IW).await;
+    assert_eq!(r["upload"]["result"], "Continue", "{r}");
+    assert_eq!(r["upload"]["warnings"]["exists"], "Taken.png", "{r}");
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let r = chunk(&c, "Taken.png", f.len(), Some(5000), Some(&k), &f[5000..10000], IW).await;
+    assert_eq!(
+        (r["upload"]["result"].as_str(), r["upload"]["offset"].as_u64()),
+        (Some("Continue"), Some(10000)),
+        "{r}"
+    );
+    assert_eq!(r["upload"]["warnings"]["exists"], "Taken.png", "{r}");
+    let st = checkstatus(&c, &k, false).await;
+    assert_eq!(
+        (
+            st["upload"]["result"].as_str(),
+            st["upload"]["stage"].as_str(),
+            st["upload"]["offset"].as_u64()
+        ),
+        (Some("Continue"), Some("uploading"), Some(10000)),
+        "{st}"
+    );
+    // A chunk under a name nothing has: no warning (the facts are the new name's).
+    let r = chunk(&c, "Free-name.png", f.len(), Some(10000), Some(&k), &f[10000..11500], IW).await;
+    assert_eq!(r["upload"]["result"], "Continue", "{r}");
+    assert!(r["upload"].get("warnings").is_none(), "{r}");
+    // Another user's view of the session: no status at all.
+    srv.admin(&["user", "create", "Checker", "--password", "checker-password-123"]);
+    let mut o = srv.client();
+    o.login("Checker", "checker-password-123").await;
+    let st = checkstatus(&o, &k, false).await;
+    assert_eq!(st["error"]["code"], "missingresult", "{st}");
+    let r = chunk(&c, "Taken.png", f.len(), Some(11500), Some(&k), &f[11500..], IW).await;
+    assert_eq!(r["upload"]["result"], "Success", "{r}");
+    assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
+}

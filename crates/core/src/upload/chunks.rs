@@ -286,24 +286,33 @@ impl Drop for ChunkLease {
 /// Appends to a session blob under its lease: each write first makes sure the lease is still
 /// ours with a safe margin. The request body arrives in small pieces; they are gathered into
 /// writes of [`APPEND_BATCH`] bytes (each one still checked against the lease), so a 5 MiB
-/// chunk costs tens of writes, not hundreds.
+/// chunk costs tens of writes, not hundreds. The store may write a batch while the next one is
+/// gathered; the lease is given up only after the last write landed (see [`Drop`]).
 pub struct LeasedAppend {
     lease: Arc<tokio::sync::Mutex<ChunkLease>>,
-    inner: Box<dyn BlobAppend>,
+    /// None once finished.
+    inner: Option<Box<dyn BlobAppend>>,
     pending: Vec<u8>,
 }
 
-/// 128 KiB: one buffer per chunk upload (the store takes it without copying), so 32 concurrent
-/// chunk uploads hold 4 MiB of batches (docs/benchmarks.md).
+/// 128 KiB: at most two buffers per chunk upload (one filling, one being written; the store
+/// takes them without copying), so 32 concurrent chunk uploads hold 8 MiB of batches
+/// (docs/benchmarks.md).
 const APPEND_BATCH: usize = 128 * 1024;
 
 impl LeasedAppend {
     fn new(lease: Arc<tokio::sync::Mutex<ChunkLease>>, inner: Box<dyn BlobAppend>) -> LeasedAppend {
         LeasedAppend {
             lease,
-            inner,
+            inner: Some(inner),
             pending: Vec::new(),
         }
+    }
+
+    fn inner(&mut self) -> std::io::Result<&mut Box<dyn BlobAppend>> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("chunk append already finished"))
     }
 
     /// Writes what is pending, if the lease still allows it.
@@ -321,10 +330,11 @@ impl LeasedAppend {
                 return Err(std::io::Error::other("chunk lease about to expire"));
             }
         }
-        // The batch is handed over, not copied, and comes back to be filled again.
-        let mut batch = self.inner.write_owned(std::mem::take(&mut self.pending)).await?;
-        batch.clear();
-        self.pending = batch;
+        // The batch is handed over, not copied; a written one comes back to be filled again.
+        let batch = std::mem::take(&mut self.pending);
+        let mut spare = self.inner()?.write_owned(batch).await?;
+        spare.clear();
+        self.pending = spare;
         Ok(())
     }
 }
@@ -344,9 +354,33 @@ impl BlobAppend for LeasedAppend {
 
     async fn finish(mut self: Box<Self>) -> std::io::Result<String> {
         self.write_pending().await?;
-        let blob_state = self.inner.finish().await?;
+        // Settled while `self` still owns the append: if this is dropped meanwhile, `Drop`
+        // still waits for the write before the lease goes.
+        self.inner()?.settle().await?;
+        let inner = self
+            .inner
+            .take()
+            .ok_or_else(|| std::io::Error::other("chunk append already finished"))?;
+        let blob_state = inner.finish().await?;
         self.lease.lock().await.written_state = Some(blob_state.clone());
         Ok(blob_state)
+    }
+}
+
+impl Drop for LeasedAppend {
+    /// An append that ends early (client gone, lease lost, error) may leave a batch being
+    /// written: the lease (released when its last holder drops it) is kept until that write
+    /// landed, so it cannot overwrite what the session's next writer puts there.
+    fn drop(&mut self) {
+        if let Some(mut inner) = self.inner.take()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let lease = self.lease.clone();
+            rt.spawn(async move {
+                let _ = inner.settle().await;
+                drop(lease);
+            });
+        }
     }
 }
 
@@ -358,6 +392,23 @@ pub struct RoutedChunk {
     lease: Arc<tokio::sync::Mutex<ChunkLease>>,
     /// The session's running SHA-1 state before this chunk (None: the session has none).
     state_before: Option<Vec<u8>>,
+    /// The session as read under the lease: the caller's, waiting for chunks, at `offset`.
+    pub(super) session: StashRow,
+    /// The warnings' facts about the `filename` the chunk came with, read while it streams.
+    name_facts: Option<(
+        String,
+        tokio::task::JoinHandle<mwupload_store::StoreResult<super::warnings::NameFacts>>,
+    )>,
+}
+
+impl RoutedChunk {
+    /// The name facts read while the chunk streamed, if they are about `filename` and were read.
+    pub(super) async fn take_name_facts(&mut self, filename: &str) -> Option<super::warnings::NameFacts> {
+        match self.name_facts.take() {
+            Some((name, h)) if name == filename => h.await.ok()?.ok(),
+            _ => None,
+        }
+    }
 }
 
 /// Where a routed chunk's bytes go, with the session's running hash to continue.
@@ -438,6 +489,14 @@ pub async fn open_routed(
         .ok()?;
     let lease = Arc::new(tokio::sync::Mutex::new(lease));
     let hasher = Progress::decode(row.hash_state.as_deref()).hasher;
+    // The warnings' reads about the name do not need the bytes: they run while the chunk
+    // streams instead of after it, when the client waits for the answer.
+    let name_facts = filename.and_then(|name| {
+        let title = super::verify::check_name(state, name).ok()?;
+        let state = state.clone();
+        let facts = tokio::spawn(async move { super::warnings::name_facts(&state, &title).await });
+        Some((name.to_string(), facts))
+    });
     Some(RoutedSink {
         sink: Box::new(LeasedAppend::new(lease.clone(), inner)),
         chunk: RoutedChunk {
@@ -445,6 +504,8 @@ pub async fn open_routed(
             offset,
             lease,
             state_before: hasher.as_ref().map(save_state),
+            session: row,
+            name_facts,
         },
         hasher,
         chunk_sha1_now: !state.blobs.session_bytes_readable() || !state.foreign.is_empty(),
@@ -574,12 +635,19 @@ pub async fn append(
         Some(h) => LastChunk::StateBefore(chunk_len, save_state(h)),
         None => LastChunk::Sha1(chunk_len, chunk_sha1),
     };
+    let mut out = match state
+        .blobs
+        .append_session(&row.blob_key, row.blob_state.as_deref().unwrap_or(""), server)
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            lease.release().await;
+            return Err(e.into());
+        }
+    };
     let written = async {
         use tokio::io::AsyncReadExt;
-        let mut out = state
-            .blobs
-            .append_session(&row.blob_key, row.blob_state.as_deref().unwrap_or(""), server)
-            .await?;
         let mut input = tokio::fs::File::open(chunk).await?;
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -596,9 +664,17 @@ pub async fn append(
             }
             out.write(&buf[..n]).await?;
         }
-        Ok::<String, UploadError>(out.finish().await?)
+        Ok::<(), UploadError>(())
     }
     .await;
+    let written = match written {
+        Ok(()) => out.finish().await.map_err(UploadError::from),
+        Err(e) => {
+            // (A write still running must land before the lease goes.)
+            let _ = out.settle().await;
+            Err(e)
+        }
+    };
     let blob_state = match written {
         Ok(s) => s,
         Err(e) => {

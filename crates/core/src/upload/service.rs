@@ -204,8 +204,15 @@ pub fn url_status_key(filename: &str, url: &str) -> String {
 /// `checkstatus` by filekey or (URL uploads) by url and filename.
 pub async fn checkstatus(state: &AppState, caller: &Caller, key: &str) -> UploadResult<StatusReport> {
     check_rights(caller, false)?;
-    let Some(st) = status::get(state, caller.user_id(), key).await? else {
-        return Err(UploadError::MissingResult);
+    let st = match status::get(state, caller.user_id(), key).await? {
+        Some(st) => st,
+        // A chunked session still taking chunks: its offset (see `chunk`).
+        None => match state.meta.stash(key).await? {
+            Some(row) if row.user_id == caller.user_id() && row.state == StashState::Chunks => {
+                UploadStatus::Continue { offset: row.size as u64 }
+            }
+            _ => return Err(UploadError::MissingResult),
+        },
     };
     let mut report = StatusReport {
         status: st.clone(),
@@ -491,11 +498,22 @@ pub async fn chunk(
     mut chunk: ChunkBytes,
     pos: &ChunkPosition,
 ) -> Res<UploadResponse> {
-    let session = match &pos.filekey {
-        Some(k) => Some(stash::load_owned(state, caller, k).await?),
-        None => None,
+    let routed = matches!(chunk, ChunkBytes::Routed { .. });
+    let session = match (&pos.filekey, &chunk) {
+        // (Read and checked under the chunk's lease: the caller's, waiting for this chunk.)
+        (Some(k), ChunkBytes::Routed { chunk: c, .. }) if *k == c.key => Some(c.session.clone()),
+        (Some(k), _) => Some(stash::load_owned(state, caller, k).await?),
+        (None, _) => None,
     };
-    check_permissions(state, caller, false).await?;
+    // (Whether the chunk's SHA-1 is needed is read alongside; it is used further down.)
+    let known_sha1 = chunk.known_sha1();
+    let (permitted, sha1_matters) = tokio::join!(check_permissions(state, caller, false), async {
+        match known_sha1 {
+            Some(_) => Ok(true),
+            None => chunks::chunk_sha1_matters(state, chunk.size()).await,
+        }
+    });
+    permitted?;
     // Name-only verification (there is no complete file yet).
     let title = match verify::check_name(state, &req.filename) {
         Ok(t) => t,
@@ -525,7 +543,7 @@ pub async fn chunk(
     // Warnings are evaluated on every chunk request, on the chunk's own bytes. Their SHA-1 can
     // only match a stored file of the chunk's size: without one it is not computed (a routed
     // chunk is then hashed once, into its session's running SHA-1) and no SHA-1 matches.
-    let sha1 = if chunk.known_sha1().is_some() || chunks::chunk_sha1_matters(state, chunk_len).await? {
+    let sha1 = if sha1_matters? {
         hex::encode(chunk.sha1(state, session.as_ref()).await?)
     } else {
         String::new()
@@ -536,7 +554,14 @@ pub async fn chunk(
         sha1: &sha1,
         size: chunk_len,
     };
-    let warns = warnings::compute(state, &subject).await?;
+    let prefetched = match &mut chunk {
+        ChunkBytes::Routed { chunk: c, .. } => c.take_name_facts(&req.filename).await,
+        ChunkBytes::Spooled(_) => None,
+    };
+    let warns = match prefetched {
+        Some(facts) => warnings::compute_with(state, &subject, facts).await?,
+        None => warnings::compute(state, &subject).await?,
+    };
     // The first chunk is checked on its own (MediaWiki's verifyChunk on the stash attempt):
     // against the name's final extension, after the warnings were computed.
     let first_ext = session.is_none().then_some(title.final_ext.as_str());
@@ -563,7 +588,10 @@ pub async fn chunk(
             if row.state != StashState::Chunks {
                 return Err(UploadError::NoChunkSession.into());
             }
-            if let Some(st) = status::get(state, user, &row.key).await?
+            // (A routed chunk's session was found unfinished before its lease was taken, and
+            // only a lease holder finishes a session.)
+            if !routed
+                && let Some(st) = status::get(state, user, &row.key).await?
                 && !matches!(st, UploadStatus::Continue { .. })
             {
                 return Err(UploadError::ChunkSessionCompleted.into());
@@ -573,6 +601,9 @@ pub async fn chunk(
                 ChunkBytes::Routed { chunk, size, hasher, .. } => chunks::commit_routed(state, &row, chunk, size, hasher.as_ref()).await?,
             };
             match appended {
+                // Only the last chunk needs the session as committed (its running hash, for the
+                // assembly); a chunk in the middle only moves the offset.
+                Appended::At(at) if at != filesize => StashRow { size: at as i64, ..row },
                 Appended::At(_) => state.meta.stash(&row.key).await?.unwrap_or(row),
                 Appended::Replayed(at) => {
                     return Ok(UploadResponse::Continue {
@@ -586,7 +617,8 @@ pub async fn chunk(
     };
     let now_at = session.size as u64;
     if now_at != filesize {
-        status::set(state, user, &session.key, &UploadStatus::Continue { offset: now_at }).await?;
+        // No status is written for a session in progress (it would be one more durable commit
+        // per chunk): `checkstatus` answers `Continue` from the session itself.
         return Ok(UploadResponse::Continue {
             warnings: warns,
             offset: now_at,

@@ -83,7 +83,57 @@ pub struct Subject<'a> {
     pub size: u64,
 }
 
+/// What the warnings read about the name alone (not the bytes): a routed chunk reads it while
+/// its body streams (see `chunks::open_routed`).
+#[derive(Debug)]
+pub struct NameFacts {
+    /// The `exists` family's warning, if any (at most one).
+    exists: Option<UploadWarning>,
+    current: Option<mwupload_store::FileVersion>,
+    /// A deletion is logged for the name (read only when there is no current file).
+    was_deleted: bool,
+}
+
+pub async fn name_facts(state: &AppState, title: &FileTitle) -> StoreResult<NameFacts> {
+    let meta = &state.meta;
+    let name = &title.db_key;
+    // The "exists" family: at most one of these.
+    // Page before file: a file and its page are committed together, so reading in this order
+    // never reports `page-exists` for a file that a concurrent upload just created.
+    let page = meta.page(6, name).await?;
+    let current = meta.current_file(name).await?;
+    let exists = if current.is_some() {
+        Some(UploadWarning::Exists(name.clone()))
+    } else if page.is_some() {
+        Some(UploadWarning::PageExists(name.clone()))
+    } else if let Some(other) = normalized_twin(state, name, &title.final_ext).await? {
+        Some(UploadWarning::ExistsNormalized(other))
+    } else if let Some(source) = title::thumb_source(name) {
+        if meta.current_file(&source).await?.is_some() {
+            Some(UploadWarning::Thumb(name.clone()))
+        } else {
+            Some(UploadWarning::ThumbName(name.clone()))
+        }
+    } else if title::has_bad_prefix(name) {
+        Some(UploadWarning::BadPrefix(name.clone()))
+    } else {
+        None
+    };
+    let was_deleted = current.is_none() && meta.has_log_entry("delete", 6, name).await?;
+    Ok(NameFacts {
+        exists,
+        current,
+        was_deleted,
+    })
+}
+
 pub async fn compute(state: &AppState, s: &Subject<'_>) -> StoreResult<Warnings> {
+    let facts = name_facts(state, s.title).await?;
+    compute_with(state, s, facts).await
+}
+
+/// [`compute`] with the name's facts already read (for `s.title`).
+pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: NameFacts) -> StoreResult<Warnings> {
     let meta = &state.meta;
     let name = &s.title.db_key;
     let mut w: Warnings = Vec::new();
@@ -104,44 +154,34 @@ pub async fn compute(state: &AppState, s: &Subject<'_>) -> StoreResult<Warnings>
     if s.size == 0 {
         w.push(UploadWarning::EmptyFile);
     }
-    // The "exists" family: at most one of these.
-    // Page before file: a file and its page are committed together, so reading in this order
-    // never reports `page-exists` for a file that a concurrent upload just created.
-    let page = meta.page(6, name).await?;
-    let current = meta.current_file(name).await?;
-    if current.is_some() {
-        w.push(UploadWarning::Exists(name.clone()));
-    } else if page.is_some() {
-        w.push(UploadWarning::PageExists(name.clone()));
-    } else if let Some(other) = normalized_twin(state, name, &s.title.final_ext).await? {
-        w.push(UploadWarning::ExistsNormalized(other));
-    } else if let Some(source) = title::thumb_source(name) {
-        if meta.current_file(&source).await?.is_some() {
-            w.push(UploadWarning::Thumb(name.clone()));
-        } else {
-            w.push(UploadWarning::ThumbName(name.clone()));
-        }
-    } else if title::has_bad_prefix(name) {
-        w.push(UploadWarning::BadPrefix(name.clone()));
-    }
-    if let Some(cur) = &current {
-        if cur.sha1 == s.sha1 {
+    w.extend(facts.exists);
+    // An empty SHA-1 was not computed because no stored file has the upload's size (a chunk,
+    // see `service::chunk`): no file can have the same bytes, so the SHA-1 lookups are skipped.
+    let hashed = !s.sha1.is_empty();
+    if let Some(cur) = &facts.current {
+        if hashed && cur.sha1 == s.sha1 {
             w.push(UploadWarning::NoChange {
                 timestamp: cur.timestamp.clone(),
             });
         }
-        let old: Vec<String> = meta
-            .old_versions(name)
-            .await?
-            .into_iter()
-            .filter(|v| v.sha1 == s.sha1)
-            .map(|v| v.timestamp)
-            .collect();
+        let old: Vec<String> = if hashed {
+            meta.old_versions(name)
+                .await?
+                .into_iter()
+                .filter(|v| v.sha1 == s.sha1)
+                .map(|v| v.timestamp)
+                .collect()
+        } else {
+            Vec::new()
+        };
         if !old.is_empty() {
             w.push(UploadWarning::DuplicateVersions(old));
         }
-    } else if meta.has_log_entry("delete", 6, name).await? {
+    } else if facts.was_deleted {
         w.push(UploadWarning::WasDeleted(name.clone()));
+    }
+    if !hashed {
+        return Ok(w);
     }
     let mut dupes: Vec<String> = meta.names_with_sha1(s.sha1).await?.into_iter().filter(|n| n != name).collect();
     // `RepoGroup::findBySha1`: shared repositories' files too (all of them: only local files
