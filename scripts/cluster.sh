@@ -196,7 +196,9 @@ EOF
   fi
   local node=""
   for _ in $(seq 1 300); do
-    alive "$DIR/garage.pid" || { tail -20 "$DIR/garage.log" >&2; die "garage exited while starting"; }
+    # (Checked twice: while a process execs, its /proc cmdline can read empty for a moment.)
+    alive "$DIR/garage.pid" || { sleep 0.2; alive "$DIR/garage.pid"; } ||
+      { tail -20 "$DIR/garage.log" >&2; die "garage exited while starting"; }
     if "${cli[@]}" status >/dev/null 2>&1; then
       node=$("${cli[@]}" node id -q 2>/dev/null | cut -c1-16) && [[ -n $node ]] && break
     fi
@@ -280,7 +282,7 @@ up_replicas() {
     port=REPLICA_${i}_PORT
     local ok=0 tries=0
     for _ in $(seq 1 600); do
-      if ! alive "$DIR/replica-$i.pid"; then
+      if ! alive "$DIR/replica-$i.pid" && ! { sleep 0.2; alive "$DIR/replica-$i.pid"; }; then
         # Its port was taken meanwhile by someone else (ports are picked before anything
         # starts): pick another one and start it again.
         if grep -q "binding 127.0.0.1:${!port}:" "$DIR/replica-$i.log" && [[ $tries -lt 3 ]]; then
