@@ -308,7 +308,7 @@ fn routed(d: DirectPart) -> ApiResult<ChunkBytes> {
         .downcast::<chunks::RoutedChunk>()
         .map_err(|_| ApiError::internal("chunk", "routed part without its session"))?;
     Ok(ChunkBytes::Routed {
-        chunk: *chunk,
+        chunk,
         size: d.size,
         sha1: d.sha1,
         hasher: d.hasher,

@@ -44,7 +44,8 @@ pub struct Incoming {
 pub enum ChunkBytes {
     Spooled(Incoming),
     Routed {
-        chunk: RoutedChunk,
+        /// (Boxed: it carries the session's row.)
+        chunk: Box<RoutedChunk>,
         size: u64,
         /// The chunk's own SHA-1, when it was computed while streaming (see
         /// [`chunks::RoutedSink::chunk_sha1_now`]).
@@ -598,7 +599,7 @@ pub async fn chunk(
             }
             let appended = match chunk {
                 ChunkBytes::Spooled(f) => chunks::append(state, &row, pos.offset, &f.path, chunk_len, f.sha1).await?,
-                ChunkBytes::Routed { chunk, size, hasher, .. } => chunks::commit_routed(state, &row, chunk, size, hasher.as_ref()).await?,
+                ChunkBytes::Routed { chunk, size, hasher, .. } => chunks::commit_routed(state, &row, *chunk, size, hasher.as_ref()).await?,
             };
             match appended {
                 // Only the last chunk needs the session as committed (its running hash, for the
