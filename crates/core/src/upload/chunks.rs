@@ -310,9 +310,7 @@ impl LeasedAppend {
     }
 
     fn inner(&mut self) -> std::io::Result<&mut Box<dyn BlobAppend>> {
-        self.inner
-            .as_mut()
-            .ok_or_else(|| std::io::Error::other("chunk append already finished"))
+        self.inner.as_mut().ok_or_else(already_finished)
     }
 
     /// Writes what is pending, if the lease still allows it.
@@ -357,14 +355,15 @@ impl BlobAppend for LeasedAppend {
         // Settled while `self` still owns the append: if this is dropped meanwhile, `Drop`
         // still waits for the write before the lease goes.
         self.inner()?.settle().await?;
-        let inner = self
-            .inner
-            .take()
-            .ok_or_else(|| std::io::Error::other("chunk append already finished"))?;
+        let inner = self.inner.take().ok_or_else(already_finished)?;
         let blob_state = inner.finish().await?;
         self.lease.lock().await.written_state = Some(blob_state.clone());
         Ok(blob_state)
     }
+}
+
+fn already_finished() -> std::io::Error {
+    std::io::Error::other("chunk append already finished")
 }
 
 impl Drop for LeasedAppend {
