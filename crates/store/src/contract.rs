@@ -357,12 +357,20 @@ fn sha1_from_state(bytes: &[u8]) -> Option<Sha1> {
     Sha1::deserialize(&SerializedState::<Sha1>::try_from(bytes).ok()?).ok()
 }
 
+/// The session row a lease came back with; panics (naming `what`) if it was not taken.
+fn acquired(outcome: LeaseOutcome, what: &str) -> StashRow {
+    match outcome {
+        LeaseOutcome::Acquired(row) => *row,
+        other => panic!("{what}: {other:?}"),
+    }
+}
+
 /// Takes the session's lease at `offset` for `owner`, waiting while someone else holds it.
 /// False if the session moved on or is gone.
 async fn take_lease(inst: &Instance, key: &str, offset: i64, owner: &str) -> bool {
     loop {
         match inst.meta.lease_chunks(key, offset, owner, now(), now() + 30).await.expect("lease") {
-            LeaseOutcome::Acquired => return true,
+            LeaseOutcome::Acquired(_) => return true,
             LeaseOutcome::Busy { .. } => tokio::time::sleep(std::time::Duration::from_millis(2)).await,
             LeaseOutcome::Moved { .. } | LeaseOutcome::Gone => return false,
         }
@@ -498,7 +506,10 @@ pub async fn lease_expiry_with_an_owner_check(b: &dyn Backend) {
     let (x, y) = (b.open().await, b.open().await);
     let (key, _blob_key) = new_session(&x, "lease.").await;
     let t = now();
-    assert_eq!(x.meta.lease_chunks(&key, 0, "A", t, t + 10).await.unwrap(), LeaseOutcome::Acquired);
+    acquired(
+        x.meta.lease_chunks(&key, 0, "A", t, t + 10).await.unwrap(),
+        "the lease was not taken",
+    );
     assert_eq!(
         y.meta.lease_chunks(&key, 0, "B", t, t + 10).await.unwrap(),
         LeaseOutcome::Busy { until: t + 10 },
@@ -507,9 +518,9 @@ pub async fn lease_expiry_with_an_owner_check(b: &dyn Backend) {
     assert!(x.meta.renew_chunk_lease(&key, "A", t + 20).await.unwrap(), "owner renews");
     // B comes back after A's lease ran out.
     let later = t + 21;
-    assert_eq!(
+    acquired(
         y.meta.lease_chunks(&key, 0, "B", later, later + 10).await.unwrap(),
-        LeaseOutcome::Acquired
+        "the lease was not taken",
     );
     assert!(
         !x.meta.renew_chunk_lease(&key, "A", later + 30).await.unwrap(),
@@ -538,9 +549,14 @@ pub async fn lease_expiry_with_an_owner_check(b: &dyn Backend) {
         x.meta.lease_chunks(&key, 0, "C", later + 1, later + 5).await.unwrap(),
         LeaseOutcome::Moved { offset: 3 }
     );
-    assert_eq!(
+    let row = acquired(
         x.meta.lease_chunks(&key, 3, "C", later + 1, later + 5).await.unwrap(),
-        LeaseOutcome::Acquired
+        "lease at the new offset",
+    );
+    assert_eq!(
+        (row.key.as_str(), row.size, row.state, row.expires_at),
+        (key.as_str(), 3, StashState::Chunks, later + 100),
+        "lease_chunks: the row returned is not the session as advanced"
     );
     x.meta.take_stash(&key).await.unwrap();
     assert_eq!(
@@ -555,7 +571,10 @@ pub async fn chunk_offsets_advance_by_compare_and_set(b: &dyn Backend) {
     let key = unique("cas.");
     x.meta.insert_stash(&session_row(&key, "00ff")).await.unwrap();
     let t = now();
-    assert_eq!(x.meta.lease_chunks(&key, 0, "A", t, t + 10).await.unwrap(), LeaseOutcome::Acquired);
+    acquired(
+        x.meta.lease_chunks(&key, 0, "A", t, t + 10).await.unwrap(),
+        "the lease was not taken",
+    );
     let adv = |from, to| ChunkAdvance {
         expected_offset: from,
         new_size: to,
@@ -629,9 +648,9 @@ pub async fn a_stash_entry_keeps_the_extension_it_was_verified_under(b: &dyn Bac
         "a session is not verified"
     );
     let t = now();
-    assert_eq!(
+    acquired(
         x.meta.lease_chunks(&session, 0, "A", t, t + 10).await.unwrap(),
-        LeaseOutcome::Acquired
+        "the lease was not taken",
     );
     let done = StashRow {
         state: StashState::Finished,
@@ -1178,19 +1197,18 @@ pub async fn a_stale_writers_part_is_never_referenced(b: &dyn Backend) {
     assert!(append_with_lease(&x, &key, &blob_key, 0, &first, "first").await);
     let offset = first.len() as i64;
     let t = now();
-    assert_eq!(
+    acquired(
         x.meta.lease_chunks(&key, offset, "A", t, t + 30).await.unwrap(),
-        LeaseOutcome::Acquired
+        "the lease was not taken",
     );
     let row = x.meta.stash(&key).await.unwrap().unwrap();
     let state = row.blob_state.clone().unwrap_or_default();
     let mut a = x.blobs.append_session(&blob_key, &state, offset as u64).await.unwrap();
     a.write(&pattern(6 << 20, 4)).await.unwrap();
     // A stalls past its lease; B takes the session over at the same offset and commits.
-    assert_eq!(
+    acquired(
         y.meta.lease_chunks(&key, offset, "B", t + 31, t + 61).await.unwrap(),
-        LeaseOutcome::Acquired,
-        "a_stale_writers_part_is_never_referenced: takeover after expiry"
+        "a_stale_writers_part_is_never_referenced: takeover after expiry",
     );
     let mut bw = y.blobs.append_session(&blob_key, &state, offset as u64).await.unwrap();
     let b_data = pattern(6 << 20, 5);

@@ -148,7 +148,7 @@ pub struct FileVersion {
     pub blob_key: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StashRow {
     pub key: String,
     pub user_id: i64,
@@ -517,15 +517,13 @@ impl StashState {
 /// Whether a chunked session's write lease was taken.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeaseOutcome {
-    Acquired,
+    /// Taken: the session as it is under the lease (its offset, running hash and blob state
+    /// belong to the holder until it gives the lease up).
+    Acquired(Box<StashRow>),
     /// The session is at another offset now (someone else appended).
-    Moved {
-        offset: i64,
-    },
+    Moved { offset: i64 },
     /// Someone else holds the lease until `until` (unix seconds).
-    Busy {
-        until: i64,
-    },
+    Busy { until: i64 },
     /// No chunked session with this key (finished, swept or never existed).
     Gone,
 }

@@ -152,21 +152,24 @@ impl ChunkLease {
     /// Takes the lease of `key` at `offset`, waiting while another writer holds it (at most
     /// until its lease runs out). A session that moved on meanwhile is `ChunkOffset` with the
     /// new offset; a session that is gone is `NoChunkSession`.
-    pub async fn acquire(state: &Arc<AppState>, key: &str, offset: u64) -> UploadResult<ChunkLease> {
+    /// Also returns the session as it is under the lease: its hash and blob states belong to
+    /// exactly `offset` now.
+    pub async fn acquire(state: &Arc<AppState>, key: &str, offset: u64) -> UploadResult<(ChunkLease, StashRow)> {
         let owner = format!("{}/{}", state.instance, hex::encode(rand::random::<[u8; 6]>()));
         let mut pause = Duration::from_millis(5);
         loop {
             let t = now();
             match state.meta.lease_chunks(key, offset as i64, &owner, t, t + LEASE_SECS).await? {
-                LeaseOutcome::Acquired => {
-                    return Ok(ChunkLease {
+                LeaseOutcome::Acquired(row) => {
+                    let lease = ChunkLease {
                         state: state.clone(),
                         key: key.to_string(),
                         owner,
                         until: t + LEASE_SECS,
                         released: false,
                         written_state: None,
-                    });
+                    };
+                    return Ok((lease, *row));
                 }
                 LeaseOutcome::Moved { offset } => return Err(UploadError::ChunkOffset { offset: offset as u64 }),
                 LeaseOutcome::Gone => return Err(UploadError::NoChunkSession),
@@ -180,19 +183,22 @@ impl ChunkLease {
 
     /// Takes the lease only if it is free right now (for routing a chunk while its request body
     /// streams: a busy session is handled the slow way instead).
-    pub async fn try_acquire(state: &Arc<AppState>, key: &str, offset: u64) -> UploadResult<Option<ChunkLease>> {
+    pub async fn try_acquire(state: &Arc<AppState>, key: &str, offset: u64) -> UploadResult<Option<(ChunkLease, StashRow)>> {
         let owner = format!("{}/{}", state.instance, hex::encode(rand::random::<[u8; 6]>()));
         let t = now();
         Ok(
             match state.meta.lease_chunks(key, offset as i64, &owner, t, t + LEASE_SECS).await? {
-                LeaseOutcome::Acquired => Some(ChunkLease {
-                    state: state.clone(),
-                    key: key.to_string(),
-                    owner,
-                    until: t + LEASE_SECS,
-                    released: false,
-                    written_state: None,
-                }),
+                LeaseOutcome::Acquired(row) => Some((
+                    ChunkLease {
+                        state: state.clone(),
+                        key: key.to_string(),
+                        owner,
+                        until: t + LEASE_SECS,
+                        released: false,
+                        written_state: None,
+                    },
+                    *row,
+                )),
                 _ => None,
             },
         )
@@ -465,20 +471,14 @@ pub async fn open_routed(
             return None;
         }
     }
-    let row = state.meta.stash(key).await.ok()??;
-    if row.user_id != user_id || row.state != StashState::Chunks || row.size as u64 != offset {
-        return None;
-    }
-    if !matches!(
-        super::status::get(state, user_id, key).await,
-        Ok(None) | Ok(Some(super::status::UploadStatus::Continue { .. }))
-    ) {
-        return None;
-    }
-    let lease = ChunkLease::try_acquire(state, key, offset).await.ok()??;
-    // Re-read under the lease: the hash state belongs to exactly this offset now.
-    let row = state.meta.stash(key).await.ok()??;
-    if row.size as u64 != offset {
+    // The lease is taken (only for a session waiting for chunks at exactly `offset`) while the
+    // session's status is read: a session whose assembly is queued is not written to.
+    let (leased, status) = tokio::join!(ChunkLease::try_acquire(state, key, offset), super::status::get(state, user_id, key));
+    // The session as leased: its hash state belongs to exactly this offset now.
+    let (lease, row) = leased.ok()??;
+    let unfinished = matches!(status, Ok(None) | Ok(Some(super::status::UploadStatus::Continue { .. })));
+    if row.user_id != user_id || !unfinished {
+        lease.release().await;
         return None;
     }
     let inner = state
@@ -626,9 +626,8 @@ pub async fn append(
         return Err(UploadError::ChunkOffset { offset: server });
     }
     check_room(state, server, chunk_len)?;
-    let mut lease = ChunkLease::acquire(state, &row.key, server).await?;
-    // Read under the lease: the hash and blob states belong to exactly this offset now.
-    let row = state.meta.stash(&row.key).await?.ok_or(UploadError::NoChunkSession)?;
+    // The session as leased: the hash and blob states belong to exactly this offset now.
+    let (mut lease, row) = ChunkLease::acquire(state, &row.key, server).await?;
     let mut hasher = Progress::decode(row.hash_state.as_deref()).hasher;
     let last = match &hasher {
         Some(h) => LastChunk::StateBefore(chunk_len, save_state(h)),
@@ -729,8 +728,7 @@ async fn continue_hash(mut h: Sha1, path: std::path::PathBuf) -> std::io::Result
 /// session's lease throughout, so no chunk can land meanwhile.
 pub async fn assemble(state: &Arc<AppState>, caller: &Caller, session: &StashRow, filename: &str) -> UploadResult<(StashRow, Warnings)> {
     let size = session.size as u64;
-    let mut lease = ChunkLease::acquire(state, &session.key, size).await?;
-    let session = state.meta.stash(&session.key).await?.ok_or(UploadError::NoChunkSession)?;
+    let (mut lease, session) = ChunkLease::acquire(state, &session.key, size).await?;
     // The committed session becomes an ordinary blob of exactly `size` bytes (S3: server-side
     // copies into one multipart upload; no byte passes through here).
     state

@@ -602,10 +602,9 @@ pub async fn chunk(
                 ChunkBytes::Routed { chunk, size, hasher, .. } => chunks::commit_routed(state, &row, *chunk, size, hasher.as_ref()).await?,
             };
             match appended {
-                // Only the last chunk needs the session as committed (its running hash, for the
-                // assembly); a chunk in the middle only moves the offset.
-                Appended::At(at) if at != filesize => StashRow { size: at as i64, ..row },
-                Appended::At(_) => state.meta.stash(&row.key).await?.unwrap_or(row),
+                // The chunk only moved the offset (the assembly reads the running hash under
+                // its own lease).
+                Appended::At(at) => StashRow { size: at as i64, ..row },
                 Appended::Replayed(at) => {
                     return Ok(UploadResponse::Continue {
                         warnings: warns,

@@ -93,19 +93,21 @@ impl StashStore for PgStore {
     }
 
     async fn lease_chunks(&self, key: &str, expected_offset: i64, owner: &str, now: i64, until: i64) -> StoreResult<LeaseOutcome> {
-        let r = sqlx::query(
+        let sql = format!(
             "UPDATE stash SET lease_owner = $1, lease_until = $2
-             WHERE key = $3 AND status = 'chunks' AND size = $4 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $5)",
-        )
-        .bind(owner)
-        .bind(until)
-        .bind(key)
-        .bind(expected_offset)
-        .bind(now)
-        .execute(&self.leases)
-        .await?;
-        if r.rows_affected() == 1 {
-            return Ok(LeaseOutcome::Acquired);
+             WHERE key = $3 AND status = 'chunks' AND size = $4 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $5)
+             RETURNING {STASH_COLS}"
+        );
+        let taken = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(until)
+            .bind(key)
+            .bind(expected_offset)
+            .bind(now)
+            .fetch_optional(&self.leases)
+            .await?;
+        if let Some(row) = taken {
+            return Ok(LeaseOutcome::Acquired(Box::new(stash_from_row(&row)?)));
         }
         // Not taken: say why (a read after the fact, as in SQLite: the outcome is advice).
         let row = sqlx::query("SELECT status, size, lease_owner, lease_until FROM stash WHERE key = $1")

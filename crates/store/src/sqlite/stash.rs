@@ -104,20 +104,22 @@ impl StashStore for SqliteStore {
     }
 
     async fn lease_chunks(&self, key: &str, expected_offset: i64, owner: &str, now: i64, until: i64) -> StoreResult<LeaseOutcome> {
-        let r = sqlx::query(
+        let sql = format!(
             "UPDATE stash SET lease_owner = ?, lease_until = ?
-             WHERE key = ? AND status = 'chunks' AND size = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
-        )
-        .bind(owner)
-        .bind(until)
-        .bind(key)
-        .bind(expected_offset)
-        .bind(owner)
-        .bind(now)
-        .execute(&self.leases)
-        .await?;
-        if r.rows_affected() == 1 {
-            return Ok(LeaseOutcome::Acquired);
+             WHERE key = ? AND status = 'chunks' AND size = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)
+             RETURNING {STASH_COLS}"
+        );
+        let taken = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(until)
+            .bind(key)
+            .bind(expected_offset)
+            .bind(owner)
+            .bind(now)
+            .fetch_optional(&self.leases)
+            .await?;
+        if let Some(row) = taken {
+            return Ok(LeaseOutcome::Acquired(Box::new(stash_from_row(&row)?)));
         }
         let row = sqlx::query("SELECT status, size, lease_owner, lease_until FROM stash WHERE key = ?")
             .bind(key)
