@@ -176,7 +176,10 @@ pub async fn authorize(
     page_exists: bool,
     actions: &[&str],
 ) -> StoreResult<Result<(), Denial>> {
-    let restrictions: Vec<Restriction> = state.meta.restrictions(ns, title, &now()).await?;
+    // (Both read at once: independent reads, and protection is checked first either way.)
+    let at = now();
+    let (restrictions, blocks): (Vec<Restriction>, _) =
+        tokio::try_join!(state.meta.restrictions(ns, title, &at), blocks_of(state, caller))?;
     for r in &restrictions {
         let applies = if page_exists {
             r.kind != "create" && actions.contains(&r.kind.as_str())
@@ -192,7 +195,7 @@ pub async fn authorize(
             }));
         }
     }
-    for b in blocks_of(state, caller).await? {
+    for b in blocks {
         if block_covers(&b, caller, ns, title) {
             return Ok(Err(Denial::Blocked(BlockInfo::from(&b))));
         }

@@ -179,6 +179,7 @@ pub async fn revert(state: &AppState, caller: &Caller, name: &str, archive_name:
         // MediaWiki 1.39 logs an API revert as an ordinary `overwrite` (recorded on the reference wiki).
         log_action: None,
         watch: false,
+        seen_current: publish::SeenCurrent::Unread,
     };
     Ok(match publish::publish(state, req, Source::Owned(old.blob_key.clone())).await? {
         publish::Outcome::Published { .. } => RevertOutcome::Reverted,

@@ -227,6 +227,7 @@ async fn publish_stashed(state: &Arc<AppState>, caller: &Caller, j: &PublishJob)
         must_be_new: !j.ignorewarnings,
         log_action: None,
         watch: false,
+        seen_current: publish::SeenCurrent::Unread,
     };
     let published = publish::publish(state, req, Source::Stash(Box::new(row))).await;
     if matches!(published, Ok(publish::Outcome::Published { .. })) {
@@ -340,6 +341,7 @@ async fn fetch_and_publish(state: &Arc<AppState>, caller: &Caller, j: &FetchJob,
         must_be_new: !j.ignorewarnings,
         log_action: None,
         watch: j.watch,
+        seen_current: publish::SeenCurrent::Unread,
     };
     let result = match publish::publish(state, req, Source::Temp(fetched.path)).await {
         Ok(publish::Outcome::Published { version }) => UploadStatus::Success {

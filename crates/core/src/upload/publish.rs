@@ -152,6 +152,16 @@ pub struct Request<'a> {
     pub log_action: Option<String>,
     /// Add the File page to the caller's watchlist, in the publish's own transaction.
     pub watch: bool,
+    /// The name's current version, if the caller has read it already.
+    pub seen_current: SeenCurrent,
+}
+
+/// What the caller read of the name's current version before publishing. The first round
+/// decides on it; the store's compare-and-set refuses it if the file changed since, and the
+/// next round reads the current version again.
+pub enum SeenCurrent {
+    Unread,
+    Read(Option<FileVersion>),
 }
 
 #[derive(Debug, PartialEq)]
@@ -241,8 +251,15 @@ enum Decided {
 async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, stash_key: Option<&str>) -> UploadResult<Decided> {
     let comment = req.comment.trim().to_string();
     let mut archive_ts = mwupload_store::time::now_ts();
+    let mut seen = match &req.seen_current {
+        SeenCurrent::Read(current) => Some(current.clone()),
+        SeenCurrent::Unread => None,
+    };
     for _ in 0..MAX_ROUNDS {
-        let current = state.meta.current_file(&req.name).await?;
+        let current = match seen.take() {
+            Some(current) => current,
+            None => state.meta.current_file(&req.name).await?,
+        };
         if let Some(cur) = &current {
             if req.must_be_new {
                 return Ok(Decided::Exists);
@@ -334,8 +351,8 @@ async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, s
 /// a local file needs `reupload` (or `reupload-own` for one's own); a file only a shared
 /// repository has needs `reupload-shared` (the shared repositories are asked only then; one
 /// that does not answer counts as not having the file).
-pub async fn authorize_overwrite(state: &AppState, caller: &Caller, name: &str) -> UploadResult<()> {
-    if let Some(cur) = state.meta.current_file(name).await? {
+pub async fn authorize_overwrite(state: &AppState, caller: &Caller, name: &str, current: Option<&FileVersion>) -> UploadResult<()> {
+    if let Some(cur) = current {
         let own = caller.has("reupload-own") && cur.user_id == caller.user_id() && caller.user_id() != 0;
         if !caller.has("reupload") && !own {
             return Err(UploadError::FileExistsForbidden { name: name.to_string() });

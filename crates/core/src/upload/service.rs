@@ -167,17 +167,25 @@ pub async fn check_permissions(state: &AppState, caller: &Caller, by_url: bool) 
 /// bytes stay in the stash); a block is not.
 pub async fn authorize_publish(state: &AppState, caller: &Caller, name: &str) -> UploadResult<Result<(), UploadError>> {
     let page_exists = state.meta.page(6, name).await?.is_some();
-    authorize_publish_of(state, caller, name, page_exists).await
+    let current = state.meta.current_file(name).await?;
+    authorize_publish_of(state, caller, name, page_exists, current.as_ref()).await
 }
 
-/// [`authorize_publish`] for a File page whose existence the caller has just read.
-async fn authorize_publish_of(state: &AppState, caller: &Caller, name: &str, page_exists: bool) -> UploadResult<Result<(), UploadError>> {
+/// [`authorize_publish`] for a File page whose existence and current version the caller has
+/// just read.
+async fn authorize_publish_of(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    page_exists: bool,
+    current: Option<&FileVersion>,
+) -> UploadResult<Result<(), UploadError>> {
     match crate::access::authorize(state, caller, 6, name, page_exists, &["edit", "upload"]).await? {
         Ok(()) => {}
         Err(crate::access::Denial::Blocked(b)) => return Err(UploadError::Blocked(Box::new(b))),
         Err(crate::access::Denial::Protected { kind, level }) => return Ok(Err(UploadError::Protected { kind, level })),
     }
-    Ok(publish::authorize_overwrite(state, caller, name).await)
+    Ok(publish::authorize_overwrite(state, caller, name, current).await)
 }
 
 /// Change tags need `applychangetags` (which tags exist is checked when parameters are).
@@ -363,14 +371,13 @@ async fn finish(
         Source::Temp(temp) => Source::Storing(StoringBlob::start(state, temp)),
         other => other,
     };
+    // The name's page and current version, read once for the authorization, the warnings,
+    // the answer and the publish's first round.
+    let facts = warnings::name_facts(state, title).await?;
     // MediaWiki's result links the description page by id only if it existed before this upload.
-    let page_before = if req.stash {
-        None
-    } else {
-        state.meta.page(6, &title.db_key).await?.map(|p| p.id)
-    };
+    let page_before = if req.stash { None } else { facts.page_id };
     if !req.stash
-        && let Err(e) = authorize_publish_of(state, caller, &title.db_key, page_before.is_some()).await?
+        && let Err(e) = authorize_publish_of(state, caller, &title.db_key, page_before.is_some(), facts.current.as_ref()).await?
     {
         let key = ensure_stashed(state, caller, source, &props).await?;
         return Err(UploadFailure::recoverable(e, key, true));
@@ -381,7 +388,7 @@ async fn finish(
         sha1: &props.sha1,
         size: props.size,
     };
-    let warns = warnings::compute(state, &subject).await?;
+    let warns = warnings::compute_with(state, &subject, &facts).await?;
     if !warns.is_empty() && !req.ignorewarnings {
         let filekey = ensure_stashed(state, caller, source, &props).await?;
         return Ok(UploadResponse::Warning { warnings: warns, filekey });
@@ -435,6 +442,7 @@ async fn finish(
         must_be_new: !req.ignorewarnings,
         log_action: None,
         watch: req.watch,
+        seen_current: publish::SeenCurrent::Read(facts.current),
     };
     match publish::publish(state, preq, source).await? {
         publish::Outcome::Published { version } => {
@@ -560,7 +568,7 @@ pub async fn chunk(
         ChunkBytes::Spooled(_) => None,
     };
     let warns = match prefetched {
-        Some(facts) => warnings::compute_with(state, &subject, facts).await?,
+        Some(facts) => warnings::compute_with(state, &subject, &facts).await?,
         None => warnings::compute(state, &subject).await?,
     };
     // The first chunk is checked on its own (MediaWiki's verifyChunk on the stash attempt):

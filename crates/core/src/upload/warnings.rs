@@ -89,8 +89,11 @@ pub struct Subject<'a> {
 pub struct NameFacts {
     /// The `exists` family's warning, if any (at most one).
     exists: Option<UploadWarning>,
-    current: Option<mwupload_store::FileVersion>,
-    /// A deletion is logged for the name (read only when there is no current file).
+    /// The File page's id, if the page exists (the authorization and the answer use it too).
+    pub page_id: Option<i64>,
+    /// The current version (the overwrite check and the publish's first round use it too).
+    pub current: Option<mwupload_store::FileVersion>,
+    /// A deletion is logged for the name (used only when there is no current file).
     was_deleted: bool,
 }
 
@@ -100,8 +103,11 @@ pub async fn name_facts(state: &AppState, title: &FileTitle) -> StoreResult<Name
     // The "exists" family: at most one of these.
     // Page before file: a file and its page are committed together, so reading in this order
     // never reports `page-exists` for a file that a concurrent upload just created.
-    let page = meta.page(6, name).await?;
-    let current = meta.current_file(name).await?;
+    // (The deletion log is read alongside: it is needed for every new name.)
+    let ((page, current), deleted) = tokio::try_join!(
+        async { Ok::<_, mwupload_store::StoreError>((meta.page(6, name).await?, meta.current_file(name).await?)) },
+        meta.has_log_entry("delete", 6, name)
+    )?;
     let exists = if current.is_some() {
         Some(UploadWarning::Exists(name.clone()))
     } else if page.is_some() {
@@ -119,21 +125,21 @@ pub async fn name_facts(state: &AppState, title: &FileTitle) -> StoreResult<Name
     } else {
         None
     };
-    let was_deleted = current.is_none() && meta.has_log_entry("delete", 6, name).await?;
     Ok(NameFacts {
         exists,
+        page_id: page.map(|p| p.id),
+        was_deleted: current.is_none() && deleted,
         current,
-        was_deleted,
     })
 }
 
 pub async fn compute(state: &AppState, s: &Subject<'_>) -> StoreResult<Warnings> {
     let facts = name_facts(state, s.title).await?;
-    compute_with(state, s, facts).await
+    compute_with(state, s, &facts).await
 }
 
 /// [`compute`] with the name's facts already read (for `s.title`).
-pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: NameFacts) -> StoreResult<Warnings> {
+pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: &NameFacts) -> StoreResult<Warnings> {
     let meta = &state.meta;
     let name = &s.title.db_key;
     let mut w: Warnings = Vec::new();
@@ -154,7 +160,7 @@ pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: NameFacts) -
     if s.size == 0 {
         w.push(UploadWarning::EmptyFile);
     }
-    w.extend(facts.exists);
+    w.extend(facts.exists.clone());
     // An empty SHA-1 was not computed because no stored file has the upload's size (a chunk,
     // see `service::chunk`): no file can have the same bytes, so the SHA-1 lookups are skipped.
     let hashed = !s.sha1.is_empty();
@@ -183,7 +189,9 @@ pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: NameFacts) -
     if !hashed {
         return Ok(w);
     }
-    let mut dupes: Vec<String> = meta.names_with_sha1(s.sha1).await?.into_iter().filter(|n| n != name).collect();
+    // (Both SHA-1 lookups at once: they are independent reads.)
+    let (same, archived) = tokio::try_join!(meta.names_with_sha1(s.sha1), meta.archived_names_with_sha1(s.sha1))?;
+    let mut dupes: Vec<String> = same.into_iter().filter(|n| n != name).collect();
     // `RepoGroup::findBySha1`: shared repositories' files too (all of them: only local files
     // of the upload's own name are left out), sorted by name together (`File::compare`).
     if !state.foreign.is_empty() {
@@ -193,7 +201,7 @@ pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: NameFacts) -
     if !dupes.is_empty() {
         w.push(UploadWarning::Duplicate(dupes));
     }
-    if let Some(first) = meta.archived_names_with_sha1(s.sha1).await?.into_iter().next() {
+    if let Some(first) = archived.into_iter().next() {
         w.push(UploadWarning::DuplicateArchive(first));
     }
     Ok(w)
