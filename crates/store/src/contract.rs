@@ -292,7 +292,7 @@ fn session_row(key: &str, blob_key: &str) -> StashRow {
     }
 }
 
-fn version(name: &str, sha1: &str, blob_key: &str, timestamp: &str) -> FileVersion {
+pub(crate) fn version(name: &str, sha1: &str, blob_key: &str, timestamp: &str) -> FileVersion {
     FileVersion {
         name: name.into(),
         archive_name: None,
@@ -313,7 +313,7 @@ fn version(name: &str, sha1: &str, blob_key: &str, timestamp: &str) -> FileVersi
     }
 }
 
-fn publish_op(v: FileVersion, expected: Option<&FileVersion>, archive_name: Option<String>, consume: Option<String>) -> PublishOp {
+pub(crate) fn publish_op(v: FileVersion, expected: Option<&FileVersion>, archive_name: Option<String>, consume: Option<String>) -> PublishOp {
     PublishOp {
         watch_for: None,
         log_params: LogParams::Upload {

@@ -498,53 +498,116 @@ impl FileStore for SqliteStore {
     }
 }
 
-/// One publish inside the caller's write transaction (a savepoint of a group commit): only an
-/// `Ok(Published)` leaves changes behind; the caller rolls back everything else.
-pub(super) async fn publish_in(tx: &mut SqliteConnection, op: &PublishOp) -> StoreResult<PublishResult> {
-    let v = &op.version;
-    let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
-    let current = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&v.name).fetch_optional(&mut *tx).await?;
-    let current = current.as_ref().map(|r| file_from_row(r, false)).transpose()?;
+/// What a publish reads before it writes, in one statement: everything that decides whether
+/// it goes ahead (compare-and-set, stash entry, archive name) and what its writes need (the
+/// description page, its latest text, a create protection to lift). Every statement is a
+/// round trip to the connection's thread, made while the group holds the write lock.
+pub(super) struct PublishFacts {
+    current: Option<ExpectedCurrent>,
+    page: Option<(i64, String)>,
+    create_protected: bool,
+    stash_present: bool,
+    archive_name_taken: bool,
+}
+
+async fn publish_facts(tx: &mut SqliteConnection, op: &PublishOp) -> DbResult<PublishFacts> {
+    let r = sqlx::query(
+        "SELECT f.sha1 AS cur_sha1, f.timestamp AS cur_timestamp, p.id AS page_id,
+                (SELECT text FROM revisions WHERE id = p.latest_rev) AS latest_text,
+                EXISTS (SELECT 1 FROM protected_titles WHERE namespace = 6 AND title = ?1) AS create_protected,
+                (?2 IS NULL OR EXISTS (SELECT 1 FROM stash WHERE key = ?2)) AS stash_present,
+                (?3 IS NOT NULL AND EXISTS (SELECT 1 FROM old_files WHERE archive_name = ?3)) AS archive_name_taken
+         FROM (SELECT 1) LEFT JOIN files f ON f.name = ?1 LEFT JOIN pages p ON p.namespace = 6 AND p.title = ?1",
+    )
+    .bind(&op.version.name)
+    .bind(op.consume_stash.as_deref())
+    .bind(op.archive_name.as_deref())
+    .fetch_one(&mut *tx)
+    .await?;
+    let current = match (
+        r.try_get::<Option<String>, _>("cur_sha1")?,
+        r.try_get::<Option<String>, _>("cur_timestamp")?,
+    ) {
+        (Some(sha1), Some(timestamp)) => Some(ExpectedCurrent { sha1, timestamp }),
+        _ => None,
+    };
+    let page = match r.try_get::<Option<i64>, _>("page_id")? {
+        Some(id) => Some((id, r.try_get::<Option<String>, _>("latest_text")?.unwrap_or_default())),
+        None => None,
+    };
+    Ok(PublishFacts {
+        current,
+        page,
+        create_protected: r.try_get("create_protected")?,
+        stash_present: r.try_get("stash_present")?,
+        archive_name_taken: r.try_get("archive_name_taken")?,
+    })
+}
+
+/// One publish inside the caller's write transaction (a group commit): reads what decides it,
+/// then, if it goes ahead, writes inside `savepoint` (which the caller commits for
+/// `Ok(Published)` and rolls back otherwise). A publish that does not go ahead writes nothing.
+pub(super) async fn publish_in(tx: &mut SqliteConnection, op: &PublishOp) -> StoreResult<Decided> {
+    let facts = publish_facts(tx, op).await?;
     // Compare-and-set against the version the caller decided on.
-    let seen = current.as_ref().map(|c| ExpectedCurrent {
-        sha1: c.sha1.clone(),
-        timestamp: c.timestamp.clone(),
-    });
-    if seen != op.expected_current {
-        return Ok(PublishResult::CurrentChanged);
+    if facts.current != op.expected_current {
+        return Ok(Decided::Done(PublishResult::CurrentChanged));
     }
-    if let Some(key) = &op.consume_stash {
-        let r = sqlx::query("DELETE FROM stash WHERE key = ?").bind(key).execute(&mut *tx).await?;
-        if r.rows_affected() != 1 {
-            return Ok(PublishResult::StashGone);
+    if !facts.stash_present {
+        return Ok(Decided::Done(PublishResult::StashGone));
+    }
+    if facts.current.is_some() {
+        if op.archive_name.is_none() {
+            return Err(StoreError::Database(
+                "publish over a current version without an archive name".into(),
+            ));
+        }
+        if facts.archive_name_taken {
+            return Ok(Decided::Done(PublishResult::ArchiveNameTaken));
         }
     }
-    match &current {
-        Some(cur) => {
-            let Some(archive_name) = &op.archive_name else {
-                return Err(StoreError::Database(
-                    "publish over a current version without an archive name".into(),
-                ));
-            };
-            match insert_old(tx, cur, archive_name).await {
-                Ok(()) => {}
+    Ok(Decided::Write(facts))
+}
+
+/// Whether a publish goes ahead: [`publish_in`]'s answer.
+pub(super) enum Decided {
+    Done(PublishResult),
+    Write(PublishFacts),
+}
+
+/// The writes of a publish that [`publish_in`] let go ahead, inside its savepoint.
+pub(super) async fn publish_writes(tx: &mut SqliteConnection, op: &PublishOp, facts: PublishFacts) -> StoreResult<PublishResult> {
+    let v = &op.version;
+    if let Some(key) = &op.consume_stash {
+        sqlx::query("DELETE FROM stash WHERE key = ?").bind(key).execute(&mut *tx).await?;
+    }
+    match (&facts.current, &op.archive_name) {
+        (Some(_), Some(archive_name)) => {
+            // The current row is copied as it is (it cannot change: the group holds the write lock).
+            let sql = format!(
+                "INSERT INTO old_files (name, archive_name, {VERSION_FIELDS}) SELECT name, ?, {VERSION_FIELDS} FROM files WHERE name = ?"
+            );
+            match sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(archive_name)
+                .bind(&v.name)
+                .execute(&mut *tx)
+                .await
+            {
+                Ok(_) => {}
                 Err(e) if is_unique_violation(&e) => return Ok(PublishResult::ArchiveNameTaken),
                 Err(e) => return Err(e.into()),
             }
             update_current(tx, v).await?;
         }
-        None => match insert_current(tx, v).await {
+        _ => match insert_current(tx, v).await {
             Ok(()) => {}
             Err(e) if is_unique_violation(&e) => return Ok(PublishResult::CurrentChanged),
             Err(e) => return Err(e.into()),
         },
     }
-    // The description page: a new page gets the text; an existing one a null revision.
-    let page = sqlx::query("SELECT id, latest_rev FROM pages WHERE namespace = 6 AND title = ?")
-        .bind(&v.name)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let page_created = match page {
+    // The description page: a new page gets the text; an existing one a null revision (its
+    // latest text again).
+    let page_created = match &facts.page {
         None => {
             let page_id = sqlx::query("INSERT INTO pages (namespace, title, touched) VALUES (6, ?, ?)")
                 .bind(&v.name)
@@ -563,16 +626,16 @@ pub(super) async fn publish_in(tx: &mut SqliteConnection, op: &PublishOp) -> Sto
                 &op.tags,
             )
             .await?;
-            page_created(tx, 6, &v.name).await?;
+            if facts.create_protected {
+                page_created(tx, 6, &v.name).await?;
+            }
             true
         }
-        Some(p) => {
-            let page_id: i64 = p.try_get("id")?;
-            let latest: i64 = p.try_get("latest_rev")?;
-            insert_null_revision(
+        Some((page_id, latest_text)) => {
+            insert_revision(
                 tx,
-                page_id,
-                latest,
+                *page_id,
+                latest_text,
                 &op.null_revision_comment,
                 v.user_id,
                 &v.user_name,
@@ -587,7 +650,7 @@ pub(super) async fn publish_in(tx: &mut SqliteConnection, op: &PublishOp) -> Sto
         user_id: v.user_id,
         user_name: &v.user_name,
     };
-    let entry = LogEntry {
+    let upload = LogEntry {
         log_type: "upload",
         action: &op.log_action,
         namespace: 6,
@@ -597,21 +660,15 @@ pub(super) async fn publish_in(tx: &mut SqliteConnection, op: &PublishOp) -> Sto
         params: &op.log_params,
         tags: &op.tags,
     };
-    insert_log(tx, &actor, &entry).await?;
-    if page_created {
-        // MediaWiki's page creation log ($wgPageCreationLog), after the upload entry.
-        insert_log(
-            tx,
-            &actor,
-            &LogEntry {
-                log_type: "create",
-                action: "create",
-                params: &LogParams::None {},
-                ..entry
-            },
-        )
-        .await?;
-    }
+    // MediaWiki's page creation log ($wgPageCreationLog) follows the upload entry.
+    let create = LogEntry {
+        log_type: "create",
+        action: "create",
+        params: &LogParams::None {},
+        ..upload
+    };
+    let entries: &[LogEntry<'_>] = if page_created { &[upload, create] } else { &[upload] };
+    insert_logs(tx, &actor, entries).await?;
     if let Some(user_id) = op.watch_for {
         super::pages::watch_in(tx, user_id, 6, &v.name, None).await?;
     }

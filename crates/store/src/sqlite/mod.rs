@@ -166,23 +166,30 @@ struct LogEntry<'a> {
 }
 
 async fn insert_log(tx: &mut SqliteConnection, actor: &Actor<'_>, e: &LogEntry<'_>) -> DbResult<i64> {
-    Ok(sqlx::query(
-        "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params, tags)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(e.log_type)
-    .bind(e.action)
-    .bind(e.namespace)
-    .bind(e.title)
-    .bind(actor.user_id)
-    .bind(actor.user_name)
-    .bind(e.timestamp)
-    .bind(crate::comment::for_database(e.comment))
-    .bind(e.params.to_json())
-    .bind(e.tags.join(","))
-    .execute(&mut *tx)
-    .await?
-    .last_insert_rowid())
+    insert_logs(tx, actor, std::slice::from_ref(e)).await
+}
+
+/// Writes `entries` in order, in one statement; returns the last one's id.
+async fn insert_logs(tx: &mut SqliteConnection, actor: &Actor<'_>, entries: &[LogEntry<'_>]) -> DbResult<i64> {
+    let rows = vec![format!("({})", marks(10)); entries.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO log_events (log_type, action, namespace, title, user_id, user_name, timestamp, comment, params, tags) VALUES {rows}"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for e in entries {
+        q = q
+            .bind(e.log_type)
+            .bind(e.action)
+            .bind(e.namespace)
+            .bind(e.title)
+            .bind(actor.user_id)
+            .bind(actor.user_name)
+            .bind(e.timestamp)
+            .bind(crate::comment::for_database(e.comment))
+            .bind(e.params.to_json())
+            .bind(e.tags.join(","));
+    }
+    Ok(q.execute(&mut *tx).await?.last_insert_rowid())
 }
 
 /// The columns every version row (current, old, deleted) has, in binding order.
