@@ -31,6 +31,7 @@ case $MODE in
   strace) WRAP=(strace -c -f -o "$OUT/strace.txt") ;;
   perf) WRAP=(perf record -g -o "$OUT/perf.data") ;;
   stat) WRAP=(perf stat -o "$OUT/perf-stat.txt") ;;
+  sched) WRAP=(perf record -e sched:sched_switch -g -o "$OUT/sched.data") ;;
   *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac
 "${WRAP[@]}" "$BIN" serve --listen 127.0.0.1:0 --data "$W/data" >"$W/serve.log" 2>&1 &
