@@ -313,7 +313,12 @@ pub(crate) fn version(name: &str, sha1: &str, blob_key: &str, timestamp: &str) -
     }
 }
 
-pub(crate) fn publish_op(v: FileVersion, expected: Option<&FileVersion>, archive_name: Option<String>, consume: Option<String>) -> PublishOp {
+pub(crate) fn publish_op(
+    v: FileVersion,
+    expected: Option<&FileVersion>,
+    archive_name: Option<String>,
+    consume: Option<String>,
+) -> PublishOp {
     PublishOp {
         watch_for: None,
         log_params: LogParams::Upload {

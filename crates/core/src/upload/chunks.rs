@@ -148,32 +148,25 @@ pub struct ChunkLease {
     written_state: Option<String>,
 }
 
+/// A lease owner name: this instance, and a random part for this request.
+fn new_owner(state: &AppState) -> String {
+    format!("{}/{}", state.instance, hex::encode(rand::random::<[u8; 6]>()))
+}
+
 impl ChunkLease {
     /// Takes the lease of `key` at `offset`, waiting while another writer holds it (at most
     /// until its lease runs out). A session that moved on meanwhile is `ChunkOffset` with the
-    /// new offset; a session that is gone is `NoChunkSession`.
-    /// Also returns the session as it is under the lease: its hash and blob states belong to
-    /// exactly `offset` now.
+    /// new offset; a session that is gone is `NoChunkSession`. Also returns the session as it
+    /// is under the lease: its hash and blob states belong to exactly `offset` now.
     pub async fn acquire(state: &Arc<AppState>, key: &str, offset: u64) -> UploadResult<(ChunkLease, StashRow)> {
-        let owner = format!("{}/{}", state.instance, hex::encode(rand::random::<[u8; 6]>()));
+        let owner = new_owner(state);
         let mut pause = Duration::from_millis(5);
         loop {
-            let t = now();
-            match state.meta.lease_chunks(key, offset as i64, &owner, t, t + LEASE_SECS).await? {
-                LeaseOutcome::Acquired(row) => {
-                    let lease = ChunkLease {
-                        state: state.clone(),
-                        key: key.to_string(),
-                        owner,
-                        until: t + LEASE_SECS,
-                        released: false,
-                        written_state: None,
-                    };
-                    return Ok((lease, *row));
-                }
-                LeaseOutcome::Moved { offset } => return Err(UploadError::ChunkOffset { offset: offset as u64 }),
-                LeaseOutcome::Gone => return Err(UploadError::NoChunkSession),
-                LeaseOutcome::Busy { .. } => {
+            match ChunkLease::take(state, key, offset, &owner).await? {
+                Ok(taken) => return Ok(taken),
+                Err(LeaseOutcome::Moved { offset }) => return Err(UploadError::ChunkOffset { offset: offset as u64 }),
+                Err(LeaseOutcome::Gone) => return Err(UploadError::NoChunkSession),
+                Err(_) => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(250));
                 }
@@ -184,24 +177,31 @@ impl ChunkLease {
     /// Takes the lease only if it is free right now (for routing a chunk while its request body
     /// streams: a busy session is handled the slow way instead).
     pub async fn try_acquire(state: &Arc<AppState>, key: &str, offset: u64) -> UploadResult<Option<(ChunkLease, StashRow)>> {
-        let owner = format!("{}/{}", state.instance, hex::encode(rand::random::<[u8; 6]>()));
+        Ok(ChunkLease::take(state, key, offset, &new_owner(state)).await?.ok())
+    }
+
+    /// One attempt: the lease and the session as leased, or why not.
+    async fn take(
+        state: &Arc<AppState>,
+        key: &str,
+        offset: u64,
+        owner: &str,
+    ) -> UploadResult<Result<(ChunkLease, StashRow), LeaseOutcome>> {
         let t = now();
-        Ok(
-            match state.meta.lease_chunks(key, offset as i64, &owner, t, t + LEASE_SECS).await? {
-                LeaseOutcome::Acquired(row) => Some((
-                    ChunkLease {
-                        state: state.clone(),
-                        key: key.to_string(),
-                        owner,
-                        until: t + LEASE_SECS,
-                        released: false,
-                        written_state: None,
-                    },
-                    *row,
-                )),
-                _ => None,
-            },
-        )
+        Ok(match state.meta.lease_chunks(key, offset as i64, owner, t, t + LEASE_SECS).await? {
+            LeaseOutcome::Acquired(row) => {
+                let lease = ChunkLease {
+                    state: state.clone(),
+                    key: key.to_string(),
+                    owner: owner.to_string(),
+                    until: t + LEASE_SECS,
+                    released: false,
+                    written_state: None,
+                };
+                Ok((lease, *row))
+            }
+            other => Err(other),
+        })
     }
 
     pub fn owner(&self) -> &str {

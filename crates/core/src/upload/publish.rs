@@ -161,7 +161,8 @@ pub struct Request<'a> {
 /// next round reads the current version again.
 pub enum SeenCurrent {
     Unread,
-    Read(Option<FileVersion>),
+    /// (Boxed: a version is large; clippy.)
+    Read(Option<Box<FileVersion>>),
 }
 
 #[derive(Debug, PartialEq)]
@@ -252,7 +253,7 @@ async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, s
     let comment = req.comment.trim().to_string();
     let mut archive_ts = mwupload_store::time::now_ts();
     let mut seen = match &req.seen_current {
-        SeenCurrent::Read(current) => Some(current.clone()),
+        SeenCurrent::Read(current) => Some(current.as_deref().cloned()),
         SeenCurrent::Unread => None,
     };
     for _ in 0..MAX_ROUNDS {

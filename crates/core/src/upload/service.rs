@@ -442,7 +442,7 @@ async fn finish(
         must_be_new: !req.ignorewarnings,
         log_action: None,
         watch: req.watch,
-        seen_current: publish::SeenCurrent::Read(facts.current),
+        seen_current: publish::SeenCurrent::Read(facts.current.map(Box::new)),
     };
     match publish::publish(state, preq, source).await? {
         publish::Outcome::Published { version } => {

@@ -172,7 +172,7 @@ impl FileStore for SqliteStore {
     }
 
     /// Publishes are committed in groups (see [`super::group_commit`]): one write transaction
-    /// and one WAL fsync for every publish waiting at the time, each in its own savepoint.
+    /// and one WAL fsync for every publish waiting at the time.
     async fn publish(&self, op: &PublishOp) -> StoreResult<PublishResult> {
         self.publisher.publish(self, op.clone()).await
     }
@@ -544,9 +544,9 @@ async fn publish_facts(tx: &mut SqliteConnection, op: &PublishOp) -> DbResult<Pu
     })
 }
 
-/// One publish inside the caller's write transaction (a group commit): reads what decides it,
-/// then, if it goes ahead, writes inside `savepoint` (which the caller commits for
-/// `Ok(Published)` and rolls back otherwise). A publish that does not go ahead writes nothing.
+/// Decides one publish inside the caller's write transaction (a group commit) from what it
+/// reads: done (it does not go ahead, and has written nothing), or to be written by
+/// [`publish_writes`].
 pub(super) async fn publish_in(tx: &mut SqliteConnection, op: &PublishOp) -> StoreResult<Decided> {
     let facts = publish_facts(tx, op).await?;
     // Compare-and-set against the version the caller decided on.
@@ -575,7 +575,8 @@ pub(super) enum Decided {
     Write(PublishFacts),
 }
 
-/// The writes of a publish that [`publish_in`] let go ahead, inside its savepoint.
+/// The writes of a publish that [`publish_in`] let go ahead. Anything but `Ok(Published)` may
+/// leave some of them behind: the caller then rolls back the transaction.
 pub(super) async fn publish_writes(tx: &mut SqliteConnection, op: &PublishOp, facts: PublishFacts) -> StoreResult<PublishResult> {
     let v = &op.version;
     if let Some(key) = &op.consume_stash {

@@ -219,9 +219,18 @@ mod tests {
             .map(|(i, n)| publish_op(version(n, &format!("{i:040x}"), &format!("blob{i}"), &ts), None, None, None))
             .collect();
         let results = commit_group(&store, &ops).await;
-        assert!(matches!(results[0], Ok(PublishResult::Published { page_created: true })), "{results:?}");
-        assert!(results[1].as_ref().is_err_and(|e| e.to_string().contains("refused by the test")), "{results:?}");
-        assert!(matches!(results[2], Ok(PublishResult::Published { page_created: true })), "{results:?}");
+        assert!(
+            matches!(results[0], Ok(PublishResult::Published { page_created: true })),
+            "{results:?}"
+        );
+        assert!(
+            results[1].as_ref().is_err_and(|e| e.to_string().contains("refused by the test")),
+            "{results:?}"
+        );
+        assert!(
+            matches!(results[2], Ok(PublishResult::Published { page_created: true })),
+            "{results:?}"
+        );
         for (name, published) in [("A.png", true), ("Boom.png", false), ("C.png", true)] {
             assert_eq!(store.current_file(name).await.unwrap().is_some(), published, "{name}: file row");
             assert_eq!(store.page(6, name).await.unwrap().is_some(), published, "{name}: page row");
