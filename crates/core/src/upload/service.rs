@@ -372,8 +372,8 @@ async fn finish(
         other => other,
     };
     // The name's page and current version, read once for the authorization, the warnings,
-    // the answer and the publish's first round.
-    let facts = warnings::name_facts(state, title).await?;
+    // the answer and the publish's first round; the SHA-1's duplicates at the same time.
+    let (facts, hashes) = tokio::try_join!(warnings::name_facts(state, title), warnings::hash_facts(state, &props.sha1))?;
     // MediaWiki's result links the description page by id only if it existed before this upload.
     let page_before = if req.stash { None } else { facts.page_id };
     if !req.stash
@@ -388,7 +388,7 @@ async fn finish(
         sha1: &props.sha1,
         size: props.size,
     };
-    let warns = warnings::compute_with(state, &subject, &facts).await?;
+    let warns = warnings::compute_with(state, &subject, &facts, &hashes).await?;
     if !warns.is_empty() && !req.ignorewarnings {
         let filekey = ensure_stashed(state, caller, source, &props).await?;
         return Ok(UploadResponse::Warning { warnings: warns, filekey });
@@ -568,7 +568,7 @@ pub async fn chunk(
         ChunkBytes::Spooled(_) => None,
     };
     let warns = match prefetched {
-        Some(facts) => warnings::compute_with(state, &subject, &facts).await?,
+        Some(facts) => warnings::compute_with(state, &subject, &facts, &warnings::hash_facts(state, &sha1).await?).await?,
         None => warnings::compute(state, &subject).await?,
     };
     // The first chunk is checked on its own (MediaWiki's verifyChunk on the stash attempt):

@@ -133,13 +133,30 @@ pub async fn name_facts(state: &AppState, title: &FileTitle) -> StoreResult<Name
     })
 }
 
-pub async fn compute(state: &AppState, s: &Subject<'_>) -> StoreResult<Warnings> {
-    let facts = name_facts(state, s.title).await?;
-    compute_with(state, s, &facts).await
+/// What the warnings read about the bytes' SHA-1: the stored files that have it, and the
+/// deleted ones (nothing is read for an unknown SHA-1).
+#[derive(Debug, Default)]
+pub struct HashFacts {
+    files: Vec<String>,
+    archived: Vec<String>,
 }
 
-/// [`compute`] with the name's facts already read (for `s.title`).
-pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: &NameFacts) -> StoreResult<Warnings> {
+pub async fn hash_facts(state: &AppState, sha1: &str) -> StoreResult<HashFacts> {
+    if sha1.is_empty() {
+        return Ok(HashFacts::default());
+    }
+    let (files, archived) = tokio::try_join!(state.meta.names_with_sha1(sha1), state.meta.archived_names_with_sha1(sha1))?;
+    Ok(HashFacts { files, archived })
+}
+
+pub async fn compute(state: &AppState, s: &Subject<'_>) -> StoreResult<Warnings> {
+    // (Independent reads: the name's and the SHA-1's at once.)
+    let (facts, hashes) = tokio::try_join!(name_facts(state, s.title), hash_facts(state, s.sha1))?;
+    compute_with(state, s, &facts, &hashes).await
+}
+
+/// [`compute`] with the name's facts (for `s.title`) and the SHA-1's (for `s.sha1`) already read.
+pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: &NameFacts, hashes: &HashFacts) -> StoreResult<Warnings> {
     let meta = &state.meta;
     let name = &s.title.db_key;
     let mut w: Warnings = Vec::new();
@@ -189,9 +206,7 @@ pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: &NameFacts) 
     if !hashed {
         return Ok(w);
     }
-    // (Both SHA-1 lookups at once: they are independent reads.)
-    let (same, archived) = tokio::try_join!(meta.names_with_sha1(s.sha1), meta.archived_names_with_sha1(s.sha1))?;
-    let mut dupes: Vec<String> = same.into_iter().filter(|n| n != name).collect();
+    let mut dupes: Vec<String> = hashes.files.iter().filter(|n| *n != name).cloned().collect();
     // `RepoGroup::findBySha1`: shared repositories' files too (all of them: only local files
     // of the upload's own name are left out), sorted by name together (`File::compare`).
     if !state.foreign.is_empty() {
@@ -201,8 +216,8 @@ pub async fn compute_with(state: &AppState, s: &Subject<'_>, facts: &NameFacts) 
     if !dupes.is_empty() {
         w.push(UploadWarning::Duplicate(dupes));
     }
-    if let Some(first) = archived.into_iter().next() {
-        w.push(UploadWarning::DuplicateArchive(first));
+    if let Some(first) = hashes.archived.first() {
+        w.push(UploadWarning::DuplicateArchive(first.clone()));
     }
     Ok(w)
 }
