@@ -192,7 +192,7 @@ fn null_revision_comment(name: &str, overwrote: bool, performer: &str) -> String
 
 /// Stores the bytes as a new version. Scratch bytes are moved into the blob store first (a
 /// rename on local disk); stash bytes change owner without moving.
-pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> UploadResult<Outcome> {
+pub async fn publish(state: &AppState, mut req: Request<'_>, source: Source) -> UploadResult<Outcome> {
     let (blob_key, stash_key, adopted) = match source {
         Source::Temp(temp) => {
             let key = new_blob_key();
@@ -203,7 +203,9 @@ pub async fn publish(state: &AppState, req: Request<'_>, source: Source) -> Uplo
         Source::Stash(row) => (row.blob_key.clone(), Some(row.key.clone()), false),
         Source::Owned(blob_key) => (blob_key, None, false),
     };
-    let outcome = decide_and_apply(state, &req, &blob_key, stash_key.as_deref()).await;
+    // (The version the caller read is moved to the first round, not copied.)
+    let seen = std::mem::replace(&mut req.seen_current, SeenCurrent::Unread);
+    let outcome = decide_and_apply(state, &req, seen, &blob_key, stash_key.as_deref()).await;
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -249,11 +251,17 @@ enum Decided {
     Exists,
 }
 
-async fn decide_and_apply(state: &AppState, req: &Request<'_>, blob_key: &str, stash_key: Option<&str>) -> UploadResult<Decided> {
+async fn decide_and_apply(
+    state: &AppState,
+    req: &Request<'_>,
+    seen: SeenCurrent,
+    blob_key: &str,
+    stash_key: Option<&str>,
+) -> UploadResult<Decided> {
     let comment = req.comment.trim().to_string();
     let mut archive_ts = mwupload_store::time::now_ts();
-    let mut seen = match &req.seen_current {
-        SeenCurrent::Read(current) => Some(current.as_deref().cloned()),
+    let mut seen = match seen {
+        SeenCurrent::Read(current) => Some(current.map(|c| *c)),
         SeenCurrent::Unread => None,
     };
     for _ in 0..MAX_ROUNDS {
