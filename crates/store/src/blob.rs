@@ -45,6 +45,11 @@ pub trait BlobAppend: Send {
     async fn settle(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// [`BlobAppend::settle`], handing back the buffer of the last batch given to
+    /// [`BlobAppend::write_owned`] if the store still held it (so the caller can use it again).
+    async fn reclaim(&mut self) -> io::Result<Option<Vec<u8>>> {
+        self.settle().await.map(|()| None)
+    }
     /// Makes everything written durable; returns the session state that covers it.
     async fn finish(self: Box<Self>) -> io::Result<String>;
 }

@@ -306,6 +306,35 @@ pub struct LeasedAppend {
 /// (docs/benchmarks.md).
 const APPEND_BATCH: usize = 128 * 1024;
 
+/// Batch buffers of finished appends, kept for the next chunk. A new batch buffer is new
+/// memory to the allocator (at or above glibc's mmap threshold, or trimmed after use) and its
+/// first writes page-fault: about half of a routed chunk's page faults before
+/// (docs/benchmarks.md). A plain free list, bounded: it never keeps more than
+/// [`SPARE_BATCH_BYTES`] after a burst of concurrent uploads.
+static SPARE_BATCHES: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+/// A batch may hold one whole piece of the body (the server reads up to ~400 KiB at once on a
+/// connection when few are open), so a spare buffer may be larger than [`APPEND_BATCH`].
+const SPARE_BATCH_BYTES: usize = 4 << 20;
+
+/// An empty batch buffer with room for at least [`APPEND_BATCH`] bytes, reused when one is spare.
+fn batch_buffer() -> Vec<u8> {
+    let spare = SPARE_BATCHES.lock().ok().and_then(|mut s| s.pop());
+    spare.unwrap_or_else(|| Vec::with_capacity(APPEND_BATCH))
+}
+
+/// Keeps `buf` for [`batch_buffer`], while the spare buffers stay within [`SPARE_BATCH_BYTES`].
+fn spare_batch_buffer(mut buf: Vec<u8>) {
+    if buf.capacity() < APPEND_BATCH {
+        return;
+    }
+    buf.clear();
+    if let Ok(mut spare) = SPARE_BATCHES.lock()
+        && spare.iter().map(Vec::capacity).sum::<usize>() + buf.capacity() <= SPARE_BATCH_BYTES
+    {
+        spare.push(buf);
+    }
+}
+
 impl LeasedAppend {
     fn new(lease: Arc<tokio::sync::Mutex<ChunkLease>>, inner: Box<dyn BlobAppend>) -> LeasedAppend {
         LeasedAppend {
@@ -337,6 +366,10 @@ impl LeasedAppend {
         // The batch is handed over, not copied; a written one comes back to be filled again.
         let batch = std::mem::take(&mut self.pending);
         let mut spare = self.inner()?.write_owned(batch).await?;
+        if spare.capacity() < APPEND_BATCH {
+            // (The store had none to give back yet: the first batch of this append.)
+            spare = batch_buffer();
+        }
         spare.clear();
         self.pending = spare;
         Ok(())
@@ -347,8 +380,10 @@ impl LeasedAppend {
 impl BlobAppend for LeasedAppend {
     async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
         if self.pending.capacity() == 0 {
-            self.pending.reserve_exact(APPEND_BATCH);
+            self.pending = batch_buffer();
         }
+        // (A piece of the body larger than a batch is taken whole: a batch of one piece is one
+        // hand-off to the writing thread instead of several.)
         self.pending.extend_from_slice(data);
         if self.pending.len() >= APPEND_BATCH {
             self.write_pending().await?;
@@ -360,7 +395,10 @@ impl BlobAppend for LeasedAppend {
         self.write_pending().await?;
         // Settled while `self` still owns the append: if this is dropped meanwhile, `Drop`
         // still waits for the write before the lease goes.
-        self.inner()?.settle().await?;
+        if let Some(last) = self.inner()?.reclaim().await? {
+            spare_batch_buffer(last);
+        }
+        spare_batch_buffer(std::mem::take(&mut self.pending));
         let inner = self.inner.take().ok_or_else(already_finished)?;
         let blob_state = inner.finish().await?;
         self.lease.lock().await.written_state = Some(blob_state.clone());
@@ -783,6 +821,46 @@ mod tests {
         resumed.update(b"world");
         assert_eq!(hex::encode(resumed.finalize()), hex::encode(Sha1::digest(b"hello world")));
         assert!(load_state(b"garbage").is_none());
+    }
+
+    /// A finished append's batch buffers come back for the next one, empty and with their
+    /// room; the spare ones never hold more than their bound, and small buffers are not kept.
+    #[test]
+    fn batch_buffers_are_reused_within_their_bound() {
+        let mut a = batch_buffer();
+        assert!(a.is_empty() && a.capacity() >= APPEND_BATCH);
+        a.extend_from_slice(&[7u8; 1000]);
+        let (ptr, cap) = (a.as_ptr(), a.capacity());
+        spare_batch_buffer(a);
+        // (Other tests of this process may take spare buffers meanwhile: look for ours.)
+        let mut taken = Vec::new();
+        let found = loop {
+            let b = batch_buffer();
+            if b.as_ptr() == ptr {
+                break Some(b);
+            }
+            if SPARE_BATCHES.lock().unwrap().is_empty() {
+                break None;
+            }
+            taken.push(b);
+        };
+        let b = found.expect("the spared buffer is handed out again");
+        assert!(b.is_empty(), "a reused buffer starts empty");
+        assert_eq!(b.capacity(), cap, "and keeps its room");
+        spare_batch_buffer(Vec::with_capacity(APPEND_BATCH / 2));
+        assert!(
+            SPARE_BATCHES.lock().unwrap().iter().all(|v| v.capacity() >= APPEND_BATCH),
+            "a buffer smaller than a batch is not kept"
+        );
+        for _ in 0..(2 * SPARE_BATCH_BYTES / APPEND_BATCH) {
+            spare_batch_buffer(Vec::with_capacity(APPEND_BATCH));
+        }
+        let kept: usize = SPARE_BATCHES.lock().unwrap().iter().map(Vec::capacity).sum();
+        assert!(kept <= SPARE_BATCH_BYTES, "spare buffers hold {kept} bytes");
+        assert!(
+            kept + APPEND_BATCH > SPARE_BATCH_BYTES,
+            "the spare list fills up to its bound: {kept}"
+        );
     }
 
     #[test]
