@@ -603,7 +603,7 @@ pub async fn start(
     final_ext: &str,
 ) -> UploadResult<StashRow> {
     // The key's extension comes from sniffing the first chunk, as in MediaWiki.
-    let info = super::verify::analyze(chunk.to_path_buf()).await?;
+    let info = super::verify::analyze(chunk.to_path_buf(), chunk_len).await?;
     super::verify::check_chunk(&chunk, &info, final_ext).await?;
     if !caller.is_logged_in() {
         return Err(UploadError::StashNotLoggedIn);
@@ -779,7 +779,7 @@ pub async fn assemble(state: &Arc<AppState>, caller: &Caller, session: &StashRow
         Some(h) => hex::encode(h.finalize()),
         None => hex::encode(hash_file(local.to_path_buf()).await?.finalize()),
     };
-    let info = super::verify::analyze(local.to_path_buf()).await?;
+    let info = super::verify::analyze(local.to_path_buf(), size).await?;
     let title = match super::verify::check_file(state, local.path(), &info, size, filename).await {
         Ok(t) => t,
         Err(rejection) => {

@@ -280,7 +280,7 @@ async fn fetch_and_publish(state: &Arc<AppState>, caller: &Caller, j: &FetchJob,
         Ok(f) => f,
         Err(e) => return set(fail(Stage::Fetching, e.into())).await,
     };
-    let info = verify::analyze(fetched.path.to_path_buf()).await?;
+    let info = verify::analyze(fetched.path.to_path_buf(), fetched.size).await?;
     let title = match verify::check_file(state, &fetched.path, &info, fetched.size, &j.filename).await {
         Ok(t) => t,
         Err(r) => return set(fail(Stage::Publish, r.error)).await,

@@ -240,7 +240,7 @@ pub async fn checkstatus(state: &AppState, caller: &Caller, key: &str) -> Upload
 
 /// A direct upload (`file=`), or the bytes fetched for a synchronous `url=` upload.
 pub async fn direct(state: &AppState, caller: &Caller, req: &UploadRequest, file: Incoming) -> Res<UploadResponse> {
-    let info = verify::analyze(file.path.to_path_buf()).await?;
+    let info = verify::analyze(file.path.to_path_buf(), file.size).await?;
     let sha1 = hex::encode(file.sha1);
     let size = file.size;
     let title = match verify::check_file(state, &file.path, &info, size, &req.filename).await {
@@ -482,7 +482,7 @@ async fn stash_chunk(
 ) -> UploadResult<StashRow> {
     let (size, sha1) = (chunk.size(), hex::encode(chunk.sha1(state, session).await?));
     let temp = chunk.into_temp(state, session).await?;
-    let info = verify::analyze(temp.to_path_buf()).await?;
+    let info = verify::analyze(temp.to_path_buf(), size).await?;
     if let Some(ext) = first_ext {
         verify::check_chunk(&temp, &info, ext).await?;
     }

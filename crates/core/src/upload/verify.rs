@@ -22,9 +22,25 @@ impl Rejection {
     }
 }
 
-/// Sniffs type, dimensions and metadata off the async runtime (bounded reads).
-pub async fn analyze(path: PathBuf) -> std::io::Result<MediaInfo> {
-    tokio::task::spawn_blocking(move || media::analyze(&path))
+/// Files up to this size are analyzed and verified on the request's own thread: reading a few
+/// pages from the page cache takes microseconds, less than the two thread switches of handing
+/// the work to the blocking pool and back (a 10 KiB upload made ~88 context switches;
+/// docs/benchmarks.md). Larger files are read off the async runtime.
+const INLINE_MAX: u64 = 64 * 1024;
+
+/// Runs `work` (reads of a file of `size` bytes) here if the file is small, else on the
+/// blocking pool.
+async fn file_work<T: Send + 'static>(size: u64, work: impl FnOnce() -> T + Send + 'static) -> Result<T, tokio::task::JoinError> {
+    if size <= INLINE_MAX {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work).await
+}
+
+/// Sniffs type, dimensions and metadata of a file of `size` bytes (bounded reads; off the
+/// async runtime unless the file is small).
+pub async fn analyze(path: PathBuf, size: u64) -> std::io::Result<MediaInfo> {
+    file_work(size, move || media::analyze(&path))
         .await
         .map_err(|e| std::io::Error::other(format!("analysis task failed: {e}")))?
 }
@@ -102,13 +118,15 @@ pub async fn check_file(state: &AppState, path: &Path, info: &MediaInfo, size: u
     };
     let p = path.to_path_buf();
     let info2 = info.clone();
-    let verdict = tokio::task::spawn_blocking(move || media::verify_content(&p, &info2, &ext, &media::VerifyConfig::default()))
-        .await
-        .map_err(|e| {
-            Rejection::fatal(UploadError::Storage {
-                message: format!("verification task: {e}"),
-            })
-        })?;
+    let verdict = file_work(size, move || {
+        media::verify_content(&p, &info2, &ext, &media::VerifyConfig::default())
+    })
+    .await
+    .map_err(|e| {
+        Rejection::fatal(UploadError::Storage {
+            message: format!("verification task: {e}"),
+        })
+    })?;
     if let Err(r) = verdict {
         return Err(Rejection::fatal(UploadError::Verification {
             info: r.info,
@@ -131,7 +149,7 @@ pub async fn check_stashed(state: &AppState, row: &StashRow, filename: &str) -> 
         return Ok(check_size(state, row.size as u64).map(|()| title));
     }
     let local = state.blobs.materialize(&row.blob_key).await?;
-    let info = analyze(local.to_path_buf()).await?;
+    let info = analyze(local.to_path_buf(), row.size as u64).await?;
     Ok(check_file(state, local.path(), &info, row.size as u64, filename).await)
 }
 
@@ -149,4 +167,20 @@ pub async fn check_chunk(path: &Path, info: &MediaInfo, ext: &str) -> Result<(),
         info: r.info,
         details: r.details,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small file's reads run on the request's own thread (no hand-off to the blocking pool
+    /// and back); a larger one's never do.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn small_files_are_read_in_place_and_larger_ones_off_the_runtime() {
+        let here = std::thread::current().id();
+        let small = file_work(INLINE_MAX, || std::thread::current().id()).await.unwrap();
+        assert_eq!(small, here, "a small file's work ran on another thread");
+        let large = file_work(INLINE_MAX + 1, || std::thread::current().id()).await.unwrap();
+        assert_ne!(large, here, "a large file's work ran on the async runtime");
+    }
 }
