@@ -118,13 +118,21 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts.clone()).await?;
+        // No liveness ping before handing out a pooled connection: an embedded database's
+        // connection cannot lose its server, and the ping is one more round trip to the
+        // connection's thread before every statement (docs/benchmarks.md).
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(opts.clone())
+            .await?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migrating {}: {e}", path.display())))?;
         let leases = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(opts.synchronous(SqliteSynchronous::Normal))
             .await?;
         Ok(SqliteStore {
@@ -340,4 +348,22 @@ fn revision_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<RevisionRow> {
         sha1: r.try_get("sha1")?,
         parent_id: r.try_get("parent_id")?,
     })
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::*;
+
+    /// The pools hand out connections without pinging them first (each ping was one more round
+    /// trip to the connection's thread per statement), and still answer statements.
+    #[tokio::test]
+    async fn pooled_connections_are_not_pinged_before_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("meta.sqlite")).await.unwrap();
+        for pool in [&store.pool, &store.leases] {
+            assert!(!pool.options().get_test_before_acquire());
+            let one: i64 = sqlx::query_scalar("SELECT 1").fetch_one(pool).await.unwrap();
+            assert_eq!(one, 1);
+        }
+    }
 }
