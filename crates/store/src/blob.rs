@@ -41,14 +41,11 @@ pub trait BlobAppend: Send {
     }
     /// Waits until no write started by this append is still running (a store that writes in
     /// the background). Its caller's lease must not be given up before: a write landing after
-    /// it could overwrite what the session's next writer put there.
-    async fn settle(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-    /// [`BlobAppend::settle`], handing back the buffer of the last batch given to
-    /// [`BlobAppend::write_owned`] if the store still held it (so the caller can use it again).
-    async fn reclaim(&mut self) -> io::Result<Option<Vec<u8>>> {
-        self.settle().await.map(|()| None)
+    /// it could overwrite what the session's next writer put there. Hands back the buffer of the
+    /// last batch given to [`BlobAppend::write_owned`] if the store still held it, so the caller
+    /// can fill it again.
+    async fn settle(&mut self) -> io::Result<Option<Vec<u8>>> {
+        Ok(None)
     }
     /// Makes everything written durable; returns the session state that covers it.
     async fn finish(self: Box<Self>) -> io::Result<String>;

@@ -118,11 +118,7 @@ impl BlobAppend for FsAppend {
         Ok(spare)
     }
 
-    async fn settle(&mut self) -> io::Result<()> {
-        self.wait_write().await.map(|_| ())
-    }
-
-    async fn reclaim(&mut self) -> io::Result<Option<Vec<u8>>> {
+    async fn settle(&mut self) -> io::Result<Option<Vec<u8>>> {
         self.wait_write().await
     }
 
@@ -354,11 +350,11 @@ mod tests {
     }
 
     /// `write_owned` starts a batch's write and hands back the previous batch's buffer once
-    /// that one landed; `reclaim` waits for the last one (what a lease holder does before it
+    /// that one landed; `settle` waits for the last one (what a lease holder does before it
     /// gives the lease up) and hands its buffer back, so the file holds every batch, in order,
     /// with nothing running.
     #[tokio::test]
-    async fn owned_batches_are_written_one_behind_and_reclaim_waits_for_the_last() {
+    async fn owned_batches_are_written_one_behind_and_settle_waits_for_the_last() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsBlobStore::open(dir.path()).unwrap();
         let key = crate::new_blob_key();
@@ -371,9 +367,9 @@ mod tests {
             let back = a.write_owned(batch(i)).await.unwrap();
             assert_eq!(back, batch(i - 1), "the buffer handed back is the batch before, written");
         }
-        let last = a.reclaim().await.unwrap().expect("the last batch's buffer is handed back");
+        let last = a.settle().await.unwrap().expect("the last batch's buffer is handed back");
         assert_eq!(last, batch(19));
-        assert_eq!(a.reclaim().await.unwrap(), None, "nothing is being written any more");
+        assert_eq!(a.settle().await.unwrap(), None, "nothing is being written any more");
         let want: Vec<u8> = (0..20).flat_map(batch).collect();
         let on_disk = std::fs::read(store.path(&key).unwrap()).unwrap();
         assert_eq!(on_disk.len(), want.len(), "settled: the last batch landed");

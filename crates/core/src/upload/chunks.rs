@@ -365,11 +365,8 @@ impl LeasedAppend {
         }
         // The batch is handed over, not copied; a written one comes back to be filled again.
         let batch = std::mem::take(&mut self.pending);
+        // (The first time, the store has none to give back: `write` takes a spare one then.)
         let mut spare = self.inner()?.write_owned(batch).await?;
-        if spare.capacity() < APPEND_BATCH {
-            // (The store had none to give back yet: the first batch of this append.)
-            spare = batch_buffer();
-        }
         spare.clear();
         self.pending = spare;
         Ok(())
@@ -379,7 +376,8 @@ impl LeasedAppend {
 #[async_trait::async_trait]
 impl BlobAppend for LeasedAppend {
     async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
-        if self.pending.capacity() == 0 {
+        if self.pending.capacity() < APPEND_BATCH {
+            // (Always empty here: a batch starts in a buffer of at least APPEND_BATCH.)
             self.pending = batch_buffer();
         }
         // (A piece of the body larger than a batch is taken whole: a batch of one piece is one
@@ -395,7 +393,7 @@ impl BlobAppend for LeasedAppend {
         self.write_pending().await?;
         // Settled while `self` still owns the append: if this is dropped meanwhile, `Drop`
         // still waits for the write before the lease goes.
-        if let Some(last) = self.inner()?.reclaim().await? {
+        if let Some(last) = self.inner()?.settle().await? {
             spare_batch_buffer(last);
         }
         spare_batch_buffer(std::mem::take(&mut self.pending));
