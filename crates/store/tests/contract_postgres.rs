@@ -144,6 +144,41 @@ async fn postgres_and_local_disk_keep_the_storage_contract() {
     with_database(|b| async move { run_all(b.as_ref()).await }).await;
 }
 
+/// Pooled connections are not pinged before every statement (a network round trip each), yet a
+/// connection the server cut while it sat idle (a restart, a failover, an idle timeout) is
+/// noticed and replaced before a statement is sent on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_idle_connection_the_server_cut_is_replaced_before_use() {
+    with_database(|b| async move {
+        let store = PgStore::open(b.db.url(), 1).await.expect("open");
+        assert!(!store.pool().options().get_test_before_acquire(), "no ping before every statement");
+        let backend = || async {
+            sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+                .fetch_one(store.pool())
+                .await
+        };
+        let first = backend().await.expect("first statement");
+        assert_eq!(backend().await.expect("second statement"), first, "one pooled connection, reused");
+        // Idle for longer than the pool trusts an unpinged connection, then cut by the server.
+        tokio::time::sleep(mwupload_store::postgres::PING_IDLE_AFTER + Duration::from_millis(300)).await;
+        let admin = PgStore::open(b.db.url(), 1).await.expect("second store");
+        let cut: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+            .bind(first)
+            .fetch_one(admin.pool())
+            .await
+            .expect("terminate");
+        assert!(cut, "the server ended the pooled connection's backend");
+        // (pg_terminate_backend returns before the backend has gone.)
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let after = backend().await.expect("a statement after the cut succeeds on a new connection");
+        assert_ne!(after, first, "the cut connection was replaced");
+        assert_eq!(store.count_users().await.expect("the store answers"), 0);
+        admin.close().await;
+        store.close().await;
+    })
+    .await;
+}
+
 /// Replicas booting together all run the migrations at once; sqlx's advisory lock makes one
 /// apply them and the others find them applied.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

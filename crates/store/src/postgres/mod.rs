@@ -56,9 +56,8 @@ impl PgStore {
         let opts = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Database(format!("database_url: {e}")))?
             .application_name("mwupload");
-        let pool = PgPoolOptions::new()
+        let pool = pool_options()
             .max_connections(pool_size.max(1))
-            .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await
             .map_err(|e| StoreError::Database(format!("connecting to PostgreSQL: {e}")))?;
@@ -66,9 +65,8 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migrating the PostgreSQL database: {e}")))?;
-        let leases = PgPoolOptions::new()
+        let leases = pool_options()
             .max_connections(pool_size.clamp(1, 2))
-            .acquire_timeout(Duration::from_secs(30))
             .connect_lazy_with(opts.options([("synchronous_commit", "off")]));
         Ok(PgStore { pool, leases })
     }
@@ -83,6 +81,28 @@ impl PgStore {
         self.leases.close().await;
         self.pool.close().await
     }
+}
+
+/// A pooled connection idle for longer than this is pinged before it is handed out.
+pub const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
+/// Pool settings shared by both pools. sqlx pings every pooled connection before handing it
+/// out by default: one more network round trip before every statement, and sqlx pings it
+/// again when it goes back to the pool. A connection used a moment ago (and pinged on its way
+/// back) is live; one that sat idle may have been cut by a server restart, a failover or an
+/// idle timeout, so only those are pinged (a dead one is replaced before anyone uses it).
+fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IDLE_AFTER {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// Runs a whole transaction again when PostgreSQL aborted it to break a deadlock (40P01) or
