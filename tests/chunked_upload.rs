@@ -614,3 +614,41 @@ async fn a_streamed_chunk_reports_the_names_warnings_and_checkstatus_its_offset(
     assert_eq!(r["upload"]["result"], "Success", "{r}");
     assert_eq!(r["upload"]["imageinfo"]["sha1"], sha1_hex(&f));
 }
+
+/// What a chunk streamed into its session is judged by is read while it streams (the caller's
+/// blocks; whether a stored file has the size of the session's previous chunk, as clients send
+/// chunks of one size): a chunk of another size is judged by its own size, and a block placed
+/// between two chunks refuses the next one and leaves the session where it was.
+#[tokio::test]
+async fn a_streamed_chunk_is_judged_by_its_own_size_and_refused_after_a_block() {
+    let srv = Server::start();
+    srv.admin(&["user", "create", "Chunker", "--password", "chunker-password-123"]);
+    let mut u = srv.client();
+    u.login("Chunker", "chunker-password-123").await;
+    let mut admin = srv.client();
+    admin.login("Admin", &srv.admin_pass).await;
+    let f = png(200, 200, 45);
+    // A stored file with the bytes of the second chunk, which is shorter than the first.
+    admin.upload("Piece2.txt", &f[10000..16000], &[("ignorewarnings", "1")]).await;
+    let r = chunk(&u, "By-chunker.png", f.len(), Some(0), None, &f[..10000], IW).await;
+    assert_eq!(r["upload"]["result"], "Continue", "{r}");
+    let k = r["upload"]["filekey"].as_str().unwrap().to_string();
+    let r = chunk(&u, "By-chunker.png", f.len(), Some(10000), Some(&k), &f[10000..16000], &[]).await;
+    assert_eq!(r["upload"]["result"], "Warning", "{r}");
+    assert_eq!(r["upload"]["warnings"]["duplicate"][0], "Piece2.txt", "{r}");
+    let r = admin
+        .post(&[
+            ("action", "block"),
+            ("user", "Chunker"),
+            ("expiry", "1 day"),
+            ("reason", "between two chunks"),
+            ("token", &admin.csrf),
+            ("format", "json"),
+        ])
+        .await;
+    assert!(r["block"]["id"].is_number(), "{r}");
+    let r = chunk(&u, "By-chunker.png", f.len(), Some(10000), Some(&k), &f[10000..20000], IW).await;
+    assert_eq!(r["error"]["code"], "blocked", "{r}");
+    let st = checkstatus(&u, &k, false).await;
+    assert_eq!(st["upload"]["offset"].as_u64(), Some(10000), "{st}");
+}

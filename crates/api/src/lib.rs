@@ -334,7 +334,7 @@ async fn handle_request(
             } else {
                 caller.clone()
             };
-            let mut router = modules::upload::ChunkRouter::new(state.clone(), caller.user_id())
+            let mut router = modules::upload::ChunkRouter::new(state.clone(), caller.clone())
                 .judging(judged, query.iter().rev().find(|(k, _)| k == "action").map(|(_, v)| v.clone()));
             match multipart::parse_routed(stream, &boundary, &spool, &multipart_limits(&state), &mut router).await {
                 Ok(form) => {

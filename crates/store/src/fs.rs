@@ -63,14 +63,34 @@ async fn sync_dir(dir: &Path) -> io::Result<()> {
 const SYNC_EVERY: u64 = 1 << 20;
 
 struct FsAppend {
-    file: std::sync::Arc<std::fs::File>,
+    /// The session's file, opened by the first write on its writing thread (opening it is no
+    /// hand-off of its own before the first bytes; see [`open_at`]).
+    file: Option<std::sync::Arc<std::fs::File>>,
+    path: PathBuf,
+    /// Where this append starts (the session's committed offset).
+    offset: u64,
     /// Bytes written (or being written) since the last data sync was started.
     unsynced: u64,
     /// A data sync running beside the writes (at most one).
     syncing: Option<tokio::task::JoinHandle<io::Result<()>>>,
-    /// The batch being written (at most one), handed back once written. It stays here while
-    /// it is awaited, so a caller dropped mid-wait still leaves it for [`BlobAppend::settle`].
-    writing: Option<tokio::task::JoinHandle<io::Result<Vec<u8>>>>,
+    /// The batch being written (at most one), handed back once written with the file it was
+    /// written to. It stays here while it is awaited, so a caller dropped mid-wait still leaves
+    /// it for [`BlobAppend::settle`].
+    writing: Option<tokio::task::JoinHandle<io::Result<Written>>>,
+}
+
+/// A written batch: the file it went to and its buffer.
+type Written = (std::sync::Arc<std::fs::File>, Vec<u8>);
+
+/// Opens a session's file for writing at `offset`. Bytes past the committed offset are a failed
+/// attempt's: they are cut off.
+fn open_at(path: &Path, offset: u64) -> io::Result<std::fs::File> {
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    if file.metadata()?.len() != offset {
+        file.set_len(offset)?;
+    }
+    io::Seek::seek(&mut file, io::SeekFrom::Start(offset))?;
+    Ok(file)
 }
 
 impl FsAppend {
@@ -88,7 +108,18 @@ impl FsAppend {
         };
         let written = h.await;
         self.writing = None;
-        Ok(Some(written.map_err(io::Error::other)??))
+        let (file, buf) = written.map_err(io::Error::other)??;
+        self.file = Some(file);
+        Ok(Some(buf))
+    }
+
+    /// The file, or what opens it on the thread that uses it.
+    fn file_or_open(&self) -> impl FnOnce() -> io::Result<std::sync::Arc<std::fs::File>> + Send + 'static {
+        let (file, path, offset) = (self.file.clone(), self.path.clone(), self.offset);
+        move || match file {
+            Some(f) => Ok(f),
+            None => Ok(std::sync::Arc::new(open_at(&path, offset)?)),
+        }
     }
 }
 
@@ -104,16 +135,20 @@ impl BlobAppend for FsAppend {
         let spare = self.wait_write().await?.unwrap_or_default();
         // What is written lands in the page cache; syncing while the rest of the chunk still
         // streams in overlaps the write-back with the network and the hashing.
-        if self.unsynced >= SYNC_EVERY && self.syncing.as_ref().is_none_or(|h| h.is_finished()) {
+        if self.unsynced >= SYNC_EVERY
+            && self.syncing.as_ref().is_none_or(|h| h.is_finished())
+            && let Some(file) = self.file.clone()
+        {
             self.wait_sync().await?; // (a finished one: its error, if it had one)
-            let file = self.file.clone();
             self.syncing = Some(tokio::task::spawn_blocking(move || file.sync_data()));
             self.unsynced = 0;
         }
         self.unsynced += data.len() as u64;
-        let file = self.file.clone();
+        let file = self.file_or_open();
         self.writing = Some(tokio::task::spawn_blocking(move || {
-            io::Write::write_all(&mut &*file, &data).map(|_| data)
+            let file = file()?;
+            io::Write::write_all(&mut &*file, &data)?;
+            Ok((file, data))
         }));
         Ok(spare)
     }
@@ -125,8 +160,9 @@ impl BlobAppend for FsAppend {
     async fn finish(mut self: Box<Self>) -> io::Result<String> {
         self.wait_write().await?;
         self.wait_sync().await?;
-        let file = self.file.clone();
-        tokio::task::spawn_blocking(move || file.sync_data())
+        // (Nothing written: the file is still opened, which cuts a failed attempt's bytes off.)
+        let file = self.file_or_open();
+        tokio::task::spawn_blocking(move || file()?.sync_data())
             .await
             .map_err(io::Error::other)??;
         Ok(String::new())
@@ -195,18 +231,10 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn append_session(&self, key: &str, _state: &str, offset: u64) -> io::Result<Box<dyn BlobAppend>> {
-        let path = self.path(key)?;
-        let file = tokio::task::spawn_blocking(move || -> io::Result<std::fs::File> {
-            let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
-            // Bytes past the committed offset are a failed attempt's.
-            file.set_len(offset)?;
-            io::Seek::seek(&mut file, io::SeekFrom::Start(offset))?;
-            Ok(file)
-        })
-        .await
-        .map_err(io::Error::other)??;
         Ok(Box::new(FsAppend {
-            file: std::sync::Arc::new(file),
+            file: None,
+            path: self.path(key)?,
+            offset,
             unsynced: 0,
             syncing: None,
             writing: None,

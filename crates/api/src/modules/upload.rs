@@ -465,17 +465,18 @@ async fn checkstatus(call: &mut Call<'_>, up: &UploadParams) -> ApiResult<Output
 /// keys, a session another request is writing) is spooled and handled by `service::chunk`.
 pub struct ChunkRouter {
     state: SharedState,
-    user_id: i64,
+    /// The request's caller (whose sessions its chunks may continue).
+    caller: mwupload_core::auth::Caller,
     /// The caller as the request will be judged, and the query string's `action`: with them a
     /// file part that can only be refused is not stored (see [`Self::spool_allowed`]).
     judged: Option<(mwupload_core::auth::Caller, Option<String>)>,
 }
 
 impl ChunkRouter {
-    pub fn new(state: SharedState, user_id: i64) -> ChunkRouter {
+    pub fn new(state: SharedState, caller: mwupload_core::auth::Caller) -> ChunkRouter {
         ChunkRouter {
             state,
-            user_id,
+            caller,
             judged: None,
         }
     }
@@ -494,7 +495,7 @@ impl ChunkRouter {
         let key = get("filekey").filter(|k| !k.is_empty()).or(get("sessionkey"))?.to_string();
         let offset: u64 = get("offset")?.trim().parse().ok()?;
         let ignorewarnings = fields.iter().any(|(n, _)| n == "ignorewarnings");
-        let routed = chunks::open_routed(&self.state, self.user_id, &key, offset, get("filename"), ignorewarnings).await?;
+        let routed = chunks::open_routed(&self.state, &self.caller, &key, offset, get("filename"), ignorewarnings).await?;
         Some(crate::multipart::Direct {
             sink: routed.sink,
             hasher: routed.hasher,

@@ -440,6 +440,11 @@ pub struct RoutedChunk {
         String,
         tokio::task::JoinHandle<mwupload_store::StoreResult<super::warnings::NameFacts>>,
     )>,
+    /// The caller's permission to upload (blocks), read while the chunk streams.
+    permitted: Option<tokio::task::JoinHandle<UploadResult<()>>>,
+    /// Whether a chunk of the session's previous chunk's length needs its SHA-1 (see
+    /// [`chunk_sha1_matters`]), read while the chunk streams: clients send chunks of one size.
+    same_size_matters: Option<(u64, tokio::task::JoinHandle<UploadResult<bool>>)>,
 }
 
 impl RoutedChunk {
@@ -447,6 +452,19 @@ impl RoutedChunk {
     pub(super) async fn take_name_facts(&mut self, filename: &str) -> Option<super::warnings::NameFacts> {
         match self.name_facts.take() {
             Some((name, h)) if name == filename => h.await.ok()?.ok(),
+            _ => None,
+        }
+    }
+
+    /// The caller's permission as read while the chunk streamed, if it was.
+    pub(super) async fn take_permitted(&mut self) -> Option<UploadResult<()>> {
+        self.permitted.take()?.await.ok()
+    }
+
+    /// [`chunk_sha1_matters`] for a chunk of `size` bytes, if it was read while the chunk streamed.
+    pub(super) async fn take_sha1_matters(&mut self, size: u64) -> Option<UploadResult<bool>> {
+        match self.same_size_matters.take() {
+            Some((n, h)) if n == size => h.await.ok(),
             _ => None,
         }
     }
@@ -489,12 +507,13 @@ pub async fn chunk_sha1(state: &AppState, session: &StashRow, offset: u64, size:
 /// request's, as far as they arrived before the chunk.
 pub async fn open_routed(
     state: &Arc<AppState>,
-    user_id: i64,
+    caller: &Caller,
     key: &str,
     offset: u64,
     filename: Option<&str>,
     ignorewarnings: bool,
 ) -> Option<RoutedSink> {
+    let user_id = caller.user_id();
     if user_id == 0 || offset == 0 {
         return None;
     }
@@ -532,6 +551,18 @@ pub async fn open_routed(
         let facts = tokio::spawn(async move { super::warnings::name_facts(&state, &title).await });
         Some((name.to_string(), facts))
     });
+    // So are the caller's blocks, and whether a chunk as long as the last one has a stored
+    // file of its size (the chunk's own length is known only at its end).
+    let permitted = {
+        let (state, caller) = (state.clone(), caller.clone());
+        Some(tokio::spawn(async move {
+            super::service::check_permissions(&state, &caller, false).await
+        }))
+    };
+    let same_size_matters = Progress::decode(row.hash_state.as_deref()).last_chunk.map(|last| {
+        let (state, len) = (state.clone(), last.len());
+        (len, tokio::spawn(async move { chunk_sha1_matters(&state, len).await }))
+    });
     Some(RoutedSink {
         sink: Box::new(LeasedAppend::new(lease.clone(), inner)),
         chunk: RoutedChunk {
@@ -541,6 +572,8 @@ pub async fn open_routed(
             state_before: hasher.as_ref().map(save_state),
             session: row,
             name_facts,
+            permitted,
+            same_size_matters,
         },
         hasher,
         chunk_sha1_now: !state.blobs.session_bytes_readable() || !state.foreign.is_empty(),

@@ -515,13 +515,27 @@ pub async fn chunk(
         (None, _) => None,
     };
     // (Whether the chunk's SHA-1 is needed is read alongside; it is used further down.)
-    let known_sha1 = chunk.known_sha1();
-    let (permitted, sha1_matters) = tokio::join!(check_permissions(state, caller, false), async {
-        match known_sha1 {
-            Some(_) => Ok(true),
-            None => chunks::chunk_sha1_matters(state, chunk.size()).await,
+    let (known_sha1, size) = (chunk.known_sha1(), chunk.size());
+    // (A routed chunk's were read while it streamed, where they could be.)
+    let (prefetched_permission, prefetched_sha1_matters) = match &mut chunk {
+        ChunkBytes::Routed { chunk: c, .. } => (c.take_permitted().await, c.take_sha1_matters(size).await),
+        ChunkBytes::Spooled(_) => (None, None),
+    };
+    let (permitted, sha1_matters) = tokio::join!(
+        async {
+            match prefetched_permission {
+                Some(p) => p,
+                None => check_permissions(state, caller, false).await,
+            }
+        },
+        async {
+            match (known_sha1, prefetched_sha1_matters) {
+                (Some(_), _) => Ok(true),
+                (None, Some(m)) => m,
+                (None, None) => chunks::chunk_sha1_matters(state, size).await,
+            }
         }
-    });
+    );
     permitted?;
     // Name-only verification (there is no complete file yet).
     let title = match verify::check_name(state, &req.filename) {
