@@ -39,6 +39,12 @@ pub trait BlobAppend: Send {
         self.write(&data).await?;
         Ok(data)
     }
+    /// [`BlobAppend::write_owned`] of the append's last batch, also making everything written
+    /// durable where the store can do both in one step (then [`BlobAppend::finish`] has nothing
+    /// left to wait for but the write): one hand-off to a writing thread fewer per append.
+    async fn write_last(&mut self, data: Vec<u8>) -> io::Result<Vec<u8>> {
+        self.write_owned(data).await
+    }
     /// Waits until no write started by this append is still running (a store that writes in
     /// the background). Its caller's lease must not be given up before: a write landing after
     /// it could overwrite what the session's next writer put there. Hands back the buffer of the

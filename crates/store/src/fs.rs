@@ -73,6 +73,10 @@ struct FsAppend {
     unsynced: u64,
     /// A data sync running beside the writes (at most one).
     syncing: Option<tokio::task::JoinHandle<io::Result<()>>>,
+    /// The batch being written is the last one and its task also syncs the file.
+    syncs_last: bool,
+    /// Everything written is durable (the last batch's task synced the file, and succeeded).
+    durable: bool,
     /// The batch being written (at most one), handed back once written with the file it was
     /// written to. It stays here while it is awaited, so a caller dropped mid-wait still leaves
     /// it for [`BlobAppend::settle`].
@@ -110,6 +114,7 @@ impl FsAppend {
         self.writing = None;
         let (file, buf) = written.map_err(io::Error::other)??;
         self.file = Some(file);
+        self.durable = self.syncs_last;
         Ok(Some(buf))
     }
 
@@ -144,12 +149,28 @@ impl BlobAppend for FsAppend {
             self.unsynced = 0;
         }
         self.unsynced += data.len() as u64;
+        (self.syncs_last, self.durable) = (false, false);
         let file = self.file_or_open();
         self.writing = Some(tokio::task::spawn_blocking(move || {
             let file = file()?;
             io::Write::write_all(&mut &*file, &data)?;
             Ok((file, data))
         }));
+        Ok(spare)
+    }
+
+    /// Writes `data` and syncs the file in one blocking task (its sync covers everything
+    /// written; one still running beside the writes is waited for by `finish`).
+    async fn write_last(&mut self, data: Vec<u8>) -> io::Result<Vec<u8>> {
+        let spare = self.wait_write().await?.unwrap_or_default();
+        let file = self.file_or_open();
+        self.writing = Some(tokio::task::spawn_blocking(move || {
+            let file = file()?;
+            io::Write::write_all(&mut &*file, &data)?;
+            file.sync_data()?;
+            Ok((file, data))
+        }));
+        self.syncs_last = true;
         Ok(spare)
     }
 
@@ -160,6 +181,10 @@ impl BlobAppend for FsAppend {
     async fn finish(mut self: Box<Self>) -> io::Result<String> {
         self.wait_write().await?;
         self.wait_sync().await?;
+        // (A last batch whose task synced the file leaves nothing to sync.)
+        if self.durable {
+            return Ok(String::new());
+        }
         // (Nothing written: the file is still opened, which cuts a failed attempt's bytes off.)
         let file = self.file_or_open();
         tokio::task::spawn_blocking(move || file()?.sync_data())
@@ -237,6 +262,8 @@ impl BlobStore for FsBlobStore {
             offset,
             unsynced: 0,
             syncing: None,
+            syncs_last: false,
+            durable: false,
             writing: None,
         }))
     }
@@ -348,6 +375,41 @@ mod tests {
         assert!(store.path("../../etc/passwd").is_err());
         store.delete(&key).await.unwrap();
         assert!(store.read(&key, None).await.is_err());
+    }
+
+    /// An append opens its file with its first write (an append that writes nothing still cuts
+    /// a failed attempt's bytes off when it finishes), and a last batch written with its sync
+    /// (`write_last`) lands like any other, also after a background sync was started.
+    #[tokio::test]
+    async fn appends_open_their_file_with_the_first_write_and_end_with_a_synced_last_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        let key = crate::new_blob_key();
+        store.begin_session(&key).await.unwrap();
+        // Opening a missing blob's session is not an error until something is written.
+        let mut gone = store.append_session("abcd0123", "", 0).await.unwrap();
+        assert!(gone.write_owned(b"x".to_vec()).await.is_ok(), "the write is only started");
+        assert!(gone.settle().await.is_err(), "and fails where the file is opened");
+        let mut a = store.append_session(&key, "", 0).await.unwrap();
+        let spare = a.write_owned(vec![1u8; 3 << 20]).await.unwrap();
+        assert!(spare.is_empty(), "nothing written before: no buffer to hand back");
+        let back = a.write_last(vec![2u8; 1000]).await.unwrap();
+        assert_eq!(back.len(), 3 << 20, "the previous batch's buffer comes back");
+        assert_eq!(a.settle().await.unwrap().map(|b| b.len()), Some(1000));
+        a.finish().await.unwrap();
+        let mut want = vec![1u8; 3 << 20];
+        want.extend_from_slice(&[2u8; 1000]);
+        assert_eq!(read_all(&store, &key).await, want);
+        // A failed attempt's bytes past the offset go, even when the next attempt writes nothing.
+        let a = store.append_session(&key, "", 10).await.unwrap();
+        a.finish().await.unwrap();
+        assert_eq!(read_all(&store, &key).await, vec![1u8; 10]);
+        // A batch written after a last one is written and synced as usual.
+        let mut a = store.append_session(&key, "", 10).await.unwrap();
+        a.write_last(b"ab".to_vec()).await.unwrap();
+        a.write_owned(b"cd".to_vec()).await.unwrap();
+        a.finish().await.unwrap();
+        assert_eq!(&read_all(&store, &key).await[10..], b"abcd");
     }
 
     /// Many small writes crossing several background syncs, then a retry from an earlier

@@ -348,8 +348,8 @@ impl LeasedAppend {
         self.inner.as_mut().ok_or_else(already_finished)
     }
 
-    /// Writes what is pending, if the lease still allows it.
-    async fn write_pending(&mut self) -> std::io::Result<()> {
+    /// Writes what is pending, if the lease still allows it (`last`: the append's last batch).
+    async fn write_pending(&mut self, last: bool) -> std::io::Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -366,7 +366,12 @@ impl LeasedAppend {
         // The batch is handed over, not copied; a written one comes back to be filled again.
         let batch = std::mem::take(&mut self.pending);
         // (The first time, the store has none to give back: `write` takes a spare one then.)
-        let mut spare = self.inner()?.write_owned(batch).await?;
+        let inner = self.inner()?;
+        let mut spare = if last {
+            inner.write_last(batch).await?
+        } else {
+            inner.write_owned(batch).await?
+        };
         spare.clear();
         self.pending = spare;
         Ok(())
@@ -384,13 +389,13 @@ impl BlobAppend for LeasedAppend {
         // hand-off to the writing thread instead of several.)
         self.pending.extend_from_slice(data);
         if self.pending.len() >= APPEND_BATCH {
-            self.write_pending().await?;
+            self.write_pending(false).await?;
         }
         Ok(())
     }
 
     async fn finish(mut self: Box<Self>) -> std::io::Result<String> {
-        self.write_pending().await?;
+        self.write_pending(true).await?;
         // Settled while `self` still owns the append: if this is dropped meanwhile, `Drop`
         // still waits for the write before the lease goes.
         if let Some(last) = self.inner()?.settle().await? {
