@@ -547,7 +547,8 @@ pub async fn open_routed(
         .await
         .ok()?;
     let lease = Arc::new(tokio::sync::Mutex::new(lease));
-    let hasher = Progress::decode(row.hash_state.as_deref()).hasher;
+    let progress = Progress::decode(row.hash_state.as_deref());
+    let hasher = progress.hasher;
     // The warnings' reads about the name do not need the bytes: they run while the chunk
     // streams instead of after it, when the client waits for the answer.
     let name_facts = filename.and_then(|name| {
@@ -556,15 +557,17 @@ pub async fn open_routed(
         let facts = tokio::spawn(async move { super::warnings::name_facts(&state, &title).await });
         Some((name.to_string(), facts))
     });
-    // So are the caller's blocks, and whether a chunk as long as the last one has a stored
-    // file of its size (the chunk's own length is known only at its end).
+    // So are the caller's blocks, and (unless the chunk's SHA-1 is computed anyway) whether a
+    // chunk as long as the last one has a stored file of its size: the chunk's own length is
+    // known only at its end.
     let permitted = {
         let (state, caller) = (state.clone(), caller.clone());
         Some(tokio::spawn(async move {
             super::service::check_permissions(&state, &caller, false).await
         }))
     };
-    let same_size_matters = Progress::decode(row.hash_state.as_deref()).last_chunk.map(|last| {
+    let chunk_sha1_now = !state.blobs.session_bytes_readable() || !state.foreign.is_empty();
+    let same_size_matters = progress.last_chunk.filter(|_| !chunk_sha1_now).map(|last| {
         let (state, len) = (state.clone(), last.len());
         (len, tokio::spawn(async move { chunk_sha1_matters(&state, len).await }))
     });
@@ -581,7 +584,7 @@ pub async fn open_routed(
             same_size_matters,
         },
         hasher,
-        chunk_sha1_now: !state.blobs.session_bytes_readable() || !state.foreign.is_empty(),
+        chunk_sha1_now,
     })
 }
 
