@@ -73,9 +73,7 @@ struct FsAppend {
     unsynced: u64,
     /// A data sync running beside the writes (at most one).
     syncing: Option<tokio::task::JoinHandle<io::Result<()>>>,
-    /// The batch being written is the last one and its task also syncs the file.
-    syncs_last: bool,
-    /// Everything written is durable (the last batch's task synced the file, and succeeded).
+    /// Everything written is durable: the last batch written also synced the file.
     durable: bool,
     /// The batch being written (at most one), handed back once written with the file it was
     /// written to. It stays here while it is awaited, so a caller dropped mid-wait still leaves
@@ -83,8 +81,8 @@ struct FsAppend {
     writing: Option<tokio::task::JoinHandle<io::Result<Written>>>,
 }
 
-/// A written batch: the file it went to and its buffer.
-type Written = (std::sync::Arc<std::fs::File>, Vec<u8>);
+/// A written batch: the file it went to, its buffer, and whether the file was synced after it.
+type Written = (std::sync::Arc<std::fs::File>, Vec<u8>, bool);
 
 /// Opens a session's file for writing at `offset`. Bytes past the committed offset are a failed
 /// attempt's: they are cut off.
@@ -112,9 +110,9 @@ impl FsAppend {
         };
         let written = h.await;
         self.writing = None;
-        let (file, buf) = written.map_err(io::Error::other)??;
+        let (file, buf, synced) = written.map_err(io::Error::other)??;
         self.file = Some(file);
-        self.durable = self.syncs_last;
+        self.durable = synced;
         Ok(Some(buf))
     }
 
@@ -125,6 +123,21 @@ impl FsAppend {
             Some(f) => Ok(f),
             None => Ok(std::sync::Arc::new(open_at(&path, offset)?)),
         }
+    }
+
+    /// Starts writing `data` on a blocking thread (opening the file first if no write has yet),
+    /// and syncing the file after it if `sync`. The previous batch must have been waited for.
+    fn start_write(&mut self, data: Vec<u8>, sync: bool) {
+        self.durable = false;
+        let file = self.file_or_open();
+        self.writing = Some(tokio::task::spawn_blocking(move || {
+            let file = file()?;
+            io::Write::write_all(&mut &*file, &data)?;
+            if sync {
+                file.sync_data()?;
+            }
+            Ok((file, data, sync))
+        }));
     }
 }
 
@@ -149,13 +162,7 @@ impl BlobAppend for FsAppend {
             self.unsynced = 0;
         }
         self.unsynced += data.len() as u64;
-        (self.syncs_last, self.durable) = (false, false);
-        let file = self.file_or_open();
-        self.writing = Some(tokio::task::spawn_blocking(move || {
-            let file = file()?;
-            io::Write::write_all(&mut &*file, &data)?;
-            Ok((file, data))
-        }));
+        self.start_write(data, false);
         Ok(spare)
     }
 
@@ -163,14 +170,7 @@ impl BlobAppend for FsAppend {
     /// written; one still running beside the writes is waited for by `finish`).
     async fn write_last(&mut self, data: Vec<u8>) -> io::Result<Vec<u8>> {
         let spare = self.wait_write().await?.unwrap_or_default();
-        let file = self.file_or_open();
-        self.writing = Some(tokio::task::spawn_blocking(move || {
-            let file = file()?;
-            io::Write::write_all(&mut &*file, &data)?;
-            file.sync_data()?;
-            Ok((file, data))
-        }));
-        self.syncs_last = true;
+        self.start_write(data, true);
         Ok(spare)
     }
 
@@ -262,7 +262,6 @@ impl BlobStore for FsBlobStore {
             offset,
             unsynced: 0,
             syncing: None,
-            syncs_last: false,
             durable: false,
             writing: None,
         }))
