@@ -39,7 +39,8 @@ impl ProtectionStore for SqliteStore {
     }
 
     async fn protect(&self, op: &ProtectOp<'_>) -> StoreResult<i64> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let now = crate::time::now_ts();
         for r in &op.restrictions {
             if r.kind == "create" {
@@ -264,7 +265,8 @@ const BLOCK_ORDER: &str = "ORDER BY timestamp DESC, id DESC";
 #[async_trait]
 impl BlockStore for SqliteStore {
     async fn insert_block(&self, block: &BlockRow, reblock: bool, now: &str, log: &LogWrite<'_>) -> StoreResult<BlockInsert> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let (filter, address, user_id) = target_filter(&block.target);
         // An expired block of the target no longer counts.
         let expired = format!("DELETE FROM blocks WHERE {filter} AND expiry IS NOT NULL AND expiry <= ?");
@@ -302,7 +304,8 @@ impl BlockStore for SqliteStore {
     }
 
     async fn remove_block(&self, key: &BlockKey<'_>, now: &str, log: &LogWrite<'_>) -> StoreResult<Option<BlockRow>> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let (filter, text, int) = match key {
             BlockKey::Id(id) => ("id = ?", String::new(), Some(*id)),
             BlockKey::User(id) => ("target_user_id = ?", String::new(), Some(*id)),

@@ -23,7 +23,8 @@ impl AccountStore for SqliteStore {
 
     // ----------------------------------------------------------------- users
     async fn create_user(&self, name: &str, password_hash: &str, groups: &[String], log_action: Option<&str>) -> StoreResult<Option<i64>> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let now = crate::time::now_ts();
         let r = sqlx::query("INSERT INTO users (name, password_hash, groups_list, registered) VALUES (?, ?, ?, ?)")
             .bind(name)
@@ -100,7 +101,8 @@ impl AccountStore for SqliteStore {
         now: &str,
         log: &LogWrite<'_>,
     ) -> StoreResult<Option<(Vec<GroupMembership>, Vec<GroupMembership>)>> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let row = sqlx::query("SELECT name, groups_list FROM users WHERE id = ?")
             .bind(user_id)
             .fetch_optional(&mut *tx)
@@ -162,7 +164,8 @@ impl AccountStore for SqliteStore {
     }
 
     async fn delete_user(&self, id: i64) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         for sql in [
             "DELETE FROM sessions WHERE user_id = ?",
             "DELETE FROM bot_passwords WHERE user_id = ?",
@@ -192,7 +195,8 @@ impl AccountStore for SqliteStore {
     }
 
     async fn delete_bot_password(&self, user_id: i64, app_id: &str) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = ? AND bot_app_id = ?")
             .bind(user_id)
             .bind(app_id)

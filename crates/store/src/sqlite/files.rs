@@ -181,7 +181,8 @@ impl FileStore for SqliteStore {
     /// (bytes untouched), page revisions to `archived_revisions`. Returns the log id, or None if
     /// there was neither a file nor a page.
     async fn delete_page(&self, namespace: i64, name: &str, actor: &Actor<'_>, reason: &str, tags: &[String]) -> StoreResult<Option<i64>> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         // Only a File page has a file (a page "Foo.png" in another namespace does not).
         let (cur, olds) = if namespace == 6 {
             let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
@@ -263,7 +264,8 @@ impl FileStore for SqliteStore {
         comment: &str,
         tags: &[String],
     ) -> StoreResult<Option<i64>> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = ? AND archive_name = ?");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(name)
@@ -308,7 +310,8 @@ impl FileStore for SqliteStore {
         reason: &str,
         tags: &[String],
     ) -> StoreResult<(i64, i64)> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let rows = if namespace == 6 {
             let sql = format!("SELECT {FA_COLS} FROM file_archive WHERE name = ? ORDER BY timestamp DESC, id DESC");
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&mut *tx).await?

@@ -12,8 +12,8 @@
 //! so a caller that goes away (a dropped request) cannot strand the others waiting in its
 //! round, and the serial chain of statements does not queue behind the requests' tasks.
 
-use super::SqliteStore;
 use super::files::{self, Decided};
+use super::{SqliteStore, begin_write};
 use crate::{PublishOp, PublishResult, StoreError, StoreResult};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
@@ -149,7 +149,8 @@ async fn commit_group(store: &SqliteStore, ops: &[PublishOp]) -> Vec<StoreResult
 
 /// `ops` in one transaction, committed; None (everything rolled back) if one of them failed.
 async fn commit_together(store: &SqliteStore, ops: &[PublishOp]) -> Result<Option<Vec<StoreResult<PublishResult>>>, sqlx::Error> {
-    let mut tx = store.begin_write().await?;
+    let mut conn = store.pool.acquire().await?;
+    let mut tx = begin_write(&mut conn).await?;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
         let done = match files::publish_in(&mut tx, op).await {
@@ -176,7 +177,8 @@ async fn commit_together(store: &SqliteStore, ops: &[PublishOp]) -> Result<Optio
 
 /// One publish in a transaction of its own, committed only if it published.
 async fn commit_alone(store: &SqliteStore, op: &PublishOp) -> StoreResult<PublishResult> {
-    let mut tx = store.begin_write().await?;
+    let mut conn = store.pool.acquire().await?;
+    let mut tx = begin_write(&mut conn).await?;
     let r = match files::publish_in(&mut tx, op).await {
         Ok(Decided::Write(facts)) => files::publish_writes(&mut tx, op, facts).await,
         Ok(Decided::Done(r)) => Ok(r),

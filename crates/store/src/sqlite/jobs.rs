@@ -26,7 +26,8 @@ impl JobStore for SqliteStore {
     }
 
     async fn claim_job(&self, owner: &str, now: i64, lease_secs: i64, max_attempts: i64) -> StoreResult<Option<ClaimedJob>> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let row = sqlx::query(
             "SELECT id, kind, payload, attempts FROM jobs
              WHERE state = 'queued' OR (state = 'running' AND lease_until < ?) ORDER BY id LIMIT 1",

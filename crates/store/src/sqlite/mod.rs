@@ -11,6 +11,7 @@
 
 mod access;
 mod accounts;
+mod connections;
 mod files;
 mod group_commit;
 mod jobs;
@@ -20,8 +21,9 @@ mod thumbs;
 
 use crate::*;
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection};
+use connections::Connections;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection as _, Row, SqliteConnection};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -32,9 +34,9 @@ type DbResult<T> = Result<T, sqlx::Error>;
 /// file: every guarantee is made by the database, none by this value.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pool: Connections,
     /// One connection, `synchronous=NORMAL`: chunk leases (see the module's documentation).
-    leases: SqlitePool,
+    leases: Connections,
     publisher: group_commit::GroupCommit,
 }
 
@@ -118,34 +120,30 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        // No liveness ping before handing out a pooled connection: an embedded database's
-        // connection cannot lose its server, and the ping is one more round trip to the
-        // connection's thread before every statement (docs/benchmarks.md).
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .test_before_acquire(false)
-            .connect_with(opts.clone())
-            .await?;
+        // Pooled without sqlx's pool, which pings a connection after every statement
+        // (connections.rs).
+        // (sqlx's migrator runs on a one-connection sqlx pool of its own: on a connection
+        // borrowed from elsewhere its future cannot be proven `Send`.)
+        let migrations = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
         sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
+            .run(&migrations)
             .await
             .map_err(|e| StoreError::Database(format!("migrating {}: {e}", path.display())))?;
-        let leases = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(opts.synchronous(SqliteSynchronous::Normal))
-            .await?;
+        migrations.close().await;
+        let pool = Connections::open(opts.clone(), 8).await?;
+        let leases = Connections::open(opts.synchronous(SqliteSynchronous::Normal), 1).await?;
         Ok(SqliteStore {
             pool,
             leases,
             publisher: Default::default(),
         })
     }
+}
 
-    async fn begin_write(&self) -> DbResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        // IMMEDIATE takes the write lock up front, so read-then-write logic cannot interleave.
-        self.pool.begin_with("BEGIN IMMEDIATE").await
-    }
+/// Begins a write transaction on `conn`. IMMEDIATE takes the write lock up front, so
+/// read-then-write logic cannot interleave.
+async fn begin_write(conn: &mut SqliteConnection) -> DbResult<sqlx::Transaction<'_, sqlx::Sqlite>> {
+    conn.begin_with("BEGIN IMMEDIATE").await
 }
 
 const FA_COLS: &str = "id, name, archive_name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key, deleted_by, deleted_at";
@@ -348,22 +346,4 @@ fn revision_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<RevisionRow> {
         sha1: r.try_get("sha1")?,
         parent_id: r.try_get("parent_id")?,
     })
-}
-
-#[cfg(test)]
-mod pool_tests {
-    use super::*;
-
-    /// The pools hand out connections without pinging them first (each ping was one more round
-    /// trip to the connection's thread per statement), and still answer statements.
-    #[tokio::test]
-    async fn pooled_connections_are_not_pinged_before_use() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("meta.sqlite")).await.unwrap();
-        for pool in [&store.pool, &store.leases] {
-            assert!(!pool.options().get_test_before_acquire());
-            let one: i64 = sqlx::query_scalar("SELECT 1").fetch_one(pool).await.unwrap();
-            assert_eq!(one, 1);
-        }
-    }
 }

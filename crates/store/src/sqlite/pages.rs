@@ -75,7 +75,8 @@ impl PageStore for SqliteStore {
     /// another user has saved a revision after it (an edit conflict: nothing is written). The
     /// check and the write are one transaction, so two editors of one base cannot both win.
     async fn edit_page(&self, edit: &PageEdit<'_>) -> StoreResult<EditOutcome> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let now = crate::time::now_ts();
         let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM pages WHERE namespace = ? AND title = ?")
             .bind(edit.namespace)
@@ -327,7 +328,8 @@ impl PageStore for SqliteStore {
     }
 
     async fn set_file_links(&self, page_id: i64, targets: &[String]) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         sqlx::query("DELETE FROM imagelinks WHERE page_id = ?")
             .bind(page_id)
             .execute(&mut *tx)
@@ -450,7 +452,8 @@ impl PageStore for SqliteStore {
     }
 
     async fn move_page(&self, op: &PageMoveOp<'_>) -> StoreResult<MoveOutcome> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let src: Option<(i64, i64)> = sqlx::query_as("SELECT id, latest_rev FROM pages WHERE namespace = ? AND title = ?")
             .bind(op.from_ns)
             .bind(op.from)

@@ -175,7 +175,8 @@ impl StashStore for SqliteStore {
     }
 
     async fn finish_chunks(&self, session_key: &str, owner: &str, size: i64, finished: &StashRow) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let r = sqlx::query("DELETE FROM stash WHERE key = ? AND status = 'chunks' AND size = ? AND lease_owner = ?")
             .bind(session_key)
             .bind(size)
@@ -215,7 +216,8 @@ impl StashStore for SqliteStore {
         now: i64,
         expires_at: i64,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let cur: Option<String> = sqlx::query_scalar("SELECT value FROM upload_status WHERE user_id = ? AND key = ? AND expires_at >= ?")
             .bind(user_id)
             .bind(key)

@@ -36,7 +36,8 @@ impl ThumbStore for SqliteStore {
     }
 
     async fn insert_thumbnail(&self, t: &ThumbnailRow) -> StoreResult<Option<ThumbnailRow>> {
-        let mut tx = self.begin_write().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn).await?;
         let sql = format!("SELECT {THUMB_COLS} FROM thumbnails WHERE source_blob = ? AND name = ?");
         let existing = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&t.source_blob)
