@@ -38,6 +38,7 @@ pub async fn run_all(b: &dyn Backend) {
     a_stash_entry_keeps_the_extension_it_was_verified_under(b).await;
     publish_racing_the_stash_sweeper(b).await;
     archive_name_collision(b).await;
+    a_names_record_follows_publish_and_delete(b).await;
     a_size_is_found_among_current_archived_and_deleted_versions(b).await;
     same_name_publish_has_one_winner(b).await;
     concurrent_publishes_each_get_their_own_result(b).await;
@@ -762,6 +763,50 @@ pub async fn archive_name_collision(b: &dyn Backend) {
 
 /// `any_file_of_size` sees current, archived and deleted versions (a chunk hashes itself only
 /// when one of them could hold the same bytes).
+/// What an upload reads first about its name, in one statement: nothing for a new name; the
+/// page and current version once published (the newest one after a second version); after
+/// deletion no page, no version, and the deletion log entry (`was-deleted`).
+pub async fn a_names_record_follows_publish_and_delete(b: &dyn Backend) {
+    let x = b.open().await;
+    let name = format!("Record_{}.txt", unique(""));
+    let r = x.meta.name_record(&name).await.unwrap();
+    assert!(r.page.is_none() && r.current.is_none() && !r.deleted, "a new name: {r:?}");
+    let v1 = version(&name, "1111111111111111111111111111111111111111", "rc01", "20250101000000");
+    x.meta.publish(&publish_op(v1.clone(), None, None, None)).await.unwrap();
+    let r = x.meta.name_record(&name).await.unwrap();
+    let page = x.meta.page(6, &name).await.unwrap().expect("the File page");
+    let got = r.page.expect("the File page");
+    assert_eq!(
+        (got.id, got.namespace, &got.title, got.latest_rev, &got.touched),
+        (page.id, 6, &name, page.latest_rev, &page.touched)
+    );
+    assert_eq!(
+        r.current.as_ref().map(|v| (&v.name, &v.sha1, &v.blob_key)),
+        Some((&name, &v1.sha1, &v1.blob_key))
+    );
+    assert_eq!(r.current, x.meta.current_file(&name).await.unwrap());
+    assert!(!r.deleted);
+    let v2 = version(&name, "2222222222222222222222222222222222222222", "rc02", "20250101000001");
+    let archive = crate::archive_name("20250101000001", &name);
+    x.meta
+        .publish(&publish_op(v2.clone(), Some(&v1), Some(archive), None))
+        .await
+        .unwrap();
+    let r = x.meta.name_record(&name).await.unwrap();
+    assert_eq!(r.current.map(|v| v.sha1), Some(v2.sha1));
+    assert!(r.page.unwrap().latest_rev > got.latest_rev, "the upload's null revision");
+    let actor = Actor {
+        user_id: 1,
+        user_name: "Admin",
+    };
+    x.meta.delete_file_page(&name, &actor, "", &[]).await.unwrap();
+    let r = x.meta.name_record(&name).await.unwrap();
+    assert!(r.page.is_none() && r.current.is_none() && r.deleted, "after deletion: {r:?}");
+    // Another name's deletion is not this one's.
+    let other = x.meta.name_record(&format!("{name}.other")).await.unwrap();
+    assert!(!other.deleted);
+}
+
 pub async fn a_size_is_found_among_current_archived_and_deleted_versions(b: &dyn Backend) {
     let x = b.open().await;
     let name = format!("Size_{}.txt", unique(""));

@@ -110,6 +110,9 @@ pub trait AccountStore: Send + Sync {
 #[async_trait]
 pub trait FileStore: Send + Sync {
     async fn current_file(&self, name: &str) -> StoreResult<Option<FileVersion>>;
+    /// The File page of `name`, its current version and whether the deletion log names it, in
+    /// one statement (one snapshot, one round trip: every upload reads these first).
+    async fn name_record(&self, name: &str) -> StoreResult<NameRecord>;
     /// Archived versions of `name`, newest first.
     async fn old_versions(&self, name: &str) -> StoreResult<Vec<FileVersion>>;
     async fn old_version_by_archive_name(&self, archive_name: &str) -> StoreResult<Option<FileVersion>>;

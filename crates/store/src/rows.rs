@@ -179,6 +179,17 @@ pub struct StashRow {
     pub verified_ext: Option<String>,
 }
 
+/// What uploading to a name needs to know about it first (see [`crate::FileStore::name_record`]).
+#[derive(Debug, Clone, Default)]
+pub struct NameRecord {
+    /// The File page.
+    pub page: Option<PageRow>,
+    /// The file's current version.
+    pub current: Option<FileVersion>,
+    /// Whether the deletion log names the File page (MediaWiki's `was-deleted`).
+    pub deleted: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct PageRow {
     pub id: i64,

@@ -166,9 +166,8 @@ pub async fn check_permissions(state: &AppState, caller: &Caller, by_url: bool) 
 /// name it; then the overwrite rule. A protection or overwrite refusal is recoverable (the
 /// bytes stay in the stash); a block is not.
 pub async fn authorize_publish(state: &AppState, caller: &Caller, name: &str) -> UploadResult<Result<(), UploadError>> {
-    let page_exists = state.meta.page(6, name).await?.is_some();
-    let current = state.meta.current_file(name).await?;
-    authorize_publish_of(state, caller, name, page_exists, current.as_ref()).await
+    let record = state.meta.name_record(name).await?;
+    authorize_publish_of(state, caller, name, record.page.is_some(), record.current.as_ref()).await
 }
 
 /// [`authorize_publish`] for a File page whose existence and current version the caller has

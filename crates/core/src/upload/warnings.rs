@@ -3,7 +3,7 @@
 
 use crate::state::AppState;
 use crate::title::{self, FileTitle};
-use mwupload_store::StoreResult;
+use mwupload_store::{NameRecord, StoreResult};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,14 +100,9 @@ pub struct NameFacts {
 pub async fn name_facts(state: &AppState, title: &FileTitle) -> StoreResult<NameFacts> {
     let meta = &state.meta;
     let name = &title.db_key;
-    // The "exists" family: at most one of these.
-    // Page before file: a file and its page are committed together, so reading in this order
-    // never reports `page-exists` for a file that a concurrent upload just created.
-    // (The deletion log is read alongside: it is needed for every new name.)
-    let ((page, current), deleted) = tokio::try_join!(
-        async { Ok::<_, mwupload_store::StoreError>((meta.page(6, name).await?, meta.current_file(name).await?)) },
-        meta.has_log_entry("delete", 6, name)
-    )?;
+    // The "exists" family: at most one of these. (The page, the current version and the
+    // deletion log are read in one statement, so they agree with each other.)
+    let NameRecord { page, current, deleted } = meta.name_record(name).await?;
     let exists = if current.is_some() {
         Some(UploadWarning::Exists(name.clone()))
     } else if page.is_some() {

@@ -15,6 +15,22 @@ impl FileStore for PgStore {
         Ok(row.as_ref().map(|r| file_from_row(r, false)).transpose()?)
     }
 
+    async fn name_record(&self, name: &str) -> StoreResult<NameRecord> {
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT p.id AS page_id, p.latest_rev AS page_latest_rev, p.touched AS page_touched, {}, \
+                 EXISTS (SELECT 1 FROM log_events WHERE namespace = 6 AND title = $1 AND log_type = 'delete') AS deleted \
+                 FROM (SELECT 1) AS one LEFT JOIN pages p ON p.namespace = 6 AND p.title = $1 LEFT JOIN files f ON f.name = $1",
+                qualified("f", FILE_COLS)
+            )
+        });
+        let r = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(name_record_from_row(&r, name)?)
+    }
+
     async fn old_versions(&self, name: &str) -> StoreResult<Vec<FileVersion>> {
         let sql = format!("SELECT {FILE_COLS}, archive_name FROM old_files WHERE name = $1 ORDER BY timestamp DESC, id DESC");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_all(&self.pool).await?;

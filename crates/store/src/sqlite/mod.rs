@@ -92,6 +92,34 @@ fn stash_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<StashRow> {
     })
 }
 
+/// `cols` ("a, b") with each column qualified by `table` ("t.a, t.b").
+fn qualified(table: &str, cols: &str) -> String {
+    cols.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A [`NameRecord`] from `page_*` columns, the file's columns and `deleted`.
+fn name_record_from_row(r: &sqlx::sqlite::SqliteRow, name: &str) -> DbResult<NameRecord> {
+    let page = match r.try_get::<Option<i64>, _>("page_id")? {
+        Some(id) => Some(PageRow {
+            id,
+            namespace: 6,
+            title: name.to_string(),
+            latest_rev: r.try_get("page_latest_rev")?,
+            touched: r.try_get("page_touched")?,
+        }),
+        None => None,
+    };
+    let current = match r.try_get::<Option<String>, _>("name")? {
+        Some(_) => Some(file_from_row(r, false)?),
+        None => None,
+    };
+    Ok(NameRecord {
+        page,
+        current,
+        deleted: r.try_get("deleted")?,
+    })
+}
+
 fn page_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<PageRow> {
     Ok(PageRow {
         id: r.try_get("id")?,
