@@ -3,8 +3,8 @@
 //! sqlx's pool pings every connection when it goes back to the pool (`PoolConnection`'s
 //! release, not configurable): after every statement one more round trip to the connection's
 //! thread and back, a task spawned for it, and wake-ups that put a server worker behind the
-//! client on a busy machine (docs/benchmarks.md: 256 MiB in 5 MiB chunks 349–372 → 320–330 ms
-//! on tmpfs without it, 109–112 → 95 context switches per 10 KiB upload).
+//! client on a busy machine (docs/benchmarks.md: 256 MiB in 5 MiB chunks 515 → 431 ms on tmpfs
+//! without it, 64 → 49 context switches per 10 KiB upload at 32 clients).
 //!
 //! The ping is there because a connection whose statement was cancelled half-way might be
 //! handed on mid-protocol. An SQLite connection of sqlx cannot be: it is a thread working
