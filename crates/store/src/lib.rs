@@ -327,6 +327,13 @@ pub trait ThumbStore: Send + Sync {
 pub trait MetaStore: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore + ThumbStore {}
 impl<T: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore + ThumbStore> MetaStore for T {}
 
+/// A column list ("a, b") with each column qualified by `table` ("t.a, t.b"), for the adapters'
+/// joins.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn qualified_columns(table: &str, cols: &str) -> String {
+    cols.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Name of an archived (old) version: `<TS_MW>!<name>` ("20250115102030!Foo.png"), as
 /// MediaWiki's `oi_archive_name`.
 pub fn archive_name(timestamp: &str, db_key: &str) -> String {

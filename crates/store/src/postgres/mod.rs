@@ -183,11 +183,6 @@ fn stash_from_row(r: &PgRow) -> DbResult<StashRow> {
     })
 }
 
-/// `cols` ("a, b") with each column qualified by `table` ("t.a, t.b").
-fn qualified(table: &str, cols: &str) -> String {
-    cols.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
-}
-
 /// A [`NameRecord`] from `page_*` columns, the file's columns and `deleted`.
 fn name_record_from_row(r: &PgRow, name: &str) -> DbResult<NameRecord> {
     let page = match r.try_get::<Option<i64>, _>("page_id")? {

@@ -92,11 +92,6 @@ fn stash_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<StashRow> {
     })
 }
 
-/// `cols` ("a, b") with each column qualified by `table` ("t.a, t.b").
-fn qualified(table: &str, cols: &str) -> String {
-    cols.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
-}
-
 /// A [`NameRecord`] from `page_*` columns, the file's columns and `deleted`.
 fn name_record_from_row(r: &sqlx::sqlite::SqliteRow, name: &str) -> DbResult<NameRecord> {
     let page = match r.try_get::<Option<i64>, _>("page_id")? {
@@ -148,16 +143,15 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        // Pooled without sqlx's pool, which pings a connection after every statement
-        // (connections.rs).
-        // (sqlx's migrator runs on a one-connection sqlx pool of its own: on a connection
-        // borrowed from elsewhere its future cannot be proven `Send`.)
+        // The migrator runs on a one-connection sqlx pool of its own (on a connection borrowed
+        // from elsewhere its future cannot be proven `Send`).
         let migrations = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&migrations)
             .await
             .map_err(|e| StoreError::Database(format!("migrating {}: {e}", path.display())))?;
         migrations.close().await;
+        // Not sqlx's pool, which pings a connection after every statement (connections.rs).
         let pool = Connections::open(opts.clone(), 8).await?;
         let leases = Connections::open(opts.synchronous(SqliteSynchronous::Normal), 1).await?;
         Ok(SqliteStore {
