@@ -327,11 +327,17 @@ pub trait ThumbStore: Send + Sync {
 pub trait MetaStore: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore + ThumbStore {}
 impl<T: AccountStore + FileStore + PageStore + StashStore + JobStore + ProtectionStore + BlockStore + ThumbStore> MetaStore for T {}
 
-/// A column list ("a, b") with each column qualified by `table` ("t.a, t.b"), for the adapters'
-/// joins.
+/// The statement behind [`FileStore::name_record`], over the adapter's file columns
+/// (`file_cols`, "a, b"): one row with `page_*` columns, the file's, and `deleted`. Written so
+/// both SQL adapters run it as it is (SQLite reads `$1` as parameter 1, like PostgreSQL).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) fn qualified_columns(table: &str, cols: &str) -> String {
-    cols.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
+pub(crate) fn name_record_sql(file_cols: &str) -> String {
+    let file_cols = file_cols.split(", ").map(|c| format!("f.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT p.id AS page_id, p.latest_rev AS page_latest_rev, p.touched AS page_touched, {file_cols}, \
+         EXISTS (SELECT 1 FROM log_events WHERE namespace = 6 AND title = $1 AND log_type = 'delete') AS deleted \
+         FROM (SELECT 1) AS one LEFT JOIN pages p ON p.namespace = 6 AND p.title = $1 LEFT JOIN files f ON f.name = $1"
+    )
 }
 
 /// Name of an archived (old) version: `<TS_MW>!<name>` ("20250115102030!Foo.png"), as

@@ -9,14 +9,7 @@ impl FileStore for SqliteStore {
     }
 
     async fn name_record(&self, name: &str) -> StoreResult<NameRecord> {
-        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-            format!(
-                "SELECT p.id AS page_id, p.latest_rev AS page_latest_rev, p.touched AS page_touched, {}, \
-                 EXISTS (SELECT 1 FROM log_events WHERE namespace = 6 AND title = ?1 AND log_type = 'delete') AS deleted \
-                 FROM (SELECT 1) LEFT JOIN pages p ON p.namespace = 6 AND p.title = ?1 LEFT JOIN files f ON f.name = ?1",
-                qualified_columns("f", FILE_COLS)
-            )
-        });
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| name_record_sql(FILE_COLS));
         let r = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
             .bind(name)
             .fetch_one(&self.pool)
