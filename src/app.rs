@@ -79,11 +79,14 @@ pub async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn mwupload_stor
 /// On the very first start (no users), creates `Admin` (sysop, bureaucrat) and a bot password
 /// `Admin@bot` with upload grants, prints them once and writes `initial-credentials.env` (0600).
 ///
-/// Crash-safe: the credentials are written (and fsynced) to a file of this process before the
-/// account is committed, and renamed to `initial-credentials.env` once the bot password exists
-/// too. A start that finds accounts but no credentials file finishes what a killed first start
-/// left: the pending file whose administrator password matches the stored account gets its bot
-/// password (if missing) and becomes `initial-credentials.env`.
+/// Crash-safe: the credentials are written (and fsynced) to a pending file of this process
+/// before the account is committed, and renamed to `initial-credentials.env` once the bot
+/// password exists too. A start that finds accounts but no credentials file finishes what a
+/// killed first start left: the pending file whose administrator password matches the stored
+/// account gets its bot password (if missing) and becomes `initial-credentials.env`.
+///
+/// Replicas may start together on one data directory: the first start holds a lock on its
+/// pending file until it is done, and a start that finds the file locked leaves it to it.
 pub async fn bootstrap(state: &AppState, api_url: &str) -> anyhow::Result<()> {
     let dir = &state.config.data_dir;
     let path = dir.join("initial-credentials.env");
@@ -95,9 +98,7 @@ pub async fn bootstrap(state: &AppState, api_url: &str) -> anyhow::Result<()> {
     let env = format!(
         "# mwupload first-start credentials (shown once). Source with: set -a; . ./initial-credentials.env; set +a\nAPI_URL={api_url}\nBOT_USER=Admin@bot\nBOT_PASS={bot_pass}\nADMIN_USER=Admin\nADMIN_PASS={admin_pass}\n"
     );
-    let pending = dir.join(format!("{PENDING_PREFIX}{}", std::process::id()));
-    write_private(&pending, &env)?;
-    sync_dir(dir);
+    let pending = PendingCredentials::write(dir, &env)?;
     crash_point("first-start-before-commit");
     // The groups MediaWiki's installer gives its first account.
     let groups = vec!["bureaucrat".to_string(), "interface-admin".to_string(), "sysop".to_string()];
@@ -106,17 +107,17 @@ pub async fn bootstrap(state: &AppState, api_url: &str) -> anyhow::Result<()> {
         .create_user("Admin", &password::hash_password(&admin_pass), &groups, None)
         .await?
     else {
-        let _ = std::fs::remove_file(&pending);
+        pending.discard();
         return Ok(()); // another process won the race
     };
     crash_point("first-start-after-commit");
+    pause_point("first-start-after-commit");
     let grants: Vec<String> = rights::FIRST_START_BOT_GRANTS.iter().map(|s| s.to_string()).collect();
     state
         .meta
         .put_bot_password(uid, "bot", &password::hash_password(&bot_pass), &grants)
         .await?;
-    std::fs::rename(&pending, &path)?;
-    sync_dir(dir);
+    pending.publish(&path)?;
     println!(
         "created administrator Admin and bot password Admin@bot (saved to {}):\n{env}",
         path.display()
@@ -126,22 +127,76 @@ pub async fn bootstrap(state: &AppState, api_url: &str) -> anyhow::Result<()> {
 
 /// Name of a first start's credentials before its account is complete (+ the process id).
 const PENDING_PREFIX: &str = ".initial-credentials.env.pending-";
+/// Name of a pending file while it is written and not yet locked; other starts ignore it
+/// (nothing is committed yet that it could complete) until it is a crash's leftover.
+const STAGING_PREFIX: &str = ".initial-credentials.env.staging-";
+/// Age after which an unlocked staging file is a crash's leftover: its writer renames it within
+/// milliseconds of creating it.
+const STAGING_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A first start's credentials, written and fsynced before its account is committed, under
+/// [`PENDING_PREFIX`] and locked (`flock`) by this process until [`PendingCredentials::publish`]
+/// or [`PendingCredentials::discard`]: the lock tells other starts that its writer is alive.
+struct PendingCredentials {
+    path: std::path::PathBuf,
+    /// Holds the lock; the kernel releases it when the process dies.
+    _file: std::fs::File,
+}
+
+impl PendingCredentials {
+    fn write(dir: &std::path::Path, text: &str) -> anyhow::Result<Self> {
+        let pid = std::process::id();
+        let staging = dir.join(format!("{STAGING_PREFIX}{pid}"));
+        let path = dir.join(format!("{PENDING_PREFIX}{pid}"));
+        let file = create_private(&staging).map_err(|e| anyhow::anyhow!("writing {}: {e}", staging.display()))?;
+        file.try_lock().map_err(|e| anyhow::anyhow!("locking {}: {e}", staging.display()))?;
+        (|| {
+            use std::io::Write;
+            (&file).write_all(text.as_bytes())?;
+            file.sync_all()
+        })()
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", staging.display()))?;
+        // Appears under the name other starts look at only once locked and complete.
+        std::fs::rename(&staging, &path).map_err(|e| anyhow::anyhow!("renaming {} to {}: {e}", staging.display(), path.display()))?;
+        sync_dir(dir);
+        Ok(PendingCredentials { path, _file: file })
+    }
+
+    /// The account is complete: the credentials become `to`.
+    fn publish(self, to: &std::path::Path) -> anyhow::Result<()> {
+        std::fs::rename(&self.path, to).map_err(|e| anyhow::anyhow!("renaming {} to {}: {e}", self.path.display(), to.display()))?;
+        if let Some(dir) = to.parent() {
+            sync_dir(dir);
+        }
+        Ok(())
+    }
+
+    /// Another process made the first account: these credentials were never used.
+    fn discard(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
 
 /// Completes a first start that was killed after committing the administrator.
 async fn repair_first_start(state: &AppState, path: &std::path::Path) -> anyhow::Result<()> {
     let dir = &state.config.data_dir;
-    let pending: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(PENDING_PREFIX))
-        .map(|e| e.path())
-        .collect();
-    if pending.is_empty() {
-        return Ok(());
+    let mut pending = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(PENDING_PREFIX) {
+            pending.push(entry.path());
+        } else if name.starts_with(STAGING_PREFIX) {
+            remove_if_abandoned(&entry.path());
+        }
     }
     let admin = state.meta.user_by_name("Admin").await?;
     for p in pending {
+        // A locked file's first start is still running and finishes it itself. The lock is
+        // held while this start works on the file, so two starts never both do.
+        let Ok(file) = std::fs::File::open(&p) else { continue };
+        if file.try_lock().is_err() {
+            continue;
+        }
         let text = std::fs::read_to_string(&p).unwrap_or_default();
         let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).map(str::to_string);
         let ours = match (&admin, get("ADMIN_PASS="), get("BOT_PASS=")) {
@@ -157,7 +212,7 @@ async fn repair_first_start(state: &AppState, path: &std::path::Path) -> anyhow:
                         .put_bot_password(uid, "bot", &password::hash_password(&bot_pass), &grants)
                         .await?;
                 }
-                std::fs::rename(&p, path)?;
+                std::fs::rename(&p, path).map_err(|e| anyhow::anyhow!("renaming {} to {}: {e}", p.display(), path.display()))?;
                 sync_dir(dir);
                 println!(
                     "completed the interrupted first start: administrator Admin and bot password Admin@bot (saved to {})",
@@ -173,6 +228,19 @@ async fn repair_first_start(state: &AppState, path: &std::path::Path) -> anyhow:
     Ok(())
 }
 
+/// Removes a staging file left by a start that died before committing anything: unlocked, and
+/// older than any live writer's would be.
+fn remove_if_abandoned(staging: &std::path::Path) {
+    let Ok(file) = std::fs::File::open(staging) else { return };
+    let old = file
+        .metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().unwrap_or_default() > STAGING_GRACE);
+    if old && file.try_lock().is_ok() {
+        let _ = std::fs::remove_file(staging);
+    }
+}
+
 /// Makes a rename or a new file in `dir` durable.
 fn sync_dir(dir: &std::path::Path) {
     if let Ok(d) = std::fs::File::open(dir) {
@@ -180,17 +248,43 @@ fn sync_dir(dir: &std::path::Path) {
     }
 }
 
-use mwupload_core::crash_point;
+use mwupload_core::{crash_point, pause_point};
 
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
+/// Creates (or empties) a file only this user can read.
+fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A staging file is removed only once its writer is surely gone: unlocked and old.
+    #[test]
+    fn only_old_unlocked_staging_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let make = |name: &str, age_secs: u64| {
+            let p = dir.path().join(format!("{STAGING_PREFIX}{name}"));
+            let f = create_private(&p).unwrap();
+            f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(age_secs))
+                .unwrap();
+            (p, f)
+        };
+        let (old, _) = make("1", 120);
+        let (fresh, _) = make("2", 0);
+        let (old_locked, locked) = make("3", 120);
+        locked.try_lock().unwrap();
+        for p in [&old, &fresh, &old_locked] {
+            remove_if_abandoned(p);
+        }
+        assert!(!old.exists(), "an old unlocked staging file is a crash's leftover");
+        assert!(fresh.exists(), "a fresh one may be a live start's, about to be locked");
+        assert!(old_locked.exists(), "a locked one is a live start's");
+    }
 }

@@ -633,6 +633,65 @@ async fn an_interrupted_first_start_is_completed_and_passwords_can_be_set() {
     let _ = child.wait();
 }
 
+/// Replicas starting together on a fresh data directory: a start that comes while the first
+/// start is between committing the administrator and writing `initial-credentials.env` leaves
+/// the first start's pending credentials to it. (It used to take them over as a killed start's,
+/// and the first start then exited with "No such file or directory".) Both serve, and the
+/// credentials in the file work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_during_anothers_first_start_leaves_it_the_credentials() {
+    use std::io::{BufRead, Read};
+    let data = tempfile::tempdir().unwrap();
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_mwupload"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .env("MWUPLOAD_TEST_PAUSE_AT", "first-start-after-commit")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(first.stdout.take().unwrap()).lines();
+    assert!(
+        lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.trim() == "paused at first-start-after-commit"),
+        "the first start did not pause after committing the administrator"
+    );
+    // Another start on the same directory (as a second replica would be) while the first waits.
+    let (mut second, second_base) = serve_raw(data.path(), &[("MWUPLOAD_ALLOW_SHARED_DATA", "true")]).expect("the second start listens");
+    drop(first.stdin.take()); // the first start goes on
+    let first_base = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.trim().strip_prefix("listening on ").map(str::to_string));
+    let Some(first_base) = first_base else {
+        let mut err = String::new();
+        let _ = first.stderr.take().unwrap().read_to_string(&mut err);
+        let _ = second.kill();
+        panic!("the first start did not finish: {err}");
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let (bot_user, bot_pass, admin_pass) = credentials(data.path()).expect("initial-credentials.env");
+    for base in [&first_base, &second_base] {
+        let api = format!("{base}/w/api.php");
+        assert!(login_ok(&api, &bot_user, &bot_pass).await, "bot password from the file at {base}");
+        assert!(login_ok(&api, "Admin", &admin_pass).await, "admin password from the file at {base}");
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(data.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".initial-credentials"))
+        .collect();
+    assert!(leftovers.is_empty(), "pending credentials left behind: {leftovers:?}");
+    for mut child in [first, second] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 /// Mounts a `size` tmpfs at `dir` (None when this machine does not allow it, e.g. without root).
 fn mount_tmpfs(dir: &std::path::Path, size: &str) -> bool {
     std::fs::create_dir_all(dir).unwrap();

@@ -25,4 +25,16 @@ pub fn crash_point(point: &str) {
         std::process::abort();
     }
 }
+
+/// For the race tests: with `MWUPLOAD_TEST_PAUSE_AT=<point>` in its environment the process
+/// prints `paused at <point>` on stdout at that point and waits for a line (or the end) on its
+/// stdin, so a test can run another process in exactly that window. Nothing happens otherwise.
+pub fn pause_point(point: &str) {
+    if std::env::var("MWUPLOAD_TEST_PAUSE_AT").as_deref() == Ok(point) {
+        use std::io::Write;
+        println!("paused at {point}");
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stdin().read_line(&mut String::new());
+    }
+}
 pub use state::{AppState, SharedState};
