@@ -173,28 +173,28 @@ impl ProtectionStore for SqliteStore {
     }
 }
 
-fn block_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<BlockRow> {
-    let target = match r.try_get::<Option<i64>, _>("target_user_id")? {
+fn block_from_row(r: &impl Cols) -> DbResult<BlockRow> {
+    let target = match r.col::<Option<i64>>("target_user_id")? {
         Some(id) => BlockTarget::User {
             id,
-            name: r.try_get("target_name")?,
+            name: r.col("target_name")?,
         },
         None => BlockTarget::Address {
-            text: r.try_get("target_name")?,
-            start: r.try_get::<Option<String>, _>("range_start")?.unwrap_or_default(),
-            end: r.try_get::<Option<String>, _>("range_end")?.unwrap_or_default(),
+            text: r.col("target_name")?,
+            start: r.col::<Option<String>>("range_start")?.unwrap_or_default(),
+            end: r.col::<Option<String>>("range_end")?.unwrap_or_default(),
         },
     };
-    let pages: String = r.try_get("pages")?;
-    let flag = |name: &str| -> DbResult<bool> { Ok(r.try_get::<i64, _>(name)? != 0) };
+    let pages: String = r.col("pages")?;
+    let flag = |name: &str| -> DbResult<bool> { Ok(r.col::<i64>(name)? != 0) };
     Ok(BlockRow {
-        id: r.try_get("id")?,
+        id: r.col("id")?,
         target,
-        by_id: r.try_get("by_id")?,
-        by_name: r.try_get("by_name")?,
-        reason: r.try_get("reason")?,
-        timestamp: r.try_get("timestamp")?,
-        expiry: r.try_get("expiry")?,
+        by_id: r.col("by_id")?,
+        by_name: r.col("by_name")?,
+        reason: r.col("reason")?,
+        timestamp: r.col("timestamp")?,
+        expiry: r.col("expiry")?,
         anononly: flag("anononly")?,
         nocreate: flag("nocreate")?,
         autoblock: flag("autoblock")?,
@@ -206,7 +206,7 @@ fn block_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<BlockRow> {
             .filter_map(|l| l.split_once('\t'))
             .filter_map(|(ns, t)| Some((ns.parse().ok()?, t.to_string())))
             .collect(),
-        namespaces: split_list(&r.try_get::<String, _>("namespaces")?)
+        namespaces: split_list(&r.col::<String>("namespaces")?)
             .iter()
             .filter_map(|n| n.parse().ok())
             .collect(),
@@ -342,16 +342,12 @@ impl BlockStore for SqliteStore {
             "SELECT * FROM blocks WHERE (expiry IS NULL OR expiry > ?)
              AND ((? IS NOT NULL AND target_user_id = ?) OR (? IS NOT NULL AND range_start <= ? AND range_end >= ?)) {BLOCK_ORDER}"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(now)
-            .bind(user_id)
-            .bind(user_id)
-            .bind(address_hex)
-            .bind(address_hex)
-            .bind(address_hex)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(block_from_row).collect::<DbResult<_>>()?)
+        self.reads
+            .run(|c| {
+                let params = rusqlite::params![now, user_id, user_id, address_hex, address_hex, address_hex];
+                reads::all(c, &sql, params, |r| block_from_row(r))
+            })
+            .await
     }
 
     async fn list_blocks(&self, q: &BlockQuery<'_>, now: &str) -> StoreResult<Vec<BlockRow>> {

@@ -258,43 +258,16 @@ impl AccountStore for SqliteStore {
     }
 
     async fn session_caller(&self, id: &str) -> StoreResult<Option<SessionCaller>> {
-        let row = sqlx::query(
-            "SELECT s.id AS s_id, s.secret AS s_secret, s.user_id AS s_user_id, s.bot_app_id AS s_bot_app_id,
+        const SQL: &str = "SELECT s.id AS s_id, s.secret AS s_secret, s.user_id AS s_user_id, s.bot_app_id AS s_bot_app_id,
                     u.id, u.name, u.password_hash, u.groups_list, u.registered,
                     b.app_id AS b_app_id, b.password_hash AS b_password_hash, b.grants AS b_grants
              FROM sessions s
              LEFT JOIN users u ON u.id = s.user_id
              LEFT JOIN bot_passwords b ON b.user_id = s.user_id AND b.app_id = s.bot_app_id
-             WHERE s.id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let session = SessionRow {
-            id: r.try_get("s_id")?,
-            secret: r.try_get("s_secret")?,
-            user_id: r.try_get("s_user_id")?,
-            bot_app_id: r.try_get("s_bot_app_id")?,
-        };
-        let user = match r.try_get::<Option<i64>, _>("id")? {
-            Some(_) => Some(user_from_row(&r)?),
-            None => None,
-        };
-        let bot_password = match (r.try_get::<Option<String>, _>("b_app_id")?, session.user_id) {
-            (Some(app_id), Some(user_id)) => Some(BotPasswordRow {
-                user_id,
-                app_id,
-                password_hash: r.try_get("b_password_hash")?,
-                grants: split_list(&r.try_get::<String, _>("b_grants")?),
-            }),
-            _ => None,
-        };
-        Ok(Some(SessionCaller {
-            session,
-            user,
-            bot_password,
-        }))
+             WHERE s.id = ?";
+        self.reads
+            .run(|c| reads::optional(c, SQL, [id], |r| session_caller_from_row(r)))
+            .await
     }
 
     /// Logs a session in (or out with `None`), rotating its token secret like MediaWiki does.
@@ -340,15 +313,43 @@ impl AccountStore for SqliteStore {
     }
 }
 
-fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<UserRow> {
+/// A session joined with its user and bot password (`session_caller`'s columns).
+fn session_caller_from_row(r: &impl Cols) -> DbResult<SessionCaller> {
+    let session = SessionRow {
+        id: r.col("s_id")?,
+        secret: r.col("s_secret")?,
+        user_id: r.col("s_user_id")?,
+        bot_app_id: r.col("s_bot_app_id")?,
+    };
+    let user = match r.col::<Option<i64>>("id")? {
+        Some(_) => Some(user_from_row(r)?),
+        None => None,
+    };
+    let bot_password = match (r.col::<Option<String>>("b_app_id")?, session.user_id) {
+        (Some(app_id), Some(user_id)) => Some(BotPasswordRow {
+            user_id,
+            app_id,
+            password_hash: r.col("b_password_hash")?,
+            grants: split_list(&r.col::<String>("b_grants")?),
+        }),
+        _ => None,
+    };
+    Ok(SessionCaller {
+        session,
+        user,
+        bot_password,
+    })
+}
+
+fn user_from_row(r: &impl Cols) -> DbResult<UserRow> {
     let now = crate::time::now_ts();
-    let memberships = GroupMembership::parse_list(&r.try_get::<String, _>("groups_list")?, &now);
+    let memberships = GroupMembership::parse_list(&r.col::<String>("groups_list")?, &now);
     Ok(UserRow {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        password_hash: r.try_get("password_hash")?,
+        id: r.col("id")?,
+        name: r.col("name")?,
+        password_hash: r.col("password_hash")?,
         groups: memberships.iter().map(|m| m.group.clone()).collect(),
         memberships,
-        registered: r.try_get("registered")?,
+        registered: r.col("registered")?,
     })
 }

@@ -3,18 +3,20 @@ use super::*;
 #[async_trait]
 impl FileStore for SqliteStore {
     async fn current_file(&self, name: &str) -> StoreResult<Option<FileVersion>> {
-        let sql = format!("SELECT {FILE_COLS} FROM files WHERE name = ?");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(|r| file_from_row(r, false)).transpose()?)
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("SELECT {FILE_COLS} FROM files WHERE name = ?"));
+        self.reads
+            .run(|c| reads::optional(c, &SQL, [name], |r| file_from_row(r, false)))
+            .await
     }
 
     async fn name_record(&self, name: &str) -> StoreResult<NameRecord> {
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| name_record_sql(FILE_COLS));
-        let r = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(name_record_from_row(&r, name)?)
+        self.reads
+            .run(|c| {
+                let r = reads::optional(c, &SQL, [name], |r| name_record_from_row(r, name))?;
+                Ok(r.ok_or(sqlx::Error::RowNotFound)?)
+            })
+            .await
     }
 
     /// Archived versions of `name`, newest first.
@@ -35,33 +37,22 @@ impl FileStore for SqliteStore {
 
     /// Names of current files with this SHA-1.
     async fn names_with_sha1(&self, sha1: &str) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar("SELECT name FROM files WHERE sha1 = ? ORDER BY name")
-            .bind(sha1)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::from)
+        const SQL: &str = "SELECT name FROM files WHERE sha1 = ? ORDER BY name";
+        self.reads.run(|c| reads::all(c, SQL, [sha1], |r| r.col::<String>("name"))).await
     }
 
     /// Names of deleted files with this SHA-1.
     async fn archived_names_with_sha1(&self, sha1: &str) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar("SELECT DISTINCT name FROM file_archive WHERE sha1 = ? ORDER BY name")
-            .bind(sha1)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::from)
+        const SQL: &str = "SELECT DISTINCT name FROM file_archive WHERE sha1 = ? ORDER BY name";
+        self.reads.run(|c| reads::all(c, SQL, [sha1], |r| r.col::<String>("name"))).await
     }
 
     async fn any_file_of_size(&self, size: i64) -> StoreResult<bool> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM files WHERE size = ?) OR EXISTS (SELECT 1 FROM old_files WHERE size = ?) \
-             OR EXISTS (SELECT 1 FROM file_archive WHERE size = ?)",
-        )
-        .bind(size)
-        .bind(size)
-        .bind(size)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(StoreError::from)
+        const SQL: &str = "SELECT EXISTS (SELECT 1 FROM files WHERE size = ?1) OR EXISTS (SELECT 1 FROM old_files WHERE size = ?1) \
+             OR EXISTS (SELECT 1 FROM file_archive WHERE size = ?1) AS found";
+        self.reads
+            .run(|c| Ok(reads::optional(c, SQL, [size], |r| r.col::<bool>("found"))?.unwrap_or(false)))
+            .await
     }
 
     /// Current files named `<prefix>…` (for `exists-normalized`: same base, other extension).
@@ -69,13 +60,10 @@ impl FileStore for SqliteStore {
         // Range scan instead of LIKE, so `%`/`_` in names need no escaping.
         let mut upper = prefix.to_string();
         upper.push(char::MAX);
-        sqlx::query_scalar("SELECT name FROM files WHERE name >= ? AND name < ? ORDER BY name LIMIT ?")
-            .bind(prefix)
-            .bind(upper)
-            .bind(limit)
-            .fetch_all(&self.pool)
+        const SQL: &str = "SELECT name FROM files WHERE name >= ? AND name < ? ORDER BY name LIMIT ?";
+        self.reads
+            .run(|c| reads::all(c, SQL, rusqlite::params![prefix, upper, limit], |r| r.col::<String>("name")))
             .await
-            .map_err(StoreError::from)
     }
 
     /// `list=allimages` by name.

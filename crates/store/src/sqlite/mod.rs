@@ -16,12 +16,14 @@ mod files;
 mod group_commit;
 mod jobs;
 mod pages;
+mod reads;
 mod stash;
 mod thumbs;
 
 use crate::*;
 use async_trait::async_trait;
 use connections::Connections;
+use reads::{Cols, Reads};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection as _, Row, SqliteConnection};
 use std::path::Path;
@@ -37,91 +39,93 @@ pub struct SqliteStore {
     pool: Connections,
     /// One connection, `synchronous=NORMAL`: chunk leases (see the module's documentation).
     leases: Connections,
+    /// Point reads on the calling thread (see reads.rs).
+    reads: Reads,
     publisher: group_commit::GroupCommit,
 }
 
 const FILE_COLS: &str =
     "name, size, width, height, bits, page_count, metadata, media_type, mime, description, user_id, user_name, timestamp, sha1, blob_key";
 
-fn file_from_row(r: &sqlx::sqlite::SqliteRow, archived: bool) -> DbResult<FileVersion> {
+fn file_from_row(r: &impl Cols, archived: bool) -> DbResult<FileVersion> {
     Ok(FileVersion {
-        name: r.try_get("name")?,
-        archive_name: if archived { r.try_get("archive_name")? } else { None },
-        size: r.try_get("size")?,
-        width: r.try_get("width")?,
-        height: r.try_get("height")?,
-        bits: r.try_get("bits")?,
-        page_count: r.try_get("page_count")?,
-        metadata: r.try_get("metadata")?,
-        media_type: r.try_get("media_type")?,
-        mime: r.try_get("mime")?,
-        description: r.try_get("description")?,
-        user_id: r.try_get("user_id")?,
-        user_name: r.try_get("user_name")?,
-        timestamp: r.try_get("timestamp")?,
-        sha1: r.try_get("sha1")?,
-        blob_key: r.try_get("blob_key")?,
+        name: r.col("name")?,
+        archive_name: if archived { r.col("archive_name")? } else { None },
+        size: r.col("size")?,
+        width: r.col("width")?,
+        height: r.col("height")?,
+        bits: r.col("bits")?,
+        page_count: r.col("page_count")?,
+        metadata: r.col("metadata")?,
+        media_type: r.col("media_type")?,
+        mime: r.col("mime")?,
+        description: r.col("description")?,
+        user_id: r.col("user_id")?,
+        user_name: r.col("user_name")?,
+        timestamp: r.col("timestamp")?,
+        sha1: r.col("sha1")?,
+        blob_key: r.col("blob_key")?,
     })
 }
 
-fn stash_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<StashRow> {
+fn stash_from_row(r: &impl Cols) -> DbResult<StashRow> {
     Ok(StashRow {
-        key: r.try_get("key")?,
-        user_id: r.try_get("user_id")?,
-        state: StashState::parse(&r.try_get::<String, _>("status")?).ok_or_else(|| sqlx::Error::ColumnDecode {
+        key: r.col("key")?,
+        user_id: r.col("user_id")?,
+        state: StashState::parse(&r.col::<String>("status")?).ok_or_else(|| sqlx::Error::ColumnDecode {
             index: "status".into(),
             source: "unknown stash status".into(),
         })?,
-        blob_key: r.try_get("blob_key")?,
-        size: r.try_get("size")?,
-        sha1: r.try_get("sha1")?,
-        hash_state: r.try_get("hash_state")?,
-        blob_state: r.try_get("blob_state")?,
-        mime: r.try_get("mime")?,
-        media_type: r.try_get("media_type")?,
-        width: r.try_get("width")?,
-        height: r.try_get("height")?,
-        bits: r.try_get("bits")?,
-        page_count: r.try_get("page_count")?,
-        metadata: r.try_get("metadata")?,
-        source: r.try_get("source")?,
-        temp_name: r.try_get("temp_name")?,
-        timestamp: r.try_get("timestamp")?,
-        expires_at: r.try_get("expires_at")?,
-        verified_ext: r.try_get("verified_ext")?,
+        blob_key: r.col("blob_key")?,
+        size: r.col("size")?,
+        sha1: r.col("sha1")?,
+        hash_state: r.col("hash_state")?,
+        blob_state: r.col("blob_state")?,
+        mime: r.col("mime")?,
+        media_type: r.col("media_type")?,
+        width: r.col("width")?,
+        height: r.col("height")?,
+        bits: r.col("bits")?,
+        page_count: r.col("page_count")?,
+        metadata: r.col("metadata")?,
+        source: r.col("source")?,
+        temp_name: r.col("temp_name")?,
+        timestamp: r.col("timestamp")?,
+        expires_at: r.col("expires_at")?,
+        verified_ext: r.col("verified_ext")?,
     })
 }
 
 /// A [`NameRecord`] from `page_*` columns, the file's columns and `deleted`.
-fn name_record_from_row(r: &sqlx::sqlite::SqliteRow, name: &str) -> DbResult<NameRecord> {
-    let page = match r.try_get::<Option<i64>, _>("page_id")? {
+fn name_record_from_row(r: &impl Cols, name: &str) -> DbResult<NameRecord> {
+    let page = match r.col::<Option<i64>>("page_id")? {
         Some(id) => Some(PageRow {
             id,
             namespace: 6,
             title: name.to_string(),
-            latest_rev: r.try_get("page_latest_rev")?,
-            touched: r.try_get("page_touched")?,
+            latest_rev: r.col("page_latest_rev")?,
+            touched: r.col("page_touched")?,
         }),
         None => None,
     };
-    let current = match r.try_get::<Option<String>, _>("name")? {
+    let current = match r.col::<Option<String>>("name")? {
         Some(_) => Some(file_from_row(r, false)?),
         None => None,
     };
     Ok(NameRecord {
         page,
         current,
-        deleted: r.try_get("deleted")?,
+        deleted: r.col("deleted")?,
     })
 }
 
-fn page_from_row(r: &sqlx::sqlite::SqliteRow) -> DbResult<PageRow> {
+fn page_from_row(r: &impl Cols) -> DbResult<PageRow> {
     Ok(PageRow {
-        id: r.try_get("id")?,
-        namespace: r.try_get("namespace")?,
-        title: r.try_get("title")?,
-        latest_rev: r.try_get("latest_rev")?,
-        touched: r.try_get("touched")?,
+        id: r.col("id")?,
+        namespace: r.col("namespace")?,
+        title: r.col("title")?,
+        latest_rev: r.col("latest_rev")?,
+        touched: r.col("touched")?,
     })
 }
 
@@ -154,9 +158,11 @@ impl SqliteStore {
         // Not sqlx's pool, which pings a connection after every statement (connections.rs).
         let pool = Connections::open(opts.clone(), 8).await?;
         let leases = Connections::open(opts.synchronous(SqliteSynchronous::Normal), 1).await?;
+        let reads = Reads::open(path.to_path_buf())?;
         Ok(SqliteStore {
             pool,
             leases,
+            reads,
             publisher: Default::default(),
         })
     }

@@ -192,14 +192,10 @@ impl StashStore for SqliteStore {
     }
 
     async fn status(&self, user_id: i64, key: &str, now: i64) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM upload_status WHERE user_id = ? AND key = ? AND expires_at >= ?")
-                .bind(user_id)
-                .bind(key)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        const SQL: &str = "SELECT value FROM upload_status WHERE user_id = ? AND key = ? AND expires_at >= ?";
+        self.reads
+            .run(|c| reads::optional(c, SQL, rusqlite::params![user_id, key, now], |r| r.col::<String>("value")))
+            .await
     }
 
     async fn set_status(&self, user_id: i64, key: &str, value: &str, expires_at: i64) -> StoreResult<()> {
