@@ -197,7 +197,7 @@ async fn repair_first_start(state: &AppState, path: &std::path::Path) -> anyhow:
         if file.try_lock().is_err() {
             continue;
         }
-        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        let text = std::io::read_to_string(&file).unwrap_or_default();
         let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).map(str::to_string);
         let ours = match (&admin, get("ADMIN_PASS="), get("BOT_PASS=")) {
             (Some(a), Some(ap), Some(bp)) if !path.exists() && password::verify_password(&ap, &a.password_hash) => Some((a.id, bp)),

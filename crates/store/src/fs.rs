@@ -89,7 +89,7 @@ struct FsAppend {
     /// Where this append starts (the session's committed offset).
     offset: u64,
     /// Bytes written (or being written) since the file's write-back was last started.
-    unsynced: u64,
+    since_writeback: u64,
     /// Everything written is durable: the last batch written also synced the file.
     durable: bool,
     /// The batch being written (at most one), handed back once written with the file it was
@@ -141,10 +141,10 @@ impl FsAppend {
     /// been waited for.
     fn start_write(&mut self, data: Vec<u8>, sync: bool) {
         self.durable = false;
-        self.unsynced += data.len() as u64;
-        let writeback = !sync && self.unsynced >= WRITEBACK_EVERY;
+        self.since_writeback += data.len() as u64;
+        let writeback = !sync && self.since_writeback >= WRITEBACK_EVERY;
         if sync || writeback {
-            self.unsynced = 0;
+            self.since_writeback = 0;
         }
         let file = self.file_or_open();
         self.writing = Some(tokio::task::spawn_blocking(move || {
@@ -267,7 +267,7 @@ impl BlobStore for FsBlobStore {
             file: None,
             path: self.path(key)?,
             offset,
-            unsynced: 0,
+            since_writeback: 0,
             durable: false,
             writing: None,
         }))

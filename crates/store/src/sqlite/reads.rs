@@ -73,26 +73,22 @@ impl Reads {
         Ok(Reads { pool })
     }
 
-    /// Runs `read` on a read connection on this thread; retried while the database is busy.
+    /// Runs `read` on a read connection on this thread; retried while the database is busy
+    /// (opening a connection can find it busy too).
     pub(super) async fn run<T>(&self, mut read: impl FnMut(&rusqlite::Connection) -> Result<T, ReadError>) -> StoreResult<T> {
-        let deadline = Instant::now() + BUSY_FOR;
+        let mut deadline = None;
         loop {
-            let conn = match self.pool.get().await {
-                Ok(conn) => conn,
-                // (Opening a connection can find the database busy too.)
-                Err(managed::PoolError::Backend(e)) if is_busy(&e) && Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                    continue;
-                }
+            let attempt = match self.pool.get().await {
+                Ok(conn) => read(&conn),
+                Err(managed::PoolError::Backend(e)) => Err(ReadError::Sqlite(e)),
                 Err(e) => return Err(StoreError::Database(format!("SQLite read connection: {e}"))),
             };
-            match read(&conn) {
-                Err(ReadError::Sqlite(e)) if is_busy(&e) && Instant::now() < deadline => {
-                    drop(conn);
+            match attempt {
+                Ok(v) => return Ok(v),
+                Err(ReadError::Sqlite(e)) if is_busy(&e) && *deadline.get_or_insert_with(|| Instant::now() + BUSY_FOR) > Instant::now() => {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
-                Ok(v) => return Ok(v),
-                Err(ReadError::Sqlite(e)) => return Err(store_error(e)),
+                Err(ReadError::Sqlite(e)) => return Err(StoreError::Database(e.to_string())),
                 Err(ReadError::Decode(e)) => return Err(e.into()),
             }
         }
@@ -103,17 +99,8 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
 }
 
-fn store_error(e: rusqlite::Error) -> StoreError {
-    match e {
-        rusqlite::Error::FromSqlConversionFailure(..)
-        | rusqlite::Error::InvalidColumnType(..)
-        | rusqlite::Error::InvalidColumnName(_)
-        | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Corrupt(e.to_string()),
-        other => StoreError::Database(other.to_string()),
-    }
-}
-
-/// What a read on a read connection can fail with: SQLite itself, or decoding a row.
+/// What a read on a read connection can fail with: SQLite itself, or decoding a row (column
+/// errors come through [`Cols`], as sqlx's).
 #[derive(Debug)]
 pub(super) enum ReadError {
     Sqlite(rusqlite::Error),
